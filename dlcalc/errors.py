@@ -1,0 +1,40 @@
+"""The one exception type that means "the user's input is wrong" (exit status 2)."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Invalid problem file, option or expression.
+
+    Carries where the problem is (file, line, field) so that the CLI can print one
+    message of the form ``file:line: field: what was expected``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+
+    def located(self, file: str | None = None) -> InputError:
+        """Return this error with ``file`` filled in when it was not known yet."""
+        if self.file is None and file is not None:
+            self.file = file
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f", line {self.line}" if self.line else "") + ": "
+        elif self.line:
+            where = f"line {self.line}: "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"

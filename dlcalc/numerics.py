@@ -1,0 +1,228 @@
+"""Shared numerics: activations, losses and hand-calculation rounding, with their formulas.
+
+Each activation and loss carries the function, its derivative and the formula
+templates used to show them worked out (``{}`` holes for the quantities), so that
+the maths and the way it is written down stay side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "linear", "softmax")
+LOSSES = ("half_sse", "sse", "mse", "bce", "cross_entropy")
+
+
+def sigmoid(x: Array) -> Array:
+    """1 / (1 + e^(−x)), computed without overflow for large |x|."""
+    x = np.asarray(x, dtype=float)
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def softplus(x: Array) -> Array:
+    """ln(1 + e^x), computed without overflow."""
+    return np.logaddexp(0.0, np.asarray(x, dtype=float))
+
+
+def softmax(x: Array, temperature: float = 1.0) -> Array:
+    """e^(x_k/T) / Σ_j e^(x_j/T), shifted by the maximum so that no exponential overflows."""
+    z = np.asarray(x, dtype=float) / temperature
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation: ``out = f(net)``, its slope ``dout/dnet`` and how both are written."""
+
+    name: str
+    f: Callable[[Array, float], Array]
+    slope: Callable[[Array, Array, float], Array]  # (net, out, alpha) -> dout/dnet
+    out_template: Callable[[float], str]  # alpha -> template with one hole per entry of out_holes
+    out_holes: tuple[str, ...]  # which of "net"/"out" fill the holes
+    slope_template: Callable[[float], str]
+    slope_holes: tuple[str, ...]
+
+    @property
+    def elementwise(self) -> bool:
+        return self.name != "softmax"
+
+
+def _const(text: str) -> Callable[[float], str]:
+    return lambda alpha: text
+
+
+ACTIVATION = {
+    a.name: a
+    for a in (
+        Activation(
+            "sigmoid",
+            lambda n, a: sigmoid(n),
+            lambda n, o, a: o * (1.0 - o),
+            _const("1/(1 + e^(−{}))"),
+            ("net",),
+            _const("{} × (1 − {})"),
+            ("out", "out"),
+        ),
+        Activation(
+            "tanh",
+            lambda n, a: np.tanh(n),
+            lambda n, o, a: 1.0 - o * o,
+            _const("tanh({})"),
+            ("net",),
+            _const("1 − {}²"),
+            ("out",),
+        ),
+        Activation(
+            "relu",
+            lambda n, a: np.maximum(0.0, n),
+            lambda n, o, a: (np.asarray(n) > 0).astype(float),
+            _const("max(0, {})"),
+            ("net",),
+            _const("1 if {} > 0 else 0"),
+            ("net",),
+        ),
+        Activation(
+            "leaky_relu",
+            lambda n, a: np.where(np.asarray(n) > 0, n, a * np.asarray(n)),
+            lambda n, o, a: np.where(np.asarray(n) > 0, 1.0, a),
+            lambda a: f"max({a:g} × {{}}, {{}})",
+            ("net", "net"),
+            lambda a: f"1 if {{}} > 0 else {a:g}",
+            ("net",),
+        ),
+        Activation(
+            "softplus",
+            lambda n, a: softplus(n),
+            lambda n, o, a: sigmoid(n),
+            _const("ln(1 + e^({}))"),
+            ("net",),
+            _const("1/(1 + e^(−{}))"),
+            ("net",),
+        ),
+        Activation(
+            "linear",
+            lambda n, a: np.asarray(n, dtype=float).copy(),
+            lambda n, o, a: np.ones_like(np.asarray(n, dtype=float)),
+            _const("{}"),
+            ("net",),
+            _const("1"),
+            (),
+        ),
+        Activation(
+            "softmax",
+            lambda n, a: softmax(n),
+            lambda n, o, a: np.full_like(np.asarray(n, dtype=float), np.nan),  # not elementwise
+            _const("e^({})/Σ e^(net)"),
+            ("net",),
+            _const(""),
+            (),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss over the outputs of one example: per-output terms E_k and ∂E/∂out_k.
+
+    ``term(t, o, n)`` and ``grad(t, o, n)`` work elementwise; ``n`` is the number of
+    outputs (used by ``mse``).  Templates have holes filled from ``holes`` ("t"/"out").
+    """
+
+    name: str
+    description: str
+    term: Callable[[Array, Array, int], Array]
+    grad: Callable[[Array, Array, int], Array]
+    term_template: Callable[[int], str]
+    term_holes: tuple[str, ...]
+    grad_template: Callable[[int], str]
+    grad_holes: tuple[str, ...]
+    needs_probabilities: bool = False
+
+
+def _xlogy(t: Array, o: Array) -> Array:
+    """t·ln(o) with 0·ln(0) = 0."""
+    t = np.asarray(t, dtype=float)
+    o = np.asarray(o, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t == 0, 0.0, t * np.log(np.where(o > 0, o, np.nan)))
+
+
+def _ratio(t: Array, o: Array) -> Array:
+    """t/o with 0/0 = 0 (a target of 0 contributes nothing)."""
+    t = np.asarray(t, dtype=float)
+    o = np.asarray(o, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t == 0, 0.0, t / o)
+
+
+LOSS = {
+    loss.name: loss
+    for loss in (
+        Loss(
+            "half_sse",
+            "E = Σ ½(t − out)²",
+            lambda t, o, n: 0.5 * (t - o) ** 2,
+            lambda t, o, n: -(t - o),
+            lambda n: "½ × ({} − {})²",
+            ("t", "out"),
+            lambda n: "−({} − {})",
+            ("t", "out"),
+        ),
+        Loss(
+            "sse",
+            "E = Σ (t − out)²",
+            lambda t, o, n: (t - o) ** 2,
+            lambda t, o, n: -2.0 * (t - o),
+            lambda n: "({} − {})²",
+            ("t", "out"),
+            lambda n: "−2 × ({} − {})",
+            ("t", "out"),
+        ),
+        Loss(
+            "mse",
+            "E = (1/n) Σ (t − out)²",
+            lambda t, o, n: (t - o) ** 2 / n,
+            lambda t, o, n: -2.0 * (t - o) / n,
+            lambda n: f"({{}} − {{}})²/{n}",
+            ("t", "out"),
+            lambda n: f"−2 × ({{}} − {{}})/{n}",
+            ("t", "out"),
+        ),
+        Loss(
+            "bce",
+            "E = −Σ [t·ln(out) + (1 − t)·ln(1 − out)]",
+            lambda t, o, n: -(_xlogy(t, o) + _xlogy(1.0 - t, 1.0 - o)),
+            lambda t, o, n: -_ratio(t, o) + _ratio(1.0 - t, 1.0 - o),
+            lambda n: "−[{} × ln({}) + (1 − {}) × ln(1 − {})]",
+            ("t", "out", "t", "out"),
+            lambda n: "−{}/{} + (1 − {})/(1 − {})",
+            ("t", "out", "t", "out"),
+            needs_probabilities=True,
+        ),
+        Loss(
+            "cross_entropy",
+            "E = −Σ t·ln(out)",
+            lambda t, o, n: -_xlogy(t, o),
+            lambda t, o, n: -_ratio(t, o),
+            lambda n: "−{} × ln({})",
+            ("t", "out"),
+            lambda n: "−{}/{}",
+            ("t", "out"),
+            needs_probabilities=True,
+        ),
+    )
+}
+
+
+def rounder(carry: int | None) -> Callable[[Array], Array]:
+    """Round to ``carry`` decimals (hand-calculation mode), or leave values alone."""
+    if carry is None:
+        return lambda x: x
+    return lambda x: np.round(x, carry)

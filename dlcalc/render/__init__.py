@@ -1,0 +1,40 @@
+"""Renderers: one module per output format, each turning any Solution into text.
+
+Renderers never compute; they format the numbers and lay out the steps, tables and
+notes that a computation recorded.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from dlcalc.steps import Solution
+
+
+class Format(str, Enum):
+    rich = "rich"
+    markdown = "markdown"
+    latex = "latex"
+    json = "json"
+
+
+EXTENSIONS = {".md": Format.markdown, ".tex": Format.latex, ".json": Format.json, ".txt": Format.rich}
+
+
+def render_text(solution: Solution, fmt: Format, decimals: int = 4, every_step: bool = False, width: int = 100) -> str:
+    """Render ``solution`` as a string in ``fmt`` (rich becomes plain text without colour)."""
+    if fmt is Format.json:
+        from dlcalc.render import json_doc
+
+        return json_doc.render(solution, decimals)
+    if fmt is Format.markdown:
+        from dlcalc.render import markdown
+
+        return markdown.render(solution, decimals, every_step)
+    if fmt is Format.latex:
+        from dlcalc.render import latex
+
+        return latex.render(solution, decimals, every_step)
+    from dlcalc.render import terminal
+
+    return terminal.to_text(solution, decimals, every_step, width=width)

@@ -1,0 +1,69 @@
+"""The JSON document of the contract: ``{"command", "result", "steps"}`` and a little more."""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+from typing import Any
+
+from dlcalc.render.numbers import fmt
+from dlcalc.steps import Solution
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays become numbers and lists, infinity "inf"."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return jsonable(value.tolist())
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Fraction):
+        value = float(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    return str(value)
+
+
+def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
+    """The JSON document as a dict (used by ``check`` too)."""
+    steps = []
+    for section in solution.sections:
+        for step in section.steps:
+            entry: dict[str, Any] = {"quantity": step.label, "value": jsonable(step.value)}
+            if step.symbol and step.symbol != step.label:
+                entry["symbol"] = step.symbol
+            formula = step.formula()
+            if formula is not None:
+                entry["formula"] = formula
+                substituted = step.substituted(lambda v: fmt(v, decimals))
+                if substituted is not None:
+                    entry["substituted"] = substituted
+                entry["inputs"] = step.inputs
+            if step.note:
+                entry["note"] = step.note
+            entry["section"] = section.title
+            steps.append(entry)
+    doc: dict[str, Any] = {"command": solution.command}
+    if solution.title:
+        doc["title"] = solution.title
+    if solution.source:
+        doc["source"] = solution.source
+    doc["result"] = jsonable(solution.result)
+    doc["steps"] = steps
+    if solution.notes:
+        doc["notes"] = list(solution.notes)
+    return doc
+
+
+def render(solution: Solution, decimals: int = 4) -> str:
+    return json.dumps(document(solution, decimals), ensure_ascii=False, indent=1) + "\n"

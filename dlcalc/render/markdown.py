@@ -1,0 +1,61 @@
+"""Markdown: a heading per section, a table of steps, tables and notes as they are."""
+
+from __future__ import annotations
+
+from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.numbers import fmt
+from dlcalc.steps import Solution, Step, Table
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(solution: Solution, decimals: int = 4, every_step: bool = False, level: int = 1) -> str:
+    h = "#" * level
+    lines: list[str] = []
+    if solution.title:
+        lines += [f"{h} {solution.title}", ""]
+    if solution.source:
+        lines += [f"*{solution.source.strip()}*", ""]
+    for section in solution.sections:
+        lines += [f"{h}# {section.title}", ""]
+        run: list[Step] = []
+        for item in [*section.items, None]:
+            if isinstance(item, Step):
+                run.append(item)
+                continue
+            if run:
+                lines += steps_table(run, decimals) + [""]
+                run = []
+            if isinstance(item, Table):
+                lines += table_lines(item, decimals, every_step) + [""]
+            elif isinstance(item, str):
+                lines += [f"> {item}", ""]
+    for note in solution.notes:
+        lines += [f"> **Note:** {note}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def steps_table(steps: list[Step], decimals: int) -> list[str]:
+    out = ["| quantity | formula | with numbers | value |", "|---|---|---|---:|"]
+    for step in steps:
+        formula = step.formula() or ""
+        substituted = step.substituted(lambda v: fmt(v, decimals)) or ""
+        name = step.shown + (f" ({step.note})" if step.note else "")
+        out.append(f"| {_cell(name)} | {_cell(formula)} | {_cell(substituted)} | **{_cell(fmt(step.value, decimals))}** |")
+    return out
+
+
+def table_lines(table: Table, decimals: int, every_step: bool) -> list[str]:
+    out = []
+    if table.title:
+        out += [f"**{table.title}**", ""]
+    out.append("| " + " | ".join(_cell(c) for c in table.columns) + " |")
+    out.append("|" + "---|" * len(table.columns))
+    for row in visible_rows(table, every_step):
+        if row is None:
+            out.append("| … " + f"{elided_count(table):,} rows … |" + " |" * (len(table.columns) - 1))
+        else:
+            out.append("| " + " | ".join(_cell(fmt(v, decimals)) for v in row) + " |")
+    return out

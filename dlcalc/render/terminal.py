@@ -1,0 +1,110 @@
+"""The default renderer: Rich panels, one per section, readable in an 80-column terminal."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.numbers import fmt
+from dlcalc.steps import Section, Solution, Step, Table
+
+
+def renderables(solution: Solution, decimals: int = 4, every_step: bool = False) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    if solution.title:
+        out.append(Rule(Text(solution.title, style="bold"), style="blue"))
+    if solution.source:
+        out.append(Text(solution.source, style="dim italic"))
+    for section in solution.sections:
+        out.append(section_panel(section, decimals, every_step))
+    for note in solution.notes:
+        out.append(Text("Note: " + note, style="italic"))
+    return out
+
+
+def section_panel(section: Section, decimals: int, every_step: bool) -> Panel:
+    parts: list[RenderableType] = []
+    run: list[Step] = []
+    for item in section.items:
+        if isinstance(item, Step):
+            run.append(item)
+            continue
+        if run:
+            parts.append(steps_table(run, decimals))
+            run = []
+        if isinstance(item, Table):
+            parts.append(plain_table(item, decimals, every_step))
+        else:
+            parts.append(Text(item, style="italic"))
+    if run:
+        parts.append(steps_table(run, decimals))
+    return Panel(Group(*parts), title=Text(section.title, style="bold"), title_align="left", box=box.ROUNDED, padding=(0, 1))
+
+
+def steps_table(steps: list[Step], decimals: int) -> RichTable:
+    table = RichTable(box=None, show_header=False, pad_edge=False, padding=(0, 1), expand=False)
+    table.add_column("quantity", style="bold cyan", no_wrap=True)
+    table.add_column("working", overflow="fold")
+    table.add_column("value", style="bold", justify="right", no_wrap=True)
+    for step in steps:
+        formula = step.formula()
+        substituted = step.substituted(lambda v: fmt(v, decimals))
+        value = fmt(step.value, decimals)
+        lines = Text()
+        if formula is not None and formula != substituted:
+            lines.append("= " + formula)
+        if substituted is not None:
+            if lines:
+                lines.append("\n")
+            lines.append("= " + substituted, style="dim" if formula else "")
+        if step.note:
+            if lines:
+                lines.append("\n")
+            lines.append(step.note, style="italic dim")
+        pad = "\n" * (lines.plain.count("\n") if substituted is not None else 0)
+        table.add_row(step.shown, lines, pad + "= " + value)
+    return table
+
+
+def plain_table(table: Table, decimals: int, every_step: bool) -> RichTable:
+    out = RichTable(box=box.SIMPLE_HEAD, title=table.title, pad_edge=False)
+    for column in table.columns:
+        out.add_column(column, justify="left")
+    for row in visible_rows(table, every_step):
+        if row is None:
+            out.add_row(f"… {elided_count(table):,} rows …", *([""] * (len(table.columns) - 1)), style="dim")
+        else:
+            out.add_row(*(fmt(v, decimals) for v in row))
+    for col, first in zip(out.columns, table.rows[0] if table.rows else []):
+        if isinstance(first, (int, float)) and not isinstance(first, bool):
+            col.justify = "right"
+    return out
+
+
+def to_text(solution: Solution, decimals: int = 4, every_step: bool = False, width: int = 100) -> str:
+    """Plain text (no colour), as written to a .txt file or compared in golden tests."""
+    buffer = StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    for renderable in renderables(solution, decimals, every_step):
+        console.print(renderable)
+    return buffer.getvalue()
+
+
+def to_html(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
+    console = Console(record=True, width=100, file=StringIO())
+    for renderable in renderables(solution, decimals, every_step):
+        console.print(renderable)
+    return console.export_html()
+
+
+def print_solution(solution: Solution, decimals: int = 4, every_step: bool = False) -> None:
+    console = Console()
+    for renderable in renderables(solution, decimals, every_step):
+        console.print(renderable)

@@ -1,0 +1,1 @@
+"""Problem files: safe loading and one pydantic model per kind of problem."""

@@ -1,0 +1,119 @@
+"""Problem files for ``forward`` and ``backprop``: a layered network, examples and a loss."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from dlcalc.errors import InputError
+from dlcalc.numerics import ACTIVATIONS, LOSSES
+from dlcalc.specs.common import Matrix, Name, Number, Problem, Strict, Vector, Whole, one_of, to_number, vector
+from dlcalc.specs.loader import Document, validate
+
+MAX_EPOCHS = 1_000_000
+MAX_WORK = 300_000_000  # epochs × examples × weights: keeps every run to seconds, never a hang
+
+
+def _bias(value: object) -> float | list[float]:
+    if isinstance(value, list):
+        return vector(value, "one bias per unit (a list of numbers) or one number for all")
+    return to_number(value)
+
+
+class Layer(Strict):
+    """One layer: row j of ``weights`` holds the weights into unit j."""
+
+    units: list[Name] | None = None
+    activation: Annotated[str, AfterValidator(one_of(ACTIVATIONS, "activation"))] = "sigmoid"
+    weights: Matrix
+    bias: Annotated[float | list[float], BeforeValidator(_bias)] = 0.0
+    alpha: Number = Field(0.01, description="leaky_relu's slope for negative net input")
+
+
+class Example(Strict):
+    input: Vector
+    target: Vector | None = None
+
+
+class NetworkProblem(Problem):
+    input: Vector | None = None
+    target: Vector | None = None
+    examples: list[Example] | None = None
+    learning_rate: Number | None = None
+    loss: Annotated[str, AfterValidator(one_of(LOSSES, "loss"))] = "half_sse"
+    update_bias: bool = True
+    epochs: Whole = 1
+    mode: Literal["online", "batch"] = "online"
+    layers: list[Layer]
+
+    def example_list(self) -> list[Example]:
+        if self.examples is not None:
+            return list(self.examples)
+        assert self.input is not None
+        return [Example(input=self.input, target=self.target)]
+
+
+def load_network(doc: Document, *, training: bool) -> NetworkProblem:
+    """Validate a network problem and check that every shape fits; errors name the line."""
+    spec = validate(NetworkProblem, doc)
+
+    def fail(message: str, *loc: str | int) -> InputError:
+        from dlcalc.specs.loader import field_path
+
+        return InputError(message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None)
+
+    if not spec.layers:
+        raise fail("expected at least one layer", "layers")
+    if (spec.input is None) == (spec.examples is None):
+        raise fail("give either `input:` (one example) or `examples:` (a list of {input, target}), not both or neither", "input" if spec.input is not None else "examples")
+    if spec.examples is not None and not spec.examples:
+        raise fail("expected at least one example", "examples")
+    if spec.examples is not None and spec.target is not None:
+        raise fail("with `examples:`, give each example its own target", "target")
+
+    width = len(spec.example_list()[0].input)
+    for i, layer in enumerate(spec.layers):
+        rows, cols = len(layer.weights), len(layer.weights[0])
+        if cols != width:
+            source = "the input has" if i == 0 else f"layer {i - 1} has"
+            raise fail(
+                f"each row needs {width} weights ({source} {width} values) but has {cols}; "
+                f"row j holds the weights into unit j from every unit of the layer before",
+                "layers", i, "weights",
+            )
+        if isinstance(layer.bias, list) and len(layer.bias) != rows:
+            raise fail(f"expected {rows} biases (one per unit) or one number, got {len(layer.bias)}", "layers", i, "bias")
+        if layer.units is not None:
+            if len(layer.units) != rows:
+                raise fail(f"expected {rows} unit names (one per row of weights), got {len(layer.units)}", "layers", i, "units")
+            if len(set(layer.units)) != rows:
+                raise fail("unit names must be different from each other", "layers", i, "units")
+        width = rows
+
+    for k, example in enumerate(spec.example_list()):
+        loc: tuple[str | int, ...] = ("examples", k) if spec.examples is not None else ()
+        if len(example.input) != len(spec.layers[0].weights[0]):
+            raise fail(f"expected {len(spec.layers[0].weights[0])} input values, got {len(example.input)}", *loc, "input")
+        if example.target is not None and len(example.target) != width:
+            raise fail(f"expected {width} target values (one per output unit), got {len(example.target)}", *loc, "target")
+        if training and example.target is None:
+            raise fail("backprop needs a target for every example", *loc, "target")
+
+    names = [n for layer in spec.layers for n in (layer.units or [])]
+    if len(set(names)) != len(names):
+        raise fail("unit names must be different across layers", "layers")
+    if training:
+        if spec.learning_rate is None:
+            raise fail("backprop needs a learning rate, e.g. `learning_rate: 0.5`", "learning_rate")
+        if spec.epochs < 1 or spec.epochs > MAX_EPOCHS:
+            raise fail(f"expected a whole number of epochs from 1 to {MAX_EPOCHS:,}", "epochs")
+        n_weights = sum(len(layer.weights) * (len(layer.weights[0]) + 1) for layer in spec.layers)
+        work = spec.epochs * len(spec.example_list()) * n_weights
+        if work > MAX_WORK:
+            raise fail(
+                f"{spec.epochs:,} epochs × {len(spec.example_list())} examples × {n_weights} parameters is too much "
+                f"for a worked example (limit {MAX_WORK:,}); use fewer epochs",
+                "epochs",
+            )
+    return spec

@@ -1,0 +1,140 @@
+"""The worked solution every computation returns and every renderer reads.
+
+A computation records each quantity it works out as a :class:`Step`: its label
+(``net_h1``), a template of the formula whose ``{}`` holes are filled either
+with the names of the quantities it came from (the formula) or with their values
+(the substituted formula), the value, and a function that recomputes the value
+from those inputs.  Steps are grouped into :class:`Section` s, next to plain
+:class:`Table` s and notes.  Nothing here formats numbers: renderers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+Value = Any  # a number, a string, a bool or a (nested) list of those
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One quantity a step was computed from: its label, display symbol and value."""
+
+    name: str
+    value: float
+    symbol: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.symbol or self.name
+
+
+@dataclass
+class Step:
+    """One named quantity of the worked solution.
+
+    ``template`` uses ``{}`` holes, one per entry of ``args`` in order, e.g.
+    ``"{} × {} + {} × 1"``.  ``fn(*arg_values)`` recomputes ``value``; a checker
+    uses it to redo the step from a student's own inputs.
+    """
+
+    label: str
+    value: Value
+    template: str | None = None
+    args: tuple[Arg, ...] = ()
+    fn: Callable[..., Any] | None = None
+    symbol: str | None = None
+    note: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.symbol or self.label
+
+    @property
+    def inputs(self) -> list[str]:
+        """Labels of the quantities this step came from, each once, in order."""
+        return list(dict.fromkeys(a.name for a in self.args))
+
+    def formula(self) -> str | None:
+        """The template with symbols in its holes, e.g. ``w1 × x1 + b_h1 × 1``."""
+        if self.template is None:
+            return None
+        return self.template.format(*(a.shown for a in self.args))
+
+    def substituted(self, fmt: Callable[[Any], str]) -> str | None:
+        """The template with numbers in its holes; negative numbers are bracketed."""
+        if self.template is None or not self.args:
+            return None
+        shown = []
+        for a in self.args:
+            text = fmt(a.value)
+            shown.append(f"({text})" if text.startswith("−") else text)
+        return self.template.format(*shown)
+
+    def recompute(self, values: Mapping[str, float]) -> Any:
+        """The value computed from ``values`` (by label) where given, else the step's own inputs."""
+        if self.fn is None:
+            raise ValueError(f"{self.label} is given, not computed")
+        return self.fn(*(values.get(a.name, a.value) for a in self.args))
+
+
+@dataclass
+class Table:
+    """A plain table: column headings and rows of values (numbers are formatted by renderers).
+
+    ``elide`` allows a renderer to show only the first and last rows of a long table
+    (unless the user asked for every step).
+    """
+
+    columns: list[str]
+    rows: list[list[Value]]
+    title: str | None = None
+    elide: bool = False
+
+
+Item = Union[Step, Table, str]  # a str is a note
+
+
+@dataclass
+class Section:
+    """A titled group of steps, tables and notes, e.g. one layer of the forward pass."""
+
+    title: str
+    items: list[Item] = field(default_factory=list)
+
+    def add(self, item: Item) -> Item:
+        self.items.append(item)
+        return item
+
+    @property
+    def steps(self) -> list[Step]:
+        return [i for i in self.items if isinstance(i, Step)]
+
+
+@dataclass
+class Solution:
+    """A worked solution: sections for people, ``result`` (the contract's answers) for programs."""
+
+    command: str
+    sections: list[Section]
+    result: dict[str, Any]
+    title: str | None = None
+    source: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> list[Step]:
+        return [s for section in self.sections for s in section.steps]
+
+    def iter_steps(self) -> Iterator[Step]:
+        for section in self.sections:
+            yield from section.steps
+
+    def step(self, label: str) -> Step | None:
+        return next((s for s in self.iter_steps() if s.label == label), None)
+
+
+def args(pairs: Sequence[tuple[str, float] | Arg]) -> tuple[Arg, ...]:
+    """Build an ``args`` tuple from ``(label, value)`` pairs or ready :class:`Arg` s."""
+    return tuple(p if isinstance(p, Arg) else Arg(p[0], p[1]) for p in pairs)

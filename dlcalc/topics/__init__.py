@@ -1,0 +1,1 @@
+"""Computations: one module per topic, each returning a worked Solution."""
