@@ -300,6 +300,7 @@ class Recorder:
         return Arg(f"out_{u}{tag}", float(p.outs[-1][k]), f"out_{u}")
 
     def backward(self, p: Pass, weights: list[Array], tag: str, heading: str, include_bias: bool) -> list[Section]:
+        """δ and gradients layer by layer, output first; per unit: ∂E/∂out, ∂out/∂net, δ, ∂E/∂w."""
         assert p.t is not None
         sections = []
         n_layers = len(weights)
@@ -307,52 +308,50 @@ class Recorder:
             units, act = self.net.units[layer], self.net.activations[layer]
             kind = "output" if layer == n_layers - 1 else "hidden"
             section = Section(f"{heading}Backward pass · layer {layer + 1} ({kind}: {', '.join(units)})")
-            delta_args = []
-            if p.grad_out[layer] is None:
-                section.add(f"softmax with cross-entropy: ∂E/∂net_k = out_k − t_k (the softmax Jacobian and −t/out cancel)")
-                for j, u in enumerate(units):
-                    section.add(
-                        Step(
-                            f"delta_{u}{tag}",
-                            float(p.deltas[layer][j]),
-                            "{} − {}",
-                            (Arg(f"out_{u}{tag}", float(p.outs[layer][j]), f"out_{u}"), Arg(f"t_{u}{tag}", float(p.t[j]), f"t_{u}")),
-                            lambda o, t: o - t,
-                            symbol=f"δ_{u}",
-                        )
-                    )
-            else:
-                for j, u in enumerate(units):
-                    section.add(self._grad_out_step(layer, j, p, weights, tag))
-                    if act.elementwise:
-                        section.add(self._slope_step(layer, j, p, tag))
-                if not act.elementwise:
-                    sum_holes: list[Arg] = []
-                    for k, v in enumerate(units):
-                        sum_holes += [Arg(f"dE_dout_{v}{tag}", float(p.grad_out[layer][k]), f"∂E/∂out_{v}"), Arg(f"out_{v}{tag}", float(p.outs[layer][k]), f"out_{v}")]  # type: ignore[index]
-                    section.add(
-                        Step(f"S_{layer + 1}{tag}", float(p.softmax_sums[layer]), " + ".join(["{} × {}"] * len(units)), tuple(sum_holes), _weighted_sum, symbol=f"S{layer + 1}", note="Σ_j ∂E/∂out_j · out_j (softmax Jacobian)")  # type: ignore[arg-type]
-                    )
-                for j, u in enumerate(units):
-                    section.add(self._delta_step(layer, j, p, tag))
-            delta_args = [Arg(f"delta_{u}{tag}", float(p.deltas[layer][j]), f"δ_{u}") for j, u in enumerate(units)]
+            shortcut = p.grad_out[layer] is None
+            if shortcut:
+                section.add("softmax with cross-entropy: ∂E/∂net_k = out_k − t_k (the softmax Jacobian and −t/out cancel)")
+            elif not act.elementwise:
+                grad_outs = [self._grad_out_step(layer, j, p, weights, tag) for j in range(len(units))]
+                for step in grad_outs:
+                    section.add(step)
+                section.add(self._softmax_sum_step(layer, p, tag))
             for j, u in enumerate(units):
+                if shortcut:
+                    out = Arg(f"out_{u}{tag}", float(p.outs[layer][j]), f"out_{u}")
+                    target = Arg(f"t_{u}{tag}", float(p.t[j]), f"t_{u}")
+                    section.add(Step(f"delta_{u}{tag}", float(p.deltas[layer][j]), "{} − {}", (out, target), lambda o, t: o - t, symbol=f"δ_{u}"))
+                elif act.elementwise:
+                    section.add(self._grad_out_step(layer, j, p, weights, tag))
+                    section.add(self._slope_step(layer, j, p, tag))
+                    section.add(self._delta_step(layer, j, p, tag))
+                else:
+                    section.add(self._delta_step(layer, j, p, tag))
+                delta = Arg(f"delta_{u}{tag}", float(p.deltas[layer][j]), f"δ_{u}")
                 for i in range(weights[layer].shape[1]):
                     w = self.net.weight_labels[layer][j][i]
-                    section.add(
-                        Step(
-                            f"dE_d{w}{tag}",
-                            float(p.grad_w[layer][j, i]),
-                            "{} × {}",
-                            (delta_args[j], self._fed(layer, i, p, tag)),
-                            lambda d, a: d * a,
-                            symbol=f"∂E/∂{w}",
-                        )
-                    )
+                    section.add(Step(f"dE_d{w}{tag}", float(p.grad_w[layer][j, i]), "{} × {}", (delta, self._fed(layer, i, p, tag)), lambda d, a: d * a, symbol=f"∂E/∂{w}"))
                 if include_bias:
-                    section.add(Step(f"dE_db_{u}{tag}", float(p.grad_b[layer][j]), "{} × 1", (delta_args[j],), lambda d: d, symbol=f"∂E/∂b_{u}"))
+                    section.add(Step(f"dE_db_{u}{tag}", float(p.grad_b[layer][j]), "{} × 1", (delta,), lambda d: d, symbol=f"∂E/∂b_{u}"))
             sections.append(section)
         return sections
+
+    def _softmax_sum_step(self, layer: int, p: Pass, tag: str) -> Step:
+        """S = Σ_j ∂E/∂out_j · out_j, the shared term of the softmax Jacobian."""
+        holes: list[Arg] = []
+        grad_out = p.grad_out[layer]
+        assert grad_out is not None
+        for k, v in enumerate(self.net.units[layer]):
+            holes += [Arg(f"dE_dout_{v}{tag}", float(grad_out[k]), f"∂E/∂out_{v}"), Arg(f"out_{v}{tag}", float(p.outs[layer][k]), f"out_{v}")]
+        return Step(
+            f"S_{layer + 1}{tag}",
+            float(p.softmax_sums[layer]),  # type: ignore[arg-type]
+            " + ".join(["{} × {}"] * len(self.net.units[layer])),
+            tuple(holes),
+            _weighted_sum,
+            symbol=f"S{layer + 1}",
+            note="softmax: δ_k = out_k × (∂E/∂out_k − S), S = Σ_j ∂E/∂out_j × out_j",
+        )
 
     def _grad_out_step(self, layer: int, j: int, p: Pass, weights: list[Array], tag: str) -> Step:
         u = self.net.units[layer][j]
@@ -417,7 +416,7 @@ class Recorder:
         total = Arg(f"S_{layer + 1}{tag}", float(p.softmax_sums[layer]), f"S{layer + 1}")  # type: ignore[arg-type]
         return Step(f"delta_{u}{tag}", float(p.deltas[layer][j]), "{} × ({} − {})", (out, g, total), lambda o, gg, s: o * (gg - s), symbol=f"δ_{u}")
 
-    def mean_gradients(self, passes: list[Pass], grads_w: list[Array], grads_b: list[Array], tags: list[str], include_bias: bool) -> Section:
+    def mean_gradients(self, passes: list[Pass], grads_w: list[Array], grads_b: list[Array], tags: list[str], tag: str, include_bias: bool) -> Section:
         n = len(passes)
         section = Section(f"Mean gradient over the {n} examples (batch mode)")
         template = "(" + " + ".join(["{}"] * n) + f")/{n}"
@@ -426,14 +425,14 @@ class Recorder:
                 for i in range(grads_w[layer].shape[1]):
                     w = self.net.weight_labels[layer][j][i]
                     holes = tuple(Arg(f"dE_d{w}{t}", float(p.grad_w[layer][j, i]), f"∂E/∂{w}") for p, t in zip(passes, tags))
-                    section.add(Step(f"dE_d{w}", float(grads_w[layer][j, i]), template, holes, lambda *v: sum(v) / len(v), symbol=f"∂E/∂{w}"))
+                    section.add(Step(f"dE_d{w}{tag}", float(grads_w[layer][j, i]), template, holes, lambda *v: sum(v) / len(v), symbol=f"∂E/∂{w}"))
                 if include_bias:
                     holes = tuple(Arg(f"dE_db_{u}{t}", float(p.grad_b[layer][j]), f"∂E/∂b_{u}") for p, t in zip(passes, tags))
-                    section.add(Step(f"dE_db_{u}", float(grads_b[layer][j]), template, holes, lambda *v: sum(v) / len(v), symbol=f"∂E/∂b_{u}"))
+                    section.add(Step(f"dE_db_{u}{tag}", float(grads_b[layer][j]), template, holes, lambda *v: sum(v) / len(v), symbol=f"∂E/∂b_{u}"))
         return section
 
     def updates(self, old_w: list[Array], old_b: list[Array], new_w: list[Array], new_b: list[Array], grads_w: list[Array], grads_b: list[Array], lr: float, grad_tag: str, tag: str, heading: str, include_bias: bool) -> Section:
-        section = Section(f"{heading}Updates (η = learning rate)")
+        section = Section(f"{heading}Updates (η = {lr:g})")
         eta = Arg("learning_rate", lr, "η")
         for layer in reversed(range(len(old_w))):
             for j, u in enumerate(self.net.units[layer]):
@@ -538,19 +537,12 @@ def solve_forward(spec: NetworkProblem, carry: int | None = None) -> Solution:
     return Solution("forward", sections, result, title=spec.title, source=spec.source)
 
 
-def _mean_loss_section(losses: list[float], tags: list[str], rnd: Round) -> Section:
+def _mean_loss_section(losses: list[float], tags: list[str], rnd: Round, title: str = "Loss over all examples") -> Section:
     n = len(losses)
     holes = tuple(Arg(f"E_total{t}", v, f"E_total{t}") for v, t in zip(losses, tags))
-    section = Section("Loss over all examples")
+    section = Section(title)
     section.add(Step("E_mean", float(rnd(np.mean(losses))), "(" + " + ".join(["{}"] * n) + f")/{n}", holes, lambda *v: sum(v) / len(v), symbol="E"))
     return section
-
-
-@dataclass
-class Options:
-    """How much of a long run to write out."""
-
-    every_step: bool = False
 
 
 def solve_backprop(spec: NetworkProblem, carry: int | None = None, every_step: bool = False) -> Solution:
@@ -570,7 +562,6 @@ def solve_backprop(spec: NetworkProblem, carry: int | None = None, every_step: b
     weights = [w.copy() for w in net.weights]
     biases = [b.copy() for b in net.biases]
     sections: list[Section] = []
-    first_passes: list[Pass] = []
     history: list[dict] = []
 
     def update(grads_w: list[Array], grads_b: list[Array]) -> tuple[list[Array], list[Array]]:
@@ -578,56 +569,59 @@ def solve_backprop(spec: NetworkProblem, carry: int | None = None, every_step: b
         new_b = [rnd(b - lr * g) for b, g in zip(biases, grads_b)] if spec.update_bias else biases
         return new_w, new_b
 
+    def example_tag(epoch: int, k: int) -> str:
+        if epoch == 1:
+            return tags[k]
+        return f"@e{epoch}" if n == 1 else f"@e{epoch}.{k + 1}"
+
+    def heading(epoch: int, k: int | None) -> str:
+        if epoch == 1:
+            return "" if k is None else _heading(n, k)
+        return f"Epoch {epoch} · " + ("" if k is None or n == 1 else f"example {k + 1} · ")
+
+    def write_pass(p: Pass, epoch: int, k: int) -> None:
+        tag, head = example_tag(epoch, k), heading(epoch, k)
+        sections.extend(recorder.forward(p, weights, biases, tag, head))
+        sections.append(recorder.loss_section(p, tag, head))
+        sections.extend(recorder.backward(p, weights, tag, head, spec.update_bias))
+
     update_count = 0
     for epoch in range(1, spec.epochs + 1):
         if spec.mode == "online":
             for k, (x, t) in enumerate(examples):
                 p = run_pass(net, weights, biases, x, t, loss, rnd, backward=True)
-                if epoch == 1:
-                    first_passes.append(p)
                 new_w, new_b = update(p.grad_w, p.grad_b)
                 update_count += 1
                 if record_all or update_count == 1:
-                    tag = tags[k] if epoch == 1 else f"@{epoch}.{k + 1}"
-                    heading = _heading(n, k) if epoch == 1 else f"Epoch {epoch} · example {k + 1} · "
-                    sections += recorder.forward(p, weights, biases, tag, heading)
-                    sections.append(recorder.loss_section(p, tag, heading))
-                    sections += recorder.backward(p, weights, tag, heading, spec.update_bias)
-                    sections.append(recorder.updates(weights, biases, new_w, new_b, p.grad_w, p.grad_b, lr, tag, tag, heading, spec.update_bias))
+                    write_pass(p, epoch, k)
+                    tag = example_tag(epoch, k)
+                    sections.append(recorder.updates(weights, biases, new_w, new_b, p.grad_w, p.grad_b, lr, tag, tag, heading(epoch, k), spec.update_bias))
                 weights, biases = new_w, new_b
         else:
             passes = [run_pass(net, weights, biases, x, t, loss, rnd, backward=True) for x, t in examples]
-            if epoch == 1:
-                first_passes = passes
             grads_w = [rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in range(len(weights))]
             grads_b = [rnd(np.mean([p.grad_b[i] for p in passes], axis=0)) for i in range(len(weights))]
             new_w, new_b = update(grads_w, grads_b)
             update_count += 1
             if record_all or update_count == 1:
-                etags = tags if epoch == 1 else [f"@{epoch}.{k + 1}" for k in range(n)]
-                for k, (p, tag) in enumerate(zip(passes, etags)):
-                    heading = (_heading(n, k) if epoch == 1 else f"Epoch {epoch} · example {k + 1} · ")
-                    sections += recorder.forward(p, weights, biases, tag, heading)
-                    sections.append(recorder.loss_section(p, tag, heading))
-                    sections += recorder.backward(p, weights, tag, heading, spec.update_bias)
-                grad_tag = etags[0] if n == 1 else ("" if epoch == 1 else f"@{epoch}")
-                if n > 1:
-                    mean = recorder.mean_gradients(passes, grads_w, grads_b, etags, spec.update_bias)
-                    if epoch > 1:
-                        for step in mean.steps:
-                            step.label += grad_tag
-                    sections.append(mean)
-                heading = "" if epoch == 1 else f"Epoch {epoch} · "
-                sections.append(recorder.updates(weights, biases, new_w, new_b, grads_w, grads_b, lr, grad_tag, grad_tag if n > 1 or epoch > 1 else "", heading, spec.update_bias))
+                for k, p in enumerate(passes):
+                    write_pass(p, epoch, k)
+                if n == 1:
+                    grad_tag = update_tag = example_tag(epoch, 0)
+                else:
+                    grad_tag = update_tag = "" if epoch == 1 else f"@e{epoch}"
+                    sections.append(recorder.mean_gradients(passes, grads_w, grads_b, [example_tag(epoch, k) for k in range(n)], grad_tag, spec.update_bias))
+                sections.append(recorder.updates(weights, biases, new_w, new_b, grads_w, grads_b, lr, grad_tag, update_tag, heading(epoch, None), spec.update_bias))
             weights, biases = new_w, new_b
         after = [run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss for x, t in examples]
         history.append({"epoch": epoch, "loss": float(np.mean(after))})  # type: ignore[arg-type]
 
-    losses_before = [p.loss for p in first_passes]
-    loss_before = float(rnd(np.mean(losses_before)))  # type: ignore[arg-type]
+    # The answers describe the network before any update (online mode changes it between examples).
+    first_passes = [run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True) for x, t in examples]
+    losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
+    loss_before = float(rnd(np.mean(losses_before)))
     if n > 1:
-        sections.insert(_after_first_losses(sections), _mean_loss_section(losses_before, tags, rnd))  # type: ignore[arg-type]
-
+        sections.append(_mean_loss_section(losses_before, tags, rnd, "Loss over all examples, before any update"))
     if not record_all:
         sections.append(_history_section(loss_before, history, spec.mode, n))
     sections.append(_parameters_section(net, weights, biases, spec.update_bias))
@@ -655,15 +649,6 @@ def solve_backprop(spec: NetworkProblem, carry: int | None = None, every_step: b
             f"{total_updates:,} updates: the first is worked out in full; pass --every-step to see them all."
         )
     return Solution("backprop", sections, result, title=spec.title, source=spec.source, notes=notes)
-
-
-def _after_first_losses(sections: list[Section]) -> int:
-    """Index just after the last loss section of the first epoch's examples."""
-    idx = 0
-    for i, s in enumerate(sections):
-        if "Loss (" in s.title and not s.title.startswith("Epoch"):
-            idx = i + 1
-    return idx
 
 
 def _history_section(loss_before: float, history: list[dict], mode: str, n: int) -> Section:
