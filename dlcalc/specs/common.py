@@ -110,7 +110,7 @@ Matrix = Annotated[list[list[float]], BeforeValidator(matrix)]
 class Strict(BaseModel):
     """A model that refuses unknown keys, suggesting the closest known one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
