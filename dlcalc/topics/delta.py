@@ -1,0 +1,299 @@
+"""The delta rule: gradient descent on a linear unit o = w·x, epoch by epoch, in exact arithmetic.
+
+E(w) = ½ Σ_d (t_d − o_d)² and ∂E/∂w_i = −Σ_d (t_d − o_d)·x_id, so each step is
+Δw_i = η Σ_d (t_d − o_d)·x_id: once per epoch (``batch``, the slides' algorithm) or
+after each row (``stochastic``).
+
+Step labels (rows and epochs count from 1):
+
+* ``w0@k``, ``w1@k`` …  the weights at the start of epoch k;
+* ``o_r@k``  row r's output at those weights; ``E@k`` the error at those weights;
+* batch: ``delta_w1@k`` = η Σ (t − o)·x1, then ``w1@k+1``;
+* stochastic: ``o_now_r@k`` row r's output at the current weights,
+  ``delta_w1_r@k`` = η (t − o)·x1 and ``w1@k.r`` the weight after that row;
+* ``w1_final`` …, ``E_final`` (the error at the final weights).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from dlcalc.specs.perceptron import DeltaProblem, exact
+from dlcalc.steps import Arg, Section, Solution, Step
+from dlcalc.topics.perceptron import MAX_WRITTEN, _wx, rounder, trace_table, weighted_sum
+
+FULL_EPOCHS = 10  # runs of at most this many epochs are written out in full
+PLACES = 30  # long runs: fractions are rounded to this many decimals once they need more
+LIMIT = 10**PLACES
+
+
+class DeltaRun:
+    """The data as exact numbers and the steps of the epochs written out."""
+
+    def __init__(self, spec: DeltaProblem, carry: int | None) -> None:
+        self.spec = spec
+        self.xs = [[exact(v) for v in row[:-1]] for row in spec.data.rows]  # type: ignore[arg-type]
+        self.ts = [exact(row[-1]) for row in spec.data.rows]  # type: ignore[arg-type]
+        self.n = len(self.xs[0])
+        cols = spec.data.columns
+        self.columns = list(cols[:-1]) if cols else [f"x{i + 1}" for i in range(self.n)]
+        self.target = str(cols[-1]) if cols else "t"
+        self.eta = exact(spec.learning_rate)
+        self.rnd = rounder(carry) if carry is not None else _bounded
+        self.defined: set[str] = set()
+
+    def add(self, section: Section, step: Step) -> None:
+        self.defined.add(step.label)
+        section.add(step)
+
+    def x_arg(self, r: int, i: int, *, in_row: bool = True) -> Arg:
+        """Input i (from 1) of row r, shown as ``x1`` inside the row's own formula, else ``x1_r``."""
+        name = f"{self.columns[i - 1]}_{r}"
+        return Arg(name, self.xs[r - 1][i - 1], self.columns[i - 1] if in_row else name)
+
+    def t_arg(self, r: int) -> Arg:
+        return Arg(f"t_{r}", self.ts[r - 1], f"t_{r}")
+
+    def output_step(self, label: str, r: int, w: list[Fraction], names: list[str]) -> Step:
+        holes = [Arg(names[0], w[0], "w0")]
+        for i in range(1, self.n + 1):
+            holes += [Arg(names[i], w[i], f"w{i}"), self.x_arg(r, i)]
+        value = self.rnd(weighted_sum(w, self.xs[r - 1]))
+        return Step(
+            label, value, "{} × 1" + " + {} × {}" * self.n, tuple(holes), _wx, symbol=f"o_{r}"
+        )
+
+    def error(self, outs: list[Fraction]) -> Fraction:
+        return self.rnd(
+            Fraction(1, 2) * sum(((t - o) ** 2 for t, o in zip(self.ts, outs)), Fraction(0))
+        )
+
+    def run(
+        self, every_step: bool
+    ) -> tuple[list[tuple[int, list[Fraction], Fraction]], list[Fraction], list[Section]]:
+        spec = self.spec
+        w = (
+            [self.rnd(exact(v)) for v in spec.initial_weights]
+            if spec.initial_weights
+            else [Fraction(0)] * (self.n + 1)
+        )
+        epochs: list[tuple[int, list[Fraction], Fraction]] = []
+        sections: list[Section] = []
+        rows = range(1, len(self.xs) + 1)
+        for k in range(1, spec.epochs + 1):
+            record = (
+                (every_step and k <= MAX_WRITTEN)
+                or spec.epochs <= FULL_EPOCHS
+                or k in (1, spec.epochs)
+            )
+            names = [f"w{i}@{k}" for i in range(self.n + 1)]
+            outs = [self.rnd(weighted_sum(w, x)) for x in self.xs]
+            e = self.error(outs)
+            epochs.append((k, list(w), e))
+            if not record:
+                w = self._batch(w, outs) if spec.mode == "batch" else self._stochastic(w)
+                continue
+            kind = (
+                "batch: Δw = η Σ (t − o)·x, applied once"
+                if spec.mode == "batch"
+                else "stochastic: w = w + η(t − o)·x after each row"
+            )
+            section = Section(f"Epoch {k} · {kind}")
+            sections.append(section)
+            for i, wi in enumerate(w):
+                if names[i] not in self.defined:
+                    note = None
+                    if i == 0:
+                        note = (
+                            "initial weights (w0: the bias weight, input 1)"
+                            if k == 1
+                            else f"after epoch {k - 1}"
+                        )
+                    self.add(section, Step(names[i], wi, symbol=f"w{i}", note=note))
+            for r in rows:
+                self.add(section, self.output_step(f"o_{r}@{k}", r, w, names))
+            holes: list[Arg] = []
+            for r in rows:
+                holes += [self.t_arg(r), Arg(f"o_{r}@{k}", outs[r - 1], f"o_{r}")]
+            template = "½ × (" + " + ".join(["({} − {})²"] * len(self.xs)) + ")"
+            self.add(section, Step(f"E@{k}", e, template, tuple(holes), _half_sse, symbol="E"))
+            if spec.mode == "batch":
+                w = self._batch_steps(section, k, w, outs, names)
+            else:
+                w = self._stochastic_steps(section, k, w, names)
+        return epochs, w, sections
+
+    def _batch(self, w: list[Fraction], outs: list[Fraction]) -> list[Fraction]:
+        new = []
+        for i, wi in enumerate(w):
+            total = sum(
+                ((t - o) * (x[i - 1] if i else 1) for t, o, x in zip(self.ts, outs, self.xs)),
+                Fraction(0),
+            )
+            new.append(self.rnd(wi + self.rnd(self.eta * total)))
+        return new
+
+    def _stochastic(self, w: list[Fraction]) -> list[Fraction]:
+        for x, t in zip(self.xs, self.ts):
+            o = self.rnd(weighted_sum(w, x))
+            w = [
+                self.rnd(wi + self.rnd(self.eta * (t - o) * xi))
+                for wi, xi in zip(w, [Fraction(1), *x])
+            ]
+        return w
+
+    def _batch_steps(
+        self, section: Section, k: int, w: list[Fraction], outs: list[Fraction], names: list[str]
+    ) -> list[Fraction]:
+        new = self._batch(w, outs)
+        for i, wi in enumerate(w):
+            holes = [Arg("learning_rate", self.eta, "η")]
+            terms = []
+            for r in range(1, len(self.xs) + 1):
+                holes += [self.t_arg(r), Arg(f"o_{r}@{k}", outs[r - 1], f"o_{r}")]
+                if i:
+                    holes.append(self.x_arg(r, i, in_row=False))
+                terms.append("({} − {}) × {}" if i else "({} − {}) × 1")
+            total = sum(
+                ((t - o) * (x[i - 1] if i else 1) for t, o, x in zip(self.ts, outs, self.xs)),
+                Fraction(0),
+            )
+            delta = self.rnd(self.eta * total)
+            label = f"delta_w{i}@{k}"
+            self.add(
+                section,
+                Step(
+                    label,
+                    delta,
+                    "{} × (" + " + ".join(terms) + ")",
+                    tuple(holes),
+                    _eta_sum(bool(i)),
+                    symbol=f"Δw{i}",
+                ),
+            )
+            self.add(
+                section,
+                Step(
+                    f"w{i}@{k + 1}",
+                    new[i],
+                    "{} + {}",
+                    (Arg(names[i], wi, f"w{i}"), Arg(label, delta, f"Δw{i}")),
+                    lambda a, b: a + b,
+                    symbol=f"w{i}⁺",
+                ),
+            )
+        return new
+
+    def _stochastic_steps(
+        self, section: Section, k: int, w: list[Fraction], names: list[str]
+    ) -> list[Fraction]:
+        names = list(names)
+        for r in range(1, len(self.xs) + 1):
+            o_label = f"o_now_{r}@{k}"
+            step = self.output_step(o_label, r, w, names)
+            step.note = "output at the current weights"
+            self.add(section, step)
+            o = step.value
+            t = self.ts[r - 1]
+            new = []
+            for i, wi in enumerate(w):
+                xi = self.xs[r - 1][i - 1] if i else Fraction(1)
+                delta = self.rnd(self.eta * (t - o) * xi)
+                holes = [
+                    Arg("learning_rate", self.eta, "η"),
+                    self.t_arg(r),
+                    Arg(o_label, o, f"o_{r}"),
+                ]
+                if i:
+                    holes.append(self.x_arg(r, i, in_row=False))
+                d_label = f"delta_w{i}_{r}@{k}"
+                template = "{} × ({} − {}) × {}" if i else "{} × ({} − {}) × 1"
+                self.add(
+                    section,
+                    Step(
+                        d_label, delta, template, tuple(holes), _eta_sum(bool(i)), symbol=f"Δw{i}"
+                    ),
+                )
+                value = self.rnd(wi + delta)
+                new_label = f"w{i}@{k}.{r}"
+                self.add(
+                    section,
+                    Step(
+                        new_label,
+                        value,
+                        "{} + {}",
+                        (Arg(names[i], wi, f"w{i}"), Arg(d_label, delta, f"Δw{i}")),
+                        lambda a, b: a + b,
+                        symbol=f"w{i}⁺",
+                    ),
+                )
+                names[i] = new_label
+                new.append(value)
+            w = new
+        return w
+
+
+def _bounded(q: Fraction) -> Fraction:
+    """Exact, unless the fraction needs more than ``PLACES`` decimals: then rounded to them.
+
+    A run of many epochs multiplies denominators without end; 30 decimals keep every
+    printed digit (and every double) exact while each step stays fast.
+    """
+    return q if q.denominator <= LIMIT else round(q, PLACES)
+
+
+def _half_sse(*v: float) -> float:
+    return 0.5 * sum((v[j] - v[j + 1]) ** 2 for j in range(0, len(v), 2))
+
+
+def _eta_sum(with_x: bool):  # noqa: ANN202 - a small factory of recompute functions
+    """Recompute η × ((t − o) × x + …) (or × 1 for the bias weight) from its holes."""
+
+    def fn(eta: float, *v: float) -> float:
+        size = 3 if with_x else 2
+        return eta * sum(
+            (v[j] - v[j + 1]) * (v[j + 2] if with_x else 1) for j in range(0, len(v), size)
+        )
+
+    return fn
+
+
+def solve_delta(spec: DeltaProblem, carry: int | None = None, every_step: bool = False) -> Solution:
+    """Run the delta rule for ``epochs`` epochs; each epoch's E and every Δw with numbers."""
+    run = DeltaRun(spec, carry)
+    epochs, w, sections = run.run(every_step)
+    setup = Section("Setup")
+    setup.add(
+        "Linear unit o = w·x = w0 × 1 + "
+        + " + ".join(f"w{i + 1} × {c}" for i, c in enumerate(run.columns))
+        + (f"; target t = column {run.target}" if run.target != "t" else "; target t")
+        + "; error E = ½ Σ_d (t − o)²; Δw_i = η Σ_d (t − o)·x_i."
+    )
+    setup.add(Step("learning_rate", run.eta, symbol="η"))
+    if len(sections) < len(epochs):
+        written = ", ".join(s.title.split(" ·")[0].removeprefix("Epoch ") for s in sections)
+        setup.add(
+            f"{len(epochs)} epochs: written out in full are epochs {written} "
+            f"(--every-step writes out up to {MAX_WRITTEN})."
+        )
+    trace = Section("Trace: weights at the start of each epoch and the error E there")
+    heads = ["epoch", *(f"w{i}" for i in range(run.n + 1)), "E"]
+    rows = [[k, *(float(v) for v in ws), float(e)] for k, ws, e in epochs]
+    trace.add(trace_table(heads, rows, trace))
+    final = Section(f"Result after {len(epochs)} epochs")
+    for i, wi in enumerate(w):
+        run.add(final, Step(f"w{i}_final", wi, symbol=f"w{i}"))
+    outs = [run.rnd(weighted_sum(w, x)) for x in run.xs]
+    e_final = run.error(outs)
+    final.add(Step("E_final", e_final, symbol="E", note="the error at the final weights"))
+    result = {
+        "weights": [float(v) for v in w],
+        "epochs": [
+            {"epoch": k, "weights": [float(v) for v in ws], "error": float(e)}
+            for k, ws, e in epochs
+        ],
+        "error": float(e_final),
+    }
+    return Solution(
+        "delta", [setup, *sections, trace, final], result, title=spec.title, source=spec.source
+    )

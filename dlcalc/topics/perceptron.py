@@ -1,0 +1,686 @@
+"""The perceptron: the training rule traced epoch by epoch, and fixed perceptrons evaluated.
+
+Training runs in exact arithmetic (fractions of the decimals as written), so that a
+tie ``w·x = 0`` is a tie and the trace matches the one worked on paper.
+
+Step labels (unique within a solution; rows and epochs count from 1):
+
+* ``w0@k``, ``w1@k`` …  the weights at the start of epoch k; ``errors@k`` the number
+  of rows those weights misclassify;
+* ``wx_r@k``, ``o_r@k``  w·x and the output for row r in epoch k;
+* online: ``w1@k.r``  w1 after the update that row r causes in epoch k;
+* batch: ``delta_w1@k`` = η Σ (t − o)·x1 over the misclassified rows, then ``w1@k+1``;
+* ``w1_final`` …, ``x2_intercept`` and ``x2_slope`` (the final decision boundary);
+* evaluation: ``sum_y1@k`` and ``y1@k`` for perceptron y1 on input k, ``code@k``.
+
+Epochs that are not written out in full (long runs without ``--every-step``) appear
+only in the trace table and in ``result.epochs``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from dlcalc.specs.perceptron import (
+    PerceptronEvaluation,
+    PerceptronTraining,
+    exact,
+    label_text,
+    unit_names,
+)
+from dlcalc.steps import Arg, Section, Solution, Step, Table
+
+FULL_EPOCHS = 5  # runs of at most this many epochs are written out in full
+MAX_WRITTEN = 200  # --every-step writes out at most this many epochs
+KEEP_ROWS = 500  # trace tables keep this many epochs at each end of a very long run
+FULL_INPUTS = 16  # evaluations of at most this many inputs are written out in full
+MINUS = "−"
+
+Round = Callable[[Fraction], Fraction]
+
+
+def rounder(carry: int | None) -> Round:
+    """Hand-calculation mode: round to ``carry`` decimals (exactly), or leave alone."""
+    if carry is None:
+        return lambda q: q
+    return lambda q: Fraction(round(q, carry))
+
+
+def shown_int(n: int) -> str:
+    """An output value as the templates write it (−1, 0, 1)."""
+    return f"{MINUS}{-n}" if n < 0 else str(n)
+
+
+def fires(s: Fraction, fire_at_zero: bool) -> bool:
+    return s >= 0 if fire_at_zero else s > 0
+
+
+def weighted_sum(w: Sequence[Fraction], x: Sequence[Fraction]) -> Fraction:
+    """w0 × 1 + w1 × x1 + … (w0 is the bias weight)."""
+    return w[0] + sum((wi * xi for wi, xi in zip(w[1:], x)), Fraction(0))
+
+
+def _wx(*v: float) -> float:
+    """Recompute ``w0 × 1 + w1 × x1 + …`` from its holes (w0, w1, x1, w2, x2, …)."""
+    return v[0] + sum(v[i] * v[i + 1] for i in range(1, len(v) - 1, 2))
+
+
+@dataclass
+class Example:
+    """One row of the training table."""
+
+    x: list[Fraction]
+    t: int
+    label: str
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    weights: list[Fraction]
+    misclassified: list[int]  # 1-based rows the starting weights misclassify
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def training_examples(spec: PerceptronTraining) -> tuple[list[Example], list[str]]:
+    """The rows as exact numbers with targets ±1 (or 0/1), and the input column names."""
+    neg, pos = spec.outputs
+    positive = spec.positive if spec.positive is not None else label_text(float(pos))
+    examples = []
+    for row in spec.data.rows:
+        label = label_text(row[-1])
+        examples.append(
+            Example([exact(v) for v in row[:-1]], pos if label == positive else neg, label)
+        )  # type: ignore[arg-type]
+    n = len(spec.data.rows[0]) - 1
+    columns = list(spec.data.columns[:-1]) if spec.data.columns else [f"x{i + 1}" for i in range(n)]
+    return examples, columns
+
+
+class Trainer:
+    """Runs the perceptron training rule and records the epochs chosen to be written out."""
+
+    def __init__(self, spec: PerceptronTraining, carry: int | None) -> None:
+        self.spec = spec
+        self.examples, self.columns = training_examples(spec)
+        self.n = len(self.columns)
+        self.eta = exact(spec.learning_rate)
+        self.rnd = rounder(carry)
+        self.neg, self.pos = spec.outputs
+        self.defined: set[str] = set()
+        self.recorded: list[int] = []  # epochs written out in full
+
+    def output(self, s: Fraction) -> int:
+        return self.pos if fires(s, self.spec.fire_at_zero) else self.neg
+
+    def misclassified(self, w: list[Fraction]) -> list[int]:
+        return [
+            r
+            for r, e in enumerate(self.examples, 1)
+            if self.output(self.rnd(weighted_sum(w, e.x))) != e.t
+        ]
+
+    # steps -----------------------------------------------------------------------------------
+
+    def _x(self, r: int, i: int, *, in_row: bool = True) -> Arg:
+        """Input i (from 0) of row r, shown as ``x1`` inside the row's own formula, else ``x1_r``."""
+        name = f"{self.columns[i]}_{r}"
+        return Arg(name, self.examples[r - 1].x[i], self.columns[i] if in_row else name)
+
+    def header(self, section: Section, k: int, w: list[Fraction], errors: list[int]) -> None:
+        for i, wi in enumerate(w):
+            if f"w{i}@{k}" not in self.defined:
+                note = None
+                if i == 0:
+                    note = (
+                        "initial weights (w0: the bias weight, input 1)"
+                        if k == 1
+                        else f"after epoch {k - 1}"
+                    )
+                self.add(section, Step(f"w{i}@{k}", wi, symbol=f"w{i}", note=note))
+        where = ", ".join(str(r) for r in errors) if errors else "none"
+        self.add(
+            section,
+            Step(
+                f"errors@{k}",
+                len(errors),
+                symbol="err",
+                note=f"rows these weights misclassify: {where}",
+            ),
+        )
+
+    def add(self, section: Section, step: Step) -> None:
+        self.defined.add(step.label)
+        section.add(step)
+
+    def row_steps(
+        self, section: Section, k: int, r: int, w: list[Fraction], names: list[str]
+    ) -> tuple[Fraction, int]:
+        e = self.examples[r - 1]
+        s = self.rnd(weighted_sum(w, e.x))
+        holes = [Arg(names[0], w[0], "w0")]
+        for i in range(self.n):
+            holes += [Arg(names[i + 1], w[i + 1], f"w{i + 1}"), self._x(r, i)]
+        template = "{} × 1" + " + {} × {}" * self.n
+        self.add(section, Step(f"wx_{r}@{k}", s, template, tuple(holes), _wx, symbol=f"w·x_{r}"))
+        o = self.output(s)
+        cmp = "≥" if self.spec.fire_at_zero else ">"
+        verdict = "correct, no update" if o == e.t else "misclassified"
+        pos, neg, zero = self.pos, self.neg, self.spec.fire_at_zero
+        self.add(
+            section,
+            Step(
+                f"o_{r}@{k}",
+                o,
+                f"{shown_int(pos)} if {{}} {cmp} 0, else {shown_int(neg)}",
+                (Arg(f"wx_{r}@{k}", s, "w·x"),),
+                lambda v: pos if fires(Fraction(v), zero) else neg,
+                symbol=f"o_{r}",
+                note=f"target {e.label}: {verdict}",
+            ),
+        )
+        return s, o
+
+    def online_update(
+        self, section: Section, k: int, r: int, w: list[Fraction], o: int, names: list[str]
+    ) -> list[Fraction]:
+        e = self.examples[r - 1]
+        new = []
+        for i, wi in enumerate(w):
+            xi = Fraction(1) if i == 0 else e.x[i - 1]
+            value = self.rnd(wi + self.eta * (e.t - o) * xi)
+            new.append(value)
+            holes = [
+                Arg(names[i], wi, f"w{i}"),
+                Arg("learning_rate", self.eta, "η"),
+                Arg(f"t_{r}", e.t, "t"),
+                Arg(f"o_{r}@{k}", o, "o"),
+            ]
+            if i == 0:
+                template, fn = "{} + {} × ({} − {}) × 1", lambda a, n_, t, o_: a + n_ * (t - o_)
+            else:
+                holes.append(self._x(r, i - 1))
+                template, fn = (
+                    "{} + {} × ({} − {}) × {}",
+                    lambda a, n_, t, o_, x: a + n_ * (t - o_) * x,
+                )
+            label = f"w{i}@{k}.{r}"
+            self.add(section, Step(label, value, template, tuple(holes), fn, symbol=f"w{i}⁺"))
+            names[i] = label
+        return new
+
+    def batch_update(
+        self, section: Section, k: int, w: list[Fraction], outs: dict[int, int]
+    ) -> list[Fraction]:
+        wrong = [r for r, o in outs.items() if o != self.examples[r - 1].t]
+        new = []
+        for i, wi in enumerate(w):
+            holes = [Arg("learning_rate", self.eta, "η")]
+            terms = []
+            total = Fraction(0)
+            for r in wrong:
+                e = self.examples[r - 1]
+                xi = Fraction(1) if i == 0 else e.x[i - 1]
+                total += (e.t - outs[r]) * xi
+                holes += [Arg(f"t_{r}", e.t, f"t_{r}"), Arg(f"o_{r}@{k}", outs[r], f"o_{r}")]
+                if i == 0:
+                    terms.append("({} − {}) × 1")
+                else:
+                    holes.append(self._x(r, i - 1, in_row=False))
+                    terms.append("({} − {}) × {}")
+            delta = self.rnd(self.eta * total)
+            d_label = f"delta_w{i}@{k}"
+            self.add(
+                section,
+                Step(
+                    d_label,
+                    delta,
+                    "{} × (" + " + ".join(terms) + ")",
+                    tuple(holes),
+                    _batch_fn(i == 0),
+                    symbol=f"Δw{i}",
+                ),
+            )
+            value = self.rnd(wi + delta)
+            new.append(value)
+            self.add(
+                section,
+                Step(
+                    f"w{i}@{k + 1}",
+                    value,
+                    "{} + {}",
+                    (Arg(f"w{i}@{k}", wi, f"w{i}"), Arg(d_label, delta, f"Δw{i}")),
+                    lambda a, b: a + b,
+                    symbol=f"w{i}⁺",
+                ),
+            )
+        return new
+
+    # the run -----------------------------------------------------------------------------------
+
+    def run(
+        self, every_step: bool
+    ) -> tuple[list[EpochRecord], list[Fraction], list[Section], list[str]]:
+        spec = self.spec
+        w = (
+            [exact(v) for v in spec.initial_weights]
+            if spec.initial_weights
+            else [Fraction(0)] * (self.n + 1)
+        )
+        w = [self.rnd(v) for v in w]
+        records: list[EpochRecord] = []
+        sections: list[Section] = []
+        notes: list[str] = []
+        seen: dict[tuple[Fraction, ...], int] = {}
+        detail = every_step
+        for k in range(1, spec.max_epochs + 1):
+            errors = self.misclassified(w)
+            records.append(EpochRecord(k, list(w), errors))
+            key = tuple(w)
+            if key in seen and errors:
+                first = seen[key]
+                if not notes:
+                    notes.append(
+                        f"The weights at the start of epoch {k} are those of epoch {first}: "
+                        f"training repeats a cycle of {k - first} epochs and will never converge."
+                    )
+                if not detail or k > MAX_WRITTEN:  # the rest repeats the cycle: copy it, exactly
+                    w = self.repeat_cycle(records, first, k)
+                    break
+            seen.setdefault(key, k)
+            record = (detail and k <= MAX_WRITTEN) or k == 1 or not errors
+            if record:
+                if not errors:
+                    title = f"Epoch {k} · every row is classified correctly: converged"
+                elif spec.mode == "online":
+                    title = f"Epoch {k} · online: w = w + η(t − o)·x after each misclassified row"
+                else:
+                    title = f"Epoch {k} · batch: w = w + η Σ (t − o)·x over the misclassified rows"
+                section = Section(title)
+                sections.append(section)
+                self.recorded.append(k)
+                self.header(section, k, w, errors)
+            if not errors:
+                if record:
+                    for r in range(1, len(self.examples) + 1):
+                        self.row_steps(section, k, r, w, [f"w{i}@{k}" for i in range(self.n + 1)])
+                break
+            w = (
+                self.online_epoch(k, w, section if record else None)
+                if spec.mode == "online"
+                else self.batch_epoch(k, w, section if record else None)
+            )
+        else:
+            errors = self.misclassified(w)
+            if not errors:  # the last epoch's updates fixed everything: record the check
+                records.append(EpochRecord(spec.max_epochs + 1, list(w), []))
+        return records, w, sections, notes
+
+    def repeat_cycle(self, records: list[EpochRecord], first: int, k: int) -> list[Fraction]:
+        """Fill epochs k+1 … max_epochs from the cycle first … k−1; return the final weights."""
+        period = k - first
+        for m in range(k + 1, self.spec.max_epochs + 1):
+            same = records[first - 1 + (m - first) % period]
+            records.append(EpochRecord(m, list(same.weights), list(same.misclassified)))
+        return list(records[first - 1 + (self.spec.max_epochs + 1 - first) % period].weights)
+
+    def online_epoch(self, k: int, w: list[Fraction], section: Section | None) -> list[Fraction]:
+        names = [f"w{i}@{k}" for i in range(self.n + 1)]
+        for r, e in enumerate(self.examples, 1):
+            if section is not None:
+                _, o = self.row_steps(section, k, r, w, names)
+            else:
+                o = self.output(self.rnd(weighted_sum(w, e.x)))
+            if o != e.t:
+                if section is not None:
+                    w = self.online_update(section, k, r, w, o, names)
+                else:
+                    w = [
+                        self.rnd(wi + self.eta * (e.t - o) * xi)
+                        for wi, xi in zip(w, [Fraction(1), *e.x])
+                    ]
+        return w
+
+    def batch_epoch(self, k: int, w: list[Fraction], section: Section | None) -> list[Fraction]:
+        names = [f"w{i}@{k}" for i in range(self.n + 1)]
+        outs: dict[int, int] = {}
+        for r, e in enumerate(self.examples, 1):
+            if section is not None:
+                _, outs[r] = self.row_steps(section, k, r, w, names)
+            else:
+                outs[r] = self.output(self.rnd(weighted_sum(w, e.x)))
+        if section is not None:
+            return self.batch_update(section, k, w, outs)
+        total = [Fraction(0)] * len(w)
+        for r, e in enumerate(self.examples, 1):
+            if outs[r] != e.t:
+                for i, xi in enumerate([Fraction(1), *e.x]):
+                    total[i] += (e.t - outs[r]) * xi
+        return [self.rnd(wi + self.rnd(self.eta * d)) for wi, d in zip(w, total)]
+
+
+def _batch_fn(bias: bool) -> Callable[..., float]:
+    """Recompute η × ((t − o) × x + …) from its holes."""
+
+    def fn(eta: float, *v: float) -> float:
+        size = 2 if bias else 3
+        total = 0.0
+        for j in range(0, len(v), size):
+            t, o = v[j], v[j + 1]
+            total += (t - o) * (1 if bias else v[j + 2])
+        return eta * total
+
+    return fn
+
+
+def boundary(w: Sequence[Fraction]) -> tuple[Fraction | None, Fraction | None]:
+    """For two inputs: x2 = a + b·x1 on w0 + w1·x1 + w2·x2 = 0 (None when w2 = 0)."""
+    if len(w) != 3 or w[2] == 0:
+        return None, None
+    return -w[0] / w[2], -w[1] / w[2]
+
+
+def trace_section(records: list[EpochRecord], n: int, columns: list[str]) -> Section:
+    """The summary trace, one line per epoch as the slides list it, with its decision boundary."""
+    section = Section("Training trace: weights at the start of each epoch, rows they misclassify")
+    heads = ["epoch", *(f"w{i}" for i in range(n + 1)), "err"]
+    if n == 2:
+        x1, x2 = columns
+        section.add(
+            f"Decision boundary of each epoch: w0 + w1·{x1} + w2·{x2} = 0, i.e. {x2} = a + b·{x1} "
+            "with a = −w0/w2 and b = −w1/w2 (— where w2 = 0: a vertical line or none)."
+        )
+        heads += ["a", "b"]
+    elif n == 1:
+        section.add(
+            f"Decision boundary of each epoch: w0 + w1·{columns[0]} = 0, i.e. {columns[0]} = −w0/w1."
+        )
+        heads += [f"{columns[0]} at boundary"]
+    rows = []
+    for rec in records:
+        row: list = [rec.epoch, *(float(v) for v in rec.weights), len(rec.misclassified)]
+        if n == 2:
+            a, b = boundary(rec.weights)
+            row += [None if a is None else float(a), None if b is None else float(b)]
+        elif n == 1:
+            row.append(None if rec.weights[1] == 0 else float(-rec.weights[0] / rec.weights[1]))
+        rows.append(row)
+    section.add(trace_table(heads, rows, section))
+    return section
+
+
+def trace_table(heads: list[str], rows: list[list], section: Section) -> Table:
+    """The trace as a table; very long runs keep their first and last ``KEEP_ROWS`` epochs."""
+    if len(rows) > 2 * KEEP_ROWS:
+        section.add(
+            f"Epochs {KEEP_ROWS + 1:,} to {len(rows) - KEEP_ROWS:,} are left out of this table "
+            "(the JSON result lists every epoch)."
+        )
+        rows = rows[:KEEP_ROWS] + rows[-KEEP_ROWS:]
+    return Table(heads, rows, elide=len(rows) > 60)
+
+
+def result_section(
+    trainer: Trainer, records: list[EpochRecord], w: list[Fraction], notes: list[str]
+) -> tuple[Section, bool]:
+    spec = trainer.spec
+    last = records[-1]
+    converged = not last.misclassified
+    section = Section("Result")
+    if converged:
+        section.add(
+            f"Converged: the weights at the start of epoch {last.epoch} classify all "
+            f"{len(trainer.examples)} rows correctly (err = 0), so training stops."
+        )
+    else:
+        remaining = len(trainer.misclassified(w))
+        section.add(
+            f"max_epochs ({spec.max_epochs}) ran out with {remaining} rows still misclassified. "
+            "The perceptron rule converges only on linearly separable data (with a suitable η); "
+            "on data that are not linearly separable it never converges."
+        )
+    for note in notes:
+        section.add(note)
+    for i, wi in enumerate(w):
+        section.add(Step(f"w{i}_final", wi, symbol=f"w{i}"))
+    if trainer.n == 2 and w[2] != 0:
+        x1, x2 = trainer.columns
+        section.add(f"Decision boundary: w0 + w1·{x1} + w2·{x2} = 0, i.e. {x2} = a + b·{x1}")
+        a, b = boundary(w)
+        w0, w1, w2 = (Arg(f"w{i}_final", w[i], f"w{i}") for i in range(3))
+        section.add(Step("x2_intercept", a, "−{} / {}", (w0, w2), lambda p, q: -p / q, symbol="a"))
+        section.add(Step("x2_slope", b, "−{} / {}", (w1, w2), lambda p, q: -p / q, symbol="b"))
+    return section, converged
+
+
+def solve_training(
+    spec: PerceptronTraining, carry: int | None = None, every_step: bool = False
+) -> Solution:
+    """Train with the perceptron rule; write out the first (and converged) epoch, then the trace."""
+    trainer = Trainer(spec, carry)
+    records, w, sections, notes = trainer.run(every_step)
+    if not every_step and len(records) <= FULL_EPOCHS:  # a short run: write out every epoch
+        trainer = Trainer(spec, carry)
+        records, w, sections, notes = trainer.run(True)
+    intro = Section("Setup")
+    neg, pos = spec.outputs
+    positive = spec.positive if spec.positive is not None else label_text(float(pos))
+    cmp = "≥" if spec.fire_at_zero else ">"
+    intro.add(
+        f"Targets: {positive} → t = {shown_int(pos)}, any other label → t = {shown_int(neg)}. "
+        f"Output o = {shown_int(pos)} if w·x {cmp} 0, else {shown_int(neg)}; "
+        f"w·x = w0 × 1 + "
+        + " + ".join(f"w{i + 1} × {c}" for i, c in enumerate(trainer.columns))
+        + "."
+    )
+    intro.add(Step("learning_rate", trainer.eta, symbol="η"))
+    if every_step and len(records) > MAX_WRITTEN:
+        intro.add(
+            f"--every-step writes out at most {MAX_WRITTEN} epochs; the trace lists them all."
+        )
+    if len(records) > len(trainer.recorded):
+        intro.add(
+            f"{len(records)} epochs: written out in full here are epochs "
+            f"{' and '.join(str(k) for k in trainer.recorded)}; the trace lists every epoch "
+            "(--every-step writes out all of them)."
+        )
+    trace = trace_section(records, trainer.n, trainer.columns)
+    final, converged = result_section(trainer, records, w, notes)
+    result = {
+        "weights": [float(v) for v in w],
+        "converged": converged,
+        "epochs": [
+            {
+                "epoch": r.epoch,
+                "weights": [float(v) for v in r.weights],
+                "errors": len(r.misclassified),
+            }
+            for r in records
+        ],
+    }
+    return Solution(
+        "perceptron", [intro, *sections, trace, final], result, title=spec.title, source=spec.source
+    )
+
+
+def plot_data(spec: PerceptronTraining) -> tuple[list[list[float]], list[bool], list[str]]:
+    """Points, whether each is positive, and the axis names (for ``--plot``)."""
+    examples, columns = training_examples(spec)
+    pos = spec.outputs[1]
+    return [[float(v) for v in e.x] for e in examples], [e.t == pos for e in examples], columns
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def evaluation_inputs(spec: PerceptronEvaluation) -> list[list[Fraction]]:
+    if spec.classify is not None:
+        return [[exact(v) for v in x] for x in spec.classify]
+    n = len(spec.perceptrons[0].weights)
+    return [[Fraction(b) for b in bits] for bits in itertools.product((0, 1), repeat=n)]
+
+
+def solve_evaluation(
+    spec: PerceptronEvaluation, carry: int | None = None, every_step: bool = False
+) -> Solution:
+    """Each perceptron's sum with numbers, the threshold comparison, the code and its label."""
+    rnd = rounder(carry)
+    names = unit_names(spec)
+    neg, pos = spec.outputs
+    inputs = evaluation_inputs(spec)
+    n = len(spec.perceptrons[0].weights)
+    cmp = "≥" if spec.fire_at_zero else ">"
+    codes = {label: tuple(int(v) for v in code) for label, code in (spec.codes or {}).items()}
+    detail = every_step or len(inputs) <= FULL_INPUTS
+
+    setup = Section("Perceptrons")
+    for name, unit in zip(names, spec.perceptrons):
+        terms = " + ".join(f"w{i + 1}_{name} × x{i + 1}" for i in range(n))
+        if unit.bias is not None:
+            setup.add(
+                f"{name} = {shown_int(pos)} if {terms} + b_{name} {cmp} 0, else {shown_int(neg)}"
+            )
+        else:
+            setup.add(f"{name} = {shown_int(pos)} if {terms} {cmp} θ_{name}, else {shown_int(neg)}")
+        for i, wi in enumerate(unit.weights):
+            setup.add(Step(f"w{i + 1}_{name}", exact(wi)))
+        if unit.bias is not None:
+            setup.add(Step(f"b_{name}", exact(unit.bias)))
+        else:
+            setup.add(Step(f"threshold_{name}", exact(unit.threshold or 0), symbol=f"θ_{name}"))
+    if codes:
+        setup.add(
+            "Class codes ("
+            + ", ".join(names)
+            + "): "
+            + "; ".join(
+                f"{label} = ({', '.join(shown_int(v) for v in code)})"
+                for label, code in codes.items()
+            )
+        )
+
+    sections = [setup]
+    predictions = []
+    table_rows = []
+    for k, x in enumerate(inputs, 1):
+        record = detail or k == 1
+        section = Section(f"Input {k}")
+        sums, outs = [], []
+        for name, unit in zip(names, spec.perceptrons):
+            w = [exact(v) for v in unit.weights]
+            holes = []
+            for i in range(n):
+                holes += [
+                    Arg(f"w{i + 1}_{name}", w[i], f"w{i + 1}_{name}"),
+                    Arg(f"x{i + 1}@{k}", x[i], f"x{i + 1}"),
+                ]
+            template = " + ".join(["{} × {}"] * n)
+            s = sum((a * b for a, b in zip(w, x)), Fraction(0))
+            if unit.bias is not None:
+                bias = exact(unit.bias)
+                s += bias
+                holes.append(Arg(f"b_{name}", bias, f"b_{name}"))
+                template += " + {}"
+            s = rnd(s)
+            theta = Fraction(0) if unit.bias is not None else exact(unit.threshold or 0)
+            fired = fires(s - theta, spec.fire_at_zero)
+            o = pos if fired else neg
+            sums.append(s)
+            outs.append(o)
+            if record:
+                section.add(
+                    Step(
+                        f"sum_{name}@{k}",
+                        s,
+                        template,
+                        tuple(holes),
+                        _weighted_sum_plus,
+                        symbol=f"sum_{name}",
+                    )
+                )
+                s_arg = Arg(f"sum_{name}@{k}", s, f"sum_{name}")
+                zero = spec.fire_at_zero
+                if unit.bias is not None:
+                    section.add(
+                        Step(
+                            f"{name}@{k}",
+                            o,
+                            f"{shown_int(pos)} if {{}} {cmp} 0, else {shown_int(neg)}",
+                            (s_arg,),
+                            lambda v, z=zero: pos if fires(Fraction(v), z) else neg,
+                            symbol=name,
+                        )
+                    )
+                else:
+                    t_arg = Arg(f"threshold_{name}", theta, f"θ_{name}")
+                    section.add(
+                        Step(
+                            f"{name}@{k}",
+                            o,
+                            f"{shown_int(pos)} if {{}} {cmp} {{}}, else {shown_int(neg)}",
+                            (s_arg, t_arg),
+                            lambda v, t, z=zero: (
+                                pos if fires(Fraction(v) - Fraction(t), z) else neg
+                            ),
+                            symbol=name,
+                        )
+                    )
+        label = next((lab for lab, code in codes.items() if code == tuple(outs)), None)
+        if record and len(names) > 1:
+            note = None
+            if codes:
+                note = f"class: {label}" if label is not None else "no class has this code"
+            out_args = tuple(Arg(f"{name}@{k}", o, name) for name, o in zip(names, outs))
+            section.add(
+                Step(
+                    f"code@{k}",
+                    list(outs),
+                    "(" + ", ".join(["{}"] * len(names)) + ")",
+                    out_args,
+                    lambda *v: list(v),
+                    symbol="code",
+                    note=note,
+                )
+            )
+        elif record and codes:
+            section.add(f"class: {label}" if label is not None else "no class has this code")
+        if record:
+            sections.append(section)
+        entry: dict = {
+            "input": [float(v) for v in x],
+            "sums": [float(s) for s in sums],
+            "outputs": outs,
+        }
+        if codes:
+            entry["label"] = label
+        predictions.append(entry)
+        row: list = [float(v) for v in x]
+        for s, o in zip(sums, outs):
+            row += [float(s), o]
+        if codes:
+            row.append(label if label is not None else "—")
+        table_rows.append(row)
+    heads = [f"x{i + 1}" for i in range(n)]
+    for name in names:
+        heads += [f"sum_{name}", name]
+    if codes:
+        heads.append("class")
+    summary = Section("Truth table" if spec.truth_table else "Predictions")
+    summary.add(Table(heads, table_rows, elide=len(table_rows) > 60))
+    if not detail:
+        summary.add(f"Input 1 is written out in full; --every-step writes out all {len(inputs)}.")
+    sections.append(summary)
+    return Solution(
+        "perceptron", sections, {"predictions": predictions}, title=spec.title, source=spec.source
+    )
+
+
+def _weighted_sum_plus(*v: float) -> float:
+    """w1 × x1 + w2 × x2 + … (+ a trailing bias when the count is odd)."""
+    total = sum(v[k] * v[k + 1] for k in range(0, len(v) - 1, 2))
+    return total + (v[-1] if len(v) % 2 else 0)
