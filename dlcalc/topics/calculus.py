@@ -1,0 +1,794 @@
+"""``derive`` and ``graph``: derivatives by the chain rule and computational graphs.
+
+Both work on the tree the safe parser (:mod:`dlcalc.expressions`) builds.  Every
+operation node of the tree is a subexpression with a name (u1, u2 … for ``derive``,
+v1, v2 … for ``graph``); the local derivative of a node with respect to each of its
+inputs is found by SymPy from the operation itself, never from a table, and the
+chain rule multiplies and sums them, exactly as in the slides' e^(x²) and
+e^(e^(x²)) examples and their backward-pass algorithm.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import sympy
+
+from dlcalc.errors import InputError
+from dlcalc.expressions import Node, combine, parse, to_sympy
+from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.topics import functions as F
+
+MAX_OPS = 3000  # a derivative larger than this is not a worked example any more
+MAX_NODES = 150  # operations written out by derive (graph: twice as many nodes)
+TIME_LIMIT = 5.0  # seconds of SymPy work before giving up on an expression
+
+DEFINITIONS = {
+    "sigmoid": ("σ", "1/(1 + exp(-z))"),
+    "tanh": ("tanh", "(exp(z) - exp(-z))/(exp(z) + exp(-z))"),
+    "softplus": ("softplus", "ln(1 + exp(z))"),
+    "relu": ("relu", "max(0, z)"),
+}
+RULES = {
+    "+": "sum rule",
+    "-": "sum rule",
+    "neg": "constant factor",
+    "*": "product rule",
+    "/": "quotient rule",
+    "^": "power rule",
+}
+
+
+def _symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+def _depends(node: Node, wrt: str, memo: dict[Node, bool]) -> bool:
+    if node not in memo:
+        memo[node] = (node.op == "sym" and node.name == wrt) or any(
+            _depends(c, wrt, memo) for c in node.args
+        )
+    return memo[node]
+
+
+def _inputs(node: Node) -> tuple[Node, ...]:
+    """The arguments that are inputs of the operation (softmax's k is a parameter)."""
+    return node.args[1:] if node.op == "softmax" else node.args
+
+
+def _check_size(expr: sympy.Expr) -> sympy.Expr:
+    if sympy.count_ops(expr) > MAX_OPS:
+        raise InputError(
+            "the derivative grows too large to write out; try a smaller expression",
+            field="expression",
+        )
+    return expr
+
+
+@dataclass
+class Derivation:
+    """The chain rule applied inside out over the named subexpressions of one expression."""
+
+    root: Node
+    wrt: str
+    prefix: str = "u"
+    top: str = "y"
+    names: dict[Node, str] = field(default_factory=dict)
+    exprs: dict[Node, sympy.Expr] = field(default_factory=dict)
+    derivs: dict[Node, sympy.Expr] = field(default_factory=dict)
+    order: list[Node] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        memo: dict[Node, bool] = {}
+        x = _symbol(self.wrt)
+        stack: list[tuple[Node, bool]] = [(self.root, False)]
+        while stack:  # post-order without recursion
+            node, done = stack.pop()
+            if node in self.exprs:
+                continue
+            if not done:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(node.args) if c not in self.exprs)
+                continue
+            self.exprs[node] = combine(node, [self.exprs[c] for c in node.args])
+            memo[node] = (node.op == "sym" and node.name == self.wrt) or any(
+                memo[c] for c in node.args
+            )
+            if node.op == "sym" and node.name == self.wrt:
+                self.derivs[node] = sympy.Integer(1)
+            elif not _depends(node, self.wrt, memo):
+                self.derivs[node] = sympy.Integer(0)
+            else:
+                self.order.append(node)
+        if len(self.order) > MAX_NODES:
+            raise InputError(
+                f"the expression has {len(self.order)} operations that depend on {self.wrt}; "
+                f"at most {MAX_NODES} are written out",
+                field="expression",
+            )
+        for k, node in enumerate(self.order):
+            self.names[node] = self.top if node == self.root else f"{self.prefix}{k + 1}"
+        self.x = x
+        self.memo = memo
+        self.deadline = time.monotonic() + TIME_LIMIT
+        self.locals: dict[Node, list[tuple[Node, sympy.Expr]]] = {}
+        for node in self.order:
+            self._differentiate(node)
+
+    def sym(self, node: Node) -> sympy.Expr:
+        """A node in terms of names: its name's symbol, x itself, or its constant expression."""
+        if node in self.names:
+            return _symbol(self.names[node])
+        return self.exprs[node]
+
+    def local(self, node: Node) -> sympy.Expr:
+        """The node's operation applied to its inputs' names."""
+        return combine(node, [self.sym(c) for c in node.args])
+
+    def in_x(self, expr: sympy.Expr) -> sympy.Expr:
+        """Names replaced by what they stand for (names only ever refer to finished nodes)."""
+        by_name = {_symbol(name): self.exprs[n] for n, name in self.names.items()}
+        return expr.xreplace({s: by_name[s] for s in expr.free_symbols if s in by_name})
+
+    def _differentiate(self, node: Node) -> None:
+        local = self.local(node)
+        parts = []
+        total = sympy.Integer(0)
+        seen: set[Node] = set()
+        for child in _inputs(node):
+            if child in seen or not _depends(child, self.wrt, self.memo):
+                continue
+            seen.add(child)
+            partial = sympy.diff(local, self.sym(child))
+            parts.append((child, partial))
+            total += self.in_x(partial) * self.derivs[child]
+        self.locals[node] = parts
+        self.derivs[node] = _check_size(total)
+        if time.monotonic() > self.deadline:
+            raise InputError(
+                f"working out the derivative takes more than {TIME_LIMIT:g} s; try a smaller expression",
+                field="expression",
+            )
+
+    def direct(self, node: Node) -> bool:
+        """Its only input that depends on x is x itself: one step, no chain."""
+        return len(self.locals[node]) == 1 and self.locals[node][0][0] not in self.names
+
+    def dname(self, node: Node) -> str:
+        """d u1/dx as written: ``du1/dx`` (or ``dx/dx``)."""
+        name = self.names.get(node, self.wrt)
+        return f"d{name}/d{self.wrt}"
+
+    def pname(self, node: Node, child: Node) -> str:
+        d = "∂" if len(self.locals[node]) > 1 else "d"
+        return f"{d}{self.names[node]}/{d}{self.names.get(child, self.wrt)}"
+
+    def rule(self, node: Node) -> str:
+        if node.op in ("*", "/") and len(self.locals[node]) == 1:
+            return (
+                "constant factor"
+                if node.op == "*" or node.args[0] in self.locals[node][0]
+                else "quotient rule"
+            )
+        if node.op == "^" and not _depends(node.args[1], self.wrt, self.memo):
+            return "power rule"
+        if node.op == "^" and not _depends(node.args[0], self.wrt, self.memo):
+            return "exponential rule"
+        if node.op in RULES:
+            return RULES[node.op]
+        return (
+            "chain rule"
+            if any(c in self.names for c, _ in self.locals[node])
+            else f"derivative of {node.op}"
+        )
+
+    # --- the worked solution ------------------------------------------------------------
+
+    def subexpressions(self) -> Table:
+        rows = [
+            [self.names[n], F.unicode(self.local(n)), F.unicode(self.exprs[n])] for n in self.order
+        ]
+        return Table(["name", "operation", f"in terms of {self.wrt}"], rows)
+
+    def symbolic_steps(self) -> list[Step]:
+        steps: list[Step] = []
+        for node in self.order:
+            holes: list[str] = []
+            args: list[Arg] = []
+            if self.direct(node):
+                local_text = F.unicode(self.local(node))
+                steps.append(
+                    Step(
+                        self.dname(node),
+                        F.unicode(self.derivs[node]),
+                        symbol=self.dname(node),
+                        note=f"{self.rule(node)}: d/d{self.wrt} {local_text} (SymPy)",
+                    )
+                )
+                continue
+            for child, partial in self.locals[node]:
+                pname = self.pname(node, child)
+                in_x = self.in_x(partial)
+                if not partial.is_number:
+                    local_text = F.unicode(partial)
+                    x_text = F.unicode(in_x)
+                    steps.append(
+                        Step(
+                            pname,
+                            x_text,
+                            local_text if local_text != x_text else None,
+                            symbol=pname,
+                            note=f"derivative of {F.unicode(self.local(node))} by {self.names.get(child, self.wrt)} (SymPy)",
+                        )
+                    )
+                factor = [Arg(pname, _wrapped(in_x), pname)]
+                if partial.is_number:
+                    factor = (
+                        [] if partial == 1 or partial == -1 else [Arg(pname, _wrapped(in_x), pname)]
+                    )
+                if child in self.names:
+                    factor.append(
+                        Arg(self.dname(child), _wrapped(self.derivs[child]), self.dname(child))
+                    )
+                if not factor:
+                    factor = [Arg(self.dname(child), "1", self.dname(child))]
+                sign = "−" if partial.is_number and partial < 0 else "+"
+                holes.append((sign, " · ".join("{}" for _ in factor)))
+                args += factor
+            template = ""
+            for k, (sign, text) in enumerate(holes):
+                template += (("−" if sign == "−" else "") if k == 0 else f" {sign} ") + text
+            steps.append(
+                Step(
+                    self.dname(node),
+                    F.unicode(self.derivs[node]),
+                    template,
+                    tuple(args),
+                    symbol=self.dname(node),
+                    note=self.rule(node),
+                )
+            )
+        return steps
+
+    def numeric_steps(self, values: dict[str, float], tag: str) -> list[Step]:
+        """The same chain in numbers at ``values``."""
+        env = {_symbol(k): v for k, v in values.items()}
+        num: dict[str, float] = dict(values)
+        steps: list[Step] = []
+        for node in self.order:
+            name = self.names[node]
+            local = self.local(node)
+            num[name] = _at(local, num)
+            text, args = _holes(local, num, env, tag)
+            steps.append(Step(name + tag, num[name], text, args, symbol=name))
+        dnum: dict[Node, float] = {}
+        for node in self.order:
+            total = 0.0
+            holes: list[str] = []
+            args: list[Arg] = []
+            if self.direct(node):
+                partial = self.locals[node][0][1]
+                dnum[node] = _at(partial, num)
+                text, pargs = _holes(partial, num, env, tag)
+                steps.append(
+                    Step(self.dname(node) + tag, dnum[node], text, pargs, symbol=self.dname(node))
+                )
+                continue
+            for child, partial in self.locals[node]:
+                pname = self.pname(node, child)
+                pvalue = _at(partial, num)
+                if not partial.is_number:
+                    text, pargs = _holes(partial, num, env, tag)
+                    steps.append(Step(pname + tag, pvalue, text, pargs, symbol=pname))
+                dchild = dnum.get(child, 1.0)
+                total += pvalue * dchild
+                factor = [Arg(pname + tag, pvalue, pname)]
+                if child in self.names:
+                    factor.append(Arg(self.dname(child) + tag, dchild, self.dname(child)))
+                holes.append(" × ".join("{}" for _ in factor))
+                args += factor
+            dnum[node] = total
+            steps.append(
+                Step(
+                    self.dname(node) + tag,
+                    total,
+                    " + ".join(holes),
+                    tuple(args),
+                    symbol=self.dname(node),
+                )
+            )
+        return steps
+
+
+def _at(expr: sympy.Expr, num: dict[str, float]) -> float:
+    """The value of ``expr`` with its symbols (by name) taking the values in ``num``."""
+    return _float(
+        expr.xreplace({s: sympy.Float(num[s.name], 17) for s in expr.free_symbols if s.name in num})
+    )
+
+
+def _wrapped(expr: sympy.Expr) -> str:
+    text = F.unicode(expr)
+    return f"({text})" if isinstance(expr, sympy.Add) else text
+
+
+def _float(expr: sympy.Expr) -> float:
+    try:
+        value = complex(sympy.N(expr, 17))
+    except (TypeError, ValueError):
+        return math.nan
+    return value.real if abs(value.imag) < 1e-300 else math.nan
+
+
+def _holes(
+    expr: sympy.Expr, num: dict[str, float], env: dict[sympy.Symbol, float], tag: str
+) -> tuple[str, tuple[Arg, ...]]:
+    text, symbols = F.template(expr)
+    args = []
+    for s in symbols:
+        value = num.get(s.name, env.get(s, math.nan))
+        label = s.name + tag if s.name in num and s.name not in {k.name for k in env} else s.name
+        args.append(Arg(label, value, s.name))
+    return text, tuple(args)
+
+
+def _point(values: dict[str, float]) -> str:
+    return ", ".join(f"{k} = {v:g}" for k, v in values.items())
+
+
+def _pick_wrt(node: Node, wrt: str | None) -> str:
+    symbols = node.symbols()
+    if wrt is not None:
+        if not wrt.isidentifier() or wrt.startswith("_"):
+            raise InputError(f"{wrt!r} is not a symbol name", field="--wrt")
+        return wrt
+    if len(symbols) == 1:
+        return symbols[0]
+    if "x" in symbols or not symbols:
+        return "x"
+    raise InputError(
+        f"the expression has several symbols ({', '.join(symbols)}); say which one with --wrt",
+        field="--wrt",
+    )
+
+
+def _prefix(node: Node) -> tuple[str, str]:
+    used = set(node.symbols())
+    for prefix in ("u", "v", "q", "g"):
+        if not any(s.startswith(prefix) and s[len(prefix) :].isdigit() for s in used):
+            top = "y" if "y" not in used else "f"
+            return prefix, top
+    return "node_", "out_"
+
+
+def _named_functions(node: Node) -> list[str]:
+    found: dict[str, None] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.op in DEFINITIONS or n.op == "softmax":
+            found[n.op] = None
+        stack.extend(n.args)
+    return list(found)
+
+
+def activation_section(name: str) -> Section:
+    """f′(z) from f's definition, inside out, then in terms of f itself (σ′ = σ·(1 − σ))."""
+    shown, definition = DEFINITIONS[name]
+    d = Derivation(parse(definition), "z", prefix="g", top=shown)
+    z = _symbol("z")
+    section = Section(
+        f"{shown}′(z) from the definition {shown}(z) = {F.unicode(to_sympy(parse(definition)))}"
+    )
+    section.add(d.subexpressions())
+    for step in d.symbolic_steps():
+        section.add(step)
+    raw = d.derivs[d.root]
+    named = sympy.diff(to_sympy(parse(f"{name}(z)")), z)
+    how = {
+        "sigmoid": "writing e^(−z) = (1 − σ)/σ, i.e. z = ln(σ/(1 − σ)), and simplifying",
+        "tanh": "SymPy's tanh′",
+        "softplus": "recognising e^(z)/(1 + e^(z)) = 1/(1 + e^(−z)) = σ(z)",
+        "relu": "H(z) is the step function: 1 if z > 0 else 0 (taken as 0 at z = 0)",
+    }[name]
+    section.add(
+        Step(
+            f"{shown}′(z)",
+            F.unicode(named),
+            F.unicode(raw),
+            symbol=f"{shown}′(z)",
+            note=f"in terms of {shown}: {how}",
+        )
+    )
+    return section
+
+
+def softmax_section(n: int = 3) -> list[Section]:
+    """The softmax Jacobian and softmax + cross-entropy → ŷ − y, derived by SymPy for n outputs."""
+    z = [_symbol(f"z{k + 1}") for k in range(n)]
+    s = [_symbol(f"s{k + 1}") for k in range(n)]
+    y = [_symbol(f"y{k + 1}") for k in range(n)]
+    scale = sympy.Dummy("S", positive=True)
+    total = sympy.Add(*(sympy.exp(v) for v in z))
+    soft = [sympy.exp(v) / total for v in z]
+    back = {sympy.exp(z[k]): s[k] * scale for k in range(n)}
+
+    def in_s(expr: sympy.Expr) -> sympy.Expr:
+        expr = expr.subs(back)
+        expr = expr.subs(sympy.Add(*(s[k] * scale for k in range(n))), scale)
+        return sympy.factor(sympy.simplify(expr.subs(scale * sympy.Add(*s), scale)))
+
+    jac = Section(f"Softmax Jacobian (n = {n}): s_k = e^(z_k)/Σ_j e^(z_j)")
+    jac.add(
+        Step(
+            "∂s1/∂z1",
+            F.unicode(in_s(sympy.diff(soft[0], z[0]))),
+            F.unicode(sympy.diff(soft[0], z[0])),
+            symbol="∂s1/∂z1",
+            note="SymPy's derivative, then e^(z_k) = s_k·Σ_j e^(z_j)",
+        )
+    )
+    jac.add(
+        Step(
+            "∂s1/∂z2",
+            F.unicode(in_s(sympy.diff(soft[0], z[1]))),
+            F.unicode(sympy.diff(soft[0], z[1])),
+            symbol="∂s1/∂z2",
+        )
+    )
+    jac.add(
+        "In general ∂s_i/∂z_j = s_i·(δ_ij − s_j): the diagonal s_i·(1 − s_i), off the diagonal −s_i·s_j."
+    )
+    ce = Section("Softmax + cross-entropy: E = −Σ_k y_k·ln(s_k)")
+    loss = -sympy.Add(*(y[k] * sympy.log(soft[k]) for k in range(n)))
+    grad = in_s(sympy.diff(loss, z[0]))
+    grad = sympy.expand(grad)
+    ce.add(
+        Step(
+            "∂E/∂z1",
+            F.unicode(sympy.collect(grad, s[0])),
+            "Σ_k (−y_k/s_k)·∂s_k/∂z1",
+            symbol="∂E/∂z1",
+            note="SymPy",
+        )
+    )
+    one_hot = sympy.simplify(grad.subs(y[-1], 1 - sympy.Add(*y[:-1])))
+    ce.add(
+        Step(
+            "∂E/∂z1 (Σ y = 1)",
+            F.unicode(one_hot),
+            f"{F.unicode(sympy.collect(grad, s[0]))} with y{n} = 1 − "
+            + " − ".join(f"y{k + 1}" for k in range(n - 1)),
+            symbol="∂E/∂z1",
+            note="= ŷ1 − y1: the softmax Jacobian and −y/s cancel",
+        )
+    )
+    return [jac, ce]
+
+
+def solve_derive(text: str, wrt: str | None = None, at: dict[str, float] | None = None) -> Solution:
+    """The derivative of ``text`` with respect to ``wrt``, each chain-rule factor shown."""
+    node = parse(text)
+    x = _pick_wrt(node, wrt)
+    prefix, top = _prefix(node)
+    d = Derivation(node, x, prefix, top)
+    expr = d.exprs[node]
+    deriv = d.derivs[node]
+    shown = F.unicode(expr)
+    sections: list[Section] = []
+    intro = Section(f"{top} = {shown}")
+    if d.order:
+        intro.add(
+            f"Each operation that depends on {x} is a subexpression; the chain rule works from the inside out."
+        )
+        intro.add(d.subexpressions())
+    sections.append(intro)
+    if d.order:
+        chain = Section(f"Chain rule: d{top}/d{x}")
+        for step in d.symbolic_steps():
+            chain.add(step)
+        sections.append(chain)
+    result: dict = {
+        "expression": shown,
+        "wrt": x,
+        "derivative": F.unicode(deriv),
+        "latex": sympy.latex(deriv),
+    }
+    for name in _named_functions(node):
+        if name == "softmax":
+            sections += softmax_section()
+        else:
+            sections.append(activation_section(name))
+    if at is not None:
+        missing = [s for s in node.symbols() if s not in at]
+        if missing:
+            raise InputError(
+                f"give a value for {', '.join(missing)}, e.g. --at {missing[0]}=0.5", field="--at"
+            )
+        env = {_symbol(k): v for k, v in at.items()}
+        value = _float(expr.subs(env))
+        slope = _float(deriv.subs(env))
+        numbers = Section(f"At {_point(at)}")
+        tag = "@" + ",".join(f"{k}={v:g}" for k, v in at.items())
+        if d.order:
+            for step in d.numeric_steps(at, tag):
+                numbers.add(step)
+        text_d, args = _holes(deriv, {}, env, "")
+        numbers.add(
+            Step(
+                f"d{top}/d{x}{tag}:closed",
+                slope,
+                text_d,
+                args,
+                symbol=f"d{top}/d{x}",
+                note="the simplified derivative, as a check",
+            )
+        )
+        sections.append(numbers)
+        result["at"] = dict(at)
+        result["value"] = value
+        result["slope"] = slope
+    if not d.order:
+        sections[0].add(Step(f"d{top}/d{x}", F.unicode(deriv), symbol=f"d{top}/d{x}"))
+    return Solution("derive", sections, result, title=f"d/d{x} {shown}")
+
+
+# --- graph -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Graph:
+    """A computational graph: identical subexpressions share one node."""
+
+    nodes: list[Node]  # evaluation order: inputs first, the output last
+    names: dict[Node, str]
+    values: dict[Node, float]
+    local: dict[Node, sympy.Expr]
+    partials: dict[
+        Node, list[tuple[Node, sympy.Expr, float]]
+    ]  # node -> (input, ∂node/∂input, value); one per edge
+    adjoint: dict[Node, float]
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+
+def build_graph(node: Node, at: dict[str, float]) -> Graph:
+    """Forward values in evaluation order, then adjoints ∂out/∂node by the backward pass."""
+    order: list[Node] = []
+    seen: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        n, done = stack.pop()
+        if n in seen:
+            continue
+        if not done:
+            stack.append((n, True))
+            stack.extend((c, False) for c in reversed(_inputs(n)) if c not in seen)
+            continue
+        seen.add(n)
+        if n.op not in ("num", "const"):
+            order.append(n)
+    if len(order) > 2 * MAX_NODES:
+        raise InputError(
+            f"the graph has {len(order)} nodes; at most {2 * MAX_NODES} are drawn",
+            field="expression",
+        )
+    used = set(node.symbols())
+    prefix = next(
+        (p for p in ("v", "a", "q") if not any(s.startswith(p) and s[1:].isdigit() for s in used)),
+        "node",
+    )
+    top = next((t for t in ("f", "F", "out") if t not in used), "output")
+    names: dict[Node, str] = {}
+    k = 0
+    for n in order:
+        if n.op == "sym":
+            names[n] = n.name
+        elif n is order[-1]:
+            names[n] = top
+        else:
+            k += 1
+            names[n] = f"{prefix}{k}"
+    missing = [s for s in node.symbols() if s not in at]
+    if missing:
+        raise InputError(
+            f"give a value for every symbol: {', '.join(missing)} (e.g. --at {missing[0]}=0.5)",
+            field="--at",
+        )
+
+    def sym(c: Node) -> sympy.Expr:
+        return _symbol(names[c]) if c in names else to_sympy(c)
+
+    values: dict[Node, float] = {}
+    local: dict[Node, sympy.Expr] = {}
+    partials: dict[Node, list[tuple[Node, sympy.Expr, float]]] = {}
+    for n in order:
+        if n.op == "sym":
+            values[n] = at[n.name]
+            continue
+        expr = combine(n, [sym(c) for c in n.args])
+        local[n] = expr
+        env = {_symbol(names[c]): values[c] for c in _inputs(n) if c in names}
+        values[n] = _float(expr.subs(env))
+        edges = []
+        for c in _inputs(n):
+            if c not in names:
+                continue
+            p = sympy.diff(expr, sym(c))
+            # x·x has two edges into x: each carries its share (∂/∂ of one occurrence).
+            count = sum(1 for a in _inputs(n) if a == c)
+            p = p / count if count > 1 else p
+            edges.append((c, p, _float(p.subs(env))))
+        partials[n] = edges
+    adjoint: dict[Node, float] = dict.fromkeys(order, 0.0)
+    adjoint[order[-1]] = 1.0
+    for n in reversed(order):
+        for c, _, pv in partials.get(n, []):
+            adjoint[c] += adjoint[n] * pv
+    return Graph(order, names, values, local, partials, adjoint)
+
+
+def _tree_rows(g: Graph, node: Node) -> list[list]:
+    """The expression tree as indented rows (ASCII, so every format can show it)."""
+    rows: list[list] = []
+    shown: set[Node] = set()
+
+    def walk(n: Node, indent: str, last: bool, top: bool) -> None:
+        branch = "" if top else ("`-- " if last else "|-- ")
+        if n not in g.names:
+            rows.append([indent + branch + F.unicode(to_sympy(n)), "constant", "", ""])
+            return
+        name = g.names[n]
+        if n.op == "sym":
+            rows.append([indent + branch + name, "input", g.values[n], g.adjoint[n]])
+            return
+        again = n in shown
+        label = f"{name} = {F.unicode(g.local[n])}" + (" (shared, see above)" if again else "")
+        rows.append([indent + branch + label, n.op, g.values[n], g.adjoint[n]])
+        if again:
+            return
+        shown.add(n)
+        children = list(n.args[1:] if n.op == "softmax" else n.args)
+        child_indent = indent + ("" if top else ("    " if last else "|   "))
+        for i, c in enumerate(children):
+            walk(c, child_indent, i == len(children) - 1, False)
+
+    walk(node, "", True, True)
+    return rows
+
+
+def _paths(g: Graph) -> dict[Node, int]:
+    count: dict[Node, int] = dict.fromkeys(g.nodes, 0)
+    count[g.output] = 1
+    for n in reversed(g.nodes):
+        for c, _, _ in g.partials.get(n, []):
+            count[c] += count[n]
+    return count
+
+
+def solve_graph(text: str, at: dict[str, float]) -> Solution:
+    """The computational graph of ``text`` at ``at``: forward values, adjoints, gradients."""
+    node = parse(text)
+    if node.op in ("num", "const"):
+        raise InputError(
+            "the expression has no symbols; a graph needs at least one input", field="expression"
+        )
+    g = build_graph(node, at)
+    out = g.names[g.output]
+    sections: list[Section] = []
+    forward = Section("Forward pass (evaluation order)")
+    rows = [
+        [g.names[n], "input" if n.op == "sym" else n.op, g.values[n], g.adjoint[n]] for n in g.nodes
+    ]
+    forward.add(Table(["node", "operation", "value", f"∂{out}/∂node"], rows))
+    values_by_name = {g.names[c]: g.values[c] for c in g.nodes}
+    for n in g.nodes:
+        if n.op != "sym":
+            text_, args = _holes(g.local[n], values_by_name, {}, "")
+            forward.add(Step(g.names[n], g.values[n], text_, args, symbol=g.names[n]))
+    sections.append(forward)
+
+    tree = Section(f"Expression tree ({out} at the top)")
+    tree.add(Table(["node", "operation", "value", f"∂{out}/∂node"], _tree_rows(g, node)))
+    sections.append(tree)
+
+    backward = Section(
+        f"Backward pass: ∂{out}/∂node = Σ over the node's uses u of ∂{out}/∂u × ∂u/∂node"
+    )
+    backward.add(
+        Step(f"∂{out}/∂{out}", 1.0, symbol=f"∂{out}/∂{out}", note="start: the output's own adjoint")
+    )
+    uses: dict[Node, list[tuple[Node, sympy.Expr, float]]] = {}
+    for n in g.nodes:
+        for c, p, pv in g.partials.get(n, []):
+            uses.setdefault(c, []).append((n, p, pv))
+    labels: set[str] = set()
+    for n in reversed(g.nodes):
+        if n is g.output or n not in uses:
+            continue
+        holes: list[str] = []
+        args: list[Arg] = []
+        for k, (parent, p, pv) in enumerate(uses[n]):
+            repeats = [u for u in uses[n] if u[0] is parent]
+            pname = f"∂{g.names[parent]}/∂{g.names[n]}"
+            if len(repeats) > 1:
+                pname += f" [use {sum(1 for u in uses[n][: k + 1] if u[0] is parent)}]"
+            label = pname
+            while label in labels:
+                label += "'"
+            labels.add(label)
+            ptext, pargs = _holes(p, values_by_name, {}, "")
+            if (
+                parent is g.output and len(uses[n]) == 1 and len(repeats) == 1
+            ):  # a direct input of the output: its local derivative
+                holes.append(ptext)
+                args += pargs
+                continue
+            if not p.is_number:
+                backward.add(
+                    Step(label, pv, ptext, pargs, symbol=pname, note="local derivative (SymPy)")
+                )
+            local = Arg(label, pv, pname)
+            if parent is g.output:
+                holes.append("{}")
+                args.append(local)
+            else:
+                holes.append("{} × {}")
+                args += [
+                    Arg(
+                        f"∂{out}/∂{g.names[parent]}",
+                        g.adjoint[parent],
+                        f"∂{out}/∂{g.names[parent]}",
+                    ),
+                    local,
+                ]
+        backward.add(
+            Step(
+                f"∂{out}/∂{g.names[n]}",
+                g.adjoint[n],
+                " + ".join(holes) if args else None,
+                tuple(args),
+                symbol=f"∂{out}/∂{g.names[n]}",
+                note=f"summed over its {len(holes)} uses" if len(holes) > 1 else None,
+            )
+        )
+    sections.append(backward)
+
+    inputs = [n for n in g.nodes if n.op == "sym"]
+    paths = _paths(g)
+    grad = Section("Gradient")
+    for n in inputs:
+        grad.add(
+            Step(
+                f"gradient:{g.names[n]}",
+                g.adjoint[n],
+                symbol=f"∂{out}/∂{g.names[n]}",
+                note=f"{paths[n]} path{'s' if paths[n] != 1 else ''} from {g.names[n]} to {out}, summed",
+            )
+        )
+    sections.append(grad)
+    result = {
+        "expression": F.unicode(to_sympy(node)),
+        "at": dict(at),
+        "value": g.values[g.output],
+        "gradient": {g.names[n]: g.adjoint[n] for n in inputs},
+        "nodes": [
+            {
+                "node": g.names[n],
+                "operation": "input" if n.op == "sym" else n.op,
+                "value": g.values[n],
+                "adjoint": g.adjoint[n],
+            }
+            for n in g.nodes
+        ],
+    }
+    return Solution(
+        "graph",
+        sections,
+        result,
+        title=f"Computational graph of {F.unicode(to_sympy(node))} at {_point(at)}",
+    )

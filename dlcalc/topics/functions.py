@@ -1,0 +1,350 @@
+"""SymPy side of the symbolic features: named activations and a Unicode printer.
+
+Imported only by ``derive``, ``graph`` and ``--symbolic`` (SymPy is slow to import).
+
+The activations σ (sigmoid), softplus and relu are SymPy functions whose derivative
+is *derived*: SymPy differentiates the definition (σ(z) = 1/(1 + e^(−z)) …) and the
+result is written back in terms of the function itself where that gives a
+polynomial (σ′ = σ·(1 − σ)), or recognised as another named function (softplus′ = σ).
+
+:func:`template` prints an expression in dlcalc's Unicode notation with a ``{}`` hole
+for every symbol, so that a :class:`~dlcalc.steps.Step` shows it both with symbols
+and with numbers substituted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cache
+
+import sympy
+from sympy import Add, Function, Mul, Pow, Rational, Symbol
+
+from dlcalc.steps import Arg
+
+Z = sympy.Dummy("z", real=True)
+S = sympy.Dummy("s", real=True)
+
+
+class _Named(Function):
+    """An activation with a definition in elementary functions and a derived derivative."""
+
+    nargs = 1
+    text = ""
+    tex = ""
+
+    @classmethod
+    def definition(cls, z: sympy.Expr) -> sympy.Expr:
+        raise NotImplementedError
+
+    @classmethod
+    def inverse(cls, s: sympy.Expr) -> sympy.Expr | None:
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return derived_slope(type(self).__name__).subs(Z, self.args[0])
+
+    def _eval_rewrite_as_exp(self, x: sympy.Expr, **kwargs: object) -> sympy.Expr:
+        return self.definition(x)
+
+    def _eval_evalf(self, prec: int) -> sympy.Expr | None:
+        return self.definition(self.args[0])._evalf(prec)
+
+    def _latex(self, printer: sympy.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        power = f"^{{{exp}}}" if exp is not None else ""
+        return rf"{self.tex}{power}\left({printer._print(self.args[0])}\right)"
+
+
+class sigmoid(_Named):  # noqa: N801 - SymPy function names are lower case
+    text = "σ"
+    tex = r"\sigma"
+
+    @classmethod
+    def definition(cls, z: sympy.Expr) -> sympy.Expr:
+        return 1 / (1 + sympy.exp(-z))
+
+    @classmethod
+    def inverse(cls, s: sympy.Expr) -> sympy.Expr:
+        return sympy.log(s / (1 - s))
+
+
+class softplus(_Named):  # noqa: N801
+    text = "softplus"
+    tex = r"\operatorname{softplus}"
+
+    @classmethod
+    def definition(cls, z: sympy.Expr) -> sympy.Expr:
+        return sympy.log(1 + sympy.exp(z))
+
+
+class relu(_Named):  # noqa: N801
+    text = "relu"
+    tex = r"\operatorname{relu}"
+
+    @classmethod
+    def definition(cls, z: sympy.Expr) -> sympy.Expr:
+        return sympy.Max(0, z)
+
+
+NAMED: dict[str, type[_Named]] = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu}
+
+
+@cache
+def derived_slope(name: str) -> sympy.Expr:
+    """d f(z)/dz for a named function, derived by SymPy and written in the nicest terms."""
+    cls = NAMED[name]
+    d = sympy.diff(cls.definition(Z), Z)
+    d = d.replace(sympy.Heaviside, lambda *a: sympy.Heaviside(a[0], 0))
+    inverse = cls.inverse(S)
+    if inverse is not None:
+        in_terms = sympy.factor(sympy.simplify(d.subs(Z, inverse)))
+        if in_terms.is_polynomial(S):
+            return in_terms.subs(S, cls(Z))
+    for other in NAMED.values():
+        if other is not cls and sympy.simplify(d - other.definition(Z)) == 0:
+            return other(Z)
+    return d
+
+
+def apply(op: str, args: list[sympy.Expr]) -> sympy.Expr:
+    """A whitelisted function applied to SymPy arguments (see ``expressions.FUNCTIONS``)."""
+    if op in NAMED:
+        return NAMED[op](args[0])
+    if op == "ln":
+        return sympy.log(args[0])
+    if op == "abs":
+        return sympy.Abs(args[0])
+    if op == "max":
+        return sympy.Max(*args)
+    if op == "min":
+        return sympy.Min(*args)
+    if op == "softmax":
+        k = int(args[0])
+        z = args[1:]
+        return sympy.exp(z[k - 1]) / sympy.Add(*(sympy.exp(v) for v in z))
+    return getattr(sympy, op)(args[0])
+
+
+# --- printing ------------------------------------------------------------------------------
+
+SUPERSCRIPT = {2: "²", 3: "³"}
+FUNCTION_TEXT = {"log": "ln", "Heaviside": "H", "Max": "max", "Min": "min"}
+
+
+class Printer:
+    """dlcalc's Unicode notation; with ``holes`` every symbol becomes ``{}`` (in order)."""
+
+    def __init__(
+        self,
+        holes: bool = False,
+        first: Iterable[Symbol] = (),
+        names: dict[Symbol, str] | None = None,
+    ) -> None:
+        self.holes = holes
+        self.first = set(first)  # symbols whose terms come first in a sum (targets: t − out)
+        self.names = names or {}
+        self.symbols: list[Symbol] = []
+
+    def __call__(self, expr: sympy.Expr) -> str:
+        return self.p(sympy.sympify(expr))
+
+    # precedence: 1 sum, 2 product, 3 power/atom
+    def prec(self, e: sympy.Expr) -> int:
+        if isinstance(e, Add):
+            return 1
+        if isinstance(e, Mul) or (e.is_Rational and not e.is_Integer) or (e.is_Number and e < 0):
+            return 2
+        if isinstance(e, Pow) and e.exp.is_negative:
+            return 2
+        return 3
+
+    def wrap(self, e: sympy.Expr, level: int) -> str:
+        text = self.p(e)
+        return (
+            f"({text})" if self.prec(e) < level or (level >= 3 and text.startswith("−")) else text
+        )
+
+    def p(self, e: sympy.Expr) -> str:
+        if isinstance(e, Symbol):
+            if self.holes:
+                self.symbols.append(e)
+                return "{}"
+            return self.names.get(e, e.name)
+        if e.is_Integer:
+            return str(int(e)).replace("-", "−")
+        if e.is_Rational:
+            return f"{int(e.p)}/{int(e.q)}".replace("-", "−")
+        if e.is_Float:
+            text = f"{float(e):.12g}"
+            return text.replace("-", "−")
+        if e is sympy.E:
+            return "e"
+        if e is sympy.pi:
+            return "π"
+        if isinstance(e, Add):
+            return self.add(e)
+        if isinstance(e, Mul):
+            return self.mul(e)
+        if isinstance(e, Pow):
+            return self.pow(e)
+        if isinstance(e, sympy.exp):
+            return f"e^({self.p(e.args[0])})"
+        if isinstance(e, sympy.Abs):
+            return f"|{self.p(e.args[0])}|"
+        if isinstance(e, _Named):
+            return f"{e.text}({self.p(e.args[0])})"
+        if isinstance(e, sympy.Heaviside):
+            return f"H({self.p(e.args[0])})"
+        if isinstance(e, sympy.Function) or isinstance(e, (sympy.Max, sympy.Min)):
+            name = type(e).__name__
+            return f"{FUNCTION_TEXT.get(name, name)}({', '.join(self.p(a) for a in e.args)})"
+        return str(e)
+
+    def terms(self, e: Add) -> list[sympy.Expr]:
+        """SymPy's order, but ``first`` symbols' terms first and a constant first in ``1 − s``."""
+        ordered = list(e.as_ordered_terms())
+        constants = [t for t in ordered if t.is_number]
+        rest = [t for t in ordered if not t.is_number]
+        if len(rest) == 1:
+            ordered = constants + rest
+        else:
+            ordered = rest + constants
+        return sorted(ordered, key=lambda t: 0 if t.free_symbols & self.first else 1)
+
+    def negated_reads_better(self, e: Add) -> bool:
+        """−(t − out) rather than out − t when t is a ``first`` symbol; −(a + b) for −a − b."""
+        terms = self.terms(e)
+        if not terms[0].could_extract_minus_sign():
+            return False
+        return all(t.could_extract_minus_sign() for t in terms) or bool(
+            terms[0].free_symbols & self.first
+        )
+
+    @staticmethod
+    def flippable(f: sympy.Expr) -> bool:
+        """σ − 1 reads better negated (1 − σ): a negative constant and positive terms."""
+        if not isinstance(f, Add):
+            return False
+        terms = f.args
+        constants = [t for t in terms if t.is_number]
+        return (
+            len(constants) == 1
+            and constants[0] < 0
+            and all(not t.could_extract_minus_sign() for t in terms if not t.is_number)
+        )
+
+    def add(self, e: Add) -> str:
+        if self.negated_reads_better(e):
+            return (
+                "−(" + self.add_plain(-e) + ")" if isinstance(-e, Add) else "−" + self.wrap(-e, 2)
+            )
+        return self.add_plain(e)
+
+    def add_plain(self, e: sympy.Expr) -> str:
+        if not isinstance(e, Add):
+            return self.p(e)
+        out = ""
+        terms = self.terms(e)
+        positive = [t for t in terms if not t.could_extract_minus_sign()]
+        if (
+            positive
+            and terms[0].could_extract_minus_sign()
+            and not terms[0].free_symbols & self.first
+        ):
+            terms.remove(positive[0])
+            terms.insert(0, positive[0])
+        for i, term in enumerate(terms):
+            negative = term.could_extract_minus_sign()
+            body = None
+            if negative and isinstance(term, Mul) and any(self.flippable(f) for f in term.args):
+                body = self.mul(term)  # −x·(σ − 1) is written x·(1 − σ)
+                negative = body.startswith("−")
+                body = body.removeprefix("−")
+            if body is None:
+                body = self.wrap(-term, 2) if negative else self.wrap(term, 2)
+            if i == 0:
+                out = ("−" if negative else "") + body
+            else:
+                out += (" − " if negative else " + ") + body
+        return out
+
+    def mul(self, e: Mul) -> str:
+        coeff, factors = e.as_coeff_mul()
+        sign = -1 if coeff < 0 else 1
+        coeff = abs(coeff)
+        numer: list[sympy.Expr] = []
+        denom: list[sympy.Expr] = []
+        for f in factors:
+            if sign < 0 and self.flippable(f):
+                f = -f
+                sign = -sign
+            elif isinstance(f, Add) and self.negated_reads_better(f):
+                f = -f
+                sign = -sign
+            if isinstance(f, Pow) and f.exp.is_negative and f.exp.is_Rational:
+                denom.append(f.base if f.exp == -1 else Pow(f.base, -f.exp))
+            else:
+                numer.append(f)
+        if coeff.is_Rational and coeff.q != 1:
+            denom.insert(0, sympy.Integer(coeff.q))
+            coeff = sympy.Integer(coeff.p)
+        numer.sort(key=lambda f: isinstance(f, Add))
+        parts = [self.wrap(f, 3 if isinstance(f, Pow) else 2) for f in numer]
+        if coeff != 1 or not parts:
+            parts.insert(0, self.p(coeff))
+        text = "·".join(parts)
+        if denom:
+            if len(denom) == 1:
+                d = self.wrap(denom[0], 3)
+            else:
+                d = "(" + "·".join(self.wrap(f, 3) for f in denom) + ")"
+            text = f"{text}/{d}"
+        return ("−" if sign < 0 else "") + text
+
+    def pow(self, e: Pow) -> str:
+        base, exp = e.base, e.exp
+        if exp == Rational(1, 2):
+            return f"√({self.p(base)})"
+        if exp.is_negative and exp.is_Rational:
+            inner = base if exp == -1 else Pow(base, -exp)
+            return f"1/{self.wrap(inner, 3)}"
+        base_text = self.wrap(base, 3)
+        if isinstance(base, (Pow, sympy.exp)):
+            base_text = f"({base_text})"
+        if exp.is_Integer and int(exp) in SUPERSCRIPT:
+            return base_text + SUPERSCRIPT[int(exp)]
+        return f"{base_text}^({self.p(exp)})"
+
+
+def unicode(
+    expr: sympy.Expr, first: Iterable[Symbol] = (), names: dict[Symbol, str] | None = None
+) -> str:
+    """``expr`` in dlcalc's Unicode notation, e.g. ``2·x·e^(x²)``."""
+    return Printer(first=first, names=names)(expr)
+
+
+def template(expr: sympy.Expr, first: Iterable[Symbol] = ()) -> tuple[str, list[Symbol]]:
+    """``expr`` with a ``{}`` hole for each symbol, and the symbols in hole order."""
+    printer = Printer(holes=True, first=first)
+    return printer(expr), printer.symbols
+
+
+def holes(
+    expr: sympy.Expr,
+    values: dict[Symbol, float],
+    shown: Callable[[Symbol], str] | None = None,
+    label: Callable[[Symbol], str] | None = None,
+    first: Iterable[Symbol] = (),
+) -> tuple[str, tuple[Arg, ...]]:
+    """A Step's template and args for ``expr``, its symbols taking ``values``."""
+    text, symbols = template(expr, first)
+    args = tuple(
+        Arg(label(s) if label else s.name, float(values[s]), shown(s) if shown else s.name)
+        for s in symbols
+    )
+    return text, args
+
+
+def number(expr: sympy.Expr, values: dict[Symbol, float]) -> float:
+    """The float value of ``expr`` at ``values``."""
+    return float(sympy.N(expr.subs(values), 17))
