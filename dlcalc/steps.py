@@ -96,6 +96,22 @@ class Table:
 Item = Union[Step, Table, str]  # a str is a note
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A claimed value for a step, as judged by ``check``: right, wrong or carried (forward)."""
+
+    status: str  # "right" | "wrong" | "carried"
+    claimed: Value
+    correct: Value
+    text: str | None = None  # the claim as the student wrote it
+    expected: Value = None  # carried: the value that follows from the student's own inputs
+    first_wrong: bool = False  # the first genuinely wrong step: "where it went wrong"
+
+    @property
+    def sign(self) -> str:
+        return {"right": "✓", "wrong": "✗", "carried": "↪"}[self.status]
+
+
 @dataclass
 class Section:
     """A titled group of steps, tables and notes, e.g. one layer of the forward pass."""
@@ -122,6 +138,7 @@ class Solution:
     title: str | None = None
     source: str | None = None
     notes: list[str] = field(default_factory=list)
+    marks: dict[str, Mark] = field(default_factory=dict)  # by step label, set by ``check``
 
     @property
     def steps(self) -> list[Step]:

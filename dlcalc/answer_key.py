@@ -1,0 +1,99 @@
+"""Answer keys: several worked solutions in one numbered Markdown or LaTeX document.
+
+Each problem is headed by its number and title, then where it comes from: the
+``source:`` key and the leading ``#`` comment lines of its YAML file (where the
+example files cite their slide deck).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from dlcalc.steps import Solution
+
+TITLE = "Answer key"
+
+
+@dataclass
+class Problem:
+    """One solved problem of the key: its solution, file name and source comment."""
+
+    solution: Solution
+    name: str
+    comment: str | None = None
+
+
+def leading_comment(text: str) -> str | None:
+    """The ``#`` comment lines at the top of a YAML file, joined (``None`` when there are none)."""
+    lines = []
+    for line in text.lstrip("\ufeff").splitlines():
+        stripped = line.strip()
+        if not stripped and not lines:
+            continue
+        if not stripped.startswith("#"):
+            break
+        lines.append(stripped.lstrip("#").strip())
+    text = " ".join(line for line in lines if line)
+    return text or None
+
+
+def _heading(problem: Problem, number: int) -> str:
+    return f"{number}. {problem.solution.title or problem.name}"
+
+
+def _sources(problem: Problem) -> list[str]:
+    out = [problem.comment] if problem.comment else []
+    source = (problem.solution.source or "").strip()
+    if source and not any(source in c for c in out):
+        out.append(source)
+    return out
+
+
+def _bare(solution: Solution) -> Solution:
+    return dataclasses.replace(solution, title=None, source=None)
+
+
+def markdown(
+    problems: list[Problem], decimals: int = 4, every_step: bool = False, title: str = TITLE
+) -> str:
+    """One Markdown document: ``# Answer key``, then ``## 1. Title``, its source and its solution."""
+    from dlcalc.render import markdown as md
+
+    parts = [f"# {title}", ""]
+    parts += [
+        f"{i}. {p.solution.title or p.name} (`{p.name}`, {p.solution.command})"
+        for i, p in enumerate(problems, 1)
+    ]
+    parts.append("")
+    for i, p in enumerate(problems, 1):
+        parts += [f"## {_heading(p, i)}", ""]
+        parts += [f"*{s}*" for s in _sources(p)] + [""] if _sources(p) else []
+        # Solution sections become ### headings under the problem's ##.
+        parts.append(md.render(_bare(p.solution), decimals, every_step, level=2))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def latex(
+    problems: list[Problem], decimals: int = 4, every_step: bool = False, title: str = TITLE
+) -> str:
+    """A complete LaTeX document (amsmath, booktabs): one numbered section per problem."""
+    from dlcalc.render import latex as tex
+
+    lines = [
+        tex.PREAMBLE,
+        f"\\title{{{tex.text(title)}}}",
+        "\\date{}",
+        "\\begin{document}",
+        "\\maketitle",
+        "",
+    ]
+    for i, p in enumerate(problems, 1):
+        lines.append(f"\\section{{{tex.text(p.solution.title or p.name)}}}")
+        for source in _sources(p):
+            lines.append(f"\\emph{{{tex.text(source)}}}\n")
+        lines.append(tex.body(_bare(p.solution), decimals, every_step))
+        if i < len(problems):
+            lines.append("\\clearpage")
+    lines.append("\\end{document}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,170 @@
+"""key: the slide examples in one numbered Markdown or LaTeX answer key (compiled when pdflatex is here)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dlcalc.answer_key import leading_comment
+from dlcalc.cli import BUILDERS, app
+from dlcalc.specs.loader import load
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def keyed_examples() -> list[Path]:
+    """The example problems whose `command:` names a registered command (answer sheets have none)."""
+    out = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        data = load(str(path)).data
+        if data.get("command") in BUILDERS:
+            out.append(path)
+    return out
+
+
+def test_leading_comment() -> None:
+    text = "\n# Source: deck 002,\n#   slide 7.\n#\ntitle: x  # not this\n# nor this\n"
+    assert leading_comment(text) == "Source: deck 002, slide 7."
+    assert leading_comment("title: x\n") is None
+
+
+def test_examples_to_check() -> None:
+    names = {p.name for p in keyed_examples()}
+    assert {"mazur.yaml", "hankamber.yaml"} <= names
+
+
+def test_markdown_key(runner, tmp_path: Path) -> None:
+    examples = keyed_examples()
+    out = tmp_path / "key.md"
+    result = runner.invoke(app, ["key", *map(str, examples), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Answer key\n")
+    for i, path in enumerate(examples, 1):
+        title = load(str(path)).data.get("title", path.name)
+        assert f"## {i}. {title}" in text
+    assert (
+        '*Source: "Practice Problem - Back Propagation" (deck 002' in text
+    )  # the file's # comment
+    assert "### Forward pass · layer 1" in text and "| net_h1 |" in text
+
+
+def test_key_to_stdout_and_bad_extension(runner, tmp_path: Path) -> None:
+    mazur = str(EXAMPLES / "mazur.yaml")
+    result = runner.invoke(app, ["key", mazur])
+    assert result.exit_code == 0 and result.stdout.startswith("# Answer key")
+    bad = runner.invoke(app, ["key", mazur, "-o", str(tmp_path / "key.json")])
+    assert bad.exit_code == 2 and ".md or .tex" in bad.stderr
+
+
+def test_key_needs_a_command(runner, tmp_path: Path) -> None:
+    spec = tmp_path / "p.yaml"
+    spec.write_text("softmax_logits: [1, 2]\n")
+    result = runner.invoke(app, ["key", str(spec)])
+    assert result.exit_code == 2 and "p.yaml: command: missing key 'command'" in result.stderr
+
+
+def test_latex_key(runner, tmp_path: Path) -> None:
+    examples = keyed_examples()
+    out = tmp_path / "key.tex"
+    result = runner.invoke(
+        app, ["key", *map(str, examples), "-o", str(out), "--title", "DL answer key"]
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\\documentclass")
+    assert "\\usepackage{amsmath,amssymb}" in text and "\\usepackage{booktabs}" in text
+    assert text.count("\\section{") == len(examples)
+    assert "\\title{DL answer key}" in text and text.rstrip().endswith("\\end{document}")
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", out.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "key.pdf").stat().st_size > 1000
+
+
+def test_checked_solution_compiles(runner, tmp_path: Path) -> None:
+    """The marks (✓ ✗ ↪) in a LaTeX check report compile too."""
+    out = tmp_path / "checked.tex"
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(EXAMPLES / "mazur.yaml"),
+            str(EXAMPLES / "mazur-answers.yaml"),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 1
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", out.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
+# Example files written before their `command:` key; the key of every slide example needs it.
+COMMANDS = {
+    "alexnet.yaml": "conv-shape",
+    "delta-rule.yaml": "delta",
+    "four-classes.yaml": "perceptron",
+    "gates.yaml": "perceptron",
+    "perceptron-trace.yaml": "perceptron",
+    "softmax-3-4-10-3.yaml": "softmax",
+    "softmax-7-2-4-1.yaml": "softmax",
+    "vae-latent-kl.yaml": "kld",
+}
+
+
+def all_examples():
+    """Every example problem (answer sheets excluded), solved with its command."""
+    from dlcalc.answer_key import Problem
+    from dlcalc.cli import Settings
+
+    out = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        doc = load(str(path))
+        command = doc.data.get("command") or COMMANDS.get(path.name)
+        if command not in BUILDERS:
+            continue
+        out.append(
+            Problem(BUILDERS[command](doc, Settings()), path.name, leading_comment(doc.text))
+        )
+    return out
+
+
+def test_key_of_every_slide_example(tmp_path: Path) -> None:
+    from dlcalc.answer_key import latex, markdown
+
+    problems = all_examples()
+    assert len(problems) >= 4
+    md = markdown(problems)
+    assert md.count("\n## ") == len(problems)
+    tex = latex(problems)
+    assert tex.count("\\section{") == len(problems)
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    (tmp_path / "all.tex").write_text(tex, encoding="utf-8")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
