@@ -18,7 +18,9 @@ os.environ.pop("FORCE_COLOR", None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true", help="rewrite golden files from the current output")
+    parser.addoption(
+        "--update-goldens", action="store_true", help="rewrite golden files from the current output"
+    )
 
 
 @pytest.fixture
@@ -34,7 +36,9 @@ def golden(request: pytest.FixtureRequest):
             return
         if not path.exists():
             pytest.fail(f"golden file {path} is missing; run pytest --update-goldens and review it")
-        assert text == path.read_text(encoding="utf-8"), f"output differs from {path} (pytest --update-goldens rewrites it)"
+        assert text == path.read_text(encoding="utf-8"), (
+            f"output differs from {path} (pytest --update-goldens rewrites it)"
+        )
 
     return check
 

@@ -66,8 +66,19 @@ def test_stdin(runner) -> None:
     assert json.loads(result.stdout)["result"]["loss"] == pytest.approx(0.298371109, abs=1e-9)
 
 
-@pytest.mark.parametrize(("suffix", "marker"), [(".md", "| quantity |"), (".tex", "\\begin{document}"), (".json", '"command"'), (".txt", "net_h1"), (".html", "<html")])
-def test_output_file_format_from_extension(runner, tmp_path: Path, suffix: str, marker: str) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "marker"),
+    [
+        (".md", "| quantity |"),
+        (".tex", "\\begin{document}"),
+        (".json", '"command"'),
+        (".txt", "net_h1"),
+        (".html", "<html"),
+    ],
+)
+def test_output_file_format_from_extension(
+    runner, tmp_path: Path, suffix: str, marker: str
+) -> None:
     target = tmp_path / f"solution{suffix}"
     result = runner.invoke(app, ["backprop", MAZUR, "-o", str(target)])
     assert result.exit_code == 0, result.output

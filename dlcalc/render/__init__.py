@@ -18,10 +18,17 @@ class Format(str, Enum):
     json = "json"
 
 
-EXTENSIONS = {".md": Format.markdown, ".tex": Format.latex, ".json": Format.json, ".txt": Format.rich}
+EXTENSIONS = {
+    ".md": Format.markdown,
+    ".tex": Format.latex,
+    ".json": Format.json,
+    ".txt": Format.rich,
+}
 
 
-def render_text(solution: Solution, fmt: Format, decimals: int = 4, every_step: bool = False, width: int = 100) -> str:
+def render_text(
+    solution: Solution, fmt: Format, decimals: int = 4, every_step: bool = False, width: int = 100
+) -> str:
     """Render ``solution`` as a string in ``fmt`` (rich becomes plain text without colour)."""
     if fmt is Format.json:
         from dlcalc.render import json_doc

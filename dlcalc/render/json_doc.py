@@ -51,6 +51,17 @@ def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
                 entry["inputs"] = step.inputs
             if step.note:
                 entry["note"] = step.note
+            mark = solution.marks.get(step.label)
+            if mark is not None:
+                entry["mark"] = {
+                    "status": mark.status,
+                    "claimed": jsonable(mark.claimed),
+                    "correct": jsonable(mark.correct),
+                }
+                if mark.status == "carried":
+                    entry["mark"]["follows_from_claims"] = jsonable(mark.expected)
+                if mark.first_wrong:
+                    entry["mark"]["first_wrong"] = True
             entry["section"] = section.title
             steps.append(entry)
     doc: dict[str, Any] = {"command": solution.command}

@@ -9,8 +9,11 @@ from __future__ import annotations
 import re
 
 from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.marks import ascii_describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Solution, Step, Table
+from dlcalc.steps import Mark, Solution, Step, Table
+
+MARK_SIGN = {"right": r"\checkmark", "wrong": r"\times", "carried": r"\hookrightarrow"}
 
 SYMBOLS = {
     "×": r"\times ",
@@ -38,6 +41,8 @@ SYMBOLS = {
     "√": r"\sqrt ",
     "⌊": r"\lfloor ",
     "⌋": r"\rfloor ",
+    "⌈": r"\lceil ",
+    "⌉": r"\rceil ",
     "%": r"\%",
     "#": r"\#",
     "&": r"\&",
@@ -48,7 +53,10 @@ SYMBOLS = {
 }
 FUNCTIONS = {"ln", "log", "exp", "tanh", "max", "min", "sin", "cos"}
 WORDS = {"if", "else", "otherwise", "for", "and"}
-TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.", re.S)
+TOKEN = re.compile(
+    r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
+    re.S,
+)
 
 
 def _ident(token: str) -> str:
@@ -62,7 +70,13 @@ def _ident(token: str) -> str:
         m = re.fullmatch(r"([A-Za-z]+?)(\d+)", base)
         if m and not subs and len(m.group(1)) == 1:  # w5 -> w_{5}
             base, subs = m.group(1), [m.group(2)]
-        head = base if len(base) == 1 else r"\mathrm{" + base + "}"
+        if ord(base[0]) > 127:  # a Greek letter first: δ, Δw
+            rest = base[1:]
+            head = (SYMBOLS.get(base[0]) or greek(base[0]) or "?").strip() + (
+                "" if not rest else " " + (rest if len(rest) == 1 else r"\mathrm{" + rest + "}")
+            )
+        else:
+            head = base if len(base) == 1 else r"\mathrm{" + base + "}"
     sub = ",".join(subs)
     if tag:
         sub = (sub + "," if sub else "") + tag
@@ -70,6 +84,40 @@ def _ident(token: str) -> str:
         return head
     sub_tex = sub if sub.isdigit() or len(sub) == 1 else r"\mathrm{" + sub + "}"
     return f"{head}_{{{sub_tex}}}"
+
+
+def greek(ch: str) -> str | None:
+    """A Greek letter as its LaTeX command (``Δ`` → ``\\Delta``), else ``None``."""
+    import unicodedata
+
+    name = unicodedata.name(ch, "") if len(ch) == 1 else ""
+    for case, head in (
+        ("GREEK CAPITAL LETTER ", str.capitalize),
+        ("GREEK SMALL LETTER ", str.lower),
+    ):
+        if name.startswith(case) and name[len(case) :].isalpha():
+            letter = head(name[len(case) :].replace("LAMDA", "LAMBDA"))
+            if letter in (
+                "Alpha",
+                "Beta",
+                "Epsilon",
+                "Zeta",
+                "Eta",
+                "Iota",
+                "Kappa",
+                "Mu",
+                "Nu",
+                "Omicron",
+                "Rho",
+                "Tau",
+                "Chi",
+                "omicron",
+            ):
+                return {"omicron": "o"}.get(
+                    letter, letter[0]
+                )  # no command: the Latin letter looks the same
+            return "\\" + letter + " "
+    return None
 
 
 def math(text: str) -> str:
@@ -85,16 +133,18 @@ def math(text: str) -> str:
             depth.append(False)
         elif token == ")":
             out.append("}" if depth and depth.pop() else ")")
-        elif token[0].isalpha():
-            out.append(_ident(token))
         elif token in SYMBOLS:
             out.append(SYMBOLS[token])
+        elif token[0].isalpha():
+            out.append(_ident(token))
         elif token == "\\":
             out.append(r"\backslash ")
         elif token == "_":
             out.append(r"\_")
         elif token == "^":
             out.append(r"\hat{}")
+        elif ord(token[0]) > 127:
+            out.append(greek(token) or r"\text{?}")
         else:
             out.append(token)
     out.extend("}" if g else "" for g in reversed(depth))
@@ -115,6 +165,8 @@ def text(value: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch in SYMBOLS:
             out.append("$" + SYMBOLS[ch].strip() + "$")
+        elif greek(ch):
+            out.append("$" + greek(ch).strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":
             out.append("?")
         else:
@@ -132,7 +184,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def body(solution: Solution, decimals: int = 4, every_step: bool = False, level: str = "section") -> str:
+def body(
+    solution: Solution, decimals: int = 4, every_step: bool = False, level: str = "section"
+) -> str:
     """The solution without the document around it (``key`` puts several in one document)."""
     lines: list[str] = []
     if solution.title:
@@ -148,7 +202,7 @@ def body(solution: Solution, decimals: int = 4, every_step: bool = False, level:
                 run.append(item)
                 continue
             if run:
-                lines.append(steps_block(run, decimals))
+                lines.append(steps_block(run, decimals, solution.marks))
                 run = []
             if isinstance(item, Table):
                 lines.append(table_block(item, decimals, every_step))
@@ -159,9 +213,11 @@ def body(solution: Solution, decimals: int = 4, every_step: bool = False, level:
     return "\n".join(lines) + "\n"
 
 
-def steps_block(steps: list[Step], decimals: int) -> str:
+def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
     rows = []
     for step in steps:
+        mark = (marks or {}).get(step.label)
+        tail = f" &&{mark_tex(mark, decimals)}" if mark else ""
         name = math(step.shown)
         formula = step.formula()
         substituted = step.substituted(lambda v: fmt(v, decimals))
@@ -170,14 +226,22 @@ def steps_block(steps: list[Step], decimals: int) -> str:
         if formula is not None and formula == substituted:
             parts = [formula]
         if not parts:
-            rows.append(f"{name} &= {value}")
+            rows.append(f"{name} &= {value}{tail}")
             continue
         first, *rest = parts
         row = f"{name} &= {math(first)}"
         for part in rest:
             row += f" \\\\\n  &= {math(part)}"
-        rows.append(row + f" = {value}")
+        rows.append(row + f" = {value}{tail}")
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+
+
+def mark_tex(mark: Mark, decimals: int) -> str:
+    """A checked claim beside the value: sign, claimed value, and where it went wrong."""
+    words = text(ascii_describe(mark, decimals))
+    if mark.first_wrong:
+        words = r"\textbf{" + words + "}"
+    return f"{MARK_SIGN[mark.status]}\\ \\text{{{words}}}"
 
 
 def table_block(table: Table, decimals: int, every_step: bool) -> str:
@@ -187,7 +251,9 @@ def table_block(table: Table, decimals: int, every_step: bool) -> str:
     lines.append("\\midrule")
     for row in visible_rows(table, every_step):
         if row is None:
-            lines.append(f"\\multicolumn{{{len(table.columns)}}}{{l}}{{\\dots\\ {elided_count(table)} rows \\dots}} \\\\")
+            lines.append(
+                f"\\multicolumn{{{len(table.columns)}}}{{l}}{{\\dots\\ {elided_count(table)} rows \\dots}} \\\\"
+            )
         else:
             lines.append(" & ".join(_cell(v, decimals) for v in row) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}", "\\end{center}", ""]
@@ -202,4 +268,9 @@ def _cell(value: object, decimals: int) -> str:
 
 
 def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
-    return PREAMBLE + "\\begin{document}\n" + body(solution, decimals, every_step) + "\\end{document}\n"
+    return (
+        PREAMBLE
+        + "\\begin{document}\n"
+        + body(solution, decimals, every_step)
+        + "\\end{document}\n"
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.marks import describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Solution, Step, Table
+from dlcalc.steps import Mark, Solution, Step, Table
 
 
 def _cell(text: str) -> str:
@@ -26,7 +27,7 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False, leve
                 run.append(item)
                 continue
             if run:
-                lines += steps_table(run, decimals) + [""]
+                lines += steps_table(run, decimals, solution.marks) + [""]
                 run = []
             if isinstance(item, Table):
                 lines += table_lines(item, decimals, every_step) + [""]
@@ -37,13 +38,23 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False, leve
     return "\n".join(lines).rstrip() + "\n"
 
 
-def steps_table(steps: list[Step], decimals: int) -> list[str]:
+def steps_table(
+    steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None
+) -> list[str]:
+    marks = {s.label: marks[s.label] for s in steps if marks and s.label in marks}
     out = ["| quantity | formula | with numbers | value |", "|---|---|---|---:|"]
+    if marks:
+        out = [out[0] + " check |", out[1] + "---|"]
     for step in steps:
         formula = step.formula() or ""
         substituted = step.substituted(lambda v: fmt(v, decimals)) or ""
         name = step.shown + (f" ({step.note})" if step.note else "")
-        out.append(f"| {_cell(name)} | {_cell(formula)} | {_cell(substituted)} | **{_cell(fmt(step.value, decimals))}** |")
+        row = f"| {_cell(name)} | {_cell(formula)} | {_cell(substituted)} | **{_cell(fmt(step.value, decimals))}** |"
+        if marks:
+            mark = marks.get(step.label)
+            text = _cell(describe(mark, decimals)) if mark else ""
+            row += f" {'**' + text + '**' if mark and mark.first_wrong else text} |"
+        out.append(row)
     return out
 
 
@@ -55,7 +66,9 @@ def table_lines(table: Table, decimals: int, every_step: bool) -> list[str]:
     out.append("|" + "---|" * len(table.columns))
     for row in visible_rows(table, every_step):
         if row is None:
-            out.append("| … " + f"{elided_count(table):,} rows … |" + " |" * (len(table.columns) - 1))
+            out.append(
+                "| … " + f"{elided_count(table):,} rows … |" + " |" * (len(table.columns) - 1)
+            )
         else:
             out.append("| " + " | ".join(_cell(fmt(v, decimals)) for v in row) + " |")
     return out

@@ -12,24 +12,31 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.marks import describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Section, Solution, Step, Table
+from dlcalc.steps import Mark, Section, Solution, Step, Table
+
+MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
 
 
-def renderables(solution: Solution, decimals: int = 4, every_step: bool = False) -> list[RenderableType]:
+def renderables(
+    solution: Solution, decimals: int = 4, every_step: bool = False
+) -> list[RenderableType]:
     out: list[RenderableType] = []
     if solution.title:
         out.append(Rule(Text(solution.title, style="bold"), style="blue"))
     if solution.source:
         out.append(Text(solution.source, style="dim italic"))
     for section in solution.sections:
-        out.append(section_panel(section, decimals, every_step))
+        out.append(section_panel(section, decimals, every_step, solution.marks))
     for note in solution.notes:
         out.append(Text("Note: " + note, style="italic"))
     return out
 
 
-def section_panel(section: Section, decimals: int, every_step: bool) -> Panel:
+def section_panel(
+    section: Section, decimals: int, every_step: bool, marks: dict[str, Mark] | None = None
+) -> Panel:
     parts: list[RenderableType] = []
     run: list[Step] = []
     for item in section.items:
@@ -37,22 +44,31 @@ def section_panel(section: Section, decimals: int, every_step: bool) -> Panel:
             run.append(item)
             continue
         if run:
-            parts.append(steps_table(run, decimals))
+            parts.append(steps_table(run, decimals, marks))
             run = []
         if isinstance(item, Table):
             parts.append(plain_table(item, decimals, every_step))
         else:
             parts.append(Text(item, style="italic"))
     if run:
-        parts.append(steps_table(run, decimals))
-    return Panel(Group(*parts), title=Text(section.title, style="bold"), title_align="left", box=box.ROUNDED, padding=(0, 1))
+        parts.append(steps_table(run, decimals, marks))
+    return Panel(
+        Group(*parts),
+        title=Text(section.title, style="bold"),
+        title_align="left",
+        box=box.ROUNDED,
+        padding=(0, 1),
+    )
 
 
-def steps_table(steps: list[Step], decimals: int) -> RichTable:
+def steps_table(
+    steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None
+) -> RichTable:
     table = RichTable(box=None, show_header=False, pad_edge=False, padding=(0, 1), expand=False)
     table.add_column("quantity", style="bold cyan", no_wrap=True)
     table.add_column("working", overflow="fold")
     table.add_column("value", style="bold", justify="right", no_wrap=True)
+    marks = marks or {}
     for step in steps:
         formula = step.formula()
         substituted = step.substituted(lambda v: fmt(v, decimals))
@@ -68,7 +84,18 @@ def steps_table(steps: list[Step], decimals: int) -> RichTable:
             if lines:
                 lines.append("\n")
             lines.append(step.note, style="italic dim")
-        pad = "\n" * (lines.plain.count("\n") if substituted is not None else 0)
+        # The value stands on the line of the substituted formula (the last line of working before any note).
+        pad = "\n" * (
+            (1 if formula is not None and formula != substituted else 0)
+            if substituted is not None
+            else 0
+        )
+        mark = marks.get(step.label)
+        if mark is not None:  # a checked claim: its own line under the working
+            lines.append(
+                ("\n" if lines else "") + describe(mark, decimals),
+                style=MARK_STYLE[mark.status] + (" reverse" if mark.first_wrong else ""),
+            )
         table.add_row(step.shown, lines, pad + "= " + value)
     return table
 
@@ -79,7 +106,9 @@ def plain_table(table: Table, decimals: int, every_step: bool) -> RichTable:
         out.add_column(column, justify="left")
     for row in visible_rows(table, every_step):
         if row is None:
-            out.add_row(f"… {elided_count(table):,} rows …", *([""] * (len(table.columns) - 1)), style="dim")
+            out.add_row(
+                f"… {elided_count(table):,} rows …", *([""] * (len(table.columns) - 1)), style="dim"
+            )
         else:
             out.add_row(*(fmt(v, decimals) for v in row))
     for col, first in zip(out.columns, table.rows[0] if table.rows else []):
@@ -88,10 +117,14 @@ def plain_table(table: Table, decimals: int, every_step: bool) -> RichTable:
     return out
 
 
-def to_text(solution: Solution, decimals: int = 4, every_step: bool = False, width: int = 100) -> str:
+def to_text(
+    solution: Solution, decimals: int = 4, every_step: bool = False, width: int = 100
+) -> str:
     """Plain text (no colour), as written to a .txt file or compared in golden tests."""
     buffer = StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    console = Console(
+        file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False
+    )
     for renderable in renderables(solution, decimals, every_step):
         console.print(renderable)
     return buffer.getvalue()

@@ -99,7 +99,9 @@ def matrix(value: Any) -> list[list[float]]:
             raise ValueError(f"row {i}: {e}") from None
     widths = {len(r) for r in rows}
     if len(widths) > 1:
-        raise ValueError(f"rows have different lengths ({', '.join(str(len(r)) for r in rows)}); expected a rectangular matrix")
+        raise ValueError(
+            f"rows have different lengths ({', '.join(str(len(r)) for r in rows)}); expected a rectangular matrix"
+        )
     return rows
 
 
@@ -123,7 +125,9 @@ class Strict(BaseModel):
                         f"unknown key {key!r}{suggest(str(key), known)}; "
                         f"expected one of: {', '.join(cls.model_fields)}"
                     )
-                    raise PydanticCustomError("unknown_key", "{message}", {"message": message, "key": key})
+                    raise PydanticCustomError(
+                        "unknown_key", "{message}", {"message": message, "key": key}
+                    )
         elif data is not None:
             message = f"expected a mapping of keys to values, got {describe(data)}"
             raise PydanticCustomError("not_a_mapping", "{message}", {"message": message})

@@ -75,7 +75,10 @@ def read_text(path: str) -> tuple[str, str]:
 
 def _decode(raw: bytes, name: str) -> str:
     if len(raw) > MAX_BYTES:
-        raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB; expected a small YAML problem file", file=name)
+        raise InputError(
+            f"is larger than {MAX_BYTES // 1_000_000} MB; expected a small YAML problem file",
+            file=name,
+        )
     if b"\x00" in raw:
         raise InputError("is a binary file; expected a YAML problem file", file=name)
     try:
@@ -106,13 +109,17 @@ def parse_yaml(text: str, name: str) -> Document:
     except yaml.YAMLError as e:
         raise InputError(f"invalid YAML: {e}", file=name) from None
     except RecursionError:
-        raise InputError(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=name) from None
+        raise InputError(
+            f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=name
+        ) from None
     finally:
         loader.dispose()
     return Document(data, name, text, lines)
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int], depth: int, name: str) -> None:
+def _walk(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int], depth: int, name: str
+) -> None:
     if depth > MAX_DEPTH:
         raise InputError(
             f"invalid YAML: nested more than {MAX_DEPTH} levels deep",
@@ -145,14 +152,28 @@ def load(path: str) -> Document:
         raise InputError("is empty; expected a YAML mapping such as `layers: [...]`", file=name)
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__
-        raise InputError(f"holds a {_KINDS.get(kind, kind)}; expected a YAML mapping of keys to values", file=name, line=1)
+        raise InputError(
+            f"holds a {_KINDS.get(kind, kind)}; expected a YAML mapping of keys to values",
+            file=name,
+            line=1,
+        )
     bad = [k for k in doc.data if not isinstance(k, str)]
     if bad:
-        raise InputError(f"key {bad[0]!r} is not a name; expected text keys", file=name, line=doc.line_of((bad[0],)))
+        raise InputError(
+            f"key {bad[0]!r} is not a name; expected text keys",
+            file=name,
+            line=doc.line_of((bad[0],)),
+        )
     return doc
 
 
-_KINDS = {"list": "list", "str": "plain string", "int": "number", "float": "number", "bool": "true/false"}
+_KINDS = {
+    "list": "list",
+    "str": "plain string",
+    "int": "number",
+    "float": "number",
+    "bool": "true/false",
+}
 
 
 def field_path(loc: Iterable[str | int]) -> str:
@@ -202,8 +223,14 @@ def translate(error: ValidationError, doc: Document) -> InputError:
         msg = f"expected a number, got {describe(first.get('input'))}"
     elif kind in ("bool_type", "bool_parsing"):
         msg = f"expected true or false, got {describe(first.get('input'))}"
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return InputError(msg + more, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None)
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
+    return InputError(
+        msg + more, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None
+    )
 
 
 def describe(value: Any) -> str:

@@ -8,7 +8,18 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from dlcalc.errors import InputError
 from dlcalc.numerics import ACTIVATIONS, LOSSES
-from dlcalc.specs.common import Matrix, Name, Number, Problem, Strict, Vector, Whole, one_of, to_number, vector
+from dlcalc.specs.common import (
+    Matrix,
+    Name,
+    Number,
+    Problem,
+    Strict,
+    Vector,
+    Whole,
+    one_of,
+    to_number,
+    vector,
+)
 from dlcalc.specs.loader import Document, validate
 
 MAX_EPOCHS = 1_000_000
@@ -61,12 +72,17 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
     def fail(message: str, *loc: str | int) -> InputError:
         from dlcalc.specs.loader import field_path
 
-        return InputError(message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None)
+        return InputError(
+            message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None
+        )
 
     if not spec.layers:
         raise fail("expected at least one layer", "layers")
     if (spec.input is None) == (spec.examples is None):
-        raise fail("give either `input:` (one example) or `examples:` (a list of {input, target}), not both or neither", "input" if spec.input is not None else "examples")
+        raise fail(
+            "give either `input:` (one example) or `examples:` (a list of {input, target}), not both or neither",
+            "input" if spec.input is not None else "examples",
+        )
     if spec.examples is not None and not spec.examples:
         raise fail("expected at least one example", "examples")
     if spec.examples is not None and spec.target is not None:
@@ -80,13 +96,25 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
             raise fail(
                 f"each row needs {width} weights ({source} {width} values) but has {cols}; "
                 f"row j holds the weights into unit j from every unit of the layer before",
-                "layers", i, "weights",
+                "layers",
+                i,
+                "weights",
             )
         if isinstance(layer.bias, list) and len(layer.bias) != rows:
-            raise fail(f"expected {rows} biases (one per unit) or one number, got {len(layer.bias)}", "layers", i, "bias")
+            raise fail(
+                f"expected {rows} biases (one per unit) or one number, got {len(layer.bias)}",
+                "layers",
+                i,
+                "bias",
+            )
         if layer.units is not None:
             if len(layer.units) != rows:
-                raise fail(f"expected {rows} unit names (one per row of weights), got {len(layer.units)}", "layers", i, "units")
+                raise fail(
+                    f"expected {rows} unit names (one per row of weights), got {len(layer.units)}",
+                    "layers",
+                    i,
+                    "units",
+                )
             if len(set(layer.units)) != rows:
                 raise fail("unit names must be different from each other", "layers", i, "units")
         width = rows
@@ -94,9 +122,17 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
     for k, example in enumerate(spec.example_list()):
         loc: tuple[str | int, ...] = ("examples", k) if spec.examples is not None else ()
         if len(example.input) != len(spec.layers[0].weights[0]):
-            raise fail(f"expected {len(spec.layers[0].weights[0])} input values, got {len(example.input)}", *loc, "input")
+            raise fail(
+                f"expected {len(spec.layers[0].weights[0])} input values, got {len(example.input)}",
+                *loc,
+                "input",
+            )
         if example.target is not None and len(example.target) != width:
-            raise fail(f"expected {width} target values (one per output unit), got {len(example.target)}", *loc, "target")
+            raise fail(
+                f"expected {width} target values (one per output unit), got {len(example.target)}",
+                *loc,
+                "target",
+            )
         if training and example.target is None:
             raise fail("backprop needs a target for every example", *loc, "target")
 

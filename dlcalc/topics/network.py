@@ -40,11 +40,15 @@ class Network:
     def from_problem(cls, spec: NetworkProblem) -> Network:
         weights = [np.array(layer.weights, dtype=float) for layer in spec.layers]
         biases = [
-            np.array(layer.bias, dtype=float) if isinstance(layer.bias, list) else np.full(len(layer.weights), layer.bias)
+            np.array(layer.bias, dtype=float)
+            if isinstance(layer.bias, list)
+            else np.full(len(layer.weights), layer.bias)
             for layer in spec.layers
         ]
         units = [
-            list(layer.units) if layer.units else default_unit_names(i, len(spec.layers), len(layer.weights))
+            list(layer.units)
+            if layer.units
+            else default_unit_names(i, len(spec.layers), len(layer.weights))
             for i, layer in enumerate(spec.layers)
         ]
         labels: list[list[list[str]]] = []
@@ -90,8 +94,12 @@ class Pass:
     terms: Array | None = None  # E_k per output
     loss: float | None = None
     grad_out: list[Array | None] = field(default_factory=list)  # ∂E/∂out per layer
-    slopes: list[Array | None] = field(default_factory=list)  # ∂out/∂net per layer (elementwise only)
-    softmax_sums: list[Array | None] = field(default_factory=list)  # Σ_j ∂E/∂out_j·out_j (softmax only)
+    slopes: list[Array | None] = field(
+        default_factory=list
+    )  # ∂out/∂net per layer (elementwise only)
+    softmax_sums: list[Array | None] = field(
+        default_factory=list
+    )  # Σ_j ∂E/∂out_j·out_j (softmax only)
     deltas: list[Array] = field(default_factory=list)  # ∂E/∂net per layer
     grad_w: list[Array] = field(default_factory=list)
     grad_b: list[Array] = field(default_factory=list)
@@ -100,7 +108,9 @@ class Pass:
 # --- the engine -------------------------------------------------------------------------------
 
 
-def forward_arrays(net: Network, weights: list[Array], biases: list[Array], x: Array, rnd: Round) -> tuple[list[Array], list[Array]]:
+def forward_arrays(
+    net: Network, weights: list[Array], biases: list[Array], x: Array, rnd: Round
+) -> tuple[list[Array], list[Array]]:
     nets: list[Array] = []
     outs: list[Array] = []
     a = x
@@ -179,11 +189,23 @@ def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd
         )
 
 
-def run_pass(net: Network, weights: list[Array], biases: list[Array], x: Array, t: Array | None, loss: Loss, rnd: Round, *, backward: bool) -> Pass:
+def run_pass(
+    net: Network,
+    weights: list[Array],
+    biases: list[Array],
+    x: Array,
+    t: Array | None,
+    loss: Loss,
+    rnd: Round,
+    *,
+    backward: bool,
+) -> Pass:
     with np.errstate(all="ignore"):
         nets, outs = forward_arrays(net, weights, biases, x, rnd)
     if not all(np.all(np.isfinite(o)) for o in outs):
-        raise InputError("a value overflowed to infinity; the weights or inputs are too large", field="layers")
+        raise InputError(
+            "a value overflowed to infinity; the weights or inputs are too large", field="layers"
+        )
     p = Pass(x=x, t=t, nets=nets, outs=outs)
     if t is not None:
         p.terms = loss_terms(loss, t, outs[-1], rnd, net.units[-1])
@@ -207,22 +229,32 @@ class Recorder:
         self.current_b = [[f"b_{u}" for u in units] for units in net.units]
 
     def _w(self, layer: int, j: int, i: int, weights: list[Array]) -> Arg:
-        return Arg(self.current_w[layer][j][i], float(weights[layer][j, i]), self.net.weight_labels[layer][j][i])
+        return Arg(
+            self.current_w[layer][j][i],
+            float(weights[layer][j, i]),
+            self.net.weight_labels[layer][j][i],
+        )
 
     def _b(self, layer: int, j: int, biases: list[Array]) -> Arg:
-        return Arg(self.current_b[layer][j], float(biases[layer][j]), f"b_{self.net.units[layer][j]}")
+        return Arg(
+            self.current_b[layer][j], float(biases[layer][j]), f"b_{self.net.units[layer][j]}"
+        )
 
     def _fed(self, layer: int, i: int, p: Pass, tag: str) -> Arg:
         name = self.net.feeding(layer)[i]
         value = p.x[i] if layer == 0 else p.outs[layer - 1][i]
         return Arg(name + tag, float(value), name)
 
-    def forward(self, p: Pass, weights: list[Array], biases: list[Array], tag: str, heading: str) -> list[Section]:
+    def forward(
+        self, p: Pass, weights: list[Array], biases: list[Array], tag: str, heading: str
+    ) -> list[Section]:
         sections = []
         n_layers = len(weights)
         for layer, (units, act) in enumerate(zip(self.net.units, self.net.activations)):
             kind = "output" if layer == n_layers - 1 else "hidden"
-            section = Section(f"{heading}Forward pass · layer {layer + 1} ({kind}: {', '.join(units)}; {act.name})")
+            section = Section(
+                f"{heading}Forward pass · layer {layer + 1} ({kind}: {', '.join(units)}; {act.name})"
+            )
             n_in = weights[layer].shape[1]
             for j, u in enumerate(units):
                 holes: list[Arg] = []
@@ -245,7 +277,11 @@ class Recorder:
         return sections
 
     def _out_step(self, layer: int, j: int, p: Pass, tag: str) -> Step:
-        units, act, alpha = self.net.units[layer], self.net.activations[layer], self.net.alphas[layer]
+        units, act, alpha = (
+            self.net.units[layer],
+            self.net.activations[layer],
+            self.net.alphas[layer],
+        )
         u = units[j]
         net_arg = Arg(f"net_{u}{tag}", float(p.nets[layer][j]), f"net_{u}")
         if act.elementwise:
@@ -259,14 +295,18 @@ class Recorder:
                 lambda *v, act=act, alpha=alpha: float(act.f(np.array([v[0]]), alpha)[0]),
                 symbol=f"out_{u}",
             )
-        nets = tuple(Arg(f"net_{v}{tag}", float(p.nets[layer][k]), f"net_{v}") for k, v in enumerate(units))
+        nets = tuple(
+            Arg(f"net_{v}{tag}", float(p.nets[layer][k]), f"net_{v}") for k, v in enumerate(units)
+        )
         template = "e^({})/(" + " + ".join(["e^({})"] * len(units)) + ")"
         return Step(
             f"out_{u}{tag}",
             float(p.outs[layer][j]),
             template,
             (nets[j],) + nets,
-            lambda own, *all_nets: float(np.exp(own - max(all_nets)) / np.sum(np.exp(np.array(all_nets) - max(all_nets)))),
+            lambda own, *all_nets: float(
+                np.exp(own - max(all_nets)) / np.sum(np.exp(np.array(all_nets) - max(all_nets)))
+            ),
             symbol=f"out_{u}",
         )
 
@@ -289,7 +329,16 @@ class Recorder:
                 )
             )
             labels.append(Arg(f"E_{u}{tag}", float(p.terms[k]), f"E_{u}"))
-        section.add(Step(f"E_total{tag}", p.loss, " + ".join(["{}"] * n), tuple(labels), _sum, symbol="E_total"))
+        section.add(
+            Step(
+                f"E_total{tag}",
+                p.loss,
+                " + ".join(["{}"] * n),
+                tuple(labels),
+                _sum,
+                symbol="E_total",
+            )
+        )
         return section
 
     def _hole(self, kind: str, k: int, p: Pass, tag: str) -> Arg:
@@ -299,7 +348,9 @@ class Recorder:
             return Arg(f"t_{u}{tag}", float(p.t[k]), f"t_{u}")
         return Arg(f"out_{u}{tag}", float(p.outs[-1][k]), f"out_{u}")
 
-    def backward(self, p: Pass, weights: list[Array], tag: str, heading: str, include_bias: bool) -> list[Section]:
+    def backward(
+        self, p: Pass, weights: list[Array], tag: str, heading: str, include_bias: bool
+    ) -> list[Section]:
         """δ and gradients layer by layer, output first; per unit: ∂E/∂out, ∂out/∂net, δ, ∂E/∂w."""
         assert p.t is not None
         sections = []
@@ -307,12 +358,18 @@ class Recorder:
         for layer in reversed(range(n_layers)):
             units, act = self.net.units[layer], self.net.activations[layer]
             kind = "output" if layer == n_layers - 1 else "hidden"
-            section = Section(f"{heading}Backward pass · layer {layer + 1} ({kind}: {', '.join(units)})")
+            section = Section(
+                f"{heading}Backward pass · layer {layer + 1} ({kind}: {', '.join(units)})"
+            )
             shortcut = p.grad_out[layer] is None
             if shortcut:
-                section.add("softmax with cross-entropy: ∂E/∂net_k = out_k − t_k (the softmax Jacobian and −t/out cancel)")
+                section.add(
+                    "softmax with cross-entropy: ∂E/∂net_k = out_k − t_k (the softmax Jacobian and −t/out cancel)"
+                )
             elif not act.elementwise:
-                grad_outs = [self._grad_out_step(layer, j, p, weights, tag) for j in range(len(units))]
+                grad_outs = [
+                    self._grad_out_step(layer, j, p, weights, tag) for j in range(len(units))
+                ]
                 for step in grad_outs:
                     section.add(step)
                 section.add(self._softmax_sum_step(layer, p, tag))
@@ -320,7 +377,16 @@ class Recorder:
                 if shortcut:
                     out = Arg(f"out_{u}{tag}", float(p.outs[layer][j]), f"out_{u}")
                     target = Arg(f"t_{u}{tag}", float(p.t[j]), f"t_{u}")
-                    section.add(Step(f"delta_{u}{tag}", float(p.deltas[layer][j]), "{} − {}", (out, target), lambda o, t: o - t, symbol=f"δ_{u}"))
+                    section.add(
+                        Step(
+                            f"delta_{u}{tag}",
+                            float(p.deltas[layer][j]),
+                            "{} − {}",
+                            (out, target),
+                            lambda o, t: o - t,
+                            symbol=f"δ_{u}",
+                        )
+                    )
                 elif act.elementwise:
                     section.add(self._grad_out_step(layer, j, p, weights, tag))
                     section.add(self._slope_step(layer, j, p, tag))
@@ -330,9 +396,27 @@ class Recorder:
                 delta = Arg(f"delta_{u}{tag}", float(p.deltas[layer][j]), f"δ_{u}")
                 for i in range(weights[layer].shape[1]):
                     w = self.net.weight_labels[layer][j][i]
-                    section.add(Step(f"dE_d{w}{tag}", float(p.grad_w[layer][j, i]), "{} × {}", (delta, self._fed(layer, i, p, tag)), lambda d, a: d * a, symbol=f"∂E/∂{w}"))
+                    section.add(
+                        Step(
+                            f"dE_d{w}{tag}",
+                            float(p.grad_w[layer][j, i]),
+                            "{} × {}",
+                            (delta, self._fed(layer, i, p, tag)),
+                            lambda d, a: d * a,
+                            symbol=f"∂E/∂{w}",
+                        )
+                    )
                 if include_bias:
-                    section.add(Step(f"dE_db_{u}{tag}", float(p.grad_b[layer][j]), "{} × 1", (delta,), lambda d: d, symbol=f"∂E/∂b_{u}"))
+                    section.add(
+                        Step(
+                            f"dE_db_{u}{tag}",
+                            float(p.grad_b[layer][j]),
+                            "{} × 1",
+                            (delta,),
+                            lambda d: d,
+                            symbol=f"∂E/∂b_{u}",
+                        )
+                    )
             sections.append(section)
         return sections
 
@@ -342,7 +426,10 @@ class Recorder:
         grad_out = p.grad_out[layer]
         assert grad_out is not None
         for k, v in enumerate(self.net.units[layer]):
-            holes += [Arg(f"dE_dout_{v}{tag}", float(grad_out[k]), f"∂E/∂out_{v}"), Arg(f"out_{v}{tag}", float(p.outs[layer][k]), f"out_{v}")]
+            holes += [
+                Arg(f"dE_dout_{v}{tag}", float(grad_out[k]), f"∂E/∂out_{v}"),
+                Arg(f"out_{v}{tag}", float(p.outs[layer][k]), f"out_{v}"),
+            ]
         return Step(
             f"S_{layer + 1}{tag}",
             float(p.softmax_sums[layer]),  # type: ignore[arg-type]
@@ -372,7 +459,14 @@ class Recorder:
         nxt = layer + 1
         holes = []
         for k, v in enumerate(self.net.units[nxt]):
-            holes += [Arg(f"delta_{v}{tag}", float(p.deltas[nxt][k]), f"δ_{v}"), Arg(self.current_w[nxt][k][j], float(weights[nxt][k, j]), self.net.weight_labels[nxt][k][j])]
+            holes += [
+                Arg(f"delta_{v}{tag}", float(p.deltas[nxt][k]), f"δ_{v}"),
+                Arg(
+                    self.current_w[nxt][k][j],
+                    float(weights[nxt][k, j]),
+                    self.net.weight_labels[nxt][k][j],
+                ),
+            ]
         return Step(
             f"dE_dout_{u}{tag}",
             value,
@@ -384,9 +478,14 @@ class Recorder:
         )
 
     def _slope_step(self, layer: int, j: int, p: Pass, tag: str) -> Step:
-        u, act, alpha = self.net.units[layer][j], self.net.activations[layer], self.net.alphas[layer]
+        u, act, alpha = (
+            self.net.units[layer][j],
+            self.net.activations[layer],
+            self.net.alphas[layer],
+        )
         holes = tuple(
-            Arg(f"{h}_{u}{tag}", float((p.outs if h == "out" else p.nets)[layer][j]), f"{h}_{u}") for h in act.slope_holes
+            Arg(f"{h}_{u}{tag}", float((p.outs if h == "out" else p.nets)[layer][j]), f"{h}_{u}")
+            for h in act.slope_holes
         )
 
         def slope(*v: float, act: Activation = act, alpha: float = alpha) -> float:
@@ -411,12 +510,34 @@ class Recorder:
         g = Arg(f"dE_dout_{u}{tag}", float(p.grad_out[layer][j]), f"∂E/∂out_{u}")  # type: ignore[index]
         if act.elementwise:
             s = Arg(f"dout_{u}_dnet_{u}{tag}", float(p.slopes[layer][j]), f"∂out_{u}/∂net_{u}")  # type: ignore[index]
-            return Step(f"delta_{u}{tag}", float(p.deltas[layer][j]), "{} × {}", (g, s), lambda a, b: a * b, symbol=f"δ_{u}")
+            return Step(
+                f"delta_{u}{tag}",
+                float(p.deltas[layer][j]),
+                "{} × {}",
+                (g, s),
+                lambda a, b: a * b,
+                symbol=f"δ_{u}",
+            )
         out = Arg(f"out_{u}{tag}", float(p.outs[layer][j]), f"out_{u}")
         total = Arg(f"S_{layer + 1}{tag}", float(p.softmax_sums[layer]), f"S{layer + 1}")  # type: ignore[arg-type]
-        return Step(f"delta_{u}{tag}", float(p.deltas[layer][j]), "{} × ({} − {})", (out, g, total), lambda o, gg, s: o * (gg - s), symbol=f"δ_{u}")
+        return Step(
+            f"delta_{u}{tag}",
+            float(p.deltas[layer][j]),
+            "{} × ({} − {})",
+            (out, g, total),
+            lambda o, gg, s: o * (gg - s),
+            symbol=f"δ_{u}",
+        )
 
-    def mean_gradients(self, passes: list[Pass], grads_w: list[Array], grads_b: list[Array], tags: list[str], tag: str, include_bias: bool) -> Section:
+    def mean_gradients(
+        self,
+        passes: list[Pass],
+        grads_w: list[Array],
+        grads_b: list[Array],
+        tags: list[str],
+        tag: str,
+        include_bias: bool,
+    ) -> Section:
         n = len(passes)
         section = Section(f"Mean gradient over the {n} examples (batch mode)")
         template = "(" + " + ".join(["{}"] * n) + f")/{n}"
@@ -424,14 +545,51 @@ class Recorder:
             for j, u in enumerate(self.net.units[layer]):
                 for i in range(grads_w[layer].shape[1]):
                     w = self.net.weight_labels[layer][j][i]
-                    holes = tuple(Arg(f"dE_d{w}{t}", float(p.grad_w[layer][j, i]), f"∂E/∂{w}") for p, t in zip(passes, tags))
-                    section.add(Step(f"dE_d{w}{tag}", float(grads_w[layer][j, i]), template, holes, lambda *v: sum(v) / len(v), symbol=f"∂E/∂{w}"))
+                    holes = tuple(
+                        Arg(f"dE_d{w}{t}", float(p.grad_w[layer][j, i]), f"∂E/∂{w}")
+                        for p, t in zip(passes, tags)
+                    )
+                    section.add(
+                        Step(
+                            f"dE_d{w}{tag}",
+                            float(grads_w[layer][j, i]),
+                            template,
+                            holes,
+                            lambda *v: sum(v) / len(v),
+                            symbol=f"∂E/∂{w}",
+                        )
+                    )
                 if include_bias:
-                    holes = tuple(Arg(f"dE_db_{u}{t}", float(p.grad_b[layer][j]), f"∂E/∂b_{u}") for p, t in zip(passes, tags))
-                    section.add(Step(f"dE_db_{u}{tag}", float(grads_b[layer][j]), template, holes, lambda *v: sum(v) / len(v), symbol=f"∂E/∂b_{u}"))
+                    holes = tuple(
+                        Arg(f"dE_db_{u}{t}", float(p.grad_b[layer][j]), f"∂E/∂b_{u}")
+                        for p, t in zip(passes, tags)
+                    )
+                    section.add(
+                        Step(
+                            f"dE_db_{u}{tag}",
+                            float(grads_b[layer][j]),
+                            template,
+                            holes,
+                            lambda *v: sum(v) / len(v),
+                            symbol=f"∂E/∂b_{u}",
+                        )
+                    )
         return section
 
-    def updates(self, old_w: list[Array], old_b: list[Array], new_w: list[Array], new_b: list[Array], grads_w: list[Array], grads_b: list[Array], lr: float, grad_tag: str, tag: str, heading: str, include_bias: bool) -> Section:
+    def updates(
+        self,
+        old_w: list[Array],
+        old_b: list[Array],
+        new_w: list[Array],
+        new_b: list[Array],
+        grads_w: list[Array],
+        grads_b: list[Array],
+        lr: float,
+        grad_tag: str,
+        tag: str,
+        heading: str,
+        include_bias: bool,
+    ) -> Section:
         section = Section(f"{heading}Updates (η = {lr:g})")
         eta = Arg("learning_rate", lr, "η")
         for layer in reversed(range(len(old_w))):
@@ -441,13 +599,31 @@ class Recorder:
                     current = self._w(layer, j, i, old_w)
                     grad = Arg(f"dE_d{w}{grad_tag}", float(grads_w[layer][j, i]), f"∂E/∂{w}")
                     label = f"{w}_new{tag}"
-                    section.add(Step(label, float(new_w[layer][j, i]), "{} − {} × {}", (current, eta, grad), lambda a, e, g: a - e * g, symbol=f"{w}⁺"))
+                    section.add(
+                        Step(
+                            label,
+                            float(new_w[layer][j, i]),
+                            "{} − {} × {}",
+                            (current, eta, grad),
+                            lambda a, e, g: a - e * g,
+                            symbol=f"{w}⁺",
+                        )
+                    )
                     self.current_w[layer][j][i] = label
                 if include_bias:
                     current = self._b(layer, j, old_b)
                     grad = Arg(f"dE_db_{u}{grad_tag}", float(grads_b[layer][j]), f"∂E/∂b_{u}")
                     label = f"b_{u}_new{tag}"
-                    section.add(Step(label, float(new_b[layer][j]), "{} − {} × {}", (current, eta, grad), lambda a, e, g: a - e * g, symbol=f"b_{u}⁺"))
+                    section.add(
+                        Step(
+                            label,
+                            float(new_b[layer][j]),
+                            "{} − {} × {}",
+                            (current, eta, grad),
+                            lambda a, e, g: a - e * g,
+                            symbol=f"b_{u}⁺",
+                        )
+                    )
                     self.current_b[layer][j] = label
         if len(old_w) > 1:
             section.add("The hidden layers' δ use the weights from before this update (w, not w⁺).")
@@ -464,7 +640,12 @@ def _sum(*v: float) -> float:
     return float(sum(v))
 
 
-def _loss_from_holes(fn: Callable[[Array, Array, int], Array], holes: tuple[str, ...], values: tuple[float, ...], n: int) -> float:
+def _loss_from_holes(
+    fn: Callable[[Array, Array, int], Array],
+    holes: tuple[str, ...],
+    values: tuple[float, ...],
+    n: int,
+) -> float:
     t = next(v for h, v in zip(holes, values) if h == "t")
     o = next(v for h, v in zip(holes, values) if h == "out")
     with np.errstate(all="ignore"):
@@ -476,7 +657,10 @@ def _loss_from_holes(fn: Callable[[Array, Array, int], Array], holes: tuple[str,
 
 def _examples(spec: NetworkProblem) -> list[tuple[Array, Array | None]]:
     return [
-        (np.array(e.input, dtype=float), None if e.target is None else np.array(e.target, dtype=float))
+        (
+            np.array(e.input, dtype=float),
+            None if e.target is None else np.array(e.target, dtype=float),
+        )
         for e in spec.example_list()
     ]
 
@@ -526,7 +710,11 @@ def solve_forward(spec: NetworkProblem, carry: int | None = None) -> Solution:
     else:
         result["layers"] = [{"units": u} for u in net.units]
         result["examples"] = [
-            {"layers": _layers_result(net, p), "output": p.outs[-1].tolist(), **({"loss": p.loss} if p.loss is not None else {})}
+            {
+                "layers": _layers_result(net, p),
+                "output": p.outs[-1].tolist(),
+                **({"loss": p.loss} if p.loss is not None else {}),
+            }
             for p in passes
         ]
         result["output"] = [p.outs[-1].tolist() for p in passes]
@@ -537,15 +725,28 @@ def solve_forward(spec: NetworkProblem, carry: int | None = None) -> Solution:
     return Solution("forward", sections, result, title=spec.title, source=spec.source)
 
 
-def _mean_loss_section(losses: list[float], tags: list[str], rnd: Round, title: str = "Loss over all examples") -> Section:
+def _mean_loss_section(
+    losses: list[float], tags: list[str], rnd: Round, title: str = "Loss over all examples"
+) -> Section:
     n = len(losses)
     holes = tuple(Arg(f"E_total{t}", v, f"E_total{t}") for v, t in zip(losses, tags))
     section = Section(title)
-    section.add(Step("E_mean", float(rnd(np.mean(losses))), "(" + " + ".join(["{}"] * n) + f")/{n}", holes, lambda *v: sum(v) / len(v), symbol="E"))
+    section.add(
+        Step(
+            "E_mean",
+            float(rnd(np.mean(losses))),
+            "(" + " + ".join(["{}"] * n) + f")/{n}",
+            holes,
+            lambda *v: sum(v) / len(v),
+            symbol="E",
+        )
+    )
     return section
 
 
-def solve_backprop(spec: NetworkProblem, carry: int | None = None, every_step: bool = False) -> Solution:
+def solve_backprop(
+    spec: NetworkProblem, carry: int | None = None, every_step: bool = False
+) -> Solution:
     """Train for ``epochs`` (online or batch), writing the first update(s) out in full."""
     net = Network.from_problem(spec)
     loss = LOSS[spec.loss]
@@ -595,12 +796,32 @@ def solve_backprop(spec: NetworkProblem, carry: int | None = None, every_step: b
                 if record_all or update_count == 1:
                     write_pass(p, epoch, k)
                     tag = example_tag(epoch, k)
-                    sections.append(recorder.updates(weights, biases, new_w, new_b, p.grad_w, p.grad_b, lr, tag, tag, heading(epoch, k), spec.update_bias))
+                    sections.append(
+                        recorder.updates(
+                            weights,
+                            biases,
+                            new_w,
+                            new_b,
+                            p.grad_w,
+                            p.grad_b,
+                            lr,
+                            tag,
+                            tag,
+                            heading(epoch, k),
+                            spec.update_bias,
+                        )
+                    )
                 weights, biases = new_w, new_b
         else:
-            passes = [run_pass(net, weights, biases, x, t, loss, rnd, backward=True) for x, t in examples]
-            grads_w = [rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in range(len(weights))]
-            grads_b = [rnd(np.mean([p.grad_b[i] for p in passes], axis=0)) for i in range(len(weights))]
+            passes = [
+                run_pass(net, weights, biases, x, t, loss, rnd, backward=True) for x, t in examples
+            ]
+            grads_w = [
+                rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in range(len(weights))
+            ]
+            grads_b = [
+                rnd(np.mean([p.grad_b[i] for p in passes], axis=0)) for i in range(len(weights))
+            ]
             new_w, new_b = update(grads_w, grads_b)
             update_count += 1
             if record_all or update_count == 1:
@@ -610,31 +831,67 @@ def solve_backprop(spec: NetworkProblem, carry: int | None = None, every_step: b
                     grad_tag = update_tag = example_tag(epoch, 0)
                 else:
                     grad_tag = update_tag = "" if epoch == 1 else f"@e{epoch}"
-                    sections.append(recorder.mean_gradients(passes, grads_w, grads_b, [example_tag(epoch, k) for k in range(n)], grad_tag, spec.update_bias))
-                sections.append(recorder.updates(weights, biases, new_w, new_b, grads_w, grads_b, lr, grad_tag, update_tag, heading(epoch, None), spec.update_bias))
+                    sections.append(
+                        recorder.mean_gradients(
+                            passes,
+                            grads_w,
+                            grads_b,
+                            [example_tag(epoch, k) for k in range(n)],
+                            grad_tag,
+                            spec.update_bias,
+                        )
+                    )
+                sections.append(
+                    recorder.updates(
+                        weights,
+                        biases,
+                        new_w,
+                        new_b,
+                        grads_w,
+                        grads_b,
+                        lr,
+                        grad_tag,
+                        update_tag,
+                        heading(epoch, None),
+                        spec.update_bias,
+                    )
+                )
             weights, biases = new_w, new_b
-        after = [run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss for x, t in examples]
+        after = [
+            run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss
+            for x, t in examples
+        ]
         history.append({"epoch": epoch, "loss": float(np.mean(after))})  # type: ignore[arg-type]
 
     # The answers describe the network before any update (online mode changes it between examples).
-    first_passes = [run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True) for x, t in examples]
+    first_passes = [
+        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True) for x, t in examples
+    ]
     losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
     loss_before = float(rnd(np.mean(losses_before)))
     if n > 1:
-        sections.append(_mean_loss_section(losses_before, tags, rnd, "Loss over all examples, before any update"))
+        sections.append(
+            _mean_loss_section(
+                losses_before, tags, rnd, "Loss over all examples, before any update"
+            )
+        )
     if not record_all:
         sections.append(_history_section(loss_before, history, spec.mode, n))
     sections.append(_parameters_section(net, weights, biases, spec.update_bias))
 
     result: dict = {}
-    final_layers = [{"units": net.units[i], "weights": weights[i].tolist(), "bias": biases[i].tolist()} for i in range(len(weights))]
+    final_layers = [
+        {"units": net.units[i], "weights": weights[i].tolist(), "bias": biases[i].tolist()}
+        for i in range(len(weights))
+    ]
     if n == 1:
         for entry, extra in zip(final_layers, _layers_result(net, first_passes[0])):
             entry.update({k: v for k, v in extra.items() if k != "units"})
         result["output"] = first_passes[0].outs[-1].tolist()
     else:
         result["examples"] = [
-            {"layers": _layers_result(net, p), "output": p.outs[-1].tolist(), "loss": p.loss} for p in first_passes
+            {"layers": _layers_result(net, p), "output": p.outs[-1].tolist(), "loss": p.loss}
+            for p in first_passes
         ]
         result["output"] = [p.outs[-1].tolist() for p in first_passes]
     result["layers"] = final_layers
@@ -658,7 +915,9 @@ def _history_section(loss_before: float, history: list[dict], mode: str, n: int)
     return section
 
 
-def _parameters_section(net: Network, weights: list[Array], biases: list[Array], update_bias: bool) -> Section:
+def _parameters_section(
+    net: Network, weights: list[Array], biases: list[Array], update_bias: bool
+) -> Section:
     section = Section("Final parameters")
     rows: list[list] = []
     for layer in range(len(weights)):
@@ -666,7 +925,14 @@ def _parameters_section(net: Network, weights: list[Array], biases: list[Array],
         for j, u in enumerate(net.units[layer]):
             for i in range(weights[layer].shape[1]):
                 source = feeding[i].removeprefix("out_")
-                rows.append([net.weight_labels[layer][j][i], f"{source} → {u}", net.weights[layer][j, i], weights[layer][j, i]])
+                rows.append(
+                    [
+                        net.weight_labels[layer][j][i],
+                        f"{source} → {u}",
+                        net.weights[layer][j, i],
+                        weights[layer][j, i],
+                    ]
+                )
             rows.append([f"b_{u}", f"bias → {u}", net.biases[layer][j], biases[layer][j]])
     section.add(Table(["parameter", "connection", "initial", "final"], rows))
     if not update_bias:

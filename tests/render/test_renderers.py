@@ -18,7 +18,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def solved(name: str, command: str, **options):  # type: ignore[no-untyped-def]
     spec = load_network(load(str(EXAMPLES / name)), training=command == "backprop")
-    return solve_backprop(spec, **options) if command == "backprop" else solve_forward(spec, **options)
+    return (
+        solve_backprop(spec, **options) if command == "backprop" else solve_forward(spec, **options)
+    )
 
 
 @pytest.mark.parametrize(
@@ -32,7 +34,9 @@ def solved(name: str, command: str, **options):  # type: ignore[no-untyped-def]
         ("ce-multiclass.yaml", "forward", Format.rich, "ce-multiclass-forward.txt"),
     ],
 )
-def test_slide_examples_render_as_pinned(example: str, command: str, fmt_: Format, golden_name: str, golden) -> None:
+def test_slide_examples_render_as_pinned(
+    example: str, command: str, fmt_: Format, golden_name: str, golden
+) -> None:
     golden(golden_name, render_text(solved(example, command), fmt_, decimals=4, width=80))
 
 
@@ -42,7 +46,9 @@ def test_rich_output_fits_80_columns() -> None:
 
 
 def test_long_run_shows_first_update_history_and_final_parameters() -> None:
-    spec = load_network(load(str(EXAMPLES / "mazur.yaml")), training=True).model_copy(update={"epochs": 1000})
+    spec = load_network(load(str(EXAMPLES / "mazur.yaml")), training=True).model_copy(
+        update={"epochs": 1000}
+    )
     text = render_text(solve_backprop(spec), Format.rich, width=80)
     assert text.count("w5⁺") == 1
     assert "Loss per epoch" in text and "rows …" in text and "Final parameters" in text
@@ -50,7 +56,18 @@ def test_long_run_shows_first_update_history_and_final_parameters() -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(0.3775, "0.3775"), (0.35, "0.35"), (1.0, "1"), (0.593269992, "0.5933"), (0.000438568, "0.0004386"), (-0.12, "−0.12"), (34944, "34,944"), (float("inf"), "∞"), (-0.0, "0"), (True, "yes")],
+    [
+        (0.3775, "0.3775"),
+        (0.35, "0.35"),
+        (1.0, "1"),
+        (0.593269992, "0.5933"),
+        (0.000438568, "0.0004386"),
+        (-0.12, "−0.12"),
+        (34944, "34,944"),
+        (float("inf"), "∞"),
+        (-0.0, "0"),
+        (True, "yes"),
+    ],
 )
 def test_number_format(value: object, shown: str) -> None:
     assert fmt(value, 4) == shown
@@ -60,4 +77,7 @@ def test_latex_maths() -> None:
     assert math("1/(1 + e^(−net_h1))") == r"1/(1 + e^{-\mathrm{net}_{\mathrm{h1}}})"
     assert math("∂E/∂w5") == r"\partial E/\partial w_{5}"
     assert math("w5⁺") == "w_{5}^{+}"
-    assert math("½ × (t_o1 − out_o1)²") == r"\tfrac{1}{2} \times  (t_{\mathrm{o1}} - \mathrm{out}_{\mathrm{o1}})^{2}"
+    assert (
+        math("½ × (t_o1 − out_o1)²")
+        == r"\tfrac{1}{2} \times  (t_{\mathrm{o1}} - \mathrm{out}_{\mathrm{o1}})^{2}"
+    )

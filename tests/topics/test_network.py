@@ -62,8 +62,12 @@ def test_mazur_backprop_matches_the_slides() -> None:
     layers = solution.result["layers"]
     assert layers[1]["grad_weights"][0][0] == pytest.approx(0.082167041, abs=1e-9)
     assert layers[0]["grad_weights"][0][0] == pytest.approx(0.000438568, abs=1e-9)
-    assert np.allclose(layers[1]["weights"], [[0.35891648, 0.408666186], [0.511301270, 0.561370121]], atol=1e-8)
-    assert np.allclose(layers[0]["weights"], [[0.149780716, 0.19956143], [0.24975114, 0.29950229]], atol=1e-8)
+    assert np.allclose(
+        layers[1]["weights"], [[0.35891648, 0.408666186], [0.511301270, 0.561370121]], atol=1e-8
+    )
+    assert np.allclose(
+        layers[0]["weights"], [[0.149780716, 0.19956143], [0.24975114, 0.29950229]], atol=1e-8
+    )
     assert layers[0]["bias"] == [0.35, 0.35]
     assert solution.result["loss_after"] == pytest.approx(0.291027774, abs=1e-9)
     # The worked steps carry the slide's formula with its numbers.
@@ -79,7 +83,9 @@ def test_hankamber_question_2() -> None:
     assert r["layers"][0]["out"] == pytest.approx([0.331812228, 0.524979187], abs=1e-9)
     assert r["output"][0] == pytest.approx(0.473888899, abs=1e-9)
     assert r["layers"][1]["grad_net"][0] == pytest.approx(-0.131169078, abs=1e-9)
-    assert r["layers"][1]["weights"][0][0] == pytest.approx(-0.3 + 0.9 * 0.131169078 * 0.331812228, abs=1e-8)
+    assert r["layers"][1]["weights"][0][0] == pytest.approx(
+        -0.3 + 0.9 * 0.131169078 * 0.331812228, abs=1e-8
+    )
     assert r["layers"][1]["bias"][0] == pytest.approx(0.218052170, abs=1e-9)
 
 
@@ -90,7 +96,9 @@ def test_carry_rounds_every_named_quantity() -> None:
             assert step.value == pytest.approx(round(step.value, 4), abs=1e-12), step.label
     assert solution.step("out_h1").value == 0.5933  # type: ignore[union-attr]
     # The next step uses the rounded value: net_o1 = 0.4 × 0.5933 + 0.45 × 0.5969 + 0.6
-    assert solution.step("net_o1").value == pytest.approx(round(0.4 * 0.5933 + 0.45 * 0.5969 + 0.6, 4))
+    assert solution.step("net_o1").value == pytest.approx(
+        round(0.4 * 0.5933 + 0.45 * 0.5969 + 0.6, 4)
+    )
 
 
 def test_steps_recompute_their_own_values() -> None:
@@ -101,7 +109,10 @@ def test_steps_recompute_their_own_values() -> None:
 
 
 def test_labels_are_unique_with_several_examples_and_epochs() -> None:
-    text = MAZUR.replace("input: [0.05, 0.1]\ntarget: [0.01, 0.99]", "examples:\n- {input: [0.05, 0.1], target: [0.01, 0.99]}\n- {input: [0.3, -0.2], target: [0.5, 0.2]}")
+    text = MAZUR.replace(
+        "input: [0.05, 0.1]\ntarget: [0.01, 0.99]",
+        "examples:\n- {input: [0.05, 0.1], target: [0.01, 0.99]}\n- {input: [0.3, -0.2], target: [0.5, 0.2]}",
+    )
     for mode in ("online", "batch"):
         solution = solve_backprop(problem(text + f"\nmode: {mode}\nepochs: 2\n"))
         labels = [s.label for s in solution.steps]
@@ -151,11 +162,16 @@ def loss_of(name: str, out: list[float], t: list[float]) -> float:
     return -sum(a * math.log(b) for a, b in zip(t, out))
 
 
-def plain_loss(layers: list[dict], x: list[float], t: list[float], loss: str) -> tuple[float, list[list[float]]]:
+def plain_loss(
+    layers: list[dict], x: list[float], t: list[float], loss: str
+) -> tuple[float, list[list[float]]]:
     a = x
     nets_all = []
     for layer in layers:
-        nets = [sum(w * v for w, v in zip(row, a)) + b for row, b in zip(layer["weights"], layer["bias"])]
+        nets = [
+            sum(w * v for w, v in zip(row, a)) + b
+            for row, b in zip(layer["weights"], layer["bias"])
+        ]
         nets_all.append(nets)
         a = act(layer["activation"], nets)
     return loss_of(loss, a, t), nets_all
@@ -172,7 +188,11 @@ def networks(draw: st.DrawFn) -> dict:
         if last and loss in ("bce", "cross_entropy"):
             activation = draw(st.sampled_from(["sigmoid", "softmax"]))
         else:
-            activation = draw(st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "softplus", "linear", "softmax"]))
+            activation = draw(
+                st.sampled_from(
+                    ["sigmoid", "tanh", "relu", "leaky_relu", "softplus", "linear", "softmax"]
+                )
+            )
         layers.append(
             {
                 "activation": activation,
@@ -198,7 +218,9 @@ def to_problem(net: dict) -> NetworkProblem:
 def test_gradients_equal_finite_differences(net: dict) -> None:
     try:
         _, nets = plain_loss(net["layers"], net["input"], net["target"], net["loss"])
-    except ValueError:  # ln 0: an output saturated at exactly 0 or 1 (dlcalc refuses those as input)
+    except (
+        ValueError
+    ):  # ln 0: an output saturated at exactly 0 or 1 (dlcalc refuses those as input)
         assume(False)
     kinked = {"relu", "leaky_relu"}
     for layer, z in zip(net["layers"], nets):
@@ -216,14 +238,18 @@ def test_gradients_equal_finite_differences(net: dict) -> None:
                 down, _ = plain_loss(net["layers"], net["input"], net["target"], net["loss"])
                 row[i] = saved
                 numeric = (up - down) / (2 * h)
-                assert result["layers"][li]["grad_weights"][j][i] == pytest.approx(numeric, rel=1e-4, abs=1e-6)
+                assert result["layers"][li]["grad_weights"][j][i] == pytest.approx(
+                    numeric, rel=1e-4, abs=1e-6
+                )
             saved = layer["bias"][j]
             layer["bias"][j] = saved + h
             up, _ = plain_loss(net["layers"], net["input"], net["target"], net["loss"])
             layer["bias"][j] = saved - h
             down, _ = plain_loss(net["layers"], net["input"], net["target"], net["loss"])
             layer["bias"][j] = saved
-            assert result["layers"][li]["grad_bias"][j] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-6)
+            assert result["layers"][li]["grad_bias"][j] == pytest.approx(
+                (up - down) / (2 * h), rel=1e-4, abs=1e-6
+            )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -238,18 +264,30 @@ def test_training_matches_pytorch(net: dict, mode: str) -> None:
         if layer["activation"] in ("relu", "leaky_relu"):
             assume(all(abs(v) > 1e-3 for v in z))
     second = {"input": [v * 0.5 for v in net["input"]], "target": net["target"]}
-    spec = dict(net, examples=[{"input": net["input"], "target": net["target"]}, second], mode=mode, epochs=2)
+    spec = dict(
+        net,
+        examples=[{"input": net["input"], "target": net["target"]}, second],
+        mode=mode,
+        epochs=2,
+    )
     del spec["input"], spec["target"]
     ours = solve_backprop(to_problem(spec)).result
 
     params = [
-        (torch.tensor(layer["weights"], dtype=torch.float64, requires_grad=True), torch.tensor(layer["bias"], dtype=torch.float64, requires_grad=True))
+        (
+            torch.tensor(layer["weights"], dtype=torch.float64, requires_grad=True),
+            torch.tensor(layer["bias"], dtype=torch.float64, requires_grad=True),
+        )
         for layer in net["layers"]
     ]
     acts = {
-        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-        "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01), "softplus": torch.nn.functional.softplus,
-        "linear": lambda z: z, "softmax": lambda z: torch.softmax(z, 0),
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
+        "softplus": torch.nn.functional.softplus,
+        "linear": lambda z: z,
+        "softmax": lambda z: torch.softmax(z, 0),
     }
 
     def loss_fn(x: list[float], t: list[float]):  # type: ignore[no-untyped-def]
@@ -258,7 +296,8 @@ def test_training_matches_pytorch(net: dict, mode: str) -> None:
             a = acts[layer["activation"]](w @ a + b)
         tt = torch.tensor(t, dtype=torch.float64)
         return {
-            "half_sse": lambda: (0.5 * (tt - a) ** 2).sum(), "sse": lambda: ((tt - a) ** 2).sum(),
+            "half_sse": lambda: (0.5 * (tt - a) ** 2).sum(),
+            "sse": lambda: ((tt - a) ** 2).sum(),
             "mse": lambda: ((tt - a) ** 2).mean(),
             "bce": lambda: -(tt * torch.log(a) + (1 - tt) * torch.log(1 - a)).sum(),
             "cross_entropy": lambda: -(tt * torch.log(a)).sum(),
