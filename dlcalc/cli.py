@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -103,6 +103,15 @@ CheckOpt = Annotated[
 ]
 
 
+ExactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exact",
+        help="Also show exact values: rationals of the decimals as written (0.1 + 0.2 = 3/10) and short closed forms (SymPy).",
+    ),
+]
+
+
 @dataclass
 class Output:
     """Where and how to write a solution."""
@@ -113,22 +122,29 @@ class Output:
     every_step: bool = False
     check: Path | None = None  # an answers file to check against the solution
     tol: float | None = None  # overrides each claim's tolerance
+    exact: bool = False  # add exact values (--exact)
 
 
 @dataclass
 class Settings:
-    """The options a builder reads; ``check`` and ``key`` pass the defaults."""
+    """What a builder reads besides the problem; ``check`` and ``key`` pass the defaults."""
 
     carry: int | None = None
     every_step: bool = False
+    plot: Path | None = None
+    symbolic: bool = False
+    overrides: dict[str, Any] = field(
+        default_factory=dict
+    )  # options that replace problem keys (--base 2)
 
 
 Builder = Callable[["Document", Settings], "Solution"]
 BUILDERS: dict[str, Builder] = {}
+ARGUMENTS = "command line"  # where a problem given as numbers on the command line comes from
 
 
 def builder(name: str) -> Callable[[Builder], Builder]:
-    """Register a builder under its command's name, so that ``check`` and ``key`` can solve that command's problem files."""
+    """Register the builder of a command, so that the command, ``check`` and ``key`` all solve its problems one way."""
 
     def register(fn: Builder) -> Builder:
         BUILDERS[name] = fn
@@ -143,30 +159,56 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def run(problem: str, build: Callable[[Document], Solution], out: Output) -> None:
-    """Load ``problem``, build its solution and write it; every input error exits with 2."""
-    from dlcalc.specs.loader import load
-
-    name = "<stdin>" if problem == "-" else problem
+def guarded(where: str, action: Callable[[], None]) -> None:
+    """Run ``action``; every input error (and any bug) becomes one message and exit status 2."""
     try:
-        doc = load(problem)
-        finish(build(doc), out)
+        action()
     except InputError as e:
-        raise fail(str(e.located(name))) from None
+        raise fail(str(e.located(where))) from None
     except (RecursionError, MemoryError, OverflowError) as e:
         raise fail(
-            f"{name}: the problem is too large or too deeply nested to solve ({type(e).__name__})"
+            f"{where}: too large or too deeply nested to work out ({type(e).__name__})"
         ) from None
     except typer.Exit:
         raise
     except Exception as e:  # a bug must still not show a traceback to a student
         raise fail(
-            f"{name}: internal error while solving ({type(e).__name__}: {e}); please report this problem file"
+            f"{where}: internal error ({type(e).__name__}: {e}); please report this input"
         ) from None
 
 
+def solve(command: str, doc: Document, settings: Settings) -> Solution:
+    """Solve ``doc`` with the builder of ``command``, after applying option overrides."""
+    if settings.overrides and isinstance(doc.data, dict):
+        doc.data.update(settings.overrides)
+    return BUILDERS[command](doc, settings)
+
+
+def run(
+    command: str, problem: str | None, settings: Settings, out: Output, data: dict | None = None
+) -> None:
+    """Solve ``problem`` (a file or -), or else the problem ``data`` built from command-line numbers; write it."""
+    from dlcalc.specs.loader import Document, load
+
+    if data is not None and problem is not None:
+        raise fail(f"give either a problem file ({problem}) or the numbers as options, not both")
+    if data is None and problem is None:
+        raise fail("give a problem file, - for standard input, or the numbers (see --help)")
+    where = ARGUMENTS if data is not None else ("<stdin>" if problem == "-" else str(problem))
+
+    def action() -> None:
+        doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
+        finish(solve(command, doc, settings), out)
+
+    guarded(where, action)
+
+
 def finish(solution: Solution, out: Output) -> None:
-    """Check ``solution`` against ``out.check`` where given, then write it; exit 1 when a claim is wrong."""
+    """Add exact values and check answers where asked, then write; exit 1 when a claim is wrong."""
+    if out.exact:
+        from dlcalc.exact import attach_exact
+
+        attach_exact(solution)
     wrong = False
     if out.check is not None:
         from dlcalc.checking import check_solution
@@ -216,23 +258,48 @@ def emit(solution: Solution, out: Output) -> None:
 
 # --- network commands ------------------------------------------------------------------------
 
+SymbolicOpt = Annotated[
+    bool,
+    typer.Option(
+        "--symbolic",
+        help="First derive every gradient in symbols (SymPy), then substitute the numbers.",
+    ),
+]
+
+
+def _network(doc: Document, settings: Settings, training: bool) -> Solution:
+    from dlcalc.specs.network import load_network
+    from dlcalc.topics.network import solve_backprop, solve_forward
+
+    spec = load_network(doc, training=training)
+    if training:
+        solution = solve_backprop(spec, settings.carry, settings.every_step)
+    else:
+        solution = solve_forward(spec, settings.carry)
+    if settings.symbolic:
+        from dlcalc.topics.symbolic import add_symbolic
+
+        solution = add_symbolic(solution, spec, training)
+    return solution
+
 
 @builder("forward")
 def build_forward(doc: Document, settings: Settings) -> Solution:
     """The forward pass of a network problem."""
-    from dlcalc.specs.network import load_network
-    from dlcalc.topics.network import solve_forward
-
-    return solve_forward(load_network(doc, training=False), settings.carry)
+    return _network(doc, settings, training=False)
 
 
 @builder("backprop")
 def build_backprop(doc: Document, settings: Settings) -> Solution:
     """Backpropagation on a network problem."""
-    from dlcalc.specs.network import load_network
-    from dlcalc.topics.network import solve_backprop
+    return _network(doc, settings, training=True)
 
-    return solve_backprop(load_network(doc, training=True), settings.carry, settings.every_step)
+
+def _no_symbolic_check(symbolic: bool, check: Path | None) -> None:
+    if symbolic and check is not None:
+        raise fail(
+            "--symbolic: cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it"
+        )
 
 
 @app.command()
@@ -244,6 +311,7 @@ def forward(
     output: OutputOpt = None,
     check: CheckOpt = None,
     symbolic: SymbolicOpt = False,
+    exact: ExactOpt = False,
 ) -> None:
     """Forward pass of a network: every net input, output, error and the total loss.
 
@@ -253,12 +321,9 @@ def forward(
       dlcalc forward examples/bce-binary.yaml --decimals 6
       cat problem.yaml | dlcalc forward - --format json
     """
-
-    run(
-        problem,
-        with_symbolic(lambda doc: build_forward(doc, Settings(carry)), symbolic, False, check),
-        Output(fmt, decimals, output, check=check),
-    )
+    _no_symbolic_check(symbolic, check)
+    settings = Settings(carry, symbolic=symbolic)
+    run("forward", problem, settings, Output(fmt, decimals, output, check=check, exact=exact))
 
 
 @app.command()
@@ -271,6 +336,7 @@ def backprop(
     every_step: EveryStepOpt = False,
     check: CheckOpt = None,
     symbolic: SymbolicOpt = False,
+    exact: ExactOpt = False,
 ) -> None:
     """Backpropagation: forward pass, loss, every δ and gradient by the chain rule, and the updates.
 
@@ -286,13 +352,10 @@ def backprop(
       dlcalc backprop examples/mazur.yaml --check examples/mazur-answers.yaml
       dlcalc backprop examples/mazur.yaml --symbolic
     """
-    run(
-        problem,
-        with_symbolic(
-            lambda doc: build_backprop(doc, Settings(carry, every_step)), symbolic, True, check
-        ),
-        Output(fmt, decimals, output, every_step, check=check),
-    )
+    _no_symbolic_check(symbolic, check)
+    settings = Settings(carry, every_step, symbolic=symbolic)
+    out = Output(fmt, decimals, output, every_step, check=check, exact=exact)
+    run("backprop", problem, settings, out)
 
 
 # --- perceptron and delta rule ---------------------------------------------------------------
@@ -307,6 +370,57 @@ PlotOpt = Annotated[
 ]
 
 
+@builder("perceptron")
+def build_perceptron(doc: Document, settings: Settings) -> Solution:
+    """Perceptron training (with its plot) or evaluation of fixed perceptrons."""
+    from dlcalc.specs.perceptron import PerceptronTraining, label_text, load_perceptron
+    from dlcalc.topics.perceptron import plot_data, solve_evaluation, solve_training
+
+    plot = settings.plot
+    if plot is not None:
+        from dlcalc.plots import check_path
+
+        check_path(plot)
+    spec = load_perceptron(doc)
+    if not isinstance(spec, PerceptronTraining):
+        if plot is not None:
+            raise InputError(
+                "--plot draws a training run (`data:`); this problem only evaluates fixed perceptrons",
+                field="--plot",
+            )
+        return solve_evaluation(spec, settings.carry, settings.every_step)
+    solution = solve_training(spec, settings.carry, settings.every_step)
+    if plot is not None:
+        from dlcalc.plots import plot_perceptron
+
+        points, positive, columns = plot_data(spec)
+        labels = [label_text(row[-1]) for row in spec.data.rows]
+        pos_name = next((lab for lab, p in zip(labels, positive) if p), "positive")
+        neg_name = next((lab for lab, p in zip(labels, positive) if not p), "negative")
+        weights = [e["weights"] for e in solution.result["epochs"]]
+        plot_perceptron(plot, points, positive, (neg_name, pos_name), columns, weights, spec.title)
+    return solution
+
+
+@builder("delta")
+def build_delta(doc: Document, settings: Settings) -> Solution:
+    """The delta rule (with the plot of its error per epoch)."""
+    from dlcalc.specs.perceptron import load_delta
+    from dlcalc.topics.delta import solve_delta
+
+    if settings.plot is not None:
+        from dlcalc.plots import check_path
+
+        check_path(settings.plot)
+    spec = load_delta(doc)
+    solution = solve_delta(spec, settings.carry, settings.every_step)
+    if settings.plot is not None:
+        from dlcalc.plots import plot_errors
+
+        plot_errors(settings.plot, [e["error"] for e in solution.result["epochs"]], spec.title)
+    return solution
+
+
 @app.command()
 def perceptron(
     problem: ProblemArg,
@@ -317,6 +431,7 @@ def perceptron(
     every_step: EveryStepOpt = False,
     plot: PlotOpt = None,
     check: CheckOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Perceptron: the training rule epoch by epoch, or fixed perceptrons (gates, class codes) evaluated.
 
@@ -334,38 +449,9 @@ def perceptron(
       dlcalc perceptron examples/four-classes.yaml
       dlcalc perceptron examples/gates.yaml -f json | jq .result.predictions
     """
-
-    def build(doc: Document) -> Solution:
-        from dlcalc.specs.perceptron import PerceptronTraining, label_text, load_perceptron
-        from dlcalc.topics.perceptron import plot_data, solve_evaluation, solve_training
-
-        if plot is not None:
-            from dlcalc.plots import check_path
-
-            check_path(plot)
-        spec = load_perceptron(doc)
-        if not isinstance(spec, PerceptronTraining):
-            if plot is not None:
-                raise InputError(
-                    "--plot draws a training run (`data:`); this problem only evaluates fixed perceptrons",
-                    field="--plot",
-                )
-            return solve_evaluation(spec, carry, every_step)
-        solution = solve_training(spec, carry, every_step)
-        if plot is not None:
-            from dlcalc.plots import plot_perceptron
-
-            points, positive, columns = plot_data(spec)
-            labels = [label_text(row[-1]) for row in spec.data.rows]
-            pos_name = next((lab for lab, p in zip(labels, positive) if p), "positive")
-            neg_name = next((lab for lab, p in zip(labels, positive) if not p), "negative")
-            weights = [e["weights"] for e in solution.result["epochs"]]
-            plot_perceptron(
-                plot, points, positive, (neg_name, pos_name), columns, weights, spec.title
-            )
-        return solution
-
-    run(problem, build, Output(fmt, decimals, output, every_step, check=check))
+    settings = Settings(carry, every_step, plot=plot)
+    out = Output(fmt, decimals, output, every_step, check=check, exact=exact)
+    run("perceptron", problem, settings, out)
 
 
 @app.command()
@@ -378,6 +464,7 @@ def delta(
     every_step: EveryStepOpt = False,
     plot: PlotOpt = None,
     check: CheckOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Delta rule: gradient descent on a linear unit o = w·x, with E = ½ Σ (t − o)² per epoch.
 
@@ -392,24 +479,9 @@ def delta(
       dlcalc delta examples/delta-rule.yaml --plot error.svg
       dlcalc delta examples/delta-rule.yaml -f json | jq .result.weights
     """
-
-    def build(doc: Document) -> Solution:
-        from dlcalc.specs.perceptron import load_delta
-        from dlcalc.topics.delta import solve_delta
-
-        if plot is not None:
-            from dlcalc.plots import check_path
-
-            check_path(plot)
-        spec = load_delta(doc)
-        solution = solve_delta(spec, carry, every_step)
-        if plot is not None:
-            from dlcalc.plots import plot_errors
-
-            plot_errors(plot, [e["error"] for e in solution.result["epochs"]], spec.title)
-        return solution
-
-    run(problem, build, Output(fmt, decimals, output, every_step, check=check))
+    settings = Settings(carry, every_step, plot=plot)
+    out = Output(fmt, decimals, output, every_step, check=check, exact=exact)
+    run("delta", problem, settings, out)
 
 
 # --- conv-shape, softmax, crossentropy, kld ----------------------------------------------------
@@ -417,7 +489,6 @@ def delta(
 # These small commands take a problem file (or -) or their numbers on the command line.  The
 # numbers are put into the same mapping a file would hold, so one model validates both.
 
-ARGUMENTS = "command line"
 NumbersOpt = str | None  # numbers split by commas (rows by ;)
 
 
@@ -438,33 +509,6 @@ def _numbers(text: str | None) -> list[str] | list[list[str]] | None:
     return [x.strip() for x in text.split(",")]
 
 
-def run_arguments(
-    problem: str | None, data: dict | None, build: Callable[[Document], Solution], out: Output
-) -> None:
-    """Solve ``problem`` (a file or -), or else the problem ``data`` built from the command line."""
-    if data is None:
-        if problem is None:
-            raise fail("give a problem file, - for standard input, or the numbers (see --help)")
-        run(problem, build, out)
-        return
-    if problem is not None:
-        raise fail(f"give either a problem file ({problem}) or the numbers as options, not both")
-    from dlcalc.specs.loader import Document
-
-    try:
-        finish(build(Document(data, ARGUMENTS)), out)
-    except InputError as e:
-        raise fail(str(e.located(ARGUMENTS))) from None
-    except (RecursionError, MemoryError, OverflowError) as e:
-        raise fail(f"the problem is too large to solve ({type(e).__name__})") from None
-    except typer.Exit:
-        raise
-    except Exception as e:  # a bug must still not show a traceback to a student
-        raise fail(
-            f"internal error while solving ({type(e).__name__}: {e}); please report these arguments"
-        ) from None
-
-
 ProblemOpt = Annotated[
     str | None,
     typer.Argument(
@@ -477,6 +521,42 @@ NUMBERS_ANYWHERE = {
     "ignore_unknown_options": True,
     "allow_extra_args": True,
 }  # so that -2 is a number, not an option
+
+
+@builder("conv-shape")
+def build_conv_shape(doc: Document, settings: Settings) -> Solution:
+    """Layer-by-layer CNN shape arithmetic."""
+    from dlcalc.specs.conv import load_conv
+    from dlcalc.topics.conv import solve_conv_shape
+
+    return solve_conv_shape(load_conv(doc))
+
+
+@builder("softmax")
+def build_softmax(doc: Document, settings: Settings) -> Solution:
+    """Softmax of a list of scores."""
+    from dlcalc.specs.losses import load_softmax
+    from dlcalc.topics.losses import solve_softmax
+
+    return solve_softmax(load_softmax(doc), settings.carry)
+
+
+@builder("crossentropy")
+def build_crossentropy(doc: Document, settings: Settings) -> Solution:
+    """Binary or multi-class cross-entropy."""
+    from dlcalc.specs.losses import load_crossentropy
+    from dlcalc.topics.losses import solve_crossentropy
+
+    return solve_crossentropy(load_crossentropy(doc), settings.carry)
+
+
+@builder("kld")
+def build_kld(doc: Document, settings: Settings) -> Solution:
+    """KL divergence, discrete or Gaussian."""
+    from dlcalc.specs.losses import load_kld
+    from dlcalc.topics.losses import solve_kld
+
+    return solve_kld(load_kld(doc), settings.carry)
 
 
 @app.command("conv-shape")
@@ -502,6 +582,7 @@ def conv_shape(
     decimals: DecimalsOpt = 4,
     output: OutputOpt = None,
     check: CheckOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """CNN shapes: each layer's output size (W − F + 2P)/S + 1, parameters, MACs and receptive field.
 
@@ -537,13 +618,8 @@ def conv_shape(
         except InputError as e:
             raise fail(str(e.located(ARGUMENTS))) from None
 
-    def build(doc: Document) -> Solution:
-        from dlcalc.specs.conv import load_conv
-        from dlcalc.topics.conv import solve_conv_shape
-
-        return solve_conv_shape(load_conv(doc))
-
-    run_arguments(problem, data, build, Output(fmt, decimals, output, check=check))
+    out = Output(fmt, decimals, output, check=check, exact=exact)
+    run("conv-shape", problem, Settings(), out, data)
 
 
 @app.command(context_settings=NUMBERS_ANYWHERE)
@@ -577,6 +653,7 @@ def softmax(
     carry: CarryOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Softmax: e^(z_k − max z) for each score, their sum and each probability.
 
@@ -597,18 +674,13 @@ def softmax(
     elif values:
         data = {"logits": values}
 
-    def build(doc: Document) -> Solution:
-        from dlcalc.specs.losses import load_softmax
-        from dlcalc.topics.losses import solve_softmax
-
-        if isinstance(doc.data, dict):
-            if temperature is not None:
-                doc.data["temperature"] = temperature
-            if show_naive:
-                doc.data["show_naive"] = True
-        return solve_softmax(load_softmax(doc), carry)
-
-    run_arguments(problem, data, build, Output(fmt, decimals, output, check=check))
+    overrides: dict[str, Any] = {}
+    if temperature is not None:
+        overrides["temperature"] = temperature
+    if show_naive:
+        overrides["show_naive"] = True
+    out = Output(fmt, decimals, output, check=check, exact=exact)
+    run("softmax", problem, Settings(carry, overrides=overrides), out, data)
 
 
 @app.command(context_settings=NUMBERS_ANYWHERE)
@@ -658,6 +730,7 @@ def crossentropy(
     carry: CarryOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Cross-entropy: each term −t·log p with its numbers, the loss, and the mean over several rows.
 
@@ -682,15 +755,9 @@ def crossentropy(
     if data is not None and base is not None:
         data["base"] = base
 
-    def build(doc: Document) -> Solution:
-        from dlcalc.specs.losses import load_crossentropy
-        from dlcalc.topics.losses import solve_crossentropy
-
-        if base is not None and isinstance(doc.data, dict):
-            doc.data["base"] = base
-        return solve_crossentropy(load_crossentropy(doc), carry)
-
-    run_arguments(problem, data, build, Output(fmt, decimals, output, check=check))
+    settings = Settings(carry, overrides={"base": base} if base is not None else {})
+    out = Output(fmt, decimals, output, check=check, exact=exact)
+    run("crossentropy", problem, settings, out, data)
 
 
 @app.command(context_settings=NUMBERS_ANYWHERE)
@@ -741,6 +808,7 @@ def kld(
     carry: CarryOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """KL divergence: KL(p‖q) term by term, KL(q‖p), and H(p, q) = H(p) + KL(p‖q); or Gaussians.
 
@@ -771,15 +839,9 @@ def kld(
     if data is not None and base is not None:
         data["base"] = base
 
-    def build(doc: Document) -> Solution:
-        from dlcalc.specs.losses import load_kld
-        from dlcalc.topics.losses import solve_kld
-
-        if base is not None and isinstance(doc.data, dict):
-            doc.data["base"] = base
-        return solve_kld(load_kld(doc), carry)
-
-    run_arguments(problem, data, build, Output(fmt, decimals, output, check=check))
+    settings = Settings(carry, overrides={"base": base} if base is not None else {})
+    out = Output(fmt, decimals, output, check=check, exact=exact)
+    run("kld", problem, settings, out, data)
 
 
 # --- checking answers and answer keys --------------------------------------------------------
@@ -833,64 +895,6 @@ def builder_for(doc: Document, command: str | None) -> Builder:
     return BUILDERS[name]
 
 
-def _build_perceptron(doc: Document, settings: Settings) -> Solution:
-    from dlcalc.specs.perceptron import PerceptronTraining, load_perceptron
-    from dlcalc.topics.perceptron import solve_evaluation, solve_training
-
-    spec = load_perceptron(doc)
-    if isinstance(spec, PerceptronTraining):
-        return solve_training(spec, settings.carry, settings.every_step)
-    return solve_evaluation(spec, settings.carry, settings.every_step)
-
-
-def _build_delta(doc: Document, settings: Settings) -> Solution:
-    from dlcalc.specs.perceptron import load_delta
-    from dlcalc.topics.delta import solve_delta
-
-    return solve_delta(load_delta(doc), settings.carry, settings.every_step)
-
-
-def _build_conv_shape(doc: Document, settings: Settings) -> Solution:
-    from dlcalc.specs.conv import load_conv
-    from dlcalc.topics.conv import solve_conv_shape
-
-    return solve_conv_shape(load_conv(doc))
-
-
-def _build_softmax(doc: Document, settings: Settings) -> Solution:
-    from dlcalc.specs.losses import load_softmax
-    from dlcalc.topics.losses import solve_softmax
-
-    return solve_softmax(load_softmax(doc), settings.carry)
-
-
-def _build_crossentropy(doc: Document, settings: Settings) -> Solution:
-    from dlcalc.specs.losses import load_crossentropy
-    from dlcalc.topics.losses import solve_crossentropy
-
-    return solve_crossentropy(load_crossentropy(doc), settings.carry)
-
-
-def _build_kld(doc: Document, settings: Settings) -> Solution:
-    from dlcalc.specs.losses import load_kld
-    from dlcalc.topics.losses import solve_kld
-
-    return solve_kld(load_kld(doc), settings.carry)
-
-
-# Problem-file commands that did not register a builder of their own (``@builder(name)``) get these,
-# with the command's extra options (--plot, --temperature …) at their defaults.
-for _name, _build in {
-    "perceptron": _build_perceptron,
-    "delta": _build_delta,
-    "conv-shape": _build_conv_shape,
-    "softmax": _build_softmax,
-    "crossentropy": _build_crossentropy,
-    "kld": _build_kld,
-}.items():
-    BUILDERS.setdefault(_name, _build)
-
-
 @app.command("check")
 def check_answers(
     problem: ProblemArg,
@@ -917,8 +921,15 @@ def check_answers(
       dlcalc check examples/mazur.yaml examples/mazur-answers.yaml
       dlcalc check problem.yaml answers.yaml --command backprop --format json
     """
+    from dlcalc.specs.loader import load
+
     out = Output(fmt, decimals, output, every_step, check=answers, tol=tol)
-    run(problem, lambda doc: builder_for(doc, command)(doc, Settings(carry, every_step)), out)
+
+    def action() -> None:
+        doc = load(problem)
+        finish(builder_for(doc, command)(doc, Settings(carry, every_step)), out)
+
+    guarded("<stdin>" if problem == "-" else problem, action)
 
 
 @app.command("key")
@@ -964,16 +975,13 @@ def answer_key(
     solved = []
     for problem in problems:
         name = "<stdin>" if problem == "-" else problem
-        try:
+
+        def action(problem: str = problem, name: str = name) -> None:
             doc = load(problem)
             solution = builder_for(doc, None)(doc, Settings(carry, every_step))
-        except InputError as e:
-            raise fail(str(e.located(name))) from None
-        except Exception as e:
-            raise fail(
-                f"{name}: internal error while solving ({type(e).__name__}: {e}); please report this problem file"
-            ) from None
-        solved.append(ak.Problem(solution, Path(name).name, ak.leading_comment(doc.text)))
+            solved.append(ak.Problem(solution, Path(name).name, ak.leading_comment(doc.text)))
+
+        guarded(name, action)
     render = ak.latex if chosen is Format.latex else ak.markdown
     text = render(solved, decimals, every_step, title)
     if output is None:
@@ -1048,24 +1056,6 @@ class ExpressionCommand(typer.core.TyperCommand):
         return super().parse_args(ctx, rest)
 
 
-def run_expression(build: Callable[[], Solution], out: Output) -> None:
-    """Build a solution from the command line alone and write it; input errors exit with 2."""
-    try:
-        emit(build(), out)
-    except InputError as e:
-        raise fail(str(e)) from None
-    except (RecursionError, MemoryError, OverflowError) as e:
-        raise fail(
-            f"expression: too large or too deeply nested to work out ({type(e).__name__})"
-        ) from None
-    except typer.Exit:
-        raise
-    except Exception as e:  # a bug must still not show a traceback to a student
-        raise fail(
-            f"internal error while working out the expression ({type(e).__name__}: {e}); please report it"
-        ) from None
-
-
 @app.command(cls=ExpressionCommand)
 def derive(
     expression: ExpressionArg,
@@ -1097,16 +1087,16 @@ def derive(
       dlcalc derive -x^2 --at x=2
     """
 
-    def build() -> Solution:
+    def action() -> None:
         from dlcalc.expressions import parse, parse_assignments
 
         parse(expression)  # reject bad input before SymPy is even imported
         values = parse_assignments(at) if at is not None else None
         from dlcalc.topics.calculus import solve_derive
 
-        return solve_derive(expression, wrt, values)
+        finish(solve_derive(expression, wrt, values), Output(fmt, decimals, output))
 
-    run_expression(build, Output(fmt, decimals, output))
+    guarded("expression", action)
 
 
 @app.command(cls=ExpressionCommand)
@@ -1135,38 +1125,16 @@ def graph(
       dlcalc graph 'sigmoid(w1*x1 + w2*x2 + b)' --at w1=0.1,w2=-0.2,x1=1,x2=2,b=0
     """
 
-    def build() -> Solution:
+    def action() -> None:
         from dlcalc.expressions import parse, parse_assignments
 
         parse(expression)  # reject bad input before SymPy is even imported
         values = parse_assignments(at)
         from dlcalc.topics.calculus import solve_graph
 
-        return solve_graph(expression, values)
+        finish(solve_graph(expression, values), Output(fmt, decimals, output))
 
-    run_expression(build, Output(fmt, decimals, output))
-
-
-def with_symbolic(
-    build: Callable[[Document], Solution], symbolic: bool, training: bool, check: Path | None = None
-) -> Callable[[Document], Solution]:
-    """``build``, with the symbolic derivation (--symbolic) put before its numeric sections."""
-    if not symbolic:
-        return build
-
-    def both(doc: Document) -> Solution:
-        if check is not None:
-            raise InputError(
-                "cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it",
-                field="--symbolic",
-            )
-        from dlcalc.specs.network import load_network
-        from dlcalc.topics.symbolic import add_symbolic
-
-        solution = build(doc)
-        return add_symbolic(solution, load_network(doc, training=training), training)
-
-    return both
+    guarded("expression", action)
 
 
 def main() -> None:

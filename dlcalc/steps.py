@@ -46,6 +46,7 @@ class Step:
     fn: Callable[..., Any] | None = None
     symbol: str | None = None
     note: str | None = None
+    exact: str | None = None  # the exact value in formula notation, set by ``--exact``
 
     @property
     def shown(self) -> str:

@@ -49,6 +49,8 @@ def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
                 if substituted is not None:
                     entry["substituted"] = substituted
                 entry["inputs"] = step.inputs
+            if step.exact:
+                entry["exact"] = step.exact
             if step.note:
                 entry["note"] = step.note
             mark = solution.marks.get(step.label)

@@ -222,6 +222,8 @@ def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
         formula = step.formula()
         substituted = step.substituted(lambda v: fmt(v, decimals))
         value = math(fmt(step.value, decimals))
+        if step.exact:
+            value = f"{math(step.exact)} \\approx {value}"
         parts = [p for p in (formula, substituted) if p is not None]
         if formula is not None and formula == substituted:
             parts = [formula]

@@ -49,7 +49,8 @@ def steps_table(
         formula = step.formula() or ""
         substituted = step.substituted(lambda v: fmt(v, decimals)) or ""
         name = step.shown + (f" ({step.note})" if step.note else "")
-        row = f"| {_cell(name)} | {_cell(formula)} | {_cell(substituted)} | **{_cell(fmt(step.value, decimals))}** |"
+        exact = f" = {_cell(step.exact)} (exact)" if step.exact else ""
+        row = f"| {_cell(name)} | {_cell(formula)} | {_cell(substituted)} | **{_cell(fmt(step.value, decimals))}**{exact} |"
         if marks:
             mark = marks.get(step.label)
             text = _cell(describe(mark, decimals)) if mark else ""

@@ -80,6 +80,10 @@ def steps_table(
             if lines:
                 lines.append("\n")
             lines.append("= " + substituted, style="dim" if formula else "")
+        if step.exact:
+            if lines:
+                lines.append("\n")
+            lines.append("= " + step.exact + "  (exact)", style="green")
         if step.note:
             if lines:
                 lines.append("\n")
