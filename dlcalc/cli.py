@@ -349,7 +349,7 @@ def backprop(
       dlcalc backprop examples/mazur.yaml
       dlcalc backprop examples/hankamber.yaml --carry 3
       dlcalc backprop examples/mazur.yaml --format latex -o mazur.tex
-      dlcalc backprop examples/mazur.yaml --check examples/mazur-answers.yaml
+      dlcalc backprop examples/mazur.yaml --check examples/answers/mazur.yaml
       dlcalc backprop examples/mazur.yaml --symbolic
     """
     _no_symbolic_check(symbolic, check)
@@ -918,7 +918,7 @@ def check_answers(
 
     \b
     Examples:
-      dlcalc check examples/mazur.yaml examples/mazur-answers.yaml
+      dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
       dlcalc check problem.yaml answers.yaml --command backprop --format json
     """
     from dlcalc.specs.loader import load

@@ -16,13 +16,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def keyed_examples() -> list[Path]:
-    """The example problems whose `command:` names a registered command (answer sheets have none)."""
-    out = []
-    for path in sorted(EXAMPLES.glob("*.yaml")):
-        data = load(str(path)).data
-        if data.get("command") in BUILDERS:
-            out.append(path)
-    return out
+    """Every example problem; each names the command that solves it (answer sheets live in answers/)."""
+    paths = sorted(EXAMPLES.glob("*.yaml"))
+    for path in paths:
+        assert load(str(path)).data.get("command") in BUILDERS, path.name
+    return paths
 
 
 def test_leading_comment() -> None:
@@ -100,7 +98,7 @@ def test_checked_solution_compiles(runner, tmp_path: Path) -> None:
         [
             "check",
             str(EXAMPLES / "mazur.yaml"),
-            str(EXAMPLES / "mazur-answers.yaml"),
+            str(EXAMPLES / "answers/mazur.yaml"),
             "-o",
             str(out),
         ],
@@ -119,16 +117,6 @@ def test_checked_solution_compiles(runner, tmp_path: Path) -> None:
 
 
 # Example files written before their `command:` key; the key of every slide example needs it.
-COMMANDS = {
-    "alexnet.yaml": "conv-shape",
-    "delta-rule.yaml": "delta",
-    "four-classes.yaml": "perceptron",
-    "gates.yaml": "perceptron",
-    "perceptron-trace.yaml": "perceptron",
-    "softmax-3-4-10-3.yaml": "softmax",
-    "softmax-7-2-4-1.yaml": "softmax",
-    "vae-latent-kl.yaml": "kld",
-}
 
 
 def all_examples():
@@ -139,9 +127,7 @@ def all_examples():
     out = []
     for path in sorted(EXAMPLES.glob("*.yaml")):
         doc = load(str(path))
-        command = doc.data.get("command") or COMMANDS.get(path.name)
-        if command not in BUILDERS:
-            continue
+        command = doc.data["command"]
         out.append(
             Problem(BUILDERS[command](doc, Settings()), path.name, leading_comment(doc.text))
         )

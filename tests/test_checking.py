@@ -16,7 +16,7 @@ from dlcalc.specs.loader import load
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 MAZUR = EXAMPLES / "mazur.yaml"
-SHEET = EXAMPLES / "mazur-answers.yaml"
+SHEET = EXAMPLES / "answers/mazur.yaml"
 TRACE = EXAMPLES / "perceptron-trace.yaml"
 
 
@@ -309,7 +309,7 @@ def test_slide_answer_with_genuine_slips() -> None:
     """The hankamber slide truncates a4 to 0.331 (z6 follows from it) and writes w46 = 0.268 for −0.261."""
     report = judge(
         solve(EXAMPLES / "hankamber.yaml"),
-        load_claims(str(EXAMPLES / "hankamber-slide-answers.yaml")),
+        load_claims(str(EXAMPLES / "answers/hankamber-slide.yaml")),
     )
     got = statuses(report)
     assert [v.claim.name for v in report.mismatches] == ["out_4", "w7⁺"]
