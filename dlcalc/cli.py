@@ -490,6 +490,10 @@ def delta(
 # numbers are put into the same mapping a file would hold, so one model validates both.
 
 NumbersOpt = str | None  # numbers split by commas (rows by ;)
+BaseOpt = Annotated[
+    str | None,
+    typer.Option("--base", help="Log base: e (default), 2 (bits) or 10.", show_default=False),
+]
 
 
 def _is_number(text: str) -> bool:
@@ -721,10 +725,7 @@ def crossentropy(
         NumbersOpt,
         typer.Option("--logit", help="Binary: the score before the sigmoid.", show_default=False),
     ] = None,
-    base: Annotated[
-        str | None,
-        typer.Option("--base", help="Log base: e (default), 2 or 10.", show_default=False),
-    ] = None,
+    base: BaseOpt = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
     carry: CarryOpt = None,
@@ -799,10 +800,7 @@ def kld(
         NumbersOpt,
         typer.Option("--q-sigma", help="Second Gaussian's standard deviation.", show_default=False),
     ] = None,
-    base: Annotated[
-        str | None,
-        typer.Option("--base", help="Log base: e (default), 2 (bits) or 10.", show_default=False),
-    ] = None,
+    base: BaseOpt = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
     carry: CarryOpt = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import ascii_describe
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Mark, Solution, Step, Table
@@ -196,18 +196,13 @@ def body(
     sub = "subsection" if level == "section" else "subsubsection"
     for section in solution.sections:
         lines.append(f"\\{sub}*{{{text(section.title)}}}")
-        run: list[Step] = []
-        for item in [*section.items, None]:
-            if isinstance(item, Step):
-                run.append(item)
-                continue
-            if run:
-                lines.append(steps_block(run, decimals, solution.marks))
-                run = []
-            if isinstance(item, Table):
-                lines.append(table_block(item, decimals, every_step))
-            elif isinstance(item, str):
-                lines.append(f"\\emph{{{text(item)}}}\n")
+        for block in blocks(section):
+            if isinstance(block, list):
+                lines.append(steps_block(block, decimals, solution.marks))
+            elif isinstance(block, Table):
+                lines.append(table_block(block, decimals, every_step))
+            else:
+                lines.append(f"\\emph{{{text(block)}}}\n")
     for note in solution.notes:
         lines.append(f"\\paragraph{{Note.}} {text(note)}\n")
     return "\n".join(lines) + "\n"

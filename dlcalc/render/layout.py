@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dlcalc.steps import Table, Value
+from collections.abc import Iterator
+
+from dlcalc.steps import Section, Step, Table, Value
 
 HEAD = 5
 TAIL = 5
@@ -17,3 +19,18 @@ def visible_rows(table: Table, every_step: bool) -> list[list[Value] | None]:
 
 def elided_count(table: Table) -> int:
     return len(table.rows) - HEAD - TAIL
+
+
+def blocks(section: Section) -> Iterator[list[Step] | Table | str]:
+    """The section's items with consecutive steps grouped: each run of steps is one table."""
+    run: list[Step] = []
+    for item in section.items:
+        if isinstance(item, Step):
+            run.append(item)
+            continue
+        if run:
+            yield run
+            run = []
+        yield item
+    if run:
+        yield run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Mark, Solution, Step, Table
@@ -21,18 +21,13 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False, leve
         lines += [f"*{solution.source.strip()}*", ""]
     for section in solution.sections:
         lines += [f"{h}# {section.title}", ""]
-        run: list[Step] = []
-        for item in [*section.items, None]:
-            if isinstance(item, Step):
-                run.append(item)
-                continue
-            if run:
-                lines += steps_table(run, decimals, solution.marks) + [""]
-                run = []
-            if isinstance(item, Table):
-                lines += table_lines(item, decimals, every_step) + [""]
-            elif isinstance(item, str):
-                lines += [f"> {item}", ""]
+        for block in blocks(section):
+            if isinstance(block, list):
+                lines += steps_table(block, decimals, solution.marks) + [""]
+            elif isinstance(block, Table):
+                lines += table_lines(block, decimals, every_step) + [""]
+            else:
+                lines += [f"> {block}", ""]
     for note in solution.notes:
         lines += [f"> **Note:** {note}", ""]
     return "\n".join(lines).rstrip() + "\n"

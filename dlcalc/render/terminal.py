@@ -11,7 +11,7 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from dlcalc.render.layout import elided_count, visible_rows
+from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Mark, Section, Solution, Step, Table
@@ -38,20 +38,13 @@ def section_panel(
     section: Section, decimals: int, every_step: bool, marks: dict[str, Mark] | None = None
 ) -> Panel:
     parts: list[RenderableType] = []
-    run: list[Step] = []
-    for item in section.items:
-        if isinstance(item, Step):
-            run.append(item)
-            continue
-        if run:
-            parts.append(steps_table(run, decimals, marks))
-            run = []
-        if isinstance(item, Table):
-            parts.append(plain_table(item, decimals, every_step))
+    for block in blocks(section):
+        if isinstance(block, list):
+            parts.append(steps_table(block, decimals, marks))
+        elif isinstance(block, Table):
+            parts.append(plain_table(block, decimals, every_step))
         else:
-            parts.append(Text(item, style="italic"))
-    if run:
-        parts.append(steps_table(run, decimals, marks))
+            parts.append(Text(block, style="italic"))
     return Panel(
         Group(*parts),
         title=Text(section.title, style="bold"),
