@@ -33,6 +33,9 @@ from dlcalc.steps import Mark, Section, Solution, Step, Table
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
+WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+\])*")
+MAX_CLAIMS = 5_000
+MAX_LIST = 1_000
 RIGHT, WRONG, CARRIED = "right", "wrong", "carried"
 ECF_SLACK = (
     2.0  # carried forward: within one unit of the claim's last decimal (twice the half-unit)
@@ -145,6 +148,10 @@ def _scalar(node: yaml.ScalarNode, tol: float | None, where: str) -> tuple[Any, 
         value = float(text.replace("_", ""))  # YAML 1.1 reads 1e-3 as text: take any number
     except ValueError:
         return node.value, 0.0  # a label such as Green: compared as text
+    except OverflowError:
+        raise InputError(f"{text[:20]}… is too large; expected a number", field=where) from None
+    if not math.isfinite(value) and text.lower().lstrip("+-") not in ("inf", ".inf", "infinity"):
+        raise InputError(f"{text!r} is not a number; expected a number", field=where)
     written = tolerance(text)
     return value, tol if tol is not None else (written if written is not None else 1e-9)
 
@@ -153,6 +160,10 @@ def _claimed(node: yaml.Node, tol: float | None, where: str) -> tuple[Any, Tol]:
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, tol, where)
     if isinstance(node, yaml.SequenceNode):
+        if len(node.value) > MAX_LIST:
+            raise InputError(
+                f"a list of {len(node.value):,} values; at most {MAX_LIST:,}", field=where
+            )
         pairs = [_claimed(n, tol, f"{where}[{i}]") for i, n in enumerate(node.value)]
         return [p[0] for p in pairs], [p[1] for p in pairs]
     raise InputError("expected a number (or a list of numbers), not a mapping", field=where)
@@ -169,13 +180,26 @@ def load_claims(path: str, tol: float | None = None) -> list[Claim]:
             "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
             file=name,
         )
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if len(node.value) > MAX_CLAIMS:
+        raise InputError(f"has {len(node.value):,} claims; at most {MAX_CLAIMS:,}", file=name)
     claims = []
+    seen: set[str] = set()
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
             raise InputError("expected a quantity name as key", file=name, line=line)
         key = str(key_node.value).strip()
+        if key in seen:
+            raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
+        seen.add(key)
+        if ("[" in key or "." in key) and not WHOLE_PATH.fullmatch(key):
+            raise InputError(
+                "is not a path into the result; write it like layers[1].weights[0][0]",
+                file=name,
+                line=line,
+                field=key,
+            )
         try:
             value, claim_tol = _claimed(value_node, tol, key)
         except InputError as e:

@@ -216,6 +216,8 @@ def finish(solution: Solution, out: Output) -> None:
         solution, report = check_solution(solution, str(out.check), out.tol, out.decimals)
         wrong = bool(report.mismatches)
     emit(solution, out)
+    for write_figure in solution.figures:
+        write_figure()
     if wrong:
         raise typer.Exit(1)
 
@@ -398,7 +400,11 @@ def build_perceptron(doc: Document, settings: Settings) -> Solution:
         pos_name = next((lab for lab, p in zip(labels, positive) if p), "positive")
         neg_name = next((lab for lab, p in zip(labels, positive) if not p), "negative")
         weights = [e["weights"] for e in solution.result["epochs"]]
-        plot_perceptron(plot, points, positive, (neg_name, pos_name), columns, weights, spec.title)
+        solution.figures.append(
+            lambda: plot_perceptron(
+                plot, points, positive, (neg_name, pos_name), columns, weights, spec.title
+            )
+        )
     return solution
 
 
@@ -408,16 +414,18 @@ def build_delta(doc: Document, settings: Settings) -> Solution:
     from dlcalc.specs.perceptron import load_delta
     from dlcalc.topics.delta import solve_delta
 
-    if settings.plot is not None:
+    plot = settings.plot
+    if plot is not None:
         from dlcalc.plots import check_path
 
-        check_path(settings.plot)
+        check_path(plot)
     spec = load_delta(doc)
     solution = solve_delta(spec, settings.carry, settings.every_step)
-    if settings.plot is not None:
+    if plot is not None:
         from dlcalc.plots import plot_errors
 
-        plot_errors(settings.plot, [e["error"] for e in solution.result["epochs"]], spec.title)
+        errors = [e["error"] for e in solution.result["epochs"]]
+        solution.figures.append(lambda: plot_errors(plot, errors, spec.title))
     return solution
 
 
@@ -865,6 +873,7 @@ TolOpt = Annotated[
     typer.Option(
         "--tol",
         min=0.0,
+        max=1e6,
         help="Absolute tolerance for every claim (default: half a unit of each claim's last written decimal).",
         show_default=False,
     ),
@@ -877,6 +886,12 @@ def builder_for(doc: Document, command: str | None) -> Builder:
 
     data = doc.data if isinstance(doc.data, dict) else {}
     name = command or data.get("command")
+    if name is not None and not isinstance(name, str):
+        raise InputError(
+            f"expected a command name, e.g. `command: backprop`; got {name!r}"[:200],
+            line=doc.line_of(("command",)),
+            field="command",
+        )
     known = ", ".join(sorted(BUILDERS))
     if not name:
         raise InputError(

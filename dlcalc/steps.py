@@ -140,6 +140,9 @@ class Solution:
     source: str | None = None
     notes: list[str] = field(default_factory=list)
     marks: dict[str, Mark] = field(default_factory=dict)  # by step label, set by ``check``
+    # Extra files (a --plot figure) to write once the solution itself has been written,
+    # so that invalid input or a failed write leaves nothing behind.
+    figures: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def steps(self) -> list[Step]:

@@ -19,14 +19,19 @@ def to_number(value: Any) -> float:
     """Accept ints, floats and number-like text (YAML reads ``1e-3`` as text); refuse the rest."""
     if isinstance(value, bool) or value is None:
         raise ValueError(f"expected a number, got {describe(value)}")
-    if isinstance(value, (int, float)):
-        x = float(value)
-    elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        x = float(value.strip())
-    else:
-        raise ValueError(f"expected a number, got {describe(value)}")
+    try:
+        if isinstance(value, (int, float)):
+            x = float(value)
+        elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            x = float(value.strip())
+        else:
+            raise ValueError(f"expected a number, got {describe(value)}")
+    except OverflowError:
+        raise ValueError(
+            "expected a number of ordinary size, got one too large for a double"
+        ) from None
     if not math.isfinite(x):
-        raise ValueError(f"expected a finite number, got {value!r}")
+        raise ValueError(f"expected a finite number, got {str(value)[:30]!r}")
     return x
 
 
@@ -42,6 +47,8 @@ def to_name(value: Any) -> str:
     """Unit and label names may be written as numbers (``units: [4, 5]``)."""
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         raise ValueError(f"expected a name, got {describe(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a name, got {value!r}")
     text = str(value).strip()
     if not text:
         raise ValueError("expected a name, got empty text")

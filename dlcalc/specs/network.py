@@ -22,8 +22,12 @@ from dlcalc.specs.common import (
 )
 from dlcalc.specs.loader import Document, validate
 
-MAX_EPOCHS = 1_000_000
-MAX_WORK = 300_000_000  # epochs × examples × weights: keeps every run to seconds, never a hang
+# Bounds that keep every run to seconds on a laptop (never a hang) while leaving room for any
+# worked example: a pass costs about 0.2 ms, plus a little per parameter.
+MAX_PARAMETERS = 2_000  # weights and biases of the whole network
+MAX_EXAMPLES = 1_000
+MAX_PASSES = 50_000  # epochs × examples
+MAX_WORK = 20_000_000  # epochs × examples × parameters
 
 
 def _bias(value: object) -> float | list[float]:
@@ -136,20 +140,29 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
         if training and example.target is None:
             raise fail("backprop needs a target for every example", *loc, "target")
 
+    n_parameters = sum(len(layer.weights) * (len(layer.weights[0]) + 1) for layer in spec.layers)
+    if n_parameters > MAX_PARAMETERS:
+        raise fail(
+            f"the network has {n_parameters:,} weights and biases; a worked example may have at most {MAX_PARAMETERS:,}",
+            "layers",
+        )
+    if len(spec.example_list()) > MAX_EXAMPLES:
+        raise fail(f"expected at most {MAX_EXAMPLES:,} examples", "examples")
     names = [n for layer in spec.layers for n in (layer.units or [])]
     if len(set(names)) != len(names):
         raise fail("unit names must be different across layers", "layers")
     if training:
         if spec.learning_rate is None:
             raise fail("backprop needs a learning rate, e.g. `learning_rate: 0.5`", "learning_rate")
-        if spec.epochs < 1 or spec.epochs > MAX_EPOCHS:
-            raise fail(f"expected a whole number of epochs from 1 to {MAX_EPOCHS:,}", "epochs")
-        n_weights = sum(len(layer.weights) * (len(layer.weights[0]) + 1) for layer in spec.layers)
-        work = spec.epochs * len(spec.example_list()) * n_weights
-        if work > MAX_WORK:
+        n_examples = len(spec.example_list())
+        if spec.epochs < 1:
+            raise fail("expected a whole number of epochs, at least 1", "epochs")
+        passes = spec.epochs * n_examples
+        if passes > MAX_PASSES or passes * n_parameters > MAX_WORK:
+            limit = min(MAX_PASSES, MAX_WORK // n_parameters) // n_examples
             raise fail(
-                f"{spec.epochs:,} epochs × {len(spec.example_list())} examples × {n_weights} parameters is too much "
-                f"for a worked example (limit {MAX_WORK:,}); use fewer epochs",
+                f"{spec.epochs:,} epochs × {n_examples} examples is too long a run for a worked example; "
+                f"at most {limit:,} epochs for this network",
                 "epochs",
             )
     return spec

@@ -22,6 +22,7 @@ from dlcalc.steps import Arg, Section, Solution, Step, Table
 Array = np.ndarray
 Round = Callable[[Array], Array]
 FULL_UPDATES = 3  # runs with at most this many updates are shown in full
+MAX_WRITTEN = 200  # --every-step writes out runs of at most this many updates
 
 
 @dataclass
@@ -756,7 +757,7 @@ def solve_backprop(
     n = len(examples)
     updates_per_epoch = n if spec.mode == "online" else 1
     total_updates = spec.epochs * updates_per_epoch
-    record_all = every_step or total_updates <= FULL_UPDATES
+    record_all = (every_step and total_updates <= MAX_WRITTEN) or total_updates <= FULL_UPDATES
     recorder = Recorder(net, loss)
     tags = _tags(n)
 
@@ -902,9 +903,12 @@ def solve_backprop(
     result["mode"] = spec.mode
     notes = []
     if not record_all:
-        notes.append(
-            f"{total_updates:,} updates: the first is worked out in full; pass --every-step to see them all."
+        hint = (
+            f"--every-step writes out runs of at most {MAX_WRITTEN} updates"
+            if total_updates > MAX_WRITTEN
+            else "pass --every-step to see them all"
         )
+        notes.append(f"{total_updates:,} updates: the first is worked out in full; {hint}.")
     return Solution("backprop", sections, result, title=spec.title, source=spec.source, notes=notes)
 
 
