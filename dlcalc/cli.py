@@ -160,20 +160,24 @@ def fail(message: str) -> typer.Exit:
 
 
 def guarded(where: str, action: Callable[[], None]) -> None:
-    """Run ``action``; every input error (and any bug) becomes one message and exit status 2."""
+    """Run ``action``; every input error (and any bug) becomes one message and exit status 2.
+
+    ``where`` names the input (a file, "command line"); errors that know their file keep it.
+    """
+    prefix = f"{where}: " if where else ""
     try:
         action()
     except InputError as e:
-        raise fail(str(e.located(where))) from None
+        raise fail(str(e.located(where or None))) from None
     except (RecursionError, MemoryError, OverflowError) as e:
         raise fail(
-            f"{where}: too large or too deeply nested to work out ({type(e).__name__})"
+            f"{prefix}too large or too deeply nested to work out ({type(e).__name__})"
         ) from None
     except typer.Exit:
         raise
     except Exception as e:  # a bug must still not show a traceback to a student
         raise fail(
-            f"{where}: internal error ({type(e).__name__}: {e}); please report this input"
+            f"{prefix}internal error ({type(e).__name__}: {e}); please report this input"
         ) from None
 
 
@@ -205,6 +209,12 @@ def run(
 
 def finish(solution: Solution, out: Output) -> None:
     """Add exact values and check answers where asked, then write; exit 1 when a claim is wrong."""
+    undefined = solution.first_undefined()
+    if undefined is not None:
+        raise InputError(
+            f"{undefined} comes out undefined (NaN): the inputs are outside the range where its formula "
+            "is defined (a division by zero, the log of 0, or an overflow)"
+        )
     if out.exact:
         from dlcalc.exact import attach_exact
 
@@ -1109,7 +1119,7 @@ def derive(
 
         finish(solve_derive(expression, wrt, values), Output(fmt, decimals, output))
 
-    guarded("expression", action)
+    guarded("", action)  # the error names the expression's field and column itself
 
 
 @app.command(cls=ExpressionCommand)
@@ -1147,12 +1157,27 @@ def graph(
 
         finish(solve_graph(expression, values), Output(fmt, decimals, output))
 
-    guarded("expression", action)
+    guarded("", action)  # the error names the expression's field and column itself
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="dlcalc")
+    """Console-script entry point: usage errors, like input errors, are one line and exit status 2."""
+    try:
+        status = app(prog_name="dlcalc", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("dlcalc: aborted", err=True)
+        sys.exit(1)
+    except Exception as e:
+        if not hasattr(e, "format_message"):  # not a usage error: let Python report it
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":  # `dlcalc` or `dlcalc COMMAND` alone: the help
+            typer.echo(e.format_message(), err=True)
+            sys.exit(2)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        typer.echo(f"dlcalc: error: {e.format_message()}{hint}", err=True)
+        sys.exit(getattr(e, "exit_code", 2))
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

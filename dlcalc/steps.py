@@ -10,6 +10,7 @@ from those inputs.  Steps are grouped into :class:`Section` s, next to plain
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -151,6 +152,15 @@ class Solution:
     def iter_steps(self) -> Iterator[Step]:
         for section in self.sections:
             yield from section.steps
+
+    def first_undefined(self) -> str | None:
+        """The label of the first step whose value is NaN (a solution must never show one)."""
+        for step in self.iter_steps():
+            values = step.value if isinstance(step.value, list) else [step.value]
+            for v in values:
+                if isinstance(v, float) and math.isnan(v):
+                    return step.shown
+        return None
 
     def step(self, label: str) -> Step | None:
         return next((s for s in self.iter_steps() if s.label == label), None)

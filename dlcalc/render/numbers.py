@@ -22,7 +22,9 @@ def fmt(value: Any, decimals: int = 4) -> str:
             return "NaN"
         if math.isinf(x):
             return "∞" if x > 0 else MINUS + "∞"
-        if 0 < abs(x) < 0.1:
+        if abs(x) >= 1e15:
+            text = f"{x:.{max(decimals, 1)}e}"  # 1e308 is not 309 digits
+        elif 0 < abs(x) < 0.1:
             text = f"{x:.{max(decimals, 1)}g}"  # small numbers keep `decimals` significant digits
         else:
             text = f"{x:.{decimals}f}"

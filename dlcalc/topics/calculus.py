@@ -468,6 +468,16 @@ def softmax_section(n: int = 3) -> list[Section]:
     return [jac, ce]
 
 
+def _defined(expr: sympy.Expr, what: str) -> None:
+    """Refuse expressions that divide by zero or leave the real numbers (SymPy's zoo, nan, I)."""
+    if expr.has(sympy.zoo) or expr.has(sympy.nan):
+        raise InputError(f"{what} divides by zero (it is undefined)", field="expression")
+    if expr.has(sympy.I):
+        raise InputError(
+            f"{what} takes complex values; dlcalc works with real numbers", field="expression"
+        )
+
+
 def solve_derive(text: str, wrt: str | None = None, at: dict[str, float] | None = None) -> Solution:
     """The derivative of ``text`` with respect to ``wrt``, each chain-rule factor shown."""
     node = parse(text)
@@ -476,6 +486,8 @@ def solve_derive(text: str, wrt: str | None = None, at: dict[str, float] | None 
     d = Derivation(node, x, prefix, top)
     expr = d.exprs[node]
     deriv = d.derivs[node]
+    _defined(expr, "the expression")
+    _defined(deriv, "its derivative")
     shown = F.unicode(expr)
     sections: list[Section] = []
     intro = Section(f"{top} = {shown}")
@@ -679,6 +691,14 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
         )
     g = build_graph(node, at)
     out = g.names[g.output]
+    for n in g.nodes:
+        for what, value in (("value", g.values[n]), ("adjoint", g.adjoint[n])):
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InputError(
+                    f"node {g.names[n]} ({n.op}) has no finite real {what} at these values "
+                    f"(a division by zero, a logarithm or root of a negative number, or an overflow)",
+                    field="--at",
+                )
     sections: list[Section] = []
     forward = Section("Forward pass (evaluation order)")
     rows = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from dlcalc.errors import InputError
 from dlcalc.numerics import log_sum_exp, xlogx_ratio
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
@@ -214,6 +215,11 @@ def solve_crossentropy(problem: CrossEntropy, carry: int | None = None) -> Solut
     else:
         loss = losses[0].value
     if math.isinf(loss):
+        if problem.given == "logits":
+            raise InputError(
+                "the loss overflows: the logits are so far apart that −log p exceeds the largest double",
+                field="logits",
+            )
         notes.append(
             "The loss is infinite: a class with a positive target has probability 0 (log 0 = −∞)."
         )
@@ -621,6 +627,11 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
         )
     else:
         total = parts[0].value
+    if not math.isfinite(total):
+        raise InputError(
+            "the Gaussian KL overflows: μ or σ is so large that μ² or σ² exceeds the largest double",
+            field="gaussian",
+        )
     return Solution(
         "kld",
         [section],
