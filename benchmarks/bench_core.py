@@ -47,6 +47,19 @@ print(history[-1])
 """
 
 
+# The least any typer command can cost: the same four imports, then one typer command with a
+# file argument and two options invoked (typer's parameter handling imports pydantic).
+EMPTY_COMMAND = """
+import typer, rich, numpy, yaml
+from pathlib import Path
+app = typer.Typer()
+@app.command()
+def solve(problem: Path, decimals: int = 4, carry: int | None = None) -> None:
+    pass
+app(["examples/mazur.yaml"], standalone_mode=False)
+"""
+
+
 def timed(cmd: list[str], repeat: int, env: dict | None = None) -> tuple[float, float]:
     """Median wall time (s) of ``cmd`` and the largest max-RSS (MiB) among its runs."""
     times, peak = [], 0.0
@@ -74,12 +87,26 @@ def main() -> None:
         json_seconds, _ = timed(dlcalc + ["backprop", long_run, "-f", "json"], args.repeat)
         # Peak memory measured in its own child so other runs do not mask it.
         rss = subprocess.run(
-            [PY, "-c", "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)", *dlcalc, "backprop", long_run, "-f", "json"],
-            capture_output=True, text=True, check=True, cwd=ROOT,
+            [
+                PY,
+                "-c",
+                "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+                *dlcalc,
+                "backprop",
+                long_run,
+                "-f",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         ).stdout.strip()
         print(f"dlcalc backprop mazur, 10000 online epochs (rich):   {seconds:.3f} s")
-        print(f"dlcalc backprop mazur, 10000 online epochs (json):   {json_seconds:.3f} s, peak {int(rss) / 1024:.1f} MiB")
+        print(
+            f"dlcalc backprop mazur, 10000 online epochs (json):   {json_seconds:.3f} s, peak {int(rss) / 1024:.1f} MiB"
+        )
     finally:
         os.unlink(long_run)
 
@@ -93,10 +120,14 @@ def main() -> None:
         print("PyTorch autograd: skipped (torch not installed; pip install torch==2.13.0)")
 
     base, _ = timed([PY, "-c", "import typer, rich, numpy, yaml"], args.repeat * 2)
+    floor, _ = timed([PY, "-c", EMPTY_COMMAND], args.repeat * 2)
     helptime, _ = timed(dlcalc + ["--help"], args.repeat * 2)
     fwd, _ = timed(dlcalc + ["forward", "examples/mazur.yaml"], args.repeat * 2)
     print(f"python -c 'import typer, rich, numpy, yaml':         {base:.3f} s")
-    print(f"dlcalc --help:                                       {helptime:.3f} s ({helptime / base:.2f}x)")
+    print(f"floor: an empty typer command, same imports:       {floor:.3f} s ({floor / base:.2f}x)")
+    print(
+        f"dlcalc --help:                                       {helptime:.3f} s ({helptime / base:.2f}x)"
+    )
     print(f"dlcalc forward examples/mazur.yaml:                  {fwd:.3f} s ({fwd / base:.2f}x)")
 
 

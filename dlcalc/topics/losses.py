@@ -115,14 +115,20 @@ def solve_softmax(spec: SoftmaxProblem, carry: int | None = None) -> Solution:
     table = Section("Table", [Table(columns, rows, elide=True)])
     if plain:
         table.add(
-            f"Without the shift: Σ e^(z_k) = {math.fsum(math.exp(a.value) for a in scores):.6g}; the probabilities are the same."
+            Step(
+                "S_unshifted",
+                math.fsum(math.exp(a.value) for a in scores),
+                symbol="Σ e^(z_k)",
+                note="without the shift; the probabilities are the same",
+            )
         )
     else:
         table.add(
             "e^(z_k) itself would overflow a double here (z above 709); the shifted form does not."
         )
     sections = [section, table]
-    notes = [f"The probabilities sum to {math.fsum(probs):.12g}."]
+    table.add(Step("sum_p", math.fsum(probs), symbol="Σ p_k", note="the probabilities sum to 1"))
+    notes: list[str] = []
     if spec.show_naive:
         sections.append(_naive(z))
     return Solution(
