@@ -164,8 +164,6 @@ def test_misread_given_is_carried_forward(tmp_path: Path) -> None:
 
 
 def test_perceptron_trace_one_wrong_epoch(tmp_path: Path) -> None:
-    if not TRACE.exists() or "perceptron" not in BUILDERS:
-        pytest.skip("the perceptron command is not registered")
     solution = solve(TRACE, "perceptron")
     epochs = solution.result["epochs"]
     text = "\n".join(
@@ -292,8 +290,6 @@ def test_paths_no_step_shows(tmp_path: Path) -> None:
 
 
 def test_perceptron_slip_carried_through_the_updates(tmp_path: Path) -> None:
-    if not TRACE.exists() or "perceptron" not in BUILDERS:
-        pytest.skip("the perceptron command is not registered")
     # w0 after row 4 should be 0.48; the student's 0.50 is then used correctly.
     text = "w0@1.4: 0.50\nwx_5@1: 3.80\no_5@1: 1\nw0@1.5: 0.48\n"
     report = judge(solve(TRACE, "perceptron"), load_claims(sheet(tmp_path, text)))
@@ -303,6 +299,17 @@ def test_perceptron_slip_carried_through_the_updates(tmp_path: Path) -> None:
         "o_5@1": RIGHT,
         "w0@1.5": CARRIED,
     }
+
+
+def test_perceptron_slip_carried_across_an_epoch(tmp_path: Path) -> None:
+    """Epoch 2 starts from epoch 1's last update, so a slip there is carried into epoch 2."""
+    solution = solve(TRACE, "perceptron", every_step=True)
+    last = solution.step("w0@1.13")
+    assert last is not None and solution.step("w0@2").inputs == ["w0@1.13"]  # type: ignore[union-attr]
+    slip = float(last.value) + 0.02
+    text = f"w0@1.13: {slip:.2f}\nw0@2: {slip:.2f}\n"
+    report = judge(solution, load_claims(sheet(tmp_path, text)))
+    assert statuses(report) == {"w0@1.13": WRONG, "w0@2": CARRIED}
 
 
 def test_slide_answer_with_genuine_slips() -> None:

@@ -113,6 +113,9 @@ class Trainer:
         self.rnd = rounder(carry)
         self.neg, self.pos = spec.outputs
         self.defined: set[str] = set()
+        self.latest: dict[
+            int, list[str]
+        ] = {}  # epoch → labels of its latest weights (written epochs)
         self.recorded: list[int] = []  # epochs written out in full
 
     def output(self, s: Fraction) -> int:
@@ -142,7 +145,14 @@ class Trainer:
                         if k == 1
                         else f"after epoch {k - 1}"
                     )
-                self.add(section, Step(f"w{i}@{k}", wi, symbol=f"w{i}", note=note))
+                came_from = self.latest.get(k - 1)
+                if came_from is not None and came_from[i] != f"w{i}@{k - 1}":
+                    # the last update of the epoch before: a checker can carry an error forward
+                    source = (Arg(came_from[i], wi, f"w{i}⁺"),)
+                    step = Step(f"w{i}@{k}", wi, "{}", source, lambda a: a, f"w{i}", note)
+                else:
+                    step = Step(f"w{i}@{k}", wi, symbol=f"w{i}", note=note)
+                self.add(section, step)
         where = ", ".join(str(r) for r in errors) if errors else "none"
         self.add(
             section,
@@ -339,6 +349,7 @@ class Trainer:
             if o != e.t:
                 if section is not None:
                     w = self.online_update(section, k, r, w, o, names)
+                    self.latest[k] = list(names)
                 else:
                     w = [
                         self.rnd(wi + self.eta * (e.t - o) * xi)
