@@ -169,7 +169,11 @@ def guarded(where: str, action: Callable[[], None]) -> None:
         action()
     except InputError as e:
         raise fail(str(e.located(where or None))) from None
-    except (RecursionError, MemoryError, OverflowError) as e:
+    except OverflowError:
+        raise fail(
+            f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
+        ) from None
+    except (RecursionError, MemoryError) as e:
         raise fail(
             f"{prefix}too large or too deeply nested to work out ({type(e).__name__})"
         ) from None

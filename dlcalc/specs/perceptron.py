@@ -7,6 +7,7 @@ that ties such as ``w·x = 0`` come out exactly as they do on paper.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Annotated, Any
 
@@ -69,7 +70,7 @@ def _rows(value: Any) -> list[list[float | str]]:
 
 def label_text(value: float | str) -> str:
     """A class label as text: ``1.0`` and ``1`` both read ``1``."""
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
         return str(int(value))
     return str(value)
 

@@ -20,7 +20,14 @@ from fractions import Fraction
 
 from dlcalc.specs.perceptron import DeltaProblem, exact
 from dlcalc.steps import Arg, Section, Solution, Step
-from dlcalc.topics.perceptron import MAX_WRITTEN, _wx, rounder, trace_table, weighted_sum
+from dlcalc.topics.perceptron import (
+    MAX_WRITTEN,
+    _wx,
+    rounder,
+    trace_table,
+    weighted_sum,
+    within_doubles,
+)
 
 FULL_EPOCHS = 10  # runs of at most this many epochs are written out in full
 PLACES = 30  # long runs: fractions are rounded to this many decimals once they need more
@@ -258,6 +265,7 @@ def _eta_sum(with_x: bool):  # noqa: ANN202 - a small factory of recompute funct
     return fn
 
 
+@within_doubles("learning_rate")
 def solve_delta(spec: DeltaProblem, carry: int | None = None, every_step: bool = False) -> Solution:
     """Run the delta rule for ``epochs`` epochs; each epoch's E and every Δw with numbers."""
     run = DeltaRun(spec, carry)

@@ -19,11 +19,14 @@ only in the trace table and in ``result.epochs``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
+from dlcalc.errors import InputError
 from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
     PerceptronTraining,
@@ -469,6 +472,27 @@ def result_section(
     return section, converged
 
 
+def within_doubles(field: str) -> Callable[[Callable[..., Solution]], Callable[..., Solution]]:
+    """Exact fractions can outgrow a double (a huge learning rate diverges): say so, naming ``field``."""
+
+    def wrap(solve: Callable[..., Solution]) -> Callable[..., Solution]:
+        @functools.wraps(solve)
+        def guarded(*args: Any, **kwargs: Any) -> Solution:
+            try:
+                return solve(*args, **kwargs)
+            except OverflowError:
+                raise InputError(
+                    "the numbers grow beyond the range of a double (about 1.8e308); "
+                    "use smaller values",
+                    field=field,
+                ) from None
+
+        return guarded
+
+    return wrap
+
+
+@within_doubles("learning_rate")
 def solve_training(
     spec: PerceptronTraining, carry: int | None = None, every_step: bool = False
 ) -> Solution:
@@ -536,6 +560,7 @@ def evaluation_inputs(spec: PerceptronEvaluation) -> list[list[Fraction]]:
     return [[Fraction(b) for b in bits] for bits in itertools.product((0, 1), repeat=n)]
 
 
+@within_doubles("perceptrons")
 def solve_evaluation(
     spec: PerceptronEvaluation, carry: int | None = None, every_step: bool = False
 ) -> Solution:
