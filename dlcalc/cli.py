@@ -31,9 +31,14 @@ app = typer.Typer(
         "worked solution, every formula with its numbers substituted.\n\n"
         "\b\nExamples:\n"
         "  dlcalc backprop examples/mazur.yaml\n"
+        "  dlcalc backprop examples/mazur.yaml --carry 4 --exact\n"
         "  dlcalc forward examples/ce-multiclass.yaml --format markdown\n"
-        "  dlcalc backprop examples/mazur.yaml --carry 4 --decimals 4\n"
-        "  dlcalc backprop examples/mazur.yaml -f json | jq .result.loss"
+        "  dlcalc perceptron examples/perceptron-trace.yaml --plot trace.png\n"
+        "  dlcalc softmax 7 -2 4 1\n"
+        "  dlcalc check examples/mazur.yaml examples/answers/mazur.yaml\n"
+        "  dlcalc key examples/*.yaml -o key.tex\n"
+        "  dlcalc derive 'sigmoid(x)' --at x=0.3\n\n"
+        "Every command has its own --help with examples.  Problem formats: docs/reference.md."
     ),
     no_args_is_help=True,
     add_completion=False,

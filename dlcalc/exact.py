@@ -69,8 +69,8 @@ def _exact_value(step: Step, known: dict[str, sympy.Expr]) -> sympy.Expr | None:
         return fallback
     if not math.isclose(approx, float(value), rel_tol=1e-9, abs_tol=1e-12):
         # The step's value was rounded (--carry) or came from a rule the formula only describes:
-        # the decimal as shown is what later steps use.
-        return _given(float(value))
+        # later steps use the decimal as shown, exactly, but it is not shown as an exact form.
+        return sympy.Float(_given(float(value)), 30)
     if len(show(expr)) > MAX_LENGTH:
         return fallback
     return expr
