@@ -24,6 +24,7 @@ from dlcalc.topics.perceptron import (
     MAX_WRITTEN,
     _wx,
     rounder,
+    start_note,
     trace_table,
     weighted_sum,
     within_doubles,
@@ -109,14 +110,7 @@ class DeltaRun:
             sections.append(section)
             for i, wi in enumerate(w):
                 if names[i] not in self.defined:
-                    note = None
-                    if i == 0:
-                        note = (
-                            "initial weights (w0: the bias weight, input 1)"
-                            if k == 1
-                            else f"after epoch {k - 1}"
-                        )
-                    self.add(section, Step(names[i], wi, symbol=f"w{i}", note=note))
+                    self.add(section, Step(names[i], wi, symbol=f"w{i}", note=start_note(i, k)))
             for r in rows:
                 self.add(section, self.output_step(f"o_{r}@{k}", r, w, names))
             holes: list[Arg] = []

@@ -57,6 +57,13 @@ def shown_int(n: int) -> str:
     return f"{MINUS}{-n}" if n < 0 else str(n)
 
 
+def start_note(i: int, k: int) -> str | None:
+    """The note beside the first weight at the start of epoch k."""
+    if i != 0:
+        return None
+    return "initial weights (w0: the bias weight, input 1)" if k == 1 else f"after epoch {k - 1}"
+
+
 def fires(s: Fraction, fire_at_zero: bool) -> bool:
     return s >= 0 if fire_at_zero else s > 0
 
@@ -141,13 +148,7 @@ class Trainer:
     def header(self, section: Section, k: int, w: list[Fraction], errors: list[int]) -> None:
         for i, wi in enumerate(w):
             if f"w{i}@{k}" not in self.defined:
-                note = None
-                if i == 0:
-                    note = (
-                        "initial weights (w0: the bias weight, input 1)"
-                        if k == 1
-                        else f"after epoch {k - 1}"
-                    )
+                note = start_note(i, k)
                 came_from = self.latest.get(k - 1)
                 if came_from is not None and came_from[i] != f"w{i}@{k - 1}":
                     # the last update of the epoch before: a checker can carry an error forward
