@@ -77,6 +77,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     dlcalc = [PY, "-m", "dlcalc"]
+    # As installed: `pip install .` writes the bytecode of dlcalc's modules; an editable install
+    # under PYTHONDONTWRITEBYTECODE=1 (as on this workplace's machines) would recompile every
+    # module on every run, which is not what a student's installed dlcalc does.
+    import compileall
+
+    import dlcalc as package
+
+    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
 
     problem = (ROOT / "examples" / "mazur.yaml").read_text() + "\nepochs: 10000\n"
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
