@@ -146,7 +146,9 @@ class Printer:
         self.symbols: list[Symbol] = []
 
     def __call__(self, expr: sympy.Expr) -> str:
-        return self.p(sympy.sympify(expr))
+        return self.p(
+            sympy.sympify(expr, strict=True)
+        )  # numbers and SymPy objects only, never text
 
     # precedence: 1 sum, 2 product, 3 power/atom
     def prec(self, e: sympy.Expr) -> int:
