@@ -301,6 +301,16 @@ def _multi_row(
     n = len(t)
     terms: list[Arg] = []
     log_p: list[float] = []
+
+    def add_term(k: int, written: tuple[str, Callable[..., float]], second: Arg) -> None:
+        """The term −t_k·log p_k (from p_k or from ln p_k), its step and its place in the sum."""
+        template, fn = written
+        t_arg = Arg(f"t{tag}_{k + 1}", t[k], f"t_{k + 1}")
+        value = rnd(fn(t[k], second.value))
+        symbol = f"−t_{k + 1}·ln p_{k + 1}"
+        section.add(Step(f"term{tag}_{k + 1}", value, template, (t_arg, second), fn, symbol=symbol))
+        terms.append(Arg(f"term{tag}_{k + 1}", value, symbol))
+
     if given == "logits":
         z_args = [Arg(f"z{tag}_{k + 1}", x, f"z_{k + 1}") for k, x in enumerate(v)]
         m = max(v)
@@ -349,40 +359,14 @@ def _multi_row(
                     symbol=f"ln p_{k + 1}",
                 )
             )
-            template, fn = _in_base("−{} × {}", lambda tt, lpp: -tt * lpp + 0.0, base)
-            t_arg = Arg(f"t{tag}_{k + 1}", t[k], f"t_{k + 1}")
-            value = rnd(fn(t[k], lp.value))
-            section.add(
-                Step(
-                    f"term{tag}_{k + 1}",
-                    value,
-                    template,
-                    (t_arg, lp),
-                    fn,
-                    symbol=f"−t_{k + 1}·ln p_{k + 1}",
-                )
-            )
-            terms.append(Arg(f"term{tag}_{k + 1}", value, f"−t_{k + 1}·ln p_{k + 1}"))
+            add_term(k, _in_base("−{} × {}", lambda tt, lpp: -tt * lpp + 0.0, base), lp)
     else:
         probs = list(v)
         for k in range(n):
             if t[k] == 0:
                 continue
-            t_arg = Arg(f"t{tag}_{k + 1}", t[k], f"t_{k + 1}")
             p_arg = Arg(f"p{tag}_{k + 1}", v[k], f"p_{k + 1}")
-            template, fn = _in_base("−{} × ln({})", _log_term, base)
-            value = rnd(fn(t[k], v[k]))
-            section.add(
-                Step(
-                    f"term{tag}_{k + 1}",
-                    value,
-                    template,
-                    (t_arg, p_arg),
-                    fn,
-                    symbol=f"−t_{k + 1}·ln p_{k + 1}",
-                )
-            )
-            terms.append(Arg(f"term{tag}_{k + 1}", value, f"−t_{k + 1}·ln p_{k + 1}"))
+            add_term(k, _in_base("−{} × ln({})", _log_term, base), p_arg)
     zero = n - len(terms)
     if zero:
         section.add(
