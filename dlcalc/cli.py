@@ -260,13 +260,13 @@ def emit(solution: Solution, out: Output) -> None:
 
         text = to_html(solution, out.decimals, out.every_step)
     else:
-        fmt = out.fmt or EXTENSIONS.get(suffix)
-        if fmt is None:
+        chosen = out.fmt or EXTENSIONS.get(suffix)
+        if chosen is None:
             raise InputError(
                 f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
                 field="--output",
             )
-        text = render_text(solution, fmt, out.decimals, out.every_step)
+        text = render_text(solution, chosen, out.decimals, out.every_step)
     if out.path.is_dir():
         raise InputError("is a directory; give a file name", file=str(out.path), field="--output")
     try:
@@ -853,7 +853,7 @@ def kld(
     if p is not None or q is not None:
         data = {k: _numbers(v) for k, v in (("p", p), ("q", q)) if v is not None}
     if mu is not None or sigma is not None or logvar is not None:
-        gaussian = {
+        gaussian: dict[str, Any] = {
             k: _numbers(v)
             for k, v in (("mu", mu), ("sigma", sigma), ("logvar", logvar))
             if v is not None
@@ -1043,19 +1043,12 @@ AtOpt = Annotated[
         show_default=False,
     ),
 ]
-SymbolicOpt = Annotated[
-    bool,
-    typer.Option(
-        "--symbolic",
-        help="First derive every gradient in symbols (SymPy), then substitute the numbers.",
-    ),
-]
 
 
 class ExpressionCommand(typer.core.TyperCommand):
     """A command whose expression may begin with '-' (``dlcalc derive -x^2``)."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         known = {o for p in self.params for o in (*p.opts, *p.secondary_opts)} | set(
             ctx.help_option_names
         )

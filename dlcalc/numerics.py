@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -222,7 +223,7 @@ LOSS = {
 }
 
 
-def rounder(carry: int | None) -> Callable[[Array], Array]:
+def rounder(carry: int | None) -> Callable[[Any], Any]:
     """Round to ``carry`` decimals (hand-calculation mode), or leave values alone."""
     if carry is None:
         return lambda x: x

@@ -23,7 +23,7 @@ class Arg:
     """One quantity a step was computed from: its label, display symbol and value."""
 
     name: str
-    value: float
+    value: Any  # a number: float, int or Fraction (perceptron and delta rule compute exactly)
     symbol: str | None = None
 
     @property

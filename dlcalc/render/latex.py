@@ -165,8 +165,8 @@ def text(value: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch in SYMBOLS:
             out.append("$" + SYMBOLS[ch].strip() + "$")
-        elif greek(ch):
-            out.append("$" + greek(ch).strip() + "$")
+        elif (letter := greek(ch)) is not None:
+            out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":
             out.append("?")
         else:

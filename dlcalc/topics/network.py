@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from dlcalc.specs.network import NetworkProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
 
 Array = np.ndarray
-Round = Callable[[Array], Array]
+Round = Callable[[Any], Any]  # rounds an array or a number (identity unless --carry)
 FULL_UPDATES = 3  # runs with at most this many updates are shown in full
 MAX_WRITTEN = 200  # --every-step writes out runs of at most this many updates
 
@@ -458,9 +459,9 @@ class Recorder:
             )
         # A hidden unit reaches the loss through every unit of the next layer: sum over the paths.
         nxt = layer + 1
-        holes = []
+        paths: list[Arg] = []
         for k, v in enumerate(self.net.units[nxt]):
-            holes += [
+            paths += [
                 Arg(f"delta_{v}{tag}", float(p.deltas[nxt][k]), f"δ_{v}"),
                 Arg(
                     self.current_w[nxt][k][j],
@@ -472,7 +473,7 @@ class Recorder:
             f"dE_dout_{u}{tag}",
             value,
             " + ".join(["{} × {}"] * len(self.net.units[nxt])),
-            tuple(holes),
+            tuple(paths),
             _weighted_sum,
             symbol=f"∂E/∂out_{u}",
             note="sum over every path to the loss" if len(self.net.units[nxt]) > 1 else None,
