@@ -23,6 +23,20 @@ def keyed_examples() -> list[Path]:
     return paths
 
 
+def compiles(folder: Path, name: str) -> None:
+    """pdflatex compiles ``folder/name`` (skipped where pdflatex is not installed)."""
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
 def test_leading_comment() -> None:
     text = "\n# Source: deck 002,\n#   slide 7.\n#\ntitle: x  # not this\n# nor this\n"
     assert leading_comment(text) == "Source: deck 002, slide 7."
@@ -77,16 +91,7 @@ def test_latex_key(runner, tmp_path: Path) -> None:
     assert "\\usepackage{amsmath,amssymb}" in text and "\\usepackage{booktabs}" in text
     assert text.count("\\section{") == len(examples)
     assert "\\title{DL answer key}" in text and text.rstrip().endswith("\\end{document}")
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", out.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
+    compiles(tmp_path, out.name)
     assert (tmp_path / "key.pdf").stat().st_size > 1000
 
 
@@ -104,19 +109,7 @@ def test_checked_solution_compiles(runner, tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 1
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", out.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
-
-
-# Example files written before their `command:` key; the key of every slide example needs it.
+    compiles(tmp_path, out.name)
 
 
 def all_examples():
@@ -143,14 +136,5 @@ def test_key_of_every_slide_example(tmp_path: Path) -> None:
     assert md.count("\n## ") == len(problems)
     tex = latex(problems)
     assert tex.count("\\section{") == len(problems)
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
     (tmp_path / "all.tex").write_text(tex, encoding="utf-8")
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
+    compiles(tmp_path, "all.tex")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Number, Problem, Strict, Vector, to_number, vector
+from dlcalc.specs.common import Number, Problem, Strict, Vector, matrix, to_number, vector
 from dlcalc.specs.loader import Document, describe, field_path, validate
 
 TOLERANCE = 1e-6
@@ -35,17 +35,7 @@ def _base(value: Any) -> float:
 def _rows(value: Any) -> list[list[float]]:
     """One row (a list of numbers) or several (a list of equally long lists)."""
     if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
-        rows = []
-        for i, row in enumerate(value):
-            try:
-                rows.append(vector(row))
-            except ValueError as e:
-                raise ValueError(f"row {i}: {e}") from None
-        if len({len(r) for r in rows}) > 1:
-            raise ValueError(
-                "rows have different lengths; expected one value per class in every row"
-            )
-        return rows
+        return matrix(value)
     return [vector(value)]
 
 
