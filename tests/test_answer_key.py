@@ -61,7 +61,7 @@ def test_markdown_key(runner, tmp_path: Path) -> None:
     assert (
         '*Source: "Practice Problem - Back Propagation" (deck 002' in text
     )  # the file's # comment
-    assert "### Forward pass · layer 1" in text and "| net_h1 |" in text
+    assert "### Forward pass · layer 1" in text and "| `net_h1` |" in text
 
 
 def test_key_to_stdout_and_bad_extension(runner, tmp_path: Path) -> None:

@@ -31,15 +31,6 @@ def error(runner, *args: str, input: str | None = None) -> str:
     return out.output
 
 
-@pytest.mark.parametrize(("command", "name"), EXAMPLE_COMMANDS)
-@pytest.mark.parametrize("fmt", ["rich", "markdown", "latex", "json"])
-def test_examples_golden(runner, golden, command: str, name: str, fmt: str) -> None:
-    out = runner.invoke(app, [command, str(EXAMPLES / name), "--format", fmt])
-    assert out.exit_code == 0, out.output
-    suffix = {"rich": "txt", "markdown": "md", "latex": "tex", "json": "json"}[fmt]
-    golden(f"conv_losses/{name.removesuffix('.yaml')}.{suffix}", out.stdout)
-
-
 def test_softmax_from_arguments_matches_the_file(runner) -> None:
     assert result(runner, "softmax", "3", "4", "10", "3") == result(
         runner, "softmax", str(EXAMPLES / "softmax-3-4-10-3.yaml")

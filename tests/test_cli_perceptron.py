@@ -19,13 +19,6 @@ CASES = [
 
 
 @pytest.mark.parametrize(("command", "name"), CASES)
-def test_rich_output_golden(runner, golden, command: str, name: str) -> None:
-    result = runner.invoke(app, [command, str(EXAMPLES / f"{name}.yaml")])
-    assert result.exit_code == 0, result.output
-    golden(f"perceptron_delta/{name}.txt", result.output)
-
-
-@pytest.mark.parametrize(("command", "name"), CASES)
 def test_markdown_and_latex_render(runner, command: str, name: str) -> None:
     for fmt in ("markdown", "latex"):
         result = runner.invoke(app, [command, str(EXAMPLES / f"{name}.yaml"), "--format", fmt])

@@ -16,6 +16,7 @@ class Format(str, Enum):
     markdown = "markdown"
     latex = "latex"
     json = "json"
+    html = "html"
 
 
 EXTENSIONS = {
@@ -23,6 +24,7 @@ EXTENSIONS = {
     ".tex": Format.latex,
     ".json": Format.json,
     ".txt": Format.rich,
+    ".html": Format.html,
 }
 
 
@@ -38,6 +40,10 @@ def render_text(
         from dlcalc.render import markdown
 
         return markdown.render(solution, decimals, every_step)
+    if fmt is Format.html:
+        from dlcalc.render import html
+
+        return html.render(solution, decimals, every_step)
     if fmt is Format.latex:
         from dlcalc.render import latex
 

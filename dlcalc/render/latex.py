@@ -7,9 +7,12 @@ Formulas are written in dlcalc's plain Unicode notation (``e^(−net_h1)``,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
-from dlcalc.render.layout import blocks, elided_count, visible_rows
+from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
 from dlcalc.render.marks import ascii_describe
+from dlcalc.render.notation import latex_number, visible
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Mark, Solution, Step, Table
 
@@ -154,7 +157,7 @@ def math(text: str) -> str:
 def text(value: str) -> str:
     """Plain text for LaTeX: special characters escaped, maths symbols as inline maths."""
     out = []
-    for ch in value:
+    for ch in visible(value):
         if ch in "\\":
             out.append(r"\textbackslash{}")
         elif ch in "&%$#_{}":
@@ -180,6 +183,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
 \usepackage{booktabs}
+\usepackage{adjustbox}
 \allowdisplaybreaks
 """
 
@@ -208,29 +212,106 @@ def body(
     return "\n".join(lines) + "\n"
 
 
+MAX_LINE = 62  # characters of a formula (as Unicode text) per line of the page
+
+
 def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
+    """The steps as one ``align*``: name = formula = substituted = value, long lines broken."""
+    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
     rows = []
     for step in steps:
         mark = (marks or {}).get(step.label)
         tail = f" &&{mark_tex(mark, decimals)}" if mark else ""
-        name = math(step.shown)
-        formula = step.formula()
-        substituted = step.substituted(lambda v: fmt(v, decimals))
-        value = math(fmt(step.value, decimals))
-        if step.exact:
-            value = f"{math(step.exact)} \\approx {value}"
-        parts = [p for p in (formula, substituted) if p is not None]
-        if formula is not None and formula == substituted:
-            parts = [formula]
-        if not parts:
+        name, formula, substituted = step_texts(step, "latex", number)
+        value = latex_value(step.value, decimals)
+        if step.exact and step.exact != fmt(step.value, decimals):
+            exact = step.exact_latex or math(step.exact)
+            value = f"{exact} \\approx {value}"
+        lines: list[str] = []
+        if formula is not None and formula != substituted:
+            lines += _broken(step, formula, None, decimals)
+        if substituted is not None:
+            lines += _broken(step, substituted, number, decimals)
+        if not lines:
             rows.append(f"{name} &= {value}{tail}")
             continue
-        first, *rest = parts
-        row = f"{name} &= {math(first)}"
-        for part in rest:
-            row += f" \\\\\n  &= {math(part)}"
-        rows.append(row + f" = {value}{tail}")
+        lines[-1] += f" = {value}"
+        row = f"{name} &= " + lines[0]
+        for line in lines[1:]:
+            row += " \\\\\n  &" + ("" if line.startswith("\\quad") else "= ") + line
+        rows.append(row + tail)
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+
+
+def _broken(
+    step: Step, whole: str, number: Callable[[Any], str] | None, decimals: int
+) -> list[str]:
+    """One formula as lines of the page: itself, or its terms in lines of ``MAX_LINE``."""
+    from dlcalc.formula import print_unicode
+    from dlcalc.render.notation import LatexPrinter, top_terms
+
+    if step.expr is not None:
+        unicode = print_unicode(step.expr, number)
+        if len(unicode) <= MAX_LINE:
+            return [whole]
+        printer = LatexPrinter(number)
+        pieces = [
+            (sign, len(print_unicode(t, number)), printer.print(t))
+            for sign, t in top_terms(step.expr)
+        ]
+    else:
+        text = step.formula() if number is None else step.substituted(number)
+        if text is None or len(text) <= MAX_LINE:
+            return [whole]
+        pieces = [(sign, len(part), math(part)) for sign, part in _split_terms(text)]
+    if len(pieces) < 2:
+        return [whole]
+    lines: list[str] = []
+    current, length = "", 0
+    for sign, size, tex in pieces:
+        joined = (" + " if sign == "+" else " - " if sign == "−" else "") + tex
+        if current and length + size > MAX_LINE:
+            lines.append(current)
+            current, length = "\\quad" + joined, size
+        else:
+            current += joined
+            length += size + 3
+    lines.append(current)
+    return lines
+
+
+def _split_terms(text: str) -> list[tuple[str, str]]:
+    """Unicode formula text split at its top-level + and − (outside brackets)."""
+    out: list[tuple[str, str]] = []
+    depth, start, sign = 0, 0, ""
+    k = 0
+    while k < len(text):
+        ch = text[k]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith((" + ", " − "), k):
+            out.append((sign, text[start:k]))
+            sign = "+" if text[k + 1] == "+" else "−"
+            start = k + 3
+            k += 3
+            continue
+        k += 1
+    out.append((sign, text[start:]))
+    return out
+
+
+def latex_value(value: Any, decimals: int) -> str:
+    """A value as maths: grouped thousands (4{,}096), vectors as [a,\\ b, …]."""
+    if isinstance(value, (list, tuple)):
+        items = [latex_value(v, decimals) for v in value]
+        chunks = [",\\ ".join(items[k : k + 8]) for k in range(0, len(items), 8)]
+        return "[" + ",\\\\\n  &\\qquad ".join(chunks) + "]"
+    shown = fmt(value, decimals)
+    if isinstance(value, str):
+        return "\\text{" + text(shown) + "}"
+    return latex_number(shown)
 
 
 def mark_tex(mark: Mark, decimals: int) -> str:
@@ -242,8 +323,18 @@ def mark_tex(mark: Mark, decimals: int) -> str:
 
 
 def table_block(table: Table, decimals: int, every_step: bool) -> str:
-    spec = "l" * len(table.columns)
-    lines = ["\\begin{center}", f"\\begin{{tabular}}{{{spec}}}", "\\toprule"]
+    first = table.rows[0] if table.rows else []
+    spec = "".join(
+        "r" if k < len(first) and _is_number(first[k]) else "l" for k in range(len(table.columns))
+    )
+    lines = [
+        "\\begin{center}",
+        "\\begin{adjustbox}{max width=\\linewidth}",
+        f"\\begin{{tabular}}{{{spec}}}",
+        "\\toprule",
+    ]
+    if table.title:
+        lines.insert(0, f"\\textbf{{{text(table.title)}}}\\\\[2pt]")
     lines.append(" & ".join(text(c) for c in table.columns) + " \\\\")
     lines.append("\\midrule")
     for row in visible_rows(table, every_step):
@@ -253,14 +344,18 @@ def table_block(table: Table, decimals: int, every_step: bool) -> str:
             )
         else:
             lines.append(" & ".join(_cell(v, decimals) for v in row) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}", "\\end{center}", ""]
+    lines += ["\\bottomrule", "\\end{tabular}", "\\end{adjustbox}", "\\end{center}", ""]
     return "\n".join(lines)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _cell(value: object, decimals: int) -> str:
     shown = fmt(value, decimals)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "$" + math(shown) + "$"
+    if _is_number(value):
+        return "$" + latex_number(shown) + "$"
     return text(shown)
 
 

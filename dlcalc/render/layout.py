@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from dlcalc.steps import Section, Step, Table, Value
 
@@ -34,3 +35,44 @@ def blocks(section: Section) -> Iterator[list[Step] | Table | str]:
         yield item
     if run:
         yield run
+
+
+def step_texts(
+    step: Step, notation: str, number: Callable[[Any], str]
+) -> tuple[str, str | None, str | None]:
+    """The step's name, formula and substituted formula in ``notation`` (unicode, ascii, latex, html).
+
+    A step built from a formula tree is printed by that notation's printer; a step that
+    still has a text template is converted from its Unicode text.
+    """
+    from dlcalc.render import notation as n
+
+    if step.expr is not None:
+        formula: str | None = n.printer(notation).print(step.expr)
+        substituted = n.printer(notation, number).print(step.expr) if step.args else None
+    else:
+        formula, substituted = step.formula(), step.substituted(number)
+        formula = None if formula is None else convert(formula, notation)
+        substituted = None if substituted is None else convert(substituted, notation)
+    if step.name is not None:
+        name = n.name_in(notation, step.name)
+    else:
+        name = convert(step.shown, notation)
+    return name, formula, substituted
+
+
+def convert(text: str, notation: str) -> str:
+    """Unicode text (a step's template formula, its name) in ``notation``."""
+    from dlcalc.render import notation as n
+
+    if notation == "ascii":
+        return n.ascii_text(text)
+    if notation == "latex":
+        from dlcalc.render.latex import math
+
+        return math(n.visible(text))
+    if notation == "html":
+        import html
+
+        return html.escape(n.visible(text))
+    return n.visible(text)

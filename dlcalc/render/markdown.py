@@ -1,35 +1,62 @@
-"""Markdown: a heading per section, a table of steps, tables and notes as they are."""
+"""Markdown: a heading per section, a table of steps, tables and notes as they are.
+
+User text (titles, unit names, notes, claimed values) is escaped so that nothing in it
+becomes Markdown or HTML: ``[/x]``, ``*bold*``, ``<script>`` show as written.
+"""
 
 from __future__ import annotations
 
-from dlcalc.render.layout import blocks, elided_count, visible_rows
+import re
+from collections.abc import Callable
+from typing import Any
+
+from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
 from dlcalc.render.marks import describe
+from dlcalc.render.notation import visible
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Mark, Solution, Step, Table
 
+SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+
+def escape(text: Any) -> str:
+    """User or formula text as literal Markdown (one line: safe in a table cell)."""
+    text = visible(str(text)).replace("\n", " ")
+    return SPECIAL.sub(r"\\\1", text)
+
+
+def code(text: str) -> str:
+    """Formula text as a code span (shown literally); pipes escaped for table cells."""
+    if not text:
+        return ""
+    text = visible(text).replace("\n", " ").replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render(solution: Solution, decimals: int = 4, every_step: bool = False, level: int = 1) -> str:
     h = "#" * level
     lines: list[str] = []
     if solution.title:
-        lines += [f"{h} {solution.title}", ""]
+        lines += [f"{h} {escape(solution.title)}", ""]
     if solution.source:
-        lines += [f"*{solution.source.strip()}*", ""]
+        lines += [f"*{escape(solution.source.strip())}*", ""]
     for section in solution.sections:
-        lines += [f"{h}# {section.title}", ""]
+        lines += [f"{h}# {escape(section.title)}", ""]
         for block in blocks(section):
             if isinstance(block, list):
                 lines += steps_table(block, decimals, solution.marks) + [""]
             elif isinstance(block, Table):
                 lines += table_lines(block, decimals, every_step) + [""]
+            elif isinstance(block, str):
+                lines += [f"> {escape(block)}", ""]
+            elif hasattr(block, "render_markdown"):  # an item kind that renders itself
+                lines += [block.render_markdown(decimals=decimals), ""]
             else:
-                lines += [f"> {block}", ""]
+                lines += [escape(block), ""]
     for note in solution.notes:
-        lines += [f"> **Note:** {note}", ""]
+        lines += [f"> **Note:** {escape(note)}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -37,18 +64,25 @@ def steps_table(
     steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None
 ) -> list[str]:
     marks = {s.label: marks[s.label] for s in steps if marks and s.label in marks}
+    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
     out = ["| quantity | formula | with numbers | value |", "|---|---|---|---:|"]
     if marks:
         out = [out[0] + " check |", out[1] + "---|"]
     for step in steps:
-        formula = step.formula() or ""
-        substituted = step.substituted(lambda v: fmt(v, decimals)) or ""
-        name = step.shown + (f" ({step.note})" if step.note else "")
-        exact = f" = {_cell(step.exact)} (exact)" if step.exact else ""
-        row = f"| {_cell(name)} | {_cell(formula)} | {_cell(substituted)} | **{_cell(fmt(step.value, decimals))}**{exact} |"
+        name, formula, substituted = step_texts(step, "unicode", number)
+        exact = ""
+        if step.exact and step.exact != fmt(step.value, decimals):
+            exact = f" = {escape(step.exact)} (exact)"
+        value = escape(fmt(step.value, decimals))
+        if step.note:
+            exact += f" ({escape(step.note)})"
+        row = (
+            f"| {code(name)} | {code(formula or '')} | {code(substituted or '')} "
+            f"| **{value}**{exact} |"
+        )
         if marks:
             mark = marks.get(step.label)
-            text = _cell(describe(mark, decimals)) if mark else ""
+            text = escape(describe(mark, decimals)) if mark else ""
             row += f" {'**' + text + '**' if mark and mark.first_wrong else text} |"
         out.append(row)
     return out
@@ -57,14 +91,24 @@ def steps_table(
 def table_lines(table: Table, decimals: int, every_step: bool) -> list[str]:
     out = []
     if table.title:
-        out += [f"**{table.title}**", ""]
-    out.append("| " + " | ".join(_cell(c) for c in table.columns) + " |")
-    out.append("|" + "---|" * len(table.columns))
+        out += [f"**{escape(table.title)}**", ""]
+    out.append("| " + " | ".join(escape(c) for c in table.columns) + " |")
+    numeric = [
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        for v in (table.rows[0] if table.rows else [])
+    ]
+    out.append(
+        "|"
+        + "".join(
+            "---:|" if k < len(numeric) and numeric[k] else "---|"
+            for k in range(len(table.columns))
+        )
+    )
     for row in visible_rows(table, every_step):
         if row is None:
             out.append(
                 "| … " + f"{elided_count(table):,} rows … |" + " |" * (len(table.columns) - 1)
             )
         else:
-            out.append("| " + " | ".join(_cell(fmt(v, decimals)) for v in row) + " |")
+            out.append("| " + " | ".join(escape(fmt(v, decimals)) for v in row) + " |")
     return out

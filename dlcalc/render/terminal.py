@@ -1,140 +1,336 @@
-"""The default renderer: Rich panels, one per section, readable in an 80-column terminal."""
+"""The default renderer: one panel per section, laid out for the terminal's width.
+
+Steps are laid out here, not by nested Rich tables (which cost 97% of a large run's time
+and put values on the wrong line once formulas wrap): per panel a name column, a working
+column and one value column.  A formula longer than its column wraps at an operator with
+the continuation indented, and a step's value always ends the line of its substituted
+formula.  Every piece of user text is a Rich ``Text`` (never parsed as markup), with
+control characters shown as escapes.  With ``ascii`` (``--ascii``, or a terminal that
+cannot encode Unicode) the same layout is written in plain ASCII.
+"""
 
 from __future__ import annotations
 
+import re
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from io import StringIO
+from typing import Any
 
 from rich import box
+from rich.box import Box
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from dlcalc.render.layout import blocks, elided_count, visible_rows
+from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
 from dlcalc.render.marks import describe
+from dlcalc.render.notation import ascii_text, visible
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Mark, Section, Solution, Step, Table
 
 MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
+INDENT = "    "  # continuation of a wrapped formula
+# Break before a + or − (or = , and "if"), and inside a long product before × · ⊙ *.
+BREAK = re.compile(r"(?= [+−=\-] )|(?<=, )|(?= if )")
+BREAK_PRODUCT = re.compile(r"(?= [×·⊙*/] )")
+MIN_WORKING = 16  # narrowest working column worth wrapping into
 
 
-def renderables(
-    solution: Solution, decimals: int = 4, every_step: bool = False
-) -> list[RenderableType]:
-    out: list[RenderableType] = []
-    if solution.title:
-        out.append(Rule(Text(solution.title, style="bold"), style="blue"))
-    if solution.source:
-        out.append(Text(solution.source, style="dim italic"))
-    for section in solution.sections:
-        out.append(section_panel(section, decimals, every_step, solution.marks))
-    for note in solution.notes:
-        out.append(Text("Note: " + note, style="italic"))
+@dataclass
+class Style:
+    """What differs between the Unicode and the ASCII terminal."""
+
+    ascii: bool = False
+
+    def text(self, value: str) -> str:
+        return ascii_text(value) if self.ascii else visible(value)
+
+    @property
+    def notation(self) -> str:
+        return "ascii" if self.ascii else "unicode"
+
+    @property
+    def box(self) -> Box:
+        return box.ASCII if self.ascii else box.ROUNDED
+
+    @property
+    def table_box(self) -> Box:
+        return box.ASCII2 if self.ascii else box.SIMPLE_HEAD
+
+
+# ---------------------------------------------------------------- wrapping
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken before operators; continuations indented."""
+    if cell_len(text) <= width:
+        return [text]
+    pieces: list[str] = []
+    for piece in BREAK.split(text):
+        if cell_len(piece) > width - cell_len(INDENT):
+            pieces += [p for p in BREAK_PRODUCT.split(piece) if p]
+        elif piece:
+            pieces.append(piece)
+    lines: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and cell_len(current + piece) > width:
+            lines.append(current.rstrip())
+            current = INDENT + piece.lstrip()
+        else:
+            current += piece
+    lines.append(current.rstrip())
+    out: list[str] = []
+    for line in lines:  # a single piece longer than the column: fold it
+        while cell_len(line) > width:
+            cut = _cut(line, width)
+            out.append(line[:cut])
+            line = INDENT + line[cut:]
+            if cell_len(INDENT) >= width:
+                break
+        out.append(line)
     return out
 
 
+def _cut(line: str, width: int) -> int:
+    total = 0
+    for k, ch in enumerate(line):
+        total += cell_len(ch)
+        if total > width:
+            return max(k, 1)
+    return len(line)
+
+
+# ---------------------------------------------------------------- one step
+
+
+@dataclass
+class StepLines:
+    """A step's pieces before layout: name, working lines and the value."""
+
+    name: str
+    working: list[tuple[str, str]]  # (text, style)
+    value_line: int  # index into ``working`` of the line the value ends (-1: the name line)
+    value: str
+    after: list[tuple[str, str]]  # notes and marks, under the working
+
+
+def step_lines(step: Step, decimals: int, mark: Mark | None, style: Style) -> StepLines:
+    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
+    name, formula, substituted = step_texts(step, style.notation, number)
+    working: list[tuple[str, str]] = []
+    if formula is not None and formula != substituted:
+        working.append(("= " + formula, ""))
+    value_line = -1
+    if substituted is not None:
+        working.append(("= " + substituted, "dim" if formula else ""))
+        value_line = len(working) - 1
+    elif working:
+        value_line = 0
+    after: list[tuple[str, str]] = []
+    value = style.text(fmt(step.value, decimals))
+    if step.exact and step.exact != fmt(step.value, decimals):
+        after.append(("= " + style.text(step.exact) + "  (exact)", "green"))
+    if step.note:
+        after.append((style.text(step.note), "italic dim"))
+    if mark is not None:  # a checked claim: its own line under the working
+        shown = style.text(describe(mark, decimals))
+        after.append((shown, MARK_STYLE[mark.status] + (" reverse" if mark.first_wrong else "")))
+    return StepLines(name, working, value_line, "= " + value, after)
+
+
+def steps_block(
+    rows: list[StepLines], name_w: int, work_w: int, value_w: int, style: Style, inner: int
+) -> Text:
+    """The steps as lines of text: name │ working │ value, the value on its substituted line."""
+    out = Text(no_wrap=True, overflow="ignore", end="")
+    blank = " " * name_w
+    for row in rows:
+        name_fits = cell_len(row.name) <= name_w
+        lines: list[tuple[str, str, str]] = []  # (name cell, working cell text, style)
+        wrapped: list[tuple[str, str, bool]] = []  # (text, style, ends the value line)
+        for k, (text, st) in enumerate(row.working):
+            parts = wrap(text, work_w)
+            for j, part in enumerate(parts):
+                wrapped.append((part, st, k == row.value_line and j == len(parts) - 1))
+        value_long = cell_len(row.value) > value_w
+        if not name_fits:
+            lines.append((row.name, "", ""))
+        if not wrapped:
+            wrapped.append(("", "", True))
+        for k, (text, st, ends) in enumerate(wrapped):
+            head = row.name if (k == 0 and name_fits) else blank
+            lines.append((head, text, st + ("|value" if ends else "")))
+        for k, (head, text, st) in enumerate(lines):
+            if k:
+                out.append("\n")
+            is_name = head.strip() != "" and head == row.name
+            padded = head + " " * (name_w - cell_len(head)) if name_fits else head
+            out.append(padded, "bold cyan" if is_name else "")
+            if not text and not st.endswith("|value"):
+                continue
+            out.append(" ")
+            plain_style = st.removesuffix("|value")
+            out.append(text, plain_style)
+            if st.endswith("|value") and not value_long:
+                pad = work_w - cell_len(text) + 1 + value_w - cell_len(row.value)
+                out.append(" " * pad)
+                out.append(row.value, "bold")
+        if value_long:
+            for part in wrap(row.value, work_w + 1 + value_w):
+                out.append("\n" + blank + " ")
+                out.append(part, "bold")
+        prose_w = max(inner - name_w - 1, MIN_WORKING)
+        for text, st in row.after:
+            for part in textwrap.wrap(text, prose_w, subsequent_indent="  ") or [""]:
+                out.append("\n" + blank + " ")
+                out.append(part, st)
+        out.append("\n")
+    return out
+
+
+# ---------------------------------------------------------------- panels
+
+
 def section_panel(
-    section: Section, decimals: int, every_step: bool, marks: dict[str, Mark] | None = None
+    section: Section,
+    decimals: int,
+    every_step: bool,
+    marks: dict[str, Mark] | None,
+    width: int,
+    style: Style,
 ) -> Panel:
-    parts: list[RenderableType] = []
+    inner = max(width - 4, 20)  # borders and padding
+    prepared: list[list[StepLines] | Table | Any] = []
+    all_rows: list[StepLines] = []
     for block in blocks(section):
         if isinstance(block, list):
-            parts.append(steps_table(block, decimals, marks))
-        elif isinstance(block, Table):
-            parts.append(plain_table(block, decimals, every_step))
+            rows = [step_lines(s, decimals, (marks or {}).get(s.label), style) for s in block]
+            prepared.append(rows)
+            all_rows += rows
         else:
-            parts.append(Text(block, style="italic"))
+            prepared.append(block)
+    # One set of columns per panel: names, working, values.
+    name_w = min(max((cell_len(r.name) for r in all_rows), default=0), inner // 3)
+    value_cap = inner // 3
+    value_w = min(max((cell_len(r.value) for r in all_rows), default=0), value_cap)
+    widest = max(
+        (cell_len(t) for r in all_rows for t, _ in r.working),
+        default=0,
+    )
+    work_w = max(min(widest, inner - name_w - 2 - value_w), MIN_WORKING)
+    if name_w + 2 + work_w + value_w > inner:  # very narrow: give the names their own lines
+        name_w = 0
+        work_w = max(inner - 2 - value_w, MIN_WORKING)
+    parts: list[RenderableType] = []
+    for item in prepared:
+        if isinstance(item, list):
+            parts.append(steps_block(item, name_w, work_w, value_w, style, inner))
+        elif isinstance(item, Table):
+            parts.append(plain_table(item, decimals, every_step, style))
+        elif isinstance(item, str):
+            parts.append(Text(style.text(item), style="italic"))
+        elif hasattr(item, "render_terminal"):  # an item kind that renders itself
+            parts.append(item.render_terminal(decimals=decimals, width=inner, ascii=style.ascii))
+        else:
+            parts.append(Text(style.text(str(item))))
     return Panel(
         Group(*parts),
-        title=Text(section.title, style="bold"),
+        title=Text(style.text(section.title), style="bold"),
         title_align="left",
-        box=box.ROUNDED,
+        box=style.box,
         padding=(0, 1),
+        safe_box=style.ascii,
     )
 
 
-def steps_table(
-    steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None
-) -> RichTable:
-    table = RichTable(box=None, show_header=False, pad_edge=False, padding=(0, 1), expand=False)
-    table.add_column("quantity", style="bold cyan", no_wrap=True)
-    table.add_column("working", overflow="fold")
-    table.add_column("value", style="bold", justify="right", no_wrap=True)
-    marks = marks or {}
-    for step in steps:
-        formula = step.formula()
-        substituted = step.substituted(lambda v: fmt(v, decimals))
-        value = fmt(step.value, decimals)
-        lines = Text()
-        if formula is not None and formula != substituted:
-            lines.append("= " + formula)
-        if substituted is not None:
-            if lines:
-                lines.append("\n")
-            lines.append("= " + substituted, style="dim" if formula else "")
-        if step.exact:
-            if lines:
-                lines.append("\n")
-            lines.append("= " + step.exact + "  (exact)", style="green")
-        if step.note:
-            if lines:
-                lines.append("\n")
-            lines.append(step.note, style="italic dim")
-        # The value stands on the line of the substituted formula (the last line of working before any note).
-        pad = "\n" * (
-            (1 if formula is not None and formula != substituted else 0)
-            if substituted is not None
-            else 0
-        )
-        mark = marks.get(step.label)
-        if mark is not None:  # a checked claim: its own line under the working
-            lines.append(
-                ("\n" if lines else "") + describe(mark, decimals),
-                style=MARK_STYLE[mark.status] + (" reverse" if mark.first_wrong else ""),
-            )
-        table.add_row(step.shown, lines, pad + "= " + value)
-    return table
-
-
-def plain_table(table: Table, decimals: int, every_step: bool) -> RichTable:
-    out = RichTable(box=box.SIMPLE_HEAD, title=table.title, pad_edge=False)
+def plain_table(table: Table, decimals: int, every_step: bool, style: Style) -> RichTable:
+    out = RichTable(
+        box=style.table_box,
+        title=Text(style.text(table.title)) if table.title else None,
+        pad_edge=False,
+        safe_box=style.ascii,
+    )
     for column in table.columns:
-        out.add_column(column, justify="left")
+        out.add_column(Text(style.text(str(column))), justify="left")
     for row in visible_rows(table, every_step):
         if row is None:
-            out.add_row(
-                f"… {elided_count(table):,} rows …", *([""] * (len(table.columns) - 1)), style="dim"
-            )
+            gap = f"… {elided_count(table):,} rows …"
+            cells = [Text(style.text(gap))] + [Text("")] * (len(table.columns) - 1)
+            out.add_row(*cells, style="dim")
         else:
-            out.add_row(*(fmt(v, decimals) for v in row))
+            out.add_row(*(Text(style.text(fmt(v, decimals))) for v in row))
     for col, first in zip(out.columns, table.rows[0] if table.rows else []):
         if isinstance(first, (int, float)) and not isinstance(first, bool):
             col.justify = "right"
     return out
 
 
+def renderables(
+    solution: Solution,
+    decimals: int = 4,
+    every_step: bool = False,
+    width: int = 100,
+    ascii: bool = False,
+) -> list[RenderableType]:
+    style = Style(ascii)
+    out: list[RenderableType] = []
+    if solution.title:
+        title = Text(style.text(solution.title), style="bold")
+        out.append(Rule(title, style="blue", characters="-" if ascii else "─"))
+    if solution.source:
+        out.append(Text(style.text(solution.source), style="dim italic"))
+    for section in solution.sections:
+        out.append(section_panel(section, decimals, every_step, solution.marks, width, style))
+    for note in solution.notes:
+        out.append(Text(style.text("Note: " + note), style="italic"))
+    return out
+
+
 def to_text(
-    solution: Solution, decimals: int = 4, every_step: bool = False, width: int = 100
+    solution: Solution,
+    decimals: int = 4,
+    every_step: bool = False,
+    width: int = 100,
+    ascii: bool = False,
 ) -> str:
     """Plain text (no colour), as written to a .txt file or compared in golden tests."""
     buffer = StringIO()
     console = Console(
         file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False
     )
-    for renderable in renderables(solution, decimals, every_step):
+    for renderable in renderables(solution, decimals, every_step, width, ascii):
         console.print(renderable)
     return buffer.getvalue()
 
 
 def to_html(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
-    console = Console(record=True, width=100, file=StringIO())
-    for renderable in renderables(solution, decimals, every_step):
-        console.print(renderable)
-    return console.export_html()
+    """A self-contained HTML page (the writer behind ``-o x.html``)."""
+    from dlcalc.render import html
+
+    return html.render(solution, decimals, every_step)
 
 
-def print_solution(solution: Solution, decimals: int = 4, every_step: bool = False) -> None:
+def can_encode(stream: Any, sample: str = "─│╭×−∂δ✓") -> bool:
+    """Whether ``stream`` can write dlcalc's Unicode (a cp1252 console or file cannot)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        sample.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def print_solution(
+    solution: Solution, decimals: int = 4, every_step: bool = False, ascii: bool = False
+) -> None:
     console = Console()
-    for renderable in renderables(solution, decimals, every_step):
+    ascii = ascii or not can_encode(sys.stdout)
+    for renderable in renderables(solution, decimals, every_step, console.width, ascii):
         console.print(renderable)

@@ -23,23 +23,6 @@ def solved(name: str, command: str, **options):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.parametrize(
-    ("example", "command", "fmt_", "golden_name"),
-    [
-        ("mazur.yaml", "backprop", Format.rich, "mazur-backprop.txt"),
-        ("mazur.yaml", "backprop", Format.markdown, "mazur-backprop.md"),
-        ("mazur.yaml", "backprop", Format.latex, "mazur-backprop.tex"),
-        ("hankamber.yaml", "backprop", Format.rich, "hankamber-backprop.txt"),
-        ("bce-binary.yaml", "forward", Format.rich, "bce-binary-forward.txt"),
-        ("ce-multiclass.yaml", "forward", Format.rich, "ce-multiclass-forward.txt"),
-    ],
-)
-def test_slide_examples_render_as_pinned(
-    example: str, command: str, fmt_: Format, golden_name: str, golden
-) -> None:
-    golden(golden_name, render_text(solved(example, command), fmt_, decimals=4, width=80))
-
-
 def test_rich_output_fits_80_columns() -> None:
     text = render_text(solved("mazur.yaml", "backprop"), Format.rich, width=80)
     assert max(len(line) for line in text.splitlines()) <= 80

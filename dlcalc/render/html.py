@@ -1,0 +1,135 @@
+"""HTML: a self-contained page a teacher could publish (``-o solution.html``).
+
+Sections become headed tables of steps (name, formula, numbers, value), formulas are
+written by the HTML printer (sub- and superscripts, Unicode operators), checked claims
+get their marks, and every piece of user text is escaped: no markup from a problem file
+or an answers file ever becomes live.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
+from dlcalc.render.marks import describe
+from dlcalc.render.notation import visible
+from dlcalc.render.numbers import fmt
+from dlcalc.steps import Mark, Solution, Step, Table
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 64rem;
+       margin: 2rem auto; padding: 0 1rem; color: #1b1f24; line-height: 1.45; }
+h1 { font-size: 1.6rem; border-bottom: 2px solid #2f6fb3; padding-bottom: .3rem; }
+h2 { font-size: 1.15rem; margin-top: 2rem; color: #2f6fb3; }
+.source { color: #57606a; font-style: italic; white-space: pre-line; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; }
+table.steps td { padding: .25rem .6rem; vertical-align: top; border-bottom: 1px solid #eaeef2; }
+table.steps td.name { font-weight: 600; color: #0b6e79; white-space: nowrap; }
+table.steps td.work div.sub { color: #57606a; }
+table.steps td.value { text-align: right; font-weight: 600; white-space: nowrap;
+                       vertical-align: bottom; }
+table.data th, table.data td { padding: .2rem .7rem; border-bottom: 1px solid #d0d7de; }
+table.data th { text-align: left; border-bottom: 2px solid #8c959f; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.formula { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", serif; }
+.note { color: #57606a; font-style: italic; }
+.exact { color: #1a7f37; }
+.mark-right { color: #1a7f37; } .mark-wrong { color: #cf222e; font-weight: 600; }
+.mark-carried { color: #9a6700; } .first-wrong { background: #ffebe9; }
+.elided td { color: #57606a; font-style: italic; }
+"""
+
+
+def esc(text: Any) -> str:
+    """User text as HTML text: escaped, control characters visible."""
+    return html.escape(visible(str(text)))
+
+
+def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
+    title = solution.title or f"dlcalc {solution.command}"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    if solution.source:
+        out.append(f'<p class="source">{esc(solution.source.strip())}</p>')
+    for section in solution.sections:
+        out.append("<section>")
+        out.append(f"<h2>{esc(section.title)}</h2>")
+        for block in blocks(section):
+            if isinstance(block, list):
+                out.append(steps_table(block, decimals, solution.marks))
+            elif isinstance(block, Table):
+                out.append(data_table(block, decimals, every_step))
+            elif isinstance(block, str):
+                out.append(f'<p class="note">{esc(block)}</p>')
+            elif hasattr(block, "render_html"):  # an item kind that renders itself
+                out.append(block.render_html(decimals=decimals))
+            else:
+                out.append(f"<p>{esc(block)}</p>")
+        out.append("</section>")
+    for note in solution.notes:
+        out.append(f'<p class="note"><strong>Note:</strong> {esc(note)}</p>')
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
+    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
+    rows = ['<table class="steps">']
+    for step in steps:
+        name, formula, substituted = step_texts(step, "html", number)
+        work = []
+        if formula is not None and formula != substituted:
+            work.append(f'<div class="formula">= {formula}</div>')
+        if substituted is not None:
+            work.append(f'<div class="formula sub">= {substituted}</div>')
+        if step.exact and step.exact != fmt(step.value, decimals):
+            work.append(f'<div class="exact">= {esc(step.exact)} (exact)</div>')
+        if step.note:
+            work.append(f'<div class="note">{esc(step.note)}</div>')
+        mark = (marks or {}).get(step.label)
+        css = ""
+        if mark is not None:
+            css = ' class="first-wrong"' if mark.first_wrong else ""
+            work.append(f'<div class="mark-{mark.status}">{esc(describe(mark, decimals))}</div>')
+        value = esc(fmt(step.value, decimals))
+        rows.append(
+            f'<tr{css}><td class="name formula">{name}</td><td class="work">{"".join(work)}</td>'
+            f'<td class="value">= {value}</td></tr>'
+        )
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def data_table(table: Table, decimals: int, every_step: bool) -> str:
+    numeric = [
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        for v in (table.rows[0] if table.rows else [])
+    ]
+    out = ['<table class="data">']
+    if table.title:
+        out.append(f"<caption>{esc(table.title)}</caption>")
+    out.append("<tr>" + "".join(f"<th>{esc(c)}</th>" for c in table.columns) + "</tr>")
+    for row in visible_rows(table, every_step):
+        if row is None:
+            gap = f"… {elided_count(table):,} rows …"
+            out.append(f'<tr class="elided"><td colspan="{len(table.columns)}">{gap}</td></tr>')
+            continue
+        cells = []
+        for k, v in enumerate(row):
+            css = ' class="num"' if k < len(numeric) and numeric[k] else ""
+            cells.append(f"<td{css}>{esc(fmt(v, decimals))}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)

@@ -1,0 +1,460 @@
+"""One formula printer per output format, each dispatching on the tree's node classes.
+
+:class:`dlcalc.formula.Printer` writes terminal Unicode (``∂E/∂w5 = δ_o1 × out_h1``); the
+subclasses here write plain ASCII (``dE/dw5 = delta_o1 * out_h1``), LaTeX
+(``\\frac{\\partial E}{\\partial w_{5}}``) and HTML (``δ<sub>o1</sub>``).  User text (a unit's
+name inside a symbol) is escaped by each printer for its own format, never interpreted.
+
+Steps that still carry a text template instead of a tree are written from their Unicode
+text: :func:`ascii_text` transliterates it, :func:`dlcalc.render.latex.math` reads it.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from dlcalc.formula import (
+    ACCENT,
+    Add,
+    Call,
+    Compare,
+    Div,
+    If,
+    Mul,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Partial,
+    Pow,
+    Printer,
+    Q,
+    Sub,
+    Symbol,
+    _is_small_whole,
+    _one_letter,
+    _plain_number,
+    print_name,
+)
+
+# ---------------------------------------------------------------- visible control characters
+
+
+def visible(text: str) -> str:
+    """Control and invisible formatting characters as visible escapes (``\\x1b``, ``\\u202e``).
+
+    User text (titles, unit names, claimed values) may carry terminal escape sequences or
+    bidirectional overrides; every renderer shows them as escapes instead of obeying them.
+    Newlines and tabs stay (sources are multi-line).
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t" or ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- ASCII
+
+ASCII_SYMBOLS = {
+    "×": "*",
+    "·": "*",
+    "⊙": "(.)",
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "½": "1/2",
+    "√": "sqrt",
+    "∂": "d",
+    "Σ": "sum ",
+    "σ": "sigmoid",
+    "≥": ">=",
+    "≤": "<=",
+    "≠": "!=",
+    "→": "->",
+    "←": "<-",
+    "↪": "->",
+    "✓": "ok",
+    "✗": "X",
+    "…": "...",
+    "∞": "inf",
+    "‖": "||",
+    "⁺": "+",
+    "⁻": "-",
+    "’": "'",
+    "‘": "'",
+    "“": '"',
+    "”": '"',
+    "│": "|",
+    "⌊": "floor(",
+    "⌋": ")",
+    "⌈": "ceil(",
+    "⌉": ")",
+    "₂": "2",
+}
+_SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
+_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+
+
+def greek_word(ch: str) -> str | None:
+    """``δ`` → ``delta``, ``Δ`` → ``Delta`` (None for anything else)."""
+    name = unicodedata.name(ch, "") if len(ch) == 1 else ""
+    for case, head in (("GREEK SMALL LETTER ", str.lower), ("GREEK CAPITAL LETTER ", str.title)):
+        if name.startswith(case) and name[len(case) :].isalpha():
+            return head(name[len(case) :].replace("LAMDA", "LAMBDA"))
+    return None
+
+
+def ascii_text(text: str) -> str:
+    """Any text in plain ASCII: dlcalc's symbols spelled out, other characters escaped."""
+    if text.isascii():
+        return visible(text)
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+        elif ch in ASCII_SYMBOLS:
+            out.append(ASCII_SYMBOLS[ch])
+        elif ch in _SUPER:
+            out.append("^" + _SUPER[ch])
+        elif ch in _SUB:
+            out.append(_SUB[ch])
+        elif (word := greek_word(ch)) is not None:
+            out.append(word)
+        elif unicodedata.combining(ch):
+            out.append({"\u0302": "_hat", "\u0304": "_bar", "\u0303": "_tilde"}.get(ch, ""))
+        else:
+            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            out.append(plain if plain.strip() else f"\\u{ord(ch):04x}")
+    return visible("".join(out))
+
+
+def ascii_name(symbol: Symbol) -> str:
+    """``dE/dw5``, ``delta_o1``, ``w5+``, ``m_hat1``."""
+    if isinstance(symbol, Partial):
+        return f"d{ascii_name(symbol.of)}/d{ascii_name(symbol.wrt)}"
+    base = "".join(
+        greek_word(c) or ASCII_SYMBOLS.get(c, c) if not c.isascii() else c for c in symbol.base
+    )
+    if symbol.accent:
+        base += "_" + symbol.accent
+    text = ascii_text(base)
+    if symbol.sub:
+        sub = ascii_text(symbol.sub)
+        runs_on = symbol.sub.isdigit() and not symbol.label_sub and _one_letter(symbol.base)
+        text += sub if runs_on and symbol.base[-1].isascii() and not symbol.accent else "_" + sub
+    if symbol.sup:
+        text += ascii_text(symbol.sup)
+    return text
+
+
+class AsciiPrinter(Printer):
+    """Plain ASCII: ``*``, ``-``, ``exp(...)``, ``sqrt(...)``, ``sigmoid(...)``, ``^2``."""
+
+    times = " * "
+    minus = " - "
+    neg = "-"
+
+    def value(self, value: Any) -> str:
+        return ascii_text(super().value(value))
+
+    def name(self, symbol: Symbol) -> str:
+        return ascii_name(symbol)
+
+    def _print_Num(self, node: Num) -> str:
+        return ascii_text(super()._print_Num(node))
+
+    def _print_Mul(self, node: Mul) -> str:
+        sign = " (.) " if node.sign == "⊙" else self.times
+        return sign.join(self.bracket(f, node) for f in node.factors)
+
+    def _print_Pow(self, node: Pow) -> str:
+        base = self.bracket(node.base, node)
+        if isinstance(node.base, (Call, Pow, Neg)) and not base.startswith("("):
+            base = self.paren(base)
+        if self.number is not None and isinstance(node.base, Q) and base.startswith("-"):
+            base = self.paren(base)
+        e = self.print(node.exponent)
+        return f"{base}^{e if isinstance(node.exponent, (Q, Num)) else self.paren(e)}"
+
+    def _print_Call(self, node: Call) -> str:
+        args = ", ".join(self.print(a) for a in node.args)
+        return f"{node.function}({args})"
+
+    def _print_Compare(self, node: Compare) -> str:
+        op = ASCII_SYMBOLS.get(node.op, node.op)
+        return f"{self.print(node.left)} {op} {self.print(node.right)}"
+
+
+# ---------------------------------------------------------------- LaTeX
+
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+NO_COMMAND = {"alpha", "beta", "epsilon", "zeta", "eta", "iota", "kappa", "mu", "nu", "omicron"}
+NO_COMMAND_CAPS = {"Alpha", "Beta", "Epsilon", "Zeta", "Eta", "Iota", "Kappa", "Mu", "Nu"}
+NO_COMMAND_CAPS |= {"Omicron", "Rho", "Tau", "Chi"}
+
+
+def latex_greek(ch: str) -> str | None:
+    """A Greek letter as LaTeX maths (``δ`` → ``\\delta``; capitals without a command as Latin)."""
+    word = greek_word(ch)
+    if word is None:
+        return None
+    if word in NO_COMMAND_CAPS:
+        return {"Omicron": "O", "Chi": "X"}.get(word, word[0])
+    if word == "omicron":
+        return "o"
+    return "\\" + word + " "
+
+
+def latex_text_in_math(text: str) -> str:
+    """User text inside maths (a unit's name as a subscript): ``\\text{…}`` with specials escaped."""
+    text = visible(text)
+    if text.isascii() and text.replace("_", "").isalnum():
+        return r"\mathrm{" + text.replace("_", r"\_") + "}"
+    out = []
+    for ch in text:
+        if ch in LATEX_SPECIALS:
+            out.append(LATEX_SPECIALS[ch])
+        elif ch.isascii():
+            out.append(ch)
+        elif (g := latex_greek(ch)) is not None:
+            out.append("$" + g.strip() + "$")
+        else:
+            out.append("?")
+    return r"\text{" + "".join(out) + "}"
+
+
+def latex_base(base: str) -> str:
+    if len(base) == 1 and base.isascii() and base.isalpha():
+        return base
+    if all(c.isascii() and c.isalpha() for c in base):
+        return r"\mathrm{" + base + "}"
+    if len(base) == 2 and base[0] in "Δ∂" and base[1].isalpha():  # Δw
+        return (latex_greek(base[0]) or r"\partial ").strip() + " " + base[1]
+    if len(base) == 1 and (g := latex_greek(base)) is not None:
+        return g.strip()
+    return latex_text_in_math(base)
+
+
+def latex_name(symbol: Symbol) -> str:
+    """``w_{5}^{+}``, ``\\delta_{\\mathrm{o1}}``, ``\\hat{m}_{1}``, ``\\frac{\\partial E}{\\partial w_{5}}``."""
+    if isinstance(symbol, Partial):
+        return rf"\frac{{\partial {latex_name(symbol.of)}}}{{\partial {latex_name(symbol.wrt)}}}"
+    text = latex_base(symbol.base)
+    if symbol.accent:
+        text = (
+            {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}[symbol.accent] + "{" + text + "}"
+        )
+    if symbol.sub:
+        sub = symbol.sub
+        text += "_{" + (sub if sub.isdigit() else latex_text_in_math(sub)) + "}"
+    if symbol.sup:
+        sup = symbol.sup
+        text += "^{" + (sup if sup in "+-*" or sup.isdigit() else latex_text_in_math(sup)) + "}"
+    return text
+
+
+def latex_number(text: str) -> str:
+    """A formatted number as LaTeX maths: 4{,}096, −0.5 → -0.5, ∞ → \\infty."""
+    return (
+        text.replace(",", "{,}")
+        .replace("−", "-")
+        .replace("∞", r"\infty ")
+        .replace("NaN", r"\mathrm{NaN}")
+        .replace("—", r"\text{---}")
+    )
+
+
+LATEX_FUNCTIONS = {"ln": r"\ln", "tanh": r"\tanh", "max": r"\max", "min": r"\min"}
+LATEX_COMPARE = {"<": "<", "≤": r"\le", ">": ">", "≥": r"\ge", "=": "=", "≠": r"\ne"}
+
+
+class LatexPrinter(Printer):
+    """LaTeX maths: ``\\frac``, ``\\sqrt{}``, ``e^{…}``, ``\\times``, ``\\odot``, ``\\sigma``."""
+
+    times = r" \times "
+    minus = " - "
+    neg = "-"
+
+    def paren(self, text: str) -> str:
+        return rf"\left({text}\right)"
+
+    def value(self, value: Any) -> str:
+        assert self.number is not None
+        text = latex_number(self.number(value))
+        return self.paren(text) if text.startswith("-") else text
+
+    def name(self, symbol: Symbol) -> str:
+        return latex_name(symbol)
+
+    def _print_Num(self, node: Num) -> str:
+        if node.text == "½":
+            return r"\tfrac{1}{2}"
+        if node.text is not None:
+            return latex_number(node.text)
+        if self.number is not None:
+            return self.value(node.value)
+        return latex_number(_plain_number(node.value))
+
+    def _print_Mul(self, node: Mul) -> str:
+        sign = r" \odot " if node.sign == "⊙" else self.times
+        return sign.join(self.bracket(f, node) for f in node.factors)
+
+    def _print_Div(self, node: Div) -> str:
+        return rf"\frac{{{self.print(node.numerator)}}}{{{self.print(node.denominator)}}}"
+
+    def _print_Pow(self, node: Pow) -> str:
+        base = self.bracket(node.base, node)
+        if isinstance(node.base, (Call, Pow, Neg, Div)) or (
+            self.number is not None and isinstance(node.base, Q) and base.startswith(r"\left(")
+        ):
+            base = base if base.startswith(r"\left(") else self.paren(base)
+        return f"{{{base}}}^{{{self.print(node.exponent)}}}"
+
+    def _print_Call(self, node: Call) -> str:
+        args = ", ".join(self.print(a) for a in node.args)
+        f = node.function
+        if f == "exp":
+            return f"e^{{{args}}}"
+        if f == "sqrt":
+            return rf"\sqrt{{{args}}}"
+        if f == "abs":
+            return rf"\left\lvert {args}\right\rvert"
+        if f == "log2":
+            return rf"\log_2{self.paren(args)}"
+        if f == "sigmoid":
+            return rf"\sigma{self.paren(args)}"
+        if f == "softplus":
+            return rf"\operatorname{{softplus}}{self.paren(args)}"
+        return LATEX_FUNCTIONS.get(f, rf"\operatorname{{{f}}}") + self.paren(args)
+
+    def _print_Compare(self, node: Compare) -> str:
+        return f"{self.print(node.left)} {LATEX_COMPARE[node.op]} {self.print(node.right)}"
+
+    def _print_If(self, node: If) -> str:
+        return (
+            f"{self.print(node.then)} \\text{{ if }} {self.print(node.condition)}"
+            f"\\text{{{',' if node.comma else ''} else }} {self.print(node.otherwise)}"
+        )
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def html_name(symbol: Symbol) -> str:
+    """``δ<sub>o1</sub>``, ``w<sub>5</sub><sup>+</sup>``, ``∂E/∂w<sub>5</sub>`` (text escaped)."""
+    if isinstance(symbol, Partial):
+        return f"∂{html_name(symbol.of)}/∂{html_name(symbol.wrt)}"
+    text = html.escape(visible(symbol.base))
+    if symbol.accent:
+        text += ACCENT[symbol.accent]
+    if symbol.sub:
+        text += f"<sub>{html.escape(visible(symbol.sub))}</sub>"
+    if symbol.sup:
+        text += f"<sup>{html.escape(visible(symbol.sup))}</sup>"
+    return f'<span class="sym">{text}</span>'
+
+
+class HtmlPrinter(Printer):
+    """HTML text: Unicode operators, names with ``<sub>``/``<sup>``, everything else escaped."""
+
+    def value(self, value: Any) -> str:
+        return html.escape(visible(super().value(value)))
+
+    def name(self, symbol: Symbol) -> str:
+        return html_name(symbol)
+
+    def _print_Num(self, node: Num) -> str:
+        return html.escape(super()._print_Num(node))
+
+    def _print_Pow(self, node: Pow) -> str:
+        base = self.bracket(node.base, node)
+        if isinstance(node.base, (Call, Pow, Neg, Div)) or (
+            self.number is not None and isinstance(node.base, Q) and base.startswith("(")
+        ):
+            base = base if base.startswith("(") else self.paren(base)
+        return f"{base}<sup>{self.print(node.exponent)}</sup>"
+
+    def _print_Call(self, node: Call) -> str:
+        if node.function == "exp":
+            return f"e<sup>{', '.join(self.print(a) for a in node.args)}</sup>"
+        return super()._print_Call(node)
+
+    def _print_Compare(self, node: Compare) -> str:
+        return f"{self.print(node.left)} {html.escape(node.op)} {self.print(node.right)}"
+
+
+# ---------------------------------------------------------------- choosing a printer
+
+PRINTERS: dict[str, type[Printer]] = {
+    "unicode": Printer,
+    "ascii": AsciiPrinter,
+    "latex": LatexPrinter,
+    "html": HtmlPrinter,
+}
+
+
+def printer(notation: str, number: Callable[[Any], str] | None = None) -> Printer:
+    return PRINTERS[notation](number)
+
+
+def name_in(notation: str, symbol: Symbol) -> str:
+    if notation == "ascii":
+        return ascii_name(symbol)
+    if notation == "latex":
+        return latex_name(symbol)
+    if notation == "html":
+        return html_name(symbol)
+    return print_name(symbol)
+
+
+def top_terms(node: Node) -> list[tuple[str, Node]]:
+    """A sum split into its terms with the sign that joins each (for breaking long lines)."""
+    if isinstance(node, Add):
+        out: list[tuple[str, Node]] = []
+        for k, term in enumerate(node.terms):
+            if isinstance(term, Neg) and k:
+                out.append(("−", term.operand))
+            else:
+                out.append(("+" if k else "", term))
+        return out
+    if isinstance(node, Sub):
+        return [("", node.left), ("−", node.right)]
+    return [("", node)]
+
+
+__all__ = [
+    "AsciiPrinter",
+    "HtmlPrinter",
+    "LatexPrinter",
+    "Name",
+    "ascii_name",
+    "ascii_text",
+    "html_name",
+    "latex_name",
+    "name_in",
+    "printer",
+    "top_terms",
+    "visible",
+    "_is_small_whole",
+]
