@@ -21,11 +21,10 @@ from typing import Any
 
 from rich import box
 from rich.box import Box
-from rich.cells import cell_len
+from rich.cells import cell_len as rich_cell_len
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
-from rich.table import Table as RichTable
 from rich.text import Text
 
 from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
@@ -40,6 +39,18 @@ INDENT = "    "  # continuation of a wrapped formula
 BREAK = re.compile(r"(?= [+−=\-] )|(?<=, )|(?= if )")
 BREAK_PRODUCT = re.compile(r"(?= [×·⊙*/] )")
 MIN_WORKING = 16  # narrowest working column worth wrapping into
+# Characters whose terminal width is not 1: combining marks, zero-width, East Asian wide, emoji.
+_NOT_ONE_CELL = re.compile(
+    "[\u0300-\u036f\u200b-\u200f\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3"
+    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U0001f000-\U0001faff]"
+)
+
+
+def cell_len(text: str) -> int:
+    """Terminal cells of ``text``: its length, unless it holds wide or zero-width characters."""
+    if text.isascii() or not _NOT_ONE_CELL.search(text):
+        return len(text)
+    return rich_cell_len(text)
 
 
 @dataclass
@@ -58,10 +69,6 @@ class Style:
     @property
     def box(self) -> Box:
         return box.ASCII if self.ascii else box.ROUNDED
-
-    @property
-    def table_box(self) -> Box:
-        return box.ASCII2 if self.ascii else box.SIMPLE_HEAD
 
 
 # ---------------------------------------------------------------- wrapping
@@ -192,6 +199,8 @@ def steps_block(
                 out.append("\n" + blank + " ")
                 out.append(part, st)
         out.append("\n")
+    if out.plain.endswith("\n"):
+        out.right_crop(1)
     return out
 
 
@@ -205,9 +214,10 @@ def section_panel(
     marks: dict[str, Mark] | None,
     width: int,
     style: Style,
-) -> Panel:
+) -> RenderableType:
+    """The section in a box: steps, tables and notes laid out as lines of text."""
     inner = max(width - 4, 20)  # borders and padding
-    prepared: list[list[StepLines] | Table | Any] = []
+    prepared: list[Any] = []
     all_rows: list[StepLines] = []
     for block in blocks(section):
         if isinstance(block, list):
@@ -218,28 +228,79 @@ def section_panel(
             prepared.append(block)
     # One set of columns per panel: names, working, values.
     name_w = min(max((cell_len(r.name) for r in all_rows), default=0), inner // 3)
-    value_cap = inner // 3
-    value_w = min(max((cell_len(r.value) for r in all_rows), default=0), value_cap)
-    widest = max(
-        (cell_len(t) for r in all_rows for t, _ in r.working),
-        default=0,
-    )
+    value_w = min(max((cell_len(r.value) for r in all_rows), default=0), inner // 3)
+    widest = max((cell_len(t) for r in all_rows for t, _ in r.working), default=0)
     work_w = max(min(widest, inner - name_w - 2 - value_w), MIN_WORKING)
     if name_w + 2 + work_w + value_w > inner:  # very narrow: give the names their own lines
         name_w = 0
         work_w = max(inner - 2 - value_w, MIN_WORKING)
-    parts: list[RenderableType] = []
+    parts: list[Text] = []
     for item in prepared:
         if isinstance(item, list):
             parts.append(steps_block(item, name_w, work_w, value_w, style, inner))
         elif isinstance(item, Table):
-            parts.append(plain_table(item, decimals, every_step, style))
+            table = plain_table(item, decimals, every_step, style, inner)
+            if parts:  # a blank line between a table and what comes before it
+                table = Text("\n", end="") + table
+            parts.append(table)
+        elif isinstance(item, str):
+            if parts and isinstance(prepared[len(parts) - 1], Table):
+                parts[-1].append("\n")
+            lines = textwrap.wrap(style.text(item), inner) or [""]
+            parts.append(Text("\n".join(lines), style="italic", end=""))
+        elif hasattr(item, "render_terminal"):  # an item kind that renders itself
+            return _rich_panel(section, prepared, decimals, every_step, style, inner, width)
+        else:
+            parts.append(Text("\n".join(textwrap.wrap(style.text(str(item)), inner)), end=""))
+    return frame(style.text(section.title), parts, width, style)
+
+
+def frame(title: str, parts: list[Text], width: int, style: Style) -> Text:
+    """Lines of text in a box with the title in its top border (what a Rich Panel draws)."""
+    b = style.box
+    inner = width - 4
+    if cell_len(title) > width - 6:
+        title = title[: max(width - 7, 1)] + ("..." if style.ascii else "…")
+    top = Text(b.top_left + b.top + " ", style="", end="")
+    top.append(title, "bold")
+    top.append(" " + b.top * (width - 5 - cell_len(title)) + b.top_right)
+    out = Text(no_wrap=True, overflow="crop", end="\n")
+    out.append_text(top)
+    for part in parts:
+        for line in part.split("\n", allow_blank=True):
+            line.rstrip()
+            if cell_len(line.plain) > inner:
+                line.truncate(inner, overflow="crop")
+            out.append("\n" + b.mid_left + " ")
+            out.append_text(line)
+            out.append(" " * max(inner - cell_len(line.plain), 0) + " " + b.mid_right)
+    out.append("\n" + b.bottom_left + b.bottom * (width - 2) + b.bottom_right)
+    return out
+
+
+def _rich_panel(
+    section: Section,
+    prepared: list[Any],
+    decimals: int,
+    every_step: bool,
+    style: Style,
+    inner: int,
+    width: int,
+) -> Panel:
+    """A section holding an item kind that renders itself as Rich renderables: a Rich Panel."""
+    parts: list[RenderableType] = []
+    for item in prepared:
+        if isinstance(item, list):
+            name_w = min(max((cell_len(r.name) for r in item), default=0), inner // 3)
+            value_w = min(max((cell_len(r.value) for r in item), default=0), inner // 3)
+            work_w = max(inner - name_w - 2 - value_w, MIN_WORKING)
+            parts.append(steps_block(item, name_w, work_w, value_w, style, inner))
+        elif isinstance(item, Table):
+            parts.append(plain_table(item, decimals, every_step, style, inner))
         elif isinstance(item, str):
             parts.append(Text(style.text(item), style="italic"))
-        elif hasattr(item, "render_terminal"):  # an item kind that renders itself
-            parts.append(item.render_terminal(decimals=decimals, width=inner, ascii=style.ascii))
         else:
-            parts.append(Text(style.text(str(item))))
+            parts.append(item.render_terminal(decimals=decimals, width=inner, ascii=style.ascii))
     return Panel(
         Group(*parts),
         title=Text(style.text(section.title), style="bold"),
@@ -247,28 +308,76 @@ def section_panel(
         box=style.box,
         padding=(0, 1),
         safe_box=style.ascii,
+        width=width,
     )
 
 
-def plain_table(table: Table, decimals: int, every_step: bool, style: Style) -> RichTable:
-    out = RichTable(
-        box=style.table_box,
-        title=Text(style.text(table.title)) if table.title else None,
-        pad_edge=False,
-        safe_box=style.ascii,
+def plain_table(table: Table, decimals: int, every_step: bool, style: Style, inner: int) -> Text:
+    """A table as aligned columns of text: a heading, a rule, the rows (numbers right-aligned).
+
+    A table wider than the panel is written as several tables of fewer columns, each
+    repeating the first column.
+    """
+    heads = [style.text(str(c)) for c in table.columns]
+    shown = visible_rows(table, every_step)
+    cells = [
+        [style.text(fmt(v, decimals)) for v in row] if row is not None else None for row in shown
+    ]
+    return _text_table(table, heads, cells, style, inner)
+
+
+def _text_table(
+    table: Table, heads: list[str], cells: list[list[str] | None], style: Style, inner: int
+) -> Text:
+    first = table.rows[0] if table.rows else []
+    numeric = [
+        k < len(first) and isinstance(first[k], (int, float)) and not isinstance(first[k], bool)
+        for k in range(len(heads))
+    ]
+    widths = [cell_len(h) for h in heads]
+    for row in cells:
+        for k, c in enumerate(row or []):
+            if k < len(widths):
+                widths[k] = max(widths[k], cell_len(c))
+    if len(heads) > 2 and sum(widths) + 2 * (len(widths) - 1) > inner:
+        take, used = [0], widths[0]
+        for k in range(1, len(heads)):
+            if len(take) > 1 and used + 2 + widths[k] > inner:
+                break
+            take.append(k)
+            used += 2 + widths[k]
+        rest = [0, *range(len(take), len(heads))]
+        pick = lambda ks, xs: [xs[k] for k in ks if k < len(xs)]  # noqa: E731
+        left = _text_table(
+            table, pick(take, heads), [pick(take, r) if r else r for r in cells], style, inner
+        )
+        right = _text_table(
+            table, pick(rest, heads), [pick(rest, r) if r else r for r in cells], style, inner
+        )
+        left.append("\n\n")
+        left.append_text(right)
+        return left
+
+    def line(values: list[str]) -> str:
+        out = []
+        for k, v in enumerate(values):
+            pad = " " * (widths[k] - cell_len(v))
+            out.append(pad + v if numeric[k] else v + pad)
+        return "  ".join(out).rstrip()
+
+    out = Text(no_wrap=True, overflow="crop", end="")
+    if table.title:
+        out.append(style.text(table.title) + "\n", "italic")
+    out.append(line(heads), "bold")
+    out.append(
+        "\n" + ("-" if style.ascii else "─") * min(sum(widths) + 2 * (len(widths) - 1), inner)
     )
-    for column in table.columns:
-        out.add_column(Text(style.text(str(column))), justify="left")
-    for row in visible_rows(table, every_step):
+    for row in cells:
         if row is None:
             gap = f"… {elided_count(table):,} rows …"
-            cells = [Text(style.text(gap))] + [Text("")] * (len(table.columns) - 1)
-            out.add_row(*cells, style="dim")
+            out.append("\n" + style.text(gap), "dim")
         else:
-            out.add_row(*(Text(style.text(fmt(v, decimals))) for v in row))
-    for col, first in zip(out.columns, table.rows[0] if table.rows else []):
-        if isinstance(first, (int, float)) and not isinstance(first, bool):
-            col.justify = "right"
+            out.append("\n" + line(row))
     return out
 
 
@@ -305,9 +414,21 @@ def to_text(
     console = Console(
         file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False
     )
-    for renderable in renderables(solution, decimals, every_step, width, ascii):
-        console.print(renderable)
+    write(console, renderables(solution, decimals, every_step, width, ascii))
     return buffer.getvalue()
+
+
+def write(console: Console, items: list[RenderableType]) -> None:
+    """Print laid-out text as it is (no re-wrapping); plain strings where there is no colour."""
+    plain = console.no_color or console.color_system is None
+    for item in items:
+        if isinstance(item, Text) and item.no_wrap:
+            if plain:
+                console.file.write(item.plain + "\n")
+            else:
+                console.print(item, no_wrap=True, overflow="ignore", crop=False)
+        else:
+            console.print(item)
 
 
 def to_html(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
@@ -332,5 +453,4 @@ def print_solution(
 ) -> None:
     console = Console()
     ascii = ascii or not can_encode(sys.stdout)
-    for renderable in renderables(solution, decimals, every_step, console.width, ascii):
-        console.print(renderable)
+    write(console, renderables(solution, decimals, every_step, console.width, ascii))
