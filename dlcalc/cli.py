@@ -8,6 +8,7 @@ Computation modules are imported inside the commands so that start-up stays fast
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+
+
+@app.callback()
+def main(
+    ascii: Annotated[
+        bool,
+        typer.Option(
+            "--ascii",
+            help="Write the terminal output in plain ASCII (dE/dw5, delta_o1, sqrt); automatic when the terminal cannot show Unicode.",
+        ),
+    ] = False,
+) -> None:
+    """Options for every command (given before the command: dlcalc --ascii backprop …)."""
+    if ascii:
+        os.environ["DLCALC_ASCII"] = "1"
+
 
 # --- options shared by every command ---------------------------------------------------------
 
@@ -252,6 +269,10 @@ def emit(solution: Solution, out: Output) -> None:
 
             print_solution(solution, out.decimals, out.every_step)
         else:
+            from dlcalc.render.terminal import can_encode
+
+            if not can_encode(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
+                sys.stdout.reconfigure(errors="backslashreplace")  # JSON stays valid: \u2212
             sys.stdout.write(render_text(solution, fmt, out.decimals, out.every_step))
         return
     suffix = out.path.suffix.lower()

@@ -58,6 +58,10 @@ def step_texts(
         name = n.name_in(notation, step.name)
     else:
         name = convert(step.shown, notation)
+    if notation == "unicode" and step.expr is not None:  # names may hold control characters
+        name = n.visible(name)
+        formula = None if formula is None else n.visible(formula)
+        substituted = None if substituted is None else n.visible(substituted)
     return name, formula, substituted
 
 

@@ -75,7 +75,7 @@ ASCII_SYMBOLS = {
     "½": "1/2",
     "√": "sqrt",
     "∂": "d",
-    "Σ": "sum ",
+    "Σ": "sum",
     "σ": "sigmoid",
     "≥": ">=",
     "≤": "<=",
@@ -118,6 +118,7 @@ def ascii_text(text: str) -> str:
     """Any text in plain ASCII: dlcalc's symbols spelled out, other characters escaped."""
     if text.isascii():
         return visible(text)
+    text = text.replace(" · ", " - ")  # a separator in titles ("Example 2 · Forward pass")
     out: list[str] = []
     for ch in text:
         if ch.isascii():

@@ -11,6 +11,7 @@ cannot encode Unicode) the same layout is written in plain ASCII.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import textwrap
@@ -452,5 +453,5 @@ def print_solution(
     solution: Solution, decimals: int = 4, every_step: bool = False, ascii: bool = False
 ) -> None:
     console = Console()
-    ascii = ascii or not can_encode(sys.stdout)
+    ascii = ascii or bool(os.environ.get("DLCALC_ASCII")) or not can_encode(sys.stdout)
     write(console, renderables(solution, decimals, every_step, console.width, ascii))
