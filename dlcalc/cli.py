@@ -50,7 +50,7 @@ app = typer.Typer(
 
 
 @app.callback()
-def main(
+def global_options(
     ascii: Annotated[
         bool,
         typer.Option(
