@@ -41,7 +41,7 @@ SYMBOLS = {
     "π": r"\pi ",
     "θ": r"\theta ",
     "ŷ": r"\hat{y}",
-    "√": r"\sqrt ",
+    "√": r"\surd ",
     "⌊": r"\lfloor ",
     "⌋": r"\rfloor ",
     "⌈": r"\lceil ",
@@ -212,7 +212,7 @@ def body(
     return "\n".join(lines) + "\n"
 
 
-MAX_LINE = 62  # characters of a formula (as Unicode text) per line of the page
+MAX_LINE = 64  # characters of a formula (as typeset, roughly) per line of the page
 
 
 def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
@@ -221,7 +221,7 @@ def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
     rows = []
     for step in steps:
         mark = (marks or {}).get(step.label)
-        tail = f" &&{mark_tex(mark, decimals)}" if mark else ""
+        tail = f" \\\\\n  &\\qquad {mark_tex(mark, decimals)}" if mark else ""
         name, formula, substituted = step_texts(step, "latex", number)
         value = latex_value(step.value, decimals)
         if step.exact and step.exact != fmt(step.value, decimals):
@@ -246,59 +246,69 @@ def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
 def _broken(
     step: Step, whole: str, number: Callable[[Any], str] | None, decimals: int
 ) -> list[str]:
-    """One formula as lines of the page: itself, or its terms in lines of ``MAX_LINE``."""
-    from dlcalc.formula import print_unicode
-    from dlcalc.render.notation import LatexPrinter, top_terms
+    """One formula as lines of the page: itself, or broken before + − (or ×) into lines,
+    at the shallowest bracket depth that makes the lines fit."""
+    from dlcalc.render.notation import ADD_BREAK, MUL_BREAK, LatexPrinter, _unmarked
 
     if step.expr is not None:
-        unicode = print_unicode(step.expr, number)
-        if len(unicode) <= MAX_LINE:
-            return [whole]
-        printer = LatexPrinter(number)
-        pieces = [
-            (sign, len(print_unicode(t, number)), printer.print(t))
-            for sign, t in top_terms(step.expr)
-        ]
+        marked = LatexPrinter(number, breakable=True).print(step.expr)
     else:
         text = step.formula() if number is None else step.substituted(number)
-        if text is None or len(text) <= MAX_LINE:
+        if text is None:
             return [whole]
-        pieces = [(sign, len(part), math(part)) for sign, part in _split_terms(text)]
-    if len(pieces) < 2:
-        return [whole]
+        marked = chr(ADD_BREAK).join(
+            chr(MUL_BREAK).join(math(p) for p in _split(t, (" × ", "·")))
+            for t in _split(text, (" + ", " − "))
+        )
+    if _width(marked) <= MAX_LINE:
+        return [_unmarked(marked)]
+
+    def pieces(text: str, depth: int) -> list[str]:
+        if _width(text) <= MAX_LINE or depth >= 16:
+            return [_unmarked(text)]
+        for kind in (ADD_BREAK, MUL_BREAK):
+            parts = text.split(chr(kind + depth))
+            if len(parts) > 1:
+                return [q for part in parts for q in pieces(part, depth)]
+        return pieces(text, depth + 1)
+
     lines: list[str] = []
-    current, length = "", 0
-    for sign, size, tex in pieces:
-        joined = (" + " if sign == "+" else " - " if sign == "−" else "") + tex
-        if current and length + size > MAX_LINE:
+    current = ""
+    for piece in pieces(marked, 0):
+        if current and _width(current + piece) > MAX_LINE:
             lines.append(current)
-            current, length = "\\quad" + joined, size
+            current = "\\quad " + piece.lstrip()
         else:
-            current += joined
-            length += size + 3
+            current += piece
     lines.append(current)
     return lines
 
 
-def _split_terms(text: str) -> list[tuple[str, str]]:
-    """Unicode formula text split at its top-level + and − (outside brackets)."""
-    out: list[tuple[str, str]] = []
-    depth, start, sign = 0, 0, ""
+def _width(tex: str) -> int:
+    """About how many characters wide ``tex`` is typeset (commands and braces not counted)."""
+    plain = re.sub(r"\\(?:left|right|mathrm|text|frac|tfrac)\b", "", tex)
+    plain = re.sub(r"\\[a-zA-Z]+ ?", "x", plain)
+    return len(re.sub(r"[{}_^\ue000-\ue1ff]", "", plain))
+
+
+def _split(text: str, operators: tuple[str, ...]) -> list[str]:
+    """Unicode formula text split before each operator outside a ``^(…)`` group; the pieces
+    keep their operator (``["a", " + b"]``), so joining them gives the text back."""
+    out: list[str] = []
+    groups: list[bool] = []  # for each open bracket: is it an exponent's ^( … )?
+    start = 0
     k = 0
     while k < len(text):
         ch = text[k]
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith((" + ", " − "), k):
-            out.append((sign, text[start:k]))
-            sign = "+" if text[k + 1] == "+" else "−"
-            start = k + 3
-            k += 3
-            continue
+        if ch in "([":
+            groups.append(k > 0 and text[k - 1] == "^")
+        elif ch in ")]" and groups:
+            groups.pop()
+        elif not any(groups) and k > start and text.startswith(operators, k):
+            out.append(text[start:k])
+            start = k
         k += 1
-    out.append((sign, text[start:]))
+    out.append(text[start:])
     return out
 
 

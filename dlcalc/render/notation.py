@@ -290,15 +290,64 @@ LATEX_FUNCTIONS = {"ln": r"\ln", "tanh": r"\tanh", "max": r"\max", "min": r"\min
 LATEX_COMPARE = {"<": "<", "≤": r"\le", ">": ">", "≥": r"\ge", "=": "=", "≠": r"\ne"}
 
 
+# Break marks: a private-use character per kind (before + −, before ×) and bracket depth.
+ADD_BREAK, MUL_BREAK = 0xE000, 0xE100
+DEEPER = {k + d: k + d + 1 for k in (ADD_BREAK, MUL_BREAK) for d in range(63)}
+ALL_MARKS = {k + d: None for k in (ADD_BREAK, MUL_BREAK) for d in range(64)}
+
+
 class LatexPrinter(Printer):
-    """LaTeX maths: ``\\frac``, ``\\sqrt{}``, ``e^{…}``, ``\\times``, ``\\odot``, ``\\sigma``."""
+    """LaTeX maths: ``\\frac``, ``\\sqrt{}``, ``e^{…}``, ``\\times``, ``\\odot``, ``\\sigma``.
+
+    With ``breakable``, the places where a long formula may be broken across lines are
+    marked (before + and −, and before ×): outside fractions, roots and exponents only, and
+    with plain brackets, which may open on one line and close on the next.
+    """
 
     times = r" \times "
     minus = " - "
     neg = "-"
 
+    def __init__(self, number: Callable[[Any], str] | None = None, breakable: bool = False) -> None:
+        super().__init__(number)
+        self.breakable = breakable
+        self.locked = 0  # inside \frac, \sqrt, an exponent: no breaks
+
     def paren(self, text: str) -> str:
-        return rf"\left({text}\right)"
+        if self.breakable and "\\frac" not in text:
+            return f"({text.translate(DEEPER)})"
+        return rf"\left({_unmarked(text)}\right)"
+
+    def locked_print(self, node: Node) -> str:
+        self.locked += 1
+        try:
+            return _unmarked(self.print(node))
+        finally:
+            self.locked -= 1
+
+    def mark(self, kind: int) -> str:
+        return chr(kind) if self.breakable and not self.locked else ""
+
+    def _print_Add(self, node: Add) -> str:
+        out = self.bracket(node.terms[0], node)
+        for term in node.terms[1:]:
+            if isinstance(term, Neg):
+                out += (
+                    self.mark(ADD_BREAK)
+                    + " - "
+                    + self.bracket(term.operand, Sub(node, term.operand), True)
+                )
+            else:
+                out += self.mark(ADD_BREAK) + " + " + self.bracket(term, node)
+        return out
+
+    def _print_Sub(self, node: Sub) -> str:
+        return (
+            self.bracket(node.left, node)
+            + self.mark(ADD_BREAK)
+            + " - "
+            + self.bracket(node.right, node, True)
+        )
 
     def value(self, value: Any) -> str:
         assert self.number is not None
@@ -319,10 +368,11 @@ class LatexPrinter(Printer):
 
     def _print_Mul(self, node: Mul) -> str:
         sign = r" \odot " if node.sign == "⊙" else self.times
-        return sign.join(self.bracket(f, node) for f in node.factors)
+        return (self.mark(MUL_BREAK) + sign).join(self.bracket(f, node) for f in node.factors)
 
     def _print_Div(self, node: Div) -> str:
-        return rf"\frac{{{self.print(node.numerator)}}}{{{self.print(node.denominator)}}}"
+        top, bottom = self.locked_print(node.numerator), self.locked_print(node.denominator)
+        return rf"\frac{{{top}}}{{{bottom}}}"
 
     def _print_Pow(self, node: Pow) -> str:
         base = self.bracket(node.base, node)
@@ -330,10 +380,13 @@ class LatexPrinter(Printer):
             self.number is not None and isinstance(node.base, Q) and base.startswith(r"\left(")
         ):
             base = base if base.startswith(r"\left(") else self.paren(base)
-        return f"{{{base}}}^{{{self.print(node.exponent)}}}"
+        return f"{{{_unmarked(base)}}}^{{{self.locked_print(node.exponent)}}}"
 
     def _print_Call(self, node: Call) -> str:
-        args = ", ".join(self.print(a) for a in node.args)
+        if node.function in ("exp", "sqrt", "abs"):
+            args = ", ".join(self.locked_print(a) for a in node.args)
+        else:
+            args = ", ".join(self.print(a) for a in node.args)
         f = node.function
         if f == "exp":
             return f"e^{{{args}}}"
@@ -357,6 +410,10 @@ class LatexPrinter(Printer):
             f"{self.print(node.then)} \\text{{ if }} {self.print(node.condition)}"
             f"\\text{{{',' if node.comma else ''} else }} {self.print(node.otherwise)}"
         )
+
+
+def _unmarked(text: str) -> str:
+    return text.translate(ALL_MARKS)
 
 
 # ---------------------------------------------------------------- HTML
