@@ -653,6 +653,80 @@ def conv_shape(
     run("conv-shape", problem, Settings(), out, data)
 
 
+# --- conv (issue 14): numeric convolution and pooling -------------------------------------------
+
+
+@builder("conv")
+def build_conv(doc: Document, settings: Settings) -> Solution:
+    """Convolution / pooling stack, cell by cell, forward and backward."""
+    from dlcalc.specs.convolution import load_convolution
+    from dlcalc.topics.convolution_steps import solve_convolution
+
+    return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)
+
+
+@app.command("conv", context_settings=NUMBERS_ANYWHERE)
+def conv(
+    problem: ProblemOpt = None,
+    input_matrix: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="ROWS",
+            help='The input: numbers by spaces or commas, rows by ;, channels by | ("0 1 2; 3 4 5; 6 7 8").',
+            show_default=False,
+        ),
+    ] = None,
+    kernel: Annotated[
+        str | None,
+        typer.Option("--kernel", "-k", metavar="ROWS", help='The kernel, written like --input ("0 1; 2 3").', show_default=False),
+    ] = None,
+    bias: Annotated[str | None, typer.Option("--bias", help="The bias (default 0).", show_default=False)] = None,
+    stride: Annotated[str | None, typer.Option("--stride", help="Stride: N or HxW (default 1).", show_default=False)] = None,
+    padding: Annotated[
+        str | None, typer.Option("--padding", help="Zero padding: N, HxW, same or valid (default 0).", show_default=False)
+    ] = None,
+    dilation: Annotated[str | None, typer.Option("--dilation", help="Dilation: N or HxW (default 1).", show_default=False)] = None,
+    flip: Annotated[bool, typer.Option("--flip", help="Rotate the kernel 180° first (convolution, not cross-correlation).")] = False,
+    fmt: FormatOpt = None,
+    decimals: DecimalsOpt = 4,
+    carry: CarryOpt = None,
+    output: OutputOpt = None,
+    every_step: EveryStepOpt = False,
+    check: CheckOpt = None,
+    exact: ExactOpt = False,
+) -> None:
+    """Convolution and pooling worked number by number: every output cell as its sum, forward and backward.
+
+    A problem file holds `input:` (a matrix, or a list of matrices for several channels) and
+    `layers:` of conv (kernel or filters, bias, stride, padding, dilation, flip), activation,
+    maxpool and avgpool; `grad_output:` adds the backward pass (∂L/∂kernel, ∂L/∂bias, ∂L/∂input).
+    Exact arithmetic for whole numbers and short decimals.  Maps larger than 6×6 write out
+    their first cells and show the rest as grids (--every-step writes out all).  Labels for
+    --check: y[0][1][2], pool[0][0][1], grad_K[0][0][1][1] (docs/conv.md).
+
+    \b
+    Examples:
+      dlcalc conv examples/conv-toy.yaml
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3"
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3" --flip --padding 1
+      dlcalc conv examples/conv-backward.yaml -f json | jq .result.layers[0].grad_kernel
+    """
+    from dlcalc.specs.convolution import settings_from_options
+
+    data = None
+    if input_matrix is not None or kernel is not None:
+        try:
+            data = settings_from_options(input_matrix, kernel, bias, stride, padding, dilation, flip)
+        except InputError as e:
+            raise fail(str(e.located(ARGUMENTS))) from None
+    elif any(v is not None for v in (bias, stride, padding, dilation)) or flip:
+        raise fail("--bias, --stride, --padding, --dilation and --flip go with --input and --kernel; a problem file says them in its conv layer")
+    out = Output(fmt, decimals, output, every_step, check=check, exact=exact)
+    run("conv", problem, Settings(carry, every_step), out, data)
+
+
 @app.command(context_settings=NUMBERS_ANYWHERE)
 def softmax(
     values: Annotated[

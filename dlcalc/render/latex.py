@@ -11,7 +11,7 @@ import re
 from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import ascii_describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Solution, Step, Table
 
 MARK_SIGN = {"right": r"\checkmark", "wrong": r"\times", "carried": r"\hookrightarrow"}
 
@@ -86,6 +86,11 @@ def _ident(token: str) -> str:
     return f"{head}_{{{sub_tex}}}"
 
 
+# y₁₁ (formula-tree names with subscript digits) is read as y_11, i.e. y_{11}.
+SUBSCRIPT_DIGITS = re.compile("(?<=[A-Za-z0-9])[₀-₉]+")
+FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
 def greek(ch: str) -> str | None:
     """A Greek letter as its LaTeX command (``Δ`` → ``\\Delta``), else ``None``."""
     import unicodedata
@@ -124,6 +129,7 @@ def math(text: str) -> str:
     """dlcalc's Unicode formula notation as LaTeX maths."""
     out: list[str] = []
     depth: list[bool] = []  # for each open "(": does it close a ^( … ) group?
+    text = SUBSCRIPT_DIGITS.sub(lambda m: "_" + m.group().translate(FROM_SUBSCRIPT), text)
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")
@@ -179,6 +185,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
+\usepackage{xcolor}
 \usepackage{booktabs}
 \allowdisplaybreaks
 """
@@ -201,6 +208,8 @@ def body(
                 lines.append(steps_block(block, decimals, solution.marks))
             elif isinstance(block, Table):
                 lines.append(table_block(block, decimals, every_step))
+            elif isinstance(block, Grid):
+                lines.append(grid_block(block, decimals))
             else:
                 lines.append(f"\\emph{{{text(block)}}}\n")
     for note in solution.notes:
@@ -262,6 +271,29 @@ def _cell(value: object, decimals: int) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return "$" + math(shown) + "$"
     return text(shown)
+
+
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+def grid_block(grid: Grid, decimals: int) -> str:
+    """A matrix as a bmatrix; window cells boxed, padding grey."""
+    rows = []
+    for r, row in enumerate(grid.cells):
+        cells = []
+        for c, value in enumerate(row):
+            shown = math(fmt(value, decimals))
+            if (r, c) in grid.highlight:
+                shown = r"\boxed{" + shown + "}"
+            elif (r, c) in grid.faint:
+                shown = r"{\color{gray}" + shown + "}"
+            cells.append(shown)
+        rows.append(" & ".join(cells))
+    matrix = " \\\\ ".join(rows)
+    return (
+        f"\\noindent {text(grid.title)}\\setcounter{{MaxMatrixCols}}{{64}}\n"
+        "\\[ \\begin{bmatrix} " + matrix + " \\end{bmatrix} \\]\n"
+    )
 
 
 def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:

@@ -14,7 +14,7 @@ from rich.text import Text
 from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Section, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Section, Solution, Step, Table
 
 MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
 
@@ -43,6 +43,8 @@ def section_panel(
             parts.append(steps_table(block, decimals, marks))
         elif isinstance(block, Table):
             parts.append(plain_table(block, decimals, every_step))
+        elif isinstance(block, Grid):
+            parts.append(grid_table(block, decimals))
         else:
             parts.append(Text(block, style="italic"))
     return Panel(
@@ -112,6 +114,26 @@ def plain_table(table: Table, decimals: int, every_step: bool) -> RichTable:
         if isinstance(first, (int, float)) and not isinstance(first, bool):
             col.justify = "right"
     return out
+
+
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+def grid_table(grid: Grid, decimals: int) -> Group:
+    """A matrix as a boxed grid under its title; window cells [bracketed] (and reversed in colour), padding dim."""
+    out = RichTable(box=box.SQUARE, show_header=False, padding=(0, 1), expand=False)
+    for _ in grid.cells[0] if grid.cells else []:
+        out.add_column(justify="right", no_wrap=True)
+    for r, row in enumerate(grid.cells):
+        cells = []
+        for c, value in enumerate(row):
+            shown = fmt(value, decimals)
+            if (r, c) in grid.highlight:
+                cells.append(Text(f"[{shown}]", style="bold reverse"))
+            else:
+                cells.append(Text(shown, style="dim" if (r, c) in grid.faint else ""))
+        out.add_row(*cells)
+    return Group(Text(grid.title), out)
 
 
 def to_text(

@@ -432,3 +432,40 @@ def load_convolution(doc: Document) -> ConvNet:
 def _shape(shape: tuple[int, int, int]) -> str:
     c, h, w = shape
     return f"{h}×{w}" if c == 1 else f"{c} channels of {h}×{w}"
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def matrix_text(text: str, option: str) -> list[Any]:
+    """``"0 1 2; 3 4 5"`` → rows (numbers by spaces or commas, rows by ``;``, channels by ``|``); values stay text."""
+    channels = []
+    for part in text.split("|"):
+        rows = [row.replace(",", " ").split() for row in part.split(";")]
+        rows = [row for row in rows if row]
+        if not rows:
+            raise InputError(f"expected numbers such as \"0 1; 2 3\", got {text!r}", field=option)
+        channels.append(rows)
+    return channels[0] if len(channels) == 1 else channels
+
+
+def settings_from_options(
+    input_text: str | None,
+    kernel: str | None,
+    bias: str | None,
+    stride: str | None,
+    padding: str | None,
+    dilation: str | None,
+    flip: bool,
+) -> dict[str, Any]:
+    """The problem mapping of ``--input ... --kernel ...``: one conv layer, validated like a file."""
+    if input_text is None or kernel is None:
+        raise InputError(
+            "give both --input and --kernel, e.g. --input \"0 1 2; 3 4 5; 6 7 8\" --kernel \"0 1; 2 3\"",
+            field="--input" if input_text is None else "--kernel",
+        )
+    conv: dict[str, Any] = {"kernel": matrix_text(kernel, "--kernel"), "flip": flip}
+    for key, value in (("bias", bias), ("stride", stride), ("padding", padding), ("dilation", dilation)):
+        if value is not None:
+            conv[key] = value
+    return {"input": matrix_text(input_text, "--input"), "layers": [{"conv": conv}]}
