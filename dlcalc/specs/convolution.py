@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import ACTIVATIONS
 from dlcalc.specs.common import Number, Problem, Strict, one_of, to_number
 from dlcalc.specs.conv import Dilation, Kernel, Padding, Stride
 from dlcalc.specs.loader import Document, describe, field_path, suggest, validate
@@ -28,7 +27,7 @@ Pair = tuple[int, int]
 MAX_LAYERS = 50
 MAX_CELLS = 40_000  # numbers in the input (all channels)
 MAX_WORK = 3_000_000  # multiply-adds of the forward pass (exact arithmetic is slow beyond)
-ELEMENTWISE = tuple(a for a in ACTIVATIONS if a != "softmax")
+ELEMENTWISE = ("relu", "leaky_relu", "sigmoid", "tanh", "softplus", "linear")  # numerics' minus softmax
 KINDS = ("conv", "activation", "maxpool", "avgpool")
 ALIASES = {
     "conv2d": "conv",

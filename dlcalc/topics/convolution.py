@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from dlcalc.numerics import ACTIVATION
+from dlcalc.formula import FLOAT_FUNCTIONS
 from dlcalc.specs.convolution import ActivationLayer, ConvLayer, ConvNet, PoolLayer, Tensor, Window
 
 Num = Any  # int, Fraction or float
@@ -77,15 +77,6 @@ def rounder(carry: int | None) -> Round:
 
 def to_exact(t: Tensor) -> Channels:
     return [[[exact(v) for v in row] for row in m] for m in t]
-
-
-def plain(value: Any) -> Any:
-    """Nested lists of ints and floats (Fractions become floats), for ``result``."""
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, Fraction):
-        return float(value)
-    return value
 
 
 # --- geometry ---------------------------------------------------------------------------------
@@ -150,26 +141,30 @@ class LayerRecord:
 
 
 def conv_forward(x: Channels, layer: ConvLayer, rnd: Round) -> Channels:
-    """y[f][i][j] = b[f] + Σ_c Σ_u Σ_v x_pad[c][i·S + u·d][j·S + v·d] · K_used[f][c][u][v]."""
+    """y[f][i][j] = b[f] + Σ_c Σ_u Σ_v x_pad[c][i·S + u·d][j·S + v·d] · K_used[f][c][u][v].
+
+    Summed one kernel entry at a time over whole output rows (strided slices of the
+    padded input), which is the same sum in another order: exact either way.
+    """
     window = layer.window
     xp = [padded(m, window) for m in x]
     out_h, out_w = window.out_size(len(x[0]), len(x[0][0]))
+    (sh, sw), (dh, dw) = window.stride, window.dilation
     out: Channels = []
     for kernel, bias in zip(layer.kernels, layer.biases):
         k = to_exact(used_kernel(kernel, layer.flip))
+        fmap: Grid = [[0] * out_w for _ in range(out_h)]
+        for channel, kc in zip(xp, k):
+            for u, krow in enumerate(kc):
+                for v, weight in enumerate(krow):
+                    if weight == 0:
+                        continue
+                    start, stop = v * dw, v * dw + sw * (out_w - 1) + 1
+                    for i in range(out_h):
+                        source = channel[i * sh + u * dh][start:stop:sw]
+                        fmap[i] = [o + a * weight for o, a in zip(fmap[i], source)]
         b = exact(bias)
-        fmap = []
-        for i in range(out_h):
-            row = []
-            for j in range(out_w):
-                total: Num = 0
-                for c, channel in enumerate(xp):
-                    kc = k[c]
-                    for u, v, r, s in taps(window, i, j):
-                        total += channel[r][s] * kc[u][v]
-                row.append(rnd(tidy(total + b)))
-            fmap.append(row)
-        out.append(fmap)
+        out.append([[rnd(tidy(v + b)) for v in row] for row in fmap])
     return out
 
 
@@ -181,7 +176,7 @@ def activate(name: str, alpha: float, net: Num) -> Num:
         return net
     if name == "leaky_relu":
         return net if net > 0 else tidy(exact(alpha) * net)
-    return float(ACTIVATION[name].f(float(net), alpha))
+    return float(FLOAT_FUNCTIONS[name](float(net)))  # sigmoid, tanh, softplus
 
 
 def slope(name: str, alpha: float, net: Num, out: Num) -> Num:
@@ -192,7 +187,11 @@ def slope(name: str, alpha: float, net: Num, out: Num) -> Num:
         return 1
     if name == "leaky_relu":
         return 1 if net > 0 else exact(alpha)
-    return float(ACTIVATION[name].slope(float(net), float(out), alpha))
+    if name == "sigmoid":
+        return float(out) * (1.0 - float(out))
+    if name == "tanh":
+        return 1.0 - float(out) ** 2
+    return FLOAT_FUNCTIONS["sigmoid"](float(net))  # softplus′ = σ
 
 
 def pool_forward(
@@ -355,13 +354,13 @@ def result(records: list[LayerRecord]) -> dict[str, Any]:
     """The contract's ``result``: each layer's type, output and (with a backward pass) gradients."""
     layers = []
     for record in records:
-        entry: dict[str, Any] = {"type": record.layer.kind, "output": plain(record.output)}
+        entry: dict[str, Any] = {"type": record.layer.kind, "output": record.output}
         if isinstance(record.layer, ActivationLayer):
             entry["activation"] = record.layer.name
         if record.grad_input is not None:
-            entry["grad_input"] = plain(record.grad_input)
+            entry["grad_input"] = record.grad_input
         if record.grad_kernel is not None:
-            entry["grad_kernel"] = plain(record.grad_kernel)
-            entry["grad_bias"] = plain(record.grad_bias)
+            entry["grad_kernel"] = record.grad_kernel
+            entry["grad_bias"] = record.grad_bias
         layers.append(entry)
-    return {"layers": layers, "output": plain(records[-1].output)}
+    return {"layers": layers, "output": records[-1].output}

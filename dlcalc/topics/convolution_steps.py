@@ -154,10 +154,10 @@ class Writer:
         kernels = [engine.to_exact(k) for k in layer.kernels]
         for f in range(filters):
             for ch in range(c_in):
-                title = index_label(kname, (f, ch)) if filters > 1 or c_in > 1 else kname
-                section.add(Grid(f"kernel {title}", kernels[f][ch]))
+                title = kernel_title(kname, f, ch, filters, c_in)
+                section.add(Grid(title, kernels[f][ch]))
                 if layer.flip:
-                    section.add(Grid(f"kernel {title} rotated 180°, as it slides", engine.used_kernel(kernels[f], True)[ch]))
+                    section.add(Grid(f"{title} rotated 180°, as it slides", engine.used_kernel(kernels[f], True)[ch]))
         size_steps(section, n, window, height, width, conv=True)
         out_h, out_w = y.shape[1], y.shape[2]
         bias_shown = any(layer.biases)
@@ -296,8 +296,11 @@ class Writer:
         for f in range(filters):
             label = index_label("grad_" + bname, (f,))
             symbol = print_name(Partial(LOSS, cell_name(bname, (f,), (filters > 1,))))
-            leaves = [g.leaf(f, i, j) for i in range(out_h) for j in range(out_w)]
-            section.add(self.sum_step(label, symbol, record.grad_bias[f], leaves))
+            count = out_h * out_w
+            leaves: list[Node] = (
+                [g.leaf(f, i, j) for i in range(out_h) for j in range(out_w)] if self.fits(count) else []
+            )
+            section.add(self.sum_step(label, symbol, record.grad_bias[f], leaves, count))
         for f in range(filters):
             for ch in range(c_in):
                 for a in range(kh):
@@ -314,8 +317,7 @@ class Writer:
                         section.add(
                             self.sum_step(label, symbol, record.grad_kernel[f][ch][a][b], terms, out_h * out_w)
                         )
-                title = index_label(kname, (f, ch)) if filters > 1 or c_in > 1 else kname
-                section.add(Grid(f"∂L/∂{title}", record.grad_kernel[f][ch]))
+                section.add(Grid("∂L/∂" + kernel_title(kname, f, ch, filters, c_in), record.grad_kernel[f][ch]))
         # ∂L/∂x: each input cell collects ∂L/∂y × K from every window it sits in.
         reach: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
         for i in range(out_h):
@@ -430,6 +432,16 @@ def layer_names(net: ConvNet) -> list[tuple[str, str, str]]:
         base = {"conv": "y", "act": "a", "pool": "pool"}[kind]
         out.append((base + tag, "K" + tag, "b" + tag))
     return out
+
+
+def kernel_title(kname: str, f: int, ch: int, filters: int, channels: int) -> str:
+    """``K`` or ``K, filter 2, channel 1`` (a grid's title)."""
+    parts = [kname]
+    if filters > 1:
+        parts.append(f"filter {f + 1}")
+    if channels > 1:
+        parts.append(f"channel {ch + 1}")
+    return ", ".join(parts)
 
 
 def padding_cells(window: Window, height: int, width: int) -> frozenset[tuple[int, int]]:
