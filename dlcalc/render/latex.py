@@ -185,7 +185,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
-\usepackage{xcolor}
 \usepackage{booktabs}
 \allowdisplaybreaks
 """
@@ -277,7 +276,7 @@ def _cell(value: object, decimals: int) -> str:
 
 
 def grid_block(grid: Grid, decimals: int) -> str:
-    """A matrix as a bmatrix; window cells boxed, padding grey."""
+    """A matrix as a bmatrix; window cells boxed (padding is said in the title)."""
     rows = []
     for r, row in enumerate(grid.cells):
         cells = []
@@ -285,8 +284,6 @@ def grid_block(grid: Grid, decimals: int) -> str:
             shown = math(fmt(value, decimals))
             if (r, c) in grid.highlight:
                 shown = r"\boxed{" + shown + "}"
-            elif (r, c) in grid.faint:
-                shown = r"{\color{gray}" + shown + "}"
             cells.append(shown)
         rows.append(" & ".join(cells))
     matrix = " \\\\ ".join(rows)

@@ -187,7 +187,7 @@ class _Loader:
         if len(set(widths)) > 1:
             bad = next(i for i, w in enumerate(widths) if w != widths[0])
             raise self.fail(
-                f"row {bad} has {widths[bad]} numbers but row 0 has {widths[0]}; "
+                f"row {bad} has {widths[bad]} number{'s' if widths[bad] != 1 else ''} but row 0 has {widths[0]}; "
                 f"expected {what} with rows of equal length",
                 *loc,
                 bad,
