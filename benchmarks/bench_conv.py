@@ -30,16 +30,25 @@ def problem(backward: bool) -> dict:
     rng = random.Random(14)
     image = [[rng.randint(0, 9) for _ in range(28)] for _ in range(28)]
     filters = [
-        {"kernel": [[rng.randint(-2, 2) for _ in range(3)] for _ in range(3)], "bias": rng.randint(-1, 1)}
+        {
+            "kernel": [[rng.randint(-2, 2) for _ in range(3)] for _ in range(3)],
+            "bias": rng.randint(-1, 1),
+        }
         for _ in range(8)
     ]
     data: dict = {
         "title": "28×28 input, 8 filters 3×3, relu, 2×2 max pooling",
         "input": image,
-        "layers": [{"conv": {"filters": filters}}, {"activation": "relu"}, {"maxpool": {"kernel": 2}}],
+        "layers": [
+            {"conv": {"filters": filters}},
+            {"activation": "relu"},
+            {"maxpool": {"kernel": 2}},
+        ],
     }
     if backward:
-        data["grad_output"] = [[[rng.choice([-1, 0, 1]) for _ in range(13)] for _ in range(13)] for _ in range(8)]
+        data["grad_output"] = [
+            [[rng.choice([-1, 0, 1]) for _ in range(13)] for _ in range(13)] for _ in range(8)
+        ]
     return data
 
 
@@ -78,7 +87,9 @@ def main() -> None:
             path.write_text(json.dumps(problem(backward)))
             seconds, cpu_seconds = timed(str(path), args.repeat)
             what = "forward + backward" if backward else "forward"
-            verdict = "ok" if seconds < 1.0 else "SLOWER THAN 1 s (wall; see CPU time and machine load)"
+            verdict = (
+                "ok" if seconds < 1.0 else "SLOWER THAN 1 s (wall; see CPU time and machine load)"
+            )
             print(
                 f"dlcalc conv 28×28, 8 filters 3×3, relu, maxpool, {what}, --format json: "
                 f"{seconds:.3f} s wall, {cpu_seconds:.3f} s CPU ({verdict})"

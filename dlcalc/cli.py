@@ -680,15 +680,37 @@ def conv(
     ] = None,
     kernel: Annotated[
         str | None,
-        typer.Option("--kernel", "-k", metavar="ROWS", help='The kernel, written like --input ("0 1; 2 3").', show_default=False),
+        typer.Option(
+            "--kernel",
+            "-k",
+            metavar="ROWS",
+            help='The kernel, written like --input ("0 1; 2 3").',
+            show_default=False,
+        ),
     ] = None,
-    bias: Annotated[str | None, typer.Option("--bias", help="The bias (default 0).", show_default=False)] = None,
-    stride: Annotated[str | None, typer.Option("--stride", help="Stride: N or HxW (default 1).", show_default=False)] = None,
+    bias: Annotated[
+        str | None, typer.Option("--bias", help="The bias (default 0).", show_default=False)
+    ] = None,
+    stride: Annotated[
+        str | None,
+        typer.Option("--stride", help="Stride: N or HxW (default 1).", show_default=False),
+    ] = None,
     padding: Annotated[
-        str | None, typer.Option("--padding", help="Zero padding: N, HxW, same or valid (default 0).", show_default=False)
+        str | None,
+        typer.Option(
+            "--padding", help="Zero padding: N, HxW, same or valid (default 0).", show_default=False
+        ),
     ] = None,
-    dilation: Annotated[str | None, typer.Option("--dilation", help="Dilation: N or HxW (default 1).", show_default=False)] = None,
-    flip: Annotated[bool, typer.Option("--flip", help="Rotate the kernel 180° first (convolution, not cross-correlation).")] = False,
+    dilation: Annotated[
+        str | None,
+        typer.Option("--dilation", help="Dilation: N or HxW (default 1).", show_default=False),
+    ] = None,
+    flip: Annotated[
+        bool,
+        typer.Option(
+            "--flip", help="Rotate the kernel 180° first (convolution, not cross-correlation)."
+        ),
+    ] = False,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
     carry: CarryOpt = None,
@@ -718,11 +740,15 @@ def conv(
     data = None
     if input_matrix is not None or kernel is not None:
         try:
-            data = settings_from_options(input_matrix, kernel, bias, stride, padding, dilation, flip)
+            data = settings_from_options(
+                input_matrix, kernel, bias, stride, padding, dilation, flip
+            )
         except InputError as e:
             raise fail(str(e.located(ARGUMENTS))) from None
     elif any(v is not None for v in (bias, stride, padding, dilation)) or flip:
-        raise fail("--bias, --stride, --padding, --dilation and --flip go with --input and --kernel; a problem file says them in its conv layer")
+        raise fail(
+            "--bias, --stride, --padding, --dilation and --flip go with --input and --kernel; a problem file says them in its conv layer"
+        )
     out = Output(fmt, decimals, output, every_step, check=check, exact=exact)
     run("conv", problem, Settings(carry, every_step), out, data)
 

@@ -11,7 +11,12 @@ from dlcalc.cli import app
 
 from .conftest import EXAMPLES
 
-CONV_EXAMPLES = ["conv-toy.yaml", "conv-blur-edge.yaml", "conv-relu-maxpool.yaml", "conv-backward.yaml"]
+CONV_EXAMPLES = [
+    "conv-toy.yaml",
+    "conv-blur-edge.yaml",
+    "conv-relu-maxpool.yaml",
+    "conv-backward.yaml",
+]
 
 
 def run_json(runner, *args: str) -> dict:
@@ -58,7 +63,9 @@ def test_command_line_form(runner) -> None:
     flipped = run_json(runner, "-i", "0 1 2; 3 4 5; 6 7 8", "-k", "0 1; 2 3", "--flip")
     assert flipped["result"]["output"] == [[[5, 11], [23, 29]]]
     padded = run_json(runner, "-i", "1,2;3,4", "-k", "1", "--padding", "1", "--bias", "-1")
-    assert padded["result"]["output"] == [[[-1, -1, -1, -1], [-1, 0, 1, -1], [-1, 2, 3, -1], [-1, -1, -1, -1]]]
+    assert padded["result"]["output"] == [
+        [[-1, -1, -1, -1], [-1, 0, 1, -1], [-1, 2, 3, -1], [-1, -1, -1, -1]]
+    ]
 
 
 def test_backward_example_matches_hand_values(runner) -> None:
@@ -97,7 +104,8 @@ def test_check_labels_symbols_paths_and_carried_errors(runner, tmp_path: Path) -
         encoding="utf-8",
     )
     out = runner.invoke(
-        app, ["conv", str(EXAMPLES / "conv-relu-maxpool.yaml"), "--check", str(answers), "-f", "json"]
+        app,
+        ["conv", str(EXAMPLES / "conv-relu-maxpool.yaml"), "--check", str(answers), "-f", "json"],
     )
     assert out.exit_code == 1, out.output
     result = json.loads(out.stdout)["result"]
@@ -108,7 +116,9 @@ def test_check_labels_symbols_paths_and_carried_errors(runner, tmp_path: Path) -
 
 def test_long_problem_writes_first_cells_and_every_step_writes_all(runner, tmp_path: Path) -> None:
     rows = [[(3 * i + j) % 7 for j in range(12)] for i in range(12)]
-    path = write(tmp_path, json.dumps({"input": rows, "layers": [{"conv": {"kernel": [[1, 0], [0, 1]]}}]}))
+    path = write(
+        tmp_path, json.dumps({"input": rows, "layers": [{"conv": {"kernel": [[1, 0], [0, 1]]}}]})
+    )
     short = run_json(runner, path)
     cells = [s for s in short["steps"] if s["quantity"].startswith("y[")]
     assert len(cells) == 4
@@ -121,22 +131,63 @@ def test_long_problem_writes_first_cells_and_every_step_writes_all(runner, tmp_p
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1, 1, 1], [1, 1, 1], [1, 1, 1]]}\n", "line 3: layers[0].conv.kernel: the kernel 3×3 is larger than its padded input 2×2"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], stride: 0}\n", "layers[0].conv.stride"),
-        ("input: [[1, 2], [3]]\nlayers:\n  - conv: {kernel: [[1]]}\n", "line 1: input[1]: row 1 has 1 number but row 0 has 2"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1], [1, 2]]}\n", "layers[0].conv.kernel[1]"),
-        ("input: [[[1]], [[2]]]\nlayers:\n  - conv: {kernel: [[1]]}\n", "the kernel has 1 channel but its input has 2"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], padding: same, stride: 2}\n", "same padding needs stride 1"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]]}\ngrad_output: [[1]]\n", "line 4: grad_output: grad_output is 1×1 but the last layer's output is 2×2"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - convo: {kernel: [[1]]}\n", "unknown layer 'convo' (did you mean 'conv'?)"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], strid: 2}\n", "unknown key 'strid'"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - activation: softmax\n", "unknown activation 'softmax'"),
-        ("input: [[1, x], [3, 4]]\nlayers:\n  - maxpool: {kernel: 2}\n", "input[0][1]: row 0, item 1: expected a number"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - maxpool: {kernel: 2, padding: 2}\n", "more than half the pooling window"),
-        ("input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], filters: [{kernel: [[1]]}]}\n", "not both"),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1, 1, 1], [1, 1, 1], [1, 1, 1]]}\n",
+            "line 3: layers[0].conv.kernel: the kernel 3×3 is larger than its padded input 2×2",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], stride: 0}\n",
+            "layers[0].conv.stride",
+        ),
+        (
+            "input: [[1, 2], [3]]\nlayers:\n  - conv: {kernel: [[1]]}\n",
+            "line 1: input[1]: row 1 has 1 number but row 0 has 2",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1], [1, 2]]}\n",
+            "layers[0].conv.kernel[1]",
+        ),
+        (
+            "input: [[[1]], [[2]]]\nlayers:\n  - conv: {kernel: [[1]]}\n",
+            "the kernel has 1 channel but its input has 2",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], padding: same, stride: 2}\n",
+            "same padding needs stride 1",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]]}\ngrad_output: [[1]]\n",
+            "line 4: grad_output: grad_output is 1×1 but the last layer's output is 2×2",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - convo: {kernel: [[1]]}\n",
+            "unknown layer 'convo' (did you mean 'conv'?)",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], strid: 2}\n",
+            "unknown key 'strid'",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - activation: softmax\n",
+            "unknown activation 'softmax'",
+        ),
+        (
+            "input: [[1, x], [3, 4]]\nlayers:\n  - maxpool: {kernel: 2}\n",
+            "input[0][1]: row 0, item 1: expected a number",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - maxpool: {kernel: 2, padding: 2}\n",
+            "more than half the pooling window",
+        ),
+        (
+            "input: [[1, 2], [3, 4]]\nlayers:\n  - conv: {kernel: [[1]], filters: [{kernel: [[1]]}]}\n",
+            "not both",
+        ),
     ],
 )
-def test_bad_problems_exit_2_with_one_line(runner, tmp_path: Path, text: str, expected: str) -> None:
+def test_bad_problems_exit_2_with_one_line(
+    runner, tmp_path: Path, text: str, expected: str
+) -> None:
     line = error(runner, write(tmp_path, text))
     assert expected in line, line
 

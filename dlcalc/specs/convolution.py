@@ -27,7 +27,14 @@ Pair = tuple[int, int]
 MAX_LAYERS = 50
 MAX_CELLS = 40_000  # numbers in the input (all channels)
 MAX_WORK = 3_000_000  # multiply-adds of the forward pass (exact arithmetic is slow beyond)
-ELEMENTWISE = ("relu", "leaky_relu", "sigmoid", "tanh", "softplus", "linear")  # numerics' minus softmax
+ELEMENTWISE = (
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "linear",
+)  # numerics' minus softmax
 KINDS = ("conv", "activation", "maxpool", "avgpool")
 ALIASES = {
     "conv2d": "conv",
@@ -278,8 +285,10 @@ class _Loader:
                 *loc,
                 "kernel",
             )
-        if pool and text not in ("same", "valid") and (
-            2 * pads[0] > size[0] or 2 * pads[2] > size[1]
+        if (
+            pool
+            and text not in ("same", "valid")
+            and (2 * pads[0] > size[0] or 2 * pads[2] > size[1])
         ):
             raise self.fail(
                 f"padding {text} is more than half the pooling window {size[0]}×{size[1]}; "
@@ -387,7 +396,14 @@ def load_convolution(doc: Document) -> ConvNet:
         if key == "conv":
             layer = loader.conv(value, loc, shape)
             out_h, out_w = layer.window.out_size(shape[1], shape[2])
-            work += len(layer.kernels) * shape[0] * layer.window.size[0] * layer.window.size[1] * out_h * out_w
+            work += (
+                len(layer.kernels)
+                * shape[0]
+                * layer.window.size[0]
+                * layer.window.size[1]
+                * out_h
+                * out_w
+            )
             shape = (len(layer.kernels), out_h, out_w)
         elif key in ("maxpool", "avgpool"):
             layer = loader.pool(key, value, loc, shape)
@@ -399,7 +415,9 @@ def load_convolution(doc: Document) -> ConvNet:
         elif key in ELEMENTWISE:  # `- relu: {}` is read as `- activation: relu`
             extra = value if isinstance(value, dict) else {}
             if value is not None and not isinstance(value, dict):
-                raise loader.fail(f"expected settings such as {{alpha: 0.1}}, got {describe(value)}", *loc)
+                raise loader.fail(
+                    f"expected settings such as {{alpha: 0.1}}, got {describe(value)}", *loc
+                )
             layer = loader.activation({"name": key, **extra}, loc)
         else:
             raise loader.fail(
@@ -418,10 +436,10 @@ def load_convolution(doc: Document) -> ConvNet:
     grad = None
     if problem.grad_output is not None:
         grad = loader.tensor(problem.grad_output, ("grad_output",), "grad_output")
-        got = (len(grad), len(grad[0]), len(grad[0][0]))
-        if got != shape:
+        grad_shape = (len(grad), len(grad[0]), len(grad[0][0]))
+        if grad_shape != shape:
             raise loader.fail(
-                f"grad_output is {_shape(got)} but the last layer's output is {_shape(shape)}; "
+                f"grad_output is {_shape(grad_shape)} but the last layer's output is {_shape(shape)}; "
                 "expected ∂L/∂output of the same shape",
                 "grad_output",
             )
@@ -443,7 +461,7 @@ def matrix_text(text: str, option: str) -> list[Any]:
         rows = [row.replace(",", " ").split() for row in part.split(";")]
         rows = [row for row in rows if row]
         if not rows:
-            raise InputError(f"expected numbers such as \"0 1; 2 3\", got {text!r}", field=option)
+            raise InputError(f'expected numbers such as "0 1; 2 3", got {text!r}', field=option)
         channels.append(rows)
     return channels[0] if len(channels) == 1 else channels
 
@@ -460,11 +478,16 @@ def settings_from_options(
     """The problem mapping of ``--input ... --kernel ...``: one conv layer, validated like a file."""
     if input_text is None or kernel is None:
         raise InputError(
-            "give both --input and --kernel, e.g. --input \"0 1 2; 3 4 5; 6 7 8\" --kernel \"0 1; 2 3\"",
+            'give both --input and --kernel, e.g. --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3"',
             field="--input" if input_text is None else "--kernel",
         )
     conv: dict[str, Any] = {"kernel": matrix_text(kernel, "--kernel"), "flip": flip}
-    for key, value in (("bias", bias), ("stride", stride), ("padding", padding), ("dilation", dilation)):
+    for key, value in (
+        ("bias", bias),
+        ("stride", stride),
+        ("padding", padding),
+        ("dilation", dilation),
+    ):
         if value is not None:
             conv[key] = value
     return {"input": matrix_text(input_text, "--input"), "layers": [{"conv": conv}]}

@@ -133,7 +133,9 @@ class LayerRecord:
     layer: ConvLayer | PoolLayer | ActivationLayer
     input: Channels
     output: Channels
-    argmax: list[list[list[tuple[int, int]]]] = field(default_factory=list)  # [c][i][j] → (r, c) unpadded
+    argmax: list[list[list[tuple[int, int]]]] = field(
+        default_factory=list
+    )  # [c][i][j] → (r, c) unpadded
     grad_output: Channels | None = None
     grad_input: Channels | None = None
     grad_kernel: list[Channels] | None = None  # [f][c][u][v], w.r.t. the kernel as written

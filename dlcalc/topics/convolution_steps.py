@@ -36,7 +36,9 @@ from dlcalc.topics.convolution import Channels, LayerRecord
 FULL_CELLS = 36  # feature maps of at most this many cells are written out cell by cell
 HEAD_CELLS = 4  # larger maps: this many cells in full, the rest as a grid
 MAX_TERMS = 100  # a longer sum (a gradient over a large map) is shown by its value only
-WINDOW_GRID = 144  # padded inputs of at most this many cells show the window of every row's first cell
+WINDOW_GRID = (
+    144  # padded inputs of at most this many cells show the window of every row's first cell
+)
 LOSS = Name("L")
 
 
@@ -101,8 +103,12 @@ class Writer:
 
     # -- which cells to write out
 
-    def written(self, height: int, width: int, cells: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
-        every = cells if cells is not None else [(i, j) for i in range(height) for j in range(width)]
+    def written(
+        self, height: int, width: int, cells: Sequence[tuple[int, int]] | None = None
+    ) -> list[tuple[int, int]]:
+        every = (
+            cells if cells is not None else [(i, j) for i in range(height) for j in range(width)]
+        )
         if self.every_step or height * width <= FULL_CELLS:
             return list(every)
         self.elided = True
@@ -130,7 +136,9 @@ class Writer:
 
     # -- layers
 
-    def conv_section(self, n: int, layer: ConvLayer, x: Tensor3, y: Tensor3, kname: str, bname: str) -> Section:
+    def conv_section(
+        self, n: int, layer: ConvLayer, x: Tensor3, y: Tensor3, kname: str, bname: str
+    ) -> Section:
         window = layer.window
         c_in, height, width = x.shape
         filters = len(layer.kernels)
@@ -149,7 +157,13 @@ class Writer:
         faint = padding_cells(window, height, width)
         if any(window.padding):
             for ch in range(c_in):
-                section.add(Grid(f"{x.map_title(ch)} padded with zeros ({padding_text(window)})", xp[ch], faint=faint))
+                section.add(
+                    Grid(
+                        f"{x.map_title(ch)} padded with zeros ({padding_text(window)})",
+                        xp[ch],
+                        faint=faint,
+                    )
+                )
         kernel_keep = (filters > 1, c_in > 1, True, True)
         kernels = [engine.to_exact(k) for k in layer.kernels]
         for f in range(filters):
@@ -157,7 +171,12 @@ class Writer:
                 title = kernel_title(kname, f, ch, filters, c_in)
                 section.add(Grid(title, kernels[f][ch]))
                 if layer.flip:
-                    section.add(Grid(f"{title} rotated 180°, as it slides", engine.used_kernel(kernels[f], True)[ch]))
+                    section.add(
+                        Grid(
+                            f"{title} rotated 180°, as it slides",
+                            engine.used_kernel(kernels[f], True)[ch],
+                        )
+                    )
         size_steps(section, n, window, height, width, conv=True)
         out_h, out_w = y.shape[1], y.shape[2]
         bias_shown = any(layer.biases)
@@ -179,14 +198,19 @@ class Writer:
         for f in range(filters):
             if filters > 1:
                 section.add(f"Filter {f + 1} → output channel {f + 1}.")
-            bias_leaf = q(index_label(bname, (f,)), engine.exact(layer.biases[f]), cell_name(bname, (f,), (filters > 1,)))
+            bias_leaf = q(
+                index_label(bname, (f,)),
+                engine.exact(layer.biases[f]),
+                cell_name(bname, (f,), (filters > 1,)),
+            )
             for i, j in written:
                 if j == 0 and f == 0 and (len(xp[0]) * len(xp[0][0]) <= WINDOW_GRID or i == 0):
                     window_cells = frozenset((r, s) for _, _, r, s in engine.taps(window, i, j))
                     for ch in range(c_in):
                         section.add(
                             Grid(
-                                f"window of {y.shown(f, i, j)} in {x.map_title(ch)}" + (" (padded)" if any(window.padding) else ""),
+                                f"window of {y.shown(f, i, j)} in {x.map_title(ch)}"
+                                + (" (padded)" if any(window.padding) else ""),
                                 xp[ch],
                                 highlight=window_cells,
                                 faint=faint,
@@ -199,10 +223,22 @@ class Writer:
                 if bias_shown:
                     terms.append(bias_leaf)
                 section.add(
-                    Step(y.label(f, i, j), y.values[f][i][j], symbol=y.shown(f, i, j), expr=total(terms))
+                    Step(
+                        y.label(f, i, j),
+                        y.values[f][i][j],
+                        symbol=y.shown(f, i, j),
+                        expr=total(terms),
+                    )
                 )
             self.elision_note(section, len(written), out_h * out_w, "cells of this map")
-            section.add(Grid(f"output {y.map_title(f)} (feature map {f + 1})" if filters > 1 else f"output {y.base}", y.values[f]))
+            section.add(
+                Grid(
+                    f"output {y.map_title(f)} (feature map {f + 1})"
+                    if filters > 1
+                    else f"output {y.base}",
+                    y.values[f],
+                )
+            )
         return section
 
     def activation_section(self, n: int, layer: ActivationLayer, x: Tensor3, a: Tensor3) -> Section:
@@ -213,13 +249,20 @@ class Writer:
         for ch in range(c):
             for i, j in written:
                 section.add(
-                    Step(a.label(ch, i, j), a.values[ch][i][j], symbol=a.shown(ch, i, j), expr=activation_expr(layer, x.leaf(ch, i, j)))
+                    Step(
+                        a.label(ch, i, j),
+                        a.values[ch][i][j],
+                        symbol=a.shown(ch, i, j),
+                        expr=activation_expr(layer, x.leaf(ch, i, j)),
+                    )
                 )
             self.elision_note(section, len(written), h * w, "cells of this map")
             section.add(Grid(f"output {a.map_title(ch)}", a.values[ch]))
         return section
 
-    def pool_section(self, n: int, layer: PoolLayer, record: LayerRecord, x: Tensor3, p: Tensor3) -> Section:
+    def pool_section(
+        self, n: int, layer: PoolLayer, record: LayerRecord, x: Tensor3, p: Tensor3
+    ) -> Section:
         window = layer.window
         c, height, width = x.shape
         kh, kw = window.size
@@ -246,9 +289,17 @@ class Writer:
             for i, j in written:
                 cells = [(r, s) for _, _, r, s in engine.taps(window, i, j)]
                 if j == 0 and (len(xp) * len(xp[0]) <= WINDOW_GRID or i == 0):
-                    section.add(Grid(f"window of {p.shown(ch, i, j)} in {x.map_title(ch)}", xp, highlight=frozenset(cells), faint=faint))
+                    section.add(
+                        Grid(
+                            f"window of {p.shown(ch, i, j)} in {x.map_title(ch)}",
+                            xp,
+                            highlight=frozenset(cells),
+                            faint=faint,
+                        )
+                    )
                 leaves: list[Node] = [
-                    Num(fill) if (r, s) in faint else x.leaf(ch, r - top, s - left) for r, s in cells
+                    Num(fill) if (r, s) in faint else x.leaf(ch, r - top, s - left)
+                    for r, s in cells
                 ]
                 if layer.kind == "maxpool":
                     expr = call("max", *leaves) if len(leaves) > 1 else leaves[0]
@@ -257,7 +308,15 @@ class Writer:
                 else:
                     expr = total(leaves) / Num(kh * kw)
                     note = None
-                section.add(Step(p.label(ch, i, j), p.values[ch][i][j], symbol=p.shown(ch, i, j), expr=expr, note=note))
+                section.add(
+                    Step(
+                        p.label(ch, i, j),
+                        p.values[ch][i][j],
+                        symbol=p.shown(ch, i, j),
+                        expr=expr,
+                        note=note,
+                    )
+                )
             self.elision_note(section, len(written), out_h * out_w, "cells of this map")
             section.add(Grid(f"output {p.map_title(ch)}", p.values[ch]))
         return section
@@ -274,7 +333,16 @@ class Writer:
             section.add(Grid(g.map_title(ch), g.values[ch]))
         return section
 
-    def conv_backward(self, n: int, layer: ConvLayer, record: LayerRecord, x: Tensor3, g: Tensor3, kname: str, bname: str) -> Section:
+    def conv_backward(
+        self,
+        n: int,
+        layer: ConvLayer,
+        record: LayerRecord,
+        x: Tensor3,
+        g: Tensor3,
+        kname: str,
+        bname: str,
+    ) -> Section:
         window = layer.window
         c_in, height, width = x.shape
         filters = len(layer.kernels)
@@ -292,13 +360,19 @@ class Writer:
         kernels = [engine.to_exact(k) for k in layer.kernels]
         faint = padding_cells(window, height, width)
         top, _, left, _ = window.padding
-        assert record.grad_bias is not None and record.grad_kernel is not None and record.grad_input is not None
+        assert (
+            record.grad_bias is not None
+            and record.grad_kernel is not None
+            and record.grad_input is not None
+        )
         for f in range(filters):
             label = index_label("grad_" + bname, (f,))
             symbol = print_name(Partial(LOSS, cell_name(bname, (f,), (filters > 1,))))
             count = out_h * out_w
             leaves: list[Node] = (
-                [g.leaf(f, i, j) for i in range(out_h) for j in range(out_w)] if self.fits(count) else []
+                [g.leaf(f, i, j) for i in range(out_h) for j in range(out_w)]
+                if self.fits(count)
+                else []
             )
             section.add(self.sum_step(label, symbol, record.grad_bias[f], leaves, count))
         for f in range(filters):
@@ -309,15 +383,28 @@ class Writer:
                         terms: list[Node] = []
                         for i in range(out_h if self.fits(out_h * out_w) else 0):
                             for j in range(out_w):
-                                _, _, r, s = next(t for t in engine.taps(window, i, j) if t[:2] == (u, v))
+                                _, _, r, s = next(
+                                    t for t in engine.taps(window, i, j) if t[:2] == (u, v)
+                                )
                                 if (r, s) not in faint:
-                                    terms.append(Mul((x.leaf(ch, r - top, s - left), g.leaf(f, i, j)), "·"))
+                                    terms.append(
+                                        Mul((x.leaf(ch, r - top, s - left), g.leaf(f, i, j)), "·")
+                                    )
                         label = index_label("grad_" + kname, (f, ch, a, b))
-                        symbol = print_name(Partial(LOSS, cell_name(kname, (f, ch, a, b), kernel_keep)))
-                        section.add(
-                            self.sum_step(label, symbol, record.grad_kernel[f][ch][a][b], terms, out_h * out_w)
+                        symbol = print_name(
+                            Partial(LOSS, cell_name(kname, (f, ch, a, b), kernel_keep))
                         )
-                section.add(Grid("∂L/∂" + kernel_title(kname, f, ch, filters, c_in), record.grad_kernel[f][ch]))
+                        section.add(
+                            self.sum_step(
+                                label, symbol, record.grad_kernel[f][ch][a][b], terms, out_h * out_w
+                            )
+                        )
+                section.add(
+                    Grid(
+                        "∂L/∂" + kernel_title(kname, f, ch, filters, c_in),
+                        record.grad_kernel[f][ch],
+                    )
+                )
         # ∂L/∂x: each input cell collects ∂L/∂y × K from every window it sits in.
         reach: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
         for i in range(out_h):
@@ -334,9 +421,17 @@ class Writer:
                 for f in range(filters):
                     for i, j, u, v in reach[(p, qq)]:
                         a, b = engine.flipped_index(layer, u, v)
-                        k_leaf = q(index_label(kname, (f, ch, a, b)), kernels[f][ch][a][b], cell_name(kname, (f, ch, a, b), kernel_keep))
+                        k_leaf = q(
+                            index_label(kname, (f, ch, a, b)),
+                            kernels[f][ch][a][b],
+                            cell_name(kname, (f, ch, a, b), kernel_keep),
+                        )
                         terms.append(Mul((g.leaf(f, i, j), k_leaf), "·"))
-                section.add(self.sum_step(gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms))
+                section.add(
+                    self.sum_step(
+                        gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                    )
+                )
             if len(cells) < height * width:
                 section.add("Input cells that no window reaches get gradient 0.")
             self.elision_note(section, len(written), len(cells), "input cells")
@@ -347,17 +442,32 @@ class Writer:
         """Is a sum of this many terms written out?"""
         return self.every_step or terms <= MAX_TERMS
 
-    def sum_step(self, label: str, symbol: str, value: Any, terms: list[Node], count: int | None = None) -> Step:
+    def sum_step(
+        self, label: str, symbol: str, value: Any, terms: list[Node], count: int | None = None
+    ) -> Step:
         """A step that sums ``terms``; ``count`` is their number where they were not built (too many)."""
         count = len(terms) if count is None else count
         if not self.fits(count):
             self.elided = True
-            return Step(label, value, symbol=symbol, note=f"a sum of {count} terms (--every-step writes it out)")
+            return Step(
+                label,
+                value,
+                symbol=symbol,
+                note=f"a sum of {count} terms (--every-step writes it out)",
+            )
         if not terms:
             return Step(label, value, symbol=symbol, note="no term reaches it: 0")
         return Step(label, value, symbol=symbol, expr=total(terms))
 
-    def activation_backward(self, n: int, layer: ActivationLayer, record: LayerRecord, x: Tensor3, out: Tensor3, g: Tensor3) -> Section:
+    def activation_backward(
+        self,
+        n: int,
+        layer: ActivationLayer,
+        record: LayerRecord,
+        x: Tensor3,
+        out: Tensor3,
+        g: Tensor3,
+    ) -> Section:
         section = Section(f"Backward · layer {n} · activation: {layer.name}")
         section.add(f"∂L/∂(input) = ∂L/∂(output) × {layer.name}′(input), cell by cell.")
         assert record.grad_input is not None
@@ -367,12 +477,22 @@ class Writer:
         for ch in range(c):
             for i, j in written:
                 expr, note = slope_expr(layer, x.leaf(ch, i, j), out.leaf(ch, i, j))
-                section.add(Step(gx.label(ch, i, j), gx.values[ch][i][j], symbol=gx.shown(ch, i, j), expr=g.leaf(ch, i, j) * expr, note=note))
+                section.add(
+                    Step(
+                        gx.label(ch, i, j),
+                        gx.values[ch][i][j],
+                        symbol=gx.shown(ch, i, j),
+                        expr=g.leaf(ch, i, j) * expr,
+                        note=note,
+                    )
+                )
             self.elision_note(section, len(written), h * w, "cells of this map")
             section.add(Grid(gx.map_title(ch), gx.values[ch]))
         return section
 
-    def pool_backward(self, n: int, layer: PoolLayer, record: LayerRecord, x: Tensor3, g: Tensor3) -> Section:
+    def pool_backward(
+        self, n: int, layer: PoolLayer, record: LayerRecord, x: Tensor3, g: Tensor3
+    ) -> Section:
         window = layer.window
         c, height, width = x.shape
         _, out_h, out_w = g.shape
@@ -380,9 +500,13 @@ class Writer:
         count = window.size[0] * window.size[1]
         section = Section(f"Backward · layer {n} · {layer.kind}")
         if layer.kind == "maxpool":
-            section.add("Max pooling routes each window's gradient to the cell that was its maximum; every other cell gets 0.")
+            section.add(
+                "Max pooling routes each window's gradient to the cell that was its maximum; every other cell gets 0."
+            )
         else:
-            section.add(f"Average pooling shares each window's gradient equally: each of its {count} cells gets 1/{count} of it.")
+            section.add(
+                f"Average pooling shares each window's gradient equally: each of its {count} cells gets 1/{count} of it."
+            )
         assert record.grad_input is not None
         gx = grad_tensor(x, record.grad_input)
         faint = padding_cells(window, height, width)
@@ -402,17 +526,22 @@ class Writer:
                 if layer.kind == "maxpool":
                     terms: list[Node] = [g.leaf(ch, i, j) for i, j in reach[(p, qq)]]
                     note = "the maximum of the window of " + ", ".join(
-                        print_name(cell_name(g.grad_of or "", (ch, i, j), g.keep)) for i, j in reach[(p, qq)]
+                        print_name(cell_name(g.grad_of or "", (ch, i, j), g.keep))
+                        for i, j in reach[(p, qq)]
                     )
                 else:
                     terms = [g.leaf(ch, i, j) / Num(count) for i, j in reach[(p, qq)]]
                     note = None
-                step = self.sum_step(gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms)
+                step = self.sum_step(
+                    gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                )
                 step.note = step.note or note
                 section.add(step)
             if len(cells) < height * width:
                 section.add("Every other input cell gets gradient 0.")
-            self.elision_note(section, len(written), len(cells), "input cells that receive gradient")
+            self.elision_note(
+                section, len(written), len(cells), "input cells that receive gradient"
+            )
             section.add(Grid(gx.map_title(ch), gx.values[ch]))
         return section
 
@@ -423,7 +552,14 @@ class Writer:
 def layer_names(net: ConvNet) -> list[tuple[str, str, str]]:
     """(output, kernel, bias) base names per layer: y, K, b for conv; a; pool — numbered where a kind repeats."""
     count: dict[str, int] = defaultdict(int)
-    kinds = ["conv" if isinstance(layer, ConvLayer) else "act" if isinstance(layer, ActivationLayer) else "pool" for layer in net.layers]
+    kinds = [
+        "conv"
+        if isinstance(layer, ConvLayer)
+        else "act"
+        if isinstance(layer, ActivationLayer)
+        else "pool"
+        for layer in net.layers
+    ]
     totals = {k: kinds.count(k) for k in set(kinds)}
     out = []
     for kind in kinds:
@@ -448,7 +584,10 @@ def padding_cells(window: Window, height: int, width: int) -> frozenset[tuple[in
     top, bottom, left, right = window.padding
     rows, cols = height + top + bottom, width + left + right
     return frozenset(
-        (r, s) for r in range(rows) for s in range(cols) if engine.is_padding(window, height, width, r, s)
+        (r, s)
+        for r in range(rows)
+        for s in range(cols)
+        if engine.is_padding(window, height, width, r, s)
     )
 
 
@@ -477,10 +616,14 @@ def describe_conv(layer: ConvLayer) -> str:
 
 def describe_pool(layer: PoolLayer) -> str:
     w = layer.window
-    return f"{layer.kind}: {w.size[0]}×{w.size[1]}, stride {_pair(w.stride)}, padding {w.padding_text}"
+    return (
+        f"{layer.kind}: {w.size[0]}×{w.size[1]}, stride {_pair(w.stride)}, padding {w.padding_text}"
+    )
 
 
-def size_steps(section: Section, n: int, window: Window, height: int, width: int, conv: bool) -> None:
+def size_steps(
+    section: Section, n: int, window: Window, height: int, width: int, conv: bool
+) -> None:
     """H_n and W_n by ⌊(H + P_top + P_bottom − F')/S⌋ + 1, F' = d(k − 1) + 1 the dilated kernel."""
     top, bottom, left, right = window.padding
     for axis, size, k, d, s, p1, p2 in (
@@ -512,13 +655,29 @@ def size_steps(section: Section, n: int, window: Window, height: int, width: int
             fn: Callable[..., Any] = lambda h, p, f, st: int((h + 2 * p - f) // st) + 1  # noqa: E731
         else:
             template = "({} + {} + {} − {})/{} + 1"
-            args = (size_arg, Arg(f"P_{axis.lower()}{n}_before", p1, "P₁"), Arg(f"P_{axis.lower()}{n}_after", p2, "P₂"), f_arg, s_arg)
+            args = (
+                size_arg,
+                Arg(f"P_{axis.lower()}{n}_before", p1, "P₁"),
+                Arg(f"P_{axis.lower()}{n}_after", p2, "P₂"),
+                f_arg,
+                s_arg,
+            )
             fn = lambda h, a, b, f, st: int((h + a + b - f) // st) + 1  # noqa: E731
         note = None
         if not whole:
             template = "⌊" + template.removesuffix(" + 1") + "⌋ + 1"
             note = f"{numerator}/{s} is not whole: floored to {numerator // s}; the last {numerator % s} row(s)/column(s) are not covered"
-        section.add(Step(f"{axis}_{n}", numerator // s + 1, template, args, fn, symbol=f"{axis}_{n}", note=note))
+        section.add(
+            Step(
+                f"{axis}_{n}",
+                numerator // s + 1,
+                template,
+                args,
+                fn,
+                symbol=f"{axis}_{n}",
+                note=note,
+            )
+        )
 
 
 def activation_expr(layer: ActivationLayer, net: Q) -> Node:
@@ -563,7 +722,9 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
     x = Tensor3("x", engine.to_exact(net.input))
     sections = [writer.input_section(x)]
     tensors = [x]
-    for n, (layer, record, (base, kname, bname)) in enumerate(zip(net.layers, records, writer.names), start=1):
+    for n, (layer, record, (base, kname, bname)) in enumerate(
+        zip(net.layers, records, writer.names), start=1
+    ):
         out = Tensor3(base, record.output)
         if isinstance(layer, ConvLayer):
             sections.append(writer.conv_section(n, layer, tensors[-1], out, kname, bname))
@@ -594,5 +755,9 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
             "rest as grids; --every-step writes out every cell."
         )
     if carry is not None:
-        notes.append(f"--carry {carry}: every computed cell is rounded to {carry} decimals (ties away from zero) before later steps use it.")
-    return Solution("conv", sections, engine.result(records), title=net.title, source=net.source, notes=notes)
+        notes.append(
+            f"--carry {carry}: every computed cell is rounded to {carry} decimals (ties away from zero) before later steps use it."
+        )
+    return Solution(
+        "conv", sections, engine.result(records), title=net.title, source=net.source, notes=notes
+    )

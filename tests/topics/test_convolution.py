@@ -158,7 +158,7 @@ def ref_forward(net: ConvNet) -> list:
             f = {
                 "relu": lambda v: max(v, 0),
                 "linear": lambda v: v,
-                "leaky_relu": lambda v: v if v > 0 else alpha * v,
+                "leaky_relu": lambda v, a=alpha: v if v > 0 else a * v,
             }[layer.name]
             x = [[[f(Fraction(v)) for v in row] for row in m] for m in x]
         outs.append(x)
@@ -167,13 +167,17 @@ def ref_forward(net: ConvNet) -> list:
 
 def close(a: Any, b: Any, tol: float = 1e-9) -> bool:
     if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(close(p, q, tol) for p, q in zip(a, b))
+        return (
+            isinstance(b, list) and len(a) == len(b) and all(close(p, q, tol) for p, q in zip(a, b))
+        )
     return abs(float(a) - float(b)) <= tol * (1 + abs(float(b)))
 
 
 # --- properties ---------------------------------------------------------------------------------
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+)
 
 
 @SETTINGS
@@ -214,12 +218,14 @@ def torch_net(net: ConvNet, grad: list) -> dict:
                 dilation=layer.window.dilation,
             )
         elif layer.kind == "maxpool":
-            h = f.max_pool2d(
-                h, layer.window.size, layer.window.stride, padding=(top, left)
-            )
+            h = f.max_pool2d(h, layer.window.size, layer.window.stride, padding=(top, left))
         elif layer.kind == "avgpool":
             h = f.avg_pool2d(
-                h, layer.window.size, layer.window.stride, padding=(top, left), count_include_pad=True
+                h,
+                layer.window.size,
+                layer.window.stride,
+                padding=(top, left),
+                count_include_pad=True,
             )
         else:
             h = {
@@ -272,7 +278,9 @@ def test_sigmoid_and_tanh_backward_match_torch(data: Any) -> None:
     xt = torch.tensor(x, dtype=torch.float64)[None]
     k = torch.tensor([[[[1, -0.5], [0.25, 2]]]], dtype=torch.float64, requires_grad=True)
     y = torch.nn.functional.conv2d(xt, k, torch.tensor([0.1], dtype=torch.float64))
-    out = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "softplus": torch.nn.functional.softplus}[name](y)
+    out = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "softplus": torch.nn.functional.softplus}[
+        name
+    ](y)
     out.backward(torch.tensor(grad, dtype=torch.float64)[None])
     records = forward(net)
     backward(records, grad)
@@ -300,8 +308,17 @@ def test_d2l_cross_correlation_and_flip() -> None:
 
 
 def test_average_is_an_exact_fraction() -> None:
-    (out,) = outputs({"input": [[1, 2], [2, 0]], "layers": [{"avgpool": {"kernel": [1, 3], "padding": [0, 1]}}]})
-    records = forward(load({"input": [[1, 2], [2, 0]], "layers": [{"avgpool": {"kernel": [1, 3], "stride": 1, "padding": [0, 1]}}]}))
+    (out,) = outputs(
+        {"input": [[1, 2], [2, 0]], "layers": [{"avgpool": {"kernel": [1, 3], "padding": [0, 1]}}]}
+    )
+    records = forward(
+        load(
+            {
+                "input": [[1, 2], [2, 0]],
+                "layers": [{"avgpool": {"kernel": [1, 3], "stride": 1, "padding": [0, 1]}}],
+            }
+        )
+    )
     assert records[0].output[0][0] == [1, Fraction(1)]
     assert records[0].output[0][1] == [Fraction(2, 3), Fraction(2, 3)]
     assert out[0][0] == 1
@@ -315,7 +332,9 @@ def test_max_pool_ties_go_to_the_first_in_row_order() -> None:
 
 
 def test_same_padding_puts_the_odd_row_at_the_bottom() -> None:
-    net = load({"input": D2L, "layers": [{"conv": {"kernel": [[1, 0], [0, 0]], "padding": "same"}}]})
+    net = load(
+        {"input": D2L, "layers": [{"conv": {"kernel": [[1, 0], [0, 0]], "padding": "same"}}]}
+    )
     assert net.layers[0].window.padding == (0, 1, 0, 1)
     assert result(forward(net))["output"] == [D2L]
 
@@ -323,5 +342,7 @@ def test_same_padding_puts_the_odd_row_at_the_bottom() -> None:
 def test_carry_rounds_half_away_from_zero() -> None:
     assert round_half_away(Fraction("0.565"), 2) == Fraction("0.57")
     assert round_half_away(Fraction("-0.565"), 2) == Fraction("-0.57")
-    records = forward(load({"input": [[1, 1, 0]], "layers": [{"avgpool": {"kernel": [1, 3]}}]}), carry=2)
+    records = forward(
+        load({"input": [[1, 1, 0]], "layers": [{"avgpool": {"kernel": [1, 3]}}]}), carry=2
+    )
     assert records[0].output == [[[Fraction("0.67")]]]
