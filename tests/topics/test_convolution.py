@@ -346,3 +346,50 @@ def test_carry_rounds_half_away_from_zero() -> None:
         load({"input": [[1, 1, 0]], "layers": [{"avgpool": {"kernel": [1, 3]}}]}), carry=2
     )
     assert records[0].output == [[[Fraction("0.67")]]]
+
+
+# --- the worked solution: every written formula gives the value written beside it --------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(conv_problems(), st.data())
+def test_every_written_formula_evaluates_to_its_value(problem: dict, data: Any) -> None:
+    from dlcalc.formula import FRACTION
+    from dlcalc.topics.convolution_steps import solve_convolution
+
+    net = loadable(problem)
+    if net is None:
+        return
+    problem["grad_output"] = with_grad(net, data.draw)
+    net = load(problem)
+    solution = solve_convolution(net, every_step=True)
+    for step in solution.iter_steps():
+        if step.expr is None:
+            continue
+        try:
+            value = step.expr.evaluate(arithmetic=FRACTION)
+        except (ValueError, OverflowError):  # −∞ padding of a max pool: no fraction
+            value = step.expr.evaluate()
+        assert value == step.value, step.label
+    # with --every-step, every cell of every map is written out, once
+    labels = [s.label for s in solution.iter_steps()]
+    assert len(labels) == len(set(labels))
+    for layer, shape in zip(net.layers, net.shapes):
+        base = {"conv": "y[", "activation": "a[", "maxpool": "pool[", "avgpool": "pool["}[
+            layer.kind
+        ]
+        c, h, w = shape
+        assert sum(label.startswith(base) for label in labels) == c * h * w
+
+
+def test_long_maps_write_their_first_cells_only() -> None:
+    from dlcalc.topics.convolution_steps import HEAD_CELLS, solve_convolution
+
+    rows = [[(i * j) % 5 for j in range(9)] for i in range(9)]
+    net = load({"input": rows, "layers": [{"conv": {"kernel": [[1, 2], [3, 4]]}}]})
+    short = [s for s in solve_convolution(net).iter_steps() if s.label.startswith("y[")]
+    full = [
+        s for s in solve_convolution(net, every_step=True).iter_steps() if s.label.startswith("y[")
+    ]
+    assert len(short) == HEAD_CELLS
+    assert len(full) == 64
