@@ -151,7 +151,14 @@ class Writer:
         )
         section.add(
             f"{how}.  Each output cell is the sum, over the input channels, of the window's cells times the "
-            "kernel's entries" + (", plus the bias." if any(layer.biases) else ".")
+            "kernel's entries"
+            + (", plus the bias." if any(layer.biases) else ".")
+            + (
+                "  With several input channels, each channel's sum is written first (y_11,c1 is the part "
+                "of y₁₁ from channel 1; label y[0][0][0]@c0)."
+                if c_in > 1
+                else ""
+            )
         )
         xp = [engine.padded(m, window) for m in x.values]
         faint = padding_cells(window, height, width)
@@ -189,11 +196,6 @@ class Writer:
                 cell_name(kname, (f, ch, a, b), kernel_keep),
             )
 
-        def x_term(ch: int, r: int, s: int) -> Node:
-            if (r, s) in faint:
-                return Num(0)
-            return x.leaf(ch, r - window.padding[0], s - window.padding[2])
-
         written = self.written(out_h, out_w)
         for f in range(filters):
             if filters > 1:
@@ -218,8 +220,32 @@ class Writer:
                         )
                 terms: list[Node] = []
                 for ch in range(c_in):
+                    products: list[Node] = []
+                    partial: Any = 0
                     for u, v, r, s in engine.taps(window, i, j):
-                        terms.append(Mul((x_term(ch, r, s), k_leaf(f, ch, u, v)), "·"))
+                        k = k_leaf(f, ch, u, v)
+                        if (r, s) in faint:
+                            products.append(Mul((Num(0), k), "·"))
+                            continue
+                        xq = x.leaf(ch, r - window.padding[0], s - window.padding[2])
+                        products.append(Mul((xq, k), "·"))
+                        partial += xq.value * k.value
+                    if c_in == 1:
+                        terms.extend(products)
+                        continue
+                    # several input channels: one partial sum per channel first (d2l's Fig. 7.4.1)
+                    name = cell_name(y.base, (f, i, j), y.keep)
+                    part = Name(name.base, f"{name.sub},c{ch + 1}")
+                    label = f"{y.label(f, i, j)}@c{ch}"
+                    section.add(
+                        Step(
+                            label,
+                            engine.tidy(partial),
+                            symbol=print_name(part),
+                            expr=total(products),
+                        )
+                    )
+                    terms.append(q(label, engine.tidy(partial), part))
                 if bias_shown:
                     terms.append(bias_leaf)
                 section.add(
