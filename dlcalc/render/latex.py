@@ -91,6 +91,9 @@ SUBSCRIPT_DIGITS = re.compile("(?<=[A-Za-z0-9])[₀-₉]+")
 FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
+SUBSCRIPT_TEXT = {chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)} | {"°": r"$^\circ$"}
+
+
 def greek(ch: str) -> str | None:
     """A Greek letter as its LaTeX command (``Δ`` → ``\\Delta``), else ``None``."""
     import unicodedata
@@ -171,6 +174,8 @@ def text(value: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch in SYMBOLS:
             out.append("$" + SYMBOLS[ch].strip() + "$")
+        elif ch in SUBSCRIPT_TEXT:  # y₁₁ and 180° in notes (added by the conv helper)
+            out.append(SUBSCRIPT_TEXT[ch])
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":

@@ -119,21 +119,43 @@ def plain_table(table: Table, decimals: int, every_step: bool) -> RichTable:
 # --- grid item (added by the conv helper, issue 14) ---------------------------------------------
 
 
+GRID_WIDTH = 72  # characters a grid may take inside a panel of an 80-column terminal
+
+
 def grid_table(grid: Grid, decimals: int) -> Group:
-    """A matrix as a boxed grid under its title; window cells [bracketed] (and reversed in colour), padding dim."""
-    out = RichTable(box=box.SQUARE, show_header=False, padding=(0, 1), expand=False)
-    for _ in grid.cells[0] if grid.cells else []:
-        out.add_column(justify="right", no_wrap=True)
-    for r, row in enumerate(grid.cells):
-        cells = []
-        for c, value in enumerate(row):
-            shown = fmt(value, decimals)
-            if (r, c) in grid.highlight:
-                cells.append(Text(f"[{shown}]", style="bold reverse"))
-            else:
-                cells.append(Text(shown, style="dim" if (r, c) in grid.faint else ""))
-        out.add_row(*cells)
-    return Group(Text(grid.title), out)
+    """A matrix as a grid under its title; window cells [bracketed] (and reversed in colour), padding dim.
+
+    Small grids are boxed; wider ones drop the box lines, and grids wider than the panel
+    even then are split into blocks of columns (each headed by its column numbers).
+    """
+    texts = [[fmt(v, decimals) for v in row] for row in grid.cells]
+    width = max((len(t) for row in texts for t in row), default=1) + 2  # room for [ ]
+    columns = len(texts[0]) if texts else 0
+    boxed = columns * (width + 3) + 1 <= GRID_WIDTH
+    per_block = columns if boxed else max(1, GRID_WIDTH // (width + 1))
+    parts: list[RenderableType] = [Text(grid.title)]
+    for start in range(0, columns, per_block):
+        stop = min(start + per_block, columns)
+        out = RichTable(
+            box=box.SQUARE if boxed else None,
+            show_header=stop - start < columns,
+            header_style="dim",
+            padding=(0, 1) if boxed else (0, 0, 0, 1),
+            pad_edge=boxed,
+            expand=False,
+        )
+        for c in range(start, stop):
+            out.add_column(str(c + 1), justify="right", no_wrap=True, min_width=width - 2)
+        for r, row in enumerate(texts):
+            cells = []
+            for c in range(start, stop):
+                if (r, c) in grid.highlight:
+                    cells.append(Text(f"[{row[c]}]", style="bold reverse"))
+                else:
+                    cells.append(Text(row[c], style="dim" if (r, c) in grid.faint else ""))
+            out.add_row(*cells)
+        parts.append(out)
+    return Group(*parts)
 
 
 def to_text(
