@@ -22,6 +22,7 @@ writes every cell).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -734,6 +735,27 @@ def slope_expr(layer: ActivationLayer, net: Q, out: Q) -> tuple[Node, str | None
     value = 1 if positive else (0 if name == "relu" else engine.exact(layer.alpha))
     shown = print_name(net.symbol)
     return Num(value), f"{name}′ = {value} since {shown} {'>' if positive else '≤'} 0"
+
+
+# --- conventions (for check) ---------------------------------------------------------------
+
+# The alternative conventions a student may have worked in: each maps a problem to the same
+# problem under that convention, so a checker can redo the solution and compare (issue 13).
+CONVENTIONS: dict[str, str] = {
+    "kernel_flip": "the kernel rotated 180° (convolution) instead of as written "
+    "(cross-correlation), or the other way round",
+}
+
+
+def with_convention(net: ConvNet, name: str) -> ConvNet:
+    """``net`` under the alternative convention ``name`` (see :data:`CONVENTIONS`)."""
+    if name != "kernel_flip":
+        raise KeyError(name)
+    layers = [
+        dataclasses.replace(layer, flip=not layer.flip) if isinstance(layer, ConvLayer) else layer
+        for layer in net.layers
+    ]
+    return dataclasses.replace(net, layers=layers)
 
 
 # --- the solution -------------------------------------------------------------------------

@@ -394,3 +394,12 @@ def test_long_maps_write_their_first_cells_only() -> None:
     ]
     assert len(short) == HEAD_CELLS
     assert len(full) == 64
+
+
+def test_kernel_flip_convention_for_check() -> None:
+    from dlcalc.topics.convolution_steps import solve_convolution, with_convention
+
+    net = load({"input": D2L, "layers": [{"conv": {"kernel": [[0, 1], [2, 3]]}}]})
+    flipped = solve_convolution(with_convention(net, "kernel_flip"))
+    assert flipped.result["output"] == [[[5, 11], [23, 29]]]
+    assert solve_convolution(net).result["output"] == [[[19, 25], [37, 43]]]
