@@ -64,6 +64,7 @@ class Tensor3:
         self.values = values
         self.grad_of = grad_of  # the quantity this is ∂L/∂ of, if a gradient
         self.keep = (len(values) > 1, True, True)
+        self._leaves: dict[tuple[int, int, int], Q] = {}
 
     def label(self, c: int, i: int, j: int) -> str:
         return index_label(self.base, (c, i, j))
@@ -77,7 +78,14 @@ class Tensor3:
         return print_name(self.symbol(c, i, j))
 
     def leaf(self, c: int, i: int, j: int) -> Q:
-        return q(self.label(c, i, j), self.values[c][i][j], self.symbol(c, i, j))
+        """The cell as a formula leaf (one object per cell: a cell appears in many sums)."""
+        key = (c, i, j)
+        found = self._leaves.get(key)
+        if found is None:
+            found = self._leaves[key] = q(
+                self.label(c, i, j), self.values[c][i][j], self.symbol(c, i, j)
+            )
+        return found
 
     def map_title(self, c: int) -> str:
         head = f"∂L/∂{self.grad_of}" if self.grad_of is not None else self.base
@@ -101,6 +109,21 @@ class Writer:
         self.every_step = every_step
         self.names = layer_names(net)
         self.elided = False
+        self.args: dict[str, Arg] = {}
+
+    def step(
+        self, label: str, value: Any, symbol: str, expr: Node | None = None, note: str | None = None
+    ) -> Step:
+        """A step whose ``args`` come from its tree, each quantity's Arg made once (long runs have many)."""
+        if expr is None:
+            return Step(label, value, symbol=symbol, note=note)
+        args = []
+        for leaf in expr.quantities():
+            arg = self.args.get(leaf.label)
+            if arg is None:
+                arg = self.args[leaf.label] = Arg(leaf.label, leaf.value, print_name(leaf.symbol))
+            args.append(arg)
+        return Step(label, value, symbol=symbol, note=note, expr=expr, args=tuple(args))
 
     # -- which cells to write out
 
@@ -189,13 +212,19 @@ class Writer:
         out_h, out_w = y.shape[1], y.shape[2]
         bias_shown = any(layer.biases)
 
+        k_leaves: dict[tuple[int, int, int, int], Q] = {}
+
         def k_leaf(f: int, ch: int, u: int, v: int) -> Q:
+            """The kernel entry (as written) that sits at (u, v) as the kernel slides."""
             a, b = engine.flipped_index(layer, u, v)
-            return q(
-                index_label(kname, (f, ch, a, b)),
-                kernels[f][ch][a][b],
-                cell_name(kname, (f, ch, a, b), kernel_keep),
-            )
+            key = (f, ch, a, b)
+            if key not in k_leaves:
+                k_leaves[key] = q(
+                    index_label(kname, key),
+                    kernels[f][ch][a][b],
+                    cell_name(kname, key, kernel_keep),
+                )
+            return k_leaves[key]
 
         written = self.written(out_h, out_w)
         for f in range(filters):
@@ -239,7 +268,7 @@ class Writer:
                     part = Name(name.base, f"{name.sub},c{ch + 1}")
                     label = f"{y.label(f, i, j)}@c{ch}"
                     section.add(
-                        Step(
+                        self.step(
                             label,
                             engine.tidy(partial),
                             symbol=print_name(part),
@@ -250,7 +279,7 @@ class Writer:
                 if bias_shown:
                     terms.append(bias_leaf)
                 section.add(
-                    Step(
+                    self.step(
                         y.label(f, i, j),
                         y.values[f][i][j],
                         symbol=y.shown(f, i, j),
@@ -276,7 +305,7 @@ class Writer:
         for ch in range(c):
             for i, j in written:
                 section.add(
-                    Step(
+                    self.step(
                         a.label(ch, i, j),
                         a.values[ch][i][j],
                         symbol=a.shown(ch, i, j),
@@ -336,7 +365,7 @@ class Writer:
                     expr = total(leaves) / Num(kh * kw)
                     note = None
                 section.add(
-                    Step(
+                    self.step(
                         p.label(ch, i, j),
                         p.values[ch][i][j],
                         symbol=p.shown(ch, i, j),
@@ -484,7 +513,7 @@ class Writer:
             )
         if not terms:
             return Step(label, value, symbol=symbol, note="no term reaches it: 0")
-        return Step(label, value, symbol=symbol, expr=total(terms))
+        return self.step(label, value, symbol=symbol, expr=total(terms))
 
     def activation_backward(
         self,
@@ -505,7 +534,7 @@ class Writer:
             for i, j in written:
                 expr, note = slope_expr(layer, x.leaf(ch, i, j), out.leaf(ch, i, j))
                 section.add(
-                    Step(
+                    self.step(
                         gx.label(ch, i, j),
                         gx.values[ch][i][j],
                         symbol=gx.shown(ch, i, j),
