@@ -368,6 +368,12 @@ def load_convolution(doc: Document) -> ConvNet:
     """Validate a ``conv`` problem: the input, every layer (with its shape) and grad_output."""
     problem = validate(ConvProblemFile, doc)
     loader = _Loader(doc)
+    if problem.command is not None and problem.command.strip().lower() != "conv":
+        raise loader.fail(
+            f"this file is a problem for `dlcalc {problem.command.strip()}`, not `dlcalc conv`; "
+            f"run dlcalc {problem.command.strip()} on it",
+            "command",
+        )
     x = loader.tensor(problem.input, ("input",), "an input")
     if sum(len(m) * len(m[0]) for m in x) > MAX_CELLS:
         raise loader.fail(f"expected at most {MAX_CELLS:,} numbers in the input", "input")

@@ -90,6 +90,12 @@ def test_same_and_valid_padding_and_dilation() -> None:
             "row 1 has 1 number",
         ),
         ("layers:\n  - relu: {}\n", None, None, "missing required key 'input'"),
+        (
+            "command: conv-shape\n" + D2L + "layers:\n  - relu: {}\n",
+            1,
+            "command",
+            "dlcalc conv-shape",
+        ),
     ],
 )
 def test_errors_name_line_and_field(
