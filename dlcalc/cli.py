@@ -665,7 +665,7 @@ def build_conv(doc: Document, settings: Settings) -> Solution:
     return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)
 
 
-@app.command("conv", context_settings=NUMBERS_ANYWHERE)
+@app.command("conv")
 def conv(
     problem: ProblemOpt = None,
     input_matrix: Annotated[
