@@ -389,7 +389,7 @@ def combine(node: Node, args: list[sympy.Expr]) -> sympy.Expr:
     """The SymPy expression of one node applied to its arguments' expressions ``args``."""
     import sympy
 
-    from dlcalc.topics import functions
+    from dlcalc import functions
 
     op = node.op
     if op == "num":

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from dlcalc import functions as F
 from dlcalc.errors import InputError
 from dlcalc.expressions import Node, combine, parse, to_sympy
 from dlcalc.steps import Arg, Section, Solution, Step, Table
-from dlcalc.topics import functions as F
 
 MAX_OPS = 3000  # a derivative larger than this is not a worked example any more
 MAX_NODES = 150  # operations written out by derive (graph: twice as many nodes)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from dlcalc import functions as F
 from dlcalc.numerics import LOSS, rounder
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.steps import Arg, Section, Solution, Step
-from dlcalc.topics import functions as F
 from dlcalc.topics.network import Network, run_pass
 
 MAX_PATHS = 8  # beyond this many paths a gradient is shown factored only
