@@ -72,7 +72,9 @@ def kld(values: dict[str, Any]) -> Given:
     if "p" in given or "q" in given:
         data = {k: numbers(given[k]) for k in ("p", "q") if k in given}
     if {"mu", "sigma", "logvar"} & set(given):
-        gaussian = {k: numbers(given[k]) for k in ("mu", "sigma", "logvar") if k in given}
+        gaussian: dict[str, Any] = {
+            k: numbers(given[k]) for k in ("mu", "sigma", "logvar") if k in given
+        }
         if "q_mu" in given or "q_sigma" in given:
             q = {"mu": given.get("q_mu", "0"), "sigma": given.get("q_sigma", "1")}
             gaussian["q"] = {k: numbers(v) for k, v in q.items()}
