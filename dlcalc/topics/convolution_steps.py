@@ -103,9 +103,7 @@ def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
 class Writer:
     """Writes the sections of one solution; ``every_step`` writes out every cell of large maps."""
 
-    def __init__(self, net: ConvNet, records: list[LayerRecord], every_step: bool) -> None:
-        self.net = net
-        self.records = records
+    def __init__(self, net: ConvNet, every_step: bool) -> None:
         self.every_step = every_step
         self.names = layer_names(net)
         self.elided = False
@@ -208,7 +206,7 @@ class Writer:
                             engine.used_kernel(kernels[f], True)[ch],
                         )
                     )
-        size_steps(section, n, window, height, width, conv=True)
+        size_steps(section, n, window, height, width)
         out_h, out_w = y.shape[1], y.shape[2]
         bias_shown = any(layer.biases)
 
@@ -334,7 +332,7 @@ class Writer:
                 f"Each output cell is the mean of its window: the sum divided by {kh}·{kw} = {kh * kw}"
                 + (", padded zeros counted." if any(window.padding) else ".")
             )
-        size_steps(section, n, window, height, width, conv=False)
+        size_steps(section, n, window, height, width)
         fill = -math.inf if layer.kind == "maxpool" else 0
         faint = padding_cells(window, height, width)
         out_h, out_w = p.shape[1], p.shape[2]
@@ -677,9 +675,7 @@ def describe_pool(layer: PoolLayer) -> str:
     )
 
 
-def size_steps(
-    section: Section, n: int, window: Window, height: int, width: int, conv: bool
-) -> None:
+def size_steps(section: Section, n: int, window: Window, height: int, width: int) -> None:
     """H_n and W_n by ⌊(H + P_top + P_bottom − F')/S⌋ + 1, F' = d(k − 1) + 1 the dilated kernel."""
     top, bottom, left, right = window.padding
     for axis, size, k, d, s, p1, p2 in (
@@ -795,7 +791,7 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
     records = engine.forward(net, carry)
     if net.grad_output is not None:
         engine.backward(records, net.grad_output, carry)
-    writer = Writer(net, records, every_step)
+    writer = Writer(net, every_step)
     x = Tensor3("x", engine.to_exact(net.input))
     sections = [writer.input_section(x)]
     tensors = [x]
