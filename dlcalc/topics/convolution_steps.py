@@ -14,7 +14,7 @@ Labels (what an answers file names; indices from 0, channel first, as in ``resul
 * ``grad_y[f][i][j]`` ∂L/∂y, likewise ``grad_x``, ``grad_a``, ``grad_pool``, ``grad_K``, ``grad_b``;
 * ``H_n``, ``W_n`` the output size of layer n.
 
-Symbols are written as in maths, indices from 1: ``y₁₁`` is ``y[0][0][0]``.  Problems
+Symbols are written as in maths, indices from 1: ``y11`` is ``y[0][0][0]``.  Problems
 whose feature maps have more than :data:`FULL_CELLS` cells write out the first
 :data:`HEAD_CELLS` cells of each map and show the rest as grids (``--every-step``
 writes every cell).
@@ -48,12 +48,20 @@ def index_label(base: str, index: Sequence[int]) -> str:
 
 
 def cell_name(base: str, index: Sequence[int], keep: Sequence[bool]) -> Name:
-    """``y₁₂`` for y[0][0][1] of a one-channel map; ``y₂₁₂`` with a channel index where there are several."""
+    """``y12`` for y[0][0][1] of a one-channel map; ``y_2,12`` with the channel (filter) first where there are several.
+
+    Indices count from 1 as in maths; the last two are the row and column.
+    """
     shown = [i + 1 for i, k in zip(index, keep) if k]
     if not shown:
         return Name(base)
-    sep = "" if all(v < 10 for v in shown) else ","
-    return Name(base, sep.join(str(v) for v in shown))
+    *lead, row, col = shown if len(shown) >= 2 else (None, *shown)
+    place = [v for v in (row, col) if v is not None]
+    sep = "" if all(v < 10 for v in place) else ","
+    sub = sep.join(str(v) for v in place)
+    if lead:
+        sub = ",".join(str(v) for v in lead) + "," + sub
+    return Name(base, sub)
 
 
 class Tensor3:
@@ -94,6 +102,10 @@ class Tensor3:
     @property
     def shape(self) -> tuple[int, int, int]:
         return len(self.values), len(self.values[0]), len(self.values[0][0])
+
+
+_y12 = print_name(cell_name("y", (0, 0, 1), (False, True, True)))
+_y212 = print_name(cell_name("y", (1, 0, 1), (True, True, True)))
 
 
 def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
@@ -149,8 +161,9 @@ class Writer:
         c, h, w = x.shape
         section = Section(f"Input x: {h}×{w}" + (f", {c} channels" if c > 1 else ""))
         section.add(
-            "Indices in symbols count from 1 (y₁₂ is row 1, column 2); labels for --check count "
-            "from 0 with the channel first, as in the JSON result (y₁₂ of a one-channel map is y[0][0][1])."
+            f"Indices in symbols count from 1 ({_y12} is row 1, column 2; {_y212} is channel 2, row 1, "
+            "column 2); labels for --check count from 0 with the channel first, as in the JSON result "
+            f"({_y12} of a one-channel map is y[0][0][1])."
         )
         for ch in range(c):
             section.add(Grid(x.map_title(ch), x.values[ch]))
@@ -176,8 +189,9 @@ class Writer:
             "kernel's entries"
             + (", plus the bias." if any(layer.biases) else ".")
             + (
-                "  With several input channels, each channel's sum is written first (y_11,c1 is the part "
-                "of y₁₁ from channel 1; label y[0][0][0]@c0)."
+                "  With several input channels, each channel's sum is written first "
+                f"({print_name(Name(y.base, cell_name(y.base, (0, 0, 0), y.keep).sub + ',c1'))} is the part "
+                f"of {y.shown(0, 0, 0)} from input channel 1; label {y.label(0, 0, 0)}@c0)."
                 if c_in > 1
                 else ""
             )
