@@ -108,6 +108,11 @@ _y12 = print_name(cell_name("y", (0, 0, 1), (False, True, True)))
 _y212 = print_name(cell_name("y", (1, 0, 1), (True, True, True)))
 
 
+def partial_name(y: Tensor3, f: int, i: int, j: int, ch: int) -> Name:
+    """``y_11,c1``: the part of y11 that comes from input channel 1."""
+    return Name(y.base, f"{cell_name(y.base, (f, i, j), y.keep).sub},c{ch + 1}")
+
+
 def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
     return Tensor3("grad_" + of.base, values, grad_of=of.base)
 
@@ -190,7 +195,7 @@ class Writer:
             + (", plus the bias." if any(layer.biases) else ".")
             + (
                 "  With several input channels, each channel's sum is written first "
-                f"({print_name(Name(y.base, cell_name(y.base, (0, 0, 0), y.keep).sub + ',c1'))} is the part "
+                f"({print_name(partial_name(y, 0, 0, 0, 0))} is the part "
                 f"of {y.shown(0, 0, 0)} from input channel 1; label {y.label(0, 0, 0)}@c0)."
                 if c_in > 1
                 else ""
@@ -276,8 +281,7 @@ class Writer:
                         terms.extend(products)
                         continue
                     # several input channels: one partial sum per channel first (d2l's Fig. 7.4.1)
-                    name = cell_name(y.base, (f, i, j), y.keep)
-                    part = Name(name.base, f"{name.sub},c{ch + 1}")
+                    part = partial_name(y, f, i, j, ch)
                     label = f"{y.label(f, i, j)}@c{ch}"
                     section.add(
                         self.step(
