@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dlcalc.formula import Mul, Name, Node, Num, Partial, Q, call, print_name, q, total
+from dlcalc.formula import Mul, Name, Node, Num, Partial, Q, Symbol, call, print_name, q, total
 from dlcalc.specs.convolution import ActivationLayer, ConvLayer, ConvNet, PoolLayer, Window
 from dlcalc.steps import Arg, Grid, Section, Solution, Step
 from dlcalc.topics import convolution as engine
@@ -127,18 +127,24 @@ class Writer:
         self.args: dict[str, Arg] = {}
 
     def step(
-        self, label: str, value: Any, symbol: str, expr: Node | None = None, note: str | None = None
+        self,
+        label: str,
+        value: Any,
+        symbol: Symbol,
+        expr: Node | None = None,
+        note: str | None = None,
     ) -> Step:
         """A step whose ``args`` come from its tree, each quantity's Arg made once (long runs have many)."""
+        name, text = symbol, print_name(symbol)
         if expr is None:
-            return Step(label, value, symbol=symbol, note=note)
+            return Step(label, value, symbol=text, note=note, name=name)
         args = []
         for leaf in expr.quantities():
             arg = self.args.get(leaf.label)
             if arg is None:
                 arg = self.args[leaf.label] = Arg(leaf.label, leaf.value, print_name(leaf.symbol))
             args.append(arg)
-        return Step(label, value, symbol=symbol, note=note, expr=expr, args=tuple(args))
+        return Step(label, value, symbol=text, note=note, expr=expr, args=tuple(args), name=name)
 
     # -- which cells to write out
 
@@ -287,7 +293,7 @@ class Writer:
                         self.step(
                             label,
                             engine.tidy(partial),
-                            symbol=print_name(part),
+                            symbol=part,
                             expr=total(products),
                         )
                     )
@@ -298,7 +304,7 @@ class Writer:
                     self.step(
                         y.label(f, i, j),
                         y.values[f][i][j],
-                        symbol=y.shown(f, i, j),
+                        symbol=y.symbol(f, i, j),
                         expr=total(terms),
                     )
                 )
@@ -324,7 +330,7 @@ class Writer:
                     self.step(
                         a.label(ch, i, j),
                         a.values[ch][i][j],
-                        symbol=a.shown(ch, i, j),
+                        symbol=a.symbol(ch, i, j),
                         expr=activation_expr(layer, x.leaf(ch, i, j)),
                     )
                 )
@@ -384,7 +390,7 @@ class Writer:
                     self.step(
                         p.label(ch, i, j),
                         p.values[ch][i][j],
-                        symbol=p.shown(ch, i, j),
+                        symbol=p.symbol(ch, i, j),
                         expr=expr,
                         note=note,
                     )
@@ -439,7 +445,7 @@ class Writer:
         )
         for f in range(filters):
             label = index_label("grad_" + bname, (f,))
-            symbol = print_name(Partial(LOSS, cell_name(bname, (f,), (filters > 1,))))
+            symbol: Symbol = Partial(LOSS, cell_name(bname, (f,), (filters > 1,)))
             count = out_h * out_w
             leaves: list[Node] = (
                 [g.leaf(f, i, j) for i in range(out_h) for j in range(out_w)]
@@ -463,9 +469,7 @@ class Writer:
                                         Mul((x.leaf(ch, r - top, s - left), g.leaf(f, i, j)), "·")
                                     )
                         label = index_label("grad_" + kname, (f, ch, a, b))
-                        symbol = print_name(
-                            Partial(LOSS, cell_name(kname, (f, ch, a, b), kernel_keep))
-                        )
+                        symbol = Partial(LOSS, cell_name(kname, (f, ch, a, b), kernel_keep))
                         section.add(
                             self.sum_step(
                                 label, symbol, record.grad_kernel[f][ch][a][b], terms, out_h * out_w
@@ -501,7 +505,7 @@ class Writer:
                         terms.append(Mul((g.leaf(f, i, j), k_leaf), "·"))
                 section.add(
                     self.sum_step(
-                        gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                        gx.label(ch, p, qq), gx.symbol(ch, p, qq), gx.values[ch][p][qq], terms
                     )
                 )
             if len(cells) < height * width:
@@ -515,20 +519,20 @@ class Writer:
         return self.every_step or terms <= MAX_TERMS
 
     def sum_step(
-        self, label: str, symbol: str, value: Any, terms: list[Node], count: int | None = None
+        self, label: str, symbol: Symbol, value: Any, terms: list[Node], count: int | None = None
     ) -> Step:
         """A step that sums ``terms``; ``count`` is their number where they were not built (too many)."""
         count = len(terms) if count is None else count
         if not self.fits(count):
             self.elided = True
-            return Step(
+            return self.step(
                 label,
                 value,
-                symbol=symbol,
+                symbol,
                 note=f"a sum of {count} terms (--every-step writes it out)",
             )
         if not terms:
-            return Step(label, value, symbol=symbol, note="no term reaches it: 0")
+            return self.step(label, value, symbol, note="no term reaches it: 0")
         return self.step(label, value, symbol=symbol, expr=total(terms))
 
     def activation_backward(
@@ -553,7 +557,7 @@ class Writer:
                     self.step(
                         gx.label(ch, i, j),
                         gx.values[ch][i][j],
-                        symbol=gx.shown(ch, i, j),
+                        symbol=gx.symbol(ch, i, j),
                         expr=g.leaf(ch, i, j) * expr,
                         note=note,
                     )
@@ -605,7 +609,7 @@ class Writer:
                     terms = [g.leaf(ch, i, j) / Num(count) for i, j in reach[(p, qq)]]
                     note = None
                 step = self.sum_step(
-                    gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                    gx.label(ch, p, qq), gx.symbol(ch, p, qq), gx.values[ch][p][qq], terms
                 )
                 step.note = step.note or note
                 section.add(step)
