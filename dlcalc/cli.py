@@ -1025,6 +1025,93 @@ def answer_key(
         raise fail(f"{output}: --output: cannot be written: {e.strerror or e}") from None
 
 
+# --- optimize and batchnorm: training mechanics -----------------------------------------------
+
+
+@builder("optimize")
+def build_optimize(doc: Document, settings: Settings) -> Solution:
+    """Optimizer steps on a loss expression or on given gradients (with the path's plot)."""
+    from dlcalc.specs.optimize import load_optimize
+    from dlcalc.topics.optimize import plot_figure, solve_optimize
+
+    if settings.plot is not None:
+        from dlcalc.plots import check_path
+
+        check_path(settings.plot)
+    spec, node = load_optimize(doc)
+    solution = solve_optimize(spec, node, settings.carry, settings.every_step)
+    if settings.plot is not None:
+        solution.figures.append(plot_figure(solution, node, settings.plot, spec.title))
+    return solution
+
+
+@builder("batchnorm")
+def build_batchnorm(doc: Document, settings: Settings) -> Solution:
+    """Batch normalization of a batch, forward and (with grad_output) backward."""
+    from dlcalc.specs.batchnorm import load_batchnorm
+    from dlcalc.topics.batchnorm import solve_batchnorm
+
+    return solve_batchnorm(load_batchnorm(doc), settings.carry)
+
+
+@app.command()
+def optimize(
+    problem: ProblemArg,
+    fmt: FormatOpt = None,
+    decimals: DecimalsOpt = 4,
+    carry: CarryOpt = None,
+    output: OutputOpt = None,
+    every_step: EveryStepOpt = False,
+    plot: PlotOpt = None,
+    check: CheckOpt = None,
+    exact: ExactOpt = False,
+) -> None:
+    """Optimizer steps: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, every state variable.
+
+    `function:` gives the loss as an expression of w1, w2, … (its gradient is derived),
+    or `gradients:` gives the gradient of every step; `start:` the initial weights.  Each
+    step shows the gradient, the optimizer's state (v, a, r, m, v, m̂, v̂) and the new
+    weights with their numbers, then the trajectory.  --plot draws the path over the
+    loss's contour lines (two weights).
+
+    \b
+    Examples:
+      dlcalc optimize examples/adam-step.yaml
+      dlcalc optimize examples/momentum-trace.yaml --plot path.png
+      dlcalc optimize examples/adam-step.yaml -f json | jq .result.steps
+    """
+    settings = Settings(carry, every_step, plot=plot)
+    out = Output(fmt, decimals, output, every_step, check=check, exact=exact)
+    run("optimize", problem, settings, out)
+
+
+@app.command()
+def batchnorm(
+    problem: ProblemArg,
+    fmt: FormatOpt = None,
+    decimals: DecimalsOpt = 4,
+    carry: CarryOpt = None,
+    output: OutputOpt = None,
+    check: CheckOpt = None,
+    exact: ExactOpt = False,
+) -> None:
+    """Batch normalization: batch mean, variance (÷m), x̂ and γ·x̂ + β per element; with grad_output the backward pass.
+
+    `batch:` has one row per example and one column per feature; `gamma:`, `beta:`
+    (default ones and zeros) and `epsilon:` (default 1e-5, inside the square root).
+    With `grad_output:` (∂L/∂y, shaped like the batch): ∂L/∂γ, ∂L/∂β and ∂L/∂x with
+    its three terms.
+
+    \b
+    Examples:
+      dlcalc batchnorm examples/batchnorm.yaml
+      dlcalc batchnorm examples/batchnorm.yaml -f json | jq .result.grad_input
+    """
+    settings = Settings(carry)
+    out = Output(fmt, decimals, output, check=check, exact=exact)
+    run("batchnorm", problem, settings, out)
+
+
 # --- derive and graph: expressions (SymPy, imported only when these run) --------------------
 
 ExpressionArg = Annotated[
