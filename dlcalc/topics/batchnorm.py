@@ -16,7 +16,8 @@ from typing import Any
 
 from dlcalc.numerics import rounder
 from dlcalc.specs.batchnorm import BatchNormProblem
-from dlcalc.steps import Arg, Section, Solution, Step
+from dlcalc.formula import Name, Node, Num, Partial, Q, call, print_name, q, total
+from dlcalc.steps import Section, Solution, Step
 
 Round = Callable[[Any], Any]
 
@@ -64,22 +65,24 @@ def backward(f: Feature, grad_y: list[float], gamma: float, rnd: Round = lambda 
     return f
 
 
-def _names(n_features: int) -> Callable[[str, int | None, int], str]:
+def _labels(n_features: int) -> Callable[[str, int | None, int], str]:
     """Labels: ``xhat_3`` (example 3) for one feature; ``xhat_3_2`` (example 3, feature 2) for several."""
 
-    def name(q: str, i: int | None, k: int) -> str:
-        parts = [q] + ([str(i + 1)] if i is not None else []) + ([str(k + 1)] if n_features > 1 else [])
-        return "_".join(parts)
+    def label(kind: str, i: int | None, k: int) -> str:
+        parts = [kind] + ([str(i + 1)] if i is not None else [])
+        return "_".join(parts + ([str(k + 1)] if n_features > 1 else []))
 
-    return name
-
-
-SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    return label
 
 
-def _symbol(base: str, i: int | None, k: int, n_features: int) -> str:
-    text = base + ("" if i is None else str(i + 1).translate(SUB))
-    return text if n_features == 1 else f"{text}[{k + 1}]"
+def _name(base: str, i: int | None, k: int, n_features: int, **extra: Any) -> Name:
+    """x̂₃ for one feature; x̂_3,2 (example 3, feature 2) or μ₂ (feature 2) for several."""
+    parts = ([str(i + 1)] if i is not None else []) + ([str(k + 1)] if n_features > 1 else [])
+    return Name(base, ",".join(parts) or None, **extra)
+
+
+def _step(leaf: Q, expr: Node, note: str | None = None) -> Step:
+    return Step(leaf.label, leaf.value, symbol=print_name(leaf.symbol), expr=expr, note=note)
 
 
 def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solution:
@@ -88,8 +91,8 @@ def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solutio
     m, n = len(spec.batch), spec.features
     gammas = list(spec.gamma) if spec.gamma is not None else [1.0] * n
     betas = list(spec.beta) if spec.beta is not None else [0.0] * n
-    eps = Arg("epsilon", spec.epsilon, "ε")
-    name = _names(n)
+    eps = q("epsilon", spec.epsilon, Name("ε"))
+    label = _labels(n)
     features: list[Feature] = []
     sections: list[Section] = []
     for k in range(n):
@@ -99,125 +102,55 @@ def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solutio
             backward(f, [float(row[k]) for row in spec.grad_output], gammas[k], rnd)
         features.append(f)
 
-        def sym(base: str, i: int | None = None, k: int = k) -> str:
-            return _symbol(base, i, k, n)
+        def leaf(kind: str, i: int | None, value: float, base: str, k: int = k, **extra: Any) -> Q:
+            return q(label(kind, i, k), value, _name(base, i, k, n, **extra))
 
-        xs = [Arg(name("x", i, k), v, sym("x", i)) for i, v in enumerate(x)]
-        gamma = Arg(name("gamma", None, k), gammas[k], sym("γ"))
-        beta = Arg(name("beta", None, k), betas[k], sym("β"))
-        title = "Forward pass" + (f" · feature {k + 1}" if n > 1 else "")
-        section = Section(title)
-        mean = Arg(name("mean", None, k), f.mean, sym("μ"))
+        xs = [leaf("x", i, v, "x") for i, v in enumerate(x)]
+        gamma = leaf("gamma", None, gammas[k], "γ")
+        beta = leaf("beta", None, betas[k], "β")
+        section = Section("Forward pass" + (f" · feature {k + 1}" if n > 1 else ""))
+        mean = leaf("mean", None, f.mean, "μ")
+        section.add(_step(mean, total(list(xs)) / Num(m), "the batch mean"))
+        variance = leaf("var", None, f.variance, "σ", sup="2")
         section.add(
-            Step(
-                mean.name,
-                f.mean,
-                "(" + " + ".join(["{}"] * m) + f")/{m}",
-                tuple(xs),
-                lambda *v: math.fsum(v) / len(v),
-                symbol=mean.symbol,
-                note="the batch mean",
+            _step(
+                variance,
+                total([(xi - mean) ** Num(2) for xi in xs]) / Num(m),
+                f"the biased batch variance: divided by m = {m}, not m − 1 (as in training)",
             )
         )
-        holes: list[Arg] = []
-        for a in xs:
-            holes += [a, mean]
-        variance = Arg(name("var", None, k), f.variance, sym("σ²"))
-        section.add(
-            Step(
-                variance.name,
-                f.variance,
-                "(" + " + ".join(["({} − {})²"] * m) + f")/{m}",
-                tuple(holes),
-                lambda *v: math.fsum((v[j] - v[j + 1]) ** 2 for j in range(0, len(v), 2))
-                / (len(v) // 2),
-                symbol=variance.symbol,
-                note=f"the biased batch variance: divided by m = {m}, not m − 1 (as in training)",
-            )
-        )
-        std = Arg(name("std", None, k), f.std, sym("√(σ²+ε)"))
-        section.add(
-            Step(
-                std.name,
-                f.std,
-                "√({} + {})",
-                (variance, eps),
-                lambda v, e: math.sqrt(v + e),
-                symbol=std.symbol,
-            )
-        )
-        xhats: list[Arg] = []
+        std = leaf("std", None, f.std, "s")
+        section.add(_step(std, call("sqrt", variance + eps), "s = √(σ² + ε)"))
+        xhats: list[Q] = []
         for i in range(m):
-            xhat = Arg(name("xhat", i, k), f.xhat[i], sym("x̂", i))
+            xhat = leaf("xhat", i, f.xhat[i], "x", accent="hat")
             xhats.append(xhat)
-            section.add(
-                Step(
-                    xhat.name,
-                    f.xhat[i],
-                    "({} − {})/{}",
-                    (xs[i], mean, std),
-                    lambda a, b, s: (a - b) / s,
-                    symbol=xhat.symbol,
-                )
-            )
+            section.add(_step(xhat, (xs[i] - mean) / std))
         for i in range(m):
-            section.add(
-                Step(
-                    name("y", i, k),
-                    f.y[i],
-                    "{} × {} + {}",
-                    (gamma, xhats[i], beta),
-                    lambda g, h, b: g * h + b,
-                    symbol=sym("y", i),
-                )
-            )
+            section.add(_step(leaf("y", i, f.y[i], "y"), gamma * xhats[i] + beta))
         sections.append(section)
         if f.grad_x is None:
             continue
         assert f.grad_y is not None and f.grad_beta is not None and f.grad_gamma is not None
         back = Section("Backward pass" + (f" · feature {k + 1}" if n > 1 else ""))
-        dys = [Arg(name("dy", i, k), v, sym("∂L/∂y", i)) for i, v in enumerate(f.grad_y)]
-        dbeta = Arg(name("dbeta", None, k), f.grad_beta, sym("∂L/∂β"))
+        dys = [
+            q(label("dy", i, k), v, Partial(Name("L"), _name("y", i, k, n)))
+            for i, v in enumerate(f.grad_y)
+        ]
+        dbeta = q(label("dbeta", None, k), f.grad_beta, Partial(Name("L"), beta.symbol))  # type: ignore[arg-type]
+        back.add(_step(dbeta, total(list(dys)), "Σ ∂L/∂y over the batch"))
+        dgamma = q(label("dgamma", None, k), f.grad_gamma, Partial(Name("L"), gamma.symbol))  # type: ignore[arg-type]
         back.add(
-            Step(
-                dbeta.name,
-                f.grad_beta,
-                " + ".join(["{}"] * m),
-                tuple(dys),
-                lambda *v: math.fsum(v),
-                symbol=dbeta.symbol,
-                note="Σ ∂L/∂y over the batch",
-            )
-        )
-        holes = []
-        for dy, xhat in zip(dys, xhats):
-            holes += [dy, xhat]
-        dgamma = Arg(name("dgamma", None, k), f.grad_gamma, sym("∂L/∂γ"))
-        back.add(
-            Step(
-                dgamma.name,
-                f.grad_gamma,
-                " + ".join(["{} × {}"] * m),
-                tuple(holes),
-                lambda *v: math.fsum(v[j] * v[j + 1] for j in range(0, len(v), 2)),
-                symbol=dgamma.symbol,
-                note="Σ ∂L/∂y·x̂ over the batch",
-            )
+            _step(dgamma, total([dy * xh for dy, xh in zip(dys, xhats)]), "Σ ∂L/∂y·x̂ over the batch")
         )
         back.add(
-            "∂L/∂x_i = γ/√(σ² + ε) × (∂L/∂y_i − (1/m)·∂L/∂β − x̂_i·(1/m)·∂L/∂γ): the direct path, "
-            "the path through μ, and the path through σ²"
+            "∂L/∂x_i = γ/s × (∂L/∂y_i − ∂L/∂β/m − x̂_i × ∂L/∂γ/m): the direct path, "
+            "the path through μ and the path through σ²"
         )
         for i in range(m):
+            dx = q(label("dx", i, k), f.grad_x[i], Partial(Name("L"), _name("x", i, k, n)))
             back.add(
-                Step(
-                    name("dx", i, k),
-                    f.grad_x[i],
-                    f"{{}}/{{}} × ({{}} − {{}}/{m} − {{}} × {{}}/{m})",
-                    (gamma, std, dys[i], dbeta, xhats[i], dgamma),
-                    lambda g, s, dy, db, h, dg, m=m: g / s * (dy - db / m - h * dg / m),
-                    symbol=sym("∂L/∂x", i),
-                )
+                _step(dx, gamma / std * (dys[i] - dbeta / Num(m) - xhats[i] * dgamma / Num(m)))
             )
         sections.append(back)
 

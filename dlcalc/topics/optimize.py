@@ -22,10 +22,11 @@ import numpy as np
 
 from dlcalc.errors import InputError
 from dlcalc.numerics import rounder
+from dlcalc.formula import ONE, Mul, Name, Neg, Node, Num, Partial, Pow, Q, call, print_name, q
 from dlcalc.steps import Arg, Section, Solution, Step, Table
 
 if TYPE_CHECKING:
-    from dlcalc.expressions import Node
+    from dlcalc import expressions
     from dlcalc.specs.optimize import OptimizeProblem
 
 Array = np.ndarray
@@ -178,219 +179,149 @@ def apply(
 
 # --- writing one update as steps ------------------------------------------------------------
 
+# Quantity kinds and how they are written: (base, accent).
+KINDS: dict[str, tuple[str, str | None]] = {
+    "g": ("g", None),
+    "g_reg": ("g", "tilde"),
+    "v": ("v", None),
+    "a": ("a", None),
+    "r": ("r", None),
+    "m": ("m", None),
+    "m_hat": ("m", "hat"),
+    "v_hat": ("v", "hat"),
+    "w": ("w", None),
+}
+
 
 @dataclass(frozen=True)
 class Names:
-    """How the quantities of one parameter's update are named: ``m_1`` or ``m1_1``, ``m̂₁``.
+    """How one parameter's quantities are named: ``m_1`` and m̂₁ for a single parameter,
+    ``m2_1`` and m̂_w2,1 for parameter w2 of several (labels are what answers files use)."""
 
-    ``label(q, t)`` and ``symbol(q, t)`` for a quantity q (g, g_reg, v, a, r, m, m_hat, v_hat, w)
-    at step t; ``weight`` and ``gradient`` name the weight and its gradient where they are
-    quantities of another computation (``w5``, ``dE_dw5``) instead.
-    """
+    param: str | None = None
 
-    label: Callable[[str, int], str]
-    symbol: Callable[[str, int], str]
+    def label(self, kind: str, t: int) -> str:
+        if self.param is None:
+            return f"{kind}_{t}"
+        return f"{kind}{self.param.removeprefix('w')}_{t}"
 
+    def name(self, kind: str, t: int) -> Name:
+        base, accent = KINDS[kind]
+        if self.param is None:
+            return Name(base, str(t), accent=accent)
+        if kind == "w":
+            return Name(self.param, str(t))  # w2_1: w2 after step 1
+        return Name(base, f"{self.param},{t}", accent=accent)  # m_w2,1: m of w2 at step 1
 
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-HATS = {"m_hat": "m̂", "v_hat": "v̂", "g_reg": "g̃"}
+    def q(self, kind: str, t: int, value: float) -> Q:
+        return q(self.label(kind, t), value, self.name(kind, t))
 
 
 def step_names(param: str | None) -> Names:
-    """``m_1``, ``m̂₁`` for a single parameter; ``m1_1`` (parameter w1), ``m̂₁[w1]`` for several."""
-
-    def label(q: str, t: int) -> str:
-        if param is None:
-            return f"{q}_{t}"
-        index = param.removeprefix("w")
-        return f"{q}{index}_{t}"
-
-    def symbol(q: str, t: int) -> str:
-        base = HATS.get(q, q) + str(t).translate(SUBSCRIPTS)
-        return base if param is None else f"{base}[{param}]"
-
-    return Names(label, symbol)
+    return Names(param)
 
 
-@dataclass
-class Quantity:
-    """The label, symbol and value of one input of an update step."""
-
-    label: str
-    symbol: str
-    value: float
-
-    def arg(self) -> Arg:
-        return Arg(self.label, self.value, self.symbol)
-
-
-def hyper_args(h: Hyper) -> dict[str, Arg]:
+def hyper_leaves(h: Hyper) -> dict[str, Q]:
+    """The hyper-parameters as formula leaves: η, μ, β₁, β₂, ρ, ε, λ."""
     return {
-        "eta": Arg("learning_rate", h.learning_rate, "η"),
-        "mu": Arg("momentum", h.momentum, "μ"),
-        "beta1": Arg("beta1", h.beta1, "β₁"),
-        "beta2": Arg("beta2", h.beta2, "β₂"),
-        "rho": Arg("rho", h.rho, "ρ"),
-        "eps": Arg("epsilon", h.epsilon, "ε"),
-        "lam": Arg("weight_decay", h.weight_decay, "λ"),
+        "eta": q("learning_rate", h.learning_rate, Name("η")),
+        "mu": q("momentum", h.momentum, Name("μ")),
+        "beta1": q("beta1", h.beta1, Name("β", "1")),
+        "beta2": q("beta2", h.beta2, Name("β", "2")),
+        "rho": q("rho", h.rho, Name("ρ")),
+        "eps": q("epsilon", h.epsilon, Name("ε")),
+        "lam": q("weight_decay", h.weight_decay, Name("λ")),
     }
 
 
-@dataclass
-class Previous:
-    """One parameter's state before step t: the labels and values the next step reads."""
-
-    values: dict[str, Quantity] = field(default_factory=dict)
+SHORT = {"velocity": "v", "accumulator": "a"}
 
 
-def initial_state(h: Hyper, names: Names) -> Previous:
-    """m₀ = v₀ = … = 0, as givens."""
-    short = {"velocity": "v", "accumulator": "a", "v": "r" if h.optimizer == "rmsprop" else "v"}
-    prev = Previous()
+def initial_state(h: Hyper, names: Names) -> dict[str, Q]:
+    """m₀ = v₀ = … = 0, as givens: the state each parameter starts from."""
+    prev: dict[str, Q] = {}
     for key in STATE[h.optimizer]:
-        q = short.get(key, key)
-        prev.values[key] = Quantity(names.label(q, 0), names.symbol(q, 0), 0.0)
+        kind = "r" if (h.optimizer, key) == ("rmsprop", "v") else SHORT.get(key, key)
+        prev[key] = names.q(kind, 0, 0.0)
     return prev
 
 
-def _sq(*v: float) -> float:
-    return v[0] * v[0]
+def _step(label: str, value: float, expr: Node, name: Name | Partial, note: str | None = None) -> Step:
+    return Step(label, value, symbol=print_name(name), expr=expr, note=note)
 
 
 def update_steps(
     h: Hyper,
     t: int,
     names: Names,
-    weight: Quantity,
-    gradient: Quantity,
+    weight: Q,
+    gradient: Q,
     update: Update,
     index: tuple[int, ...],
-    prev: Previous,
+    prev: dict[str, Q],
     *,
     decay: bool = True,
-    new_weight: tuple[str, str] | None = None,
+    new_weight: Q | None = None,
 ) -> list[Step]:
     """The steps of one parameter's update at step ``t``: decay term, state, bias correction, weight.
 
     ``weight`` and ``gradient`` are the quantities the update starts from; ``update`` holds
-    the engine's numbers (``index`` picks this parameter in its arrays); ``prev`` the state
-    before the step, advanced here.  ``new_weight`` overrides the new weight's (label, symbol).
+    the engine's numbers (``index`` picks this parameter in its arrays); ``prev`` holds the
+    state before the step and is advanced here.  ``new_weight`` names the new weight
+    (its value is ignored) where it is not ``w_t``.
     """
-    a = hyper_args(h)
-    eta, eps, lam = a["eta"], a["eps"], a["lam"]
+    hp = hyper_leaves(h)
+    eta, eps, lam = hp["eta"], hp["eps"], hp["lam"]
     steps: list[Step] = []
-    w = weight.arg()
-    g = gradient.arg()
+    w, g = weight, gradient
 
     def value(array: Array) -> float:
         return float(array[index])
 
     if h.l2 and decay:
-        label, symbol = names.label("g_reg", t), names.symbol("g_reg", t)
+        reg = names.q("g_reg", t, value(update.total))
         steps.append(
-            Step(
-                label,
-                value(update.total),
-                "{} + {} × {}",
-                (g, lam, w),
-                lambda gg, ll, ww: gg + ll * ww,
-                symbol=symbol,
-                note="the gradient with the weight-decay term λ·w (L2)",
-            )
+            _step(reg.label, reg.value, g + lam * w, reg.symbol, "with the weight-decay term λ·w (L2)")
         )
-        g = Arg(label, value(update.total), symbol)
+        g = reg
 
-    def state_step(key: str, q: str, template: str, holes: tuple[Arg, ...], fn: Callable) -> Arg:
-        number = value(update.state[key])
-        label, symbol = names.label(q, t), names.symbol(q, t)
-        steps.append(Step(label, number, template, holes, fn, symbol=symbol))
-        prev.values[key] = Quantity(label, symbol, number)
-        return Arg(label, number, symbol)
+    def state(key: str, kind: str, expr: Node) -> Q:
+        leaf = names.q(kind, t, value(update.state[key]))
+        steps.append(_step(leaf.label, leaf.value, expr, leaf.symbol))
+        prev[key] = leaf
+        return leaf
 
     opt = h.optimizer
+    two = Num(2)
     if opt == "sgd":
-        template, holes, fn = "{} − {} × {}", (w, eta, g), lambda ww, e, gg: ww - e * gg
+        expr = w - eta * g
     elif opt in ("momentum", "nesterov"):
-        mu = a["mu"]
-        v = state_step(
-            "velocity",
-            "v",
-            "{} × {} + {}",
-            (mu, prev.values["velocity"].arg(), g),
-            lambda m, vv, gg: m * vv + gg,
-        )
-        if opt == "momentum":
-            template, holes, fn = "{} − {} × {}", (w, eta, v), lambda ww, e, vv: ww - e * vv
-        else:
-            template, holes = "{} − {} × ({} + {} × {})", (w, eta, g, mu, v)
-            fn = lambda ww, e, gg, m, vv: ww - e * (gg + m * vv)  # noqa: E731
+        mu = hp["mu"]
+        v = state("velocity", "v", mu * prev["velocity"] + g)
+        expr = w - eta * v if opt == "momentum" else w - eta * (g + mu * v)
     elif opt == "adagrad":
-        acc = state_step(
-            "accumulator",
-            "a",
-            "{} + {}²",
-            (prev.values["accumulator"].arg(), g),
-            lambda aa, gg: aa + gg * gg,
-        )
-        template, holes = "{} − {} × {}/(√{} + {})", (w, eta, g, acc, eps)
-        fn = lambda ww, e, gg, aa, ep: ww - e * gg / (math.sqrt(aa) + ep)  # noqa: E731
+        acc = state("accumulator", "a", prev["accumulator"] + g**two)
+        expr = w - eta * g / (call("sqrt", acc) + eps)
     elif opt == "rmsprop":
-        rho = a["rho"]
-        r = state_step(
-            "v",
-            "r",
-            "{} × {} + (1 − {}) × {}²",
-            (rho, prev.values["v"].arg(), rho, g),
-            lambda p, rr, p2, gg: p * rr + (1 - p2) * gg * gg,
-        )
-        template, holes = "{} − {} × {}/(√{} + {})", (w, eta, g, r, eps)
-        fn = lambda ww, e, gg, rr, ep: ww - e * gg / (math.sqrt(rr) + ep)  # noqa: E731
+        rho = hp["rho"]
+        r = state("v", "r", rho * prev["v"] + (ONE - rho) * g**two)
+        expr = w - eta * g / (call("sqrt", r) + eps)
     else:
-        b1, b2 = a["beta1"], a["beta2"]
-        m = state_step(
-            "m",
-            "m",
-            "{} × {} + (1 − {}) × {}",
-            (b1, prev.values["m"].arg(), b1, g),
-            lambda b, mm, b_, gg: b * mm + (1 - b_) * gg,
-        )
-        v = state_step(
-            "v",
-            "v",
-            "{} × {} + (1 − {}) × {}²",
-            (b2, prev.values["v"].arg(), b2, g),
-            lambda b, vv, b_, gg: b * vv + (1 - b_) * gg * gg,
-        )
-        m_hat = _corrected(steps, names, t, "m_hat", value(update.state["m_hat"]), m, b1)
-        v_hat = _corrected(steps, names, t, "v_hat", value(update.state["v_hat"]), v, b2)
+        b1, b2 = hp["beta1"], hp["beta2"]
+        m = state("m", "m", b1 * prev["m"] + (ONE - b1) * g)
+        v = state("v", "v", b2 * prev["v"] + (ONE - b2) * g**two)
+        m_hat = names.q("m_hat", t, value(update.state["m_hat"]))
+        v_hat = names.q("v_hat", t, value(update.state["v_hat"]))
+        steps.append(_step(m_hat.label, m_hat.value, m / (ONE - b1 ** Num(t)), m_hat.symbol))
+        steps.append(_step(v_hat.label, v_hat.value, v / (ONE - b2 ** Num(t)), v_hat.symbol))
+        ratio = m_hat / (call("sqrt", v_hat) + eps)
         if opt == "adamw" and decay and h.weight_decay:
-            template = "{} − {} × ({}/(√{} + {}) + {} × {})"
-            holes = (w, eta, m_hat, v_hat, eps, lam, w)
-            fn = lambda ww, e, mh, vh, ep, ll, w2: ww - e * (mh / (math.sqrt(vh) + ep) + ll * w2)  # noqa: E731
+            expr = w - eta * (ratio + lam * w)
         else:
-            template, holes = "{} − {} × {}/(√{} + {})", (w, eta, m_hat, v_hat, eps)
-            fn = lambda ww, e, mh, vh, ep: ww - e * mh / (math.sqrt(vh) + ep)  # noqa: E731
-    label, symbol = new_weight or (names.label("w", t), names.symbol("w", t))
-    steps.append(Step(label, value(update.weights), template, holes, fn, symbol=symbol))
+            expr = w - eta * ratio
+    new = new_weight or names.q("w", t, 0.0)
+    steps.append(_step(new.label, value(update.weights), expr, new.symbol))
     return steps
-
-
-def _corrected(
-    steps: list[Step], names: Names, t: int, q: str, number: float, raw: Arg, beta: Arg
-) -> Arg:
-    """m̂_t = m_t/(1 − β₁^t): the bias correction of a moment estimate."""
-    label, symbol = names.label(q, t), names.symbol(q, t)
-    steps.append(
-        Step(
-            label,
-            number,
-            f"{{}}/(1 − {{}}^{t})",
-            (raw, beta),
-            lambda x, b, t=t: x / (1 - b**t),
-            symbol=symbol,
-        )
-    )
-    return Arg(label, number, symbol)
 
 
 # --- the optimize command -------------------------------------------------------------------
@@ -399,7 +330,7 @@ def _corrected(
 class Gradient:
     """∇f of a loss expression: derived once by SymPy, evaluated per step in floating point."""
 
-    def __init__(self, node: Node, names: list[str]) -> None:
+    def __init__(self, node: expressions.Node, names: list[str]) -> None:
         import sympy
 
         from dlcalc.expressions import to_sympy
@@ -494,7 +425,7 @@ MATH: dict[str, Callable[..., float]] = {
 
 
 def solve_optimize(
-    spec: OptimizeProblem, node: Node | None, carry: int | None = None, every_step: bool = False
+    spec: OptimizeProblem, node: expressions.Node | None, carry: int | None = None, every_step: bool = False
 ) -> Solution:
     """Run ``spec.steps`` optimizer steps, writing the first ones out in full."""
     rnd = rounder(carry)
@@ -526,7 +457,7 @@ def solve_optimize(
     sections = [intro]
 
     names = [step_names(None if n == 1 else p) for p in params]
-    current = [Quantity(nm.label("w", 0), nm.symbol("w", 0), float(x)) for nm, x in zip(names, spec.start)]
+    current = [nm.q("w", 0, float(x)) for nm, x in zip(names, spec.start)]
     previous = [initial_state(h, nm) for nm in names]
     state = new_state(h, (n,))
     w = rnd(np.array(spec.start, dtype=float))
@@ -542,15 +473,14 @@ def solve_optimize(
         update = apply(h, state, w, raw, t, rnd)
         write = record_all or t == 1
         section = Section(f"Step {t}") if write else None
+        before = list(current)  # every gradient is taken at the weights before this step
         for i in range(n):
-            g_label, g_symbol = names[i].label("g", t), names[i].symbol("g", t)
+            g = names[i].q("g", t, float(raw[i]))
             if section is not None:
-                section.add(_gradient_step(gradient, i, t, g_label, g_symbol, float(raw[i]), current))
-                for step in update_steps(
-                    h, t, names[i], current[i], Quantity(g_label, g_symbol, float(raw[i])), update, (i,), previous[i]
-                ):
+                section.add(_gradient_step(gradient, i, g, before))
+                for step in update_steps(h, t, names[i], current[i], g, update, (i,), previous[i]):
                     section.add(step)
-            current[i] = Quantity(names[i].label("w", t), names[i].symbol("w", t), float(update.weights[i]))
+            current[i] = names[i].q("w", t, float(update.weights[i]))
         if section is not None:
             sections.append(section)
         entry: dict[str, Any] = {
@@ -600,29 +530,86 @@ def solve_optimize(
     return Solution("optimize", sections, result, title=spec.title, source=spec.source, notes=notes)
 
 
-def _gradient_step(
-    gradient: Gradient | None,
-    i: int,
-    t: int,
-    label: str,
-    symbol: str,
-    value: float,
-    current: list[Quantity],
-) -> Step:
+def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) -> Step:
     """g_t = ∂f/∂w_i at the weights before the step (or the given gradient)."""
+    symbol = print_name(g.symbol)
     if gradient is None:
-        return Step(label, value, symbol=symbol, note="given")
+        return Step(g.label, g.value, symbol=symbol, note="given")
+    by_name = {f"w{k + 1}": leaf for k, leaf in enumerate(current)}
+    tree = to_tree(gradient.derivatives[i], by_name)
+    note = f"∂f/∂w{i + 1} at the weights before the step"
+    if tree is not None:
+        return Step(g.label, g.value, symbol=symbol, expr=tree, note=note)
+    # A function the formula trees do not know (sin, Heaviside …): the SymPy printer's template.
     text, symbols = gradient.templates[i]
-    by_name = {f"w{k + 1}": q for k, q in enumerate(current)}
-    holes = tuple(by_name[s.name].arg() for s in symbols)
-    if not holes:  # a constant gradient
-        return Step(label, value, symbol=symbol, note=f"∂f/∂w{i + 1} = {text}")
-    env_symbols = list(symbols)
+    holes = tuple(Arg(by_name[s.name].label, by_name[s.name].value, print_name(by_name[s.name].symbol)) for s in symbols)
+    if not holes:
+        return Step(g.label, g.value, symbol=symbol, note=f"∂f/∂w{i + 1} = {text}")
 
-    def fn(*v: float, d: Any = gradient.derivatives[i], syms: list = env_symbols) -> float:
+    def fn(*v: float, d: Any = gradient.derivatives[i], syms: list = list(symbols)) -> float:
         return _evaluate(d, dict(zip(syms, v)))
 
-    return Step(label, value, text, holes, fn, symbol=symbol, note=f"∂f/∂w{i + 1}")
+    return Step(g.label, g.value, text, holes, fn, symbol=symbol, note=note)
+
+
+TREE_FUNCTIONS = {
+    "exp": "exp",
+    "log": "ln",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "softplus": "softplus",
+    "Abs": "abs",
+    "Max": "max",
+    "Min": "min",
+}
+
+
+def to_tree(expr: Any, leaves: dict[str, Q]) -> Node | None:
+    """A SymPy expression as a formula tree over ``leaves`` (None where it uses another function)."""
+    import sympy
+
+    def conv(e: Any) -> Node:
+        if e.is_Symbol:
+            return leaves[e.name]
+        if e.is_Integer:
+            return Num(int(e))
+        if e.is_Rational:
+            return Num(int(e.p)) / Num(int(e.q))
+        if e.is_Number:
+            return Num(float(e))
+        if e == sympy.E:
+            return call("exp", Num(1))
+        if e.is_Add:
+            terms = sorted(e.args, key=lambda a: a.could_extract_minus_sign())
+            out = conv(terms[0])
+            for term in terms[1:]:
+                out = out - conv(-term) if term.could_extract_minus_sign() else out + conv(term)
+            return out
+        if e.is_Mul:
+            coeff, rest = e.as_coeff_Mul()
+            if coeff == -1:
+                return Neg(conv(rest))
+            numer, denom = sympy.fraction(e)
+            if denom != 1:
+                return conv(numer) / conv(denom)
+            factors = [conv(f) for f in e.as_ordered_factors()]
+            return factors[0] if len(factors) == 1 else Mul(tuple(factors))
+        if e.is_Pow:
+            base, power = e.args
+            if power == sympy.Rational(1, 2):
+                return call("sqrt", conv(base))
+            if power.is_Number and power < 0:
+                return Num(1) / conv(sympy.Pow(base, -power))
+            return Pow(conv(base), conv(power))
+        fn = TREE_FUNCTIONS.get(type(e).__name__)
+        if fn is None:
+            raise LookupError(type(e).__name__)
+        return call(fn, *(conv(a) for a in e.args))
+
+    try:
+        return conv(expr)
+    except (LookupError, ValueError):
+        return None
 
 
 def plot_data(solution: Solution) -> list[list[float]]:
@@ -632,7 +619,7 @@ def plot_data(solution: Solution) -> list[list[float]]:
 
 
 def plot_figure(
-    solution: Solution, node: Node | None, path: Any, title: str | None
+    solution: Solution, node: expressions.Node | None, path: Any, title: str | None
 ) -> Callable[[], None]:
     """The --plot writer: the path over the loss's contour lines (a loss of two weights)."""
     path_points = plot_data(solution)
