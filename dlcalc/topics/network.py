@@ -19,6 +19,8 @@ from dlcalc.errors import InputError
 from dlcalc.numerics import ACTIVATION, LOSS, Activation, Loss, rounder
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.topics.network_training import OptimizerRecord, hyper
+from dlcalc.topics.optimize import Update, apply, new_state
 
 Array = np.ndarray
 Round = Callable[[Any], Any]  # rounds an array or a number (identity unless --carry)
@@ -37,6 +39,10 @@ class Network:
     units: list[list[str]]
     inputs: list[str]
     weight_labels: list[list[list[str]]]  # w1, w2, ... numbered row by row, layer after layer
+    # Dropout (training only): per hidden layer, the keep-mask and the rate; the next layer
+    # receives out × mask/(1 − rate).
+    masks: list[Array] | None = None
+    dropout_rate: float = 0.5
 
     @classmethod
     def from_problem(cls, spec: NetworkProblem) -> Network:
@@ -69,7 +75,19 @@ class Network:
             units=units,
             inputs=[f"x{i + 1}" for i in range(weights[0].shape[1])],
             weight_labels=labels,
+            masks=[np.array(m, dtype=float) for m in spec.dropout] if spec.dropout else None,
+            dropout_rate=spec.dropout_rate,
         )
+
+    def scales(self, dropout: bool) -> list[Array | None]:
+        """Per layer, the factor mask/(1 − rate) its output is multiplied by before the next layer."""
+        if not dropout or self.masks is None:
+            return [None] * len(self.weights)
+        return [m / (1.0 - self.dropout_rate) for m in self.masks] + [None]
+
+    def dropped(self, layer: int) -> bool:
+        """Does dropout apply to this layer's output?"""
+        return self.masks is not None and layer < len(self.masks)
 
     def feeding(self, layer: int) -> list[str]:
         """Names of the values that feed ``layer``: the inputs or the previous layer's outputs."""
@@ -93,6 +111,8 @@ class Pass:
     t: Array | None
     nets: list[Array]
     outs: list[Array]
+    fed: list[Array] = field(default_factory=list)  # what each layer receives (after dropout)
+    scales: list[Array | None] = field(default_factory=list)  # dropout's mask/(1 − rate) per layer
     terms: Array | None = None  # E_k per output
     loss: float | None = None
     grad_out: list[Array | None] = field(default_factory=list)  # ∂E/∂out per layer
@@ -111,17 +131,27 @@ class Pass:
 
 
 def forward_arrays(
-    net: Network, weights: list[Array], biases: list[Array], x: Array, rnd: Round
-) -> tuple[list[Array], list[Array]]:
+    net: Network,
+    weights: list[Array],
+    biases: list[Array],
+    x: Array,
+    rnd: Round,
+    scales: list[Array | None] | None = None,
+) -> tuple[list[Array], list[Array], list[Array]]:
+    """net and out per layer, and what each layer received (its input, after any dropout)."""
     nets: list[Array] = []
     outs: list[Array] = []
+    fed: list[Array] = []
     a = x
-    for w, b, act, alpha in zip(weights, biases, net.activations, net.alphas):
+    for layer, (w, b, act, alpha) in enumerate(zip(weights, biases, net.activations, net.alphas)):
+        fed.append(a)
         z = rnd(w @ a + b)
-        a = rnd(act.f(z, alpha))
+        out = rnd(act.f(z, alpha))
         nets.append(z)
-        outs.append(a)
-    return nets, outs
+        outs.append(out)
+        scale = scales[layer] if scales else None
+        a = out if scale is None else rnd(out * scale)
+    return nets, outs, fed
 
 
 def loss_terms(loss: Loss, t: Array, out: Array, rnd: Round, units: list[str]) -> Array:
@@ -178,11 +208,14 @@ def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd
                     p.softmax_sums[layer] = total
                     delta = rnd(out * (g - total))
             p.deltas[layer] = delta
-            before = p.x if layer == 0 else p.outs[layer - 1]
+            before = p.fed[layer] if p.fed else (p.x if layer == 0 else p.outs[layer - 1])
             p.grad_w[layer] = rnd(np.outer(delta, before))
             p.grad_b[layer] = delta
             if layer > 0:
                 g = rnd(weights[layer].T @ delta)
+                scale = p.scales[layer - 1] if p.scales else None
+                if scale is not None:  # dropout: ∂E/∂out = ∂E/∂(dropped out) × mask/(1 − rate)
+                    g = rnd(g * scale)
     if not all(np.all(np.isfinite(d)) for d in p.deltas):
         raise InputError(
             "a gradient is not finite: an output is saturated at exactly 0 or 1 "
@@ -201,14 +234,16 @@ def run_pass(
     rnd: Round,
     *,
     backward: bool,
+    dropout: bool = False,
 ) -> Pass:
+    scales = net.scales(dropout)
     with np.errstate(all="ignore"):
-        nets, outs = forward_arrays(net, weights, biases, x, rnd)
+        nets, outs, fed = forward_arrays(net, weights, biases, x, rnd, scales)
     if not all(np.all(np.isfinite(o)) for o in outs):
         raise InputError(
             "a value overflowed to infinity; the weights or inputs are too large", field="layers"
         )
-    p = Pass(x=x, t=t, nets=nets, outs=outs)
+    p = Pass(x=x, t=t, nets=nets, outs=outs, fed=fed, scales=scales)
     if t is not None:
         p.terms = loss_terms(loss, t, outs[-1], rnd, net.units[-1])
         p.loss = float(rnd(np.sum(p.terms)))
@@ -244,8 +279,30 @@ class Recorder:
 
     def _fed(self, layer: int, i: int, p: Pass, tag: str) -> Arg:
         name = self.net.feeding(layer)[i]
+        if layer > 0 and self.net.dropped(layer - 1):
+            u = self.net.units[layer - 1][i]
+            return Arg(f"dropped_{u}{tag}", float(p.fed[layer][i]), f"õut_{u}")
         value = p.x[i] if layer == 0 else p.outs[layer - 1][i]
         return Arg(name + tag, float(value), name)
+
+    def _dropout_step(self, layer: int, j: int, p: Pass, tag: str) -> Step:
+        """õut = out × mask/(1 − rate): what the next layer receives (0 for a dropped unit)."""
+        u = self.net.units[layer][j]
+        assert self.net.masks is not None
+        mask = float(self.net.masks[layer][j])
+        return Step(
+            f"dropped_{u}{tag}",
+            float(p.fed[layer + 1][j]),
+            "{} × {}/(1 − {})",
+            (
+                Arg(f"out_{u}{tag}", float(p.outs[layer][j]), f"out_{u}"),
+                Arg(f"mask_{u}", mask, f"mask_{u}"),
+                Arg("dropout_rate", self.net.dropout_rate, "p"),
+            ),
+            lambda o, m, r: o * m / (1 - r),
+            symbol=f"õut_{u}",
+            note="kept: scaled by 1/(1 − p)" if mask else "dropped",
+        )
 
     def forward(
         self, p: Pass, weights: list[Array], biases: list[Array], tag: str, heading: str
@@ -275,6 +332,13 @@ class Recorder:
                     )
                 )
                 section.add(self._out_step(layer, j, p, tag))
+            if self.net.dropped(layer) and p.scales and p.scales[layer] is not None:
+                section.add(
+                    f"dropout (rate p = {self.net.dropout_rate:g}): the next layer receives "
+                    "out × mask/(1 − p); dropped units send 0"
+                )
+                for j in range(len(units)):
+                    section.add(self._dropout_step(layer, j, p, tag))
             sections.append(section)
         return sections
 
@@ -469,14 +533,33 @@ class Recorder:
                     self.net.weight_labels[nxt][k][j],
                 ),
             ]
+        template = " + ".join(["{} × {}"] * len(self.net.units[nxt]))
+        note = "sum over every path to the loss" if len(self.net.units[nxt]) > 1 else None
+        if self.net.dropped(layer) and p.scales and p.scales[layer] is not None:
+            # Dropout: the paths reach out only through õut = out × mask/(1 − p).
+            assert self.net.masks is not None
+            template = f"({template}) × {{}}/(1 − {{}})"
+            paths += [
+                Arg(f"mask_{u}", float(self.net.masks[layer][j]), f"mask_{u}"),
+                Arg("dropout_rate", self.net.dropout_rate, "p"),
+            ]
+            return Step(
+                f"dE_dout_{u}{tag}",
+                value,
+                template,
+                tuple(paths),
+                lambda *v: _weighted_sum(*v[:-2]) * v[-2] / (1 - v[-1]),
+                symbol=f"∂E/∂out_{u}",
+                note="dropped: no gradient flows back" if not self.net.masks[layer][j] else note,
+            )
         return Step(
             f"dE_dout_{u}{tag}",
             value,
-            " + ".join(["{} × {}"] * len(self.net.units[nxt])),
+            template,
             tuple(paths),
             _weighted_sum,
             symbol=f"∂E/∂out_{u}",
-            note="sum over every path to the loss" if len(self.net.units[nxt]) > 1 else None,
+            note=note,
         )
 
     def _slope_step(self, layer: int, j: int, p: Pass, tag: str) -> Step:
@@ -766,11 +849,51 @@ def solve_backprop(
     biases = [b.copy() for b in net.biases]
     sections: list[Section] = []
     history: list[dict] = []
+    h = hyper(spec)
+    dropout = net.masks is not None
+    state_w = [new_state(h, w.shape) for w in weights]
+    state_b = [new_state(h, b.shape) for b in biases]
+    last: dict[str, list[Update]] = {}
+    written = OptimizerRecord(h)
 
     def update(grads_w: list[Array], grads_b: list[Array]) -> tuple[list[Array], list[Array]]:
-        new_w = [rnd(w - lr * g) for w, g in zip(weights, grads_w)]
-        new_b = [rnd(b - lr * g) for b, g in zip(biases, grads_b)] if spec.update_bias else biases
-        return new_w, new_b
+        if h.plain:
+            new_w = [rnd(w - lr * g) for w, g in zip(weights, grads_w)]
+            new_b = (
+                [rnd(b - lr * g) for b, g in zip(biases, grads_b)] if spec.update_bias else biases
+            )
+            return new_w, new_b
+        t = update_count + 1  # the optimizer's step counter runs across examples and epochs
+        last["w"] = [apply(h, s, w, g, t, rnd) for s, w, g in zip(state_w, weights, grads_w)]
+        new_w = [u.weights for u in last["w"]]
+        if not spec.update_bias:
+            return new_w, biases
+        last["b"] = [
+            apply(h, s, b, g, t, rnd, decay=spec.decay_bias)
+            for s, b, g in zip(state_b, biases, grads_b)
+        ]
+        return new_w, [u.weights for u in last["b"]]
+
+    def record_update(
+        old_w: list[Array],
+        old_b: list[Array],
+        new_w: list[Array],
+        new_b: list[Array],
+        grads_w: list[Array],
+        grads_b: list[Array],
+        grad_tag: str,
+        tag: str,
+        head: str,
+    ) -> Section:
+        if h.plain:
+            return recorder.updates(
+                old_w, old_b, new_w, new_b, grads_w, grads_b, lr, grad_tag, tag, head,
+                spec.update_bias,
+            )  # fmt: skip
+        return written.section(
+            recorder, old_w, old_b, last, grads_w, grads_b, update_count, grad_tag, tag, head,
+            spec.update_bias, spec.decay_bias,
+        )  # fmt: skip
 
     def example_tag(epoch: int, k: int) -> str:
         if epoch == 1:
@@ -792,31 +915,30 @@ def solve_backprop(
     for epoch in range(1, spec.epochs + 1):
         if spec.mode == "online":
             for k, (x, t) in enumerate(examples):
-                p = run_pass(net, weights, biases, x, t, loss, rnd, backward=True)
+                p = run_pass(net, weights, biases, x, t, loss, rnd, backward=True, dropout=dropout)
                 new_w, new_b = update(p.grad_w, p.grad_b)
                 update_count += 1
                 if record_all or update_count == 1:
                     write_pass(p, epoch, k)
                     tag = example_tag(epoch, k)
                     sections.append(
-                        recorder.updates(
+                        record_update(
                             weights,
                             biases,
                             new_w,
                             new_b,
                             p.grad_w,
                             p.grad_b,
-                            lr,
                             tag,
                             tag,
                             heading(epoch, k),
-                            spec.update_bias,
                         )
                     )
                 weights, biases = new_w, new_b
         else:
             passes = [
-                run_pass(net, weights, biases, x, t, loss, rnd, backward=True) for x, t in examples
+                run_pass(net, weights, biases, x, t, loss, rnd, backward=True, dropout=dropout)
+                for x, t in examples
             ]
             grads_w = [
                 rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in range(len(weights))
@@ -844,18 +966,16 @@ def solve_backprop(
                         )
                     )
                 sections.append(
-                    recorder.updates(
+                    record_update(
                         weights,
                         biases,
                         new_w,
                         new_b,
                         grads_w,
                         grads_b,
-                        lr,
                         grad_tag,
                         update_tag,
                         heading(epoch, None),
-                        spec.update_bias,
                     )
                 )
             weights, biases = new_w, new_b
@@ -867,8 +987,14 @@ def solve_backprop(
 
     # The answers describe the network before any update (online mode changes it between examples).
     first_passes = [
-        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True) for x, t in examples
+        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True, dropout=dropout)
+        for x, t in examples
     ]
+    if h.l2:  # grad_weights (and grad_bias with decay_bias) include the decay term λ·w
+        for p in first_passes:
+            p.grad_w = [rnd(g + h.weight_decay * w) for g, w in zip(p.grad_w, net.weights)]
+            if spec.decay_bias:
+                p.grad_b = [rnd(g + h.weight_decay * b) for g, b in zip(p.grad_b, net.biases)]
     losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
     loss_before = float(rnd(np.mean(losses_before)))
     if n > 1:
@@ -902,6 +1028,10 @@ def solve_backprop(
     result["history"] = history
     result["epochs"] = spec.epochs
     result["mode"] = spec.mode
+    if not h.plain:
+        result["optimizer"] = h.optimizer
+        if h.weight_decay:
+            result["weight_decay"] = h.weight_decay
     notes = []
     if not record_all:
         hint = (
