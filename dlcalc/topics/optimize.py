@@ -354,12 +354,19 @@ class Gradient:
         self.templates = [F.template(d) for d in self.derivatives]
 
     def loss(self, w: list[float]) -> float:
+        """f(w) in floating point (the safe parser's own evaluator); undefined is an input error."""
         from dlcalc.expressions import evaluate
 
         values = dict(zip(self.names, w))
         if len(self.names) == 1:
             values["w"] = w[0]
-        return evaluate(self.node, values)
+        value = evaluate(self.node, values)
+        if not math.isfinite(value):
+            raise InputError(
+                f"the loss is undefined at {_point(self.names, w)} (outside its domain, or an overflow)",
+                field="function",
+            )
+        return value
 
     def at(self, w: list[float]) -> list[float]:
         env = {s: float(v) for s, v in zip(self.symbols, w)}
@@ -367,13 +374,17 @@ class Gradient:
         for name, d in zip(self.names, self.derivatives):
             value = _evaluate(d, env)
             if not math.isfinite(value):
-                point = ", ".join(f"{n} = {v:.6g}" for n, v in zip(self.names, w))
                 raise InputError(
-                    f"∂f/∂{name} is undefined at {point} (outside the loss's domain, or an overflow)",
+                    f"∂f/∂{name} is undefined at {_point(self.names, w)} "
+                    "(outside the loss's domain, or an overflow)",
                     field="function",
                 )
             out.append(value)
         return out
+
+
+def _point(names: list[str], w: list[float]) -> str:
+    return ", ".join(f"{n} = {v:.6g}".replace("-", "−") for n, v in zip(names, w))
 
 
 def _evaluate(expr: Any, env: dict[Any, float]) -> float:
