@@ -293,6 +293,11 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
+    if settings.symbolic and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd"):
+        raise InputError(
+            "derives plain backpropagation; it does not cover weight_decay, dropout or an optimizer",
+            field="--symbolic",
+        )
     if training:
         solution = solve_backprop(spec, settings.carry, settings.every_step)
     else:
