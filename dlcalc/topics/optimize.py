@@ -48,19 +48,19 @@ RULES: dict[str, list[str]] = {
     "sgd": ["w_t = w_(t−1) − η·g_t"],
     "momentum": ["v_t = μ·v_(t−1) + g_t", "w_t = w_(t−1) − η·v_t"],
     "nesterov": ["v_t = μ·v_(t−1) + g_t", "w_t = w_(t−1) − η·(g_t + μ·v_t)"],
-    "adagrad": ["a_t = a_(t−1) + g_t²", "w_t = w_(t−1) − η·g_t/(√a_t + ε)"],
-    "rmsprop": ["r_t = ρ·r_(t−1) + (1 − ρ)·g_t²", "w_t = w_(t−1) − η·g_t/(√r_t + ε)"],
+    "adagrad": ["a_t = a_(t−1) + g_t²", "w_t = w_(t−1) − η·g_t/(√(a_t) + ε)"],
+    "rmsprop": ["r_t = ρ·r_(t−1) + (1 − ρ)·g_t²", "w_t = w_(t−1) − η·g_t/(√(r_t) + ε)"],
     "adam": [
         "m_t = β₁·m_(t−1) + (1 − β₁)·g_t",
         "v_t = β₂·v_(t−1) + (1 − β₂)·g_t²",
         "m̂_t = m_t/(1 − β₁^t),  v̂_t = v_t/(1 − β₂^t)",
-        "w_t = w_(t−1) − η·m̂_t/(√v̂_t + ε)",
+        "w_t = w_(t−1) − η·m̂_t/(√(v̂_t) + ε)",
     ],
     "adamw": [
         "m_t = β₁·m_(t−1) + (1 − β₁)·g_t",
         "v_t = β₂·v_(t−1) + (1 − β₂)·g_t²",
         "m̂_t = m_t/(1 − β₁^t),  v̂_t = v_t/(1 − β₂^t)",
-        "w_t = w_(t−1) − η·(m̂_t/(√v̂_t + ε) + λ·w_(t−1))  (decoupled weight decay)",
+        "w_t = w_(t−1) − η·(m̂_t/(√(v̂_t) + ε) + λ·w_(t−1))  (decoupled weight decay)",
     ],
 }
 
