@@ -58,9 +58,9 @@ def _exact_value(step: Step, known: dict[str, sympy.Expr]) -> sympy.Expr | None:
     if not math.isfinite(float(value)):
         return None
     fallback = sympy.Float(float(value), 30)
-    if step.template is None or not step.args:
+    if step.template is None and step.expr is None or not step.args:
         return _given(float(value))
-    expr = _from_formula(step, known)
+    expr = _from_tree(step, known) if step.expr is not None else _from_formula(step, known)
     if expr is None:
         return fallback
     try:
@@ -112,6 +112,26 @@ def _from_formula(step: Step, known: dict[str, sympy.Expr]) -> sympy.Expr | None
     try:
         return expr.xreplace(values)
     except (TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _from_tree(step: Step, known: dict[str, sympy.Expr]) -> sympy.Expr | None:
+    """The step's formula tree evaluated in SymPy, earlier steps' exact values substituted."""
+    from dlcalc.formula import Q, sympy_arithmetic
+
+    assert step.expr is not None
+    values: dict[str, Any] = {}
+    for node in step.expr.walk():
+        if isinstance(node, Q) and node.label not in values:
+            exact = known.get(node.label)
+            if exact is None:
+                if isinstance(node.value, bool) or not isinstance(node.value, Real):
+                    return None
+                exact = _given(float(node.value))
+            values[node.label] = exact
+    try:
+        return step.expr.evaluate(values, sympy_arithmetic())
+    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
         return None
 
 
