@@ -195,7 +195,16 @@ def plot_path(
             zorder=3,
         )
         ax.scatter([xs[0]], [ys[0]], marker="s", c="black", zorder=4, label="start w_0")
-        ax.scatter([xs[-1]], [ys[-1]], marker="*", s=120, c="gold", edgecolors="black", zorder=4, label="final")
+        ax.scatter(
+            [xs[-1]],
+            [ys[-1]],
+            marker="*",
+            s=120,
+            c="gold",
+            edgecolors="black",
+            zorder=4,
+            label="final",
+        )
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
         ax.set_xlabel("w1")

@@ -121,12 +121,20 @@ def test_plot_needs_a_loss_of_two_weights(runner, tmp_path: Path) -> None:
     [
         ("optimize", "start: [1]\nfunction: 'x^2'\n", "function: unknown symbol 'x'"),
         ("optimize", "start: [1]\nfunction: 'bar(w1)'\n", "unknown function 'bar'"),
-        ("optimize", "start: [1, 2]\ngradients: [[1]]\n", "gradients[0]: expected 2 gradient values"),
+        (
+            "optimize",
+            "start: [1, 2]\ngradients: [[1]]\n",
+            "gradients[0]: expected 2 gradient values",
+        ),
         ("optimize", "start: [1]\ngradients: [[1]]\nsteps: 2\n", "steps: steps is 2"),
         ("optimize", "optimizer: adagrad\nepsilon: 0\nstart: [0]\nfunction: w1^2\n", "epsilon"),
         ("batchnorm", "batch: [[2], [2]]\nepsilon: 0\n", "epsilon: feature 1 has variance 0"),
         ("batchnorm", "batch: [[1, 2]]\ngamma: [1, 2, 3]\n", "gamma: expected 2 values"),
-        ("backprop", "input: [1]\ntarget: [1]\nlearning_rate: 1\ndropout: [[1]]\nlayers:\n- weights: [[1]]\n", "dropout: expected 0 masks"),
+        (
+            "backprop",
+            "input: [1]\ntarget: [1]\nlearning_rate: 1\ndropout: [[1]]\nlayers:\n- weights: [[1]]\n",
+            "dropout: expected 0 masks",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_file_line_and_field(

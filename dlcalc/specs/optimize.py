@@ -59,7 +59,9 @@ def check_settings(
 ) -> None:
     """Refuse hyper-parameters outside the range where the update rules make sense."""
     if learning_rate <= 0:
-        raise _fail(doc, f"expected a learning rate above 0, got {learning_rate:g}", "learning_rate")
+        raise _fail(
+            doc, f"expected a learning rate above 0, got {learning_rate:g}", "learning_rate"
+        )
     if momentum < 0:
         raise _fail(doc, f"expected a momentum of at least 0, got {momentum:g}", "momentum")
     for name, value in (("beta1", beta1), ("beta2", beta2)):
@@ -75,7 +77,9 @@ def check_settings(
     if epsilon < 0:
         raise _fail(doc, f"expected epsilon of at least 0, got {epsilon:g}", "epsilon")
     if weight_decay < 0:
-        raise _fail(doc, f"expected a weight decay of at least 0, got {weight_decay:g}", "weight_decay")
+        raise _fail(
+            doc, f"expected a weight decay of at least 0, got {weight_decay:g}", "weight_decay"
+        )
 
 
 def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
@@ -113,7 +117,9 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
         allowed = set(names) | ({"w"} if n == 1 else set())
         for symbol in node.symbols():
             if symbol not in allowed:
-                expected = "w1 (or w)" if n == 1 else f"{names[0]} … {names[-1]} (one per start value)"
+                expected = (
+                    "w1 (or w)" if n == 1 else f"{names[0]} … {names[-1]} (one per start value)"
+                )
                 raise _fail(
                     doc,
                     f"unknown symbol {symbol!r}; the loss is an expression of {expected}",

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dlcalc.formula import Name, Node, Num, Partial, Q, call, print_name, q, total
 from dlcalc.numerics import rounder
 from dlcalc.specs.batchnorm import BatchNormProblem
-from dlcalc.formula import Name, Node, Num, Partial, Q, call, print_name, q, total
 from dlcalc.steps import Section, Solution, Step
 
 Round = Callable[[Any], Any]
@@ -141,7 +141,9 @@ def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solutio
         back.add(_step(dbeta, total(list(dys)), "Σ ∂L/∂y over the batch"))
         dgamma = q(label("dgamma", None, k), f.grad_gamma, Partial(Name("L"), gamma.symbol))  # type: ignore[arg-type]
         back.add(
-            _step(dgamma, total([dy * xh for dy, xh in zip(dys, xhats)]), "Σ ∂L/∂y·x̂ over the batch")
+            _step(
+                dgamma, total([dy * xh for dy, xh in zip(dys, xhats)]), "Σ ∂L/∂y·x̂ over the batch"
+            )
         )
         back.add(
             "∂L/∂x_i = γ/s × (∂L/∂y_i − ∂L/∂β/m − x̂_i × ∂L/∂γ/m): the direct path, "

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import rounder
 from dlcalc.formula import ONE, Mul, Name, Neg, Node, Num, Partial, Pow, Q, call, print_name, q
+from dlcalc.numerics import rounder
 from dlcalc.steps import Arg, Section, Solution, Step, Table
 
 if TYPE_CHECKING:
@@ -246,7 +246,9 @@ def initial_state(h: Hyper, names: Names) -> dict[str, Q]:
     return prev
 
 
-def _step(label: str, value: float, expr: Node, name: Name | Partial, note: str | None = None) -> Step:
+def _step(
+    label: str, value: float, expr: Node, name: Name | Partial, note: str | None = None
+) -> Step:
     return Step(label, value, symbol=print_name(name), expr=expr, note=note)
 
 
@@ -281,7 +283,9 @@ def update_steps(
     if h.l2 and decay:
         reg = names.q("g_reg", t, value(update.total))
         steps.append(
-            _step(reg.label, reg.value, g + lam * w, reg.symbol, "with the weight-decay term λ·w (L2)")
+            _step(
+                reg.label, reg.value, g + lam * w, reg.symbol, "with the weight-decay term λ·w (L2)"
+            )
         )
         g = reg
 
@@ -436,7 +440,10 @@ MATH: dict[str, Callable[..., float]] = {
 
 
 def solve_optimize(
-    spec: OptimizeProblem, node: expressions.Node | None, carry: int | None = None, every_step: bool = False
+    spec: OptimizeProblem,
+    node: expressions.Node | None,
+    carry: int | None = None,
+    every_step: bool = False,
 ) -> Solution:
     """Run ``spec.steps`` optimizer steps, writing the first ones out in full."""
     rnd = rounder(carry)
@@ -507,7 +514,9 @@ def solve_optimize(
         if loss is not None:
             entry["loss"] = loss
         history.append(entry)
-        rows.append([t, *update.weights.tolist(), *([loss] if gradient else []), *update.gradient.tolist()])
+        rows.append(
+            [t, *update.weights.tolist(), *([loss] if gradient else []), *update.gradient.tolist()]
+        )
         w = update.weights
 
     columns = ["t", *(f"{p}_t" if n > 1 else "w_t" for p in params)]
@@ -553,11 +562,16 @@ def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) ->
         return Step(g.label, g.value, symbol=symbol, expr=tree, note=note)
     # A function the formula trees do not know (sin, Heaviside …): the SymPy printer's template.
     text, symbols = gradient.templates[i]
-    holes = tuple(Arg(by_name[s.name].label, by_name[s.name].value, print_name(by_name[s.name].symbol)) for s in symbols)
+    holes = tuple(
+        Arg(by_name[s.name].label, by_name[s.name].value, print_name(by_name[s.name].symbol))
+        for s in symbols
+    )
     if not holes:
         return Step(g.label, g.value, symbol=symbol, note=f"∂f/∂w{i + 1} = {text}")
 
-    def fn(*v: float, d: Any = gradient.derivatives[i], syms: list = list(symbols)) -> float:
+    syms = tuple(symbols)
+
+    def fn(*v: float, d: Any = gradient.derivatives[i]) -> float:
         return _evaluate(d, dict(zip(syms, v)))
 
     return Step(g.label, g.value, text, holes, fn, symbol=symbol, note=note)

@@ -81,7 +81,9 @@ def test_backward_matches_finite_differences(problem: dict) -> None:
 
 
 def test_the_worked_example_exactly() -> None:
-    solution = solve({"batch": [[5], [3], [2], [1], [9]], "epsilon": 0, "grad_output": [[1], [2], [3], [4], [5]]})
+    solution = solve(
+        {"batch": [[5], [3], [2], [1], [9]], "epsilon": 0, "grad_output": [[1], [2], [3], [4], [5]]}
+    )
     result = solution.result
     assert result["mean"] == [4.0] and result["variance"] == [8.0]
     assert result["normalized"][0][0] == pytest.approx(1 / math.sqrt(8))

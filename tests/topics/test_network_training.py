@@ -18,7 +18,11 @@ weights = st.floats(-1, 1).map(lambda v: round(v, 3))
 
 @st.composite
 def problems(draw: st.DrawFn) -> dict:
-    n_in, n_hidden, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    n_in, n_hidden, n_out = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(1, 3)),
+        draw(st.integers(1, 2)),
+    )
     n_examples = draw(st.integers(1, 2))
     examples = [
         {
@@ -148,7 +152,9 @@ def test_training_options_match_torch(problem: dict) -> None:
     assert ours["loss"] == pytest.approx(theirs["loss"], abs=1e-9)
     if len(problem["examples"]) == 1:
         for k in range(2):
-            np.testing.assert_allclose(ours["layers"][k]["grad_weights"], theirs["grad_w"][k], atol=1e-9)
+            np.testing.assert_allclose(
+                ours["layers"][k]["grad_weights"], theirs["grad_w"][k], atol=1e-9
+            )
 
 
 MAZUR = """

@@ -47,7 +47,9 @@ def reference(h: Hyper, start: list[float], steps: int) -> list[list[float]]:
                 wi = wi - eta * g
             elif h.optimizer in ("momentum", "nesterov"):
                 state["v"][i] = h.momentum * state["v"][i] + g
-                step = state["v"][i] if h.optimizer == "momentum" else g + h.momentum * state["v"][i]
+                step = (
+                    state["v"][i] if h.optimizer == "momentum" else g + h.momentum * state["v"][i]
+                )
                 wi = wi - eta * step
             elif h.optimizer == "adagrad":
                 state["a"][i] += g * g
@@ -147,7 +149,9 @@ def test_every_optimizer_matches_torch_over_five_steps(h: Hyper, start: list[flo
 def test_every_optimizer_matches_a_plain_python_reimplementation(
     h: Hyper, start: list[float]
 ) -> None:
-    np.testing.assert_allclose(engine_path(h, start, 5), reference(h, start, 5), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        engine_path(h, start, 5), reference(h, start, 5), rtol=1e-10, atol=1e-12
+    )
 
 
 def solve(text: str, carry: int | None = None, every_step: bool = False):
@@ -167,7 +171,9 @@ def test_the_derived_gradient_of_a_loss_expression_drives_the_same_path(optimize
 
 
 def test_adam_step_quantities_and_formulas() -> None:
-    solution = solve("optimizer: adam\nlearning_rate: 0.1\nepsilon: 1.0e-8\nstart: [5]\nfunction: w^2\n")
+    solution = solve(
+        "optimizer: adam\nlearning_rate: 0.1\nepsilon: 1.0e-8\nstart: [5]\nfunction: w^2\n"
+    )
     m = solution.step("m_1")
     assert m is not None and m.value == pytest.approx(1.0)
     assert m.formula() == "β₁ × m₀ + (1 − β₁) × g₁"
@@ -182,17 +188,23 @@ def test_adam_step_quantities_and_formulas() -> None:
 
 
 def test_given_gradients_and_every_state_variable_in_the_result() -> None:
-    result = solve("optimizer: adagrad\nlearning_rate: 0.5\nstart: [1, 2]\ngradients: [[1, -2], [0.5, 0]]\n").result
+    result = solve(
+        "optimizer: adagrad\nlearning_rate: 0.5\nstart: [1, 2]\ngradients: [[1, -2], [0.5, 0]]\n"
+    ).result
     assert len(result["steps"]) == 2
     a = result["steps"][1]["accumulator"]
     assert a == pytest.approx([1.25, 4.0])
     w1 = 1 - 0.5 * 1 / (1 + 1e-7)
     assert result["steps"][0]["weights"][0] == pytest.approx(w1)
-    assert result["steps"][1]["weights"][0] == pytest.approx(w1 - 0.5 * 0.5 / (math.sqrt(1.25) + 1e-7))
+    assert result["steps"][1]["weights"][0] == pytest.approx(
+        w1 - 0.5 * 0.5 / (math.sqrt(1.25) + 1e-7)
+    )
 
 
 def test_carry_rounds_every_intermediate_quantity() -> None:
-    result = solve("optimizer: rmsprop\nlearning_rate: 0.1\nstart: [10]\nfunction: w1^2/2\n", carry=3).result
+    result = solve(
+        "optimizer: rmsprop\nlearning_rate: 0.1\nstart: [10]\nfunction: w1^2/2\n", carry=3
+    ).result
     assert result["steps"][0]["v"] == [10.0]
     assert result["weights"] == [pytest.approx(10 - 0.1 * 10 / 3.162, abs=1e-3)]
     assert result["weights"][0] == round(result["weights"][0], 3)
@@ -204,7 +216,9 @@ def test_long_runs_write_the_first_step_and_the_trajectory() -> None:
     assert "Step 1" in titles and "Step 2" not in titles and "Trajectory" in titles
     assert solution.step("w1_1") is not None and solution.step("v2_1") is not None
     assert len(solution.result["steps"]) == 50
-    every = solve("optimizer: momentum\nstart: [1, 1]\nsteps: 50\nfunction: w1^2 + 10*w2^2\n", every_step=True)
+    every = solve(
+        "optimizer: momentum\nstart: [1, 1]\nsteps: 50\nfunction: w1^2 + 10*w2^2\n", every_step=True
+    )
     assert every.step("w2_50") is not None
 
 
