@@ -338,7 +338,7 @@ class Gradient:
         import sympy
 
         from dlcalc.expressions import to_sympy
-        from dlcalc.topics import functions as F
+        from dlcalc import functions as F
 
         self.node = node
         self.names = names
@@ -662,7 +662,7 @@ def plot_figure(
         return evaluate(node, {"w1": w1, "w2": w2})
 
     def write() -> None:
-        from dlcalc.plots import plot_path
+        from dlcalc.render.plots import plot_path
 
         plot_path(path, path_points, loss, solution.result["optimizer"], title)
 
