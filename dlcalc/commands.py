@@ -265,16 +265,21 @@ def build_optimize(doc: Document, settings: Settings) -> Solution:
       dlcalc optimize examples/adam-step.yaml -f json | jq .result.steps
     """
     from dlcalc.specs.optimize import load_optimize
-    from dlcalc.topics.optimize import plot_figure, solve_optimize
+    from dlcalc.topics.optimize import plot_inputs, solve_optimize
 
-    if settings.plot is not None:
+    plot = settings.plot
+    if plot is not None:
         from dlcalc.render.plots import check_path
 
-        check_path(settings.plot)
+        check_path(plot)
     spec, node = load_optimize(doc)
     solution = solve_optimize(spec, node, settings.carry, settings.every_step)
-    if settings.plot is not None:
-        solution.figures.append(plot_figure(solution, node, settings.plot, spec.title))
+    if plot is not None:
+        from dlcalc.render.plots import plot_path
+
+        points, loss = plot_inputs(solution, node)
+        optimizer = solution.result["optimizer"]
+        solution.figures.append(lambda: plot_path(plot, points, loss, optimizer, spec.title))
     return solution
 
 

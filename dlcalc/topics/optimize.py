@@ -337,8 +337,8 @@ class Gradient:
     def __init__(self, node: expressions.Node, names: list[str]) -> None:
         import sympy
 
-        from dlcalc.expressions import to_sympy
         from dlcalc import functions as F
+        from dlcalc.expressions import to_sympy
 
         self.node = node
         self.names = names
@@ -643,10 +643,10 @@ def plot_data(solution: Solution) -> list[list[float]]:
     return [result["start"], *[s["weights"] for s in result["steps"]]]
 
 
-def plot_figure(
-    solution: Solution, node: expressions.Node | None, path: Any, title: str | None
-) -> Callable[[], None]:
-    """The --plot writer: the path over the loss's contour lines (a loss of two weights)."""
+def plot_inputs(
+    solution: Solution, node: expressions.Node | None
+) -> tuple[list[list[float]], Callable[[float, float], float]]:
+    """What --plot draws: the path w_0, w_1, … and the loss f(w1, w2) for its contour lines."""
     path_points = plot_data(solution)
     if node is None or len(path_points[0]) != 2:
         n = len(path_points[0])
@@ -661,9 +661,4 @@ def plot_figure(
     def loss(w1: float, w2: float) -> float:
         return evaluate(node, {"w1": w1, "w2": w2})
 
-    def write() -> None:
-        from dlcalc.render.plots import plot_path
-
-        plot_path(path, path_points, loss, solution.result["optimizer"], title)
-
-    return write
+    return path_points, loss
