@@ -142,3 +142,54 @@ def test_bad_input_is_one_line_naming_file_line_and_field(
 ) -> None:
     message = error(runner, command, "-", input=text)
     assert "<stdin>" in message and words in message
+
+
+def check_result(runner, tmp_path: Path, command: str, problem: Path, claims: str) -> dict:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(claims, encoding="utf-8")
+    out = runner.invoke(app, [command, str(problem), "--check", str(answers), "-f", "json"])
+    assert out.exit_code == 1, out.output
+    return json.loads(out.stdout)["result"]
+
+
+def test_check_recognises_momentum_written_with_minus_eta(runner, tmp_path: Path) -> None:
+    problem = tmp_path / "momentum.yaml"
+    problem.write_text(
+        "optimizer: momentum\nlearning_rate: 0.1\nmomentum: 0.9\nstart: [1]\nfunction: w1^2/2\nsteps: 2\n",
+        encoding="utf-8",
+    )
+    # v = μv − ηg, w = w + v: v₁ = −0.1, v₂ = 0.9·(−0.1) − 0.1·0.9 = −0.18; the weights agree.
+    result = check_result(
+        runner, tmp_path, "optimize", problem, "v_1: -0.1\nv_2: -0.18\nw_2: 0.72\n"
+    )
+    assert "v = μ·v − η·g" in result["convention"]["description"]
+    assert result["convention"]["mismatches"] == []
+
+
+def test_check_recognises_epsilon_inside_the_root(runner, tmp_path: Path) -> None:
+    problem = tmp_path / "rmsprop.yaml"
+    problem.write_text(
+        "optimizer: rmsprop\nlearning_rate: 0.1\nepsilon: 0.5\nstart: [1]\nfunction: w1^2\n",
+        encoding="utf-8",
+    )
+    # r₁ = 0.1·4 = 0.4; w₁ = 1 − 0.1·2/√(0.4 + 0.5) = 0.78918 (outside: 1 − 0.2/(0.63246 + 0.5) = 0.82339)
+    result = check_result(runner, tmp_path, "optimize", problem, "r_1: 0.4\nw_1: 0.78918\n")
+    assert "inside the square root" in result["convention"]["description"]
+
+
+def test_check_recognises_weight_decay_with_two_lambda(runner, tmp_path: Path) -> None:
+    # ∂J/∂w5 = 0.082167 + 2·0.01·0.4 = 0.090167; w5⁺ = 0.4 − 0.5·0.090167 = 0.354916
+    result = check_result(
+        runner,
+        tmp_path,
+        "backprop",
+        EXAMPLES / "mazur-weight-decay.yaml",
+        "dJ_dw5: 0.090167\nw5_new: 0.354916\n",
+    )
+    assert "2λ" in result["convention"]["description"]
+    assert result["convention"]["mismatches"] == []
+
+
+def test_no_convention_note_for_plain_slips(runner, tmp_path: Path) -> None:
+    result = check_result(runner, tmp_path, "optimize", EXAMPLES / "adam-step.yaml", "m_1: 2\n")
+    assert "convention" not in result

@@ -20,7 +20,7 @@ from dlcalc.numerics import ACTIVATION, LOSS, Activation, Loss, rounder
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
 from dlcalc.topics.network_training import OptimizerRecord, hyper
-from dlcalc.topics.optimize import Update, apply, new_state
+from dlcalc.topics.optimize import VARIANTS, Update, apply, new_state, variants
 
 Array = np.ndarray
 Round = Callable[[Any], Any]  # rounds an array or a number (identity unless --carry)
@@ -830,9 +830,15 @@ def _mean_loss_section(
 
 
 def solve_backprop(
-    spec: NetworkProblem, carry: int | None = None, every_step: bool = False
+    spec: NetworkProblem,
+    carry: int | None = None,
+    every_step: bool = False,
+    variant: str | None = None,
 ) -> Solution:
-    """Train for ``epochs`` (online or batch), writing the first update(s) out in full."""
+    """Train for ``epochs`` (online or batch), writing the first update(s) out in full.
+
+    ``variant``: an optimizer convention other than the contract's (for ``check``).
+    """
     net = Network.from_problem(spec)
     loss = LOSS[spec.loss]
     rnd = rounder(carry)
@@ -849,7 +855,7 @@ def solve_backprop(
     biases = [b.copy() for b in net.biases]
     sections: list[Section] = []
     history: list[dict] = []
-    h = hyper(spec)
+    h = hyper(spec, variant)
     dropout = net.masks is not None
     state_w = [new_state(h, w.shape) for w in weights]
     state_b = [new_state(h, b.shape) for b in biases]
@@ -1040,7 +1046,17 @@ def solve_backprop(
             else "pass --every-step to see them all"
         )
         notes.append(f"{total_updates:,} updates: the first is worked out in full; {hint}.")
-    return Solution("backprop", sections, result, title=spec.title, source=spec.source, notes=notes)
+    solution = Solution(
+        "backprop", sections, result, title=spec.title, source=spec.source, notes=notes
+    )
+    if variant is None:
+        for v in variants(h):
+
+            def alternative(v: str = v) -> Solution:
+                return solve_backprop(spec, carry, every_step, v)
+
+            solution.alternatives.append((VARIANTS[v], alternative))
+    return solution
 
 
 def _history_section(loss_before: float, history: list[dict], mode: str, n: int) -> Section:

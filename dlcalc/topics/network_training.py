@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 Array = np.ndarray
 
 
-def hyper(spec: NetworkProblem) -> Hyper:
-    """The optimizer of a backprop problem (default: plain SGD)."""
+def hyper(spec: NetworkProblem, variant: str | None = None) -> Hyper:
+    """The optimizer of a backprop problem (default: plain SGD), optionally in another convention."""
     return Hyper(
         spec.optimizer,
         float(spec.learning_rate or 0.0),
@@ -34,6 +34,7 @@ def hyper(spec: NetworkProblem) -> Hyper:
         spec.rho,
         spec.epsilon,
         spec.weight_decay,
+        variant,
     )
 
 

@@ -77,6 +77,9 @@ class Hyper:
     rho: float = 0.9
     epsilon: float = 1e-7
     weight_decay: float = 0.0
+    # Another convention, for ``check`` to recognise a student's: "momentum_negative"
+    # (v = μv − ηg, w = w + v), "eps_inside" (√(v + ε)) or "double_decay" (g + 2λw).
+    variant: str | None = None
 
     @property
     def l2(self) -> bool:
@@ -95,6 +98,25 @@ class Hyper:
         return rules
 
 
+VARIANTS = {
+    "momentum_negative": "momentum written v = μ·v − η·g, w = w + v (so v is −η times this v)",
+    "eps_inside": "ε inside the square root, √(v + ε) instead of √v + ε",
+    "double_decay": "weight decay from a penalty λ·‖w‖² (gradient 2λ·w) instead of (λ/2)·‖w‖²",
+}
+
+
+def variants(h: Hyper) -> list[str]:
+    """The other conventions that would change this optimizer's numbers."""
+    out = []
+    if h.optimizer == "momentum":
+        out.append("momentum_negative")
+    if h.optimizer in ("adagrad", "rmsprop", "adam", "adamw") and h.epsilon > 0:
+        out.append("eps_inside")
+    if h.l2:
+        out.append("double_decay")
+    return out
+
+
 @dataclass
 class Update:
     """One update of a parameter array: its gradient, the optimizer's state after it, the new weights."""
@@ -110,8 +132,9 @@ def new_state(h: Hyper, shape: tuple[int, ...]) -> dict[str, Array]:
     return {name: np.zeros(shape) for name in STATE[h.optimizer]}
 
 
-def _denominator(root: Array, eps: float, what: str) -> Array:
-    denominator = root + eps
+def _denominator(square: Array, eps: float, what: str, rnd: Round, inside: bool) -> Array:
+    """√x + ε (ε inside, √(x + ε), only for the ``eps_inside`` variant)."""
+    denominator = rnd(np.sqrt(square + eps)) if inside else rnd(np.sqrt(square)) + eps
     if np.any(denominator == 0):
         raise InputError(
             f"√{what} + ε is 0 (a gradient of 0 with epsilon 0): the update divides by zero; "
@@ -137,6 +160,9 @@ def apply(
     """
     lam = h.weight_decay if decay else 0.0
     eta, eps = h.learning_rate, h.epsilon
+    inside = h.variant == "eps_inside"
+    if h.variant == "double_decay":
+        lam *= 2
     w = np.asarray(w, dtype=float)
     grad = np.asarray(grad, dtype=float)
     g = rnd(grad + lam * w) if lam and h.optimizer != "adamw" else grad
@@ -145,18 +171,23 @@ def apply(
         if h.optimizer == "sgd":
             new = rnd(w - eta * g)
         elif h.optimizer in ("momentum", "nesterov"):
-            v = rnd(h.momentum * state["velocity"] + g)
-            state["velocity"] = shown["velocity"] = v
-            step = v if h.optimizer == "momentum" else rnd(g + h.momentum * v)
-            new = rnd(w - eta * step)
+            if h.variant == "momentum_negative" and h.optimizer == "momentum":
+                v = rnd(h.momentum * state["velocity"] - eta * g)  # v = μv − ηg, w = w + v
+                state["velocity"] = shown["velocity"] = v
+                new = rnd(w + v)
+            else:
+                v = rnd(h.momentum * state["velocity"] + g)
+                state["velocity"] = shown["velocity"] = v
+                step = v if h.optimizer == "momentum" else rnd(g + h.momentum * v)
+                new = rnd(w - eta * step)
         elif h.optimizer == "adagrad":
             a = rnd(state["accumulator"] + g * g)
             state["accumulator"] = shown["accumulator"] = a
-            new = rnd(w - eta * g / _denominator(rnd(np.sqrt(a)), eps, "a_t"))
+            new = rnd(w - eta * g / _denominator(a, eps, "a_t", rnd, inside))
         elif h.optimizer == "rmsprop":
             r = rnd(h.rho * state["v"] + (1 - h.rho) * g * g)
             state["v"] = shown["v"] = r
-            new = rnd(w - eta * g / _denominator(rnd(np.sqrt(r)), eps, "r_t"))
+            new = rnd(w - eta * g / _denominator(r, eps, "r_t", rnd, inside))
         else:  # adam, adamw
             m = rnd(h.beta1 * state["m"] + (1 - h.beta1) * g)
             v = rnd(h.beta2 * state["v"] + (1 - h.beta2) * g * g)
@@ -164,7 +195,7 @@ def apply(
             m_hat = rnd(m / (1 - h.beta1**t))
             v_hat = rnd(v / (1 - h.beta2**t))
             shown.update(m=m, v=v, m_hat=m_hat, v_hat=v_hat)
-            ratio = m_hat / _denominator(rnd(np.sqrt(v_hat)), eps, "v̂_t")
+            ratio = m_hat / _denominator(v_hat, eps, "v̂_t", rnd, inside)
             if h.optimizer == "adamw" and lam:
                 new = rnd(w - eta * (ratio + lam * w))
             else:
@@ -444,8 +475,12 @@ def solve_optimize(
     node: expressions.Node | None,
     carry: int | None = None,
     every_step: bool = False,
+    variant: str | None = None,
 ) -> Solution:
-    """Run ``spec.steps`` optimizer steps, writing the first ones out in full."""
+    """Run ``spec.steps`` optimizer steps, writing the first ones out in full.
+
+    ``variant`` solves under another convention (see :data:`VARIANTS`), for ``check``.
+    """
     rnd = rounder(carry)
     h = Hyper(
         spec.optimizer,
@@ -456,6 +491,7 @@ def solve_optimize(
         spec.rho,
         spec.epsilon,
         spec.weight_decay,
+        variant,
     )
     params = spec.parameter_names()
     n = len(params)
@@ -547,7 +583,17 @@ def solve_optimize(
             else "pass --every-step to see them all"
         )
         notes.append(f"{total_steps:,} steps: the first is worked out in full; {hint}.")
-    return Solution("optimize", sections, result, title=spec.title, source=spec.source, notes=notes)
+    solution = Solution(
+        "optimize", sections, result, title=spec.title, source=spec.source, notes=notes
+    )
+    if variant is None:
+        for v in variants(h):
+
+            def alternative(v: str = v) -> Solution:
+                return solve_optimize(spec, node, carry, every_step, v)
+
+            solution.alternatives.append((VARIANTS[v], alternative))
+    return solution
 
 
 def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) -> Step:

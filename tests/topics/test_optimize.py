@@ -260,3 +260,21 @@ def test_a_loss_outside_its_domain_is_an_input_error(function: str) -> None:
         solve(f"optimizer: sgd\nstart: [-1]\nfunction: {function}\n")
     assert e.value.field == "function"
     assert "w1 = −1" in str(e.value) or "w1 = -1" in str(e.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.01, 0.5), st.floats(0.0, 0.95), starts)
+def test_momentum_written_with_minus_eta_reaches_the_same_weights(
+    eta: float, mu: float, start: list[float]
+) -> None:
+    """v' = μv' − ηg, w += v' is the same method: v' = −η·v and the same weights."""
+    h = Hyper("momentum", eta, mu)
+    other = Hyper("momentum", eta, mu, variant="momentum_negative")
+    s1, s2 = new_state(h, (2,)), new_state(other, (2,))
+    w1 = w2 = np.array(start)
+    for t in range(1, 6):
+        u1 = apply(h, s1, w1, np.array(gradient(list(w1))), t, lambda x: x)
+        u2 = apply(other, s2, w2, np.array(gradient(list(w2))), t, lambda x: x)
+        w1, w2 = u1.weights, u2.weights
+        np.testing.assert_allclose(w1, w2, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(u2.state["velocity"], -eta * u1.state["velocity"], atol=1e-12)
