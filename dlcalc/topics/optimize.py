@@ -384,8 +384,11 @@ class Gradient:
                 raise InputError(
                     "the loss or its gradient is undefined or complex everywhere", field="function"
                 )
-        self.shown = F.unicode(expr)
-        self.shown_derivatives = [F.unicode(d) for d in self.derivatives]
+        # One weight is written w (as in f(w) = w²); several are w1, w2, …
+        self.display = ["w"] if len(names) == 1 else list(names)
+        rename = dict(zip(self.symbols, self.display))
+        self.shown = F.unicode(expr, names=rename)
+        self.shown_derivatives = [F.unicode(d, names=rename) for d in self.derivatives]
         self.templates = [F.template(d) for d in self.derivatives]
 
     def loss(self, w: list[float]) -> float:
@@ -398,7 +401,7 @@ class Gradient:
         value = evaluate(self.node, values)
         if not math.isfinite(value):
             raise InputError(
-                f"the loss is undefined at {_point(self.names, w)} (outside its domain, or an overflow)",
+                f"the loss is undefined at {_point(self.display, w)} (outside its domain, or an overflow)",
                 field="function",
             )
         return value
@@ -406,11 +409,11 @@ class Gradient:
     def at(self, w: list[float]) -> list[float]:
         env = {s: float(v) for s, v in zip(self.symbols, w)}
         out = []
-        for name, d in zip(self.names, self.derivatives):
+        for name, d in zip(self.display, self.derivatives):
             value = _evaluate(d, env)
             if not math.isfinite(value):
                 raise InputError(
-                    f"∂f/∂{name} is undefined at {_point(self.names, w)} "
+                    f"∂f/∂{name} is undefined at {_point(self.display, w)} "
                     "(outside the loss's domain, or an overflow)",
                     field="function",
                 )
@@ -503,8 +506,8 @@ def solve_optimize(
     for rule in h.rules():
         intro.add(rule)
     if gradient is not None:
-        intro.add(f"f({', '.join(params)}) = {gradient.shown}")
-        for name, shown in zip(params, gradient.shown_derivatives):
+        intro.add(f"f({', '.join(gradient.display)}) = {gradient.shown}")
+        for name, shown in zip(gradient.display, gradient.shown_derivatives):
             intro.add(f"∂f/∂{name} = {shown}")
     else:
         intro.add("The gradient at each step is given.")
@@ -603,7 +606,7 @@ def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) ->
         return Step(g.label, g.value, symbol=symbol, note="given")
     by_name = {f"w{k + 1}": leaf for k, leaf in enumerate(current)}
     tree = to_tree(gradient.derivatives[i], by_name)
-    note = f"∂f/∂w{i + 1} at the weights before the step"
+    note = f"∂f/∂{gradient.display[i]} at the weights before the step"
     if tree is not None:
         return Step(g.label, g.value, symbol=symbol, expr=tree, note=note)
     # A function the formula trees do not know (sin, Heaviside …): the SymPy printer's template.
@@ -613,7 +616,7 @@ def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) ->
         for s in symbols
     )
     if not holes:
-        return Step(g.label, g.value, symbol=symbol, note=f"∂f/∂w{i + 1} = {text}")
+        return Step(g.label, g.value, symbol=symbol, note=f"∂f/∂{gradient.display[i]} = {text}")
 
     syms = tuple(symbols)
 
