@@ -514,7 +514,6 @@ def solve_optimize(
     sections = [intro]
 
     names = [step_names(None if n == 1 else p) for p in params]
-    current = [nm.q("w", 0, float(x)) for nm, x in zip(names, spec.start)]
     previous = [initial_state(h, nm) for nm in names]
     state = new_state(h, (n,))
     w = rnd(np.array(spec.start, dtype=float))
@@ -528,17 +527,15 @@ def solve_optimize(
             assert spec.gradients is not None
             raw = rnd(np.array(spec.gradients[t - 1], dtype=float))
         update = apply(h, state, w, raw, t, rnd)
-        write = record_all or t == 1
-        section = Section(f"Step {t}") if write else None
-        before = list(current)  # every gradient is taken at the weights before this step
-        for i in range(n):
-            g = names[i].q("g", t, float(raw[i]))
-            if section is not None:
+        if record_all or t == 1:
+            section = Section(f"Step {t}")
+            # every gradient is taken at the weights before this step
+            before = [names[i].q("w", t - 1, float(w[i])) for i in range(n)]
+            for i in range(n):
+                g = names[i].q("g", t, float(raw[i]))
                 section.add(_gradient_step(gradient, i, g, before))
-                for step in update_steps(h, t, names[i], current[i], g, update, (i,), previous[i]):
+                for step in update_steps(h, t, names[i], before[i], g, update, (i,), previous[i]):
                     section.add(step)
-            current[i] = names[i].q("w", t, float(update.weights[i]))
-        if section is not None:
             sections.append(section)
         entry: dict[str, Any] = {
             "step": t,
@@ -548,7 +545,7 @@ def solve_optimize(
         if h.l2:
             entry["gradient_with_decay"] = update.total.tolist()
         for key, array in update.state.items():
-            entry[{"velocity": "velocity"}.get(key, key)] = array.tolist()
+            entry[key] = array.tolist()
         loss = gradient.loss(update.weights.tolist()) if gradient is not None else None
         if loss is not None:
             entry["loss"] = loss
