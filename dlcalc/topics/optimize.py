@@ -200,6 +200,12 @@ def apply(
                 new = rnd(w - eta * (ratio + lam * w))
             else:
                 new = rnd(w - eta * ratio)
+    for key, array in shown.items():
+        if not np.all(np.isfinite(array)):
+            raise InputError(
+                f"the optimizer's {key} overflows to infinity (a gradient of about "
+                f"{float(np.max(np.abs(grad))):.3g} squared is beyond a double); use smaller values"
+            )
     if not np.all(np.isfinite(new)):
         raise InputError(
             "the weights overflow to infinity; use a smaller learning rate or fewer steps",
@@ -517,12 +523,12 @@ def solve_optimize(
     previous = [initial_state(h, nm) for nm in names]
     state = new_state(h, (n,))
     w = rnd(np.array(spec.start, dtype=float))
-    start_loss = gradient.loss(list(w)) if gradient is not None else None
+    start_loss = gradient.loss(w.tolist()) if gradient is not None else None
     rows: list[list[Any]] = [[0, *w.tolist(), *([start_loss] if gradient else []), *[None] * n]]
     history: list[dict[str, Any]] = []
     for t in range(1, total_steps + 1):
         if gradient is not None:
-            raw = rnd(np.array(gradient.at(list(w))))
+            raw = rnd(np.array(gradient.at(w.tolist())))
         else:
             assert spec.gradients is not None
             raw = rnd(np.array(spec.gradients[t - 1], dtype=float))
