@@ -15,10 +15,11 @@ import numpy as np
 from dlcalc.formula import Name, Partial, Q, q
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.steps import Section
+from dlcalc.topics.network import labels as L
 from dlcalc.topics.optimize import Hyper, Names, Update, initial_state, update_steps
 
 if TYPE_CHECKING:
-    from dlcalc.topics.network import Recorder
+    from dlcalc.topics.network.recorder import Recorder
 
 Array = np.ndarray
 
@@ -55,7 +56,7 @@ class ParameterNames(Names):
     def name(self, kind: str, t: int) -> Name | Partial:  # type: ignore[override]
         assert self.param is not None
         if kind == "g_reg":
-            return Partial(Name("J"), Name(self.param))
+            return Partial(Name("J"), Name(self.param))  # ∂J/∂w5, J = E + (λ/2)‖w‖²
         return super().name(kind, t)
 
 
@@ -98,13 +99,15 @@ class OptimizerRecord:
             for j, u in enumerate(net.units[layer]):
                 for i in range(old_w[layer].shape[1]):
                     w = net.weight_labels[layer][j][i]
-                    weight = q(recorder.current_w[layer][j][i], float(old_w[layer][j, i]), w)
-                    grad = q(
-                        f"dE_d{w}{grad_tag}",
-                        float(grads_w[layer][j, i]),
-                        Partial(Name("E"), Name(w)),
+                    weight = q(
+                        recorder.current_w[layer][j][i], float(old_w[layer][j, i]), L.weight_name(w)
                     )
-                    new = q(f"{w}_new{tag}", 0.0, Name(w, sup="+"))
+                    grad = q(
+                        L.grad_weight(w, grad_tag),
+                        float(grads_w[layer][j, i]),
+                        L.grad_weight_name(w),
+                    )
+                    new = q(L.new_weight(w, tag), 0.0, L.weight_name(w, "+"))
                     steps = update_steps(
                         h,
                         t,
@@ -120,14 +123,12 @@ class OptimizerRecord:
                         section.add(step)
                     recorder.current_w[layer][j][i] = new.label
                 if include_bias:
-                    b = f"b_{u}"
-                    bias = q(recorder.current_b[layer][j], float(old_b[layer][j]), b)
+                    b = L.bias(u)
+                    bias = q(recorder.current_b[layer][j], float(old_b[layer][j]), L.bias_name(u))
                     grad = q(
-                        f"dE_db_{u}{grad_tag}",
-                        float(grads_b[layer][j]),
-                        Partial(Name("E"), Name("b", u)),
+                        L.grad_bias(u, grad_tag), float(grads_b[layer][j]), L.grad_bias_name(u)
                     )
-                    new = q(f"b_{u}_new{tag}", 0.0, Name(b, sup="+"))
+                    new = q(L.new_bias(u, tag), 0.0, L.bias_name(u, "+"))
                     steps = update_steps(
                         h,
                         t,
