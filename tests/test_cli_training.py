@@ -53,7 +53,14 @@ def test_help_has_examples(runner, command: str) -> None:
 def test_adam_example_rich_shows_every_quantity(runner) -> None:
     out = runner.invoke(app, ["optimize", str(EXAMPLES / "adam-step.yaml")])
     assert out.exit_code == 0, out.output
-    for text in ("m_1", "m̂_1", "v̂_1", "β₁ × m_0 + (1 − β₁) × g_1", "0.9 × 0 + (1 − 0.9) × 10", "4.9"):
+    for text in (
+        "m_1",
+        "m̂_1",
+        "v̂_1",
+        "β₁ × m_0 + (1 − β₁) × g_1",
+        "0.9 × 0 + (1 − 0.9) × 10",
+        "4.9",
+    ):
         assert text in out.stdout
 
 
