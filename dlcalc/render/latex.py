@@ -38,7 +38,7 @@ SYMBOLS = {
     "π": r"\pi ",
     "θ": r"\theta ",
     "ŷ": r"\hat{y}",
-    "√": r"\sqrt ",
+    "√": r"\surd ",  # a symbol, not a command that takes an argument: also valid in notes
     "⌊": r"\lfloor ",
     "⌋": r"\rfloor ",
     "⌈": r"\lceil ",
