@@ -48,13 +48,13 @@ def test_every_example_in_every_format(runner, name: str, fmt: str) -> None:
     if fmt == "latex":
         assert r"\boxed{" in out.stdout and r"\begin{align*}" in out.stdout  # window, steps
     else:
-        assert "y11" in out.stdout or "y_1,11" in out.stdout
+        assert "y₁₁" in out.stdout or "y₁,₁₁" in out.stdout
 
 
 def test_toy_example_shows_each_sum_with_numbers(runner) -> None:
     out = runner.invoke(app, ["conv", str(EXAMPLES / "conv-toy.yaml")])
     assert "1 × 2 + 3 × 1 + 4 × 0 + 1 × (−1)" in out.stdout
-    assert "[1]" in out.stdout  # the receptive window of y11 is marked in the input grid
+    assert "[1]" in out.stdout  # the receptive window of y₁₁ is marked in the input grid
 
 
 def test_command_line_form(runner) -> None:

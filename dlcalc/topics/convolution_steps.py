@@ -14,7 +14,7 @@ Labels (what an answers file names; indices from 0, channel first, as in ``resul
 * ``grad_y[f][i][j]`` ∂L/∂y, likewise ``grad_x``, ``grad_a``, ``grad_pool``, ``grad_K``, ``grad_b``;
 * ``H_n``, ``W_n`` the output size of layer n.
 
-Symbols are written as in maths, indices from 1: ``y11`` is ``y[0][0][0]``.  Problems
+Symbols are written as in maths, indices from 1: ``y₁₁`` is ``y[0][0][0]``.  Problems
 whose feature maps have more than :data:`FULL_CELLS` cells write out the first
 :data:`HEAD_CELLS` cells of each map and show the rest as grids (``--every-step``
 writes every cell).
@@ -48,7 +48,7 @@ def index_label(base: str, index: Sequence[int]) -> str:
 
 
 def cell_name(base: str, index: Sequence[int], keep: Sequence[bool]) -> Name:
-    """``y12`` for y[0][0][1] of a one-channel map; ``y_2,12`` with the channel (filter) first where there are several.
+    """``y₁₂`` for y[0][0][1] of a one-channel map; ``y₂,₁₂`` with the channel (filter) first where there are several.
 
     Indices count from 1 as in maths; the last two are the row and column.
     """
@@ -61,7 +61,7 @@ def cell_name(base: str, index: Sequence[int], keep: Sequence[bool]) -> Name:
     sub = sep.join(str(v) for v in place)
     if lead:
         sub = ",".join(str(v) for v in lead) + "," + sub
-    return Name(base, sub)
+    return Name(base, sub, index=True)
 
 
 class Tensor3:
@@ -109,8 +109,8 @@ _y212 = print_name(cell_name("y", (1, 0, 1), (True, True, True)))
 
 
 def partial_name(y: Tensor3, f: int, i: int, j: int, ch: int) -> Name:
-    """``y_11,c1``: the part of y11 that comes from input channel 1."""
-    return Name(y.base, f"{cell_name(y.base, (f, i, j), y.keep).sub},c{ch + 1}")
+    """``y₁₁⁽¹⁾``: the part of y₁₁ that comes from input channel 1."""
+    return dataclasses.replace(cell_name(y.base, (f, i, j), y.keep), sup=f"({ch + 1})")
 
 
 def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
