@@ -245,7 +245,7 @@ class Names:
     def name(self, kind: str, t: int) -> Name:
         base, accent = KINDS[kind]
         if self.param is None:
-            return Name(base, str(t), accent=accent, label_sub=True)  # m_1, m̂_1: as labeled
+            return Name(base, str(t), accent=accent, index=True)  # m₁, m̂₁: t is a time step
         if kind == "w":
             return Name(self.param, str(t))  # w2_1: w2 after step 1
         return Name(base, f"{self.param},{t}", accent=accent)  # m_w2,1: m of w2 at step 1
