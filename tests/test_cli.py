@@ -168,3 +168,27 @@ def test_nothing_is_written_on_error(runner, tmp_path: Path) -> None:
     assert not target.exists()
     assert "bad.yaml, line 2: layers[0].weights" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["softmax", "1", "2", "3"],
+        ["crossentropy", "--target", "0,1", "--probabilities", "0.3,0.7"],
+        ["kld", "--p", "0.5,0.5", "--q", "0.9,0.1"],
+    ],
+)
+def test_commands_without_arrays_do_not_import_numpy(args: list[str]) -> None:
+    """Start-up time: NumPy (and its thread pool) only for the commands that compute with arrays."""
+    import re
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "from dlcalc.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert not re.search(r"\|\s+numpy$", out.stderr, re.M), args
