@@ -16,7 +16,7 @@ from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import visible
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Solution, Step, Table
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 64rem;
@@ -39,6 +39,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .mark-right { color: #1a7f37; } .mark-wrong { color: #cf222e; font-weight: 600; }
 .mark-carried { color: #9a6700; } .first-wrong { background: #ffebe9; }
 .elided td { color: #57606a; font-style: italic; }
+table.grid td { border: 1px solid #d0d7de; padding: .15rem .45rem; text-align: right;
+                font-variant-numeric: tabular-nums; }
+table.grid td.window { background: #ddf4ff; font-weight: 600; }
+table.grid td.pad { color: #8c959f; }
 """
 
 
@@ -73,6 +77,8 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
                 out.append(data_table(block, decimals, every_step))
             elif isinstance(block, str):
                 out.append(f'<p class="note">{esc(block)}</p>')
+            elif isinstance(block, Grid):
+                out.append(grid_table(block, decimals))
             elif hasattr(block, "render_html"):  # an item kind that renders itself
                 out.append(block.render_html(decimals=decimals))
             else:
@@ -130,6 +136,23 @@ def data_table(table: Table, decimals: int, every_step: bool) -> str:
         for k, v in enumerate(row):
             css = ' class="num"' if k < len(numeric) and numeric[k] else ""
             cells.append(f"<td{css}>{esc(fmt(v, decimals))}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def grid_table(grid: Grid, decimals: int) -> str:
+    """A matrix as a grid of cells; a sliding window's cells highlighted, padding faint."""
+    out = [f'<table class="grid"><caption>{esc(grid.title)}</caption>']
+    for r, row in enumerate(grid.cells):
+        cells = []
+        for c, v in enumerate(row):
+            css = "window" if (r, c) in grid.highlight else "pad" if (r, c) in grid.faint else ""
+            cells.append(
+                f'<td class="{css}">{esc(fmt(v, decimals))}</td>'
+                if css
+                else f"<td>{esc(fmt(v, decimals))}</td>"
+            )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dlcalc.steps import Section, Step, Table, Value
+from dlcalc.steps import Grid, Section, Step, Table, Value
 
 HEAD = 5
 TAIL = 5
@@ -22,7 +22,7 @@ def elided_count(table: Table) -> int:
     return len(table.rows) - HEAD - TAIL
 
 
-def blocks(section: Section) -> Iterator[list[Step] | Table | str]:
+def blocks(section: Section) -> Iterator[list[Step] | Table | Grid | str]:
     """The section's items with consecutive steps grouped: each run of steps is one table."""
     run: list[Step] = []
     for item in section.items:

@@ -26,13 +26,14 @@ from rich.cells import cell_len as rich_cell_len
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
+from rich.table import Table as RichTable
 from rich.text import Text
 
 from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import ascii_text, visible
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Section, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Section, Solution, Step, Table
 
 MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
 INDENT = "    "  # continuation of a wrapped formula
@@ -249,7 +250,8 @@ def section_panel(
                 parts[-1].append("\n")
             lines = textwrap.wrap(style.text(item), inner) or [""]
             parts.append(Text("\n".join(lines), style="italic", end=""))
-        elif hasattr(item, "render_terminal"):  # an item kind that renders itself
+        elif isinstance(item, Grid) or hasattr(item, "render_terminal"):
+            # an item drawn with Rich renderables of its own: the section becomes a Rich panel
             return _rich_panel(section, prepared, decimals, every_step, style, inner, width)
         else:
             parts.append(Text("\n".join(textwrap.wrap(style.text(str(item)), inner)), end=""))
@@ -300,6 +302,8 @@ def _rich_panel(
             parts.append(plain_table(item, decimals, every_step, style, inner))
         elif isinstance(item, str):
             parts.append(Text(style.text(item), style="italic"))
+        elif isinstance(item, Grid):
+            parts.append(grid_table(item, decimals))
         else:
             parts.append(item.render_terminal(decimals=decimals, width=inner, ascii=style.ascii))
     return Panel(
@@ -401,6 +405,48 @@ def renderables(
     for note in solution.notes:
         out.append(Text(style.text("Note: " + note), style="italic"))
     return out
+
+
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+GRID_WIDTH = 72  # characters a grid may take inside a panel of an 80-column terminal
+
+
+def grid_table(grid: Grid, decimals: int) -> Group:
+    """A matrix as a grid under its title; window cells [bracketed] (and reversed in colour), padding dim.
+
+    Small grids are boxed; wider ones drop the box lines, and grids wider than the panel
+    even then are split into blocks of columns (each headed by its column numbers).
+    """
+    texts = [[fmt(v, decimals) for v in row] for row in grid.cells]
+    width = max((len(t) for row in texts for t in row), default=1) + 2  # room for [ ]
+    columns = len(texts[0]) if texts else 0
+    boxed = columns * (width + 3) + 1 <= GRID_WIDTH
+    per_block = columns if boxed else max(1, GRID_WIDTH // (width + 1))
+    parts: list[RenderableType] = [Text(visible(grid.title))]
+    for start in range(0, columns, per_block):
+        stop = min(start + per_block, columns)
+        out = RichTable(
+            box=box.SQUARE if boxed else None,
+            show_header=stop - start < columns,
+            header_style="dim",
+            padding=(0, 1) if boxed else (0, 0, 0, 1),
+            pad_edge=boxed,
+            expand=False,
+        )
+        for c in range(start, stop):
+            out.add_column(str(c + 1), justify="right", no_wrap=True, min_width=width - 2)
+        for r, row in enumerate(texts):
+            cells = []
+            for c in range(start, stop):
+                if (r, c) in grid.highlight:
+                    cells.append(Text(f"[{row[c]}]", style="bold reverse"))
+                else:
+                    cells.append(Text(row[c], style="dim" if (r, c) in grid.faint else ""))
+            out.add_row(*cells)
+        parts.append(out)
+    return Group(*parts)
 
 
 def to_text(

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from dlcalc.cli import app
 from dlcalc.expressions import parse, to_sympy
+from dlcalc.functions import _Named
 from dlcalc.render.terminal import to_text
 from dlcalc.topics.calculus import Derivation, build_graph, solve_derive, solve_graph
-from dlcalc.topics.functions import _Named
 
 x = sympy.Symbol("x", real=True)
 
@@ -168,9 +168,3 @@ def test_cli_errors(runner, args: list[str], message: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in result.output
-
-
-@pytest.mark.parametrize("command", ["derive", "graph"])
-def test_help(runner, command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0 and "Examples:" in result.output
