@@ -72,6 +72,10 @@ def emit(solution: Solution, settings: Settings) -> None:
 
             print_solution(solution, decimals, every_step)
         else:
+            from dlcalc.render.terminal import can_encode
+
+            if not can_encode(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
+                sys.stdout.reconfigure(errors="backslashreplace")  # JSON stays valid: \u2212
             sys.stdout.write(render_text(solution, fmt, decimals, every_step))
         return
     suffix = path.suffix.lower()

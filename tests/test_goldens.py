@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rich.cells import cell_len
 
 from dlcalc.cli import app
 from dlcalc.render.numbers import fmt
@@ -37,7 +38,7 @@ def run(runner, name: str, *options: str, width: int = 80) -> str:
 @pytest.mark.parametrize("name", NAMES)
 def test_terminal_golden(runner, golden, name: str, width: int) -> None:
     text = run(runner, name, width=width)
-    assert max(len(line) for line in text.splitlines()) <= width
+    assert max(cell_len(line) for line in text.splitlines()) <= width
     golden(f"examples/{name}.{width}.txt", text)
 
 
