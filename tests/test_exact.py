@@ -31,7 +31,6 @@ def test_mazur_closed_forms(runner) -> None:
     assert "E_total" not in exact  # too long to be worth showing: decimals only, and a note
 
 
-@pytest.mark.xfail(reason="losses and conv-shape steps are not formula trees yet", strict=False)
 def test_every_step_of_every_example_has_an_exact_value_or_a_note(runner) -> None:
     import yaml
 

@@ -28,6 +28,7 @@ table { border-collapse: collapse; margin: .6rem 0 1rem; }
 table.steps td { padding: .25rem .6rem; vertical-align: top; border-bottom: 1px solid #eaeef2; }
 table.steps td.name { font-weight: 600; color: #0b6e79; white-space: nowrap; }
 table.steps td.work div.sub { color: #57606a; }
+table.steps td.joined { border-bottom: none; padding-bottom: 0; }
 table.steps td.value { text-align: right; font-weight: 600; white-space: nowrap;
                        vertical-align: bottom; }
 table.data th, table.data td { padding: .2rem .7rem; border-bottom: 1px solid #d0d7de; }
@@ -102,18 +103,22 @@ def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
             work.append(f'<div class="formula sub">= {substituted}</div>')
         if step.exact and step.exact != fmt(step.value, decimals):
             work.append(f'<div class="exact">= {esc(step.exact)} (exact)</div>')
+        extra = []
         if step.note:
-            work.append(f'<div class="note">{esc(step.note)}</div>')
+            extra.append(f'<div class="note">{esc(step.note)}</div>')
         mark = (marks or {}).get(step.label)
-        css = ""
+        css = ' class="first-wrong"' if mark is not None and mark.first_wrong else ""
         if mark is not None:
-            css = ' class="first-wrong"' if mark.first_wrong else ""
-            work.append(f'<div class="mark-{mark.status}">{esc(describe(mark, decimals))}</div>')
+            extra.append(f'<div class="mark-{mark.status}">{esc(describe(mark, decimals))}</div>')
         value = esc(fmt(step.value, decimals))
+        joined = ' class="joined"' if extra else ""
         rows.append(
-            f'<tr{css}><td class="name formula">{name}</td><td class="work">{"".join(work)}</td>'
-            f'<td class="value">= {value}</td></tr>'
+            f'<tr{css}><td class="name formula"{joined}>{name}</td>'
+            f'<td class="work"{joined}>{"".join(work)}</td>'
+            f'<td class="value"{joined}>= {value}</td></tr>'
         )
+        if extra:
+            rows.append(f'<tr{css}><td></td><td colspan="2" class="work">{"".join(extra)}</td></tr>')
     rows.append("</table>")
     return "\n".join(rows)
 

@@ -11,6 +11,9 @@ import math
 from collections.abc import Callable
 
 from dlcalc.errors import InputError
+from dlcalc.formula import HALF, ONE, Name, Node, Num, Q, call, print_name, q
+from dlcalc.formula import total as sum_of
+from dlcalc.numerics import TWO
 from dlcalc.scalars import log_sum_exp, xlogx_ratio
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
@@ -32,6 +35,13 @@ def _in_base(
     if base == math.e:
         return template, fn
     return f"({template})/ln({base:g})", lambda *v: fn(*v) / math.log(base)
+
+
+def _tree_in_base(expr: Node, base: float) -> Node:
+    """The same formula tree in another log base: ``(…)/ln(2)``."""
+    if base == math.e:
+        return expr
+    return expr / call("ln", Num(base))
 
 
 def _unit(base: float) -> str:
@@ -62,38 +72,39 @@ def solve_softmax(spec: SoftmaxProblem, carry: int | None = None) -> Solution:
         "e^(z_k − m)/Σ e^(z_j − m) = e^(z_k)/Σ e^(z_j) because the factor e^(−m) cancels, "
         "and no exponential can exceed 1, so none overflows."
     )
-    scores = [Arg(f"z_{k + 1}", x) for k, x in enumerate(z)]
+    scores: list[Q] = [
+        q(f"z_{k + 1}", x, Name("z", str(k + 1), label_sub=True)) for k, x in enumerate(z)
+    ]
     if temperature != 1.0:
         section.add(
             f"Temperature T = {temperature:g}: the scores are divided by T first (T > 1 flattens the distribution, T < 1 sharpens it)."
         )
-        t_arg = Arg("T", temperature)
+        t_q = q("T", temperature, Name("T"))
         scaled = []
-        for k, arg in enumerate(scores):
-            value = rnd(arg.value / temperature)
-            section.add(Step(f"s_{k + 1}", value, "{}/{}", (arg, t_arg), lambda a, t: a / t))
-            scaled.append(Arg(f"s_{k + 1}", value))
+        for k, z_q in enumerate(scores):
+            value = rnd(z_q.value / temperature)
+            name = Name("s", str(k + 1), label_sub=True)
+            section.add(Step(f"s_{k + 1}", value, name=name, expr=z_q / t_q))
+            scaled.append(q(f"s_{k + 1}", value, name))
         scores = scaled
     m = max(a.value for a in scores)
-    section.add(
-        Step("m", m, "max(" + ", ".join(["{}"] * n) + ")", tuple(scores), lambda *v: max(v))
-    )
-    m_arg = Arg("m", m)
-    exps = []
-    for k, arg in enumerate(scores):
-        value = rnd(math.exp(arg.value - m))
-        section.add(
-            Step(f"e_{k + 1}", value, "e^({} − {})", (arg, m_arg), lambda a, mm: math.exp(a - mm))
-        )
-        exps.append(Arg(f"e_{k + 1}", value))
-    total = rnd(math.fsum(a.value for a in exps))
-    template, holes, fn = _joined(exps)
-    section.add(Step("S", total, template, holes, fn))
-    s_arg = Arg("S", total)
+    section.add(Step("m", m, name=Name("m"), expr=call("max", *scores)))
+    m_q = q("m", m, Name("m"))
+    exps: list[Q] = []
+    for k, z_q in enumerate(scores):
+        value = rnd(math.exp(z_q.value - m))
+        name = Name("e", str(k + 1), label_sub=True)
+        section.add(Step(f"e_{k + 1}", value, name=name, expr=call("exp", z_q - m_q)))
+        exps.append(q(f"e_{k + 1}", value, name))
+    total_value = rnd(math.fsum(a.value for a in exps))
+    section.add(Step("S", total_value, name=Name("S"), expr=sum_of(exps)))
+    s_q = q("S", total_value, Name("S"))
     probs = []
     for k, e in enumerate(exps):
-        value = rnd(e.value / total)
-        section.add(Step(f"p_{k + 1}", value, "{}/{}", (e, s_arg), lambda a, s: a / s))
+        value = rnd(e.value / total_value)
+        section.add(
+            Step(f"p_{k + 1}", value, name=Name("p", str(k + 1), label_sub=True), expr=e / s_q)
+        )
         probs.append(value)
 
     columns = (
@@ -138,7 +149,7 @@ def solve_softmax(spec: SoftmaxProblem, carry: int | None = None) -> Solution:
             "probabilities": probs,
             "max": m,
             "exp_shifted": [a.value for a in exps],
-            "sum": total,
+            "sum": total_value,
             "temperature": temperature,
         },
         title=spec.title,
@@ -150,25 +161,17 @@ def solve_softmax(spec: SoftmaxProblem, carry: int | None = None) -> Solution:
 def _naive(z: list[float]) -> Section:
     """The slides' point: dividing each score by their sum is not a probability for negative scores."""
     section = Section("Why not just divide each score by the sum?")
-    args = tuple(Arg(f"z_{k + 1}", x) for k, x in enumerate(z))
-    total = math.fsum(z)
-    if total == 0:
+    zs = [q(f"z_{k + 1}", x, Name("z", str(k + 1), label_sub=True)) for k, x in enumerate(z)]
+    total_value = math.fsum(z)
+    if total_value == 0:
         section.add(
             "The scores sum to 0, so z_k/Σ z divides by zero: plain normalisation has no answer at all."
         )
         return section
-    sum_template = "(" + " + ".join(["{}"] * len(z)) + ")"
     for k, x in enumerate(z):
-        section.add(
-            Step(
-                f"naive_{k + 1}",
-                x / total,
-                "{}/" + sum_template,
-                (args[k], *args),
-                lambda a, *v: a / math.fsum(v),
-            )
-        )
-    bad = [k + 1 for k, x in enumerate(z) if not 0 <= x / total <= 1]
+        name = Name("naive", str(k + 1), label_sub=True)
+        section.add(Step(f"naive_{k + 1}", x / total_value, name=name, expr=zs[k] / sum_of(zs)))
+    bad = [k + 1 for k, x in enumerate(z) if not 0 <= x / total_value <= 1]
     if bad:
         which = ", ".join(f"naive_{k}" for k in bad)
         section.add(
@@ -567,31 +570,28 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
         else "KL(N(μ_p, σ_p²) ‖ N(μ_q, σ_q²)) per dimension"
     )
     parts: list[Arg] = []
+    kl_qs: list[Q] = []
     mus = [Arg(f"mu_{d + 1}", m) for d, m in enumerate(g.mu)]
     if g.q is None:
         section.add(
             "The VAE latent loss: KL(N(μ, σ²) ‖ N(0, 1)) = ½(μ² + σ² − 1 − ln σ²) for each dimension, summed."
         )
+        mu_qs = [
+            q(f"mu_{d + 1}", m, Name("mu", str(d + 1), label_sub=True)) for d, m in enumerate(g.mu)
+        ]
         for d in range(dims):
             if g.logvar is not None:
-                lv = Arg(f"logvar_{d + 1}", g.logvar[d])
-                template, fn = _in_base(
-                    "½ × ({}² + e^({}) − 1 − {})",
-                    lambda m, a, b: 0.5 * (m * m + math.exp(a) - 1.0 - b),
-                    spec.base,
-                )
-                holes: tuple[Arg, ...] = (mus[d], lv, lv)
+                lv = q(f"logvar_{d + 1}", g.logvar[d], Name("logvar", str(d + 1), label_sub=True))
+                inner: Node = mu_qs[d] ** TWO + call("exp", lv) - ONE - lv
             else:
-                s = Arg(f"sigma_{d + 1}", g.sigma[d])  # type: ignore[index]
-                template, fn = _in_base(
-                    "½ × ({}² + {}² − 1 − ln({}²))",
-                    lambda m, a, b: 0.5 * (m * m + a * a - 1.0 - math.log(b * b)),
-                    spec.base,
-                )
-                holes = (mus[d], s, s)
-            value = rnd(fn(*(h.value for h in holes)))
-            section.add(Step(f"KL_{d + 1}", value, template, holes, fn))
-            parts.append(Arg(f"KL_{d + 1}", value))
+                sd = q(f"sigma_{d + 1}", g.sigma[d], Name("sigma", str(d + 1), label_sub=True))  # type: ignore[index]
+                inner = mu_qs[d] ** TWO + sd**TWO - ONE - call("ln", sd**TWO)
+            expr = _tree_in_base(HALF * inner, spec.base)
+            value = rnd(float(expr.evaluate()))
+            name = Name("KL", str(d + 1), label_sub=True)
+            section.add(Step(f"KL_{d + 1}", value, name=name, expr=expr))
+            parts.append(Arg(f"KL_{d + 1}", value, print_name(name)))
+            kl_qs.append(q(f"KL_{d + 1}", value, name))
     else:
         section.add(
             "KL(N(μ_p, σ_p²) ‖ N(μ_q, σ_q²)) = ln(σ_q/σ_p) + (σ_p² + (μ_p − μ_q)²)/(2σ_q²) − ½ for each dimension, summed."
@@ -612,7 +612,11 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
             value = rnd(fn(*(h.value for h in holes)))
             section.add(Step(f"KL_{d + 1}", value, template, holes, fn))
             parts.append(Arg(f"KL_{d + 1}", value))
-    if dims > 1:
+    if dims > 1 and kl_qs:
+        total = rnd(math.fsum(a.value for a in parts))
+        note = "summed over the latent dimensions"
+        section.add(Step("KL", total, name=Name("KL"), expr=sum_of(kl_qs), note=note))
+    elif dims > 1:
         template, holes_s, fn_s = _joined(parts)
         total = rnd(fn_s(*(h.value for h in holes_s)))
         section.add(
