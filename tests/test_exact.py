@@ -6,7 +6,6 @@ import json
 import math
 from pathlib import Path
 
-import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st

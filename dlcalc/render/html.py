@@ -118,7 +118,9 @@ def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
             f'<td class="value"{joined}>= {value}</td></tr>'
         )
         if extra:
-            rows.append(f'<tr{css}><td></td><td colspan="2" class="work">{"".join(extra)}</td></tr>')
+            rows.append(
+                f'<tr{css}><td></td><td colspan="2" class="work">{"".join(extra)}</td></tr>'
+            )
     rows.append("</table>")
     return "\n".join(rows)
 

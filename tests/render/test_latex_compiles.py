@@ -49,7 +49,9 @@ def test_every_example_with_every_option_typesets(runner, tmp_path: Path, name: 
     for k, options in enumerate(variants):
         out = tmp_path / f"v{k}.tex"
         result = runner.invoke(app, [command, str(path), *options, "-o", str(out)])
-        if result.exit_code == 2 and options:  # an option this problem refuses (--symbolic with dropout)
+        if (
+            result.exit_code == 2 and options
+        ):  # an option this problem refuses (--symbolic with dropout)
             assert "Traceback" not in result.output
             continue
         assert result.exit_code == 0, result.output
