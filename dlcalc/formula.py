@@ -271,6 +271,7 @@ def as_node(x: Node | float | int | Fraction) -> Node:
 
 ONE = Num(1)
 HALF = Num(Fraction(1, 2), "½")
+TWO = Num(2)
 
 
 def q(label: str, value: Any, name: Symbol | str | None = None) -> Q:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dlcalc.formula import HALF, ONE, Compare, If, Node, Num, call
+from dlcalc.formula import HALF, ONE, TWO, Compare, If, Node, Num, call
 from dlcalc.scalars import log_sum_exp, xlogx_ratio  # noqa: F401  (their home was here)
 
 Array = np.ndarray
@@ -161,8 +161,6 @@ def _ratio(t: Array, o: Array) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(t == 0, 0.0, t / o)
 
-
-TWO = Num(2)
 
 LOSS = {
     loss.name: loss

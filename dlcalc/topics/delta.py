@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from dlcalc.formula import HALF, Name, Node, Q, q, total
-from dlcalc.numerics import TWO
+from dlcalc.formula import HALF, TWO, Name, Node, Q, q, total
 from dlcalc.specs.perceptron import DeltaProblem, exact
 from dlcalc.steps import Section, Solution, Step
 from dlcalc.topics import linear_unit as lu

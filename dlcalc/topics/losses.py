@@ -11,9 +11,8 @@ import math
 from collections.abc import Callable
 
 from dlcalc.errors import InputError
-from dlcalc.formula import HALF, ONE, Name, Node, Num, Q, call, print_name, q
+from dlcalc.formula import HALF, ONE, TWO, Name, Node, Num, Q, call, print_name, q
 from dlcalc.formula import total as sum_of
-from dlcalc.numerics import TWO
 from dlcalc.scalars import log_sum_exp, xlogx_ratio
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
