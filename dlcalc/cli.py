@@ -128,6 +128,8 @@ class Output:
     check: Path | None = None  # an answers file to check against the solution
     tol: float | None = None  # overrides each claim's tolerance
     exact: bool = False  # add exact values (--exact)
+    carry: int | None = None  # --carry, for checking: the student's world rounds as the solution
+    problem: Any = None  # dlcalc.conventions.Problem: lets check re-solve convention variants
 
 
 @dataclass
@@ -211,7 +213,10 @@ def run(
 
     def action() -> None:
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
-        finish(solve(command, doc, settings), out)
+        solution = solve(command, doc, settings)
+        if out.check is not None:
+            checking_context(command, doc, settings, out)
+        finish(solution, out)
 
     guarded(where, action)
 
@@ -232,13 +237,30 @@ def finish(solution: Solution, out: Output) -> None:
     if out.check is not None:
         from dlcalc.checking import check_solution
 
-        solution, report = check_solution(solution, str(out.check), out.tol, out.decimals)
+        solution, report = check_solution(
+            solution, str(out.check), out.tol, out.decimals, out.carry, out.problem
+        )
         wrong = bool(report.mismatches)
     emit(solution, out)
     for write_figure in solution.figures:
         write_figure()
     if wrong:
         raise typer.Exit(1)
+
+
+def checking_context(command: str, doc: Document, settings: Settings, out: Output) -> None:
+    """What ``check`` needs besides the solution: --carry, and a way to re-solve variants of the problem."""
+    import copy
+
+    from dlcalc.conventions import Problem
+    from dlcalc.specs.loader import Document
+
+    def solve_variant(data: dict) -> Solution:
+        return BUILDERS[command](Document(data, doc.name), Settings(carry=settings.carry))
+
+    out.carry = settings.carry
+    if isinstance(doc.data, dict):
+        out.problem = Problem(command, copy.deepcopy(doc.data), solve_variant, settings.carry)
 
 
 def emit(solution: Solution, out: Output) -> None:
@@ -959,7 +981,11 @@ def check_answers(
 
     def action() -> None:
         doc = load(problem)
-        finish(builder_for(doc, command)(doc, Settings(carry, every_step)), out)
+        build = builder_for(doc, command)
+        solution = build(doc, Settings(carry, every_step))
+        name = next(k for k, v in BUILDERS.items() if v is build)
+        checking_context(name, doc, Settings(carry, every_step), out)
+        finish(solution, out)
 
     guarded("<stdin>" if problem == "-" else problem, action)
 

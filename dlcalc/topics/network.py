@@ -149,8 +149,20 @@ def softmax_shortcut(loss: Loss, t: Array) -> bool:
     return loss.name == "cross_entropy" and abs(float(np.sum(t)) - 1.0) < 1e-12
 
 
-def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd: Round) -> None:
-    """Fill ``p`` with ∂E/∂out, ∂out/∂net, δ = ∂E/∂net and the gradients, layer by layer."""
+def backward_arrays(
+    net: Network,
+    weights: list[Array],
+    p: Pass,
+    loss: Loss,
+    rnd: Round,
+    sequential_lr: float | None = None,
+) -> None:
+    """Fill ``p`` with ∂E/∂out, ∂out/∂net, δ = ∂E/∂net and the gradients, layer by layer.
+
+    ``sequential_lr``: the *sequential update* some worked examples use (a convention that
+    ``check`` recognises): each layer is updated with that learning rate as soon as its
+    gradient is known, and the layer below takes its δ through the already-updated weights.
+    """
     assert p.t is not None
     n_layers = len(weights)
     p.grad_out = [None] * n_layers
@@ -182,7 +194,10 @@ def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd
             p.grad_w[layer] = rnd(np.outer(delta, before))
             p.grad_b[layer] = delta
             if layer > 0:
-                g = rnd(weights[layer].T @ delta)
+                through = weights[layer]
+                if sequential_lr is not None:
+                    through = rnd(through - sequential_lr * p.grad_w[layer])
+                g = rnd(through.T @ delta)
     if not all(np.all(np.isfinite(d)) for d in p.deltas):
         raise InputError(
             "a gradient is not finite: an output is saturated at exactly 0 or 1 "
@@ -201,6 +216,7 @@ def run_pass(
     rnd: Round,
     *,
     backward: bool,
+    sequential_lr: float | None = None,
 ) -> Pass:
     with np.errstate(all="ignore"):
         nets, outs = forward_arrays(net, weights, biases, x, rnd)
@@ -213,7 +229,7 @@ def run_pass(
         p.terms = loss_terms(loss, t, outs[-1], rnd, net.units[-1])
         p.loss = float(rnd(np.sum(p.terms)))
         if backward:
-            backward_arrays(net, weights, p, loss, rnd)
+            backward_arrays(net, weights, p, loss, rnd, sequential_lr)
     return p
 
 
@@ -747,9 +763,16 @@ def _mean_loss_section(
 
 
 def solve_backprop(
-    spec: NetworkProblem, carry: int | None = None, every_step: bool = False
+    spec: NetworkProblem,
+    carry: int | None = None,
+    every_step: bool = False,
+    sequential: bool = False,
 ) -> Solution:
-    """Train for ``epochs`` (online or batch), writing the first update(s) out in full."""
+    """Train for ``epochs`` (online or batch), writing the first update(s) out in full.
+
+    ``sequential``: update layer by layer from the output back, each hidden δ taken through
+    the already-updated weights above it (online mode; see :func:`backward_arrays`).
+    """
     net = Network.from_problem(spec)
     loss = LOSS[spec.loss]
     rnd = rounder(carry)
@@ -782,21 +805,25 @@ def solve_backprop(
             return "" if k is None else _heading(n, k)
         return f"Epoch {epoch} · " + ("" if k is None or n == 1 else f"example {k + 1} · ")
 
-    def write_pass(p: Pass, epoch: int, k: int) -> None:
+    sequential_lr = lr if sequential and spec.mode == "online" else None
+
+    def write_pass(p: Pass, epoch: int, k: int, through: list[Array] | None = None) -> None:
         tag, head = example_tag(epoch, k), heading(epoch, k)
         sections.extend(recorder.forward(p, weights, biases, tag, head))
         sections.append(recorder.loss_section(p, tag, head))
-        sections.extend(recorder.backward(p, weights, tag, head, spec.update_bias))
+        sections.extend(recorder.backward(p, through or weights, tag, head, spec.update_bias))
 
     update_count = 0
     for epoch in range(1, spec.epochs + 1):
         if spec.mode == "online":
             for k, (x, t) in enumerate(examples):
-                p = run_pass(net, weights, biases, x, t, loss, rnd, backward=True)
+                p = run_pass(
+                    net, weights, biases, x, t, loss, rnd, backward=True, sequential_lr=sequential_lr
+                )
                 new_w, new_b = update(p.grad_w, p.grad_b)
                 update_count += 1
                 if record_all or update_count == 1:
-                    write_pass(p, epoch, k)
+                    write_pass(p, epoch, k, new_w if sequential_lr is not None else None)
                     tag = example_tag(epoch, k)
                     sections.append(
                         recorder.updates(
