@@ -201,19 +201,27 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
     from dlcalc.specs.loader import parse_yaml, read_text
 
     name, text = read_text(path)
-    doc = parse_yaml(text, name)  # safe loading, bounded, aliases refused
-    if not isinstance(doc.data, dict) or not doc.data:
+    pairs = _simple_pairs(text)  # the common flat sheet, read without building a YAML document
+    if pairs is None:
+        doc = parse_yaml(text, name)  # safe loading, bounded, aliases refused
+        if not isinstance(doc.data, dict) or not doc.data:
+            raise InputError(
+                "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
+                file=name,
+            )
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        pairs = node.value
+    if not pairs:
         raise InputError(
             "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
             file=name,
         )
-    node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    if len(node.value) > MAX_CLAIMS:
-        raise InputError(f"has {len(node.value):,} claims; at most {MAX_CLAIMS:,}", file=name)
+    if len(pairs) > MAX_CLAIMS:
+        raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
     claims = []
     declared: dict[str, str] = {}
     seen: set[str] = set()
-    for key_node, value_node in node.value:
+    for key_node, value_node in pairs:
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
             raise InputError("expected a quantity name as key", file=name, line=line)
@@ -249,6 +257,37 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
     if not claims:
         raise InputError("has no claims; expected quantity names with values", file=name)
     return Sheet(claims, declared, name)
+
+
+SIMPLE_LINE = re.compile(
+    r"""([^\s\-?:,\[\]{}#&*!|>'"%@`][^\s:#]*) *: +([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?: +#.*)? *"""
+)
+SKIPPED_LINE = re.compile(r" *(?:#.*)?")
+STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _simple_pairs(text: str) -> list[tuple[yaml.ScalarNode, yaml.ScalarNode]] | None:
+    """The key/value pairs of a sheet of plain ``name: number`` lines (comments allowed).
+
+    None when any line is anything else: then the file is read as YAML in full.  The answer
+    is what YAML would read (the values keep their written text, which sets the tolerance).
+    """
+    pairs = []
+    for k, line in enumerate(text.split("\n")):
+        line = line.rstrip("\r")
+        m = SIMPLE_LINE.fullmatch(line)
+        if m is None:
+            if SKIPPED_LINE.fullmatch(line):
+                continue
+            return None
+        mark = yaml.Mark("", 0, k, 0, None, None)
+        pairs.append(
+            (
+                yaml.ScalarNode(STR_TAG, m.group(1), mark, mark),
+                yaml.ScalarNode("tag:yaml.org,2002:float", m.group(2), mark, mark),
+            )
+        )
+    return pairs
 
 
 def _flow(node: yaml.Node) -> str:
@@ -345,6 +384,8 @@ def _plain(value: Any) -> Any:
 
 
 def _number(x: Any) -> float | None:
+    if type(x) is float:
+        return x
     if isinstance(x, bool) or not isinstance(x, Real):
         if isinstance(x, str) and x in ("inf", "-inf"):
             return float(x)
@@ -363,6 +404,8 @@ def within(claimed: Any, correct: Any, tol: Tol) -> bool:
         return all(within(c, v, t) for c, v, t in zip(claimed, correct, tols))
     if isinstance(claimed, bool) or isinstance(claimed, str):
         return claimed == correct or (isinstance(claimed, str) and str(correct) == claimed)
+    if type(claimed) is float and type(correct) is float and math.isfinite(claimed + correct):
+        return abs(claimed - correct) <= tol * (1 + 1e-9) + 1e-12
     a, b = _number(claimed), _number(correct)
     if a is None or b is None:
         return False
@@ -386,8 +429,10 @@ class Index:
     given: dict[str, Any]
     names: dict[str, list[str]]
     result: Any
+    inputs: dict[str, list[str]] = field(default_factory=dict)  # label → its inputs' labels
     _by_value: dict[float, list[str]] | None = None
     _normalized: dict[str, str] | None = None
+    _order: list[Step] | None = None
 
     @classmethod
     def of(cls, solution: Solution) -> Index:
@@ -409,7 +454,14 @@ class Index:
             given,
             _names(steps, by_label, given),
             _plain(solution.result),
+            {label: step.inputs for label, step in by_label.items()},
         )
+
+    def order(self) -> list[Step]:
+        """The steps in dependency order (computed once; see :func:`_dependency_order`)."""
+        if self._order is None:
+            self._order = _dependency_order(self)
+        return self._order
 
     def by_value(self, x: float) -> list[str]:
         """The labels of the steps whose value is exactly ``x``."""
@@ -518,7 +570,7 @@ def _dependency_order(index: Index) -> list[Step]:
         on_stack = {root.label}
         while stack:
             step, k = stack[-1]
-            inputs = step.inputs
+            inputs = index.inputs[step.label]
             while k < len(inputs):
                 name = inputs[k]
                 k += 1
@@ -599,7 +651,7 @@ def judge(
     if verdicts is None:
         verdicts = resolve(index, claims)
     else:
-        verdicts = [dataclasses.replace(v, status=RIGHT, expected=None, first_wrong=False, note=None) for v in verdicts]
+        verdicts = [Verdict(v.claim, v.label, v.path, v.correct) for v in verdicts]
     rnd = _carry_round(carry)
 
     by_label: dict[str, list[Verdict]] = {}
@@ -628,15 +680,17 @@ def judge(
     for label in index.given:
         if label in by_label:
             settle(label, None, False)
-    for step in _dependency_order(index):
-        inputs = step.inputs
-        from_wrong = any(name in tainted for name in inputs)
-        if any(name in student for name in inputs):
+    for step in index.order():
+        inputs = index.inputs[step.label]
+        from_wrong = bool(tainted) and any(name in tainted for name in inputs)
+        # Only what descends from a wrong value is worth redoing: elsewhere the student's
+        # world differs from the solution by their rounding alone, which the claims' own
+        # tolerances absorb (and under --carry, right claims are the carried values).
+        own = step.value
+        if from_wrong:
             own = _redo(step, student)
             if own is not None:
                 own = rnd(own)
-        else:
-            own = step.value
         if step.label in by_label:
             settle(step.label, own, from_wrong)
         elif own is not None and not _same(own, step.value):
