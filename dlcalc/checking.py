@@ -774,6 +774,7 @@ def check_sheet(
     sheet: Sheet,
     carry: int | None = None,
     problem: Any = None,
+    index: Index | None = None,
 ) -> Report:
     """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
 
@@ -784,7 +785,7 @@ def check_sheet(
     from dlcalc import conventions as conv
 
     try:
-        index = Index.of(solution)
+        index = index or Index.of(solution)
         verdicts = resolve(index, sheet.claims)
         report = judge(index, sheet.claims, carry, verdicts)
         declared = conv.declared(sheet.conventions, solution.command)

@@ -894,10 +894,19 @@ def kld(
 # --- checking answers and answer keys --------------------------------------------------------
 
 AnswersArg = Annotated[
-    Path,
+    list[Path],
     typer.Argument(
-        metavar="ANSWERS",
-        help="YAML answers file: quantity name (as the tables show it) or result path → claimed value.",
+        metavar="ANSWERS...",
+        help="YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
+    ),
+]
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        metavar="FILE",
+        help="Mark every ANSWERS file and write a class report (.csv or .md): per-student totals and the steps most often first wrong.",
+        show_default=False,
     ),
 ]
 CommandOpt = Annotated[
@@ -960,6 +969,7 @@ def check_answers(
     carry: CarryOpt = None,
     output: OutputOpt = None,
     every_step: EveryStepOpt = False,
+    report: ReportOpt = None,
 ) -> None:
     """Check a student's answers against the worked solution, with error carried forward.
 
@@ -977,7 +987,9 @@ def check_answers(
     """
     from dlcalc.specs.loader import load
 
-    out = Output(fmt, decimals, output, every_step, check=answers, tol=tol)
+    if report is not None or len(answers) > 1:
+        return class_report(problem, answers, command, tol, carry, every_step, report)
+    out = Output(fmt, decimals, output, every_step, check=answers[0], tol=tol)
 
     def action() -> None:
         doc = load(problem)
@@ -988,6 +1000,40 @@ def check_answers(
         finish(solution, out)
 
     guarded("<stdin>" if problem == "-" else problem, action)
+
+
+def class_report(
+    problem: str,
+    answers: list[Path],
+    command: str | None,
+    tol: float | None,
+    carry: int | None,
+    every_step: bool,
+    report: Path | None,
+) -> None:
+    """``check`` with several sheets or --report: mark them all, print the class report (Markdown)."""
+    from dlcalc import class_report as cr
+    from dlcalc.specs.loader import load
+
+    result: list[cr.ClassReport] = []
+
+    def action() -> None:
+        doc = load(problem)
+        build = builder_for(doc, command)
+        settings = Settings(carry, every_step)
+        solution = build(doc, settings)
+        name = next(k for k, v in BUILDERS.items() if v is build)
+        out = Output(check=answers[0])
+        checking_context(name, doc, settings, out)
+        marks = cr.mark_sheets(solution, [str(a) for a in answers], tol, carry, out.problem)
+        if report is not None:
+            cr.write(marks, report)
+        result.append(marks)
+
+    guarded("<stdin>" if problem == "-" else problem, action)
+    sys.stdout.write(result[0].to_markdown())
+    if result[0].any_wrong:
+        raise typer.Exit(1)
 
 
 @app.command("key")

@@ -431,8 +431,11 @@ def detect(
             broken = [n for n, s in after.items() if s != "right" and before.get(n) == "right"]
             if not explained:
                 continue
-            if len(explained) < 2 or broken:
-                why = "a single match" if len(explained) < 2 else "it breaks " + ", ".join(broken[:3])
+            quantities = {
+                v.label or v.claim.name for v in report.verdicts if v.claim.name in explained
+            }  # a quantity claimed twice (by label and by path) is one piece of evidence
+            if len(quantities) < 2 or broken:
+                why = "a single match" if len(quantities) < 2 else "it breaks " + ", ".join(broken[:3])
                 for v in report.verdicts:
                     if v.claim.name in explained:
                         hints.setdefault(
