@@ -66,14 +66,15 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=4000)
     args = parser.parse_args()
 
-    from dlcalc.cli import BUILDERS, Settings
+    from dlcalc.commands import solve as solve_command
+    from dlcalc.settings import Settings
     from dlcalc.specs.loader import load
 
     tmp = Path(tempfile.mkdtemp())
     problem = tmp / "problem.yaml"
     problem.write_text(problem_text(), encoding="utf-8")
     settings = Settings(every_step=True)
-    solution = BUILDERS["backprop"](load(str(problem)), settings)
+    solution = solve_command("backprop", load(str(problem)), settings)
     steps = [s for s in solution.iter_steps() if isinstance(s.value, float)]
     lines = [f"{step.label}: {step.value:.6f}" for step in steps[: args.claims]]
     print(f"{len(steps):,} steps; sheets of {len(lines):,} claims")
@@ -88,7 +89,7 @@ def main() -> None:
 
 def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) -> None:
     from dlcalc.checking import check_sheet, load_sheet, marked
-    from dlcalc.cli import BUILDERS
+    from dlcalc.commands import solve as solve_command
     from dlcalc.specs.loader import load
 
     from dlcalc.conventions import Problem
@@ -97,14 +98,14 @@ def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) 
     print(f"-- sheet: {title}")
 
     def solve_only() -> None:
-        BUILDERS["backprop"](load(str(problem)), settings)
+        solve_command("backprop", load(str(problem)), settings)
 
     def solve_and_check() -> None:
         doc = load(str(problem))
-        solved = BUILDERS["backprop"](doc, settings)
+        solved = solve_command("backprop", doc, settings)
         sheet = load_sheet(str(sheet_path))
         variants = Problem(
-            "backprop", doc.data, lambda data: BUILDERS["backprop"](Document(data, "p"), settings)
+            "backprop", doc.data, lambda data: solve_command("backprop", Document(data, "p"), settings)
         )
         report = check_sheet(solved, sheet, None, variants)
         marked(solved, report)
@@ -114,7 +115,7 @@ def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) 
     print(f"in process: solve {solve_s:.3f} s, solve + check {check_s:.3f} s, ratio {check_s / solve_s:.2f}")
 
     sheet = load_sheet(str(sheet_path))
-    report = check_sheet(BUILDERS["backprop"](load(str(problem)), settings), sheet)
+    report = check_sheet(solve_command("backprop", load(str(problem)), settings), sheet)
     print("  " + report.summary())
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -378,7 +378,7 @@ def unknown(name: str, index: Index) -> InputError:
 
 
 def _plain(value: Any) -> Any:
-    from dlcalc.render.json_doc import jsonable
+    from dlcalc.plain import jsonable
 
     return jsonable(value)
 
@@ -735,10 +735,11 @@ def _same(a: Any, b: Any) -> bool:
 # --- the marked solution --------------------------------------------------------------------
 
 
-def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
-    """The worked solution with every claim marked, a table of the claims and a summary line."""
-    from dlcalc.render.numbers import fmt
+def marked(solution: Solution, report: Report) -> Solution:
+    """The worked solution with every claim marked, a table of the claims and a summary line.
 
+    The table holds the correct values themselves; renderers format them like every number.
+    """
     labels = {step.label for step in solution.iter_steps()}
     marks: dict[str, Mark] = {}
     for v in report.verdicts:
@@ -752,7 +753,7 @@ def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
         if v.note:
             verdict = v.note
-        rows.append([v.claim.name, v.claim.text, fmt(v.correct, decimals), verdict])
+        rows.append([v.claim.name, v.claim.text, v.correct, verdict])
     section = Section(
         "Your answers", [Table(["quantity", "you wrote", "correct", "verdict"], rows)]
     )
@@ -803,7 +804,6 @@ def check_solution(
     solution: Solution,
     answers: str,
     tol: float | None = None,
-    decimals: int = 4,
     carry: int | None = None,
     problem: Any = None,
 ) -> tuple[Solution, Report]:
@@ -811,4 +811,4 @@ def check_solution(
     sheet = load_sheet(answers, tol)
     sheet.name = "<stdin>" if answers == "-" else answers
     report = check_sheet(solution, sheet, carry, problem)
-    return marked(solution, report, decimals), report
+    return marked(solution, report), report

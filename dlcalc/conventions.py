@@ -307,6 +307,22 @@ def declared(text: Mapping[str, Any], command: str, where: str = "conventions") 
     return out
 
 
+def variants_of(command: str, doc: Any, settings: Any) -> Problem | None:
+    """The :class:`Problem` of a loaded problem file (``doc``), solved as ``command`` with ``settings``."""
+    if not isinstance(doc.data, dict):
+        return None
+    from dlcalc.commands import solve
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import Document
+
+    plain = Settings(carry=settings.carry, overrides=dict(settings.overrides))
+
+    def solve_variant(data: Data) -> Solution:
+        return solve(command, Document(data, doc.name), plain)
+
+    return Problem(command, copy.deepcopy(doc.data), solve_variant, settings.carry)
+
+
 # --- detection ------------------------------------------------------------------------------
 
 

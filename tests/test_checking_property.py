@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlcalc.checking import CARRIED, RIGHT, WRONG, Claim, judge
-from dlcalc.cli import BUILDERS, Settings
+from dlcalc.commands import solve as solve_command
+from dlcalc.settings import Settings
 from dlcalc.specs.loader import Document
 
 
@@ -77,7 +78,7 @@ def _round(carry: int | None):
 def test_one_slip_gives_one_wrong_and_carries_forward(
     problem: dict, carry: int | None, pick: int, subset: list[bool]
 ) -> None:
-    solution = BUILDERS["backprop"](Document(problem, "<random>"), Settings(carry=carry))
+    solution = solve_command("backprop", Document(problem, "<random>"), Settings(carry=carry))
     steps = [s for s in solution.iter_steps() if s.args and isinstance(s.value, float)]
     labels = {s.label for s in steps}
     slip = steps[pick % len(steps)]
@@ -151,7 +152,7 @@ def test_softmax_slip_in_net_o2_blames_only_net_o2() -> None:
             },
         ],
     }
-    solution = BUILDERS["backprop"](Document(problem, "<t>"), Settings(carry=4))
+    solution = solve_command("backprop", Document(problem, "<t>"), Settings(carry=4))
     world: dict[str, float] = {"net_o2": round(solution.step("net_o2").value + 0.3, 4)}  # type: ignore[union-attr]
     for label in ("out_o1", "out_o2", "out_o3"):
         world[label] = round(solution.step(label).recompute(world), 4)  # type: ignore[union-attr]

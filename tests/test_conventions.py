@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from dlcalc.checking import RIGHT, WRONG, Report, check_sheet, load_sheet
-from dlcalc.cli import BUILDERS, Settings, app
+from dlcalc.cli import app
+from dlcalc.commands import solve as solve_command
+from dlcalc.settings import Settings
 from dlcalc.conventions import CONVENTIONS, Problem, declared
 from dlcalc.errors import InputError
 from dlcalc.specs.loader import Document, load
@@ -25,9 +27,9 @@ EXAMPLES = ROOT / "examples"
 def check(problem: Path | dict, text: str, tmp_path: Path) -> Report:
     doc = load(str(problem)) if isinstance(problem, Path) else Document(problem, "<test>")
     command = doc.data["command"]
-    solution = BUILDERS[command](doc, Settings())
+    solution = solve_command(command, doc, Settings())
     variants = Problem(
-        command, doc.data, lambda data: BUILDERS[command](Document(data, "<variant>"), Settings())
+        command, doc.data, lambda data: solve_command(command, Document(data, "<variant>"), Settings())
     )
     path = tmp_path / "answers.yaml"
     path.write_text(text, encoding="utf-8")
