@@ -106,9 +106,9 @@ def slide_names(solution: Any, labels: Iterable[str]) -> dict[str, str]:
                 m = net.numbers[src]
                 label = net.weight_label(layer, j, i)
                 src_name = src.removeprefix("out_")
-                forms = [f"w{m}{n}", f"w_{m}_{n}", f"w{m},{n}", f"w_{m},{n}", f"w_{src_name}_{u}"]
-                if not (m < 10 and n < 10):
-                    forms.remove(f"w{m}{n}")  # w1011 could be read two ways: write w_10_11
+                forms = [f"w_{m}_{n}", f"w{m},{n}", f"w_{m},{n}", f"w_{src_name}_{u}"]
+                if m < 10 and n < 10:  # w1011 could be read two ways: write w_10_11
+                    forms += [f"w{m}{n}", f"w_{m}{n}"]
                 for form in forms:
                     add(form, label)
                     add(form + "+", f"{label}_new")

@@ -482,7 +482,8 @@ class Index:
             for name, labels in self.names.items():
                 if len(labels) == 1:
                     table.setdefault(normalize(name), labels[0])
-            for name, label in slide_names(self.solution, self.by_label).items():
+            known = [*self.by_label, *self.given]
+            for name, label in slide_names(self.solution, known).items():
                 table.setdefault(name, label)
             self._normalized = table
         return self._normalized
