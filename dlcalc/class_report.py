@@ -106,7 +106,7 @@ def mark_sheets(
     paths: list[str],
     tol: float | None = None,
     carry: int | None = None,
-    problem: Any = None,
+    variants: Any = None,
 ) -> ClassReport:
     """Mark every sheet in ``paths`` against ``solution`` (see :func:`dlcalc.checking.check_sheet`)."""
     from dlcalc.checking import Index, check_sheet, load_sheet
@@ -118,7 +118,7 @@ def mark_sheets(
         try:
             sheet = load_sheet(path, tol)
             sheet.name = path
-            report = check_sheet(solution, sheet, carry, problem, index=index)
+            report = check_sheet(solution, sheet, carry, variants, index=index)
         except InputError as e:
             marks.error = str(e.located(path))
             students.append(marks)
