@@ -40,7 +40,9 @@ def problem_text(seed: int = 1) -> str:
     lines = ["command: backprop", "learning_rate: 0.5", "loss: half_sse", "epochs: 3", "examples:"]
     for _ in range(4):
         lines.append(f"  - input: {row(6)}")
-        lines.append("    target: [" + ", ".join(f"{rng.uniform(0.1, 0.9):.2f}" for _ in range(6)) + "]")
+        lines.append(
+            "    target: [" + ", ".join(f"{rng.uniform(0.1, 0.9):.2f}" for _ in range(6)) + "]"
+        )
     lines.append("layers:")
     for i in range(1, len(sizes)):
         lines.append("  - activation: sigmoid")
@@ -90,10 +92,8 @@ def main() -> None:
 def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) -> None:
     from dlcalc.checking import check_sheet, load_sheet, marked
     from dlcalc.commands import solve as solve_command
-    from dlcalc.specs.loader import load
-
     from dlcalc.conventions import Problem
-    from dlcalc.specs.loader import Document
+    from dlcalc.specs.loader import Document, load
 
     print(f"-- sheet: {title}")
 
@@ -105,14 +105,18 @@ def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) 
         solved = solve_command("backprop", doc, settings)
         sheet = load_sheet(str(sheet_path))
         variants = Problem(
-            "backprop", doc.data, lambda data: solve_command("backprop", Document(data, "p"), settings)
+            "backprop",
+            doc.data,
+            lambda data: solve_command("backprop", Document(data, "p"), settings),
         )
         report = check_sheet(solved, sheet, None, variants)
         marked(solved, report)
 
     solve_s = timed(solve_only, repeat)
     check_s = timed(solve_and_check, repeat)
-    print(f"in process: solve {solve_s:.3f} s, solve + check {check_s:.3f} s, ratio {check_s / solve_s:.2f}")
+    print(
+        f"in process: solve {solve_s:.3f} s, solve + check {check_s:.3f} s, ratio {check_s / solve_s:.2f}"
+    )
 
     sheet = load_sheet(str(sheet_path))
     report = check_sheet(solve_command("backprop", load(str(problem)), settings), sheet)
@@ -128,7 +132,9 @@ def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) 
 
     solve_p = timed(lambda: run(solve_cmd), repeat)
     check_p = timed(lambda: run(check_cmd), repeat)
-    print(f"whole commands: backprop {solve_p:.3f} s, check {check_p:.3f} s, ratio {check_p / solve_p:.2f}")
+    print(
+        f"whole commands: backprop {solve_p:.3f} s, check {check_p:.3f} s, ratio {check_p / solve_p:.2f}"
+    )
 
 
 if __name__ == "__main__":

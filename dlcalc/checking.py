@@ -659,7 +659,9 @@ def judge(
     for v in verdicts:
         if v.label is not None:
             by_label.setdefault(v.label, []).append(v)
-    student: dict[str, Any] = {}  # the student's value of every quantity that differs from the correct one
+    student: dict[
+        str, Any
+    ] = {}  # the student's value of every quantity that differs from the correct one
     tainted: set[str] = set()  # quantities that descend from a wrong claim
 
     def settle(label: str, own: Any, from_wrong: bool) -> None:

@@ -19,7 +19,16 @@ from typing import Any
 from dlcalc.errors import InputError
 from dlcalc.steps import Solution
 
-COLUMNS = ["student", "claims", "right", "carried_forward", "wrong", "first_wrong", "conventions", "error"]
+COLUMNS = [
+    "student",
+    "claims",
+    "right",
+    "carried_forward",
+    "wrong",
+    "first_wrong",
+    "conventions",
+    "error",
+]
 
 
 @dataclass
@@ -89,7 +98,16 @@ class ClassReport:
         return "\n".join(lines) + "\n"
 
 
-_HEADINGS = ["student", "claims", "right", "carried forward", "wrong", "first wrong", "conventions", "error"]
+_HEADINGS = [
+    "student",
+    "claims",
+    "right",
+    "carried forward",
+    "wrong",
+    "first wrong",
+    "conventions",
+    "error",
+]
 
 
 def _cell(text: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -68,7 +69,9 @@ class Convention:
 # --- the variants ---------------------------------------------------------------------------
 
 
-def _switch(key: str, pairs: Mapping[Any, Any], default: Any = None) -> Callable[[Data], Data | None]:
+def _switch(
+    key: str, pairs: Mapping[Any, Any], default: Any = None
+) -> Callable[[Data], Data | None]:
     """A problem variant that replaces ``data[key]`` by its partner in ``pairs``."""
 
     def variant(data: Data) -> Data | None:
@@ -82,13 +85,22 @@ def _switch(key: str, pairs: Mapping[Any, Any], default: Any = None) -> Callable
     return variant
 
 
-def _base_two(data: Data) -> Data | None:
-    base = data.get("base")
-    if base not in (None, "e", 2.718281828459045):
-        return None
-    out = copy.deepcopy(data)
-    out["base"] = 2
-    return out
+NATS = (None, "e", "ln", "nat", "nats", math.e)
+BITS = (2, "2", "bit", "bits")
+
+
+def _base(frm: tuple[Any, ...], to: Any) -> Callable[[Data], Data | None]:
+    """Logarithms to another base: ``base`` in ``frm`` (any spelling) becomes ``to``."""
+
+    def variant(data: Data) -> Data | None:
+        base = data.get("base")
+        if (base.strip().lower() if isinstance(base, str) else base) not in frm:
+            return None
+        out = copy.deepcopy(data)
+        out["base"] = to
+        return out
+
+    return variant
 
 
 def _targets(coding: str) -> Callable[[Data], Data | None]:
@@ -96,8 +108,12 @@ def _targets(coding: str) -> Callable[[Data], Data | None]:
     frm, to = ({0, 1}, lambda t: 2 * t - 1) if coding == "pm1" else ({-1, 1}, lambda t: (t + 1) / 2)
 
     def recode(target: Any) -> Any:
-        if isinstance(target, list) and target and all(
-            isinstance(t, (int, float)) and not isinstance(t, bool) and t in frm for t in target
+        if (
+            isinstance(target, list)
+            and target
+            and all(
+                isinstance(t, (int, float)) and not isinstance(t, bool) and t in frm for t in target
+            )
         ):
             return [to(t) for t in target]
         return None
@@ -241,7 +257,10 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("perceptron",),
         "the other choice of firing at exactly 0 (≥ 0 vs > 0)",
         "problem",
-        problem=lambda data: {**copy.deepcopy(data), "fire_at_zero": not data.get("fire_at_zero", True)},
+        problem=lambda data: {
+            **copy.deepcopy(data),
+            "fire_at_zero": not data.get("fire_at_zero", True),
+        },
         because="{name} = {text} is what the other choice at exactly 0 (fire at ≥ 0 vs only > 0) gives",
     ),
     Convention(
@@ -250,7 +269,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("crossentropy", "kld"),
         "logarithms to base 2 (bits) instead of ln",
         "problem",
-        problem=_base_two,
+        problem=_base(NATS, 2),
         because="{name} = {text} is in bits (log₂), not nats (ln)",
     ),
     Convention(
@@ -259,7 +278,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("crossentropy", "kld"),
         "natural logarithms (nats) instead of log₂",
         "problem",
-        problem=_switch("base", {2: "e", 2.0: "e"}),
+        problem=_base(BITS, "e"),
         because="{name} = {text} is in nats (ln), not bits",
     ),
     Convention(
@@ -294,7 +313,9 @@ def declared(text: Mapping[str, Any], command: str, where: str = "conventions") 
     for key, value in text.items():
         matches = [c for c in CONVENTIONS if c.key == str(key) and c.value == str(value)]
         if not matches:
-            options = ", ".join(sorted({c.name for c in known(command)} or {c.name for c in CONVENTIONS}))
+            options = ", ".join(
+                sorted({c.name for c in known(command)} or {c.name for c in CONVENTIONS})
+            )
             raise InputError(
                 f"unknown convention {key}: {value}; known for {command}: {options}",
                 field=f"{where}.{key}",
@@ -315,12 +336,14 @@ def variants_of(command: str, doc: Any, settings: Any) -> Problem | None:
     from dlcalc.settings import Settings
     from dlcalc.specs.loader import Document
 
-    plain = Settings(carry=settings.carry, overrides=dict(settings.overrides))
+    plain = Settings(carry=settings.carry)  # options such as --base 2 are in the data below
+    data = copy.deepcopy(doc.data)
+    data.update(copy.deepcopy(settings.overrides))
 
-    def solve_variant(data: Data) -> Solution:
-        return solve(command, Document(data, doc.name), plain)
+    def solve_variant(variant: Data) -> Solution:
+        return solve(command, Document(variant, doc.name), plain)
 
-    return Problem(command, copy.deepcopy(doc.data), solve_variant, settings.carry)
+    return Problem(command, data, solve_variant, settings.carry)
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -451,7 +474,11 @@ def detect(
                 v.label or v.claim.name for v in report.verdicts if v.claim.name in explained
             }  # a quantity claimed twice (by label and by path) is one piece of evidence
             if len(quantities) < 2 or broken:
-                why = "a single match" if len(quantities) < 2 else "it breaks " + ", ".join(broken[:3])
+                why = (
+                    "a single match"
+                    if len(quantities) < 2
+                    else "it breaks " + ", ".join(broken[:3])
+                )
                 for v in report.verdicts:
                     if v.claim.name in explained:
                         hints.setdefault(

@@ -32,7 +32,13 @@ def labels_of(path: Path, text: str, tmp_path: Path) -> dict[str, str | None]:
 
 @pytest.mark.parametrize(
     ("name", "normal"),
-    [("w₄₆⁺", "w46+"), ("w_{46}+", "w_46+"), ("w46_new", "w46+"), ("θ_4", "theta_4"), ("w46'", "w46+")],
+    [
+        ("w₄₆⁺", "w46+"),
+        ("w_{46}+", "w_46+"),
+        ("w46_new", "w46+"),
+        ("θ_4", "theta_4"),
+        ("w46'", "w46+"),
+    ],
 )
 def test_normalize(name: str, normal: str) -> None:
     assert normalize(name) == normal

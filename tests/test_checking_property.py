@@ -43,7 +43,9 @@ def problems(draw: st.DrawFn) -> dict:
                 "activation": ("softmax" if softmax else "sigmoid")
                 if last
                 else draw(st.sampled_from(["sigmoid", "tanh"])),
-                "weights": [[_weight(draw(ints)) for _ in range(sizes[i - 1])] for _ in range(sizes[i])],
+                "weights": [
+                    [_weight(draw(ints)) for _ in range(sizes[i - 1])] for _ in range(sizes[i])
+                ],
                 "bias": [_weight(draw(ints)) for _ in range(sizes[i])],
             }
         )
@@ -160,3 +162,45 @@ def test_softmax_slip_in_net_o2_blames_only_net_o2() -> None:
     report = judge(solution, claims, carry=4)
     got = {v.claim.name: v.status for v in report.verdicts}
     assert got == {"net_o2": WRONG, "out_o1": CARRIED, "out_o2": CARRIED, "out_o3": CARRIED}
+
+
+# --- the fast reading of flat sheets agrees with YAML ---------------------------------------
+
+KEYS = st.from_regex(r"[a-zA-Z∂δθ][a-zA-Z0-9_@.⁺+/\[\]∂]{0,12}", fullmatch=True)
+VALUES = st.from_regex(r"[-+]?(\d{1,3}(\.\d{0,6})?|\.\d{1,4})([eE][-+]?\d{1,2})?", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(KEYS, VALUES, min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_flat_sheet_read_as_yaml_reads_it(pairs: dict[str, str], comment: bool) -> None:
+    import yaml
+
+    from dlcalc.checking import _simple_pairs
+
+    text = "\n".join(f"{k}: {v}" + ("  # note" if comment else "") for k, v in pairs.items())
+    fast = _simple_pairs("# a sheet\n" + text + "\n")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        assert fast is None
+        return
+    if fast is None:
+        return  # anything unusual goes the YAML way
+    assert [(k.value, v.value) for k, v in fast] == [(k.value, v.value) for k, v in node.value]
+    assert [k.start_mark.line for k, _ in fast] == [k.start_mark.line + 1 for k, _ in node.value]
+
+
+def test_flat_sheets_take_the_fast_way() -> None:
+    from dlcalc.checking import _simple_pairs
+
+    fast = _simple_pairs("# sheet\nout_h1: 0.5933\n∂E/∂w5: -1e-3  # small\nw46+: .5\n\n")
+    assert fast is not None and [(k.value, v.value) for k, v in fast] == [
+        ("out_h1", "0.5933"),
+        ("∂E/∂w5", "-1e-3"),
+        ("w46+", ".5"),
+    ]
+    assert _simple_pairs("d: [0.1, 0.2]\n") is None  # a list: read as YAML
+    assert _simple_pairs("conventions: {delta_sign: han_kamber}\n") is None

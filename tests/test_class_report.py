@@ -36,7 +36,9 @@ def sheets(tmp_path: Path) -> tuple[list[str], dict[str, tuple[int, int, int, in
         write(name, [f"{k}: {value[k]:.9f}" for k in LABELS])
         expected[name] = (8, 8, 0, 0, "")
     # Five students who slip once and then go on with the right values (no error carried).
-    for name, slip in zip(("cai", "dee", "eli", "fay", "gus"), ("out_h1", "out_o1", "out_h1", "E_total", "w5_new")):
+    for name, slip in zip(
+        ("cai", "dee", "eli", "fay", "gus"), ("out_h1", "out_o1", "out_h1", "E_total", "w5_new")
+    ):
         lines = [f"{k}: {value[k] + (0.01 if k == slip else 0):.9f}" for k in LABELS]
         write(name, lines)
         expected[name] = (8, 7, 0, 1, slip)
@@ -44,7 +46,14 @@ def sheets(tmp_path: Path) -> tuple[list[str], dict[str, tuple[int, int, int, in
     write("hal", (ROOT / "examples/answers/mazur.yaml").read_text(encoding="utf-8").splitlines())
     expected["hal"] = (12, 3, 8, 1, "out_h1")
     # Han & Kamber's sign for δ on two claims: right under that convention.
-    write("ivy", [f"delta_o1: {-value['delta_o1']:.9f}", f"delta_o2: {-DELTA_O2:.9f}", f"out_o1: {value['out_o1']:.9f}"])
+    write(
+        "ivy",
+        [
+            f"delta_o1: {-value['delta_o1']:.9f}",
+            f"delta_o2: {-DELTA_O2:.9f}",
+            f"out_o1: {value['out_o1']:.9f}",
+        ],
+    )
     expected["ivy"] = (3, 3, 0, 0, "")
     # A sheet with a name that does not exist: a row with its error.
     write("jon", ["out_h9: 0.5"])
@@ -58,13 +67,19 @@ def test_ten_sheets_totals(tmp_path: Path) -> None:
     solution = solve("backprop", doc, Settings())
     report = mark_sheets(solution, paths, variants=variants_of("backprop", doc, Settings()))
     got = {
-        s.student: (s.claims, s.right, s.carried, s.wrong, s.first_wrong or "") for s in report.students
+        s.student: (s.claims, s.right, s.carried, s.wrong, s.first_wrong or "")
+        for s in report.students
     }
     assert got == expected
     by_name = {s.student: s for s in report.students}
     assert by_name["ivy"].conventions == ["delta_sign: han_kamber"]
     assert by_name["jon"].error is not None and "out_h9" in by_name["jon"].error
-    assert report.first_wrong_counts() == [("out_h1", 3), ("E_total", 1), ("out_o1", 1), ("w5_new", 1)]
+    assert report.first_wrong_counts() == [
+        ("out_h1", 3),
+        ("E_total", 1),
+        ("out_o1", 1),
+        ("w5_new", 1),
+    ]
 
 
 def test_report_files_csv_and_markdown(runner, tmp_path: Path) -> None:
@@ -76,7 +91,12 @@ def test_report_files_csv_and_markdown(runner, tmp_path: Path) -> None:
     assert [r["student"] for r in rows] == list(expected)
     for row in rows:
         claims, right, carried, wrong, first = expected[row["student"]]
-        assert (int(row["claims"]), int(row["right"]), int(row["carried_forward"]), int(row["wrong"])) == (
+        assert (
+            int(row["claims"]),
+            int(row["right"]),
+            int(row["carried_forward"]),
+            int(row["wrong"]),
+        ) == (
             claims,
             right,
             carried,
@@ -95,5 +115,7 @@ def test_report_files_csv_and_markdown(runner, tmp_path: Path) -> None:
 
 def test_report_needs_a_known_extension(runner, tmp_path: Path) -> None:
     paths, _ = sheets(tmp_path)
-    result = runner.invoke(app, ["check", str(MAZUR), paths[0], "--report", str(tmp_path / "m.xlsx")])
+    result = runner.invoke(
+        app, ["check", str(MAZUR), paths[0], "--report", str(tmp_path / "m.xlsx")]
+    )
     assert result.exit_code == 2 and ".csv or .md" in result.output

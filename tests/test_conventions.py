@@ -15,9 +15,9 @@ import pytest
 from dlcalc.checking import RIGHT, WRONG, Report, check_sheet, load_sheet
 from dlcalc.cli import app
 from dlcalc.commands import solve as solve_command
-from dlcalc.settings import Settings
 from dlcalc.conventions import CONVENTIONS, Problem, declared
 from dlcalc.errors import InputError
+from dlcalc.settings import Settings
 from dlcalc.specs.loader import Document, load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,9 @@ def check(problem: Path | dict, text: str, tmp_path: Path) -> Report:
     command = doc.data["command"]
     solution = solve_command(command, doc, Settings())
     variants = Problem(
-        command, doc.data, lambda data: solve_command(command, Document(data, "<variant>"), Settings())
+        command,
+        doc.data,
+        lambda data: solve_command(command, Document(data, "<variant>"), Settings()),
     )
     path = tmp_path / "answers.yaml"
     path.write_text(text, encoding="utf-8")
