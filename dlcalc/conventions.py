@@ -380,7 +380,7 @@ def _solve(problem: Problem, conventions: tuple[Convention, ...]) -> Solution | 
         if data is problem.data:
             return None
         return problem.solve(copy.deepcopy(data))
-    except InputError:
+    except Exception:  # a variant this problem does not admit (σ < 0, an overflow): not a convention here
         return None
 
 

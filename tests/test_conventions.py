@@ -224,3 +224,29 @@ def test_every_convention_is_documented() -> None:
     doc = (ROOT / "docs/checking.md").read_text(encoding="utf-8")
     for c in CONVENTIONS:
         assert f"`{c.key}: {c.value}`" in doc
+
+
+# --- perceptrons --------------------------------------------------------------------------------
+
+MAJORITY = {
+    "command": "perceptron",
+    "outputs": [0, 1],
+    "perceptrons": [{"name": "MAJ", "weights": [1, 1, 1], "threshold": 2}],
+    "truth_table": True,
+}
+
+
+def test_threshold_added_as_a_bias(tmp_path: Path) -> None:
+    """Rows 1 and 2 of the truth table (x = 000, 001) with w·x + 2 ≥ 0 instead of w·x ≥ 2."""
+    text = "sum_MAJ@1: 2\nMAJ@1: 1\nsum_MAJ@2: 3\nMAJ@2: 1\n"
+    report = check(MAJORITY, text, tmp_path)
+    assert set(statuses(report).values()) == {RIGHT}
+    assert accepted(report) == ["threshold: subtracted"]
+
+
+def test_fire_only_above_zero(tmp_path: Path) -> None:
+    """x = 011 and 101 reach exactly the threshold: ≥ fires, > does not."""
+    text = "MAJ@4: 0\nMAJ@6: 0\nMAJ@8: 1\n"
+    report = check(MAJORITY, text, tmp_path)
+    assert set(statuses(report).values()) == {RIGHT}
+    assert accepted(report) == ["fire_at_zero: flipped"]
