@@ -108,6 +108,7 @@ def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) 
             "backprop",
             doc.data,
             lambda data: solve_command("backprop", Document(data, "p"), settings),
+            every_step=True,
         )
         report = check_sheet(solved, sheet, None, variants)
         marked(solved, report)

@@ -201,16 +201,16 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
     from dlcalc.specs.loader import parse_yaml, read_text
 
     name, text = read_text(path)
-    pairs = _simple_pairs(text)  # the common flat sheet, read without building a YAML document
-    if pairs is None:
-        doc = parse_yaml(text, name)  # safe loading, bounded, aliases refused
-        if not isinstance(doc.data, dict) or not doc.data:
-            raise InputError(
-                "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
-                file=name,
-            )
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        pairs = node.value
+    flat = _simple_pairs(text)  # the common flat sheet, read without building a YAML document
+    if flat is not None:
+        return _flat_sheet(flat, tol, name)
+    doc = parse_yaml(text, name)  # safe loading, bounded, aliases refused
+    if not isinstance(doc.data, dict) or not doc.data:
+        raise InputError(
+            "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
+            file=name,
+        )
+    pairs = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)).value
     if not pairs:
         raise InputError(
             "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
@@ -263,31 +263,57 @@ SIMPLE_LINE = re.compile(
     r"""([^\s\-?:,\[\]{}#&*!|>'"%@`][^\s:#]*) *: +([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?: +#.*)? *"""
 )
 SKIPPED_LINE = re.compile(r" *(?:#.*)?")
-STR_TAG = "tag:yaml.org,2002:str"
 
 
-def _simple_pairs(text: str) -> list[tuple[yaml.ScalarNode, yaml.ScalarNode]] | None:
-    """The key/value pairs of a sheet of plain ``name: number`` lines (comments allowed).
+def _simple_pairs(text: str) -> list[tuple[str, str, int]] | None:
+    """``(name, number as written, line)`` of a sheet of plain ``name: number`` lines.
 
-    None when any line is anything else: then the file is read as YAML in full.  The answer
-    is what YAML would read (the values keep their written text, which sets the tolerance).
+    None when any line is anything else (a list, a mapping, quotes, a tab, an anchor …):
+    then the file is read as YAML in full.  Comment and blank lines are skipped.  What this
+    returns is what YAML reads (tests/test_checking_property.py holds it to that).
     """
     pairs = []
     for k, line in enumerate(text.split("\n")):
-        line = line.rstrip("\r")
-        m = SIMPLE_LINE.fullmatch(line)
+        m = SIMPLE_LINE.fullmatch(line.rstrip("\r"))
         if m is None:
-            if SKIPPED_LINE.fullmatch(line):
+            if SKIPPED_LINE.fullmatch(line.rstrip("\r")):
                 continue
             return None
-        mark = yaml.Mark("", 0, k, 0, None, None)
-        pairs.append(
-            (
-                yaml.ScalarNode(STR_TAG, m.group(1), mark, mark),
-                yaml.ScalarNode("tag:yaml.org,2002:float", m.group(2), mark, mark),
-            )
-        )
+        pairs.append((m.group(1), m.group(2), k + 1))
     return pairs
+
+
+def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str) -> Sheet:
+    """The sheet of :func:`_simple_pairs`' lines: each value a plain number as written."""
+    if not pairs:
+        raise InputError(
+            "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
+            file=name,
+        )
+    if len(pairs) > MAX_CLAIMS:
+        raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
+    claims = []
+    seen: set[str] = set()
+    for key, text, line in pairs:
+        if key in seen:
+            raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
+        seen.add(key)
+        if ("[" in key or "." in key) and not WHOLE_PATH.fullmatch(key):
+            raise InputError(
+                "is not a path into the result; write it like layers[1].weights[0][0]",
+                file=name,
+                line=line,
+                field=key,
+            )
+        value = float(text)
+        if not math.isfinite(value):
+            raise InputError(
+                f"{text[:20]}… is too large; expected a number", file=name, line=line, field=key
+            )
+        written = tolerance(text)
+        claim_tol = tol if tol is not None else (written if written is not None else 1e-9)
+        claims.append(Claim(key, value, text, claim_tol, line))
+    return Sheet(claims, {}, name)
 
 
 def _flow(node: yaml.Node) -> str:
@@ -427,9 +453,9 @@ class Index:
     by_label: dict[str, Step]
     position: dict[str, int]  # print order
     given: dict[str, Any]
-    names: dict[str, list[str]]
-    result: Any
     inputs: dict[str, list[str]] = field(default_factory=dict)  # label → its inputs' labels
+    _names: dict[str, list[str]] | None = None
+    _result: Any = None
     _by_value: dict[float, list[str]] | None = None
     _normalized: dict[str, str] | None = None
     _order: list[Step] | None = None
@@ -452,10 +478,22 @@ class Index:
             by_label,
             position,
             given,
-            _names(steps, by_label, given),
-            _plain(solution.result),
             {label: step.inputs for label, step in by_label.items()},
         )
+
+    @property
+    def names(self) -> dict[str, list[str]]:
+        """Every accepted name → the labels it may mean (built when a claim is not a label)."""
+        if self._names is None:
+            self._names = _names(self.steps, self.by_label, self.given)
+        return self._names
+
+    @property
+    def result(self) -> Any:
+        """The solution's ``result`` as plain JSON values (for result paths)."""
+        if self._result is None:
+            self._result = _plain(self.solution.result)
+        return self._result
 
     def order(self) -> list[Step]:
         """The steps in dependency order (computed once; see :func:`_dependency_order`)."""
@@ -490,6 +528,8 @@ class Index:
 
     def lookup(self, name: str) -> list[str] | None:
         """The labels ``name`` may mean: exact names first, then slide-style and other spellings."""
+        if name in self.by_label or name in self.given:
+            return [name]  # a label always means itself
         labels = self.names.get(name)
         if labels is not None:
             return labels
@@ -511,6 +551,7 @@ class Index:
 def _names(
     steps: list[Step], by_label: Mapping[str, Step], given: Mapping[str, Any]
 ) -> dict[str, list[str]]:
+    """Labels, givens, the steps' symbols (``∂E/∂w5``) and their ASCII spellings."""
     index: dict[str, list[str]] = {}
 
     def add(name: str, label: str) -> None:
@@ -653,6 +694,9 @@ def judge(
         verdicts = resolve(index, claims)
     else:
         verdicts = [Verdict(v.claim, v.label, v.path, v.correct) for v in verdicts]
+    if all(within(v.claim.value, v.correct, v.claim.tol) for v in verdicts):
+        order = sorted(verdicts, key=lambda v: _place(index, v))
+        return Report(order)  # nothing wrong: no student's world to redo
     rnd = _carry_round(carry)
 
     by_label: dict[str, list[Verdict]] = {}
@@ -704,19 +748,21 @@ def judge(
         if v.label is None:  # a path that no step shows: right or wrong, nothing to carry
             v.status = RIGHT if within(v.claim.value, v.correct, v.claim.tol) else WRONG
 
-    def place(v: Verdict) -> tuple[int, int]:
-        if v.label is None:
-            return (2, 0)
-        if v.label in index.position:
-            return (1, index.position[v.label])
-        return (0, 0)
-
-    order = sorted(verdicts, key=place)  # stable: givens, then steps in print order, then paths
+    order = sorted(verdicts, key=lambda v: _place(index, v))
     for v in order:
         if v.status == WRONG:
             v.first_wrong = True
             break
     return Report(order)
+
+
+def _place(index: Index, v: Verdict) -> tuple[int, int]:
+    """Sort key of the report (stable): givens, then steps in print order, then paths."""
+    if v.label is None:
+        return (2, 0)
+    if v.label in index.position:
+        return (1, index.position[v.label])
+    return (0, 0)
 
 
 def _redo(step: Step, values: Mapping[str, Any]) -> Any:

@@ -43,6 +43,7 @@ class Problem:
     data: Data
     solve: Callable[[Data], Solution]  # solves problem data with ``command`` (and the same --carry)
     carry: int | None = None
+    every_step: bool = False
 
 
 @dataclass(frozen=True)
@@ -336,14 +337,15 @@ def variants_of(command: str, doc: Any, settings: Any) -> Problem | None:
     from dlcalc.settings import Settings
     from dlcalc.specs.loader import Document
 
-    plain = Settings(carry=settings.carry)  # options such as --base 2 are in the data below
+    # Options such as --base 2 go into the data below; --every-step keeps the same steps.
+    plain = Settings(carry=settings.carry, every_step=settings.every_step)
     data = copy.deepcopy(doc.data)
     data.update(copy.deepcopy(settings.overrides))
 
     def solve_variant(variant: Data) -> Solution:
         return solve(command, Document(variant, doc.name), plain)
 
-    return Problem(command, data, solve_variant, settings.carry)
+    return Problem(command, data, solve_variant, settings.carry, settings.every_step)
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -376,7 +378,7 @@ def _solve(problem: Problem, conventions: tuple[Convention, ...]) -> Solution | 
             spec = load_network(Document(copy.deepcopy(data), "<convention>"), training=True)
             if spec.mode != "online":
                 return None
-            return solve_backprop(spec, problem.carry, sequential=True)
+            return solve_backprop(spec, problem.carry, problem.every_step, sequential=True)
         if data is problem.data:
             return None
         return problem.solve(copy.deepcopy(data))

@@ -189,18 +189,14 @@ def test_flat_sheet_read_as_yaml_reads_it(pairs: dict[str, str], comment: bool) 
         return
     if fast is None:
         return  # anything unusual goes the YAML way
-    assert [(k.value, v.value) for k, v in fast] == [(k.value, v.value) for k, v in node.value]
-    assert [k.start_mark.line for k, _ in fast] == [k.start_mark.line + 1 for k, _ in node.value]
+    assert [(k, v) for k, v, _ in fast] == [(k.value, v.value) for k, v in node.value]
+    assert [line for _, _, line in fast] == [k.start_mark.line + 2 for k, _ in node.value]
 
 
 def test_flat_sheets_take_the_fast_way() -> None:
     from dlcalc.checking import _simple_pairs
 
     fast = _simple_pairs("# sheet\nout_h1: 0.5933\n∂E/∂w5: -1e-3  # small\nw46+: .5\n\n")
-    assert fast is not None and [(k.value, v.value) for k, v in fast] == [
-        ("out_h1", "0.5933"),
-        ("∂E/∂w5", "-1e-3"),
-        ("w46+", ".5"),
-    ]
+    assert fast == [("out_h1", "0.5933", 2), ("∂E/∂w5", "-1e-3", 3), ("w46+", ".5", 4)]
     assert _simple_pairs("d: [0.1, 0.2]\n") is None  # a list: read as YAML
     assert _simple_pairs("conventions: {delta_sign: han_kamber}\n") is None
