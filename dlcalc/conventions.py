@@ -382,7 +382,9 @@ def _solve(problem: Problem, conventions: tuple[Convention, ...]) -> Solution | 
         if data is problem.data:
             return None
         return problem.solve(copy.deepcopy(data))
-    except Exception:  # a variant this problem does not admit (σ < 0, an overflow): not a convention here
+    except (
+        Exception
+    ):  # a variant this problem does not admit (σ < 0, an overflow): not a convention here
         return None
 
 
@@ -391,9 +393,15 @@ def _judge(
     verdicts: list[Verdict],
     problem: Problem | None,
     conventions: tuple[Convention, ...],
+    unexplained: set[str] | None = None,
 ) -> Report | None:
+    """The claims judged under ``conventions`` (None: the variant does not apply).
+
+    ``unexplained``: the claims not right so far; when none of them agrees with the
+    variant's value, the variant explains nothing and is not judged in full.
+    """
     from dlcalc.checking import Index as IndexClass
-    from dlcalc.checking import judge, resolve
+    from dlcalc.checking import judge, resolve, within
 
     claims = [v.claim for v in verdicts]
     if any(c.kind != "claims" for c in conventions):
@@ -416,6 +424,11 @@ def _judge(
                 value = t(v.label or "", value)
             changed.append(dataclasses.replace(v, claim=dataclasses.replace(v.claim, value=value)))
         verdicts = changed
+    if unexplained is not None and not any(
+        v.claim.name in unexplained and within(v.claim.value, v.correct, v.claim.tol)
+        for v in verdicts
+    ):
+        return None
     report = judge(index, claims, problem.carry if problem else None, verdicts)
     originals = {id(c): c for c in claims}
     by_line = {(c.name, c.line): c for c in originals.values()}
@@ -464,7 +477,8 @@ def detect(
         for c in known(command):
             if c in used or any(u.key == c.key for u in used):
                 continue
-            report = _judge(index, verdicts, problem, used + (c,))
+            not_right = {n for n, status in before.items() if status != "right"}
+            report = _judge(index, verdicts, problem, used + (c,), not_right)
             if report is None:
                 continue
             after = _status(report)
