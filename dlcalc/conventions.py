@@ -64,7 +64,9 @@ class Convention:
         return f"{self.key}: {self.value}"
 
     def note(self, v: Verdict) -> str:
-        return self.because.format(name=v.claim.name, text=v.claim.text, label=v.label or "")
+        label = v.label or ""
+        unit = label.removeprefix("delta_").split("@")[0]
+        return self.because.format(name=v.claim.name, text=v.claim.text, label=label, unit=unit)
 
 
 # --- the variants ---------------------------------------------------------------------------
@@ -197,7 +199,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "Han & Kamber's sign convention (Err = O(1 − O)(T − O) = −δ)",
         "claims",
         claim=_negate_delta,
-        because="your {name} = {text} is −δ: Han & Kamber's sign convention (Err = −δ)",
+        because="your {name} = {text} is −δ_{unit}: Han & Kamber's sign convention (Err = −δ)",
     ),
     Convention(
         "update",

@@ -139,7 +139,7 @@ def test_han_kamber_err_is_minus_delta(tmp_path: Path) -> None:
     assert accepted(report) == ["delta_sign: han_kamber"]
     assert [v.claim.name for v in report.mismatches] == ["out_4", "w7⁺"]  # the slide's two slips
     note = next(v.note for v in report.verdicts if v.claim.name == "Err6")
-    assert note == "✓ your Err6 = 0.131 is −δ: Han & Kamber's sign convention (Err = −δ)"
+    assert note == "✓ your Err6 = 0.131 is −δ_6: Han & Kamber's sign convention (Err = −δ)"
     # Without the convention the sign is a mistake: δ6 = (o − t)·o·(1 − o) < 0 here.
     o6 = 1 / (1 + math.exp(0.1037))
     assert (o6 - 1) * o6 * (1 - o6) == pytest.approx(-0.1312, abs=1e-4)
