@@ -766,7 +766,7 @@ def _place(index: Index, v: Verdict) -> tuple[int, int]:
 
 
 def _redo(step: Step, values: Mapping[str, Any]) -> Any:
-    if step.fn is None:
+    if not step.computed:
         return None
     try:
         return step.recompute(values)
