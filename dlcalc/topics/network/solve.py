@@ -147,7 +147,15 @@ def solve_backprop(
         if spec.mode == "online":
             for k, (x, t) in enumerate(examples):
                 p = run_pass(
-                    net, weights, biases, x, t, loss, rnd, backward=True, sequential_lr=sequential_lr
+                    net,
+                    weights,
+                    biases,
+                    x,
+                    t,
+                    loss,
+                    rnd,
+                    backward=True,
+                    sequential_lr=sequential_lr,
                 )
                 new_w, new_b = update(p.grad_w, p.grad_b)
                 update_count += 1
