@@ -63,7 +63,9 @@ class Layout:
         k = 0
         for earlier in range(layer):
             k += len(self.units[earlier]) * len(self.fed_by(earlier))
-        return f"w{k + j * len(self.fed_by(layer)) + i + 1}"
+        from dlcalc.topics.network import labels
+
+        return labels.weight(k + j * len(self.fed_by(layer)) + i + 1)
 
 
 def layout(solution: Any) -> Layout | None:
@@ -91,6 +93,8 @@ def slide_names(solution: Any, labels: Iterable[str]) -> dict[str, str]:
     net = layout(solution)
     if net is None:
         return {}
+    from dlcalc.topics.network import labels as lb
+
     have = set(labels)
     names: dict[str, str] = {}
 
@@ -111,25 +115,25 @@ def slide_names(solution: Any, labels: Iterable[str]) -> dict[str, str]:
                     forms += [f"w{m}{n}", f"w_{m}{n}"]
                 for form in forms:
                     add(form, label)
-                    add(form + "+", f"{label}_new")
+                    add(form + "+", lb.new_weight(label))
             for base, target in (
-                ("theta", f"b_{u}"),
-                ("b", f"b_{u}"),
-                ("bias", f"b_{u}"),
-                ("z", f"net_{u}"),
-                ("net", f"net_{u}"),
-                ("I", f"net_{u}"),
-                ("a", f"out_{u}"),
-                ("O", f"out_{u}"),
-                ("out", f"out_{u}"),
-                ("Err", f"delta_{u}"),
-                ("err", f"delta_{u}"),
-                ("delta", f"delta_{u}"),
+                ("theta", lb.bias(u)),
+                ("b", lb.bias(u)),
+                ("bias", lb.bias(u)),
+                ("z", lb.net(u)),
+                ("net", lb.net(u)),
+                ("I", lb.net(u)),
+                ("a", lb.out(u)),
+                ("O", lb.out(u)),
+                ("out", lb.out(u)),
+                ("Err", lb.delta(u)),
+                ("err", lb.delta(u)),
+                ("delta", lb.delta(u)),
             ):
                 for form in (f"{base}{n}", f"{base}_{n}"):
                     add(form, target)
                     if base in ("theta", "b", "bias"):
-                        add(form + "+", f"{target}_new")
+                        add(form + "+", lb.new_bias(u))
     return names
 
 
@@ -171,10 +175,15 @@ def path_label(solution: Any, path: str, labels: Mapping[str, Any]) -> str | Non
     idx = [int(i) for name, i in parts if not name]
     if keys == ["layers"] or (keys and keys[0] != "layers" and keys[0] not in ("output", "loss")):
         return None
+    from dlcalc.topics.network import labels as lb
+
     if keys == ["output"] and len(idx) == 1 and 0 <= idx[0] < len(net.units[-1]):
-        return f"out_{net.units[-1][idx[0]]}"
+        return lb.out(net.units[-1][idx[0]])
     if keys == ["loss"] and not idx:
-        return "E_total" if "E_total" in labels else ("E_mean" if "E_mean" in labels else None)
+        for label in (lb.total(), lb.MEAN_LOSS):
+            if label in labels:
+                return label
+        return None
     if len(keys) != 2 or not idx:
         return None
     layer = idx[0]
@@ -186,8 +195,8 @@ def path_label(solution: Any, path: str, labels: Mapping[str, Any]) -> str | Non
         return None
     u = units[rest[0]]
     if key in ("out", "net", "grad_net", "grad_bias") and len(rest) == 1:
-        return {"out": f"out_{u}", "net": f"net_{u}", "grad_net": f"delta_{u}"}.get(
-            key, f"dE_db_{u}"
+        return {"out": lb.out(u), "net": lb.net(u), "grad_net": lb.delta(u)}.get(
+            key, lb.grad_bias(u)
         )
     if key in ("weights", "grad_weights") and len(rest) == 2:
         fed = net.fed_by(layer)
@@ -195,10 +204,10 @@ def path_label(solution: Any, path: str, labels: Mapping[str, Any]) -> str | Non
             return None
         w = net.weight_label(layer, rest[0], rest[1])
         if key == "grad_weights":
-            return f"dE_d{w}"
-        return _last_update(f"{w}_new", labels)
+            return lb.grad_weight(w)
+        return _last_update(lb.new_weight(w), labels)
     if key == "bias" and len(rest) == 1:
-        return _last_update(f"b_{u}_new", labels)
+        return _last_update(lb.new_bias(u), labels)
     return None
 
 
