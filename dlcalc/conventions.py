@@ -135,7 +135,7 @@ def _targets(coding: str) -> Callable[[Data], Data | None]:
                 if new is None:
                     return None
                 example["target"], found = new, True
-        return out if found else None
+        return out if found and out != data else None  # [1] is 1 in both codings
 
     return variant
 
