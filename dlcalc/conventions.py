@@ -179,6 +179,21 @@ def _threshold_sign(data: Data) -> Data | None:
     return out
 
 
+def _flip_kernels(data: Data) -> Data | None:
+    """Every convolution's kernel rotated 180° (``flip`` toggled): convolution vs cross-correlation."""
+    layers = data.get("layers")
+    if not isinstance(layers, list):
+        return None
+    out = copy.deepcopy(data)
+    found = False
+    for layer in out["layers"]:
+        conv = layer.get("conv") if isinstance(layer, dict) else None
+        if isinstance(conv, dict):
+            conv["flip"] = not conv.get("flip", False)
+            found = True
+    return out if found else None
+
+
 def _negate_delta(label: str, value: Any) -> Any:
     if not label.startswith("delta_"):
         return value
@@ -265,6 +280,15 @@ CONVENTIONS: tuple[Convention, ...] = (
             "fire_at_zero": not data.get("fire_at_zero", True),
         },
         because="{name} = {text} is what the other choice at exactly 0 (fire at ≥ 0 vs only > 0) gives",
+    ),
+    Convention(
+        "kernel",
+        "flipped",
+        ("conv",),
+        "the kernel rotated 180° (convolution) where the problem asks for cross-correlation, or the other way round",
+        "problem",
+        problem=_flip_kernels,
+        because="{name} = {text} is what the kernel rotated 180° gives (convolution vs cross-correlation)",
     ),
     Convention(
         "log_base",

@@ -250,3 +250,22 @@ def test_fire_only_above_zero(tmp_path: Path) -> None:
     report = check(MAJORITY, text, tmp_path)
     assert set(statuses(report).values()) == {RIGHT}
     assert accepted(report) == ["fire_at_zero: flipped"]
+
+
+# --- convolution ------------------------------------------------------------------------------
+
+
+def test_flipped_kernel(tmp_path: Path) -> None:
+    """d2l's 3×3 input and 2×2 kernel; the student rotated the kernel (true convolution)."""
+    x = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    k = [[0, 1], [2, 3]]
+    flipped = [row[::-1] for row in k[::-1]]
+    y = [
+        [sum(x[i + a][j + b] * flipped[a][b] for a in range(2) for b in range(2)) for j in range(2)]
+        for i in range(2)
+    ]
+    problem = {"command": "conv", "input": x, "layers": [{"conv": {"kernel": k}}]}
+    text = f"y[0][0][0]: {y[0][0]}\ny[0][0][1]: {y[0][1]}\ny[0][1][1]: {y[1][1]}\n"
+    report = check(problem, text, tmp_path)
+    assert set(statuses(report).values()) == {RIGHT}
+    assert accepted(report) == ["kernel: flipped"]
