@@ -1,17 +1,22 @@
 """Checking a student's answers against a worked solution, with error carried forward.
 
 A claim names a quantity by the label the tables show (``out_h1``, ``w5_new``), by its
-display symbol (``∂E/∂w5``, ``w5⁺``) or by a path into ``result``
-(``layers[1].weights[0][0]``), and is right when it agrees with the correct value to
-the decimals it was written with (``0.50`` means ±0.005, so the answers file is read
-for each value's source text, not just its float).
+display symbol (``∂E/∂w5``, ``w5⁺``), by a slide-style name (``w46+``, ``θ4``, ``Err6``:
+:mod:`dlcalc.check_names`) or by a path into ``result`` (``layers[1].weights[0][0]``), and
+is right when it agrees with the correct value to the decimals it was written with
+(``0.50`` means ±0.005, so the answers file is read for each value's source text, not
+just its float).
 
-Error carried forward: the steps are redone in order in the *student's world*, where
-every claimed quantity takes the student's value and every other step is recomputed
-(:meth:`~dlcalc.steps.Step.recompute`) from the student's values of its inputs.  A
-wrong claim whose inputs descend from an earlier wrong claim, and which matches what
-those inputs give (to one unit of its last written decimal), is *carried forward*,
-not a new mistake.  Nothing here prints: :func:`judge` returns a :class:`Report`.
+Error carried forward: the steps are redone in the *student's world*, where every
+claimed quantity takes the student's value and every step that descends from a wrong
+value is recomputed (:meth:`~dlcalc.steps.Step.recompute`) from the student's values of
+its inputs, in dependency order (:attr:`Step.inputs`, not print order) and, under
+``--carry N``, rounded as the solution rounds.  A wrong claim whose inputs descend from
+an earlier wrong claim, and which matches what those inputs give (to one unit of its
+last written decimal), is *carried forward*, not a new mistake.  Then the textbook
+conventions are tried (:mod:`dlcalc.conventions`).  The solution is indexed once
+(:class:`Index`), so checking is linear in the number of claims and steps.  Nothing here
+prints: :func:`judge` and :func:`check_sheet` return a :class:`Report`.
 """
 
 from __future__ import annotations
