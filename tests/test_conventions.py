@@ -269,3 +269,24 @@ def test_flipped_kernel(tmp_path: Path) -> None:
     report = check(problem, text, tmp_path)
     assert set(statuses(report).values()) == {RIGHT}
     assert accepted(report) == ["kernel: flipped"]
+
+
+def test_slide_answer_in_slide_names(runner) -> None:
+    """examples/answers/hankamber-han-kamber.yaml: the slide's answer as the slide writes it."""
+    import json
+
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(EXAMPLES / "hankamber.yaml"),
+            str(EXAMPLES / "answers/hankamber-han-kamber.yaml"),
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 1
+    got = json.loads(result.output)["result"]
+    assert [m["name"] for m in got["mismatches"]] == ["a4", "w46+"]
+    assert [c["convention"] for c in got["conventions"]] == ["delta_sign: han_kamber"]
+    assert got["checked"] == 20 and [c["name"] for c in got["carried_forward"]] == ["z6"]
