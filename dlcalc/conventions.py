@@ -44,6 +44,8 @@ class Problem:
     solve: Callable[[Data], Solution]  # solves problem data with ``command`` (and the same --carry)
     carry: int | None = None
     every_step: bool = False
+    # Variant solutions by the conventions that made them: a class's sheets share them.
+    solved: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class Convention:
     problem: Callable[[Data], Data | None] | None = None  # the variant's data (None: n/a)
     claim: Callable[[str, Any], Any] | None = None  # (label, claimed) → value in dlcalc's terms
     because: str = "{name} = {text} is what this convention gives"
+    # Which labels the variant can change (None: any); a sheet whose unexplained claims are
+    # all elsewhere is not re-solved for it.
+    affects: Callable[[str], bool] | None = None
 
     @property
     def name(self) -> str:
@@ -194,6 +199,11 @@ def _flip_kernels(data: Data) -> Data | None:
     return out if found else None
 
 
+def _after_first_forward(label: str) -> bool:
+    """Everything but the first forward pass (net, out of the first example, before any update)."""
+    return "@" in label or not label.startswith(("net_", "out_"))
+
+
 def _negate_delta(label: str, value: Any) -> Any:
     if not label.startswith("delta_"):
         return value
@@ -215,6 +225,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "claims",
         claim=_negate_delta,
         because="your {name} = {text} is −δ_{unit}: Han & Kamber's sign convention (Err = −δ)",
+        affects=_after_first_forward,
     ),
     Convention(
         "update",
@@ -223,6 +234,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "sequential update (hidden δ from the already-updated output weights)",
         "engine",
         because="{name} = {text} is what a sequential update gives: hidden δ computed from the already-updated output weights",
+        affects=_after_first_forward,
     ),
     Convention(
         "loss",
@@ -232,6 +244,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "problem",
         problem=_switch("loss", {"half_sse": "sse"}, "half_sse"),
         because="{name} = {text} is what E = Σ(t − o)² gives: the loss without the ½",
+        affects=_after_first_forward,
     ),
     Convention(
         "loss",
@@ -241,6 +254,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "problem",
         problem=_switch("loss", {"sse": "half_sse"}, "half_sse"),
         because="{name} = {text} is what E = ½Σ(t − o)² gives",
+        affects=_after_first_forward,
     ),
     Convention(
         "targets",
@@ -250,6 +264,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "problem",
         problem=_targets("pm1"),
         because="{name} = {text} is what targets coded ±1 (not 0/1) give",
+        affects=_after_first_forward,
     ),
     Convention(
         "targets",
@@ -259,6 +274,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "problem",
         problem=_targets("01"),
         because="{name} = {text} is what targets coded 0/1 (not ±1) give",
+        affects=_after_first_forward,
     ),
     Convention(
         "threshold",
@@ -430,13 +446,21 @@ def _judge(
     from dlcalc.checking import judge, resolve, within
 
     claims = [v.claim for v in verdicts]
+    if unexplained is not None and all(c.affects is not None for c in conventions[-1:]):
+        last = conventions[-1]
+        assert last.affects is not None
+        if not any(v.claim.name in unexplained and last.affects(v.label or "@") for v in verdicts):
+            return None  # the variant leaves every unexplained claim as it is
     if any(c.kind != "claims" for c in conventions):
         if problem is None:
             return None
-        solution = _solve(problem, conventions)
-        if solution is None:
+        key = tuple(sorted(c.name for c in conventions if c.kind != "claims"))
+        if key not in problem.solved:
+            solution = _solve(problem, conventions)
+            problem.solved[key] = None if solution is None else IndexClass.of(solution)
+        if problem.solved[key] is None:
             return None
-        index = IndexClass.of(solution)
+        index = problem.solved[key]
         try:
             verdicts = resolve(index, claims)
         except InputError:
