@@ -201,7 +201,8 @@ def _flip_kernels(data: Data) -> Data | None:
 
 def _after_first_forward(label: str) -> bool:
     """Everything but the first forward pass (net, out of the first example, before any update)."""
-    return "@" in label or not label.startswith(("net_", "out_"))
+    base, _, tag = label.partition("@")
+    return tag not in ("", "1") or not base.startswith(("net_", "out_"))
 
 
 def _negate_delta(label: str, value: Any) -> Any:
