@@ -82,6 +82,7 @@ class Report:
     # Conventions the marks follow (dlcalc.conventions): (name, title, the claims it explains).
     conventions: list[tuple[str, str, list[str]]] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # conventions seen but not accepted
+    seen: tuple[str, list[str]] | None = None  # the best of those: title, its mismatches
 
     @property
     def mismatches(self) -> list[Verdict]:
@@ -135,7 +136,20 @@ class Report:
             "notes": {v.claim.name: v.note for v in self.verdicts if v.note},
             "hints": list(self.hints),
             "summary": self.summary(),
+            **self._convention(),
         }
+
+    def _convention(self) -> dict[str, Any]:
+        """``convention``: the first convention the marks follow, or the best one seen but not
+        accepted, with the claims still wrong under it (absent when there is neither)."""
+        if self.conventions:
+            _, title, _ = self.conventions[0]
+            names = [v.claim.name for v in self.mismatches]
+            return {"convention": {"description": title, "mismatches": names, "accepted": True}}
+        if self.seen is not None:
+            title, names = self.seen
+            return {"convention": {"description": title, "mismatches": names, "accepted": False}}
+        return {}
 
 
 # --- reading an answers file ----------------------------------------------------------------
@@ -843,11 +857,10 @@ def check_sheet(
         index = index or Index.of(solution)
         verdicts = resolve(index, sheet.claims)
         report = judge(index, sheet.claims, carry, verdicts)
-        declared = conv.declared(sheet.conventions, solution.command)
+        offered = conv.alternatives(solution)
+        declared = conv.declared(sheet.conventions, solution.command, offered=offered)
         if declared or report.mismatches or report.carried:
-            report, accepted, hints = conv.detect(index, report, problem, declared)
-            report.conventions = [(c.name, c.title, names) for c, names in accepted]
-            report.hints = hints
+            report, _, _ = conv.detect(index, report, problem, declared)
     except InputError as e:
         e.file = sheet.name
         raise

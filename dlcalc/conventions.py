@@ -63,6 +63,8 @@ class Convention:
     # Which labels the variant can change (None: any); a sheet whose unexplained claims are
     # all elsewhere is not re-solved for it.
     affects: Callable[[str], bool] | None = None
+    # kind "alternative": the solver's own variant of this very solution (Solution.alternatives)
+    alternative: Callable[[], Solution] | None = None
 
     @property
     def name(self) -> str:
@@ -351,14 +353,66 @@ def known(command: str | None = None) -> list[Convention]:
     return [c for c in CONVENTIONS if command is None or command in c.commands]
 
 
-def declared(text: Mapping[str, Any], command: str, where: str = "conventions") -> list[Convention]:
-    """The conventions an answers file declares, e.g. ``{delta_sign: han_kamber}``; unknown is invalid input."""
+# The optimizer conventions a solver offers itself (Solution.alternatives, by their
+# description in dlcalc.topics.optimize.VARIANTS), under the names a sheet declares them by.
+ALTERNATIVE_NAMES = {
+    "momentum_negative": ("momentum", "v_minus_eta_g"),
+    "eps_inside": ("epsilon", "inside_root"),
+    "double_decay": ("weight_decay", "two_lambda"),
+}
+
+
+def alternatives(solution: Solution) -> list[Convention]:
+    """The conventions the solver offers for this solution (``Solution.alternatives``).
+
+    The ``optimize`` and ``backprop`` solvers compute their own variants (momentum written
+    v = μv − ηg, ε inside the root, a 2λ weight decay): each becomes a convention of kind
+    ``alternative``, tried and accepted like the others.
+    """
+    offered = getattr(solution, "alternatives", None) or []
+    if not offered:
+        return []
+    from dlcalc.topics.optimize import VARIANTS
+
+    keys = {description: key for key, description in VARIANTS.items()}
     out = []
+    for description, solve in offered:
+        key = keys.get(description, description)
+        name, value = ALTERNATIVE_NAMES.get(key, ("variant", key))
+        out.append(
+            Convention(
+                name,
+                value,
+                (solution.command,),
+                description,
+                "alternative",
+                because="{name} = {text} is what " + description + " gives",
+                alternative=solve,
+            )
+        )
+    return out
+
+
+def declared(
+    text: Mapping[str, Any],
+    command: str,
+    where: str = "conventions",
+    offered: list[Convention] | None = None,
+) -> list[Convention]:
+    """The conventions an answers file declares, e.g. ``{delta_sign: han_kamber}``; unknown is invalid input.
+
+    ``offered``: the solution's own alternatives (:func:`alternatives`), declarable too.
+    """
+    out = []
+    pool = [*CONVENTIONS, *(offered or [])]
     for key, value in text.items():
-        matches = [c for c in CONVENTIONS if c.key == str(key) and c.value == str(value)]
+        matches = [c for c in pool if c.key == str(key) and c.value == str(value)]
         if not matches:
             options = ", ".join(
-                sorted({c.name for c in known(command)} or {c.name for c in CONVENTIONS})
+                sorted(
+                    {c.name for c in [*known(command), *(offered or [])]}
+                    or {c.name for c in CONVENTIONS}
+                )
             )
             raise InputError(
                 f"unknown convention {key}: {value}; known for {command}: {options}",
@@ -403,7 +457,18 @@ class World:
     explained: dict[str, list[str]] = field(default_factory=dict)  # convention name → claims
 
 
-def _solve(problem: Problem, conventions: tuple[Convention, ...]) -> Solution | None:
+def _solve(problem: Problem | None, conventions: tuple[Convention, ...]) -> Solution | None:
+    offered = [c for c in conventions if c.kind == "alternative"]
+    if offered:  # the solver's own variant of the original problem: not combined with others
+        if len(offered) > 1 or any(c.kind in ("problem", "engine") for c in conventions):
+            return None
+        assert offered[0].alternative is not None
+        try:
+            return offered[0].alternative()
+        except Exception:
+            return None
+    if problem is None:
+        return None
     data: Data | None = problem.data
     for c in conventions:
         if c.kind == "problem" and c.problem is not None and data is not None:
@@ -453,15 +518,16 @@ def _judge(
         if not any(v.claim.name in unexplained and last.affects(v.label or "@") for v in verdicts):
             return None  # the variant leaves every unexplained claim as it is
     if any(c.kind != "claims" for c in conventions):
-        if problem is None:
+        if problem is None and any(c.kind in ("problem", "engine") for c in conventions):
             return None
         key = tuple(sorted(c.name for c in conventions if c.kind != "claims"))
-        if key not in problem.solved:
+        solved = problem.solved if problem is not None else {}
+        if key not in solved:
             solution = _solve(problem, conventions)
-            problem.solved[key] = None if solution is None else IndexClass.of(solution)
-        if problem.solved[key] is None:
+            solved[key] = None if solution is None else IndexClass.of(solution)
+        if solved[key] is None:
             return None
-        index = problem.solved[key]
+        index = solved[key]
         try:
             verdicts = resolve(index, claims)
         except InputError:
@@ -506,6 +572,7 @@ def detect(
     explain on its own but that is not accepted (a single match).
     """
     command = index.solution.command if problem is None else problem.command
+    offered = alternatives(index.solution)
     verdicts = base.verdicts
     current = base
     used: tuple[Convention, ...] = ()
@@ -520,12 +587,13 @@ def detect(
                 accepted.append((c, changed))
             current = report
     hints: dict[str, str] = {}  # claim name → why a convention would explain it
+    seen: tuple[str, list[str], int] | None = None  # the best convention not accepted
     for _ in range(max_conventions):
         if not any(v.status != "right" for v in current.verdicts):
             break
         before = _status(current)
         best: tuple[int, Convention, Report, list[str]] | None = None
-        for c in known(command):
+        for c in [*known(command), *offered]:
             if c in used or any(u.key == c.key for u in used):
                 continue
             not_right = {n for n, status in before.items() if status != "right"}
@@ -546,6 +614,8 @@ def detect(
                     if len(quantities) < 2
                     else "it breaks " + ", ".join(broken[:3])
                 )
+                if seen is None or len(explained) > seen[2]:
+                    seen = (c.title, [v.claim.name for v in report.mismatches], len(explained))
                 for v in report.verdicts:
                     if v.claim.name in explained:
                         hints.setdefault(
@@ -568,4 +638,8 @@ def detect(
             if v.claim.name in names and v.status == "right":
                 v.note = f"✓ {c.note(v)}"
     still_wrong = {v.claim.name for v in current.verdicts if v.status != "right"}
-    return current, accepted, [h for name, h in hints.items() if name in still_wrong]
+    current.hints = [h for name, h in hints.items() if name in still_wrong]
+    current.conventions = [(c.name, c.title, names) for c, names in accepted]
+    if not accepted and seen is not None and current.hints:
+        current.seen = (seen[0], seen[1])
+    return current, accepted, current.hints

@@ -224,6 +224,10 @@ def test_every_convention_is_documented() -> None:
     doc = (ROOT / "docs/checking.md").read_text(encoding="utf-8")
     for c in CONVENTIONS:
         assert f"`{c.key}: {c.value}`" in doc
+    from dlcalc.conventions import ALTERNATIVE_NAMES
+
+    for key, value in ALTERNATIVE_NAMES.values():
+        assert f"`{key}: {value}`" in doc
 
 
 # --- perceptrons --------------------------------------------------------------------------------
