@@ -157,7 +157,7 @@ ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)
 AnswersArg = Annotated[
     list[Path],
     typer.Argument(
-        metavar="ANSWERS...",
+        metavar="ANSWERS",
         help="YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
     ),
 ]
@@ -209,13 +209,17 @@ def check_answers(
     w5_new), its symbol (∂E/∂w5, w5⁺) or a path into the JSON result
     (layers[1].weights[0][0]).  A claim is right when it agrees to the decimals it was
     written with (0.50 means ±0.005).  A wrong value that follows from the student's own
-    earlier wrong values is marked ↪ (carried forward), not ✗.  Exit status 1 when any
-    claim is genuinely wrong.
+    earlier wrong values is marked ↪ (carried forward), not ✗.  Slide-style names (w46+,
+    θ4, Err6) are understood, and work done under a textbook convention (Han & Kamber's
+    Err = −δ, a sequential update, the loss without ½, …) is ✓ under it when it explains two
+    claims or the sheet declares it (docs/checking.md).  Several ANSWERS files, or --report,
+    mark a whole class.  Exit status 1 when any claim is genuinely wrong.
 
     \b
     Examples:
       dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
       dlcalc check problem.yaml answers.yaml --command backprop --format json
+      dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
     """
     from dlcalc.commands import command_of, solve
     from dlcalc.output import finish
