@@ -138,6 +138,7 @@ class Settings:
     every_step: bool = False
     plot: Path | None = None
     symbolic: bool = False
+    gradient_flow: bool = False  # rnn: the product of ∂s_j/∂s_{j−1} along the sequence
     overrides: dict[str, Any] = field(
         default_factory=dict
     )  # options that replace problem keys (--base 2)
@@ -867,6 +868,53 @@ def kld(
     settings = Settings(carry, overrides={"base": base} if base is not None else {})
     out = Output(fmt, decimals, output, check=check, exact=exact)
     run("kld", problem, settings, out, data)
+
+
+# --- rnn: recurrent cells over a sequence ----------------------------------------------------
+
+
+@builder("rnn")
+def build_rnn(doc: Document, settings: Settings) -> Solution:
+    """A recurrent cell (rnn, lstm, gru) over a sequence, with BPTT and one update."""
+    from dlcalc.specs.rnn import load_rnn
+    from dlcalc.topics.rnn import solve_rnn
+
+    return solve_rnn(load_rnn(doc), settings.carry, settings.gradient_flow)
+
+
+@app.command()
+def rnn(
+    problem: ProblemArg,
+    fmt: FormatOpt = None,
+    decimals: DecimalsOpt = 4,
+    carry: CarryOpt = None,
+    output: OutputOpt = None,
+    check: CheckOpt = None,
+    exact: ExactOpt = False,
+    gradient_flow: Annotated[
+        bool,
+        typer.Option(
+            "--gradient-flow",
+            help="Also show ∂s_j/∂s_{j−1} at every step and their product along the sequence (vanishing or exploding gradients).",
+        ),
+    ] = False,
+) -> None:
+    """Recurrent cells over a sequence: forward pass, backpropagation through time, one update.
+
+    `cell: rnn | lstm | gru` in the slides' notation (U multiplies the input, W the previous
+    state; LSTM and GRU gates each have their own U, W, b).  Every gate and state step by
+    step, the loss per step, then BPTT latest step first (∂L/∂s_t = explicit + implicit
+    part), each gradient as a sum over the steps, and θ⁺ = θ − η ∂L/∂θ.  Format: docs/rnn.md.
+
+    \b
+    Examples:
+      dlcalc rnn examples/rnn-1unit.yaml
+      dlcalc rnn examples/lstm-gomez.yaml --carry 4
+      dlcalc rnn examples/gru-1unit.yaml --gradient-flow
+      dlcalc rnn examples/lstm-gomez.yaml -f json | jq .result.grad
+    """
+    settings = Settings(carry, gradient_flow=gradient_flow)
+    run("rnn", problem, settings, Output(fmt, decimals, output, check=check, exact=exact))
 
 
 # --- checking answers and answer keys --------------------------------------------------------
