@@ -32,7 +32,9 @@ MAX_PARAMETERS = 5_000
 def _targets(value: Any) -> list[list[float] | None]:
     """One target vector per step, or null for a step without one."""
     if not isinstance(value, list):
-        raise ValueError(f"expected a list with one target per step (null for none), got {describe(value)}")
+        raise ValueError(
+            f"expected a list with one target per step (null for none), got {describe(value)}"
+        )
     out: list[list[float] | None] = []
     for k, item in enumerate(value):
         if item is None:
@@ -90,7 +92,9 @@ def load_rnn(doc: Document) -> RnnProblem:
     spec = validate(RnnProblem, doc)
 
     def fail(message: str, *loc: str | int) -> InputError:
-        return InputError(message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None)
+        return InputError(
+            message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None
+        )
 
     if spec.command is not None and spec.command != "rnn":
         raise fail(f"this file is for `{spec.command}`, not `rnn`", "command")
@@ -111,7 +115,9 @@ def load_rnn(doc: Document) -> RnnProblem:
     names = GATES[spec.cell]
     if spec.cell == "rnn":
         if spec.gates is not None:
-            raise fail("the rnn cell takes U, W and b, not gates (gates are for lstm and gru)", "gates")
+            raise fail(
+                "the rnn cell takes U, W and b, not gates (gates are for lstm and gru)", "gates"
+            )
         if spec.U is None:
             raise fail("missing key 'U' (the input weights, one row per state unit)")
         if spec.W is None:
@@ -138,12 +144,17 @@ def load_rnn(doc: Document) -> RnnProblem:
                 )
         for name in names:
             if name not in spec.gates:
-                raise fail(f"missing gate {name!r} (the {spec.cell} cell needs {', '.join(names)})", "gates")
+                raise fail(
+                    f"missing gate {name!r} (the {spec.cell} cell needs {', '.join(names)})",
+                    "gates",
+                )
             blocks.append((name, ("gates", name), spec.gates[name]))
 
     n = len(blocks[0][2].U)
     if n > MAX_UNITS or d > MAX_UNITS:
-        raise fail(f"at most {MAX_UNITS} state units and input values", "inputs" if d > MAX_UNITS else "U")
+        raise fail(
+            f"at most {MAX_UNITS} state units and input values", "inputs" if d > MAX_UNITS else "U"
+        )
     for name, loc, gate in blocks:
         what = f"gate {name}: " if name else ""
         if len(gate.U) != n:
@@ -165,14 +176,19 @@ def load_rnn(doc: Document) -> RnnProblem:
                 "W",
             )
         if gate.b is not None and len(gate.b) != n:
-            raise fail(f"{what}expected {n} biases (one per state unit), got {len(gate.b)}", *loc, "b")
+            raise fail(
+                f"{what}expected {n} biases (one per state unit), got {len(gate.b)}", *loc, "b"
+            )
 
     for key, allowed in (("state0", True), ("hidden0", spec.cell == "lstm")):
         value = getattr(spec, key)
         if value is None:
             continue
         if not allowed:
-            raise fail(f"only the lstm cell has a hidden vector h_0; the {spec.cell} cell's state is state0", key)
+            raise fail(
+                f"only the lstm cell has a hidden vector h_0; the {spec.cell} cell's state is state0",
+                key,
+            )
         if len(value) != n:
             raise fail(f"expected {n} values (one per state unit), got {len(value)}", key)
 
@@ -181,7 +197,8 @@ def load_rnn(doc: Document) -> RnnProblem:
         m = len(spec.V)
         if len(spec.V[0]) != n:
             raise fail(
-                f"each row of V needs {n} weights (one per state unit) but has {len(spec.V[0])}", "V"
+                f"each row of V needs {n} weights (one per state unit) but has {len(spec.V[0])}",
+                "V",
             )
         if m > MAX_UNITS:
             raise fail(f"at most {MAX_UNITS} outputs", "V")
@@ -189,9 +206,15 @@ def load_rnn(doc: Document) -> RnnProblem:
             raise fail(f"expected {m} values of c (one per row of V), got {len(spec.c)}", "c")
     else:
         if spec.c is not None:
-            raise fail("c is the output layer's bias; give the output weights V with it (y_t = g(V h_t + c))", "c")
+            raise fail(
+                "c is the output layer's bias; give the output weights V with it (y_t = g(V h_t + c))",
+                "c",
+            )
         if "output_activation" in (doc.data or {}) and spec.output_activation != "linear":
-            raise fail("output_activation needs an output layer V (without V, y_t = h_t)", "output_activation")
+            raise fail(
+                "output_activation needs an output layer V (without V, y_t = h_t)",
+                "output_activation",
+            )
 
     if spec.targets is not None:
         if len(spec.targets) != T:
@@ -201,7 +224,11 @@ def load_rnn(doc: Document) -> RnnProblem:
             )
         for k, t in enumerate(spec.targets):
             if t is not None and len(t) != m:
-                where = "V has that many rows" if spec.V is not None else "y_t = h_t has that many units"
+                where = (
+                    "V has that many rows"
+                    if spec.V is not None
+                    else "y_t = h_t has that many units"
+                )
                 raise fail(f"expected {m} target values ({where}), got {len(t)}", "targets", k)
         if all(t is None for t in spec.targets):
             raise fail("every target is null; give at least one, or leave out targets", "targets")
@@ -211,7 +238,8 @@ def load_rnn(doc: Document) -> RnnProblem:
     n_parameters = sum(n * (d + n + 1) for _ in blocks) + m * (n + 1)
     if n_parameters > MAX_PARAMETERS:
         raise fail(
-            f"{n_parameters:,} parameters; a worked example may have at most {MAX_PARAMETERS:,}", "U" if spec.cell == "rnn" else "gates"
+            f"{n_parameters:,} parameters; a worked example may have at most {MAX_PARAMETERS:,}",
+            "U" if spec.cell == "rnn" else "gates",
         )
     if n_parameters * T > 200_000:
         raise fail("too long a sequence for this many parameters in a worked example", "inputs")

@@ -14,7 +14,6 @@ step t + 1, through s_{t+1}); each parameter's gradient is the sum over the time
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -103,7 +102,9 @@ class Frame:
     dy: Array | None = None  # δŷ_t = ∂L/∂net_ŷ_t
     dh: Array | None = None  # lstm: ∂L/∂h_t
     ds: Array | None = None  # ∂L/∂s_t
-    slope: dict[str, Array] = field(default_factory=dict)  # recorded slopes of relu-like activations
+    slope: dict[str, Array] = field(
+        default_factory=dict
+    )  # recorded slopes of relu-like activations
     delta: dict[str, Array] = field(default_factory=dict)  # ∂L/∂(pre-activation) per block
     drs: Array | None = None  # gru: ∂L/∂(r_t ⊙ s_{t−1})
 
@@ -302,9 +303,7 @@ def run_backward(model: Model, p: Params, frames: list[Frame], rnd: Round) -> di
             elif model.kind == "lstm":
                 implicit = zeros
                 if after is not None:
-                    implicit = sum(
-                        (B[g].W.T @ after.delta[g] for g in GATES["lstm"]), start=zeros
-                    )
+                    implicit = sum((B[g].W.T @ after.delta[g] for g in GATES["lstm"]), start=zeros)
                 fr.dh = rnd(explicit + implicit)
                 assert fr.m is not None
                 m_slope = _slope(act, fr.s, fr.m)
@@ -357,8 +356,9 @@ def run_backward(model: Model, p: Params, frames: list[Frame], rnd: Round) -> di
         )
     if p.V is not None:
         with_target = [fr for fr in frames if fr.dy is not None]
-        grads["V"] = rnd(sum(np.outer(fr.dy, fr.h) for fr in with_target))
-        grads["c"] = rnd(sum(fr.dy for fr in with_target))
+        dys = [np.asarray(fr.dy) for fr in with_target]
+        grads["V"] = rnd(sum(np.outer(dy, fr.h) for dy, fr in zip(dys, with_target)))
+        grads["c"] = rnd(sum(dys))
     return grads
 
 
@@ -407,11 +407,7 @@ def flow_factors(model: Model, p: Params, frames: list[Frame], rnd: Round) -> li
                 dr = (r * (1 - r))[:, None] * B["reset"].W
                 d_rs = np.diag(r) + fr.s_prev[:, None] * dr
                 d_cand = _slope(act, fr.net["candidate"], cand)[:, None] * (B["candidate"].W @ d_rs)
-                jac = (
-                    np.diag(1.0 - z)
-                    + (cand - fr.s_prev)[:, None] * dz
-                    + z[:, None] * d_cand
-                )
+                jac = np.diag(1.0 - z) + (cand - fr.s_prev)[:, None] * dz + z[:, None] * d_cand
                 out.append(rnd(jac))
     return out
 
@@ -492,7 +488,9 @@ class Recorder:
         label, symbol = timed("x", "x", t, self.d, i)
         return Arg(label, float(self.frames[t - 1].x[i]), symbol)
 
-    def vec(self, label: str, symbol: str, t: int, j: int, value: Array, size: int | None = None) -> Arg:
+    def vec(
+        self, label: str, symbol: str, t: int, j: int, value: Array, size: int | None = None
+    ) -> Arg:
         lab, sym = timed(label, symbol, t, size or self.n, j)
         return Arg(lab, float(value[j]), sym)
 
@@ -528,7 +526,13 @@ class Recorder:
         return Arg("V" + _mindex(value.shape, k, j), float(value[k, j]))
 
     def step(
-        self, label: str, symbol: str, value: float, template: str | None, holes: list[Arg], note: str | None = None,
+        self,
+        label: str,
+        symbol: str,
+        value: float,
+        template: str | None,
+        holes: list[Arg],
+        note: str | None = None,
         fn: Callable[..., Any] | None = None,
     ) -> Step:
         if template is not None and fn is None:
@@ -537,25 +541,34 @@ class Recorder:
 
     # forward ----------------------------------------------------------------------------
 
-    def _weighted(self, block: str, t: int, j: int, recurrent: list[Arg] | None = None) -> tuple[str, list[Arg]]:
+    def _weighted(
+        self, block: str, t: int, j: int, recurrent: list[Arg] | None = None
+    ) -> tuple[str, list[Arg]]:
         """``W h_{t−1} + U x_t + b`` for unit j, component by component."""
-        holes: list[Arg] = []
-        parts: list[str] = []
+        w_holes: list[Arg] = []
         for i in range(self.n):
-            holes += [self.param(block, "W", j, i), recurrent[i] if recurrent else self.hidden(t - 1, i)]
-            parts.append("{} × {}")
+            w_holes += [
+                self.param(block, "W", j, i),
+                recurrent[i] if recurrent else self.hidden(t - 1, i),
+            ]
+        u_holes: list[Arg] = []
         for i in range(self.d):
-            holes += [self.param(block, "U", j, i), self.x(t, i)]
-            parts.append("{} × {}")
+            u_holes += [self.param(block, "U", j, i), self.x(t, i)]
+        # The slides write the plain cell U x_t + W s_{t−1} + b and the gates W h_{t−1} + U x_t + b.
+        holes = u_holes + w_holes if self.model.kind == "rnn" else w_holes + u_holes
+        parts = ["{} × {}"] * (self.n + self.d)
         holes.append(self.param(block, "b", j))
         parts.append("{}")
         return " + ".join(parts), holes
 
-    def _gru_recurrent(self, t: int) -> tuple[list[str], list[Arg]]:
-        return [], []
-
     def _activated(
-        self, section: Section, block: str, t: int, j: int, act: Activation, weighted: tuple[str, list[Arg]],
+        self,
+        section: Section,
+        block: str,
+        t: int,
+        j: int,
+        act: Activation,
+        weighted: tuple[str, list[Arg]],
     ) -> None:
         """A state or candidate: act(W… + U… + b) in one step, or its net input first (relu-like)."""
         template, holes = weighted
@@ -566,10 +579,18 @@ class Recorder:
         if not self.model.split(act):
             section.add(self.step(lab, sym, value[j], _apply(act, template), holes))
             return
-        net_lab, net_sym = timed("a" + ("" if block == "cell" else f"_{label}"), "a" + ("" if block == "cell" else f"_{symbol}"), t, self.n, j)
+        net_lab, net_sym = timed(
+            "a" + ("" if block == "cell" else f"_{label}"),
+            "a" + ("" if block == "cell" else f"_{symbol}"),
+            t,
+            self.n,
+            j,
+        )
         section.add(self.step(net_lab, net_sym, fr.net[block][j], template, holes))
         net = Arg(net_lab, float(fr.net[block][j]), net_sym)
-        section.add(self.step(lab, sym, value[j], act.out_template(ALPHA), [net] * len(act.out_holes)))
+        section.add(
+            self.step(lab, sym, value[j], act.out_template(ALPHA), [net] * len(act.out_holes))
+        )
 
     def forward(self) -> list[Section]:
         sections = []
@@ -587,19 +608,36 @@ class Recorder:
                     for j in range(self.n):
                         template, holes = self._weighted(g, t, j)
                         label, symbol = timed(*VALUE_NAME[g], t, self.n, j)
-                        section.add(self.step(label, symbol, fr.gate[g][j], f"σ({template})", holes))
+                        section.add(
+                            self.step(label, symbol, fr.gate[g][j], f"σ({template})", holes)
+                        )
                 for j in range(self.n):
-                    self._activated(section, "candidate", t, j, act, self._weighted("candidate", t, j))
+                    self._activated(
+                        section, "candidate", t, j, act, self._weighted("candidate", t, j)
+                    )
                 for j in range(self.n):
                     label, symbol = timed("s", "s", t, self.n, j)
-                    holes = [self.gate("forget", t, j), self.state(t - 1, j), self.gate("input", t, j), self.gate("candidate", t, j)]
+                    holes = [
+                        self.gate("forget", t, j),
+                        self.state(t - 1, j),
+                        self.gate("input", t, j),
+                        self.gate("candidate", t, j),
+                    ]
                     section.add(self.step(label, symbol, fr.s[j], "{} ⊙ {} + {} ⊙ {}", holes))
                 assert fr.m is not None
                 for j in range(self.n):
                     m_lab, m_sym = timed(f"{act.name}_s", f"{act.name}(s", t, self.n, j)
                     m_sym = m_sym.replace(f"{act.name}(s_{t}", f"{act.name}(s_{t})")
                     s_arg = self.state(t, j)
-                    section.add(self.step(m_lab, m_sym, fr.m[j], act.out_template(ALPHA), [s_arg] * len(act.out_holes)))
+                    section.add(
+                        self.step(
+                            m_lab,
+                            m_sym,
+                            fr.m[j],
+                            act.out_template(ALPHA),
+                            [s_arg] * len(act.out_holes),
+                        )
+                    )
                     label, symbol = timed("h", "h", t, self.n, j)
                     holes = [self.gate("output", t, j), Arg(m_lab, float(fr.m[j]), m_sym)]
                     section.add(self.step(label, symbol, fr.h[j], "{} ⊙ {}", holes))
@@ -608,12 +646,18 @@ class Recorder:
                     for j in range(self.n):
                         template, holes = self._weighted(g, t, j)
                         label, symbol = timed(*VALUE_NAME[g], t, self.n, j)
-                        section.add(self.step(label, symbol, fr.gate[g][j], f"σ({template})", holes))
+                        section.add(
+                            self.step(label, symbol, fr.gate[g][j], f"σ({template})", holes)
+                        )
                 for j in range(self.n):
                     holes = []
                     parts = []
                     for i in range(self.n):
-                        holes += [self.param("candidate", "W", j, i), self.gate("reset", t, i), self.state(t - 1, i)]
+                        holes += [
+                            self.param("candidate", "W", j, i),
+                            self.gate("reset", t, i),
+                            self.state(t - 1, i),
+                        ]
                         parts.append("{} × ({} ⊙ {})")
                     for i in range(self.d):
                         holes += [self.param("candidate", "U", j, i), self.x(t, i)]
@@ -630,7 +674,9 @@ class Recorder:
             sections.append(section)
         losses = [(t, fr.loss) for t, fr in enumerate(self.frames, start=1) if fr.loss is not None]
         if losses:
-            section = Section(f"Loss over the sequence ({self.model.loss.name}, summed over the steps)")
+            section = Section(
+                f"Loss over the sequence ({self.model.loss.name}, summed over the steps)"
+            )
             holes = [Arg(f"L_{t}", float(v), f"L_{t}") for t, v in losses]
             total = float(self.rnd(sum(v for _, v in losses)))
             section.add(self.step("L", "L", total, " + ".join(["{}"] * len(holes)), holes))
@@ -655,12 +701,22 @@ class Recorder:
                     holes += [self.out_param("V", k, j), self.hidden(t, j)]
                 holes.append(self.out_param("c", k))
                 label, symbol = timed("net_yhat", "net_ŷ", t, self.m, k)
-                section.add(self.step(label, symbol, fr.net_y[k], _sum_template(self.n) + " + {}", holes))
+                section.add(
+                    self.step(label, symbol, fr.net_y[k], _sum_template(self.n) + " + {}", holes)
+                )
                 nets.append(Arg(label, float(fr.net_y[k]), symbol))
             for k in range(self.m):
                 label, symbol = timed("yhat", "ŷ", t, self.m, k)
                 if g.elementwise:
-                    section.add(self.step(label, symbol, fr.y[k], g.out_template(ALPHA), [nets[k]] * len(g.out_holes)))
+                    section.add(
+                        self.step(
+                            label,
+                            symbol,
+                            fr.y[k],
+                            g.out_template(ALPHA),
+                            [nets[k]] * len(g.out_holes),
+                        )
+                    )
                 else:
                     template = "e^({})/(" + " + ".join(["e^({})"] * self.m) + ")"
                     section.add(self.step(label, symbol, fr.y[k], template, [nets[k], *nets]))
@@ -685,7 +741,9 @@ class Recorder:
 
     # backward ---------------------------------------------------------------------------
 
-    def _grad_arg(self, label: str, symbol: str, t: int, j: int, value: Array | None, size: int | None = None) -> Arg:
+    def _grad_arg(
+        self, label: str, symbol: str, t: int, j: int, value: Array | None, size: int | None = None
+    ) -> Arg:
         lab, sym = timed(label, symbol, t, size or self.n, j)
         return Arg(lab, 0.0 if value is None else float(value[j]), sym)
 
@@ -699,7 +757,15 @@ class Recorder:
         return self._grad_arg("dL_ds", "∂L/∂s", t, j, self.frames[t - 1].ds)
 
     def _slope_hole(
-        self, section: Section, act: Activation, t: int, j: int, net: Arg, out: Arg, what: str, value: Array | None,
+        self,
+        section: Section,
+        act: Activation,
+        t: int,
+        j: int,
+        net: Arg,
+        out: Arg,
+        what: str,
+        value: Array | None,
     ) -> tuple[str, list[Arg]]:
         """act′ as a formula fragment: inline from the output (tanh, σ, linear) or a slope step of its own."""
         if act.name in INLINE_SLOPES:
@@ -708,7 +774,11 @@ class Recorder:
         assert value is not None
         label, symbol = f"d{what}_{t}{_index(self.n, j)}", f"{act.name}′({net.shown})"
         step = self.step(
-            label, symbol, value[j], act.slope_template(ALPHA), [net if h == "net" else out for h in act.slope_holes],
+            label,
+            symbol,
+            value[j],
+            act.slope_template(ALPHA),
+            [net if h == "net" else out for h in act.slope_holes],
             fn=lambda *v, act=act: float(_slope(act, np.array([v[0]]), np.array([v[0]]))[0]),
         )
         section.add(step)
@@ -738,7 +808,16 @@ class Recorder:
             out = self.out_value(t, k)
             if fr.gy is None:  # softmax with cross-entropy
                 target = self.vec("y", "y", t, k, fr.target, self.m)
-                section.add(self.step(label, symbol, fr.dy[k], "{} − {}", [out, target], note="softmax with cross-entropy: δŷ = ŷ − y"))
+                section.add(
+                    self.step(
+                        label,
+                        symbol,
+                        fr.dy[k],
+                        "{} − {}",
+                        [out, target],
+                        note="softmax with cross-entropy: δŷ = ŷ − y",
+                    )
+                )
             elif not g.elementwise:
                 holes = [out, gys[k]]
                 for q in range(self.m):
@@ -749,16 +828,29 @@ class Recorder:
                 net_lab, net_sym = timed("net_yhat", "net_ŷ", t, self.m, k)
                 net = Arg(net_lab, float(fr.net_y[k]), net_sym)
                 if g.name in INLINE_SLOPES:
-                    fragment, holes = f"({g.slope_template(ALPHA)})", [out if h == "out" else net for h in g.slope_holes]
+                    fragment, holes = (
+                        f"({g.slope_template(ALPHA)})",
+                        [out if h == "out" else net for h in g.slope_holes],
+                    )
                 else:
                     assert fr.y_slope is not None
                     s_lab, s_sym = timed("dyhat_dnet", "∂ŷ/∂net_ŷ", t, self.m, k)
-                    section.add(self.step(
-                        s_lab, s_sym, fr.y_slope[k], g.slope_template(ALPHA), [net if h == "net" else out for h in g.slope_holes],
-                        fn=lambda *v, g=g: float(_slope(g, np.array([v[0]]), np.array([v[0]]))[0]),
-                    ))
+                    section.add(
+                        self.step(
+                            s_lab,
+                            s_sym,
+                            fr.y_slope[k],
+                            g.slope_template(ALPHA),
+                            [net if h == "net" else out for h in g.slope_holes],
+                            fn=lambda *v, g=g: float(
+                                _slope(g, np.array([v[0]]), np.array([v[0]]))[0]
+                            ),
+                        )
+                    )
                     fragment, holes = "{}", [Arg(s_lab, float(fr.y_slope[k]), s_sym)]
-                section.add(self.step(label, symbol, fr.dy[k], "{} × " + fragment, [gys[k], *holes]))
+                section.add(
+                    self.step(label, symbol, fr.dy[k], "{} × " + fragment, [gys[k], *holes])
+                )
             dys.append(Arg(label, float(fr.dy[k]), symbol))
         out_parts = []
         for j in range(self.n):
@@ -780,119 +872,245 @@ class Recorder:
             if kind in ("rnn", "gru"):
                 for j in range(self.n):
                     template, holes = explicit[j]
-                    parts, all_holes = ([f"({template})"] if template else []), list(holes)
+                    parts, all_holes = ([_group(template, later)] if template else []), list(holes)
                     if later:
                         if kind == "rnn":
                             imp_holes = []
                             for i in range(self.n):
-                                imp_holes += [self.param("cell", "W", i, j), self.delta("cell", t + 1, i)]
+                                imp_holes += [
+                                    self.param("cell", "W", i, j),
+                                    self.delta("cell", t + 1, i),
+                                ]
                             imp = _sum_template(self.n)
                         else:
                             z = self.gate("update", t + 1, j)
-                            imp_holes = [self.ds(t + 1, j), z, self._grad_arg("dL_drs", "∂L/∂(r⊙s)", t + 1, j, self.frames[t].drs), self.gate("reset", t + 1, j)]
+                            imp_holes = [
+                                self.ds(t + 1, j),
+                                z,
+                                self._grad_arg("dL_drs", "∂L/∂(r⊙s)", t + 1, j, self.frames[t].drs),
+                                self.gate("reset", t + 1, j),
+                            ]
                             imp = "{} × (1 − {}) + {} × {}"
                             for g in ("reset", "update"):
                                 for i in range(self.n):
                                     imp_holes += [self.param(g, "W", i, j), self.delta(g, t + 1, i)]
                                 imp += " + " + _sum_template(self.n)
-                        parts.append(f"({imp})")
+                        parts.append(_group(imp, bool(parts)))
                         all_holes += imp_holes
                     lab, sym = timed("dL_ds", "∂L/∂s", t, self.n, j)
-                    section.add(self._sum_step(lab, sym, fr.ds, j, parts, all_holes, t, bool(template), later))
+                    section.add(
+                        self._sum_step(
+                            lab, sym, fr.ds, j, parts, all_holes, t, bool(template), later
+                        )
+                    )
                 if kind == "rnn":
                     for j in range(self.n):
                         net = self._net_arg("cell", t, j)
-                        fragment, holes = self._slope_hole(section, act, t, j, net, self.state(t, j), "s_da", fr.slope.get("cell"))
+                        fragment, holes = self._slope_hole(
+                            section, act, t, j, net, self.state(t, j), "s_da", fr.slope.get("cell")
+                        )
                         d = self.delta("cell", t, j)
-                        section.add(self.step(d.name, d.shown, d.value, "{} × " + fragment, [self.ds(t, j), *holes], note="δ_t = ∂L/∂(U x_t + W s_{t−1} + b)" if j == 0 else None))
+                        section.add(
+                            self.step(
+                                d.name,
+                                d.shown,
+                                d.value,
+                                "{} × " + fragment,
+                                [self.ds(t, j), *holes],
+                                note="δ_t = ∂L/∂(U x_t + W s_{t−1} + b)" if j == 0 else None,
+                            )
+                        )
                 else:
                     for j in range(self.n):
                         d = self.delta("update", t, j)
                         z = self.gate("update", t, j)
-                        holes = [self.ds(t, j), self.gate("candidate", t, j), self.state(t - 1, j), z, z]
-                        section.add(self.step(d.name, d.shown, d.value, "{} × ({} − {}) × {} × (1 − {})", holes))
+                        holes = [
+                            self.ds(t, j),
+                            self.gate("candidate", t, j),
+                            self.state(t - 1, j),
+                            z,
+                            z,
+                        ]
+                        section.add(
+                            self.step(
+                                d.name, d.shown, d.value, "{} × ({} − {}) × {} × (1 − {})", holes
+                            )
+                        )
                     for j in range(self.n):
                         net = self._net_arg("candidate", t, j)
-                        fragment, sh = self._slope_hole(section, act, t, j, net, self.gate("candidate", t, j), "stilde_da", fr.slope.get("candidate"))
+                        fragment, sh = self._slope_hole(
+                            section,
+                            act,
+                            t,
+                            j,
+                            net,
+                            self.gate("candidate", t, j),
+                            "stilde_da",
+                            fr.slope.get("candidate"),
+                        )
                         d = self.delta("candidate", t, j)
-                        section.add(self.step(d.name, d.shown, d.value, "{} × {} × " + fragment, [self.ds(t, j), self.gate("update", t, j), *sh]))
+                        section.add(
+                            self.step(
+                                d.name,
+                                d.shown,
+                                d.value,
+                                "{} × {} × " + fragment,
+                                [self.ds(t, j), self.gate("update", t, j), *sh],
+                            )
+                        )
                     for j in range(self.n):
                         holes = []
                         for i in range(self.n):
-                            holes += [self.param("candidate", "W", i, j), self.delta("candidate", t, i)]
+                            holes += [
+                                self.param("candidate", "W", i, j),
+                                self.delta("candidate", t, i),
+                            ]
                         lab, sym = timed("dL_drs", "∂L/∂(r⊙s)", t, self.n, j)
                         assert fr.drs is not None
                         section.add(self.step(lab, sym, fr.drs[j], _sum_template(self.n), holes))
                     for j in range(self.n):
                         d = self.delta("reset", t, j)
                         r = self.gate("reset", t, j)
-                        holes = [self._grad_arg("dL_drs", "∂L/∂(r⊙s)", t, j, fr.drs), self.state(t - 1, j), r, r]
-                        section.add(self.step(d.name, d.shown, d.value, "{} × {} × {} × (1 − {})", holes))
+                        holes = [
+                            self._grad_arg("dL_drs", "∂L/∂(r⊙s)", t, j, fr.drs),
+                            self.state(t - 1, j),
+                            r,
+                            r,
+                        ]
+                        section.add(
+                            self.step(d.name, d.shown, d.value, "{} × {} × {} × (1 − {})", holes)
+                        )
             else:
                 for j in range(self.n):
                     template, holes = explicit[j]
-                    parts, all_holes = ([f"({template})"] if template else []), list(holes)
+                    parts, all_holes = ([_group(template, later)] if template else []), list(holes)
                     if later:
-                        imp = []
+                        gate_parts: list[str] = []
                         for g in GATES["lstm"]:
                             for i in range(self.n):
                                 all_holes += [self.param(g, "W", i, j), self.delta(g, t + 1, i)]
-                            imp.append(_sum_template(self.n))
-                        parts.append("(" + " + ".join(imp) + ")")
+                            gate_parts.append(_sum_template(self.n))
+                        parts.append(_group(" + ".join(gate_parts), bool(parts)))
                     lab, sym = timed("dL_dh", "∂L/∂h", t, self.n, j)
-                    section.add(self._sum_step(lab, sym, fr.dh, j, parts, all_holes, t, bool(template), later, "h"))
+                    section.add(
+                        self._sum_step(
+                            lab, sym, fr.dh, j, parts, all_holes, t, bool(template), later, "h"
+                        )
+                    )
                 for j in range(self.n):
                     dh = self._grad_arg("dL_dh", "∂L/∂h", t, j, fr.dh)
                     m_lab, m_sym = timed(f"{act.name}_s", f"{act.name}(s", t, self.n, j)
                     m_sym = m_sym.replace(f"{act.name}(s_{t}", f"{act.name}(s_{t})")
                     assert fr.m is not None
                     m_arg = Arg(m_lab, float(fr.m[j]), m_sym)
-                    fragment, sh = self._slope_hole(section, act, t, j, self.state(t, j), m_arg, "m_ds", fr.slope.get("state"))
+                    fragment, sh = self._slope_hole(
+                        section, act, t, j, self.state(t, j), m_arg, "m_ds", fr.slope.get("state")
+                    )
                     template = "{} × {} × " + fragment
                     holes = [dh, self.gate("output", t, j), *sh]
                     if later:
                         template = f"({template}) + ({{}} × {{}})"
                         holes += [self.ds(t + 1, j), self.gate("forget", t + 1, j)]
                     lab, sym = timed("dL_ds", "∂L/∂s", t, self.n, j)
-                    note = "through h_t, plus (implicit) from s_{t+1} through the forget gate f_{t+1}" if later and j == 0 else None
+                    note = (
+                        "through h_t, plus (implicit) from s_{t+1} through the forget gate f_{t+1}"
+                        if later and j == 0
+                        else None
+                    )
+                    assert fr.ds is not None
                     section.add(self.step(lab, sym, fr.ds[j], template, holes, note=note))
                     d = self.delta("output", t, j)
                     o = self.gate("output", t, j)
-                    section.add(self.step(d.name, d.shown, d.value, "{} × {} × {} × (1 − {})", [dh, m_arg, o, o]))
+                    section.add(
+                        self.step(
+                            d.name, d.shown, d.value, "{} × {} × {} × (1 − {})", [dh, m_arg, o, o]
+                        )
+                    )
                 for j in range(self.n):
                     ds = self.ds(t, j)
                     i_ = self.gate("input", t, j)
                     f = self.gate("forget", t, j)
                     d = self.delta("input", t, j)
-                    section.add(self.step(d.name, d.shown, d.value, "{} × {} × {} × (1 − {})", [ds, self.gate("candidate", t, j), i_, i_]))
+                    section.add(
+                        self.step(
+                            d.name,
+                            d.shown,
+                            d.value,
+                            "{} × {} × {} × (1 − {})",
+                            [ds, self.gate("candidate", t, j), i_, i_],
+                        )
+                    )
                     d = self.delta("forget", t, j)
-                    section.add(self.step(d.name, d.shown, d.value, "{} × {} × {} × (1 − {})", [ds, self.state(t - 1, j), f, f]))
+                    section.add(
+                        self.step(
+                            d.name,
+                            d.shown,
+                            d.value,
+                            "{} × {} × {} × (1 − {})",
+                            [ds, self.state(t - 1, j), f, f],
+                        )
+                    )
                     net = self._net_arg("candidate", t, j)
-                    fragment, sh = self._slope_hole(section, act, t, j, net, self.gate("candidate", t, j), "stilde_da", fr.slope.get("candidate"))
+                    fragment, sh = self._slope_hole(
+                        section,
+                        act,
+                        t,
+                        j,
+                        net,
+                        self.gate("candidate", t, j),
+                        "stilde_da",
+                        fr.slope.get("candidate"),
+                    )
                     d = self.delta("candidate", t, j)
-                    section.add(self.step(d.name, d.shown, d.value, "{} × {} × " + fragment, [ds, i_, *sh]))
+                    section.add(
+                        self.step(d.name, d.shown, d.value, "{} × {} × " + fragment, [ds, i_, *sh])
+                    )
             sections.append(section)
         return sections
 
     def _net_arg(self, block: str, t: int, j: int) -> Arg:
         label, symbol = VALUE_NAME[block]
         fr = self.frames[t - 1]
-        lab, sym = timed("a" + ("" if block == "cell" else f"_{label}"), "a" + ("" if block == "cell" else f"_{symbol}"), t, self.n, j)
+        lab, sym = timed(
+            "a" + ("" if block == "cell" else f"_{label}"),
+            "a" + ("" if block == "cell" else f"_{symbol}"),
+            t,
+            self.n,
+            j,
+        )
         return Arg(lab, float(fr.net[block][j]), sym)
 
     def _sum_step(
-        self, label: str, symbol: str, value: Array | None, j: int, parts: list[str], holes: list[Arg], t: int,
-        has_explicit: bool, has_implicit: bool, what: str = "s",
+        self,
+        label: str,
+        symbol: str,
+        value: Array | None,
+        j: int,
+        parts: list[str],
+        holes: list[Arg],
+        t: int,
+        has_explicit: bool,
+        has_implicit: bool,
+        what: str = "s",
     ) -> Step:
         assert value is not None
         if not parts:
-            return self.step(label, symbol, value[j], None, [], note=f"step {t} has no target and no later step: nothing reaches {what}_{t}")
+            return self.step(
+                label,
+                symbol,
+                value[j],
+                None,
+                [],
+                note=f"step {t} has no target and no later step: nothing reaches {what}_{t}",
+            )
         note = None
         if has_explicit and has_implicit:
             note = f"explicit (this step's loss, through ŷ_{t}) + implicit (from step {t + 1}, through the next step)"
         elif has_implicit:
             note = f"implicit only (step {t} has no target): from step {t + 1}"
-        return self.step(label, symbol, value[j], " + ".join(parts), holes, note=note if j == 0 else None)
+        return self.step(
+            label, symbol, value[j], " + ".join(parts), holes, note=note if j == 0 else None
+        )
 
     # gradients and the update -------------------------------------------------------------
 
@@ -925,7 +1143,11 @@ class Recorder:
                                 holes.append(self.delta(block, t, j))
                                 parts.append("{}")
                         v = value[j] if which == "b" else value[j, i]
-                        section.add(self.step(f"dL_d{par.name}", f"∂L/∂{par.name}", v, " + ".join(parts), holes))
+                        section.add(
+                            self.step(
+                                f"dL_d{par.name}", f"∂L/∂{par.name}", v, " + ".join(parts), holes
+                            )
+                        )
         if self.p.V is not None:
             steps_with = [t for t in range(1, T + 1) if self.frames[t - 1].dy is not None]
             for k in range(self.m):
@@ -933,12 +1155,34 @@ class Recorder:
                     par = self.out_param("V", k, j)
                     holes = []
                     for t in steps_with:
-                        holes += [self._grad_arg("delta_yhat", "δŷ", t, k, self.frames[t - 1].dy, self.m), self.hidden(t, j)]
-                    section.add(self.step(f"dL_d{par.name}", f"∂L/∂{par.name}", grads["V"][k, j], _sum_template(len(steps_with)), holes))
+                        holes += [
+                            self._grad_arg("delta_yhat", "δŷ", t, k, self.frames[t - 1].dy, self.m),
+                            self.hidden(t, j),
+                        ]
+                    section.add(
+                        self.step(
+                            f"dL_d{par.name}",
+                            f"∂L/∂{par.name}",
+                            grads["V"][k, j],
+                            _sum_template(len(steps_with)),
+                            holes,
+                        )
+                    )
             for k in range(self.m):
                 par = self.out_param("c", k)
-                holes = [self._grad_arg("delta_yhat", "δŷ", t, k, self.frames[t - 1].dy, self.m) for t in steps_with]
-                section.add(self.step(f"dL_d{par.name}", f"∂L/∂{par.name}", grads["c"][k], " + ".join(["{}"] * len(holes)), holes))
+                holes = [
+                    self._grad_arg("delta_yhat", "δŷ", t, k, self.frames[t - 1].dy, self.m)
+                    for t in steps_with
+                ]
+                section.add(
+                    self.step(
+                        f"dL_d{par.name}",
+                        f"∂L/∂{par.name}",
+                        grads["c"][k],
+                        " + ".join(["{}"] * len(holes)),
+                        holes,
+                    )
+                )
         return section
 
     def updates(self, grads: dict[str, Any], new: Params, lr: float) -> Section:
@@ -949,13 +1193,17 @@ class Recorder:
             base, _, index = par.name.partition("[")
             index = f"[{index}" if index else ""
             g = Arg(f"dL_d{par.name}", float(grad), f"∂L/∂{par.name}")
-            section.add(self.step(f"{base}_new{index}", f"{base}⁺{index}", value, "{} − {} × {}", [par, eta, g]))
+            section.add(
+                self.step(
+                    f"{base}_new{index}", f"{base}⁺{index}", value, "{} − {} × {}", [par, eta, g]
+                )
+            )
 
         for block, g in grads["blocks"].items():
             for which in ("U", "W", "b"):
                 value = getattr(g, which)
                 for j in range(self.n):
-                    for i in (range(value.shape[1]) if which != "b" else [0]):
+                    for i in range(value.shape[1]) if which != "b" else [0]:
                         par = self.param(block, which, j, i)
                         grad = value[j] if which == "b" else value[j, i]
                         after = getattr(new.blocks[block], which)
@@ -988,33 +1236,82 @@ class Recorder:
                     fr = self.frames[j - 1]
                     net = self._net_arg("cell", j, 0) if self.model.split(act) else None
                     if act.name in INLINE_SLOPES:
-                        holes = [self.state(j, 0) if h == "out" else self.state(j, 0) for h in act.slope_holes]
+                        holes = [
+                            self.state(j, 0) if h == "out" else self.state(j, 0)
+                            for h in act.slope_holes
+                        ]
                         template = "{} × (" + act.slope_template(ALPHA) + ")"
-                        section.add(self.step(label, symbol, value, template, [self.param("cell", "W", 0, 0), *holes]))
+                        section.add(
+                            self.step(
+                                label,
+                                symbol,
+                                value,
+                                template,
+                                [self.param("cell", "W", 0, 0), *holes],
+                            )
+                        )
                     else:
                         assert net is not None
                         slope = float(_slope(act, fr.net["cell"], fr.s)[0])
-                        section.add(self.step(label, symbol, value, "{} × {}", [self.param("cell", "W", 0, 0), Arg(f"{act.name}′({net.shown})", slope)]))
+                        section.add(
+                            self.step(
+                                label,
+                                symbol,
+                                value,
+                                "{} × {}",
+                                [
+                                    self.param("cell", "W", 0, 0),
+                                    Arg(f"{act.name}′({net.shown})", slope),
+                                ],
+                            )
+                        )
                 elif kind == "lstm":
                     section.add(self.step(label, symbol, value, "{}", [self.gate("forget", j, 0)]))
                 else:
-                    section.add(self.step(label, symbol, value, None, [], note="(1 − z_j) + (s̃_j − s_{j−1})·∂z_j/∂s_{j−1} + z_j·∂s̃_j/∂s_{j−1}" if j == 1 else None))
+                    section.add(
+                        self.step(
+                            label,
+                            symbol,
+                            value,
+                            None,
+                            [],
+                            note="(1 − z_j) + (s̃_j − s_{j−1})·∂z_j/∂s_{j−1} + z_j·∂s̃_j/∂s_{j−1}"
+                            if j == 1
+                            else None,
+                        )
+                    )
                 factor_args.append(Arg(label, value, symbol))
             for k in range(T - 1, -1, -1):
                 label, symbol = f"ds_{T}_ds_{k}", f"∂s_{T}/∂s_{k}"
                 holes = factor_args[k:][::-1]
                 if len(holes) == 1:
                     continue
-                section.add(self.step(label, symbol, float(products[k][0, 0]), " × ".join(["{}"] * len(holes)), holes))
+                section.add(
+                    self.step(
+                        label,
+                        symbol,
+                        float(products[k][0, 0]),
+                        " × ".join(["{}"] * len(holes)),
+                        holes,
+                    )
+                )
         else:
             rows: list[list[Any]] = []
             for j in range(1, T + 1):
-                rows.append([f"∂s_{j}/∂s_{j - 1}", factors[j - 1].tolist(), float(np.linalg.norm(factors[j - 1], 2))])
+                rows.append(
+                    [
+                        f"∂s_{j}/∂s_{j - 1}",
+                        factors[j - 1].tolist(),
+                        float(np.linalg.norm(factors[j - 1], 2)),
+                    ]
+                )
             for k in range(T - 1, -1, -1):
-                rows.append([f"∂s_{T}/∂s_{k}", products[k].tolist(), float(np.linalg.norm(products[k], 2))])
+                rows.append(
+                    [f"∂s_{T}/∂s_{k}", products[k].tolist(), float(np.linalg.norm(products[k], 2))]
+                )
             section.add(Table(["Jacobian", "value", "spectral norm"], rows))
-        vanish = " → ".join(f"{0.9 ** k:.2f}" for k in range(1, 10))
-        explode = " → ".join(f"{1.5 ** k:.2f}" for k in range(1, 9))
+        vanish = " → ".join(f"{0.9**k:.2f}" for k in range(1, 10))
+        explode = " → ".join(f"{1.5**k:.2f}" for k in range(1, 9))
         section.add(
             "A product of many factors below 1 vanishes (0.9ⁿ: " + vanish + "); "
             "above 1 it explodes (1.5ⁿ: " + explode + ")."
@@ -1025,6 +1322,11 @@ class Recorder:
                 "(plus the paths through h_{j−1} that BPTT adds): with f_j near 1 it does not vanish."
             )
         return section
+
+
+def _group(template: str, more: bool) -> str:
+    """A part of a sum of parts, bracketed when it is a sum itself and other parts follow."""
+    return f"({template})" if more and "+" in template else template
 
 
 def _apply(act: Activation, inner: str) -> str:
@@ -1099,8 +1401,9 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
         }
     notes = []
     if not model.trains:
-        notes.append("No targets: the forward pass only (give targets for BPTT, and a learning rate for the update).")
+        notes.append(
+            "No targets: the forward pass only (give targets for BPTT, and a learning rate for the update)."
+        )
     elif model.learning_rate is None:
         notes.append("No learning rate: the gradients only (give learning_rate for the update).")
-    _ = math  # keep the import for readers of the formulas
     return Solution("rnn", sections, result, title=spec.title, source=spec.source, notes=notes)
