@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import sympy
 
 MAX_LENGTH = 60  # characters of an exact form worth showing
-NOTATION = {"½": "(1/2)", "[": "(", "]": ")"}
+NOTATION = {"½": "(1/2)", "[": "(", "]": ")", "⊙": "×"}
 
 
 def attach_exact(solution: Solution) -> Solution:

@@ -50,11 +50,14 @@ SYMBOLS = {
     "}": r"\}",
     "$": r"\$",
     "~": r"\sim ",
+    "⊙": r"\odot ",
+    "′": "'",
 }
+TILDE = "\u0303"  # a combining tilde, as in the slides' s̃ (the LSTM/GRU candidate state)
 FUNCTIONS = {"ln", "log", "exp", "tanh", "max", "min", "sin", "cos"}
 WORDS = {"if", "else", "otherwise", "for", "and"}
 TOKEN = re.compile(
-    r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
+    r"[α-ωΑ-Ω]?[A-Za-z]\u0303(?:_[A-Za-z0-9]+)*|[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
     re.S,
 )
 
@@ -135,6 +138,14 @@ def math(text: str) -> str:
             out.append("}" if depth and depth.pop() else ")")
         elif token in SYMBOLS:
             out.append(SYMBOLS[token])
+        elif TILDE in token:  # s̃_1 -> \tilde{s}_{1}, δs̃_1 -> \delta \tilde{s}_{1}
+            m = re.fullmatch("(.?)([A-Za-z])" + TILDE + "(.*)", token, re.S)
+            if m is None:
+                out.append(r"\text{?}")
+            else:
+                ident = _ident(m.group(2) + m.group(3))
+                prefix = (SYMBOLS.get(m.group(1)) or greek(m.group(1)) or "") if m.group(1) else ""
+                out.append(prefix + r"\tilde{" + ident[0] + "}" + ident[1:])
         elif token[0].isalpha():
             out.append(_ident(token))
         elif token == "\\":
@@ -165,6 +176,8 @@ def text(value: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch in SYMBOLS:
             out.append("$" + SYMBOLS[ch].strip() + "$")
+        elif ch == TILDE and out:
+            out[-1] = r"$\tilde{" + out[-1] + "}$"
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":

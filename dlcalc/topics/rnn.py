@@ -581,7 +581,7 @@ class Recorder:
             return
         net_lab, net_sym = timed(
             "a" + ("" if block == "cell" else f"_{label}"),
-            "a" + ("" if block == "cell" else f"_{symbol}"),
+            "a",
             t,
             self.n,
             j,
@@ -1073,7 +1073,7 @@ class Recorder:
         fr = self.frames[t - 1]
         lab, sym = timed(
             "a" + ("" if block == "cell" else f"_{label}"),
-            "a" + ("" if block == "cell" else f"_{symbol}"),
+            "a",
             t,
             self.n,
             j,
@@ -1217,13 +1217,35 @@ class Recorder:
                 add(self.out_param("c", k), grads["c"][k], new.c[k])
         return section
 
+    def _gru_factor(self, j: int, label: str, symbol: str, value: float) -> Step:
+        """One unit's ∂s_j/∂s_{j−1}: (1 − z) + (s̃ − s_{j−1})·z(1 − z)·W_z + z·act′·W·(r + s_{j−1}·r(1 − r)·W_r)."""
+        act = self.model.state_act
+        note = "(1 − z_j) + (s̃_j − s_{j−1}) ∂z_j/∂s_{j−1} + z_j ∂s̃_j/∂s_{j−1}"
+        if act.name not in INLINE_SLOPES:
+            return self.step(label, symbol, value, None, [], note=note)
+        z, cand, prev, r = (
+            self.gate("update", j, 0),
+            self.gate("candidate", j, 0),
+            self.state(j - 1, 0),
+            self.gate("reset", j, 0),
+        )
+        slope = [cand if h == "out" else cand for h in act.slope_holes]
+        template = (
+            "(1 − {}) + ({} − {}) × {} × (1 − {}) × {} + {} × ("
+            + act.slope_template(ALPHA)
+            + ") × {} × ({} + {} × {} × (1 − {}) × {})"
+        )
+        holes = [z, cand, prev, z, z, self.param("update", "W", 0, 0), z, *slope]
+        holes += [self.param("candidate", "W", 0, 0), r, prev, r, r, self.param("reset", "W", 0, 0)]
+        return self.step(label, symbol, value, template, holes, note=note)
+
     def flow(self, factors: list[Array], products: list[Array]) -> Section:
         kind = self.model.kind
         act = self.model.state_act
         title = {
-            "rnn": f"Gradient flow: ∂s_j/∂s_{{j−1}} = diag({act.name}′) W, and their product along the sequence",
-            "lstm": "Gradient flow along the cell state: ∂s_j/∂s_{j−1} = f_j (the direct path), and the product",
-            "gru": "Gradient flow: ∂s_j/∂s_{j−1} of the GRU state (all paths within a step), and the product",
+            "rnn": f"Gradient flow: ∂s_j/∂s_{{j−1}} = {act.name}′ · W and their product",
+            "lstm": "Gradient flow along the cell state: ∂s_j/∂s_{j−1} = f_j and their product",
+            "gru": "Gradient flow: ∂s_j/∂s_{j−1} (every path within a step) and their product",
         }[kind]
         section = Section(title)
         T = self.T
@@ -1268,18 +1290,7 @@ class Recorder:
                 elif kind == "lstm":
                     section.add(self.step(label, symbol, value, "{}", [self.gate("forget", j, 0)]))
                 else:
-                    section.add(
-                        self.step(
-                            label,
-                            symbol,
-                            value,
-                            None,
-                            [],
-                            note="(1 − z_j) + (s̃_j − s_{j−1})·∂z_j/∂s_{j−1} + z_j·∂s̃_j/∂s_{j−1}"
-                            if j == 1
-                            else None,
-                        )
-                    )
+                    section.add(self._gru_factor(j, label, symbol, value))
                 factor_args.append(Arg(label, value, symbol))
             for k in range(T - 1, -1, -1):
                 label, symbol = f"ds_{T}_ds_{k}", f"∂s_{T}/∂s_{k}"
@@ -1313,8 +1324,8 @@ class Recorder:
         vanish = " → ".join(f"{0.9**k:.2f}" for k in range(1, 10))
         explode = " → ".join(f"{1.5**k:.2f}" for k in range(1, 9))
         section.add(
-            "A product of many factors below 1 vanishes (0.9ⁿ: " + vanish + "); "
-            "above 1 it explodes (1.5ⁿ: " + explode + ")."
+            "A product of many factors below 1 vanishes (powers of 0.9: " + vanish + "); "
+            "above 1 it explodes (powers of 1.5: " + explode + ")."
         )
         if kind == "lstm":
             section.add(
