@@ -230,6 +230,14 @@ def load_rnn(doc: Document) -> RnnProblem:
                     else "y_t = h_t has that many units"
                 )
                 raise fail(f"expected {m} target values ({where}), got {len(t)}", "targets", k)
+            if (
+                t is not None
+                and spec.loss in ("bce", "cross_entropy")
+                and any(v < 0 or v > 1 for v in t)
+            ):
+                raise fail(
+                    f"{spec.loss} needs targets between 0 and 1 (probabilities)", "targets", k
+                )
         if all(t is None for t in spec.targets):
             raise fail("every target is null; give at least one, or leave out targets", "targets")
     if spec.learning_rate is not None and spec.targets is None:

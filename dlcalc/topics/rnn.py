@@ -815,7 +815,7 @@ class Recorder:
                         fr.dy[k],
                         "{} − {}",
                         [out, target],
-                        note="softmax with cross-entropy: δŷ = ŷ − y",
+                        note="softmax with cross-entropy: δŷ = ŷ − y" if k == 0 else None,
                     )
                 )
             elif not g.elementwise:
@@ -1316,7 +1316,7 @@ class Recorder:
                         float(np.linalg.norm(factors[j - 1], 2)),
                     ]
                 )
-            for k in range(T - 1, -1, -1):
+            for k in range(T - 2, -1, -1):  # k = T − 1 is the last factor itself
                 rows.append(
                     [f"∂s_{T}/∂s_{k}", products[k].tolist(), float(np.linalg.norm(products[k], 2))]
                 )

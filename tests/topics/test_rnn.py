@@ -20,7 +20,11 @@ from dlcalc.specs.loader import Document
 from dlcalc.specs.rnn import load_rnn
 from dlcalc.topics.rnn import solve_rnn
 
-GATES = {"rnn": ["cell"], "lstm": ["input", "forget", "output", "candidate"], "gru": ["reset", "update", "candidate"]}
+GATES = {
+    "rnn": ["cell"],
+    "lstm": ["input", "forget", "output", "candidate"],
+    "gru": ["reset", "update", "candidate"],
+}
 
 
 def solve(problem: dict[str, Any], **kw: Any) -> Any:
@@ -83,11 +87,16 @@ def reference_loss(problem: dict[str, Any]) -> float:
             G = problem["gates"]
             r = [sig(a) for a in _affine(G["reset"], x, s)]
             z = [sig(a) for a in _affine(G["update"], x, s)]
-            c = [_act(act, a) for a in _affine(G["candidate"], x, [rr * ss for rr, ss in zip(r, s)])]
+            c = [
+                _act(act, a) for a in _affine(G["candidate"], x, [rr * ss for rr, ss in zip(r, s)])
+            ]
             s = [(1 - zz) * sp + zz * cc for zz, sp, cc in zip(z, s, c)]
             h = s
         if "V" in problem:
-            net = [a + b for a, b in zip(_mv(problem["V"], h), problem.get("c") or [0.0] * len(problem["V"]))]
+            net = [
+                a + b
+                for a, b in zip(_mv(problem["V"], h), problem.get("c") or [0.0] * len(problem["V"]))
+            ]
             g = problem.get("output_activation", "linear")
             if g == "softmax":
                 top = max(net)
@@ -117,7 +126,11 @@ def reference_loss(problem: dict[str, Any]) -> float:
 def parameter_paths(problem: dict[str, Any]) -> list[tuple[list[Any], Any]]:
     """(path into the problem, path into result.grad) for every parameter entry."""
     out = []
-    blocks = [([], [])] if problem["cell"] == "rnn" else [(["gates", g], ["gates", g]) for g in GATES[problem["cell"]]]
+    blocks = (
+        [([], [])]
+        if problem["cell"] == "rnn"
+        else [(["gates", g], ["gates", g]) for g in GATES[problem["cell"]]]
+    )
     for src, dst in blocks:
         holder = problem
         for key in src:
@@ -125,11 +138,19 @@ def parameter_paths(problem: dict[str, Any]) -> list[tuple[list[Any], Any]]:
         for name in ("U", "W", "b"):
             value = holder[name]
             if isinstance(value[0], list):
-                out += [(src + [name, j, i], dst + [name, j, i]) for j in range(len(value)) for i in range(len(value[0]))]
+                out += [
+                    (src + [name, j, i], dst + [name, j, i])
+                    for j in range(len(value))
+                    for i in range(len(value[0]))
+                ]
             else:
                 out += [(src + [name, j], dst + [name, j]) for j in range(len(value))]
     if "V" in problem:
-        out += [(["V", k, j], ["V", k, j]) for k in range(len(problem["V"])) for j in range(len(problem["V"][0]))]
+        out += [
+            (["V", k, j], ["V", k, j])
+            for k in range(len(problem["V"]))
+            for j in range(len(problem["V"][0]))
+        ]
         out += [(["c", k], ["c", k]) for k in range(len(problem["c"]))]
     return out
 
@@ -148,7 +169,10 @@ def _set(doc: Any, path: list[Any], value: float) -> None:
 
 
 def _numbers(draw: Any, count: int, scale: float = 1.0) -> list[float]:
-    return [draw(st.floats(-scale, scale, allow_nan=False).map(lambda v: round(v, 3))) for _ in range(count)]
+    return [
+        draw(st.floats(-scale, scale, allow_nan=False).map(lambda v: round(v, 3)))
+        for _ in range(count)
+    ]
 
 
 @st.composite
@@ -225,7 +249,9 @@ def test_gradients_match_finite_differences(problem: dict[str, Any]) -> None:
         got = _get(solution.result["grad"], dst)
         assert got == pytest.approx(numeric, rel=1e-4, abs=1e-6), (src, got, numeric)
         # one update: θ − η ∂L/∂θ
-        assert _get(solution.result["parameters"], dst) == pytest.approx(base - 0.1 * got, abs=1e-12)
+        assert _get(solution.result["parameters"], dst) == pytest.approx(
+            base - 0.1 * got, abs=1e-12
+        )
 
 
 # --- PyTorch autograd --------------------------------------------------------------------------
@@ -282,7 +308,14 @@ def torch_reference(problem: dict[str, Any]) -> tuple[float, dict[str, Any], lis
             s = (1 - gates["update"]) * s + gates["update"] * gates["candidate"]
             h = s
         y = F[problem.get("output_activation", "linear")](V @ h + c) if V is not None else h
-        states.append({"state": s.tolist(), "hidden": h.tolist(), "y": y.tolist(), "gates": {k: v.tolist() for k, v in gates.items()}})
+        states.append(
+            {
+                "state": s.tolist(),
+                "hidden": h.tolist(),
+                "y": y.tolist(),
+                "gates": {k: v.tolist() for k, v in gates.items()},
+            }
+        )
         if t is None:
             continue
         t = torch.tensor(t, dtype=dt)
@@ -302,7 +335,9 @@ def torch_reference(problem: dict[str, Any]) -> tuple[float, dict[str, Any], lis
     def grads_of(block: dict[str, Any]) -> dict[str, Any]:
         return {k: v.grad.tolist() for k, v in block.items()}
 
-    grads: dict[str, Any] = grads_of(P["cell"]) if cell == "rnn" else {"gates": {g: grads_of(b) for g, b in P.items()}}
+    grads: dict[str, Any] = (
+        grads_of(P["cell"]) if cell == "rnn" else {"gates": {g: grads_of(b) for g, b in P.items()}}
+    )
     if V is not None:
         grads["V"] = V.grad.tolist()
         grads["c"] = c.grad.tolist()
@@ -330,6 +365,22 @@ def test_against_torch_autograd(problem: dict[str, Any]) -> None:
             np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
 
     compare(result["grad"], grads)
+
+
+@PROPERTY
+@given(problems(smooth=False), st.booleans())
+def test_every_step_recomputes_and_renders(problem: dict[str, Any], flow: bool) -> None:
+    """Each step's own function (check's error carried forward) gives its value; every format renders."""
+    from dlcalc.render import Format, render_text
+
+    solution = solve(problem, gradient_flow=flow)
+    for step in solution.iter_steps():
+        if step.fn is not None:
+            assert step.recompute({}) == pytest.approx(step.value, rel=1e-9, abs=1e-12), step.label
+    labels = [s.label for s in solution.iter_steps()]
+    assert len(labels) == len(set(labels))
+    for fmt in (Format.markdown, Format.latex, Format.json):
+        assert render_text(solution, fmt, 4, False)
 
 
 # --- worked examples ---------------------------------------------------------------------------
@@ -377,11 +428,23 @@ def test_implicit_term_is_shown_separately() -> None:
 
 def test_every_step_recomputes_from_its_formula() -> None:
     """Each step's own function (used by check's error carried forward) gives its value."""
-    for problem in (GOMEZ, {**GOMEZ, "cell": "gru", "gates": {g: GOMEZ["gates"][g2] for g, g2 in (("reset", "input"), ("update", "forget"), ("candidate", "candidate"))}}):
+    for problem in (
+        GOMEZ,
+        {
+            **GOMEZ,
+            "cell": "gru",
+            "gates": {
+                g: GOMEZ["gates"][g2]
+                for g, g2 in (("reset", "input"), ("update", "forget"), ("candidate", "candidate"))
+            },
+        },
+    ):
         solution = solve(problem, gradient_flow=True)
         for step in solution.iter_steps():
             if step.fn is not None:
-                assert step.recompute({}) == pytest.approx(step.value, rel=1e-9, abs=1e-12), step.label
+                assert step.recompute({}) == pytest.approx(step.value, rel=1e-9, abs=1e-12), (
+                    step.label
+                )
 
 
 def test_carry_rounds_every_recorded_value() -> None:
@@ -392,7 +455,14 @@ def test_carry_rounds_every_recorded_value() -> None:
 
 
 def test_gradient_flow_products() -> None:
-    problem = {"cell": "rnn", "inputs": [[1.0]] * 4, "U": [[0.5]], "W": [[0.9]], "b": [0.0], "state_activation": "linear"}
+    problem = {
+        "cell": "rnn",
+        "inputs": [[1.0]] * 4,
+        "U": [[0.5]],
+        "W": [[0.9]],
+        "b": [0.0],
+        "state_activation": "linear",
+    }
     result = solve(problem, gradient_flow=True).result
     flow = result["gradient_flow"]
     assert [f[0][0] for f in flow["factors"]] == pytest.approx([0.9] * 4)
@@ -406,7 +476,11 @@ def test_gru_flow_against_finite_differences() -> None:
         "inputs": [[0.3, -1.0], [1.0, 0.5], [0.2, 0.2]],
         "state0": [0.1, -0.2],
         "gates": {
-            g: {"U": [[0.2 * k, -0.1], [0.3, 0.1 * k]], "W": [[0.5, -0.4 * k], [0.2, 0.7]], "b": [0.1, -0.1 * k]}
+            g: {
+                "U": [[0.2 * k, -0.1], [0.3, 0.1 * k]],
+                "W": [[0.5, -0.4 * k], [0.2, 0.7]],
+                "b": [0.1, -0.1 * k],
+            }
             for k, g in enumerate(("reset", "update", "candidate"), start=1)
         },
     }
