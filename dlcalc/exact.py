@@ -58,9 +58,9 @@ def _exact_value(step: Step, known: dict[str, sympy.Expr]) -> sympy.Expr | None:
     if not math.isfinite(float(value)):
         return None
     fallback = sympy.Float(float(value), 30)
-    if step.template is None or not step.args:
+    if step.expr is None and (step.template is None or not step.args):
         return _given(float(value))
-    expr = _from_formula(step, known)
+    expr = _from_tree(step, known) if step.expr is not None else _from_formula(step, known)
     if expr is None:
         return fallback
     try:
@@ -74,6 +74,17 @@ def _exact_value(step: Step, known: dict[str, sympy.Expr]) -> sympy.Expr | None:
     if len(show(expr)) > MAX_LENGTH:
         return fallback
     return expr
+
+
+def _from_tree(step: Step, known: dict[str, sympy.Expr]) -> sympy.Expr | None:
+    """A formula tree (dlcalc.formula) evaluated in SymPy, earlier steps by their exact values."""
+    from dlcalc.formula import sympy_arithmetic
+
+    assert step.expr is not None
+    try:
+        return step.expr.evaluate(known, sympy_arithmetic())
+    except (ArithmeticError, TypeError, ValueError):
+        return None
 
 
 def _given(value: float) -> sympy.Expr:

@@ -53,11 +53,13 @@ SYMBOLS = {
     "⊙": r"\odot ",
     "′": "'",
 }
+SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+HAT = "\u0302"  # a combining circumflex (ŷ written by formula-tree names)
 TILDE = "\u0303"  # a combining tilde, as in the slides' s̃ (the LSTM/GRU candidate state)
 FUNCTIONS = {"ln", "log", "exp", "tanh", "max", "min", "sin", "cos"}
 WORDS = {"if", "else", "otherwise", "for", "and"}
 TOKEN = re.compile(
-    r"[α-ωΑ-Ω]?[A-Za-z]\u0303(?:_[A-Za-z0-9]+)*|[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
+    r"[α-ωΑ-Ω]?[A-Za-z][\u0302\u0303](?:_[A-Za-z0-9]+)*|[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
     re.S,
 )
 
@@ -127,6 +129,8 @@ def math(text: str) -> str:
     """dlcalc's Unicode formula notation as LaTeX maths."""
     out: list[str] = []
     depth: list[bool] = []  # for each open "(": does it close a ^( … ) group?
+    # Subscript digits of formula-tree names (s₁, h₁₂) as the _1 / _12 the tokenizer reads.
+    text = re.sub("[₀-₉]+", lambda m: "_" + m.group().translate(SUBSCRIPT_DIGITS), text)
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")
@@ -138,14 +142,15 @@ def math(text: str) -> str:
             out.append("}" if depth and depth.pop() else ")")
         elif token in SYMBOLS:
             out.append(SYMBOLS[token])
-        elif TILDE in token:  # s̃_1 -> \tilde{s}_{1}, δs̃_1 -> \delta \tilde{s}_{1}
-            m = re.fullmatch("(.?)([A-Za-z])" + TILDE + "(.*)", token, re.S)
+        elif TILDE in token or HAT in token:  # s̃_1 -> \tilde{s}_{1}, δs̃_1 -> \delta \tilde{s}_{1}
+            m = re.fullmatch("(.?)([A-Za-z])([" + HAT + TILDE + "])(.*)", token, re.S)
             if m is None:
                 out.append(r"\text{?}")
             else:
-                ident = _ident(m.group(2) + m.group(3))
+                ident = _ident(m.group(2) + m.group(4))
                 prefix = (SYMBOLS.get(m.group(1)) or greek(m.group(1)) or "") if m.group(1) else ""
-                out.append(prefix + r"\tilde{" + ident[0] + "}" + ident[1:])
+                accent = r"\tilde{" if m.group(3) == TILDE else r"\hat{"
+                out.append(prefix + accent + ident[0] + "}" + ident[1:])
         elif token[0].isalpha():
             out.append(_ident(token))
         elif token == "\\":
@@ -176,8 +181,10 @@ def text(value: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch in SYMBOLS:
             out.append("$" + SYMBOLS[ch].strip() + "$")
-        elif ch == TILDE and out:
-            out[-1] = r"$\tilde{" + out[-1] + "}$"
+        elif ch in "₀₁₂₃₄₅₆₇₈₉":
+            out.append("$_{" + ch.translate(SUBSCRIPT_DIGITS) + "}$")
+        elif ch in (TILDE, HAT) and out:
+            out[-1] = ("$\\tilde{" if ch == TILDE else "$\\hat{") + out[-1] + "}$"
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":

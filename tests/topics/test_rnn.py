@@ -412,18 +412,23 @@ def test_gomez_published_numbers() -> None:
     assert value["dL_ds_2"] == pytest.approx(-0.07110, abs=1e-5)
     step = solution.step("f_1")
     assert step is not None
-    assert step.formula() == "σ(W_f × h_0 + U_f[1,1] × x_1[1] + U_f[1,2] × x_1[2] + b_f)"
+    assert step.formula() == "σ(W_f × h₀ + U_f[1,1] × x_1[1] + U_f[1,2] × x_1[2] + b_f)"
     assert step.substituted(lambda v: f"{v:g}") == "σ(0.1 × 0 + 0.7 × 1 + 0.45 × 2 + 0.15)"
 
 
 def test_implicit_term_is_shown_separately() -> None:
+    """∂L/∂h_1 = ∂L₁/∂h₁ (explicit) + ∂L_>1/∂h₁ (implicit, through step 2), each a step."""
     solution = solve(GOMEZ)
-    step = solution.step("dL_dh_1")
-    assert step is not None and step.formula() is not None
-    assert step.formula().startswith("∂L/∂ŷ_1 + (W_i × δi_2")
-    assert "explicit" in (step.note or "") and "implicit" in (step.note or "")
+    implicit = solution.step("dL_dh_1_implicit")
+    explicit = solution.step("dL_dh_1_explicit")
+    both = solution.step("dL_dh_1")
+    assert implicit is not None and explicit is not None and both is not None
+    assert implicit.formula() == "W_i × δi_2 + W_f × δf_2 + W_o × δo_2 + W × δs̃_2"
+    assert "implicit" in (implicit.note or "") and "explicit" in (explicit.note or "")
+    assert both.formula() == "∂L₁/∂h₁ + ∂L_>1/∂h₁"
+    assert both.value == pytest.approx(explicit.value + implicit.value)
     ds = solution.step("dL_ds_1")
-    assert ds is not None and "∂L/∂s_2 × f_2" in (ds.formula() or "")
+    assert ds is not None and (ds.formula() or "").endswith("+ ∂L/∂s₂ × f₂")
 
 
 def test_every_step_recomputes_from_its_formula() -> None:
