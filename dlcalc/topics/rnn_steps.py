@@ -464,15 +464,21 @@ class Recorder:
         assert fr.explicit is not None and fr.implicit is not None
         base, bracket, rest = leaf.label.partition("[")
         where = bracket + rest
-        exp_leaf = q(
-            f"{base}_explicit{where}", float(fr.explicit[j]), Partial(Name("L", str(t)), wrt)
-        )
+        if isinstance(explicit, Q):  # without V: ∂L_t/∂h_t is ∂L/∂ŷ_t itself, already a step
+            exp_leaf = explicit
+        else:
+            exp_leaf = q(
+                f"{base}_explicit{where}", float(fr.explicit[j]), Partial(Name("L", str(t)), wrt)
+            )
         imp_leaf = q(
             f"{base}_implicit{where}", float(fr.implicit[j]), Partial(Name("L", f">{t}"), wrt)
         )
         exp_note = f"explicit: this step's own loss L_{t}, through ŷ_{t}" if first else None
-        self.add(section, exp_leaf, explicit, exp_note)
+        if exp_leaf is not explicit:
+            self.add(section, exp_leaf, explicit, exp_note)
         imp_note = f"implicit: the later steps' losses, through step {t + 1}" if first else None
+        if exp_leaf is explicit and first:
+            imp_note = f"explicit: ∂L/∂ŷ_{t} (this step's own loss); {imp_note}"
         self.add(section, imp_leaf, implicit, imp_note)
         self.add(section, leaf, exp_leaf + imp_leaf)
 

@@ -417,18 +417,23 @@ def test_gomez_published_numbers() -> None:
 
 
 def test_implicit_term_is_shown_separately() -> None:
-    """∂L/∂h_1 = ∂L₁/∂h₁ (explicit) + ∂L_>1/∂h₁ (implicit, through step 2), each a step."""
+    """∂L/∂h_1 = explicit (this step's loss) + ∂L_>1/∂h₁ (implicit, through step 2)."""
     solution = solve(GOMEZ)
     implicit = solution.step("dL_dh_1_implicit")
-    explicit = solution.step("dL_dh_1_explicit")
     both = solution.step("dL_dh_1")
-    assert implicit is not None and explicit is not None and both is not None
+    assert implicit is not None and both is not None
     assert implicit.formula() == "W_i × δi_2 + W_f × δf_2 + W_o × δo_2 + W × δs̃_2"
-    assert "implicit" in (implicit.note or "") and "explicit" in (explicit.note or "")
-    assert both.formula() == "∂L₁/∂h₁ + ∂L_>1/∂h₁"
-    assert both.value == pytest.approx(explicit.value + implicit.value)
+    assert both.formula() == "∂L/∂y\u0302₁ + ∂L_>1/∂h₁"  # without V, ∂L₁/∂h₁ is ∂L/∂ŷ₁
     ds = solution.step("dL_ds_1")
     assert ds is not None and (ds.formula() or "").endswith("+ ∂L/∂s₂ × f₂")
+    with_v = solve({**GOMEZ, "V": [[2.0]], "c": [0.5]})
+    explicit = with_v.step("dL_dh_1_explicit")
+    implicit = with_v.step("dL_dh_1_implicit")
+    both = with_v.step("dL_dh_1")
+    assert explicit is not None and implicit is not None and both is not None
+    assert explicit.formula() == "V × δŷ_1" and "explicit" in (explicit.note or "")
+    assert both.formula() == "∂L₁/∂h₁ + ∂L_>1/∂h₁"
+    assert both.value == pytest.approx(explicit.value + implicit.value)
 
 
 def test_every_step_recomputes_from_its_formula() -> None:
@@ -502,3 +507,29 @@ def test_gru_flow_against_finite_differences() -> None:
         down[i] -= eps
         column = (final_state(up) - final_state(down)) / (2 * eps)
         np.testing.assert_allclose(product[:, i], column, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["rnn-1unit.yaml", "lstm-gomez.yaml", "gru-1unit.yaml"])
+def test_examples_against_torch(name: str) -> None:
+    """The examples' numbers (the GRU one has no published source) against autograd."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "examples" / name
+    problem = yaml.safe_load(path.read_text(encoding="utf-8"))
+    problem.pop("command"), problem.pop("title"), problem.pop("source")
+    loss, grads, states = torch_reference(problem)
+    result = solve(problem).result
+    assert result["loss"] == pytest.approx(loss, rel=1e-12)
+    for got, want in zip(result["time"], states):
+        np.testing.assert_allclose(got["state"], want["state"], rtol=1e-12)
+    flat_got = np.concatenate([np.ravel(v) for v in _leaves(result["grad"])])
+    flat_want = np.concatenate([np.ravel(v) for v in _leaves(grads)])
+    np.testing.assert_allclose(flat_got, flat_want, rtol=1e-9, atol=1e-12)
+
+
+def _leaves(tree: Any) -> list[Any]:
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in _leaves(tree[key])]
+    return [tree]
