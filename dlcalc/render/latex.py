@@ -131,6 +131,7 @@ def math(text: str) -> str:
     depth: list[bool] = []  # for each open "(": does it close a ^( … ) group?
     # Subscript digits of formula-tree names (s₁, h₁₂) as the _1 / _12 the tokenizer reads.
     text = re.sub("[₀-₉]+", lambda m: "_" + m.group().translate(SUBSCRIPT_DIGITS), text)
+    text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ₁ -> \hat{y}_{1}
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")

@@ -194,7 +194,7 @@ class Recorder:
         return q(
             timed("yhat", t, self.m, k),
             float(self.frames[t - 1].y[k]),
-            name("y", t, self.m, k, "hat"),
+            name("ŷ", t, self.m, k),
         )
 
     def net_y(self, t: int, k: int) -> Q:
@@ -258,7 +258,7 @@ class Recorder:
         return q(timed("delta_yhat", t, self.m, k), float(dy[k]), name("δŷ", t, self.m, k))
 
     def gy(self, t: int, k: int) -> Q:
-        return self.grad("dL_dyhat", "y", t, k, self.frames[t - 1].gy, self.m, "hat")
+        return self.grad("dL_dyhat", "ŷ", t, k, self.frames[t - 1].gy, self.m)
 
     # steps ---------------------------------------------------------------------------------
 
