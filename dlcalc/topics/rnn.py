@@ -23,12 +23,13 @@ import numpy as np
 from dlcalc.errors import InputError
 from dlcalc.numerics import ACTIVATION, LOSS, Activation, Loss, rounder, sigmoid
 from dlcalc.specs.rnn import GATES, RnnProblem
-from dlcalc.steps import Solution
+from dlcalc.steps import Section, Solution, Table
 from dlcalc.topics.rnn_steps import Recorder
 
 Array = np.ndarray
 Round = Callable[[Any], Any]
-ALPHA = 0.01  # leaky_relu's slope for negative net input (as for networks)
+ALPHA = 0.01
+MAX_WRITTEN_TERMS = 5_000  # larger problems are solved, but not written out step by step  # leaky_relu's slope for negative net input (as for networks)
 INLINE_SLOPES = ("tanh", "sigmoid", "linear")  # slopes written from the output inside δ's formula
 
 # How each block of parameters and its value are written: (label, symbol) of the value,
@@ -455,6 +456,13 @@ def _params_result(model: Model, p: Params, keep_c: bool) -> dict[str, Any]:
     return out
 
 
+def written_terms(model: Model) -> int:
+    """About how many products the worked solution writes: what writing it out costs."""
+    n, d, T = model.n, len(model.xs[0]), len(model.xs)
+    per_step = len(model.params.blocks) * n * (n + d + 1) + model.m * (n + 1)
+    return 3 * per_step * T  # forward, backward and the gradient sums
+
+
 def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = False) -> Solution:
     """Forward pass over the sequence, the loss, BPTT, the gradients and one update."""
     model = Model.from_problem(spec)
@@ -463,8 +471,10 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
     frames = run_forward(model, p, rnd)
     losses = [fr.loss for fr in frames if fr.loss is not None]
     total_loss = float(rnd(sum(losses))) if losses else None
+    terms = written_terms(model)
+    write = terms <= MAX_WRITTEN_TERMS
     recorder = Recorder(model, p, frames, total_loss)
-    sections = recorder.forward()
+    sections = recorder.forward() if write else [_summary(frames)]
     result: dict[str, Any] = {"cell": model.kind, "time": []}
     for fr in frames:
         entry: dict[str, Any] = {
@@ -481,23 +491,32 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
         result["loss"] = total_loss
     if model.trains:
         grads = run_backward(model, p, frames, rnd)
-        sections += recorder.backward()
-        sections.append(recorder.gradients(grads))
+        if write:
+            sections += recorder.backward()
+            sections.append(recorder.gradients(grads))
         grad_params = Params(grads["blocks"], grads.get("V"), grads.get("c"))
         result["grad"] = _params_result(model, grad_params, model.has_c)
         if model.learning_rate is not None:
             new = update(p, grads, model.learning_rate, rnd)
-            sections.append(recorder.updates(grads, new, model.learning_rate))
+            if write:
+                sections.append(recorder.updates(grads, new, model.learning_rate))
             result["parameters"] = _params_result(model, new, model.has_c)
     if gradient_flow:
         factors = flow_factors(model, p, frames, rnd)
         products = flow_products(factors, rnd)
-        sections.append(recorder.flow(factors, products))
+        if write:
+            sections.append(recorder.flow(factors, products))
         result["gradient_flow"] = {
             "factors": [f.tolist() for f in factors],
             "products": [q.tolist() for q in products],
         }
     notes = []
+    if not write:
+        notes.append(
+            f"Too large to write out step by step (about {terms:,} products; at most "
+            f"{MAX_WRITTEN_TERMS:,}): the loss per step is shown and the JSON result holds every "
+            "value. Fewer units or time steps give the worked solution."
+        )
     if not model.trains:
         notes.append(
             "No targets: the forward pass only (give targets for BPTT, and a learning rate for the update)."
@@ -505,3 +524,14 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
     elif model.learning_rate is None:
         notes.append("No learning rate: the gradients only (give learning_rate for the update).")
     return Solution("rnn", sections, result, title=spec.title, source=spec.source, notes=notes)
+
+
+def _summary(frames: list[Frame]) -> Section:
+    """The loss of each step, for a problem too large to write out."""
+    section = Section("The sequence, step by step")
+    rows: list[list[Any]] = [
+        [t, fr.s.tolist(), fr.y.tolist(), "—" if fr.loss is None else fr.loss]
+        for t, fr in enumerate(frames, start=1)
+    ]
+    section.add(Table(["t", "state s_t", "output ŷ_t", "loss L_t"], rows, elide=True))
+    return section

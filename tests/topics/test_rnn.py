@@ -533,3 +533,23 @@ def _leaves(tree: Any) -> list[Any]:
     if isinstance(tree, dict):
         return [leaf for key in sorted(tree) for leaf in _leaves(tree[key])]
     return [tree]
+
+
+def test_a_problem_too_large_to_write_out_is_still_solved() -> None:
+    n, d, T = 6, 4, 12
+    block = {"U": [[0.1] * d] * n, "W": [[0.05] * n] * n, "b": [0.0] * n}
+    problem = {
+        "cell": "lstm",
+        "inputs": [[0.5] * d] * T,
+        "targets": [[0.2] * n] * T,
+        "learning_rate": 0.1,
+        "gates": {g: block for g in GATES["lstm"]},
+    }
+    solution = solve(problem)
+    assert any("Too large to write out" in note for note in solution.notes)
+    assert not solution.steps
+    loss, grads, _ = torch_reference(problem)
+    assert solution.result["loss"] == pytest.approx(loss, rel=1e-12)
+    np.testing.assert_allclose(
+        solution.result["grad"]["gates"]["forget"]["W"], grads["gates"]["forget"]["W"], rtol=1e-9
+    )
