@@ -542,6 +542,7 @@ def test_a_problem_too_large_to_write_out_is_still_solved() -> None:
         "cell": "lstm",
         "inputs": [[0.5] * d] * T,
         "targets": [[0.2] * n] * T,
+        "loss": "half_sse",
         "learning_rate": 0.1,
         "gates": {g: block for g in GATES["lstm"]},
     }
