@@ -46,8 +46,12 @@ def test_without_c_the_result_leaves_it_out(runner, tmp_path) -> None:
     problem = (EXAMPLES / "rnn-1unit.yaml").read_text().replace("c: [0.0]\n", "")
     path = tmp_path / "p.yaml"
     path.write_text(problem)
-    result = document(runner, str(path))["result"]
+    doc = document(runner, str(path))
+    result = doc["result"]
     assert "V" in result["grad"] and "c" not in result["grad"] and "c" not in result["parameters"]
+    steps = {s["quantity"]: s for s in doc["steps"]}
+    assert steps["net_yhat_1"]["formula"] == "V × s₁"
+    assert "dL_dc" not in steps and "c_new" not in steps
 
 
 def test_carry_rounds_result_values(runner) -> None:

@@ -1,11 +1,12 @@
 """Recurrent cells (rnn, lstm, gru) over a sequence: forward pass, BPTT and one update, worked.
 
 The numbers come from a small engine (:func:`run_forward`, :func:`run_backward`,
-:func:`gradient_flow`) on NumPy arrays, in the slides' notation: U multiplies the
+:func:`flow_factors`) on NumPy arrays, in the slides' notation: U multiplies the
 input x_t, W the previous state s_{t−1} (the LSTM's gates read h_{t−1}), every gate has
-its own U, W, b.  The worked solution is then read off those arrays by :class:`Recorder`,
-one step per gate, state and gradient component, so that ``--check``, ``--carry`` and
-``--exact`` work as for every other command.
+its own U, W, b.  The worked solution is then read off those arrays by
+:class:`~dlcalc.topics.rnn_steps.Recorder` (formula trees, one step per gate, state and
+gradient component), so that ``--check``, ``--carry`` and ``--exact`` work as for every
+other command.
 
 Backpropagation through time goes latest step first: ∂L/∂s_t is the sum of the
 *explicit* part (from this step's own loss, through ŷ_t) and the *implicit* part (from

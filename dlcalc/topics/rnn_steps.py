@@ -378,9 +378,9 @@ class Recorder:
             nets = []
             for k in range(self.m):
                 terms = [self.out_param("V", k, j) * self.hidden(t, j) for j in range(self.n)]
-                nets.append(
-                    self.add(section, self.net_y(t, k), total([*terms, self.out_param("c", k)]))
-                )
+                if self.model.has_c:  # without c in the problem, the output layer has no bias
+                    terms.append(self.out_param("c", k))
+                nets.append(self.add(section, self.net_y(t, k), total(terms)))
             for k in range(self.m):
                 if g.elementwise:
                     expr = apply(g, nets[k])
@@ -638,7 +638,7 @@ class Recorder:
                     par = self.out_param("V", k, j)
                     terms = [self.dy(t, k) * self.hidden(t, j) for t in with_target]
                     self.add(section, self.gradient_leaf(par, grads["V"][k, j]), total(list(terms)))
-            for k in range(self.m):
+            for k in range(self.m if self.model.has_c else 0):
                 par = self.out_param("c", k)
                 terms = [self.dy(t, k) for t in with_target]
                 self.add(section, self.gradient_leaf(par, grads["c"][k]), total(list(terms)))
@@ -675,7 +675,7 @@ class Recorder:
             for k in range(self.m):
                 for j in range(self.n):
                     add(self.out_param("V", k, j), grads["V"][k, j], new.V[k, j])
-            for k in range(self.m):
+            for k in range(self.m if self.model.has_c else 0):
                 add(self.out_param("c", k), grads["c"][k], new.c[k])
         return section
 
