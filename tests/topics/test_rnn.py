@@ -151,7 +151,7 @@ def parameter_paths(problem: dict[str, Any]) -> list[tuple[list[Any], Any]]:
             for k in range(len(problem["V"]))
             for j in range(len(problem["V"][0]))
         ]
-        out += [(["c", k], ["c", k]) for k in range(len(problem["c"]))]
+        out += [(["c", k], ["c", k]) for k in range(len(problem.get("c", [])))]
     return out
 
 
@@ -207,7 +207,8 @@ def problems(draw: Any, smooth: bool = True) -> dict[str, Any]:
     if with_v:
         m = draw(st.integers(1, 3)) if loss != "cross_entropy" else draw(st.integers(2, 3))
         problem["V"] = [_numbers(draw, n) for _ in range(m)]
-        problem["c"] = _numbers(draw, m)
+        if draw(st.booleans()):
+            problem["c"] = _numbers(draw, m)
         problem["output_activation"] = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(
             loss, draw(st.sampled_from(["linear", "tanh", "sigmoid"]))
         )
@@ -282,7 +283,7 @@ def torch_reference(problem: dict[str, Any]) -> tuple[float, dict[str, Any], lis
         P = {g: {k: tensor(problem["gates"][g][k]) for k in ("U", "W", "b")} for g in GATES[cell]}
     n = len(next(iter(P.values()))["U"])
     V = tensor(problem["V"]) if "V" in problem else None
-    c = tensor(problem["c"]) if "V" in problem else None
+    c = tensor(problem["c"]) if "c" in problem else None
     s = torch.tensor(problem.get("state0") or [0.0] * n, dtype=dt)
     h = torch.tensor(problem.get("hidden0") or [0.0] * n, dtype=dt) if cell == "lstm" else s
 
@@ -307,7 +308,10 @@ def torch_reference(problem: dict[str, Any]) -> tuple[float, dict[str, Any], lis
             gates["candidate"] = act(aff("candidate", x, gates["reset"] * s))
             s = (1 - gates["update"]) * s + gates["update"] * gates["candidate"]
             h = s
-        y = F[problem.get("output_activation", "linear")](V @ h + c) if V is not None else h
+        if V is not None:
+            y = F[problem.get("output_activation", "linear")](V @ h + (c if c is not None else 0.0))
+        else:
+            y = h
         states.append(
             {
                 "state": s.tolist(),
@@ -340,7 +344,8 @@ def torch_reference(problem: dict[str, Any]) -> tuple[float, dict[str, Any], lis
     )
     if V is not None:
         grads["V"] = V.grad.tolist()
-        grads["c"] = c.grad.tolist()
+        if c is not None:
+            grads["c"] = c.grad.tolist()
     return float(total.detach()), grads, states
 
 
