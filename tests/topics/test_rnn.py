@@ -549,7 +549,7 @@ def test_a_problem_too_large_to_write_out_is_still_solved() -> None:
         "targets": [[0.2] * n] * T,
         "loss": "half_sse",
         "learning_rate": 0.1,
-        "gates": {g: block for g in GATES["lstm"]},
+        "gates": dict.fromkeys(GATES["lstm"], block),
     }
     solution = solve(problem)
     assert any("Too large to write out" in note for note in solution.notes)
