@@ -40,6 +40,8 @@ def _targets(value: Any) -> list[list[float] | None]:
         if item is None:
             out.append(None)
             continue
+        if not isinstance(item, list):  # one output: a number may stand for [number]
+            item = [item]
         try:
             out.append(vector(item, "a list of numbers (or null for a step without a target)"))
         except ValueError as e:
@@ -52,6 +54,8 @@ def _inputs(value: Any) -> list[list[float]]:
         raise ValueError(f"expected a list of input vectors x_1 … x_T, got {describe(value)}")
     out = []
     for k, item in enumerate(value):
+        if not isinstance(item, list) and item is not None:  # one input value: 1 stands for [1]
+            item = [item]
         try:
             out.append(vector(item, "an input vector (a list of numbers)"))
         except ValueError as e:

@@ -107,3 +107,16 @@ def test_shape_errors_name_line_and_field(
 def test_bce_targets_must_be_probabilities() -> None:
     error = error_for(RNN.replace("[[0.5], null]", "[[2], null]") + "loss: bce\n")
     assert error.field == "targets[0]" and "between 0 and 1" in error.message
+
+
+def test_a_number_stands_for_a_one_value_vector() -> None:
+    spec = load_rnn(
+        parse_yaml(
+            RNN.replace("[[1, 2], [0.5, 3]]", "[1, 0.5]")
+            .replace("[[0.5, 0.1]]", "[[0.5]]")
+            .replace("[[0.5], null]", "[0.5, null]"),
+            "p.yaml",
+        )
+    )
+    assert spec.inputs == [[1.0], [0.5]]
+    assert spec.targets == [[0.5], None]

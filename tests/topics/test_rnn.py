@@ -210,7 +210,7 @@ def problems(draw: Any, smooth: bool = True) -> dict[str, Any]:
         if draw(st.booleans()):
             problem["c"] = _numbers(draw, m)
         problem["output_activation"] = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(
-            loss, draw(st.sampled_from(["linear", "tanh", "sigmoid"]))
+            loss, draw(st.sampled_from(["linear", "tanh", "sigmoid", "softmax", "softplus"]))
         )
     problem["loss"] = loss
     mask = draw(st.lists(st.booleans(), min_size=T, max_size=T).filter(any))
@@ -220,9 +220,11 @@ def problems(draw: Any, smooth: bool = True) -> dict[str, Any]:
             targets.append(None)
         elif loss == "bce":
             targets.append([float(draw(st.integers(0, 1))) for _ in range(m)])
-        elif loss == "cross_entropy":
+        elif loss == "cross_entropy" and draw(st.booleans()):
             hot = draw(st.integers(0, m - 1))
             targets.append([1.0 if k == hot else 0.0 for k in range(m)])
+        elif loss == "cross_entropy":  # any values in [0, 1]: no softmax shortcut
+            targets.append([draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])) for _ in range(m)])
         else:
             targets.append(_numbers(draw, m))
     problem["targets"] = targets
