@@ -89,6 +89,7 @@ class RnnProblem(Problem):
     state_activation: Annotated[
         str, AfterValidator(one_of(STATE_ACTIVATIONS, "state activation"))
     ] = "tanh"
+    gradient_flow: bool = False  # (extension) also show ∏ ∂s_j/∂s_{j−1}; the --gradient-flow flag
 
 
 def load_rnn(doc: Document) -> RnnProblem:
