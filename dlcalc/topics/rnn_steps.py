@@ -18,7 +18,7 @@ from dlcalc.formula import HALF, ONE, Mul, Name, Neg, Node, Num, Partial, Q, cal
 from dlcalc.formula import print_name as shown
 from dlcalc.numerics import Activation
 from dlcalc.specs.rnn import GATES
-from dlcalc.steps import Arg, Section, Step, Table
+from dlcalc.steps import Section, Step, Table
 
 if TYPE_CHECKING:
     from dlcalc.topics.rnn import Frame, Model, Params
@@ -73,7 +73,12 @@ def timed(base: str, t: int, size: int, j: int) -> str:
 
 
 def name(base: str, t: int, size: int, j: int, accent: str | None = None) -> Name:
-    return Name(base, f"{t}{index(size, j)}", accent=accent)
+    return Name(base, f"{t}{index(size, j)}", accent=accent, label_sub=True)
+
+
+def at(base: str, t: int | str) -> Name:
+    """A quantity of time step t, written as its label is (L_1, s_0): the subscript is the step."""
+    return Name(base, str(t), label_sub=True)
 
 
 def apply(act: Activation, node: Node) -> Node:
@@ -276,13 +281,9 @@ class Recorder:
         if act.name in INLINE_SLOPES:
             return inline_slope(act, out)
         value = _slope_value(act, float(net.value))
-        template = act.slope_template(ALPHA)
-        holes = tuple(Arg(net.label, net.value, shown(net.symbol)) for _ in act.slope_holes)
         sym = f"{act.name}′({shown(net.symbol)})"
         lab = f"{label}_{t}{index(self.n, j)}"
-        section.add(
-            Step(lab, value, template, holes, lambda v, act=act: _slope_value(act, v), symbol=sym)
-        )
+        section.add(Step(lab, value, symbol=sym, expr=act.slope_formula(net, out, ALPHA)))
         return q(lab, value, Name(sym))
 
     # forward -------------------------------------------------------------------------------
@@ -366,7 +367,7 @@ class Recorder:
                 f"Loss over the sequence ({self.model.loss.name}, summed over the steps)"
             )
             assert self.total_loss is not None
-            terms: list[Node] = [q(f"L_{t}", v, Name("L", str(t))) for t, v in losses]
+            terms: list[Node] = [q(f"L_{t}", v, at("L", t)) for t, v in losses]
             self.add(section, q("L", self.total_loss, LOSS_NAME), total(terms))
             sections.append(section)
         return sections
@@ -395,12 +396,12 @@ class Recorder:
         for k in range(self.m):
             expr = loss_term(loss, self.target(t, k), self.out_value(t, k), self.m)
             if self.m == 1:
-                leaf = q(f"L_{t}", fr.loss, Name("L", str(t)))
+                leaf = q(f"L_{t}", fr.loss, at("L", t))
             else:
                 leaf = q(timed("L", t, self.m, k), float(fr.terms[k]), name("L", t, self.m, k))
             terms.append(self.add(section, leaf, expr))
         if self.m > 1:
-            self.add(section, q(f"L_{t}", fr.loss, Name("L", str(t))), total(list(terms)))
+            self.add(section, q(f"L_{t}", fr.loss, at("L", t)), total(list(terms)))
 
     # backward ------------------------------------------------------------------------------
 
@@ -467,11 +468,9 @@ class Recorder:
         if isinstance(explicit, Q):  # without V: ∂L_t/∂h_t is ∂L/∂ŷ_t itself, already a step
             exp_leaf = explicit
         else:
-            exp_leaf = q(
-                f"{base}_explicit{where}", float(fr.explicit[j]), Partial(Name("L", str(t)), wrt)
-            )
+            exp_leaf = q(f"{base}_explicit{where}", float(fr.explicit[j]), Partial(at("L", t), wrt))
         imp_leaf = q(
-            f"{base}_implicit{where}", float(fr.implicit[j]), Partial(Name("L", f">{t}"), wrt)
+            f"{base}_implicit{where}", float(fr.implicit[j]), Partial(at("L", f">{t}"), wrt)
         )
         exp_note = f"explicit: this step's own loss L_{t}, through ŷ_{t}" if first else None
         if exp_leaf is not explicit:
@@ -653,7 +652,7 @@ class Recorder:
             label = f"{base}_new" + (bracket + rest)
             sym = par.symbol
             assert isinstance(sym, Name)
-            after = Name(sym.base, sym.sub, "+", sym.accent)
+            after = Name(sym.base, sym.sub, "+", sym.accent, sym.label_sub)
             self.add(
                 section,
                 q(label, float(value), after),
@@ -716,9 +715,7 @@ class Recorder:
             leaves = []
             for j in range(1, T + 1):
                 value = float(factors[j - 1][0, 0])
-                leaf = q(
-                    f"ds_{j}_ds_{j - 1}", value, Partial(Name("s", str(j)), Name("s", str(j - 1)))
-                )
+                leaf = q(f"ds_{j}_ds_{j - 1}", value, Partial(at("s", j), at("s", j - 1)))
                 note = None
                 if kind == "gru" and j == 1:
                     note = "(1 − z_j) + (s̃_j − s_{j−1}) ∂z_j/∂s_{j−1} + z_j ∂s̃_j/∂s_{j−1}"
@@ -727,7 +724,7 @@ class Recorder:
                 leaf = q(
                     f"ds_{T}_ds_{k}",
                     float(products[k][0, 0]),
-                    Partial(Name("s", str(T)), Name("s", str(k))),
+                    Partial(at("s", T), at("s", k)),
                 )
                 self.add(section, leaf, product(list(reversed(leaves[k:]))))
         else:

@@ -419,27 +419,27 @@ def test_gomez_published_numbers() -> None:
     assert value["dL_ds_2"] == pytest.approx(-0.07110, abs=1e-5)
     step = solution.step("f_1")
     assert step is not None
-    assert step.formula() == "σ(W_f × h₀ + U_f[1,1] × x_1[1] + U_f[1,2] × x_1[2] + b_f)"
+    assert step.formula() == "σ(W_f × h_0 + U_f[1,1] × x_1[1] + U_f[1,2] × x_1[2] + b_f)"
     assert step.substituted(lambda v: f"{v:g}") == "σ(0.1 × 0 + 0.7 × 1 + 0.45 × 2 + 0.15)"
 
 
 def test_implicit_term_is_shown_separately() -> None:
-    """∂L/∂h_1 = explicit (this step's loss) + ∂L_>1/∂h₁ (implicit, through step 2)."""
+    """∂L/∂h_1 = explicit (this step's loss) + ∂L_>1/∂h_1 (implicit, through step 2)."""
     solution = solve(GOMEZ)
     implicit = solution.step("dL_dh_1_implicit")
     both = solution.step("dL_dh_1")
     assert implicit is not None and both is not None
     assert implicit.formula() == "W_i × δi_2 + W_f × δf_2 + W_o × δo_2 + W × δs̃_2"
-    assert both.formula() == "∂L/∂ŷ₁ + ∂L_>1/∂h₁"  # without V, ∂L₁/∂h₁ is ∂L/∂ŷ₁
+    assert both.formula() == "∂L/∂ŷ_1 + ∂L_>1/∂h_1"  # without V, ∂L_1/∂h_1 is ∂L/∂ŷ_1
     ds = solution.step("dL_ds_1")
-    assert ds is not None and (ds.formula() or "").endswith("+ ∂L/∂s₂ × f₂")
+    assert ds is not None and (ds.formula() or "").endswith("+ ∂L/∂s_2 × f_2")
     with_v = solve({**GOMEZ, "V": [[2.0]], "c": [0.5]})
     explicit = with_v.step("dL_dh_1_explicit")
     implicit = with_v.step("dL_dh_1_implicit")
     both = with_v.step("dL_dh_1")
     assert explicit is not None and implicit is not None and both is not None
     assert explicit.formula() == "V × δŷ_1" and "explicit" in (explicit.note or "")
-    assert both.formula() == "∂L₁/∂h₁ + ∂L_>1/∂h₁"
+    assert both.formula() == "∂L_1/∂h_1 + ∂L_>1/∂h_1"
     assert both.value == pytest.approx(explicit.value + implicit.value)
 
 
