@@ -485,3 +485,59 @@ def build_rnn(doc: Document, settings: Settings) -> Solution:
 
     spec = load_rnn(doc)
     return solve_rnn(spec, settings.carry, spec.gradient_flow)
+
+
+# --- conv (issue 14): numeric convolution and pooling ------------------------------------------
+
+
+@register(
+    "conv",
+    options=("carry", "every_step", "check", "exact"),
+    arguments=(
+        PROBLEM_OR_NUMBERS,
+        Opt(
+            "input",
+            ("--input", "-i"),
+            'The input: numbers by spaces or commas, rows by ;, channels by | ("0 1 2; 3 4 5; 6 7 8").',
+            metavar="ROWS",
+        ),
+        Opt(
+            "kernel",
+            ("--kernel", "-k"),
+            'The kernel, written like --input ("0 1; 2 3").',
+            metavar="ROWS",
+        ),
+        Opt("bias", ("--bias",), "The bias (default 0)."),
+        Opt("stride", ("--stride",), "Stride: N or HxW (default 1)."),
+        Opt("padding", ("--padding",), "Zero padding: N, HxW, same or valid (default 0)."),
+        Opt("dilation", ("--dilation",), "Dilation: N or HxW (default 1)."),
+        Opt(
+            "flip",
+            ("--flip",),
+            "Rotate the kernel 180° first (convolution, not cross-correlation).",
+            bool,
+        ),
+    ),
+    read=args.conv,
+)
+def build_conv(doc: Document, settings: Settings) -> Solution:
+    """Convolution and pooling worked number by number: every output cell as its sum, forward and backward.
+
+    A problem file holds `input:` (a matrix, or a list of matrices for several channels) and
+    `layers:` of conv (kernel or filters, bias, stride, padding, dilation, flip), activation,
+    maxpool and avgpool; `grad_output:` adds the backward pass (∂L/∂kernel, ∂L/∂bias,
+    ∂L/∂input).  Exact arithmetic for whole numbers and short decimals.  Maps larger than
+    6×6 write out their first cells and show the rest as grids (--every-step writes out
+    all).  Labels for --check: y[0][1][2], pool[0][0][1], grad_K[0][0][1][1] (docs/conv.md).
+
+    \b
+    Examples:
+      dlcalc conv examples/conv-toy.yaml
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3"
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3" --flip --padding 1
+      dlcalc conv examples/conv-backward.yaml -f json | jq .result.layers[0].grad_kernel
+    """
+    from dlcalc.specs.convolution import load_convolution
+    from dlcalc.topics.convolution_steps import solve_convolution
+
+    return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)

@@ -133,7 +133,24 @@ class Table:
     elide: bool = False
 
 
-Item = Union[Step, Table, str]  # a str is a note
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+@dataclass
+class Grid:
+    """A matrix shown as a grid of cells: an image, a kernel, a feature map, a gradient.
+
+    ``highlight`` holds the (row, column) cells of a sliding window (the receptive field
+    of one output cell); ``faint`` the cells that are padding, not data.
+    """
+
+    title: str
+    cells: list[list[Value]]
+    highlight: frozenset[tuple[int, int]] = frozenset()
+    faint: frozenset[tuple[int, int]] = frozenset()
+
+
+Item = Union[Step, Table, Grid, str]  # a str is a note
 
 
 @dataclass(frozen=True)

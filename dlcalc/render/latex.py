@@ -11,7 +11,7 @@ import re
 from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import ascii_describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Solution, Step, Table
 
 MARK_SIGN = {"right": r"\checkmark", "wrong": r"\times", "carried": r"\hookrightarrow"}
 
@@ -53,7 +53,6 @@ SYMBOLS = {
     "⊙": r"\odot ",
     "′": "'",
 }
-SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 HAT = "\u0302"  # a combining circumflex (ŷ written by formula-tree names)
 TILDE = "\u0303"  # a combining tilde, as in the slides' s̃ (the LSTM/GRU candidate state)
 FUNCTIONS = {"ln", "log", "exp", "tanh", "max", "min", "sin", "cos"}
@@ -89,6 +88,14 @@ def _ident(token: str) -> str:
         return head
     sub_tex = sub if sub.isdigit() or len(sub) == 1 else r"\mathrm{" + sub + "}"
     return f"{head}_{{{sub_tex}}}"
+
+
+# y₁₁ (formula-tree names with subscript digits) is read as y_11, i.e. y_{11}.
+SUBSCRIPT_DIGITS = re.compile("(?<=[A-Za-z0-9])[₀-₉]+")
+FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+SUBSCRIPT_TEXT = {chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)} | {"°": r"$^\circ$"}
 
 
 def greek(ch: str) -> str | None:
@@ -129,9 +136,8 @@ def math(text: str) -> str:
     """dlcalc's Unicode formula notation as LaTeX maths."""
     out: list[str] = []
     depth: list[bool] = []  # for each open "(": does it close a ^( … ) group?
-    # Subscript digits of formula-tree names (s₁, h₁₂) as the _1 / _12 the tokenizer reads.
-    text = re.sub("[₀-₉]+", lambda m: "_" + m.group().translate(SUBSCRIPT_DIGITS), text)
-    text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ₁ -> \hat{y}_{1}
+    text = SUBSCRIPT_DIGITS.sub(lambda m: "_" + m.group().translate(FROM_SUBSCRIPT), text)
+    text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ_1 -> \hat{y}_{1} (the rnn helper)
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")
@@ -182,9 +188,9 @@ def text(value: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch in SYMBOLS:
             out.append("$" + SYMBOLS[ch].strip() + "$")
-        elif ch in "₀₁₂₃₄₅₆₇₈₉":
-            out.append("$_{" + ch.translate(SUBSCRIPT_DIGITS) + "}$")
-        elif ch in (TILDE, HAT) and out:
+        elif ch in SUBSCRIPT_TEXT:  # y₁₁ and 180° in notes (added by the conv helper)
+            out.append(SUBSCRIPT_TEXT[ch])
+        elif ch in (TILDE, HAT) and out:  # s̃ in notes (added by the rnn helper)
             out[-1] = ("$\\tilde{" if ch == TILDE else "$\\hat{") + out[-1] + "}$"
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
@@ -222,6 +228,8 @@ def body(
                 lines.append(steps_block(block, decimals, solution.marks))
             elif isinstance(block, Table):
                 lines.append(table_block(block, decimals, every_step))
+            elif isinstance(block, Grid):
+                lines.append(grid_block(block, decimals))
             else:
                 lines.append(f"\\emph{{{text(block)}}}\n")
     for note in solution.notes:
@@ -283,6 +291,27 @@ def _cell(value: object, decimals: int) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return "$" + math(shown) + "$"
     return text(shown)
+
+
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+def grid_block(grid: Grid, decimals: int) -> str:
+    """A matrix as a bmatrix; window cells boxed (padding is said in the title)."""
+    rows = []
+    for r, row in enumerate(grid.cells):
+        cells = []
+        for c, value in enumerate(row):
+            shown = math(fmt(value, decimals))
+            if (r, c) in grid.highlight:
+                shown = r"\boxed{" + shown + "}"
+            cells.append(shown)
+        rows.append(" & ".join(cells))
+    matrix = " \\\\ ".join(rows)
+    return (
+        f"\\noindent {text(grid.title)}\\setcounter{{MaxMatrixCols}}{{64}}\n"
+        "\\[ \\begin{bmatrix} " + matrix + " \\end{bmatrix} \\]\n"
+    )
 
 
 def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
