@@ -474,7 +474,7 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
     total_loss = float(rnd(sum(losses))) if losses else None
     terms = written_terms(model)
     write = terms <= MAX_WRITTEN_TERMS
-    recorder = Recorder(model, p, frames, total_loss)
+    recorder = Recorder(model, p, frames, total_loss, rnd)
     sections = recorder.forward() if write else [_summary(frames)]
     result: dict[str, Any] = {"cell": model.kind, "time": []}
     for fr in frames:

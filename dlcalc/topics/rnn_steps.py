@@ -10,6 +10,7 @@ state has more than one unit.  docs/rnn.md lists them all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -137,9 +138,15 @@ class Recorder:
     """Writes the steps of the forward pass, BPTT, the gradients, the update and the gradient flow."""
 
     def __init__(
-        self, model: Model, p: Params, frames: list[Frame], total_loss: float | None
+        self,
+        model: Model,
+        p: Params,
+        frames: list[Frame],
+        total_loss: float | None,
+        rnd: Callable[[Any], Any] = lambda v: v,
     ) -> None:
         self.model = model
+        self.rnd = rnd  # --carry: a slope step is rounded like the engine's
         self.total_loss = total_loss
         self.p = p
         self.frames = frames
@@ -280,7 +287,7 @@ class Recorder:
         """act′ inside a δ: written from the output (tanh, σ, linear), else a step of its own."""
         if act.name in INLINE_SLOPES:
             return inline_slope(act, out)
-        value = _slope_value(act, float(net.value))
+        value = float(self.rnd(_slope_value(act, float(net.value))))
         sym = f"{act.name}′({shown(net.symbol)})"
         lab = f"{label}_{t}{index(self.n, j)}"
         section.add(Step(lab, value, symbol=sym, expr=act.slope_formula(net, out, ALPHA)))
@@ -720,13 +727,16 @@ class Recorder:
                 if kind == "gru" and j == 1:
                     note = "(1 − z_j) + (s̃_j − s_{j−1}) ∂z_j/∂s_{j−1} + z_j ∂s̃_j/∂s_{j−1}"
                 leaves.append(self.add(section, leaf, self.flow_factor(j, value), note))
-            for k in range(T - 2, -1, -1):  # k = T − 1 is the last factor itself
+            # ∂s_T/∂s_k = ∂s_T/∂s_{k+1} × ∂s_{k+1}/∂s_k: the chain grows by one factor per step back
+            # (k = T − 1 is the last factor itself).
+            later = leaves[T - 1]
+            for k in range(T - 2, -1, -1):
                 leaf = q(
                     f"ds_{T}_ds_{k}",
                     float(products[k][0, 0]),
                     Partial(at("s", T), at("s", k)),
                 )
-                self.add(section, leaf, product(list(reversed(leaves[k:]))))
+                later = self.add(section, leaf, product([later, leaves[k]]))
         else:
             rows: list[list[Any]] = []
             for j in range(1, T + 1):

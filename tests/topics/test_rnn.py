@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dlcalc.errors import InputError
 from dlcalc.specs.loader import Document
 from dlcalc.specs.rnn import load_rnn
 from dlcalc.topics.rnn import solve_rnn
@@ -561,3 +562,21 @@ def test_a_problem_too_large_to_write_out_is_still_solved() -> None:
     np.testing.assert_allclose(
         solution.result["grad"]["gates"]["forget"]["W"], grads["gates"]["forget"]["W"], rtol=1e-9
     )
+
+
+@PROPERTY
+@given(problems(smooth=False), st.integers(2, 5))
+def test_carry_each_step_is_its_formula_of_rounded_inputs_rounded(
+    problem: dict[str, Any], carry: int
+) -> None:
+    """--carry: every step is its own formula, worked from the rounded values shown, then rounded."""
+    try:
+        solution = solve(problem, carry=carry, gradient_flow=True)
+    except InputError:  # a carried output rounded to exactly 0 or 1 under bce: refused, fine
+        return
+    for step in solution.iter_steps():
+        assert round(step.value, carry) == pytest.approx(step.value, abs=1e-12), step.label
+        if step.computed:
+            assert step.recompute({}) == pytest.approx(step.value, abs=0.5 * 10**-carry + 1e-9), (
+                step.label
+            )
