@@ -145,7 +145,7 @@ def math(text: str) -> str:
     text = SUPERSCRIPT_INDEX.sub(
         lambda m: "^((" + m.group(1).translate(FROM_SUPERSCRIPT) + "))", text
     )
-    text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ_1 -> \\hat{y}_{1} (the rnn helper)
+    text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ_1 -> \hat{y}_{1} (the rnn helper)
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")
