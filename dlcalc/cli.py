@@ -194,7 +194,12 @@ def solve(command: str, doc: Document, settings: Settings) -> Solution:
     """Solve ``doc`` with the builder of ``command``, after applying option overrides."""
     if settings.overrides and isinstance(doc.data, dict):
         doc.data.update(settings.overrides)
-    return BUILDERS[command](doc, settings)
+    solution = BUILDERS[command](doc, settings)
+    if settings.carry is not None:
+        from dlcalc.numerics import say_carry_mode
+
+        say_carry_mode(solution, settings.carry)
+    return solution
 
 
 def run(
@@ -210,8 +215,15 @@ def run(
     where = ARGUMENTS if data is not None else ("<stdin>" if problem == "-" else str(problem))
 
     def action() -> None:
+        from dlcalc.solving import explain_unknown_key, refuse_other_command
+
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
-        finish(solve(command, doc, settings), out)
+        refuse_other_command(doc, command)
+        try:
+            solution = solve(command, doc, settings)
+        except InputError as e:
+            raise explain_unknown_key(e, doc, command) from None
+        finish(solution, out)
 
     guarded(where, action)
 
@@ -1023,6 +1035,59 @@ def answer_key(
         output.write_text(text, encoding="utf-8")
     except OSError as e:
         raise fail(f"{output}: --output: cannot be written: {e.strerror or e}") from None
+
+
+@app.command(
+    "solve",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    options_metavar="PROBLEM [OPTIONS OF ITS COMMAND]",
+)
+def solve_named(ctx: typer.Context) -> None:
+    """Solve a problem file with the command its `command:` key names (PROBLEM, then that command's options).
+
+    Every option of that command may follow (--format, --carry, --every-step, ...); the
+    JSON `command` is the command that ran.
+
+    \b
+    Examples:
+      dlcalc solve examples/mazur.yaml
+      dlcalc solve examples/perceptron-trace.yaml --plot trace.png
+      dlcalc solve examples/hankamber.yaml --carry 3 -f json
+    """
+    from dlcalc.solving import command_to_solve, split_problem
+
+    group = typer.main.get_command(app)
+    commands: dict[str, Any] = getattr(group, "commands", {})
+    value_options = {
+        name
+        for command in commands.values()
+        for param in command.params
+        if param.param_type_name == "option" and not getattr(param, "is_flag", False)
+        for name in param.opts
+    }
+    chosen: list[str] = []
+
+    def action() -> None:
+        problem, rest = split_problem(ctx.args, value_options)
+        from dlcalc.specs.loader import load
+
+        if problem == "-":  # the command reads it again: keep what was read
+            import io
+
+            text = sys.stdin.read()
+            sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+            doc = load("-")
+            sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+        else:
+            doc = load(problem)
+        chosen.extend([command_to_solve(doc, commands), problem, *rest])
+
+    guarded("", action)
+    status = commands[chosen[0]].main(
+        chosen[1:], prog_name=f"dlcalc {chosen[0]}", standalone_mode=False
+    )
+    if isinstance(status, int) and status:
+        raise typer.Exit(status)
 
 
 # --- derive and graph: expressions (SymPy, imported only when these run) --------------------

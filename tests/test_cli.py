@@ -47,7 +47,7 @@ def test_json_document(runner) -> None:
 
 
 def test_decimals_change_display_not_json_values(runner) -> None:
-    result = runner.invoke(app, ["forward", MAZUR, "-f", "json", "--decimals", "9"])
+    result = runner.invoke(app, ["backprop", MAZUR, "-f", "json", "--decimals", "9"])
     doc = json.loads(result.stdout)
     step = next(s for s in doc["steps"] if s["quantity"] == "net_o1")
     assert "0.593269992" in step["substituted"]
@@ -61,7 +61,7 @@ def test_carry_option(runner) -> None:
 
 
 def test_stdin(runner) -> None:
-    result = runner.invoke(app, ["forward", "-", "-f", "json"], input=Path(MAZUR).read_text())
+    result = runner.invoke(app, ["backprop", "-", "-f", "json"], input=Path(MAZUR).read_text())
     assert result.exit_code == 0
     assert json.loads(result.stdout)["result"]["loss"] == pytest.approx(0.298371109, abs=1e-9)
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import log_sum_exp, xlogx_ratio
+from dlcalc.numerics import carry_round, log_sum_exp, xlogx_ratio
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
 
@@ -22,7 +22,7 @@ def rounder(carry: int | None) -> Round:
     """Round to ``carry`` decimals (hand-calculation mode), or leave values alone."""
     if carry is None:
         return lambda x: x
-    return lambda x: round(x, carry) if math.isfinite(x) else x
+    return lambda x: carry_round(x, carry)
 
 
 def _in_base(

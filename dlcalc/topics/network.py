@@ -863,7 +863,7 @@ def solve_backprop(
             run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss
             for x, t in examples
         ]
-        history.append({"epoch": epoch, "loss": float(np.mean(after))})  # type: ignore[arg-type]
+        history.append({"epoch": epoch, "loss": float(rnd(np.mean(after)))})  # type: ignore[arg-type]
 
     # The answers describe the network before any update (online mode changes it between examples).
     first_passes = [

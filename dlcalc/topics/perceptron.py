@@ -49,7 +49,9 @@ def rounder(carry: int | None) -> Round:
     """Hand-calculation mode: round to ``carry`` decimals (exactly), or leave alone."""
     if carry is None:
         return lambda q: q
-    return lambda q: Fraction(round(q, carry))
+    from dlcalc.numerics import carry_round  # NumPy only when carrying
+
+    return lambda q: carry_round(Fraction(q), carry)
 
 
 def shown_int(n: int) -> str:
