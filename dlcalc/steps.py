@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from dlcalc.formula import Node
 
 Value = Any  # a number, a string, a bool or a (nested) list of those
 
@@ -48,6 +51,17 @@ class Step:
     symbol: str | None = None
     note: str | None = None
     exact: str | None = None  # the exact value in formula notation, set by ``--exact``
+    # The formula as a tree (dlcalc.formula).  Where set, it is the single description of the
+    # step: its printed formula, its substituted formula, its inputs and its recompute.
+    expr: Node | None = None
+
+    def __post_init__(self) -> None:
+        if self.expr is not None and not self.args:
+            from dlcalc.formula import print_name
+
+            self.args = tuple(
+                Arg(q.label, q.value, print_name(q.symbol)) for q in self.expr.quantities()
+            )
 
     @property
     def shown(self) -> str:
@@ -60,12 +74,20 @@ class Step:
 
     def formula(self) -> str | None:
         """The template with symbols in its holes, e.g. ``w1 × x1 + b_h1 × 1``."""
+        if self.expr is not None:
+            from dlcalc.formula import print_unicode
+
+            return print_unicode(self.expr)
         if self.template is None:
             return None
         return self.template.format(*(a.shown for a in self.args))
 
     def substituted(self, fmt: Callable[[Any], str]) -> str | None:
         """The template with numbers in its holes; negative numbers are bracketed."""
+        if self.expr is not None:
+            from dlcalc.formula import print_unicode
+
+            return print_unicode(self.expr, fmt) if self.args else None
         if self.template is None or not self.args:
             return None
         shown = []
@@ -76,6 +98,8 @@ class Step:
 
     def recompute(self, values: Mapping[str, float]) -> Any:
         """The value computed from ``values`` (by label) where given, else the step's own inputs."""
+        if self.expr is not None:
+            return self.expr.evaluate(values)
         if self.fn is None:
             raise ValueError(f"{self.label} is given, not computed")
         return self.fn(*(values.get(a.name, a.value) for a in self.args))

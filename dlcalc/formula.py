@@ -1,0 +1,539 @@
+"""Formulas as trees: what a step computes, written once and read by everyone.
+
+A topic builds each step's formula from the quantities it came from::
+
+    net = w1 * x1 + w2 * x2 + b * ONE          # Q leaves, Num constants, operators
+    out = sigmoid(net_q)                        # Call nodes for functions
+
+The same tree is
+
+* printed with symbols (``w1 × x1 + w2 × x2 + b_h1 × 1``) or with the quantities'
+  values bound (``0.15 × 0.05 + …``) by one printer per format (``print_unicode`` here;
+  the renderers add LaTeX, ASCII, HTML printers that dispatch on the node class, as
+  SymPy's printers do);
+* evaluated in floats (``check`` redoes a step from a student's own inputs), in exact
+  fractions, or in SymPy (``--exact``): the displayed formula and the recomputation
+  cannot drift apart.
+
+No SymPy or NumPy is imported here: the tree is plain data.  A :class:`Name` is a
+structured symbol (base, subscript, superscript, accent) so that every printer can
+write ``δ_o1``, ``m̂₁``, ``β₁`` or ``\\hat{m}_1`` without re-reading text; user text
+(unit names) only ever sits inside a name's parts, as data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+# ---------------------------------------------------------------- names
+
+
+@dataclass(frozen=True)
+class Name:
+    """A symbol as people write it: ``base`` with optional subscript, superscript and accent.
+
+    ``Name("w", "5", "+")`` is w5⁺ (a weight after its update), ``Name("m", "1", accent="hat")``
+    is m̂₁, ``Name("δ", "o1")`` is δ_o1.  ``sub`` may be user text (a unit name): printers
+    escape it, never interpret it.
+    """
+
+    base: str
+    sub: str | None = None
+    sup: str | None = None
+    accent: str | None = None  # "hat" | "bar" | "tilde" | None
+
+    def __str__(self) -> str:
+        return print_name(self)
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A partial derivative ``∂of/∂wrt`` (a name in its own right, e.g. ∂E/∂w5)."""
+
+    of: Name
+    wrt: Name
+
+    def __str__(self) -> str:
+        return print_name(self)
+
+
+Symbol = Name | Partial
+
+# ---------------------------------------------------------------- nodes
+
+
+class Node:
+    """A formula tree node.  Python's operators build trees: ``a * b + c``."""
+
+    __slots__ = ()
+
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+    def __add__(self, other: Node | float) -> Node:
+        return Add((self, as_node(other)))
+
+    def __radd__(self, other: Node | float) -> Node:
+        return Add((as_node(other), self))
+
+    def __sub__(self, other: Node | float) -> Node:
+        return Sub(self, as_node(other))
+
+    def __rsub__(self, other: Node | float) -> Node:
+        return Sub(as_node(other), self)
+
+    def __mul__(self, other: Node | float) -> Node:
+        return Mul((self, as_node(other)))
+
+    def __rmul__(self, other: Node | float) -> Node:
+        return Mul((as_node(other), self))
+
+    def __truediv__(self, other: Node | float) -> Node:
+        return Div(self, as_node(other))
+
+    def __rtruediv__(self, other: Node | float) -> Node:
+        return Div(as_node(other), self)
+
+    def __pow__(self, other: Node | float) -> Node:
+        return Pow(self, as_node(other))
+
+    def __neg__(self) -> Node:
+        return Neg(self)
+
+    # -- reading the tree
+
+    def walk(self) -> Iterator[Node]:
+        """Every node, depth first, left to right (iterative: deep trees are fine)."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children()))
+
+    def quantities(self) -> list[Q]:
+        """The quantity leaves, each label once, in order of first appearance."""
+        seen: dict[str, Q] = {}
+        for node in self.walk():
+            if isinstance(node, Q) and node.label not in seen:
+                seen[node.label] = node
+        return list(seen.values())
+
+    def evaluate(
+        self, values: Mapping[str, Any] | None = None, arithmetic: Arithmetic | None = None
+    ) -> Any:
+        """The value of the tree; a quantity takes ``values[label]`` where given, else its own value."""
+        return _evaluate(self, values or {}, arithmetic or FLOAT)
+
+
+@dataclass(frozen=True, eq=False)
+class Q(Node):
+    """A named quantity: a given (``w5``) or an earlier step (``out_h1``), with its value.
+
+    ``label`` is the answers-file label used to look the quantity up; ``name`` is how it is
+    written.  The value is bound here so that the substituted formula needs nothing else.
+    """
+
+    label: str
+    value: Any
+    name: Symbol | None = None
+
+    @property
+    def symbol(self) -> Symbol:
+        return self.name if self.name is not None else Name(self.label)
+
+
+@dataclass(frozen=True, eq=False)
+class Num(Node):
+    """A constant of the formula itself (the 1 of a bias input, the ½ of a loss, a 2 in x²)."""
+
+    value: Any
+    text: str | None = None  # how to write it, where not the plain number ("½")
+
+
+@dataclass(frozen=True, eq=False)
+class Add(Node):
+    terms: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.terms
+
+    def __add__(self, other: Node | float) -> Node:  # flatten a + b + c
+        return Add((*self.terms, as_node(other)))
+
+
+@dataclass(frozen=True, eq=False)
+class Sub(Node):
+    left: Node
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, eq=False)
+class Mul(Node):
+    factors: tuple[Node, ...]
+    sign: str = "×"  # how the product is written: "×", "·" or "⊙" (element-wise)
+
+    def children(self) -> tuple[Node, ...]:
+        return self.factors
+
+    def __mul__(self, other: Node | float) -> Node:  # flatten a × b × c
+        return Mul((*self.factors, as_node(other)), self.sign)
+
+
+@dataclass(frozen=True, eq=False)
+class Div(Node):
+    numerator: Node
+    denominator: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.numerator, self.denominator)
+
+
+@dataclass(frozen=True, eq=False)
+class Pow(Node):
+    base: Node
+    exponent: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.base, self.exponent)
+
+
+@dataclass(frozen=True, eq=False)
+class Neg(Node):
+    operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True, eq=False)
+class Call(Node):
+    """A function applied to arguments: ``exp``, ``ln``, ``log2``, ``sqrt``, ``sigmoid``,
+    ``tanh``, ``max``, ``min``, ``abs``, ``softplus`` (see :data:`FUNCTIONS`)."""
+
+    function: str
+    args: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args
+
+
+@dataclass(frozen=True, eq=False)
+class Compare(Node):
+    """A comparison, e.g. ``w·x ≥ θ``; evaluates to a bool."""
+
+    left: Node
+    op: str  # "<", "≤", ">", "≥", "=", "≠"
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+def as_node(x: Node | float | int | Fraction) -> Node:
+    return x if isinstance(x, Node) else Num(x)
+
+
+ONE = Num(1)
+HALF = Num(Fraction(1, 2), "½")
+
+
+def q(label: str, value: Any, name: Symbol | str | None = None) -> Q:
+    """A quantity leaf; ``name`` may be a plain string for a simple symbol."""
+    return Q(label, value, Name(name) if isinstance(name, str) else name)
+
+
+def call(function: str, *args: Node | float) -> Call:
+    if function not in FUNCTIONS:
+        raise ValueError(f"unknown function {function!r}")
+    return Call(function, tuple(as_node(a) for a in args))
+
+
+def total(terms: list[Node]) -> Node:
+    """Σ of the terms (a single term stays itself)."""
+    return terms[0] if len(terms) == 1 else Add(tuple(terms))
+
+
+def product(factors: list[Node], sign: str = "×") -> Node:
+    return factors[0] if len(factors) == 1 else Mul(tuple(factors), sign)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """How to evaluate: which number type constants become and what each function does."""
+
+    name: str
+    constant: Callable[[Any], Any]
+    functions: Mapping[str, Callable[..., Any]]
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _no_float(name: str) -> Callable[..., Any]:
+    def fail(*args: Any) -> Any:
+        raise ArithmeticError(f"{name} has no exact rational value")
+
+    return fail
+
+
+FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "exp": lambda x: math.exp(x),
+    "ln": lambda x: math.log(x),
+    "log2": lambda x: math.log2(x),
+    "sqrt": lambda x: math.sqrt(x),
+    "sigmoid": lambda x: _sigmoid(float(x)),
+    "tanh": lambda x: math.tanh(x),
+    "softplus": lambda x: _softplus(float(x)),
+    "abs": abs,
+    "max": max,
+    "min": min,
+}
+FUNCTIONS = frozenset(FLOAT_FUNCTIONS)
+
+FLOAT = Arithmetic("float", lambda v: float(v) if not isinstance(v, bool) else v, FLOAT_FUNCTIONS)
+# Exact rationals (perceptron, delta rule, conv with whole numbers): only + − × ÷, powers
+# with whole exponents, max/min/abs; anything transcendental raises ArithmeticError.
+FRACTION = Arithmetic(
+    "fraction",
+    lambda v: v if isinstance(v, bool) else Fraction(v),
+    {
+        **{name: _no_float(name) for name in FLOAT_FUNCTIONS},
+        "abs": abs,
+        "max": max,
+        "min": min,
+    },
+)
+
+
+def sympy_arithmetic() -> Arithmetic:
+    """Exact symbolic evaluation (``--exact``); imports SymPy, so call it only when asked."""
+    import sympy
+
+    def constant(v: Any) -> Any:
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, float):
+            return sympy.Rational(str(v)) if math.isfinite(v) else sympy.Float(v)
+        if isinstance(v, Fraction):
+            return sympy.Rational(v.numerator, v.denominator)
+        return sympy.sympify(v, strict=True)
+
+    return Arithmetic(
+        "sympy",
+        constant,
+        {
+            "exp": sympy.exp,
+            "ln": sympy.log,
+            "log2": lambda x: sympy.log(x, 2),
+            "sqrt": sympy.sqrt,
+            "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
+            "tanh": sympy.tanh,
+            "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
+            "abs": sympy.Abs,
+            "max": sympy.Max,
+            "min": sympy.Min,
+        },
+    )
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "≤": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "≥": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "≠": lambda a, b: a != b,
+}
+
+
+def _evaluate(node: Node, values: Mapping[str, Any], a: Arithmetic) -> Any:
+    # Formulas are small (one step each), so plain recursion is fine here.
+    if isinstance(node, Q):
+        return a.constant(values.get(node.label, node.value))
+    if isinstance(node, Num):
+        return a.constant(node.value)
+    if isinstance(node, Add):
+        parts = [_evaluate(t, values, a) for t in node.terms]
+        result = parts[0]
+        for p in parts[1:]:
+            result = result + p
+        return result
+    if isinstance(node, Sub):
+        return _evaluate(node.left, values, a) - _evaluate(node.right, values, a)
+    if isinstance(node, Mul):
+        parts = [_evaluate(f, values, a) for f in node.factors]
+        result = parts[0]
+        for p in parts[1:]:
+            result = result * p
+        return result
+    if isinstance(node, Div):
+        return _evaluate(node.numerator, values, a) / _evaluate(node.denominator, values, a)
+    if isinstance(node, Pow):
+        return _evaluate(node.base, values, a) ** _evaluate(node.exponent, values, a)
+    if isinstance(node, Neg):
+        return -_evaluate(node.operand, values, a)
+    if isinstance(node, Call):
+        return a.functions[node.function](*(_evaluate(x, values, a) for x in node.args))
+    if isinstance(node, Compare):
+        return _COMPARE[node.op](_evaluate(node.left, values, a), _evaluate(node.right, values, a))
+    raise TypeError(f"cannot evaluate {type(node).__name__}")
+
+
+# ---------------------------------------------------------------- the Unicode printer
+
+SUBSCRIPT = str.maketrans("0123456789+−-()=aeoxhijklmnprstuv", "₀₁₂₃₄₅₆₇₈₉₊₋₋₍₎₌ₐₑₒₓₕᵢⱼₖₗₘₙₚᵣₛₜᵤᵥ")
+SUPERSCRIPT = str.maketrans("0123456789+−-()=n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁽⁾⁼ⁿ")
+ACCENT = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+
+# Binding strength: a child binding more weakly than its parent's operator is bracketed.
+PRECEDENCE = {Compare: 0, Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4}
+
+
+def print_name(name: Symbol) -> str:
+    """A symbol in terminal Unicode: ``δ_o1``, ``w5⁺``, ``m̂₁``, ``∂E/∂w5``."""
+    if isinstance(name, Partial):
+        return f"∂{print_name(name.of)}/∂{print_name(name.wrt)}"
+    text = name.base
+    if name.accent:
+        text += ACCENT[name.accent]
+    if name.sub:
+        # Short numeric subscripts read best as subscript digits (β₁); others as _sub (out_h1).
+        sub_digits = name.sub.translate(SUBSCRIPT)
+        text += sub_digits if name.sub.isdigit() and len(name.base) == 1 else "_" + name.sub
+    if name.sup:
+        text += name.sup.translate(SUPERSCRIPT)
+    return text
+
+
+class Printer:
+    """Writes a tree as text; subclasses (one per format) override the ``_print_<Class>``
+    methods they write differently.  ``number`` turns a bound value into text; with
+    ``number=None`` quantities are written by their names (the symbolic formula)."""
+
+    times = " × "
+    minus = " − "
+    neg = "−"
+
+    def __init__(self, number: Callable[[Any], str] | None = None) -> None:
+        self.number = number
+
+    def print(self, node: Node) -> str:
+        method = getattr(self, "_print_" + type(node).__name__)
+        return str(method(node))
+
+    def bracket(self, child: Node, parent: Node, right: bool = False) -> str:
+        text = self.print(child)
+        mine, theirs = PRECEDENCE.get(type(child), 9), PRECEDENCE.get(type(parent), 9)
+        if mine < theirs or (right and mine == theirs and isinstance(parent, (Sub, Div, Pow))):
+            return self.paren(text)
+        return text
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def value(self, value: Any) -> str:
+        assert self.number is not None
+        text = self.number(value)
+        return self.paren(text) if text.startswith(("−", "-")) else text
+
+    def name(self, symbol: Symbol) -> str:
+        return print_name(symbol)
+
+    def _print_Q(self, node: Q) -> str:
+        return self.name(node.symbol) if self.number is None else self.value(node.value)
+
+    def _print_Num(self, node: Num) -> str:
+        if node.text is not None:
+            return node.text
+        return self.value(node.value) if self.number is not None else _plain_number(node.value)
+
+    def _print_Add(self, node: Add) -> str:
+        out = self.bracket(node.terms[0], node)
+        for term in node.terms[1:]:
+            if isinstance(term, Neg):  # a + (−b) is written a − b
+                out += self.minus + self.bracket(term.operand, Sub(node, term.operand), True)
+            else:
+                out += " + " + self.bracket(term, node)
+        return out
+
+    def _print_Sub(self, node: Sub) -> str:
+        return self.bracket(node.left, node) + self.minus + self.bracket(node.right, node, True)
+
+    def _print_Mul(self, node: Mul) -> str:
+        sign = {"×": self.times, "·": self.times, "⊙": " ⊙ "}[node.sign]
+        return sign.join(self.bracket(f, node) for f in node.factors)
+
+    def _print_Div(self, node: Div) -> str:
+        top = self.bracket(node.numerator, node)
+        bottom = self.print(node.denominator)
+        if not isinstance(node.denominator, (Q, Num, Call)):
+            bottom = self.paren(bottom)
+        return f"{top}/{bottom}"
+
+    def _print_Pow(self, node: Pow) -> str:
+        base = self.bracket(node.base, node)
+        if isinstance(node.base, (Call, Pow, Neg)) or (
+            self.number is not None and isinstance(node.base, Q) and base.startswith("(")
+        ):
+            base = base if base.startswith("(") else self.paren(base)
+        e = node.exponent
+        if isinstance(e, Num) and e.text is None and _is_small_whole(e.value):
+            return base + str(int(e.value)).translate(SUPERSCRIPT)
+        return (
+            f"{base}^{self.paren(self.print(e)) if not isinstance(e, (Q, Num)) else self.print(e)}"
+        )
+
+    def _print_Neg(self, node: Neg) -> str:
+        return self.neg + self.bracket(node.operand, node)
+
+    def _print_Call(self, node: Call) -> str:
+        args = ", ".join(self.print(a) for a in node.args)
+        if node.function == "exp":
+            return f"e^{self.paren(args)}"
+        if node.function == "sqrt":
+            return f"√{self.paren(args)}"
+        if node.function == "abs":
+            return f"|{args}|"
+        shown = {"sigmoid": "σ", "log2": "log₂"}.get(node.function, node.function)
+        return f"{shown}{self.paren(args)}"
+
+    def _print_Compare(self, node: Compare) -> str:
+        return f"{self.print(node.left)} {node.op} {self.print(node.right)}"
+
+
+def _is_small_whole(value: Any) -> bool:
+    try:
+        return float(value).is_integer() and 0 <= float(value) < 10
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain_number(value: Any) -> str:
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).replace("-", "−")
+
+
+def print_unicode(node: Node, number: Callable[[Any], str] | None = None) -> str:
+    """The formula in terminal Unicode; with ``number``, quantities are written as values."""
+    return Printer(number).print(node)

@@ -1,0 +1,73 @@
+"""The formula tree: one description printed with symbols, with values, and evaluated."""
+
+from fractions import Fraction
+
+import pytest
+
+from dlcalc.formula import (
+    FRACTION,
+    HALF,
+    ONE,
+    Compare,
+    Name,
+    Num,
+    Partial,
+    call,
+    print_name,
+    print_unicode,
+    q,
+    sympy_arithmetic,
+)
+from dlcalc.render.numbers import fmt
+from dlcalc.steps import Step
+
+
+def net_h1():
+    return q("w1", 0.15) * q("x1", 0.05) + q("w2", 0.2) * q("x2", 0.1) + q("b_h1", 0.35) * ONE
+
+
+def test_symbols_and_values_come_from_one_tree():
+    tree = net_h1()
+    assert print_unicode(tree) == "w1 × x1 + w2 × x2 + b_h1 × 1"
+    assert print_unicode(tree, fmt) == "0.15 × 0.05 + 0.2 × 0.1 + 0.35 × 1"
+    assert tree.evaluate() == pytest.approx(0.3775)
+
+
+def test_step_recompute_is_the_printed_formula():
+    tree = net_h1()
+    step = Step("net_h1", tree.evaluate(), expr=tree)
+    assert step.inputs == ["w1", "x1", "w2", "x2", "b_h1"]
+    assert step.recompute({"x1": 1.0}) == pytest.approx(0.15 + 0.02 + 0.35)
+    assert step.formula() == print_unicode(tree)
+
+
+def test_brackets_follow_precedence_and_negative_values():
+    out = ONE / (ONE + call("exp", -q("net", 0.3775)))
+    assert print_unicode(out) == "1/(1 + e^(−net))"
+    assert print_unicode(q("a", -0.5) - q("b", -0.2), fmt) == "(−0.5) − (−0.2)"
+    assert (
+        print_unicode(HALF * (q("t", 0.01) - q("o", 0.75)) ** Num(2), fmt) == "½ × (0.01 − 0.75)²"
+    )
+    assert print_unicode((q("a", 1) - q("b", 2)) - (q("c", 3) - q("d", 4))) == "a − b − (c − d)"
+
+
+def test_names_are_structured():
+    assert print_name(Name("m", "1", accent="hat")) == "m̂₁"
+    assert print_name(Name("δ", "o1")) == "δ_o1"
+    assert print_name(Partial(Name("E"), Name("w5"))) == "∂E/∂w5"
+    assert print_name(Name("w5", sup="+")) == "w5⁺"
+
+
+def test_exact_arithmetics():
+    tree = q("a", Fraction(1, 3)) + q("b", Fraction(1, 6))
+    assert tree.evaluate(arithmetic=FRACTION) == Fraction(1, 2)
+    with pytest.raises(ArithmeticError):
+        call("exp", q("a", 1)).evaluate(arithmetic=FRACTION)
+    sympy = pytest.importorskip("sympy")
+    assert net_h1().evaluate(arithmetic=sympy_arithmetic()) == sympy.Rational(151, 400)
+
+
+def test_comparison():
+    c = Compare(q("wx", 2.1), "<", q("theta", 3))
+    assert c.evaluate() is True
+    assert print_unicode(c, fmt) == "2.1 < 3"
