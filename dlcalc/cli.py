@@ -64,6 +64,30 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+def _number_style(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """--decimals N given: exactly N places; --sig N: significant figures; else the default rule."""
+    from dlcalc.render.numbers import number_style
+
+    sig = ctx.meta.get("dlcalc.sig")
+    if param.name == "sig":
+        if value is None:
+            return None
+        ctx.meta["dlcalc.sig"] = value
+        given = ctx.meta.get("dlcalc.decimals_given")
+        if given:
+            raise typer.BadParameter("give either --decimals or --sig, not both")
+        if "decimals" in ctx.params:
+            ctx.params["decimals"] = number_style(None, value)
+        return value
+    source = ctx.get_parameter_source(param.name or "decimals")
+    explicit = source is not None and source.name == "COMMANDLINE"
+    if explicit:
+        if sig is not None:
+            raise typer.BadParameter("give either --decimals or --sig, not both")
+        ctx.meta["dlcalc.decimals_given"] = True
+    return number_style(value if explicit else None, sig)
+
+
 DecimalsOpt = Annotated[
     int,
     typer.Option(
@@ -71,7 +95,24 @@ DecimalsOpt = Annotated[
         "-d",
         min=0,
         max=15,
-        help="Decimal places shown (JSON numbers keep full precision).",
+        callback=_number_style,
+        help=(
+            "Digits shown.  Default: 4 decimal places with trailing zeros dropped, and 4 significant "
+            "figures below 0.1 (0.0004386).  Given: exactly N decimal places, zeros kept (1.2560).  "
+            "JSON numbers keep full precision."
+        ),
+        show_default=False,
+    ),
+]
+SigOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--sig",
+        min=1,
+        max=15,
+        callback=_number_style,
+        help="Show N significant figures instead (zeros kept: 0.04386 → 0.0439, 1.2560).",
+        show_default=False,
     ),
 ]
 CarryOpt = Annotated[
@@ -80,7 +121,7 @@ CarryOpt = Annotated[
         "--carry",
         min=0,
         max=15,
-        help="Hand-calculation mode: round every intermediate quantity to N decimals before later steps use it.",
+        help="Hand-calculation mode: round every intermediate quantity to N decimals (ties away from zero, as a calculator's display reads) before later steps use it; the output says so.",
         show_default=False,
     ),
 ]
@@ -340,6 +381,7 @@ def forward(
     problem: ProblemArg,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
@@ -350,7 +392,7 @@ def forward(
 
     \b
     Examples:
-      dlcalc forward examples/mazur.yaml
+      dlcalc forward examples/ce-multiclass.yaml
       dlcalc forward examples/bce-binary.yaml --decimals 6
       cat problem.yaml | dlcalc forward - --format json
     """
@@ -364,6 +406,7 @@ def backprop(
     problem: ProblemArg,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     every_step: EveryStepOpt = False,
@@ -465,6 +508,7 @@ def perceptron(
     problem: ProblemArg,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     every_step: EveryStepOpt = False,
@@ -498,6 +542,7 @@ def delta(
     problem: ProblemArg,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     every_step: EveryStepOpt = False,
@@ -623,6 +668,7 @@ def conv_shape(
     ] = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
     exact: ExactOpt = False,
@@ -693,6 +739,7 @@ def softmax(
     ] = False,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
@@ -767,6 +814,7 @@ def crossentropy(
     base: BaseOpt = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
@@ -842,6 +890,7 @@ def kld(
     base: BaseOpt = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     check: CheckOpt = None,
@@ -947,6 +996,7 @@ def check_answers(
     tol: TolOpt = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     output: OutputOpt = None,
     every_step: EveryStepOpt = False,
@@ -987,6 +1037,7 @@ def answer_key(
     output: OutputOpt = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     carry: CarryOpt = None,
     every_step: EveryStepOpt = False,
     title: Annotated[str, typer.Option("--title", help="The document's title.")] = "Answer key",
@@ -1160,6 +1211,7 @@ def derive(
     at: AtOpt = None,
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """The derivative of an expression, each chain-rule factor shown (SymPy does the calculus).
@@ -1202,6 +1254,7 @@ def graph(
     ],
     fmt: FormatOpt = None,
     decimals: DecimalsOpt = 4,
+    sig: SigOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """The computational graph of an expression: forward values, then the backward pass.
