@@ -440,7 +440,7 @@ PlotOpt = Annotated[
     Path | None,
     typer.Option(
         "--plot",
-        help='Also draw a figure to FILE (.png or .svg); needs matplotlib: pip install "dlcalc[plot]".',
+        help='Also draw a figure to FILE (.png or .svg); needs matplotlib: pip install ".[plot]" from the dlcalc checkout.',
         show_default=False,
     ),
 ]
