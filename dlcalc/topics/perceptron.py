@@ -31,6 +31,7 @@ from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
     PerceptronTraining,
     exact,
+    expected_outputs,
     label_text,
     unit_names,
 )
@@ -576,6 +577,7 @@ def solve_evaluation(
     cmp = "≥" if spec.fire_at_zero else ">"
     codes = {label: tuple(int(v) for v in code) for label, code in (spec.codes or {}).items()}
     detail = every_step or len(inputs) <= FULL_INPUTS
+    expected = expected_outputs(spec, len(inputs))
 
     setup = Section("Perceptrons")
     for name, unit in zip(names, spec.perceptrons):
@@ -644,24 +646,26 @@ def solve_evaluation(
                 )
                 s_arg = Arg(f"sum_{name}@{k}", s, f"sum_{name}")
                 zero = spec.fire_at_zero
-                if unit.bias is not None:
+                below = "<" if spec.fire_at_zero else "≤"
+                if unit.bias is not None:  # as the slides write it: −30 < 0, then the output
                     section.add(
                         Step(
                             f"{name}@{k}",
                             o,
-                            f"{shown_int(pos)} if {{}} {cmp} 0, else {shown_int(neg)}",
+                            f"{{}} {cmp if fired else below} 0",
                             (s_arg,),
                             lambda v, z=zero: pos if fires(Fraction(v), z) else neg,
                             symbol=name,
                         )
                     )
                 else:
+                    # As the slides write it: 2.1 < 3 ← threshold, then the output.
                     t_arg = Arg(f"threshold_{name}", theta, f"θ_{name}")
                     section.add(
                         Step(
                             f"{name}@{k}",
                             o,
-                            f"{shown_int(pos)} if {{}} {cmp} {{}}, else {shown_int(neg)}",
+                            f"{{}} {cmp if fired else below} {{}} ← threshold",
                             (s_arg, t_arg),
                             lambda v, t, z=zero: (
                                 pos if fires(Fraction(v) - Fraction(t), z) else neg
@@ -675,17 +679,29 @@ def solve_evaluation(
             if codes:
                 note = f"class: {label}" if label is not None else "no class has this code"
             out_args = tuple(Arg(f"{name}@{k}", o, name) for name, o in zip(names, outs))
-            section.add(
-                Step(
-                    f"code@{k}",
-                    list(outs),
-                    "(" + ", ".join(["{}"] * len(names)) + ")",
-                    out_args,
-                    lambda *v: list(v),
-                    symbol="code",
-                    note=note,
+
+            def code_of(*v: float) -> str:
+                return "(" + ", ".join(shown_int(int(o)) for o in v) + ")"
+
+            if codes:  # as the slides write it: y = (0, 1) = car
+                section.add(
+                    Step(
+                        f"code@{k}",
+                        label if label is not None else code_of(*outs),
+                        "(" + ", ".join(["{}"] * len(names)) + ")",
+                        out_args,
+                        lambda *v: next(
+                            (lab for lab, c in codes.items() if c == tuple(int(o) for o in v)),
+                            code_of(*v),
+                        ),
+                        symbol="class",
+                        note=None if label is not None else note,
+                    )
                 )
-            )
+            else:  # the code itself, once: code = (0, 1)
+                section.add(
+                    Step(f"code@{k}", code_of(*outs), None, out_args, code_of, symbol="code")
+                )
         elif record and codes:
             section.add(f"class: {label}" if label is not None else "no class has this code")
         if record:
@@ -697,26 +713,44 @@ def solve_evaluation(
         }
         if codes:
             entry["label"] = label
-        predictions.append(entry)
         row: list = [float(v) for v in x]
         for s, o in zip(sums, outs):
             row += [float(s), o]
         if codes:
             row.append(label if label is not None else "—")
+        if expected:
+            want = expected[k - 1]
+            got = label if isinstance(want, str) else tuple(outs)
+            entry["expected"] = want if isinstance(want, str) else list(want)
+            entry["correct"] = got == want
+            row += [_shown_expected(want), "✓" if got == want else "✗"]
+        predictions.append(entry)
         table_rows.append(row)
     heads = [f"x{i + 1}" for i in range(n)]
     for name in names:
         heads += [f"sum_{name}", name]
     if codes:
         heads.append("class")
+    if expected:
+        heads += ["expected", "right?"]
     summary = Section("Truth table" if spec.truth_table else "Predictions")
     summary.add(Table(heads, table_rows, elide=len(table_rows) > 60))
+    if expected:
+        right = sum(1 for e in predictions if e["correct"])
+        summary.add(f"{right} of {len(predictions)} predicted as expected.")
     if not detail:
         summary.add(f"Input 1 is written out in full; --every-step writes out all {len(inputs)}.")
     sections.append(summary)
     return Solution(
         "perceptron", sections, {"predictions": predictions}, title=spec.title, source=spec.source
     )
+
+
+def _shown_expected(want: str | tuple[int, ...]) -> str:
+    """An expected class as the table shows it: its label, or its outputs (0, 1)."""
+    if isinstance(want, str):
+        return want
+    return shown_int(want[0]) if len(want) == 1 else "(" + ", ".join(shown_int(v) for v in want) + ")"
 
 
 def _weighted_sum_plus(*v: float) -> float:

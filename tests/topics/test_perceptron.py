@@ -183,7 +183,10 @@ def test_question_1_four_classes() -> None:
         "plane",
     ]  # the slide's table
     step = solution.step("y1@1")
-    assert step is not None and step.substituted(fmt) == "1 if 2.1 ≥ 3, else 0"
+    assert step is not None and step.substituted(fmt) == "2.1 < 3 ← threshold"  # as the slide
+    assert solution.step("y2@1").substituted(fmt) == "4.5 ≥ 3 ← threshold"
+    code = solution.step("code@1")
+    assert code.substituted(fmt) == "(0, 1)" and code.value == "car"  # y = (0, 1) = car, once
 
 
 def test_gates_truth_table() -> None:
