@@ -152,14 +152,18 @@ class PerceptronEvaluation(Problem):
     codes: dict[Label, Vector] | None = None
     classify: Annotated[list[Vector] | None, BeforeValidator(_inputs)] = None
     truth_table: bool = False
-    expected: list[Any] | None = None  # per input: a class label (with codes) or the outputs
+    expected: list[Any] | None = None  # per input: a class label (with codes), the outputs, or null
 
 
-def expected_outputs(spec: PerceptronEvaluation, n_inputs: int) -> list[str | tuple[int, ...]]:
-    """``expected:`` as labels (where ``codes`` names them) or output tuples; [] when not given."""
-    out: list[str | tuple[int, ...]] = []
+def expected_outputs(
+    spec: PerceptronEvaluation, n_inputs: int
+) -> list[str | tuple[int, ...] | None]:
+    """``expected:`` as labels (where ``codes`` names them) or output tuples, None where unknown."""
+    out: list[str | tuple[int, ...] | None] = []
     for item in spec.expected or []:
-        if isinstance(item, list):
+        if item is None:
+            out.append(None)
+        elif isinstance(item, list):
             out.append(tuple(int(to_number(v)) for v in item))
         elif isinstance(item, (int, float)) and not isinstance(item, bool):
             out.append((int(item),))

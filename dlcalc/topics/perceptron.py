@@ -718,8 +718,11 @@ def solve_evaluation(
             row += [float(s), o]
         if codes:
             row.append(label if label is not None else "—")
-        if expected:
+        if expected and expected[k - 1] is None:  # nothing expected: a test input
+            row += ["—", ""]
+        elif expected:
             want = expected[k - 1]
+            assert want is not None
             got = label if isinstance(want, str) else tuple(outs)
             entry["expected"] = want if isinstance(want, str) else list(want)
             entry["correct"] = got == want
@@ -736,8 +739,9 @@ def solve_evaluation(
     summary = Section("Truth table" if spec.truth_table else "Predictions")
     summary.add(Table(heads, table_rows, elide=len(table_rows) > 60))
     if expected:
-        right = sum(1 for e in predictions if e["correct"])
-        summary.add(f"{right} of {len(predictions)} predicted as expected.")
+        judged = [e for e in predictions if "correct" in e]
+        right = sum(1 for e in judged if e["correct"])
+        summary.add(f"{right} of {len(judged)} predicted as expected.")
     if not detail:
         summary.add(f"Input 1 is written out in full; --every-step writes out all {len(inputs)}.")
     sections.append(summary)
