@@ -342,7 +342,7 @@ SymbolicOpt = Annotated[
 
 
 def _network(doc: Document, settings: Settings, training: bool) -> Solution:
-    from dlcalc.specs.network import load_network
+    from dlcalc.specs.network import load_network, weights_note
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
@@ -350,6 +350,7 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
         solution = solve_backprop(spec, settings.carry, settings.every_step)
     else:
         solution = solve_forward(spec, settings.carry)
+    solution.sections[0].items.insert(0, weights_note(spec))  # which way the weights were read
     if settings.symbolic:
         from dlcalc.topics.symbolic import add_symbolic
 
