@@ -319,7 +319,7 @@ def unknown(name: str, solution: Solution, index: Mapping[str, list[str]]) -> In
 
 
 def _plain(value: Any) -> Any:
-    from dlcalc.render.json_doc import jsonable
+    from dlcalc.plain import jsonable
 
     return jsonable(value)
 
@@ -470,10 +470,11 @@ def _same(a: Any, b: Any) -> bool:
 # --- the marked solution --------------------------------------------------------------------
 
 
-def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
-    """The worked solution with every claim marked, a table of the claims and a summary line."""
-    from dlcalc.render.numbers import fmt
+def marked(solution: Solution, report: Report) -> Solution:
+    """The worked solution with every claim marked, a table of the claims and a summary line.
 
+    The table holds the correct values themselves; renderers format them like every number.
+    """
     marks: dict[str, Mark] = {}
     for v in report.verdicts:
         if v.label is not None and solution.step(v.label) is not None:
@@ -484,7 +485,7 @@ def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
     rows = []
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
-        rows.append([v.claim.name, v.claim.text, fmt(v.correct, decimals), verdict])
+        rows.append([v.claim.name, v.claim.text, v.correct, verdict])
     section = Section(
         "Your answers", [Table(["quantity", "you wrote", "correct", "verdict"], rows)]
     )
@@ -500,7 +501,7 @@ def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
 
 
 def check_solution(
-    solution: Solution, answers: str, tol: float | None = None, decimals: int = 4
+    solution: Solution, answers: str, tol: float | None = None
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
     claims = load_claims(answers, tol)
@@ -510,4 +511,4 @@ def check_solution(
     except InputError as e:
         e.file = name
         raise
-    return marked(solution, report, decimals), report
+    return marked(solution, report), report

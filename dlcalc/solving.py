@@ -110,6 +110,22 @@ def command_to_solve(doc: Document, commands: Collection[str]) -> str:
     return named
 
 
+def read_problem(problem: str) -> Document:
+    """Load ``problem`` to learn its command; standard input is kept for the command to read again."""
+    import io
+    import sys
+
+    from dlcalc.specs.loader import load
+
+    if problem != "-":
+        return load(problem)
+    text = sys.stdin.read() if sys.stdin is not None else ""
+    sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+    doc = load("-")
+    sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+    return doc
+
+
 def split_problem(args: Iterable[str], value_options: Collection[str]) -> tuple[str, list[str]]:
     """The problem file among the words after ``dlcalc solve``, and the other words (the options).
 

@@ -55,8 +55,9 @@ def test_quick_start_has_exactly_two_sh_blocks() -> None:
 
 def test_plot_extra_is_installed_from_the_checkout() -> None:
     """The index's `dlcalc` is another project: every hint installs the extra from the checkout."""
-    from dlcalc import cli, plots
+    from dlcalc import settings
+    from dlcalc.render import plots
 
-    for text in (README, Path(plots.__file__).read_text(), Path(cli.__file__).read_text()):
+    for text in (README, Path(plots.__file__).read_text(), Path(settings.__file__).read_text()):
         assert 'pip install "dlcalc[plot]"' not in text
     assert 'pip install ".[plot]"' in README

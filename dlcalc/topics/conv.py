@@ -47,6 +47,7 @@ def conv_axis(
         total = max((out - 1) * stride + f_eff - size, 0)
         lines = "rows" if axis == "H" else "columns"
         f_shown = Arg(f"F_{i}" if dilation == 1 else f"F_eff_{i}", f_eff)
+        note: str | None
         if total % 2 == 0:
             note = (
                 f"same padding: P = {total // 2} on each side keeps the output at "
@@ -75,16 +76,26 @@ def conv_axis(
     f_arg = Arg(f"F_{i}", f_eff if dilation == 1 else kernel)
     if dilation != 1:
         template = "({} − ({}·({} − 1) + 1) + 2·{})/{} + 1"
-        args = (size_arg, Arg(f"D_{i}", dilation), f_arg, Arg(f"P_{i}", p), Arg(f"S_{i}", stride))
+        args: tuple[Arg, ...] = (
+            size_arg,
+            Arg(f"D_{i}", dilation),
+            f_arg,
+            Arg(f"P_{i}", p),
+            Arg(f"S_{i}", stride),
+        )
 
-        def fn(w: float, d: float, f: float, pp: float, s: float) -> int:
+        def dilated(w: float, d: float, f: float, pp: float, s: float) -> int:
             return int((w - (d * (f - 1) + 1) + 2 * pp) // s) + 1
+
+        fn: Callable[..., int] = dilated
     else:
         template = "({} − {} + 2·{})/{} + 1"
         args = (size_arg, f_arg, Arg(f"P_{i}", p), Arg(f"S_{i}", stride))
 
-        def fn(w: float, f: float, pp: float, s: float) -> int:  # type: ignore[misc]
+        def plain(w: float, f: float, pp: float, s: float) -> int:
             return int((w - f + 2 * pp) // s) + 1
+
+        fn = plain
 
     numerator = size - f_eff + 2 * p
     out = numerator // stride + 1

@@ -22,7 +22,7 @@ from dlcalc.specs.perceptron import DeltaProblem, exact
 from dlcalc.steps import Arg, Section, Solution, Step
 from dlcalc.topics.perceptron import (
     MAX_WRITTEN,
-    _wx,
+    recompute_wx,
     rounder,
     start_note,
     trace_table,
@@ -68,7 +68,12 @@ class DeltaRun:
             holes += [Arg(names[i], w[i], f"w{i}"), self.x_arg(r, i)]
         value = self.rnd(weighted_sum(w, self.xs[r - 1]))
         return Step(
-            label, value, "{} × 1" + " + {} × {}" * self.n, tuple(holes), _wx, symbol=f"o_{r}"
+            label,
+            value,
+            "{} × 1" + " + {} × {}" * self.n,
+            tuple(holes),
+            recompute_wx,
+            symbol=f"o_{r}",
         )
 
     def error(self, outs: list[Fraction]) -> Fraction:

@@ -76,8 +76,8 @@ def weighted_sum(w: Sequence[Fraction], x: Sequence[Fraction]) -> Fraction:
     return w[0] + sum((wi * xi for wi, xi in zip(w[1:], x)), Fraction(0))
 
 
-def _wx(*v: float) -> float:
-    """Recompute ``w0 × 1 + w1 × x1 + …`` from its holes (w0, w1, x1, w2, x2, …)."""
+def recompute_wx(*v: float) -> float:
+    """Recompute ``w0 × 1 + w1 × x1 + …`` from its holes (w0, w1, x1, w2, x2, …); shared with delta."""
     return v[0] + sum(v[i] * v[i + 1] for i in range(1, len(v) - 1, 2))
 
 
@@ -107,9 +107,8 @@ def training_examples(spec: PerceptronTraining) -> tuple[list[Example], list[str
     examples = []
     for row in spec.data.rows:
         label = label_text(row[-1])
-        examples.append(
-            Example([exact(v) for v in row[:-1]], pos if label == positive else neg, label)
-        )  # type: ignore[arg-type]
+        inputs = [exact(float(v)) for v in row[:-1]]  # numbers: labels stand only last
+        examples.append(Example(inputs, pos if label == positive else neg, label))
     n = len(spec.data.rows[0]) - 1
     columns = list(spec.data.columns[:-1]) if spec.data.columns else [f"x{i + 1}" for i in range(n)]
     return examples, columns
@@ -184,7 +183,9 @@ class Trainer:
         for i in range(self.n):
             holes += [Arg(names[i + 1], w[i + 1], f"w{i + 1}"), self._x(r, i)]
         template = "{} × 1" + " + {} × {}" * self.n
-        self.add(section, Step(f"wx_{r}@{k}", s, template, tuple(holes), _wx, symbol=f"w·x_{r}"))
+        self.add(
+            section, Step(f"wx_{r}@{k}", s, template, tuple(holes), recompute_wx, symbol=f"w·x_{r}")
+        )
         o = self.output(s)
         cmp = "≥" if self.spec.fire_at_zero else ">"
         verdict = "correct, no update" if o == e.t else "misclassified"
@@ -218,6 +219,7 @@ class Trainer:
                 Arg(f"t_{r}", e.t, "t"),
                 Arg(f"o_{r}@{k}", o, "o"),
             ]
+            fn: Callable[..., Fraction]
             if i == 0:
                 template, fn = "{} + {} × ({} − {}) × 1", lambda a, n_, t, o_: a + n_ * (t - o_)
             else:

@@ -74,7 +74,7 @@ def test_every_format_follows_the_same_rule(runner, fmt_: str) -> None:
 def test_decimals_and_sig_together_are_refused(runner) -> None:
     result = runner.invoke(app, ["backprop", MAZUR, "--sig", "3", "--decimals", "2"])
     assert result.exit_code == 2
-    assert "either --decimals or --sig" in result.output
+    assert "either --decimals (places) or --sig" in result.output
 
 
 def test_help_describes_the_default_truthfully(runner) -> None:
