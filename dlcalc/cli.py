@@ -76,7 +76,9 @@ def with_settings(*options: str) -> Callable[[Callable[..., None]], Callable[...
                     "--symbolic: cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it"
                 )
             if values.get("decimals") is not None and values.get("sig") is not None:
-                raise fail("give either --decimals (places) or --sig (significant figures), not both")
+                raise fail(
+                    "give either --decimals (places) or --sig (significant figures), not both"
+                )
             fn(**kwargs, settings=Settings.from_options(values))
 
         setattr(command, "__signature__", inspect.Signature(params))  # noqa: B010

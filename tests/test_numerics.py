@@ -77,7 +77,7 @@ def test_carry_matches_the_rule_worked_in_fractions(value: float, places: int) -
     assert carry_round(value, places) == float(_by_hand(Fraction(value), places))
 
 
-@given(st.integers(min_value=-10**6, max_value=10**6), st.integers(min_value=1, max_value=4))
+@given(st.integers(min_value=-(10**6), max_value=10**6), st.integers(min_value=1, max_value=4))
 def test_exact_ties_go_away_from_zero(units: int, places: int) -> None:
     tie = Fraction(2 * units + 1, 2 * 10**places)  # exactly half-way between two carried values
     expected = (abs(tie) + Fraction(1, 2 * 10**places)) * (1 if tie > 0 else -1)

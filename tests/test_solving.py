@@ -69,9 +69,7 @@ def test_a_file_given_to_another_command_says_which_command_it_is_for(runner) ->
 
 def test_a_file_without_command_key_gets_advice_for_its_keys(runner, tmp_path: Path) -> None:
     problem = tmp_path / "gates.yaml"
-    problem.write_text(
-        (EXAMPLES / "gates.yaml").read_text().replace("command: perceptron", "")
-    )
+    problem.write_text((EXAMPLES / "gates.yaml").read_text().replace("command: perceptron", ""))
     result = runner.invoke(app, ["forward", str(problem)])
     assert result.exit_code == 2
     assert "looks like a `perceptron` problem" in result.stderr

@@ -228,9 +228,11 @@ def translate(error: ValidationError, doc: Document) -> InputError:
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
         got = first.get("input")
         hint = suggest(str(got), expected.split(", ")) if isinstance(got, str) else ""
-        msg = f"unknown value {got!r}{hint}; expected one of: {expected}" if isinstance(
-            got, str
-        ) else f"expected one of: {expected}; got {describe(got)}"
+        msg = (
+            f"unknown value {got!r}{hint}; expected one of: {expected}"
+            if isinstance(got, str)
+            else f"expected one of: {expected}; got {describe(got)}"
+        )
     elif isinstance(msg, str) and msg.startswith("Input should be "):
         msg = f"expected {msg[len('Input should be ') :]}, got {describe(first.get('input'))}"
     more = (

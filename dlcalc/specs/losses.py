@@ -166,7 +166,9 @@ def refuse_percent_signs(doc: Document, key: str) -> None:
                     shown = f"{to_number(number) / 100:.10g}"
                 except ValueError:
                     shown = "the percentage divided by 100"
-                where = [k, j] if isinstance(row, list) else ([k] if isinstance(value, list) else [])
+                where = (
+                    [k, j] if isinstance(row, list) else ([k] if isinstance(value, list) else [])
+                )
                 raise _fail(
                     doc,
                     f"{cell.strip()!r} is a percentage; write the probability instead, divided by 100: {shown}",

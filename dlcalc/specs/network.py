@@ -220,7 +220,7 @@ def _standard_weights(spec: NetworkProblem, width: int, fail: Fail) -> NetworkPr
     """The problem with every layer's weights row per unit, whichever way the file wrote them."""
     if spec.connections is not None:
         return _from_connections(spec, width, fail)
-    layers = []
+    layers: list[Layer] = []
     for i, layer in enumerate(spec.layers):
         if layer.weights is None:
             raise fail(
@@ -252,7 +252,9 @@ def _from_connections(spec: NetworkProblem, width: int, fail: Fail) -> NetworkPr
     """
     assert spec.connections is not None
     if spec.weights_by != "unit":
-        raise fail("`weights_by:` orders a weight matrix; `connections:` names each weight", "weights_by")
+        raise fail(
+            "`weights_by:` orders a weight matrix; `connections:` names each weight", "weights_by"
+        )
     before = [str(k + 1) for k in range(width)]
     names: list[list[str]] = []
     number = width
@@ -315,7 +317,12 @@ def _from_connections(spec: NetworkProblem, width: int, fail: Fail) -> NetworkPr
         named = [u for u in names[i] if u in biases]
         if named:
             if "bias" in layer.model_fields_set:
-                raise fail("give the biases either here or in `connections:`, not both", "layers", i, "bias")
+                raise fail(
+                    "give the biases either here or in `connections:`, not both",
+                    "layers",
+                    i,
+                    "bias",
+                )
             bias = [biases.get(u, 0.0) for u in names[i]]
         new = layer.model_copy(update={"weights": weights[i], "bias": bias})
         new._weight_names = [[f"w{source}{unit}" for source in feeding[i]] for unit in names[i]]
@@ -323,7 +330,9 @@ def _from_connections(spec: NetworkProblem, width: int, fail: Fail) -> NetworkPr
     return spec.model_copy(update={"layers": layers})
 
 
-def _connection_pair(key: str, wanted: dict[tuple[str, str], tuple[int, int, int]]) -> tuple[str, str] | None:
+def _connection_pair(
+    key: str, wanted: dict[tuple[str, str], tuple[int, int, int]]
+) -> tuple[str, str] | None:
     """``w14`` / ``w1_4`` / ``w(1,4)`` / ``w1→4`` → ("1", "4") where that is a connection; else None."""
     m = CONNECTION.fullmatch(key.replace(" ", ""))
     if m is None:

@@ -613,7 +613,9 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
                 s = Arg(f"sigma_{d + 1}", g.sigma[d])  # type: ignore[index]
                 template, fn = _in_base(
                     "½ × ({}² + {}² − 1 − ln({}²))",
-                    lambda m, a, b: 0.5 * (m * m + a * a - 1.0 - 2.0 * math.log(b)),  # ln σ² = 2 ln σ: σ² may underflow
+                    lambda m, a, b: (
+                        0.5 * (m * m + a * a - 1.0 - 2.0 * math.log(b))
+                    ),  # ln σ² = 2 ln σ: σ² may underflow
                     spec.base,
                 )
                 holes = (mus[d], s, s)

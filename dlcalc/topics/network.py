@@ -44,13 +44,13 @@ class Network:
         biases = [
             np.array(layer.bias, dtype=float)
             if isinstance(layer.bias, list)
-            else np.full(len(layer.weights), layer.bias)
+            else np.full(len(layer.matrix), layer.bias)
             for layer in spec.layers
         ]
         units = [
             list(layer.units)
             if layer.units
-            else default_unit_names(i, len(spec.layers), len(layer.weights))
+            else default_unit_names(i, len(spec.layers), len(layer.matrix))
             for i, layer in enumerate(spec.layers)
         ]
         labels: list[list[list[str]]] = []

@@ -756,7 +756,9 @@ def _shown_expected(want: str | tuple[int, ...]) -> str:
     """An expected class as the table shows it: its label, or its outputs (0, 1)."""
     if isinstance(want, str):
         return want
-    return shown_int(want[0]) if len(want) == 1 else "(" + ", ".join(shown_int(v) for v in want) + ")"
+    return (
+        shown_int(want[0]) if len(want) == 1 else "(" + ", ".join(shown_int(v) for v in want) + ")"
+    )
 
 
 def _weighted_sum_plus(*v: float) -> float:

@@ -27,7 +27,8 @@ def test_the_slides_rounded_probabilities_are_accepted_and_said_so(runner) -> No
     assert problem.values == [[0.27, 0.26, 0.46]]  # used as written
     assert "sum to 0.99" in problem.notes[0] and "rounding" in problem.notes[0]
     result = runner.invoke(
-        app, ["crossentropy", "--target", "0,0,1", "--probabilities", "0.27,0.26,0.46", "-f", "json"]
+        app,
+        ["crossentropy", "--target", "0,0,1", "--probabilities", "0.27,0.26,0.46", "-f", "json"],
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
