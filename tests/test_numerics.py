@@ -113,3 +113,38 @@ def test_carry_mode_is_said_and_every_loss_is_carried(runner, tmp_path) -> None:
     shown = runner.invoke(app, ["backprop", str(problem), "--carry", "2", "-f", "markdown"])
     assert "Hand-calculation mode (--carry 2)" in shown.stdout
     assert "Hand-calculation mode" not in runner.invoke(app, ["backprop", str(problem)]).stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["backprop", "examples/hankamber.yaml"],
+        ["forward", "examples/ce-multiclass.yaml"],
+        ["perceptron", "examples/perceptron-trace.yaml"],
+        ["delta", "examples/delta-rule.yaml"],
+        ["kld", "examples/vae-latent-kl.yaml"],
+        ["crossentropy", "--target", "0,0,1", "--logits", "1,2,3"],
+    ],
+)
+def test_every_number_in_result_is_carried(runner, monkeypatch, args) -> None:
+    import json
+    from pathlib import Path
+
+    from dlcalc.cli import app
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    result = runner.invoke(app, [*args, "--carry", "2", "-f", "json"])
+    assert result.exit_code == 0, result.output
+
+    def numbers(x):
+        if isinstance(x, dict):
+            for v in x.values():
+                yield from numbers(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from numbers(v)
+        elif isinstance(x, float):
+            yield x
+
+    for x in numbers(json.loads(result.stdout)["result"]):
+        assert x == carry_round(x, 2), x

@@ -358,7 +358,7 @@ def _multi_row(
         )
         lse_arg = Arg(f"LSE{tag}", lse, "LSE")
         log_p = [rnd(x - lse) for x in v]
-        probs = [math.exp(x) for x in log_p]
+        probs = [rnd(math.exp(x)) for x in log_p]  # carried like every other answer
         for k in range(n):
             if t[k] == 0:
                 continue
