@@ -452,7 +452,7 @@ def judge(solution: Solution, claims: Iterable[Claim]) -> Report:
 
 
 def _redo(step: Step, values: Mapping[str, Any]) -> Any:
-    if step.fn is None:
+    if not step.computed:
         return None
     try:
         return step.recompute(values)

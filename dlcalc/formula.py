@@ -24,9 +24,10 @@ write ``δ_o1``, ``m̂₁``, ``β₁`` or ``\\hat{m}_1`` without re-reading text
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from numbers import Integral, Real
 from typing import Any
 
 # ---------------------------------------------------------------- names
@@ -45,6 +46,9 @@ class Name:
     sub: str | None = None
     sup: str | None = None
     accent: str | None = None  # "hat" | "bar" | "tilde" | None
+    # The subscript is a label (a unit's name such as "4" or "h1"), always written after an
+    # underscore (b_4, δ_4), never as an index (w5, β₁).
+    label_sub: bool = False
 
     def __str__(self) -> str:
         return print_name(self)
@@ -225,6 +229,32 @@ class Call(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class If(Node):
+    """A choice: ``then if condition else otherwise`` (a step function, ReLU's slope)."""
+
+    then: Node
+    condition: Node  # a Compare
+    otherwise: Node
+    comma: bool = False  # "1 if w·x ≥ 0, else −1" (the perceptron slides) or "1 if net > 0 else 0"
+    # With numbers in, write the comparison as it came out, as the slides do: "2.1 < 3 ← threshold"
+    # (``worked`` is the text after the arrow; "" for none: "−30 < 0").
+    worked: str | None = None
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.then, self.condition, self.otherwise)
+
+
+@dataclass(frozen=True, eq=False)
+class Vector(Node):
+    """Several values written as one: ``(y1, y2)`` (a code of outputs); evaluates to a list."""
+
+    items: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+
+@dataclass(frozen=True, eq=False)
 class Compare(Node):
     """A comparison, e.g. ``w·x ≥ θ``; evaluates to a bool."""
 
@@ -255,12 +285,12 @@ def call(function: str, *args: Node | float) -> Call:
     return Call(function, tuple(as_node(a) for a in args))
 
 
-def total(terms: list[Node]) -> Node:
+def total(terms: Sequence[Node]) -> Node:
     """Σ of the terms (a single term stays itself)."""
     return terms[0] if len(terms) == 1 else Add(tuple(terms))
 
 
-def product(factors: list[Node], sign: str = "×") -> Node:
+def product(factors: Sequence[Node], sign: str = "×") -> Node:
     return factors[0] if len(factors) == 1 else Mul(tuple(factors), sign)
 
 
@@ -295,7 +325,7 @@ def _no_float(name: str) -> Callable[..., Any]:
 
 
 FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "exp": lambda x: math.exp(x),
+    "exp": lambda x: math.exp(x) if x < 709.0 else math.inf,  # e^(−net) of a very negative net
     "ln": lambda x: math.log(x),
     "log2": lambda x: math.log2(x),
     "sqrt": lambda x: math.sqrt(x),
@@ -334,6 +364,10 @@ def sympy_arithmetic() -> Arithmetic:
             return sympy.Rational(str(v)) if math.isfinite(v) else sympy.Float(v)
         if isinstance(v, Fraction):
             return sympy.Rational(v.numerator, v.denominator)
+        if isinstance(v, Integral):
+            return sympy.Integer(int(v))
+        if isinstance(v, Real):  # numpy floats
+            return constant(float(v))
         return sympy.sympify(v, strict=True)
 
     return Arithmetic(
@@ -392,6 +426,11 @@ def _evaluate(node: Node, values: Mapping[str, Any], a: Arithmetic) -> Any:
         return -_evaluate(node.operand, values, a)
     if isinstance(node, Call):
         return a.functions[node.function](*(_evaluate(x, values, a) for x in node.args))
+    if isinstance(node, Vector):
+        return [_evaluate(x, values, a) for x in node.items]
+    if isinstance(node, If):
+        chosen = node.then if _evaluate(node.condition, values, a) else node.otherwise
+        return _evaluate(chosen, values, a)
     if isinstance(node, Compare):
         return _COMPARE[node.op](_evaluate(node.left, values, a), _evaluate(node.right, values, a))
     raise TypeError(f"cannot evaluate {type(node).__name__}")
@@ -404,7 +443,7 @@ SUPERSCRIPT = str.maketrans("0123456789+−-()=n", "⁰¹²³⁴⁵⁶⁷⁸⁹�
 ACCENT = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 
 # Binding strength: a child binding more weakly than its parent's operator is bracketed.
-PRECEDENCE = {Compare: 0, Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4}
+PRECEDENCE = {If: -1, Compare: 0, Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4}
 
 
 def print_name(name: Symbol) -> str:
@@ -415,12 +454,21 @@ def print_name(name: Symbol) -> str:
     if name.accent:
         text += ACCENT[name.accent]
     if name.sub:
-        # Short numeric subscripts read best as subscript digits (β₁); others as _sub (out_h1).
-        sub_digits = name.sub.translate(SUBSCRIPT)
-        text += sub_digits if name.sub.isdigit() and len(name.base) == 1 else "_" + name.sub
+        # Numbered Greek or accented symbols read best with subscript digits (β₁, m̂₁); a numbered
+        # Latin letter is written as the slides write it (w5, x1); others as _sub (out_h1, δ_o1).
+        if name.sub.isdigit() and not name.label_sub and _one_letter(name.base):
+            latin = name.base[-1].isascii() and not name.accent
+            text += name.sub if latin else name.sub.translate(SUBSCRIPT)
+        else:
+            text += "_" + name.sub
     if name.sup:
         text += name.sup.translate(SUPERSCRIPT)
     return text
+
+
+def _one_letter(base: str) -> bool:
+    """A one-letter symbol, possibly after Δ or ∂ (w, β, Δw): its numbers are indices."""
+    return len(base) == 1 or (len(base) == 2 and base[0] in "Δ∂" and base[1].isalpha())
 
 
 class Printer:
@@ -434,6 +482,7 @@ class Printer:
 
     def __init__(self, number: Callable[[Any], str] | None = None) -> None:
         self.number = number
+        self.leading = True  # at the start of the text or of a bracket: −0.45 needs no brackets
 
     def print(self, node: Node) -> str:
         method = getattr(self, "_print_" + type(node).__name__)
@@ -450,9 +499,43 @@ class Printer:
         return f"({text})"
 
     def value(self, value: Any) -> str:
+        """A bound value as text; a negative one is bracketed by :meth:`operand` where it binds."""
         assert self.number is not None
-        text = self.number(value)
-        return self.paren(text) if text.startswith(("−", "-")) else text
+        return self.number(value)
+
+    def operand(self, child: Node, parent: Node, right: bool = False, first: bool = False) -> str:
+        """``child`` as an operand of ``parent``: bracketed where it binds more weakly, and a
+        negative number bracketed unless it leads its expression or bracket
+        (−0.3 × 0.6 + (−0.2) × 0.4, tanh(−0.45), but (−0.5)² and 0.6 − (−0.45))."""
+        leading = self.leading
+        self.leading = leading and first
+        try:
+            mine, theirs = PRECEDENCE.get(type(child), 9), PRECEDENCE.get(type(parent), 9)
+            if mine < theirs or (right and mine == theirs and isinstance(parent, (Sub, Div, Pow))):
+                self.leading = True
+                return self.paren(self.print(child))
+            text = self.print(child)
+            if self._negative_leaf(child, text) and not self.leading:
+                return self.paren(text)
+            return text
+        finally:
+            self.leading = leading
+
+    def leads(self, node: Node) -> str:
+        """``node`` printed at the start of a bracket or an argument list (nothing binds it)."""
+        leading, self.leading = self.leading, True
+        try:
+            return self.print(node)
+        finally:
+            self.leading = leading
+
+    def _negative_leaf(self, node: Node, text: str) -> bool:
+        return (
+            self.number is not None
+            and isinstance(node, (Q, Num))
+            and text.startswith(("−", "-"))
+            and not (isinstance(node, Num) and node.text is not None)
+        )
 
     def name(self, symbol: Symbol) -> str:
         return print_name(symbol)
@@ -466,46 +549,45 @@ class Printer:
         return self.value(node.value) if self.number is not None else _plain_number(node.value)
 
     def _print_Add(self, node: Add) -> str:
-        out = self.bracket(node.terms[0], node)
+        out = self.operand(node.terms[0], node, first=True)
         for term in node.terms[1:]:
             if isinstance(term, Neg):  # a + (−b) is written a − b
-                out += self.minus + self.bracket(term.operand, Sub(node, term.operand), True)
+                out += self.minus + self.operand(term.operand, Sub(node, term.operand), True)
             else:
-                out += " + " + self.bracket(term, node)
+                out += " + " + self.operand(term, node)
         return out
 
     def _print_Sub(self, node: Sub) -> str:
-        return self.bracket(node.left, node) + self.minus + self.bracket(node.right, node, True)
+        left = self.operand(node.left, node, first=True)
+        return left + self.minus + self.operand(node.right, node, True)
 
     def _print_Mul(self, node: Mul) -> str:
         sign = {"×": self.times, "·": self.times, "⊙": " ⊙ "}[node.sign]
-        return sign.join(self.bracket(f, node) for f in node.factors)
+        return sign.join(self.operand(f, node, first=k == 0) for k, f in enumerate(node.factors))
 
     def _print_Div(self, node: Div) -> str:
-        top = self.bracket(node.numerator, node)
+        top = self.operand(node.numerator, node, first=True)
         bottom = self.print(node.denominator)
-        if not isinstance(node.denominator, (Q, Num, Call)):
+        if not isinstance(node.denominator, (Q, Num, Call)) or self._negative_leaf(
+            node.denominator, bottom
+        ):
             bottom = self.paren(bottom)
         return f"{top}/{bottom}"
 
     def _print_Pow(self, node: Pow) -> str:
-        base = self.bracket(node.base, node)
-        if isinstance(node.base, (Call, Pow, Neg)) or (
-            self.number is not None and isinstance(node.base, Q) and base.startswith("(")
-        ):
+        base = self.operand(node.base, node)
+        if isinstance(node.base, (Call, Pow, Neg)):
             base = base if base.startswith("(") else self.paren(base)
         e = node.exponent
         if isinstance(e, Num) and e.text is None and _is_small_whole(e.value):
             return base + str(int(e.value)).translate(SUPERSCRIPT)
-        return (
-            f"{base}^{self.paren(self.print(e)) if not isinstance(e, (Q, Num)) else self.print(e)}"
-        )
+        return f"{base}^{self.paren(self.print(e)) if not isinstance(e, (Q, Num)) else self.operand(e, node, True)}"
 
     def _print_Neg(self, node: Neg) -> str:
-        return self.neg + self.bracket(node.operand, node)
+        return self.neg + self.operand(node.operand, node)
 
     def _print_Call(self, node: Call) -> str:
-        args = ", ".join(self.print(a) for a in node.args)
+        args = ", ".join(self.leads(a) for a in node.args)
         if node.function == "exp":
             return f"e^{self.paren(args)}"
         if node.function == "sqrt":
@@ -515,8 +597,30 @@ class Printer:
         shown = {"sigmoid": "σ", "log2": "log₂"}.get(node.function, node.function)
         return f"{shown}{self.paren(args)}"
 
+    def _print_If(self, node: If) -> str:
+        if (
+            node.worked is not None
+            and self.number is not None
+            and isinstance(node.condition, Compare)
+        ):
+            c = node.condition
+            holds = bool(c.evaluate())
+            op = c.op if holds else _OPPOSITE[c.op]
+            arrow = f" ← {node.worked}" if node.worked else ""
+            return f"{self.leads(c.left)} {op} {self.leads(c.right)}{arrow}"
+        return (
+            f"{self.leads(node.then)} if {self.leads(node.condition)}"
+            f"{',' if node.comma else ''} else {self.leads(node.otherwise)}"
+        )
+
+    def _print_Vector(self, node: Vector) -> str:
+        return self.paren(", ".join(self.leads(x) for x in node.items))
+
     def _print_Compare(self, node: Compare) -> str:
-        return f"{self.print(node.left)} {node.op} {self.print(node.right)}"
+        return f"{self.print(node.left)} {node.op} {self.leads(node.right)}"
+
+
+_OPPOSITE = {"<": "≥", "≤": ">", ">": "≤", "≥": "<", "=": "≠", "≠": "="}
 
 
 def _is_small_whole(value: Any) -> bool:

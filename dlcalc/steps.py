@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from dlcalc.formula import Node
+    from dlcalc.formula import Node, Symbol
 
 Value = Any  # a number, a string, a bool or a (nested) list of those
 
@@ -52,11 +52,20 @@ class Step:
     symbol: str | None = None
     note: str | None = None
     exact: str | None = None  # the exact value in formula notation, set by ``--exact``
+    exact_latex: str | None = None  # the same in LaTeX
+    exact_note: str | None = None  # why ``--exact`` found no exact value for this step
     # The formula as a tree (dlcalc.formula).  Where set, it is the single description of the
     # step: its printed formula, its substituted formula, its inputs and its recompute.
     expr: Node | None = None
+    # The step's own name, structured (w5⁺, ∂E/∂w5, δ_o1), for printers that write names
+    # in their own notation (LaTeX, ASCII, HTML); ``symbol`` is its Unicode text.
+    name: Symbol | None = None
 
     def __post_init__(self) -> None:
+        if self.name is not None and self.symbol is None:
+            from dlcalc.formula import print_name
+
+            self.symbol = print_name(self.name)
         if self.expr is not None and not self.args:
             from dlcalc.formula import print_name
 
@@ -67,6 +76,11 @@ class Step:
     @property
     def shown(self) -> str:
         return self.symbol or self.label
+
+    @property
+    def computed(self) -> bool:
+        """Whether the step is worked out from other quantities (and so can be recomputed)."""
+        return self.expr is not None or self.fn is not None
 
     @property
     def inputs(self) -> list[str]:

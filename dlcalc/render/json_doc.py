@@ -25,8 +25,10 @@ def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
                 if substituted is not None:
                     entry["substituted"] = substituted
                 entry["inputs"] = step.inputs
-            if step.exact:
+            if step.exact is not None or step.exact_note is not None:  # --exact
                 entry["exact"] = step.exact
+                if step.exact_note is not None:
+                    entry["exact_note"] = step.exact_note
             if step.note:
                 entry["note"] = step.note
             mark = solution.marks.get(step.label)
