@@ -98,6 +98,30 @@ def conv_shape(values: dict[str, Any]) -> Given:
     return values.get("problem"), data, {}
 
 
+def conv(values: dict[str, Any]) -> Given:
+    """``conv --input ROWS --kernel ROWS [--bias --stride --padding --dilation --flip]``: one conv layer."""
+    names = ("bias", "stride", "padding", "dilation")
+    if values.get("input") is None and values.get("kernel") is None:
+        if any(values.get(k) is not None for k in names) or values.get("flip"):
+            raise InputError(
+                "go with --input and --kernel; a problem file says them in its conv layer",
+                field="--bias, --stride, --padding, --dilation, --flip",
+            )
+        return values.get("problem"), None, {}
+    from dlcalc.specs.convolution import settings_from_options
+
+    data = settings_from_options(
+        values.get("input"),
+        values.get("kernel"),
+        bias=values.get("bias"),
+        stride=values.get("stride"),
+        padding=values.get("padding"),
+        dilation=values.get("dilation"),
+        flip=bool(values.get("flip")),
+    )
+    return values.get("problem"), data, {}
+
+
 def expressions_last(args: list[str], known: set[str], takes_value: set[str]) -> list[str]:
     """Move words that start with '-' but are no option (``-x^2``) behind ``--``: expressions.
 

@@ -511,4 +511,36 @@ def check_solution(
     except InputError as e:
         e.file = name
         raise
-    return marked(solution, report), report
+    convention = other_convention(solution, claims, report)
+    result = marked(solution, report)
+    if convention is not None:
+        description, alternative = convention
+        text = (
+            f"Your answers follow another convention: {description}.  Under it, "
+            f"{len(alternative.verdicts) - len(alternative.mismatches)} of "
+            f"{len(alternative.verdicts)} claims are right."
+        )
+        result.sections[-1].add(text)
+        result.result["convention"] = {
+            "description": description,
+            "mismatches": [v.claim.name for v in alternative.mismatches],
+        }
+    return result, report
+
+
+def other_convention(
+    solution: Solution, claims: list[Claim], report: Report
+) -> tuple[str, Report] | None:
+    """The alternative convention (``solution.alternatives``) under which more claims are right."""
+    if not report.mismatches or not solution.alternatives:
+        return None
+    best: tuple[str, Report] | None = None
+    for description, solve in solution.alternatives:
+        try:
+            other = judge(solve(), claims)
+        except (InputError, ArithmeticError, ValueError):
+            continue
+        fewer = len(other.mismatches) < len(report.mismatches)
+        if fewer and (best is None or len(other.mismatches) < len(best[1].mismatches)):
+            best = (description, other)
+    return best

@@ -151,6 +151,11 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
+    if settings.symbolic and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd"):
+        raise InputError(
+            "derives plain backpropagation; it does not cover weight_decay, dropout or an optimizer",
+            field="--symbolic",
+        )
     if training:
         solution = solve_backprop(spec, settings.carry, settings.every_step)
     else:
@@ -247,6 +252,61 @@ def build_perceptron(doc: Document, settings: Settings) -> Solution:
             )
         )
     return solution
+
+
+@register("optimize", options=("carry", "every_step", "plot", "check", "exact"))
+def build_optimize(doc: Document, settings: Settings) -> Solution:
+    """Optimizer steps: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, every state variable.
+
+    `function:` gives the loss as an expression of w1, w2, … (its gradient is derived),
+    or `gradients:` the gradient of every step; `start:` the initial weights.  Each step
+    shows the gradient, the optimizer's state (v, a, r, m, v, m̂, v̂) and the new weights
+    with their numbers, then the trajectory.  --plot draws the path over the loss's
+    contour lines (two weights).  Formats and labels: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc optimize examples/adam-step.yaml
+      dlcalc optimize examples/momentum-trace.yaml --plot path.png
+      dlcalc optimize examples/adam-step.yaml -f json | jq .result.steps
+    """
+    from dlcalc.specs.optimize import load_optimize
+    from dlcalc.topics.optimize import plot_inputs, solve_optimize
+
+    plot = settings.plot
+    if plot is not None:
+        from dlcalc.render.plots import check_path
+
+        check_path(plot)
+    spec, node = load_optimize(doc)
+    solution = solve_optimize(spec, node, settings.carry, settings.every_step)
+    if plot is not None:
+        from dlcalc.render.plots import plot_path
+
+        points, loss = plot_inputs(solution, node)
+        optimizer = solution.result["optimizer"]
+        solution.figures.append(lambda: plot_path(plot, points, loss, optimizer, spec.title))
+    return solution
+
+
+@register("batchnorm")
+def build_batchnorm(doc: Document, settings: Settings) -> Solution:
+    """Batch normalization: mean, variance (÷m), x̂ and γ·x̂ + β per element; with grad_output the backward pass.
+
+    `batch:` has one row per example and one column per feature; `gamma:`, `beta:`
+    (default ones and zeros) and `epsilon:` (default 1e-5, inside the square root).
+    With `grad_output:` (∂L/∂y, shaped like the batch): ∂L/∂γ, ∂L/∂β and ∂L/∂x with
+    its three terms.  Formats and labels: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc batchnorm examples/batchnorm.yaml
+      dlcalc batchnorm examples/batchnorm.yaml -f json | jq .result.grad_input
+    """
+    from dlcalc.specs.batchnorm import load_batchnorm
+    from dlcalc.topics.batchnorm import solve_batchnorm
+
+    return solve_batchnorm(load_batchnorm(doc), settings.carry)
 
 
 @register("delta", options=("carry", "every_step", "plot", "check", "exact"))
@@ -451,3 +511,59 @@ def build_kld(doc: Document, settings: Settings) -> Solution:
     from dlcalc.topics.losses import solve_kld
 
     return solve_kld(load_kld(doc), settings.carry)
+
+
+# --- conv (issue 14): numeric convolution and pooling ------------------------------------------
+
+
+@register(
+    "conv",
+    options=("carry", "every_step", "check", "exact"),
+    arguments=(
+        PROBLEM_OR_NUMBERS,
+        Opt(
+            "input",
+            ("--input", "-i"),
+            'The input: numbers by spaces or commas, rows by ;, channels by | ("0 1 2; 3 4 5; 6 7 8").',
+            metavar="ROWS",
+        ),
+        Opt(
+            "kernel",
+            ("--kernel", "-k"),
+            'The kernel, written like --input ("0 1; 2 3").',
+            metavar="ROWS",
+        ),
+        Opt("bias", ("--bias",), "The bias (default 0)."),
+        Opt("stride", ("--stride",), "Stride: N or HxW (default 1)."),
+        Opt("padding", ("--padding",), "Zero padding: N, HxW, same or valid (default 0)."),
+        Opt("dilation", ("--dilation",), "Dilation: N or HxW (default 1)."),
+        Opt(
+            "flip",
+            ("--flip",),
+            "Rotate the kernel 180° first (convolution, not cross-correlation).",
+            bool,
+        ),
+    ),
+    read=args.conv,
+)
+def build_conv(doc: Document, settings: Settings) -> Solution:
+    """Convolution and pooling worked number by number: every output cell as its sum, forward and backward.
+
+    A problem file holds `input:` (a matrix, or a list of matrices for several channels) and
+    `layers:` of conv (kernel or filters, bias, stride, padding, dilation, flip), activation,
+    maxpool and avgpool; `grad_output:` adds the backward pass (∂L/∂kernel, ∂L/∂bias,
+    ∂L/∂input).  Exact arithmetic for whole numbers and short decimals.  Maps larger than
+    6×6 write out their first cells and show the rest as grids (--every-step writes out
+    all).  Labels for --check: y[0][1][2], pool[0][0][1], grad_K[0][0][1][1] (docs/conv.md).
+
+    \b
+    Examples:
+      dlcalc conv examples/conv-toy.yaml
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3"
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3" --flip --padding 1
+      dlcalc conv examples/conv-backward.yaml -f json | jq .result.layers[0].grad_kernel
+    """
+    from dlcalc.specs.convolution import load_convolution
+    from dlcalc.topics.convolution_steps import solve_convolution
+
+    return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)

@@ -49,6 +49,8 @@ class Name:
     # The subscript is a label (a unit's name such as "4" or "h1"), always written after an
     # underscore (b_4, δ_4), never as an index (w5, β₁).
     label_sub: bool = False
+    # The subscript is an index (a matrix cell y₁₂, a time step s₂): always subscript digits.
+    index: bool = False
 
     def __str__(self) -> str:
         return print_name(self)
@@ -456,7 +458,9 @@ def print_name(name: Symbol) -> str:
     if name.sub:
         # Numbered Greek or accented symbols read best with subscript digits (β₁, m̂₁); a numbered
         # Latin letter is written as the slides write it (w5, x1); others as _sub (out_h1, δ_o1).
-        if name.sub.isdigit() and not name.label_sub and _one_letter(name.base):
+        if name.index and all(c.isdigit() or c == "," for c in name.sub):
+            text += name.sub.translate(SUBSCRIPT)
+        elif name.sub.isdigit() and not name.label_sub and _one_letter(name.base):
             latin = name.base[-1].isascii() and not name.accent
             text += name.sub if latin else name.sub.translate(SUBSCRIPT)
         else:

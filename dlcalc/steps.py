@@ -155,7 +155,24 @@ class Table:
     elide: bool = False
 
 
-Item = Union[Step, Table, str]  # a str is a note
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+@dataclass
+class Grid:
+    """A matrix shown as a grid of cells: an image, a kernel, a feature map, a gradient.
+
+    ``highlight`` holds the (row, column) cells of a sliding window (the receptive field
+    of one output cell); ``faint`` the cells that are padding, not data.
+    """
+
+    title: str
+    cells: list[list[Value]]
+    highlight: frozenset[tuple[int, int]] = frozenset()
+    faint: frozenset[tuple[int, int]] = frozenset()
+
+
+Item = Union[Step, Table, Grid, str]  # a str is a note
 
 
 @dataclass(frozen=True)
@@ -204,6 +221,10 @@ class Solution:
     # Extra files (a --plot figure) to write once the solution itself has been written,
     # so that invalid input or a failed write leaves nothing behind.
     figures: list[Callable[[], None]] = field(default_factory=list)
+    # Other conventions a student may have used (e.g. momentum as v = μv − ηg): a description
+    # and a function that solves the problem under it.  ``check`` tries them when claims are
+    # wrong, to say which convention the answers follow.
+    alternatives: list[tuple[str, Callable[[], Solution]]] = field(default_factory=list)
 
     @property
     def steps(self) -> list[Step]:
