@@ -37,6 +37,7 @@ OVERVIEW = (
     "  dlcalc forward examples/ce-multiclass.yaml --format markdown\n"
     "  dlcalc perceptron examples/perceptron-trace.yaml --plot trace.png\n"
     "  dlcalc softmax 7 -2 4 1\n"
+    "  dlcalc solve examples/hankamber.yaml --carry 3\n"
     "  dlcalc check examples/mazur.yaml examples/answers/mazur.yaml\n"
     "  dlcalc key examples/*.yaml -o key.tex\n"
     "  dlcalc derive 'sigmoid(x)' --at x=0.3\n\n"
