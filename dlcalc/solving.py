@@ -61,7 +61,7 @@ def refuse_other_command(doc: Document, command: str) -> None:
     if named is None or named == command:
         return
     raise InputError(
-        f"this file is a `{named}` problem (its `command:` key says so), not a `{command}` one; "
+        f"this file is {_a(named)} `{named}` problem (its `command:` key says so), not {_a(command)} `{command}` one; "
         f"run `dlcalc {named} {doc.name}` or `dlcalc solve {doc.name}`",
         file=doc.name,
         line=doc.line_of(("command",)),
@@ -83,10 +83,15 @@ def explain_unknown_key(error: InputError, doc: Document, command: str) -> Input
         return error
     owner = owners.pop()
     error.message = (
-        f"unknown key {key!r} for `{command}`: this looks like a `{owner}` problem; "
+        f"unknown key {key!r} for `{command}`: this looks like {_a(owner)} `{owner}` problem; "
         f"run `dlcalc {owner} {doc.name}` (or add `command: {owner}` and run `dlcalc solve {doc.name}`)"
     )
     return error
+
+
+def _a(word: str) -> str:
+    """The article before a command's name: a `forward`, an `optimize`."""
+    return "an" if word[:1].lower() in "aeio" else "a"
 
 
 def command_to_solve(doc: Document, commands: Collection[str]) -> str:
