@@ -110,7 +110,7 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
         doc.data.update(settings.overrides)
     solution = COMMANDS[name].build(doc, settings)
     if settings.carry is not None:
-        from dlcalc.numerics import say_carry_mode
+        from dlcalc.scalars import say_carry_mode
 
         say_carry_mode(solution, settings.carry)
     return solution

@@ -7,16 +7,15 @@ written down stay side by side.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from dlcalc.formula import HALF, ONE, Compare, If, Node, Num, call
+from dlcalc.scalars import carry_round as scalar_carry_round
+from dlcalc.scalars import log_sum_exp, xlogx_ratio  # noqa: F401  (their home was here)
 
 Array = np.ndarray
 
@@ -215,53 +214,19 @@ LOSS = {
 }
 
 
-DISPLAY_DIGITS = 12  # a carried value is first read as a calculator shows it: 12 significant digits
-
-
 def carry_round(value: Any, places: int) -> Any:
     """Round as a student rounds a calculator's display (the contract's ``--carry N`` rule).
 
-    The value is first read to 12 significant digits, so that binary noise such as
-    0.56499999999 reads as 0.565, then rounded to ``places`` decimals with ties away from
-    zero (0.565 → 0.57, −0.565 → −0.57).  Floats stay floats, fractions stay exact
-    fractions, arrays are rounded entry by entry; infinities and NaN pass through.
+    Arrays are rounded entry by entry; numbers and fractions as
+    :func:`dlcalc.scalars.carry_round` rounds them (12 significant digits, then ``places``
+    decimals with ties away from zero: 0.565 → 0.57).
     """
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "fiu":
             return value
-        flat = [carry_round(float(v), places) for v in value.ravel()]
+        flat = [scalar_carry_round(float(v), places) for v in value.ravel()]
         return np.array(flat, dtype=float).reshape(value.shape)
-    if isinstance(value, Fraction):
-        return Fraction(_display_rounded(value, places))
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        return value
-    x = float(value)
-    if not math.isfinite(x):
-        return x
-    if abs(x) < 1e12 and places <= 15:  # the common case, fast: 12 digits fit a double exactly
-        shown = Decimal(f"{x:.{DISPLAY_DIGITS}g}")
-        return float(shown.quantize(_STEPS[places], rounding=ROUND_HALF_UP))
-    return float(_display_rounded(x, places))
-
-
-_STEPS = [Decimal(1).scaleb(-k) for k in range(16)]
-
-
-def _display_rounded(value: float | Fraction, places: int) -> Decimal:
-    """``value`` read to 12 significant digits, then rounded to ``places`` decimals, ties away from zero."""
-    with localcontext() as ctx:
-        ctx.prec = 400  # enough for any double's integer part plus the places asked for
-        if isinstance(value, Fraction):
-            exact = Decimal(value.numerator) / Decimal(value.denominator)
-        else:
-            exact = Decimal(value)
-        if exact == 0:
-            return Decimal(0)
-        ctx.prec = DISPLAY_DIGITS
-        ctx.rounding = ROUND_HALF_EVEN
-        shown = +exact  # unary plus rounds to the context's precision
-        ctx.prec = 400
-        return shown.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return scalar_carry_round(value, places)
 
 
 def rounder(carry: int | None) -> Callable[[Any], Any]:
@@ -269,41 +234,3 @@ def rounder(carry: int | None) -> Callable[[Any], Any]:
     if carry is None:
         return lambda x: x
     return lambda x: carry_round(x, carry)
-
-
-def say_carry_mode(solution: Any, carry: int) -> None:
-    """Open ``solution`` (a :class:`~dlcalc.steps.Solution`) with the note that carry mode is on.
-
-    The note stands first in the first section, so that it is read before any number.
-    """
-    note = carry_note(carry)
-    if solution.sections:
-        solution.sections[0].items.insert(0, note)
-    else:
-        solution.notes.insert(0, note)
-
-
-def carry_note(carry: int) -> str:
-    """The line that tells a reader hand-calculation mode is on, and what it does."""
-    return (
-        f"Hand-calculation mode (--carry {carry}): every intermediate value is rounded to "
-        f"{carry} decimal{'s' if carry != 1 else ''} (ties away from zero) before any later step uses it, "
-        "and the answers are those carried values."
-    )
-
-
-def log_sum_exp(values: list[float]) -> float:
-    """ln Σ e^(x_j) = m + ln Σ e^(x_j − m) with m = max x: exact for logits of ±1000, never overflows."""
-    m = max(values)
-    if math.isinf(m):
-        return m
-    return m + math.log(math.fsum(math.exp(x - m) for x in values))
-
-
-def xlogx_ratio(p: float, q: float) -> float:
-    """p·ln(p/q) with the conventions of KL divergence: 0 when p = 0, ∞ when q = 0 < p."""
-    if p == 0:
-        return 0.0
-    if q == 0:
-        return math.inf
-    return p * (math.log(p) - math.log(q))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
 from dlcalc.cli import app
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -55,6 +54,8 @@ def test_quick_start_has_exactly_two_sh_blocks() -> None:
 
 def test_plot_extra_is_installed_from_the_checkout() -> None:
     """The index's `dlcalc` is another project: every hint installs the extra from the checkout."""
+    from pathlib import Path
+
     from dlcalc import settings
     from dlcalc.render import plots
 

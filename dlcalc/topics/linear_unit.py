@@ -29,7 +29,7 @@ def rounder(carry: int | None) -> Round:
     """Hand-calculation mode: round to ``carry`` decimals as :func:`dlcalc.numerics.carry_round` does (exactly), or leave alone."""
     if carry is None:
         return lambda v: v
-    from dlcalc.numerics import carry_round  # NumPy only when carrying
+    from dlcalc.scalars import carry_round
 
     return lambda v: carry_round(Fraction(v), carry)
 
