@@ -70,3 +70,16 @@ def test_same_padding_shows_its_p(runner) -> None:
     assert result.exit_code == 0, result.output
     assert "(224 − 3 + 2·1)/1 + 1" in result.output and "P = 1 on each side" in result.output
     assert "(224 − 5 + 3)/2 + 1" in result.output and "1 before and 2" in result.output
+
+
+@pytest.mark.parametrize("fmt_", ["rich", "markdown"])
+def test_a_value_is_not_repeated_as_its_own_substitution(runner, fmt_: str) -> None:
+    """E_total = E_6 = 0.1384, not E_total = E_6 = 0.1384 = 0.1384 (one output unit)."""
+    hankamber = str(Path(__file__).resolve().parent.parent / "examples" / "hankamber.yaml")
+    result = runner.invoke(app, ["backprop", hankamber, "-f", fmt_])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if "E_total" in x and "E_6" in x)
+    assert line.count("0.1384") == 1, line
+    assert "0.1384 = 0.1384" not in result.stdout
+    json_doc = runner.invoke(app, ["backprop", hankamber, "-f", "json"]).stdout
+    assert '"substituted": "0.1384"' in json_doc  # the contract's JSON keeps every substitution
