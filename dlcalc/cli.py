@@ -75,7 +75,11 @@ def with_settings(*options: str) -> Callable[[Callable[..., None]], Callable[...
                 raise fail(
                     "--symbolic: cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it"
                 )
-            fn(**kwargs, settings=Settings(**values))
+            if values.get("decimals") is not None and values.get("sig") is not None:
+                raise fail(
+                    "give either --decimals (places) or --sig (significant figures), not both"
+                )
+            fn(**kwargs, settings=Settings.from_options(values))
 
         setattr(command, "__signature__", inspect.Signature(params))  # noqa: B010
         command.__annotations__ = {p.name: p.annotation for p in params}
@@ -115,9 +119,16 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
     where = ARGUMENTS if data is not None else ("<stdin>" if problem == "-" else str(problem))
 
     def action() -> int:
+        from dlcalc.solving import explain_unknown_key, refuse_other_command
+
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
+        refuse_other_command(doc, name)
         variants = checking_variants(name, doc, settings) if settings.check else None
-        return finish(solve(name, doc, settings), settings, variants)
+        try:
+            solution = solve(name, doc, settings)
+        except InputError as e:
+            raise explain_unknown_key(e, doc, name) from None
+        return finish(solution, settings, variants)
 
     guarded(where, action)
 
@@ -150,6 +161,51 @@ for _command in COMMANDS.values():
     )(problem_command(_command))
 
 ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)]
+
+
+# --- solve: the command the problem names, with that command's options -----------------------
+
+
+@app.command(
+    "solve",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    options_metavar="PROBLEM [OPTIONS OF ITS COMMAND]",
+)
+def solve_named(ctx: typer.Context) -> None:
+    """Solve a problem file with the command its `command:` key names.
+
+    Every option of that command may follow (--format, --carry, --every-step, ...); the
+    JSON `command` is the command that ran.
+
+    \b
+    Examples:
+      dlcalc solve examples/mazur.yaml
+      dlcalc solve examples/perceptron-trace.yaml --plot trace.png
+      dlcalc solve examples/hankamber.yaml --carry 3 -f json
+    """
+    from dlcalc.solving import command_to_solve, read_problem, split_problem
+
+    group = typer.main.get_command(app)
+    commands: dict[str, Any] = getattr(group, "commands", {})
+    value_options = {
+        name
+        for command in commands.values()
+        for param in command.params
+        if param.param_type_name == "option" and not getattr(param, "is_flag", False)
+        for name in param.opts
+    }
+    chosen: list[str] = []
+
+    def action() -> None:
+        problem, rest = split_problem(ctx.args, value_options)
+        chosen.extend([command_to_solve(read_problem(problem), COMMANDS), problem, *rest])
+
+    guarded("", action)
+    status = commands[chosen[0]].main(
+        chosen[1:], prog_name=f"dlcalc {chosen[0]}", standalone_mode=False
+    )
+    if isinstance(status, int) and status:
+        raise typer.Exit(status)
 
 
 # --- checking answers and answer keys: any registered command, named by the problem ----------
