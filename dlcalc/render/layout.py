@@ -54,6 +54,8 @@ def step_texts(
         formula, substituted = step.formula(), step.substituted(number)
         formula = None if formula is None else convert(formula, notation)
         substituted = None if substituted is None else convert(substituted, notation)
+    if substituted is not None and step.substituted(number) == number(step.value):
+        substituted = None  # the value once, not twice (E_total = E_6 = 0.1384)
     if step.name is not None:
         name = n.name_in(notation, step.name)
     else:
