@@ -17,12 +17,35 @@ from typing import Annotated, Any
 import typer
 
 from dlcalc.arguments import ARGUMENTS
-from dlcalc.commands import COMMANDS, OVERVIEW, PROBLEM, Command
+from dlcalc.commands import COMMANDS, HELP, OVERVIEW, PROBLEM, Command
 from dlcalc.errors import InputError
 from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
+
+class Commands(typer.core.TyperGroup):
+    """Converts only the command that runs (Typer would convert all of them on every call)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *BY_HAND]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name not in self.commands and name in self.list_commands(ctx):
+            one = typer.Typer(add_completion=False, rich_markup_mode=None)
+            if name in COMMANDS:
+                command = COMMANDS[name]
+                numbers = NUMBERS_ANYWHERE if command.negatives else None
+                one.command(name, help=command.help, context_settings=numbers)(
+                    problem_command(command)
+                )
+            else:
+                BY_HAND[name](one)
+            self.commands[name] = typer.main.get_command(one)
+        return self.commands.get(name)
+
+
 app = typer.Typer(
     name="dlcalc",
+    cls=Commands,
     help=OVERVIEW,
     no_args_is_help=True,
     add_completion=False,
@@ -30,6 +53,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+app.callback()(lambda: None)  # a group: its commands come from Commands
+BY_HAND: dict[str, Callable[[typer.Typer], Any]] = {}  # check, key, derive, graph
+NUMBERS_ANYWHERE = {"ignore_unknown_options": True, "allow_extra_args": True}  # -2 is a number
+
+
+def command(name: str, **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Declare a command written here (not from the registry); Typer converts it when it runs."""
+
+    def add(fn: Callable[..., None]) -> Callable[..., None]:
+        BY_HAND[name] = lambda one: one.command(name, **kwargs)(fn)
+        return fn
+
+    return add
 
 
 def _option(*names: str, **kwargs: Any) -> Any:
@@ -140,14 +176,6 @@ def problem_command(command: Command) -> Callable[..., None]:
     return with_settings(*command.options)(solve_problem)
 
 
-NUMBERS_ANYWHERE = {"ignore_unknown_options": True, "allow_extra_args": True}  # -2 is a number
-for _command in COMMANDS.values():
-    app.command(
-        _command.name,
-        help=_command.help,
-        context_settings=NUMBERS_ANYWHERE if _command.negatives else None,
-    )(problem_command(_command))
-
 ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)]
 
 
@@ -162,7 +190,7 @@ AnswersArg = Annotated[
 ]
 
 
-@app.command("check")
+@command("check", help=HELP["check"])
 @with_settings("carry", "every_step")
 def check_answers(
     problem: ProblemArg,
@@ -187,20 +215,6 @@ def check_answers(
     *,
     settings: Settings,
 ) -> None:
-    """Check a student's answers against the worked solution, with error carried forward.
-
-    ANSWERS maps names to claimed values: a label as the tables show it (out_h1, dE_dw5,
-    w5_new), its symbol (∂E/∂w5, w5⁺) or a path into the JSON result
-    (layers[1].weights[0][0]).  A claim is right when it agrees to the decimals it was
-    written with (0.50 means ±0.005).  A wrong value that follows from the student's own
-    earlier wrong values is marked ↪ (carried forward), not ✗.  Exit status 1 when any
-    claim is genuinely wrong.
-
-    \b
-    Examples:
-      dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
-      dlcalc check problem.yaml answers.yaml --command backprop --format json
-    """
     from dlcalc.commands import command_of, solve
     from dlcalc.output import finish
     from dlcalc.specs.loader import load
@@ -214,7 +228,7 @@ def check_answers(
     guarded("<stdin>" if problem == "-" else problem, action)
 
 
-@app.command("key")
+@command("key", help=HELP["key"])
 @with_settings("carry", "every_step")
 def answer_key(
     problems: Annotated[
@@ -227,17 +241,6 @@ def answer_key(
     *,
     settings: Settings,
 ) -> None:
-    """Answer key: solve several problem files into one numbered Markdown or LaTeX document.
-
-    Each problem gets its number, title and source (the `source:` key and the file's
-    leading # comment lines).  The format follows -o's extension (.md, .tex) unless
-    --format is given; LaTeX is a complete document (amsmath, booktabs) for pdflatex.
-
-    \b
-    Examples:
-      dlcalc key examples/*.yaml -o key.md
-      dlcalc key examples/mazur.yaml examples/hankamber.yaml -o key.tex
-    """
     from dlcalc.commands import command_of, solve
     from dlcalc.output import key_format, write_key
     from dlcalc.render.answer_key import Problem, leading_comment
@@ -304,7 +307,7 @@ class ExpressionCommand(typer.core.TyperCommand):
         return super().parse_args(ctx, expressions_last(args, known, takes_value))
 
 
-@app.command(cls=ExpressionCommand)
+@command("derive", help=HELP["derive"], cls=ExpressionCommand)
 @with_settings()
 def derive(
     expression: ExpressionArg,
@@ -321,20 +324,6 @@ def derive(
     *,
     settings: Settings,
 ) -> None:
-    """The derivative of an expression, each chain-rule factor shown (SymPy does the calculus).
-
-    Functions: exp ln log sqrt sin cos tan tanh sinh cosh sigmoid σ relu softplus abs
-    max min, and softmax(k, z1, …, zn) (the k-th output).  Named activations come with
-    their derivative worked out from the definition (σ′ = σ·(1 − σ) by the quotient
-    rule); softmax brings its Jacobian and softmax + cross-entropy = ŷ − y.
-
-    \b
-    Examples:
-      dlcalc derive 'exp(exp(x^2))'
-      dlcalc derive 'sigmoid(x)' --at x=0.3
-      dlcalc derive 'w*x + b' --wrt w
-      dlcalc derive -x^2 --at x=2
-    """
 
     solve_expression(
         expression,
@@ -344,7 +333,7 @@ def derive(
     )
 
 
-@app.command(cls=ExpressionCommand)
+@command("graph", help=HELP["graph"], cls=ExpressionCommand)
 @with_settings()
 def graph(
     expression: ExpressionArg,
@@ -357,16 +346,6 @@ def graph(
     *,
     settings: Settings,
 ) -> None:
-    """The computational graph of an expression: forward values, then the backward pass.
-
-    Every node with its operation, value and adjoint ∂f/∂node, in evaluation order and
-    as a tree; each input's gradient is summed over every path from it to the output.
-
-    \b
-    Examples:
-      dlcalc graph 'x*y + sin(x)' --at x=0.5,y=2
-      dlcalc graph 'sigmoid(w1*x1 + w2*x2 + b)' --at w1=0.1,w2=-0.2,x1=1,x2=2,b=0
-    """
 
     solve_expression(
         expression, at, settings, lambda calculus, values: calculus.solve_graph(expression, values)
