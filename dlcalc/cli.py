@@ -140,7 +140,7 @@ def guarded(where: str, action: Callable[[], int | None]) -> None:
 
 def run(name: str, problem: str | None, settings: Settings, data: dict | None = None) -> None:
     """Solve ``problem`` (a file or -), or else the problem ``data`` built from command-line numbers; write it."""
-    from dlcalc.commands import solve
+    from dlcalc.commands import solve, variants
     from dlcalc.output import finish
     from dlcalc.specs.loader import Document, load
 
@@ -152,7 +152,8 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
 
     def action() -> int:
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
-        return finish(solve(name, doc, settings), settings)
+        checked = variants(name, doc, settings) if settings.check else None
+        return finish(solve(name, doc, settings), settings, checked)
 
     guarded(where, action)
 
@@ -182,10 +183,10 @@ ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)
 # --- checking answers and answer keys: any registered command, named by the problem ----------
 
 AnswersArg = Annotated[
-    Path,
+    list[Path],
     typer.Argument(
         metavar="ANSWERS",
-        help="YAML answers file: quantity name (as the tables show it) or result path → claimed value.",
+        help="YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
     ),
 ]
 
@@ -212,20 +213,32 @@ def check_answers(
             help="Absolute tolerance for every claim (default: half a unit of each claim's last written decimal).",
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        _option(
+            "--report",
+            metavar="FILE",
+            help="Mark every ANSWERS file and write a class report (.csv or .md): per-student totals and the steps most often first wrong.",
+        ),
+    ] = None,
     *,
     settings: Settings,
 ) -> None:
-    from dlcalc.commands import command_of, solve
-    from dlcalc.output import finish
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.output import finish, mark_class
     from dlcalc.specs.loader import load
 
-    settings.check, settings.tol = answers, tol
+    where = "<stdin>" if problem == "-" else problem
+    if report is not None or len(answers) > 1:
+        return guarded(where, lambda: mark_class(problem, answers, command, tol, report, settings))
+    settings.check, settings.tol = answers[0], tol
 
     def action() -> int:
         doc = load(problem)
-        return finish(solve(command_of(doc, command), doc, settings), settings)
+        name = command_of(doc, command)
+        return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
 
-    guarded("<stdin>" if problem == "-" else problem, action)
+    guarded(where, action)
 
 
 @command("key", help=HELP["key"])

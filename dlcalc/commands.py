@@ -52,13 +52,17 @@ ANSWERS maps names to claimed values: a label as the tables show it (out_h1, dE_
 w5_new), its symbol (∂E/∂w5, w5⁺) or a path into the JSON result
 (layers[1].weights[0][0]).  A claim is right when it agrees to the decimals it was
 written with (0.50 means ±0.005).  A wrong value that follows from the student's own
-earlier wrong values is marked ↪ (carried forward), not ✗.  Exit status 1 when any
-claim is genuinely wrong.
+earlier wrong values is marked ↪ (carried forward), not ✗.  Slide-style names (w46+,
+θ4, Err6) are understood, and work done under a textbook convention (Han & Kamber's
+Err = −δ, a sequential update, the loss without ½, …) is ✓ under it when it explains two
+claims or the sheet declares it (docs/checking.md).  Several ANSWERS files, or --report,
+mark a whole class.  Exit status 1 when any claim is genuinely wrong.
 
 \b
 Examples:
   dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
   dlcalc check problem.yaml answers.yaml --command backprop --format json
+  dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
 """,
     "key": """\
 Answer key: solve several problem files into one numbered Markdown or LaTeX document.
@@ -167,6 +171,13 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
     return COMMANDS[name].build(doc, settings)
 
 
+def variants(name: str, doc: Document, settings: Settings) -> Any:
+    """What ``check`` re-solves to try the textbook conventions (dlcalc.conventions)."""
+    from dlcalc.conventions import variants_of
+
+    return variants_of(name, doc, settings)
+
+
 def command_of(doc: Document, command: str | None) -> str:
     """The command named by ``--command``, else by the problem's ``command:`` key (for check, key)."""
     from dlcalc.specs.loader import suggest
@@ -203,6 +214,11 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
+    if settings.symbolic and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd"):
+        raise InputError(
+            "derives plain backpropagation; it does not cover weight_decay, dropout or an optimizer",
+            field="--symbolic",
+        )
     if training:
         solution = solve_backprop(spec, settings.carry, settings.every_step)
     else:
@@ -298,6 +314,61 @@ def build_perceptron(doc: Document, settings: Settings) -> Solution:
             )
         )
     return solution
+
+
+@register("optimize", options=("carry", "every_step", "plot", "check", "exact"))
+def build_optimize(doc: Document, settings: Settings) -> Solution:
+    """Optimizer steps: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, every state variable.
+
+    `function:` gives the loss as an expression of w1, w2, … (its gradient is derived),
+    or `gradients:` the gradient of every step; `start:` the initial weights.  Each step
+    shows the gradient, the optimizer's state (v, a, r, m, v, m̂, v̂) and the new weights
+    with their numbers, then the trajectory.  --plot draws the path over the loss's
+    contour lines (two weights).  Formats and labels: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc optimize examples/adam-step.yaml
+      dlcalc optimize examples/momentum-trace.yaml --plot path.png
+      dlcalc optimize examples/adam-step.yaml -f json | jq .result.steps
+    """
+    from dlcalc.specs.optimize import load_optimize
+    from dlcalc.topics.optimize import plot_inputs, solve_optimize
+
+    plot = settings.plot
+    if plot is not None:
+        from dlcalc.render.plots import check_path
+
+        check_path(plot)
+    spec, node = load_optimize(doc)
+    solution = solve_optimize(spec, node, settings.carry, settings.every_step)
+    if plot is not None:
+        from dlcalc.render.plots import plot_path
+
+        points, loss = plot_inputs(solution, node)
+        optimizer = solution.result["optimizer"]
+        solution.figures.append(lambda: plot_path(plot, points, loss, optimizer, spec.title))
+    return solution
+
+
+@register("batchnorm")
+def build_batchnorm(doc: Document, settings: Settings) -> Solution:
+    """Batch normalization: mean, variance (÷m), x̂ and γ·x̂ + β per element; with grad_output the backward pass.
+
+    `batch:` has one row per example and one column per feature; `gamma:`, `beta:`
+    (default ones and zeros) and `epsilon:` (default 1e-5, inside the square root).
+    With `grad_output:` (∂L/∂y, shaped like the batch): ∂L/∂γ, ∂L/∂β and ∂L/∂x with
+    its three terms.  Formats and labels: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc batchnorm examples/batchnorm.yaml
+      dlcalc batchnorm examples/batchnorm.yaml -f json | jq .result.grad_input
+    """
+    from dlcalc.specs.batchnorm import load_batchnorm
+    from dlcalc.topics.batchnorm import solve_batchnorm
+
+    return solve_batchnorm(load_batchnorm(doc), settings.carry)
 
 
 @register("delta", options=("carry", "every_step", "plot", "check", "exact"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
 from dlcalc.render import EXTENSIONS, Format
@@ -36,8 +36,12 @@ def failure(error: Exception, where: str) -> str:
     return f"{prefix}internal error ({type(error).__name__}: {error}); please report this input"
 
 
-def finish(solution: Solution, settings: Settings) -> int:
-    """Add exact values and check answers where asked, then write; the exit status (0 or 1)."""
+def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
+    """Add exact values and check answers where asked, then write; the exit status (0 or 1).
+
+    ``variants`` (a :class:`dlcalc.conventions.Problem`) lets ``check`` re-solve the problem
+    under the textbook conventions it tries.
+    """
     undefined = solution.first_undefined()
     if undefined is not None:
         raise InputError(
@@ -52,7 +56,9 @@ def finish(solution: Solution, settings: Settings) -> int:
     if settings.check is not None:
         from dlcalc.checking import check_solution
 
-        solution, report = check_solution(solution, str(settings.check), settings.tol)
+        solution, report = check_solution(
+            solution, str(settings.check), settings.tol, settings.carry, variants
+        )
         wrong = bool(report.mismatches)
     emit(solution, settings)
     for write_figure in solution.figures:
@@ -127,3 +133,34 @@ def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
         sys.stdout.write(text)
     else:
         write(settings.output, text)
+
+
+def mark_class(
+    problem: str,
+    answers: list[Path],
+    command: str | None,
+    tol: float | None,
+    report: Path | None,
+    settings: Settings,
+) -> int:
+    """``check`` with several sheets or --report: mark them all, print the class report (Markdown).
+
+    The exit status: 1 when any sheet has a genuinely wrong claim.
+    """
+    from dlcalc import class_report as cr
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.specs.loader import load
+
+    doc = load(problem)
+    name = command_of(doc, command)
+    marks = cr.mark_sheets(
+        solve(name, doc, settings),
+        [str(a) for a in answers],
+        tol,
+        settings.carry,
+        variants(name, doc, settings),
+    )
+    if report is not None:
+        cr.write(marks, report)
+    sys.stdout.write(marks.to_markdown())
+    return 1 if marks.any_wrong else 0

@@ -199,6 +199,10 @@ class Solution:
     # Extra files (a --plot figure) to write once the solution itself has been written,
     # so that invalid input or a failed write leaves nothing behind.
     figures: list[Callable[[], None]] = field(default_factory=list)
+    # Other conventions a student may have used (e.g. momentum as v = μv − ηg): a description
+    # and a function that solves the problem under it.  ``check`` tries them when claims are
+    # wrong, to say which convention the answers follow.
+    alternatives: list[tuple[str, Callable[[], Solution]]] = field(default_factory=list)
 
     @property
     def steps(self) -> list[Step]:

@@ -33,6 +33,10 @@ class Network:
     units: list[list[str]]
     inputs: list[str]
     weight_labels: list[list[list[str]]]  # w1, w2, ... numbered row by row, layer after layer
+    # Dropout (training only): per hidden layer, the keep-mask and the rate; the next layer
+    # receives out × mask/(1 − rate).
+    masks: list[Array] | None = None
+    dropout_rate: float = 0.5
 
     @classmethod
     def from_problem(cls, spec: NetworkProblem) -> Network:
@@ -65,7 +69,19 @@ class Network:
             units=units,
             inputs=[labels.input_(i) for i in range(weights[0].shape[1])],
             weight_labels=weight_labels,
+            masks=[np.array(m, dtype=float) for m in spec.dropout] if spec.dropout else None,
+            dropout_rate=spec.dropout_rate,
         )
+
+    def scales(self, dropout: bool) -> list[Array | None]:
+        """Per layer, the factor mask/(1 − rate) its output is multiplied by before the next layer."""
+        if not dropout or self.masks is None:
+            return [None] * len(self.weights)
+        return [m / (1.0 - self.dropout_rate) for m in self.masks] + [None]
+
+    def dropped(self, layer: int) -> bool:
+        """Does dropout apply to this layer's output?"""
+        return self.masks is not None and layer < len(self.masks)
 
     def feeding(self, layer: int) -> list[str]:
         """Names of the values that feed ``layer``: the inputs or the previous layer's outputs."""
@@ -89,6 +105,8 @@ class Pass:
     t: Array | None
     nets: list[Array]
     outs: list[Array]
+    fed: list[Array] = field(default_factory=list)  # what each layer receives (after dropout)
+    scales: list[Array | None] = field(default_factory=list)  # dropout's mask/(1 − rate) per layer
     terms: Array | None = None  # E_k per output
     loss: float | None = None
     grad_out: list[Array | None] = field(default_factory=list)  # ∂E/∂out per layer
@@ -104,17 +122,27 @@ class Pass:
 
 
 def forward_arrays(
-    net: Network, weights: list[Array], biases: list[Array], x: Array, rnd: Round
-) -> tuple[list[Array], list[Array]]:
+    net: Network,
+    weights: list[Array],
+    biases: list[Array],
+    x: Array,
+    rnd: Round,
+    scales: list[Array | None] | None = None,
+) -> tuple[list[Array], list[Array], list[Array]]:
+    """net and out per layer, and what each layer received (its input, after any dropout)."""
     nets: list[Array] = []
     outs: list[Array] = []
+    fed: list[Array] = []
     a = x
-    for w, b, act, alpha in zip(weights, biases, net.activations, net.alphas):
+    for layer, (w, b, act, alpha) in enumerate(zip(weights, biases, net.activations, net.alphas)):
+        fed.append(a)
         z = rnd(w @ a + b)
-        a = rnd(act.f(z, alpha))
+        out = rnd(act.f(z, alpha))
         nets.append(z)
-        outs.append(a)
-    return nets, outs
+        outs.append(out)
+        scale = scales[layer] if scales else None
+        a = out if scale is None else rnd(out * scale)
+    return nets, outs, fed
 
 
 def loss_terms(loss: Loss, t: Array, out: Array, rnd: Round, units: list[str]) -> Array:
@@ -142,8 +170,20 @@ def softmax_shortcut(loss: Loss, t: Array) -> bool:
     return loss.name == "cross_entropy" and abs(float(np.sum(t)) - 1.0) < 1e-12
 
 
-def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd: Round) -> None:
-    """Fill ``p`` with ∂E/∂out, ∂out/∂net, δ = ∂E/∂net and the gradients, layer by layer."""
+def backward_arrays(
+    net: Network,
+    weights: list[Array],
+    p: Pass,
+    loss: Loss,
+    rnd: Round,
+    sequential_lr: float | None = None,
+) -> None:
+    """Fill ``p`` with ∂E/∂out, ∂out/∂net, δ = ∂E/∂net and the gradients, layer by layer.
+
+    ``sequential_lr``: the *sequential update* some worked examples use (a convention that
+    ``check`` recognises): each layer is updated with that learning rate as soon as its
+    gradient is known, and the layer below takes its δ through the already-updated weights.
+    """
     assert p.t is not None
     n_layers = len(weights)
     p.grad_out = [None] * n_layers
@@ -171,11 +211,17 @@ def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd
                     p.softmax_sums[layer] = total
                     delta = rnd(out * (g - total))
             p.deltas[layer] = delta
-            before = p.x if layer == 0 else p.outs[layer - 1]
+            before = p.fed[layer] if p.fed else (p.x if layer == 0 else p.outs[layer - 1])
             p.grad_w[layer] = rnd(np.outer(delta, before))
             p.grad_b[layer] = delta
             if layer > 0:
-                g = rnd(weights[layer].T @ delta)
+                through = weights[layer]
+                if sequential_lr is not None:
+                    through = rnd(through - sequential_lr * p.grad_w[layer])
+                g = rnd(through.T @ delta)
+                scale = p.scales[layer - 1] if p.scales else None
+                if scale is not None:  # dropout: ∂E/∂out = ∂E/∂(dropped out) × mask/(1 − rate)
+                    g = rnd(g * scale)
     if not all(np.all(np.isfinite(d)) for d in p.deltas):
         raise InputError(
             "a gradient is not finite: an output is saturated at exactly 0 or 1 "
@@ -194,19 +240,22 @@ def run_pass(
     rnd: Round,
     *,
     backward: bool,
+    dropout: bool = False,
+    sequential_lr: float | None = None,
 ) -> Pass:
+    scales = net.scales(dropout)
     with np.errstate(all="ignore"):
-        nets, outs = forward_arrays(net, weights, biases, x, rnd)
+        nets, outs, fed = forward_arrays(net, weights, biases, x, rnd, scales)
     if not all(np.all(np.isfinite(o)) for o in outs):
         raise InputError(
             "a value overflowed to infinity; the weights or inputs are too large", field="layers"
         )
-    p = Pass(x=x, t=t, nets=nets, outs=outs)
+    p = Pass(x=x, t=t, nets=nets, outs=outs, fed=fed, scales=scales)
     if t is not None:
         p.terms = loss_terms(loss, t, outs[-1], rnd, net.units[-1])
         p.loss = float(rnd(np.sum(p.terms)))
         if backward:
-            backward_arrays(net, weights, p, loss, rnd)
+            backward_arrays(net, weights, p, loss, rnd, sequential_lr)
     return p
 
 

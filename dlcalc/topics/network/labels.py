@@ -98,6 +98,18 @@ def new_bias(unit: str, tag: str = "") -> str:
     return f"b_{unit}_new{tag}"
 
 
+def dropped(unit: str, tag: str = "") -> str:
+    """What the next layer receives from a unit under dropout: out × mask/(1 − p)."""
+    return f"dropped_{unit}{tag}"
+
+
+def mask(unit: str) -> str:
+    return f"mask_{unit}"
+
+
+DROPOUT_RATE = "dropout_rate"
+
+
 # ---- names (how each quantity is written)
 
 
@@ -143,6 +155,17 @@ def grad_weight_name(weight_label: str) -> Partial:
 
 def grad_bias_name(unit: str) -> Partial:
     return Partial(E, bias_name(unit))
+
+
+def dropped_name(unit: str) -> Name:
+    return Name("õut", unit, label_sub=True)
+
+
+def mask_name(unit: str) -> Name:
+    return Name("mask", unit, label_sub=True)
+
+
+DROPOUT_RATE_NAME = Name("p")
 
 
 def fed_name(label: str) -> Name:

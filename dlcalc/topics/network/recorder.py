@@ -48,9 +48,38 @@ class Recorder:
         return q(self.current_b[layer][j], float(biases[layer][j]), L.bias_name(u))
 
     def _fed(self, layer: int, i: int, p: Pass, tag: str) -> Q:
+        if (
+            layer > 0
+            and self.net.dropped(layer - 1)
+            and p.scales
+            and p.scales[layer - 1] is not None
+        ):
+            u = self.net.units[layer - 1][i]
+            return q(L.dropped(u, tag), float(p.fed[layer][i]), L.dropped_name(u))
         label = self.net.feeding(layer)[i]
         value = p.x[i] if layer == 0 else p.outs[layer - 1][i]
         return q(label + tag, float(value), L.fed_name(label))
+
+    def _dropout_factor(self, layer: int, j: int) -> Node:
+        """mask/(1 − p) of a unit under dropout."""
+        assert self.net.masks is not None
+        u = self.net.units[layer][j]
+        mask = q(L.mask(u), float(self.net.masks[layer][j]), L.mask_name(u))
+        rate = q(L.DROPOUT_RATE, self.net.dropout_rate, L.DROPOUT_RATE_NAME)
+        return mask / (ONE - rate)
+
+    def _dropout_step(self, layer: int, j: int, p: Pass, tag: str) -> Step:
+        """õut = out × mask/(1 − p): what the next layer receives (0 for a dropped unit)."""
+        u = self.net.units[layer][j]
+        assert self.net.masks is not None
+        kept = bool(self.net.masks[layer][j])
+        return _step(
+            L.dropped(u, tag),
+            p.fed[layer + 1][j],
+            L.dropped_name(u),
+            self._out(layer, j, p, tag) * self._dropout_factor(layer, j),
+            note="kept: scaled by 1/(1 − p)" if kept else "dropped",
+        )
 
     def _net(self, layer: int, j: int, p: Pass, tag: str) -> Q:
         u = self.net.units[layer][j]
@@ -95,6 +124,13 @@ class Recorder:
                 expr = total(products) + self._b(layer, j, biases) * ONE
                 section.add(_step(L.net(u, tag), p.nets[layer][j], L.net_name(u), expr))
                 section.add(self._out_step(layer, j, p, tag))
+            if self.net.dropped(layer) and p.scales and p.scales[layer] is not None:
+                section.add(
+                    f"dropout (rate p = {self.net.dropout_rate:g}): the next layer receives "
+                    "out × mask/(1 − p); dropped units send 0"
+                )
+                for j in range(len(units)):
+                    section.add(self._dropout_step(layer, j, p, tag))
             sections.append(section)
         return sections
 
@@ -213,13 +249,15 @@ class Recorder:
                 L.weight_name(self.net.weight_labels[nxt][k][j]),
             )
             paths.append(self._delta(nxt, k, p, tag) * w)
-        return _step(
-            L.grad_out(u, tag),
-            value,
-            L.grad_out_name(u),
-            total(paths),
-            note="sum over every path to the loss" if len(paths) > 1 else None,
-        )
+        note = "sum over every path to the loss" if len(paths) > 1 else None
+        summed: Node = total(paths)
+        if self.net.dropped(layer) and p.scales and p.scales[layer] is not None:
+            # Dropout: the paths reach out only through õut = out × mask/(1 − p).
+            assert self.net.masks is not None
+            summed = summed * self._dropout_factor(layer, j)
+            if not self.net.masks[layer][j]:
+                note = "dropped: no gradient flows back"
+        return _step(L.grad_out(u, tag), value, L.grad_out_name(u), summed, note=note)
 
     def _slope_step(self, layer: int, j: int, p: Pass, tag: str) -> Step:
         u, act = self.net.units[layer][j], self.net.activations[layer]

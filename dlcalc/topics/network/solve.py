@@ -18,6 +18,8 @@ from dlcalc.topics.network.engine import (
     update_parameters,
 )
 from dlcalc.topics.network.recorder import Recorder, mean_loss_section
+from dlcalc.topics.network_training import OptimizerRecord, hyper
+from dlcalc.topics.optimize import VARIANTS, Update, apply, new_state, variants
 
 FULL_UPDATES = 3  # runs with at most this many updates are shown in full
 MAX_WRITTEN = 200  # --every-step writes out runs of at most this many updates
@@ -94,9 +96,20 @@ def solve_forward(spec: NetworkProblem, carry: int | None = None) -> Solution:
 
 
 def solve_backprop(
-    spec: NetworkProblem, carry: int | None = None, every_step: bool = False
+    spec: NetworkProblem,
+    carry: int | None = None,
+    every_step: bool = False,
+    variant: str | None = None,
+    sequential: bool = False,
 ) -> Solution:
-    """Train for ``epochs`` (online or batch), writing the first update(s) out in full."""
+    """Train for ``epochs`` (online or batch), writing the first update(s) out in full.
+
+    Training options: ``weight_decay``, ``dropout`` masks and an ``optimizer`` (its state
+    carried across updates and epochs).  ``variant``: an optimizer convention other than the
+    contract's (for ``check``).  ``sequential``: update layer by layer from the output back,
+    each hidden δ taken through the already-updated weights above it (online mode; see
+    ``engine.backward_arrays``).
+    """
     net = Network.from_problem(spec)
     loss = LOSS[spec.loss]
     rnd = rounder(carry)
@@ -113,9 +126,47 @@ def solve_backprop(
     biases = [b.copy() for b in net.biases]
     sections: list[Section] = []
     history: list[dict] = []
+    h = hyper(spec, variant)
+    dropout = net.masks is not None
+    state_w = [new_state(h, w.shape) for w in weights]
+    state_b = [new_state(h, b.shape) for b in biases]
+    last: dict[str, list[Update]] = {}
+    written = OptimizerRecord(h)
 
     def update(grads_w: list[Array], grads_b: list[Array]) -> tuple[list[Array], list[Array]]:
-        return update_parameters(weights, biases, grads_w, grads_b, lr, rnd, spec.update_bias)
+        if h.plain:
+            return update_parameters(weights, biases, grads_w, grads_b, lr, rnd, spec.update_bias)
+        t = update_count + 1  # the optimizer's step counter runs across examples and epochs
+        last["w"] = [apply(h, s, w, g, t, rnd) for s, w, g in zip(state_w, weights, grads_w)]
+        new_w = [u.weights for u in last["w"]]
+        if not spec.update_bias:
+            return new_w, biases
+        last["b"] = [
+            apply(h, s, b, g, t, rnd, decay=spec.decay_bias)
+            for s, b, g in zip(state_b, biases, grads_b)
+        ]
+        return new_w, [u.weights for u in last["b"]]
+
+    def record_update(
+        old_w: list[Array],
+        old_b: list[Array],
+        new_w: list[Array],
+        new_b: list[Array],
+        grads_w: list[Array],
+        grads_b: list[Array],
+        grad_tag: str,
+        tag: str,
+        head: str,
+    ) -> Section:
+        if h.plain:
+            return recorder.updates(
+                old_w, old_b, new_w, new_b, grads_w, grads_b, lr, grad_tag, tag, head,
+                spec.update_bias,
+            )  # fmt: skip
+        return written.section(
+            recorder, old_w, old_b, last, grads_w, grads_b, update_count, grad_tag, tag, head,
+            spec.update_bias, spec.decay_bias,
+        )  # fmt: skip
 
     def example_tag(epoch: int, k: int) -> str:
         if epoch == 1:
@@ -127,41 +178,53 @@ def solve_backprop(
             return "" if k is None else _heading(n, k)
         return f"Epoch {epoch} · " + ("" if k is None or n == 1 else f"example {k + 1} · ")
 
-    def write_pass(p: Pass, epoch: int, k: int) -> None:
+    sequential_lr = lr if sequential and spec.mode == "online" else None
+
+    def write_pass(p: Pass, epoch: int, k: int, through: list[Array] | None = None) -> None:
         tag, head = example_tag(epoch, k), heading(epoch, k)
         sections.extend(recorder.forward(p, weights, biases, tag, head))
         sections.append(recorder.loss_section(p, tag, head))
-        sections.extend(recorder.backward(p, weights, tag, head, spec.update_bias))
+        sections.extend(recorder.backward(p, through or weights, tag, head, spec.update_bias))
 
     update_count = 0
     for epoch in range(1, spec.epochs + 1):
         if spec.mode == "online":
             for k, (x, t) in enumerate(examples):
-                p = run_pass(net, weights, biases, x, t, loss, rnd, backward=True)
+                p = run_pass(
+                    net,
+                    weights,
+                    biases,
+                    x,
+                    t,
+                    loss,
+                    rnd,
+                    backward=True,
+                    dropout=dropout,
+                    sequential_lr=sequential_lr,
+                )
                 new_w, new_b = update(p.grad_w, p.grad_b)
                 update_count += 1
                 if record_all or update_count == 1:
-                    write_pass(p, epoch, k)
+                    write_pass(p, epoch, k, new_w if sequential_lr is not None else None)
                     tag = example_tag(epoch, k)
                     sections.append(
-                        recorder.updates(
+                        record_update(
                             weights,
                             biases,
                             new_w,
                             new_b,
                             p.grad_w,
                             p.grad_b,
-                            lr,
                             tag,
                             tag,
                             heading(epoch, k),
-                            spec.update_bias,
                         )
                     )
                 weights, biases = new_w, new_b
         else:
             passes = [
-                run_pass(net, weights, biases, x, t, loss, rnd, backward=True) for x, t in examples
+                run_pass(net, weights, biases, x, t, loss, rnd, backward=True, dropout=dropout)
+                for x, t in examples
             ]
             grads_w = [
                 rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in range(len(weights))
@@ -189,18 +252,16 @@ def solve_backprop(
                         )
                     )
                 sections.append(
-                    recorder.updates(
+                    record_update(
                         weights,
                         biases,
                         new_w,
                         new_b,
                         grads_w,
                         grads_b,
-                        lr,
                         grad_tag,
                         update_tag,
                         heading(epoch, None),
-                        spec.update_bias,
                     )
                 )
             weights, biases = new_w, new_b
@@ -212,8 +273,14 @@ def solve_backprop(
 
     # The answers describe the network before any update (online mode changes it between examples).
     first_passes = [
-        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True) for x, t in examples
+        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True, dropout=dropout)
+        for x, t in examples
     ]
+    if h.l2:  # grad_weights (and grad_bias with decay_bias) include the decay term λ·w
+        for p in first_passes:
+            p.grad_w = [rnd(g + h.weight_decay * w) for g, w in zip(p.grad_w, net.weights)]
+            if spec.decay_bias:
+                p.grad_b = [rnd(g + h.weight_decay * b) for g, b in zip(p.grad_b, net.biases)]
     losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
     loss_before = float(rnd(np.mean(losses_before)))
     if n > 1:
@@ -245,6 +312,10 @@ def solve_backprop(
     result["history"] = history
     result["epochs"] = spec.epochs
     result["mode"] = spec.mode
+    if not h.plain:
+        result["optimizer"] = h.optimizer
+        if h.weight_decay:
+            result["weight_decay"] = h.weight_decay
     notes = []
     if not record_all:
         hint = (
@@ -253,7 +324,17 @@ def solve_backprop(
             else "pass --every-step to see them all"
         )
         notes.append(f"{total_updates:,} updates: the first is worked out in full; {hint}.")
-    return Solution("backprop", sections, result, title=spec.title, source=spec.source, notes=notes)
+    solution = Solution(
+        "backprop", sections, result, title=spec.title, source=spec.source, notes=notes
+    )
+    if variant is None:
+        for v in variants(h):
+
+            def alternative(v: str = v) -> Solution:
+                return solve_backprop(spec, carry, every_step, v)
+
+            solution.alternatives.append((VARIANTS[v], alternative))
+    return solution
 
 
 def _history_section(loss_before: float, history: list[dict], mode: str, n: int) -> Section:
