@@ -575,6 +575,46 @@ def build_kld(doc: Document, settings: Settings) -> Solution:
     return solve_kld(load_kld(doc), settings.carry)
 
 
+# --- rnn: recurrent cells over a sequence ------------------------------------------------------
+
+
+@register(
+    "rnn",
+    arguments=(
+        PROBLEM,
+        Opt(
+            "gradient_flow",
+            ("--gradient-flow",),
+            "Also show ∂s_j/∂s_{j−1} at every step and their product along the sequence "
+            "(vanishing or exploding gradients).",
+            bool,
+        ),
+    ),
+    read=args.rnn,
+)
+def build_rnn(doc: Document, settings: Settings) -> Solution:
+    """Recurrent cells over a sequence: forward pass, backpropagation through time, one update.
+
+    `cell: rnn | lstm | gru` in the slides' notation (U multiplies the input, W the previous
+    state; LSTM and GRU gates each have their own U, W, b).  Every gate and state step by
+    step, the loss per step, then BPTT latest step first (∂L/∂s_t = explicit + implicit
+    part), each gradient as a sum over the steps, and θ⁺ = θ − η ∂L/∂θ.  Format and
+    labels: docs/rnn.md.
+
+    \b
+    Examples:
+      dlcalc rnn examples/rnn-1unit.yaml
+      dlcalc rnn examples/lstm-gomez.yaml --carry 4
+      dlcalc rnn examples/gru-1unit.yaml --gradient-flow
+      dlcalc rnn examples/lstm-gomez.yaml -f json | jq .result.grad
+    """
+    from dlcalc.specs.rnn import load_rnn
+    from dlcalc.topics.rnn import solve_rnn
+
+    spec = load_rnn(doc)
+    return solve_rnn(spec, settings.carry, spec.gradient_flow)
+
+
 # --- conv (issue 14): numeric convolution and pooling ------------------------------------------
 
 
