@@ -111,7 +111,11 @@ def with_settings(*options: str) -> Callable[[Callable[..., None]], Callable[...
                 raise fail(
                     "--symbolic: cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it"
                 )
-            fn(**kwargs, settings=Settings(**values))
+            if values.get("decimals") is not None and values.get("sig") is not None:
+                raise fail(
+                    "give either --decimals (places) or --sig (significant figures), not both"
+                )
+            fn(**kwargs, settings=Settings.from_options(values))
 
         setattr(command, "__signature__", inspect.Signature(params))  # noqa: B010
         command.__annotations__ = {p.name: p.annotation for p in params}
@@ -151,9 +155,16 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
     where = ARGUMENTS if data is not None else ("<stdin>" if problem == "-" else str(problem))
 
     def action() -> int:
+        from dlcalc.solving import explain_unknown_key, refuse_other_command
+
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
+        refuse_other_command(doc, name)
         checked = variants(name, doc, settings) if settings.check else None
-        return finish(solve(name, doc, settings), settings, checked)
+        try:
+            solution = solve(name, doc, settings)
+        except InputError as e:
+            raise explain_unknown_key(e, doc, name) from None
+        return finish(solution, settings, checked)
 
     guarded(where, action)
 
@@ -178,6 +189,37 @@ def problem_command(command: Command) -> Callable[..., None]:
 
 
 ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)]
+
+
+# --- solve: the command the problem names, with that command's options -----------------------
+
+
+@command(
+    "solve",
+    help=HELP["solve"],
+    context_settings=NUMBERS_ANYWHERE,
+    options_metavar="PROBLEM [OPTIONS OF ITS COMMAND]",
+)
+def solve_named(ctx: typer.Context) -> None:
+    from dlcalc.solving import command_to_solve, read_problem, split_problem
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, Commands)
+    commands = {name: group.get_command(ctx, name) for name in COMMANDS}
+    options = [p for c in commands.values() for p in c.params if p.param_type_name == "option"]
+    value_options = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
+    chosen: list[str] = []
+
+    def action() -> None:
+        problem, rest = split_problem(ctx.args, value_options)
+        chosen.extend([command_to_solve(read_problem(problem), COMMANDS), problem, *rest])
+
+    guarded("", action)
+    status = commands[chosen[0]].main(
+        chosen[1:], prog_name=f"dlcalc {chosen[0]}", standalone_mode=False
+    )
+    if isinstance(status, int) and status:
+        raise typer.Exit(status)
 
 
 # --- checking answers and answer keys: any registered command, named by the problem ----------

@@ -37,6 +37,7 @@ OVERVIEW = (
     "  dlcalc forward examples/ce-multiclass.yaml --format markdown\n"
     "  dlcalc perceptron examples/perceptron-trace.yaml --plot trace.png\n"
     "  dlcalc softmax 7 -2 4 1\n"
+    "  dlcalc solve examples/hankamber.yaml --carry 3\n"
     "  dlcalc check examples/mazur.yaml examples/answers/mazur.yaml\n"
     "  dlcalc key examples/*.yaml -o key.tex\n"
     "  dlcalc derive 'sigmoid(x)' --at x=0.3\n\n"
@@ -45,6 +46,18 @@ OVERVIEW = (
 
 # --help of the commands dlcalc/cli.py writes itself (they solve no single problem type).
 HELP = {
+    "solve": """\
+Solve a problem file with the command its `command:` key names.
+
+Every option of that command may follow (--format, --carry, --every-step, ...); the
+JSON `command` is the command that ran.
+
+\b
+Examples:
+  dlcalc solve examples/mazur.yaml
+  dlcalc solve examples/perceptron-trace.yaml --plot trace.png
+  dlcalc solve examples/hankamber.yaml --carry 3 -f json
+""",
     "check": """\
 Check a student's answers against the worked solution, with error carried forward.
 
@@ -168,7 +181,12 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
     """Solve ``doc`` with the builder of command ``name``, after applying option overrides."""
     if settings.overrides and isinstance(doc.data, dict):
         doc.data.update(settings.overrides)
-    return COMMANDS[name].build(doc, settings)
+    solution = COMMANDS[name].build(doc, settings)
+    if settings.carry is not None:
+        from dlcalc.scalars import say_carry_mode
+
+        say_carry_mode(solution, settings.carry)
+    return solution
 
 
 def variants(name: str, doc: Document, settings: Settings) -> Any:
@@ -210,7 +228,7 @@ def command_of(doc: Document, command: str | None) -> str:
 
 
 def _network(doc: Document, settings: Settings, training: bool) -> Solution:
-    from dlcalc.specs.network import load_network
+    from dlcalc.specs.network import load_network, weights_note
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
@@ -223,6 +241,7 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
         solution = solve_backprop(spec, settings.carry, settings.every_step)
     else:
         solution = solve_forward(spec, settings.carry)
+    solution.sections[0].items.insert(0, weights_note(spec))  # which way the weights were read
     if settings.symbolic:
         from dlcalc.topics.symbolic import add_symbolic
 
@@ -236,7 +255,7 @@ def build_forward(doc: Document, settings: Settings) -> Solution:
 
     \b
     Examples:
-      dlcalc forward examples/mazur.yaml
+      dlcalc forward examples/ce-multiclass.yaml
       dlcalc forward examples/bce-binary.yaml --decimals 6
       cat problem.yaml | dlcalc forward - --format json
     """

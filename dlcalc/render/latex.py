@@ -253,6 +253,8 @@ def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
         name = math(step.shown)
         formula = step.formula()
         substituted = step.substituted(lambda v: fmt(v, decimals))
+        if substituted == fmt(step.value, decimals):  # the value once, not twice
+            substituted = None
         value = math(fmt(step.value, decimals))
         if step.exact:
             value = f"{math(step.exact)} \\approx {value}"

@@ -40,22 +40,26 @@ class Network:
 
     @classmethod
     def from_problem(cls, spec: NetworkProblem) -> Network:
-        weights = [np.array(layer.weights, dtype=float) for layer in spec.layers]
+        weights = [np.array(layer.matrix, dtype=float) for layer in spec.layers]
         biases = [
             np.array(layer.bias, dtype=float)
             if isinstance(layer.bias, list)
-            else np.full(len(layer.weights), layer.bias)
+            else np.full(len(layer.matrix), layer.bias)
             for layer in spec.layers
         ]
         units = [
             list(layer.units)
             if layer.units
-            else default_unit_names(i, len(spec.layers), len(layer.weights))
+            else default_unit_names(i, len(spec.layers), len(layer.matrix))
             for i, layer in enumerate(spec.layers)
         ]
         weight_labels: list[list[list[str]]] = []
         k = 0
-        for w in weights:
+        for w, layer in zip(weights, spec.layers):
+            if layer.weight_names is not None:  # the slides' own names, from `connections:` (w14)
+                weight_labels.append([list(row) for row in layer.weight_names])
+                k += w.size
+                continue
             rows = []
             for _ in range(w.shape[0]):
                 rows.append([labels.weight(k + c + 1) for c in range(w.shape[1])])
