@@ -18,12 +18,35 @@ from typing import Annotated, Any
 import typer
 
 from dlcalc.arguments import ARGUMENTS
-from dlcalc.commands import COMMANDS, OVERVIEW, PROBLEM, Command
+from dlcalc.commands import COMMANDS, HELP, OVERVIEW, PROBLEM, Command
 from dlcalc.errors import InputError
 from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
+
+class Commands(typer.core.TyperGroup):
+    """Converts only the command that runs (Typer would convert all of them on every call)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *BY_HAND]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name not in self.commands and name in self.list_commands(ctx):
+            one = typer.Typer(add_completion=False, rich_markup_mode=None)
+            if name in COMMANDS:
+                command = COMMANDS[name]
+                numbers = NUMBERS_ANYWHERE if command.negatives else None
+                one.command(name, help=command.help, context_settings=numbers)(
+                    problem_command(command)
+                )
+            else:
+                BY_HAND[name](one)
+            self.commands[name] = typer.main.get_command(one)
+        return self.commands.get(name)
+
+
 app = typer.Typer(
     name="dlcalc",
+    cls=Commands,
     help=OVERVIEW,
     no_args_is_help=True,
     add_completion=False,
@@ -31,6 +54,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+app.callback()(lambda: None)  # a group: its commands come from Commands
+BY_HAND: dict[str, Callable[[typer.Typer], Any]] = {}  # check, key, derive, graph
+NUMBERS_ANYWHERE = {"ignore_unknown_options": True, "allow_extra_args": True}  # -2 is a number
+
+
+def command(name: str, **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Declare a command written here (not from the registry); Typer converts it when it runs."""
+
+    def add(fn: Callable[..., None]) -> Callable[..., None]:
+        BY_HAND[name] = lambda one: one.command(name, **kwargs)(fn)
+        return fn
+
+    return add
 
 
 @app.callback()
@@ -125,7 +161,7 @@ def guarded(where: str, action: Callable[[], int | None]) -> None:
 
 def run(name: str, problem: str | None, settings: Settings, data: dict | None = None) -> None:
     """Solve ``problem`` (a file or -), or else the problem ``data`` built from command-line numbers; write it."""
-    from dlcalc.commands import solve
+    from dlcalc.commands import solve, variants
     from dlcalc.output import finish
     from dlcalc.specs.loader import Document, load
 
@@ -140,12 +176,12 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
 
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
         refuse_other_command(doc, name)
-        variants = checking_variants(name, doc, settings) if settings.check else None
+        checked = variants(name, doc, settings) if settings.check else None
         try:
             solution = solve(name, doc, settings)
         except InputError as e:
             raise explain_unknown_key(e, doc, name) from None
-        return finish(solution, settings, variants)
+        return finish(solution, settings, checked)
 
     guarded(where, action)
 
@@ -169,48 +205,26 @@ def problem_command(command: Command) -> Callable[..., None]:
     return with_settings(*command.options)(solve_problem)
 
 
-NUMBERS_ANYWHERE = {"ignore_unknown_options": True, "allow_extra_args": True}  # -2 is a number
-for _command in COMMANDS.values():
-    app.command(
-        _command.name,
-        help=_command.help,
-        context_settings=NUMBERS_ANYWHERE if _command.negatives else None,
-    )(problem_command(_command))
-
 ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)]
 
 
 # --- solve: the command the problem names, with that command's options -----------------------
 
 
-@app.command(
+@command(
     "solve",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    help=HELP["solve"],
+    context_settings=NUMBERS_ANYWHERE,
     options_metavar="PROBLEM [OPTIONS OF ITS COMMAND]",
 )
 def solve_named(ctx: typer.Context) -> None:
-    """Solve a problem file with the command its `command:` key names.
-
-    Every option of that command may follow (--format, --carry, --every-step, ...); the
-    JSON `command` is the command that ran.
-
-    \b
-    Examples:
-      dlcalc solve examples/mazur.yaml
-      dlcalc solve examples/perceptron-trace.yaml --plot trace.png
-      dlcalc solve examples/hankamber.yaml --carry 3 -f json
-    """
     from dlcalc.solving import command_to_solve, read_problem, split_problem
 
     group = typer.main.get_command(app)
-    commands: dict[str, Any] = getattr(group, "commands", {})
-    value_options = {
-        name
-        for command in commands.values()
-        for param in command.params
-        if param.param_type_name == "option" and not getattr(param, "is_flag", False)
-        for name in param.opts
-    }
+    assert isinstance(group, Commands)
+    commands = {name: group.get_command(ctx, name) for name in COMMANDS}
+    options = [p for c in commands.values() for p in c.params if p.param_type_name == "option"]
+    value_options = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
     chosen: list[str] = []
 
     def action() -> None:
@@ -236,14 +250,7 @@ AnswersArg = Annotated[
 ]
 
 
-def checking_variants(name: str, doc: Any, settings: Settings) -> Any:
-    """What ``check`` re-solves to try the textbook conventions (dlcalc.conventions)."""
-    from dlcalc.conventions import variants_of
-
-    return variants_of(name, doc, settings)
-
-
-@app.command("check")
+@command("check", help=HELP["check"])
 @with_settings("carry", "every_step")
 def check_answers(
     problem: ProblemArg,
@@ -276,70 +283,24 @@ def check_answers(
     *,
     settings: Settings,
 ) -> None:
-    """Check a student's answers against the worked solution, with error carried forward.
-
-    ANSWERS maps names to claimed values: a label as the tables show it (out_h1, dE_dw5,
-    w5_new), its symbol (∂E/∂w5, w5⁺) or a path into the JSON result
-    (layers[1].weights[0][0]).  A claim is right when it agrees to the decimals it was
-    written with (0.50 means ±0.005).  A wrong value that follows from the student's own
-    earlier wrong values is marked ↪ (carried forward), not ✗.  Slide-style names (w46+,
-    θ4, Err6) are understood, and work done under a textbook convention (Han & Kamber's
-    Err = −δ, a sequential update, the loss without ½, …) is ✓ under it when it explains two
-    claims or the sheet declares it (docs/checking.md).  Several ANSWERS files, or --report,
-    mark a whole class.  Exit status 1 when any claim is genuinely wrong.
-
-    \b
-    Examples:
-      dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
-      dlcalc check problem.yaml answers.yaml --command backprop --format json
-      dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
-    """
-    from dlcalc.commands import command_of, solve
-    from dlcalc.output import finish
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.output import finish, mark_class
     from dlcalc.specs.loader import load
 
+    where = "<stdin>" if problem == "-" else problem
     if report is not None or len(answers) > 1:
-        return class_report(problem, answers, command, tol, report, settings)
+        return guarded(where, lambda: mark_class(problem, answers, command, tol, report, settings))
     settings.check, settings.tol = answers[0], tol
 
     def action() -> int:
         doc = load(problem)
         name = command_of(doc, command)
-        variants = checking_variants(name, doc, settings)
-        return finish(solve(name, doc, settings), settings, variants)
+        return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
 
-    guarded("<stdin>" if problem == "-" else problem, action)
-
-
-def class_report(
-    problem: str,
-    answers: list[Path],
-    command: str | None,
-    tol: float | None,
-    report: Path | None,
-    settings: Settings,
-) -> None:
-    """``check`` with several sheets or --report: mark them all, print the class report (Markdown)."""
-    from dlcalc import class_report as cr
-    from dlcalc.commands import command_of, solve
-    from dlcalc.specs.loader import load
-
-    def action() -> int:
-        doc = load(problem)
-        name = command_of(doc, command)
-        variants = checking_variants(name, doc, settings)
-        marks = cr.mark_sheets(
-            solve(name, doc, settings), [str(a) for a in answers], tol, settings.carry, variants
-        )
-        if report is not None:
-            cr.write(marks, report)
-        sys.stdout.write(marks.to_markdown())
-        return 1 if marks.any_wrong else 0
-
-    guarded("<stdin>" if problem == "-" else problem, action)
+    guarded(where, action)
 
 
-@app.command("key")
+@command("key", help=HELP["key"])
 @with_settings("carry", "every_step")
 def answer_key(
     problems: Annotated[
@@ -352,17 +313,6 @@ def answer_key(
     *,
     settings: Settings,
 ) -> None:
-    """Answer key: solve several problem files into one numbered Markdown or LaTeX document.
-
-    Each problem gets its number, title and source (the `source:` key and the file's
-    leading # comment lines).  The format follows -o's extension (.md, .tex) unless
-    --format is given; LaTeX is a complete document (amsmath, booktabs) for pdflatex.
-
-    \b
-    Examples:
-      dlcalc key examples/*.yaml -o key.md
-      dlcalc key examples/mazur.yaml examples/hankamber.yaml -o key.tex
-    """
     from dlcalc.commands import command_of, solve
     from dlcalc.output import key_format, write_key
     from dlcalc.render.answer_key import Problem, leading_comment
@@ -429,7 +379,7 @@ class ExpressionCommand(typer.core.TyperCommand):
         return super().parse_args(ctx, expressions_last(args, known, takes_value))
 
 
-@app.command(cls=ExpressionCommand)
+@command("derive", help=HELP["derive"], cls=ExpressionCommand)
 @with_settings()
 def derive(
     expression: ExpressionArg,
@@ -446,20 +396,6 @@ def derive(
     *,
     settings: Settings,
 ) -> None:
-    """The derivative of an expression, each chain-rule factor shown (SymPy does the calculus).
-
-    Functions: exp ln log sqrt sin cos tan tanh sinh cosh sigmoid σ relu softplus abs
-    max min, and softmax(k, z1, …, zn) (the k-th output).  Named activations come with
-    their derivative worked out from the definition (σ′ = σ·(1 − σ) by the quotient
-    rule); softmax brings its Jacobian and softmax + cross-entropy = ŷ − y.
-
-    \b
-    Examples:
-      dlcalc derive 'exp(exp(x^2))'
-      dlcalc derive 'sigmoid(x)' --at x=0.3
-      dlcalc derive 'w*x + b' --wrt w
-      dlcalc derive -x^2 --at x=2
-    """
 
     solve_expression(
         expression,
@@ -469,7 +405,7 @@ def derive(
     )
 
 
-@app.command(cls=ExpressionCommand)
+@command("graph", help=HELP["graph"], cls=ExpressionCommand)
 @with_settings()
 def graph(
     expression: ExpressionArg,
@@ -482,16 +418,6 @@ def graph(
     *,
     settings: Settings,
 ) -> None:
-    """The computational graph of an expression: forward values, then the backward pass.
-
-    Every node with its operation, value and adjoint ∂f/∂node, in evaluation order and
-    as a tree; each input's gradient is summed over every path from it to the output.
-
-    \b
-    Examples:
-      dlcalc graph 'x*y + sin(x)' --at x=0.5,y=2
-      dlcalc graph 'sigmoid(w1*x1 + w2*x2 + b)' --at w1=0.1,w2=-0.2,x1=1,x2=2,b=0
-    """
 
     solve_expression(
         expression, at, settings, lambda calculus, values: calculus.solve_graph(expression, values)

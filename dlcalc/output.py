@@ -137,3 +137,34 @@ def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
         sys.stdout.write(text)
     else:
         write(settings.output, text)
+
+
+def mark_class(
+    problem: str,
+    answers: list[Path],
+    command: str | None,
+    tol: float | None,
+    report: Path | None,
+    settings: Settings,
+) -> int:
+    """``check`` with several sheets or --report: mark them all, print the class report (Markdown).
+
+    The exit status: 1 when any sheet has a genuinely wrong claim.
+    """
+    from dlcalc import class_report as cr
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.specs.loader import load
+
+    doc = load(problem)
+    name = command_of(doc, command)
+    marks = cr.mark_sheets(
+        solve(name, doc, settings),
+        [str(a) for a in answers],
+        tol,
+        settings.carry,
+        variants(name, doc, settings),
+    )
+    if report is not None:
+        cr.write(marks, report)
+    sys.stdout.write(marks.to_markdown())
+    return 1 if marks.any_wrong else 0
