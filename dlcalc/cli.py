@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dlcalc.errors import InputError
+from dlcalc import files
+from dlcalc.errors import InputError, printable
 from dlcalc.render import EXTENSIONS, Format
 
 if TYPE_CHECKING:
@@ -46,6 +47,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from dlcalc import __version__
+
+        typer.echo(f"dlcalc {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Worked-example calculator for deep-learning coursework."""
+
 
 # --- options shared by every command ---------------------------------------------------------
 
@@ -160,7 +183,7 @@ def builder(name: str) -> Callable[[Builder], Builder]:
 
 def fail(message: str) -> typer.Exit:
     """Print one error line to standard error; return the exit to raise (status 2)."""
-    typer.echo(f"dlcalc: error: {message}", err=True)
+    typer.echo(f"dlcalc: error: {printable(message)}", err=True)
     return typer.Exit(2)
 
 
@@ -173,7 +196,9 @@ def guarded(where: str, action: Callable[[], None]) -> None:
     try:
         action()
     except InputError as e:
-        raise fail(str(e.located(where or None))) from None
+        from dlcalc.specs.loader import annotate
+
+        raise fail(str(annotate(e.located(where or None)))) from None
     except OverflowError:
         raise fail(
             f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
@@ -188,6 +213,8 @@ def guarded(where: str, action: Callable[[], None]) -> None:
         raise fail(
             f"{prefix}internal error ({type(e).__name__}: {e}); please report this input"
         ) from None
+    finally:
+        files.discard()  # nothing staged for writing survives a failure
 
 
 def solve(command: str, doc: Document, settings: Settings) -> Solution:
@@ -208,6 +235,7 @@ def run(
     if data is None and problem is None:
         raise fail("give a problem file, - for standard input, or the numbers (see --help)")
     where = ARGUMENTS if data is not None else ("<stdin>" if problem == "-" else str(problem))
+    files.reset()
 
     def action() -> None:
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
@@ -237,12 +265,14 @@ def finish(solution: Solution, out: Output) -> None:
     emit(solution, out)
     for write_figure in solution.figures:
         write_figure()
+    files.commit()  # outputs were staged beside their targets; only now do they replace them
     if wrong:
         raise typer.Exit(1)
 
 
 def emit(solution: Solution, out: Output) -> None:
     """Render ``solution`` to the terminal or to ``out.path``."""
+    from dlcalc import limits
     from dlcalc.render import render_text
 
     if out.path is None:
@@ -250,9 +280,13 @@ def emit(solution: Solution, out: Output) -> None:
         if fmt is Format.rich:
             from dlcalc.render.terminal import print_solution
 
-            print_solution(solution, out.decimals, out.every_step)
+            try:
+                print_solution(solution, out.decimals, out.every_step)
+            except OSError as e:
+                raise files.stdout_failed(e) from None
         else:
-            sys.stdout.write(render_text(solution, fmt, out.decimals, out.every_step))
+            text = render_text(solution, fmt, out.decimals, out.every_step)
+            files.write_stdout(limits.check_output(text))
         return
     suffix = out.path.suffix.lower()
     if out.fmt is None and suffix == ".html":
@@ -267,14 +301,7 @@ def emit(solution: Solution, out: Output) -> None:
                 field="--output",
             )
         text = render_text(solution, chosen, out.decimals, out.every_step)
-    if out.path.is_dir():
-        raise InputError("is a directory; give a file name", file=str(out.path), field="--output")
-    try:
-        out.path.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise InputError(
-            f"cannot be written: {e.strerror or e}", file=str(out.path), field="--output"
-        ) from None
+    files.write_text(out.path, limits.check_output(text))  # staged; finish() commits it
 
 
 # --- network commands ------------------------------------------------------------------------
@@ -956,6 +983,7 @@ def check_answers(
     from dlcalc.specs.loader import load
 
     out = Output(fmt, decimals, output, every_step, check=answers, tol=tol)
+    files.reset()
 
     def action() -> None:
         doc = load(problem)
@@ -1005,6 +1033,7 @@ def answer_key(
             f"--output: cannot write an answer key for {what}; use .md or .tex (or --format markdown|latex)"
         )
     solved = []
+    files.reset()
     for problem in problems:
         name = "<stdin>" if problem == "-" else problem
 
@@ -1016,13 +1045,15 @@ def answer_key(
         guarded(name, action)
     render = ak.latex if chosen is Format.latex else ak.markdown
     text = render(solved, decimals, every_step, title)
+    guarded("", lambda: _write_key(text, output))
+
+
+def _write_key(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        files.write_stdout(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise fail(f"{output}: --output: cannot be written: {e.strerror or e}") from None
+    files.write_text(output, text)
+    files.commit()
 
 
 # --- derive and graph: expressions (SymPy, imported only when these run) --------------------
@@ -1177,7 +1208,7 @@ def main() -> None:
             sys.exit(2)
         ctx = getattr(e, "ctx", None)
         hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-        typer.echo(f"dlcalc: error: {e.format_message()}{hint}", err=True)
+        typer.echo(f"dlcalc: error: {printable(e.format_message())}{hint}", err=True)
         sys.exit(getattr(e, "exit_code", 2))
     sys.exit(status if isinstance(status, int) else 0)
 

@@ -50,7 +50,7 @@ def _cell(value: Any) -> float | str:
         try:
             return to_number(value)
         except ValueError:
-            return value.strip()
+            return to_name(value)  # a class label: a short one-line name
     return to_number(value)
 
 
