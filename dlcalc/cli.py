@@ -275,6 +275,8 @@ def emit(solution: Solution, out: Output) -> None:
     from dlcalc import limits
     from dlcalc.render import render_text
 
+    terminal = (out.fmt or EXTENSIONS.get(out.path.suffix.lower() if out.path else "")) in (None, Format.rich)
+    limits.check_steps(limits.solution_size(solution), terminal)
     if out.path is None:
         fmt = out.fmt or Format.rich
         if fmt is Format.rich:
@@ -316,10 +318,12 @@ SymbolicOpt = Annotated[
 
 
 def _network(doc: Document, settings: Settings, training: bool) -> Solution:
+    from dlcalc import limits
     from dlcalc.specs.network import load_network
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
+    limits.check_network(spec, training, settings.every_step, settings.symbolic)
     if training:
         solution = solve_backprop(spec, settings.carry, settings.every_step)
     else:

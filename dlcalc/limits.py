@@ -37,15 +37,17 @@ MAX_TEXT = 200  # characters of any text in a file: titles, sources, labels
 MAX_NAME = 64  # characters of a name: a unit, a column, a class label, a symbol
 MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789e-300 fits)
 
-# --- work --------------------------------------------------------------------------------------
-MAX_WORK = 2_000_000  # elementary steps of one run (network: (units + weights) × examples × epochs)
+# --- work (measured on a 2-core machine shared with other jobs; see docs/security.md) -----------
+MAX_WORK = 5_000_000  # about microseconds: network passes × (LAYER_COST × layers + weights + units)
+LAYER_COST = 350  # one layer's overhead per pass, counted in weights (a 1,000-layer chain is slow)
 EXACT_COST = 20  # an exact-fraction step costs this many float steps (fractions grow)
-MAX_SYMBOLIC = 4_000  # --symbolic: chain-rule factors written (Σ over units of paths × depth)
+MAX_SYMBOLIC = 150  # --symbolic: Σ over weights of paths to the loss × path length, + 10 per layer
 MAX_EXACT_STEPS = 3_000  # --exact: steps whose exact value SymPy works out
-MAX_EXPRESSION = 200  # derive/graph: characters of an expression
-MAX_POWER = 10_000  # derive/graph: largest whole power or power tower value SymPy may expand
+MAX_POWER = 10_000  # derive/graph: largest exponent of a power SymPy may see (9^9^9 is refused)
 
 # --- output ------------------------------------------------------------------------------------
+MAX_STEPS = 15_000  # worked steps written out (Markdown, LaTeX, JSON: about 0.25 ms each)
+MAX_TERMINAL_STEPS = 1_000  # in the terminal, HTML and .txt (Rich tables: about 6 ms each)
 MAX_OUTPUT_CHARS = 8_000_000  # a rendered solution (8 MB of text is already unreadable)
 
 
@@ -104,3 +106,110 @@ def check_output(text: str, field: str = "--output") -> str:
             f"{MAX_OUTPUT_CHARS:,}; solve a smaller problem or leave out --every-step",
         )
     return text
+
+
+def check_steps(count: int, terminal: bool, field: str = "--format") -> None:
+    """Refuse to render more worked steps than a format can write in a few seconds."""
+    limit = MAX_TERMINAL_STEPS if terminal else MAX_STEPS
+    if count > limit:
+        where = (
+            "the terminal (and HTML, .txt) shows at most"
+            if terminal
+            else "a document holds at most"
+        )
+        raise _refuse(
+            field,
+            f"the solution has {count:,} worked steps; {where} {limit:,}"
+            + ("; use --format markdown or json" if terminal and count <= MAX_STEPS else "")
+            + ", or solve a smaller problem",
+        )
+
+
+# --- estimates for network problems ---------------------------------------------------------------
+
+
+def network_work(widths: list[int], passes: int) -> int:
+    """The work of ``passes`` forward-and-backward passes through layers of ``widths``.
+
+    ``widths`` is [inputs, units of layer 1, units of layer 2, …].  Depth counts: each layer
+    costs :data:`LAYER_COST` besides its weights, so 1,000 one-unit layers are not cheap.
+    """
+    per_pass = sum(LAYER_COST + n_out * (n_in + 1) + n_out for n_in, n_out in zip(widths, widths[1:]))
+    return passes * per_pass
+
+
+def network_written_steps(widths: list[int], updates_written: int) -> int:
+    """About how many steps writing out ``updates_written`` updates in full records."""
+    weights = sum(n_out * (n_in + 1) for n_in, n_out in zip(widths, widths[1:]))
+    units = sum(widths[1:])
+    return max(1, updates_written) * (2 * weights + 4 * units)
+
+
+def symbolic_cost(widths: list[int]) -> int:
+    """The cost of ``--symbolic``: Σ over weights of (paths to the loss × path length) + 10 per layer.
+
+    Measured: SymPy's time grows with the number of chain-rule paths written out, and with depth.
+    """
+    layers = len(widths) - 1
+    paths = [1] * (widths[-1] if widths else 0)  # paths from each unit of a layer to the loss
+    cost = 10 * layers
+    for layer in range(layers, 0, -1):
+        n_in, n_out = widths[layer - 1], widths[layer]
+        length = layers - layer + 1
+        cost += sum(p * length * (n_in + 1) for p in paths[:n_out])
+        below = sum(paths[:n_out])
+        paths = [below] * n_in
+    return cost
+
+
+def check_network(spec: object, training: bool, every_step: bool, symbolic: bool) -> None:
+    """The whole budget of a ``forward``/``backprop`` problem, checked before computing.
+
+    ``spec`` is a validated network problem (``layers`` with ``weights``, ``example_list()``,
+    ``epochs``, ``mode``); read by duck typing so that this module imports nothing.
+    """
+    layers = getattr(spec, "layers")
+    widths = [len(layers[0].weights[0])] + [len(layer.weights) for layer in layers]
+    examples = len(getattr(spec, "example_list")())
+    epochs = getattr(spec, "epochs", 1) if training else 1
+    passes = epochs * examples
+    work = network_work(widths, passes)
+    if training and work > MAX_WORK:
+        most = MAX_WORK // max(1, network_work(widths, examples))
+        check_work("epochs", work, hint=f"at most {most:,} epochs for this network and its examples")
+    check_work("layers", work, hint="use fewer examples, layers or units")
+    if training:
+        updates = epochs * (examples if getattr(spec, "mode", "online") == "online" else 1)
+        written = updates if updates <= 3 or (every_step and updates <= 200) else 2
+    else:
+        written = examples
+    check_work(
+        "--every-step" if every_step else "layers",
+        network_written_steps(widths, written),
+        MAX_STEPS,
+        "worked steps",
+        "leave out --every-step, or use fewer epochs, examples or units"
+        if every_step
+        else "use fewer examples or units",
+    )
+    if symbolic:
+        check_work(
+            "--symbolic",
+            symbolic_cost(widths),
+            MAX_SYMBOLIC,
+            "units of symbolic work (paths through the network × their length)",
+            "--symbolic is for small networks (at most 2-2-2-2 or a 5-layer chain); leave it out for this one",
+        )
+
+
+def solution_size(solution: object) -> int:
+    """The number of worked steps, notes and table rows a renderer would write (duck-typed)."""
+    size = 0
+    for section in getattr(solution, "sections", []):
+        for item in getattr(section, "items", []):
+            rows = getattr(item, "rows", None)
+            if isinstance(rows, list):
+                size += min(len(rows), 50) if getattr(item, "elide", False) else len(rows)
+            else:
+                size += 1
+    return size
