@@ -32,14 +32,16 @@ SLOW_SOURCE_SECONDS = 5.0  # how long a FIFO or device may take to deliver its t
 _inputs: list[str] = []  # real paths of every file read by the current command
 _stdin_reader: object | None = None  # the sys.stdin object already read, if any
 _pending: list[tuple[str, Path]] = []  # (temporary file, target) awaiting commit
+_in_command = False  # set by reset(): staged files wait for the command's commit()
 
 
 def reset() -> None:
     """Forget the inputs of an earlier command (tests run many commands in one process)."""
-    global _stdin_reader
+    global _stdin_reader, _in_command
+    discard()
     _inputs.clear()
     _stdin_reader = None
-    discard()
+    _in_command = True
 
 
 def read_input(path: str, limit: int = MAX_FILE_BYTES) -> tuple[str, bytes]:
@@ -189,8 +191,15 @@ def write_text(path: Path, text: str, field: str = "--output") -> None:
         ) from None
 
 
+def in_command() -> bool:
+    """Whether a command is running (its staged files wait for :func:`commit`)."""
+    return _in_command
+
+
 def commit() -> None:
     """Rename every staged file onto its target (the command has succeeded)."""
+    global _in_command
+    _in_command = False
     umask = os.umask(0)
     os.umask(umask)
     try:
@@ -207,6 +216,8 @@ def commit() -> None:
 
 def discard() -> None:
     """Remove every staged file that was not committed (the command failed)."""
+    global _in_command
+    _in_command = False
     while _pending:
         tmp, _ = _pending.pop()
         try:

@@ -41,6 +41,8 @@ MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789
 MAX_WORK = 5_000_000  # about microseconds: network passes × (LAYER_COST × layers + weights + units)
 LAYER_COST = 350  # one layer's overhead per pass, counted in weights (a 1,000-layer chain is slow)
 EXACT_COST = 20  # an exact-fraction step costs this many float steps (fractions grow)
+PERCEPTRON_WORK = 20_000  # perceptron: rows × weights × epochs actually run (exact fractions), metered
+DELTA_WORK = 24_000  # delta rule: epochs × rows × weights (fixed length, so checked before the run)
 MAX_SYMBOLIC = 150  # --symbolic: Σ over weights of paths to the loss × path length, + 10 per layer
 MAX_EXACT_STEPS = 3_000  # --exact: steps whose exact value SymPy works out
 MAX_POWER = 10_000  # derive/graph: largest exponent of a power SymPy may see (9^9^9 is refused)
@@ -106,6 +108,29 @@ def check_output(text: str, field: str = "--output") -> str:
             f"{MAX_OUTPUT_CHARS:,}; solve a smaller problem or leave out --every-step",
         )
     return text
+
+
+class Meter:
+    """Counts work while a run goes on, for runs whose length is known only at the end
+    (a perceptron trains until it converges)::
+
+        meter = limits.Meter("max_epochs", limits.PERCEPTRON_WORK, "row updates")
+        for epoch in ...:
+            meter.spend(rows * weights)
+    """
+
+    def __init__(self, field: str, limit: int, what: str = "steps of work") -> None:
+        self.field, self.limit, self.what, self.used = field, limit, what, 0
+
+    def spend(self, amount: int) -> None:
+        """Add ``amount``; exit 2 naming the field and the limit once the total passes it."""
+        self.used += amount
+        if self.used > self.limit:
+            raise _refuse(
+                self.field,
+                f"the run needs more than {self.limit:,} {self.what} before it ends, more than "
+                "a worked example should take; use fewer epochs or rows",
+            )
 
 
 def check_steps(count: int, terminal: bool, field: str = "--format") -> None:

@@ -96,6 +96,8 @@ def _save(fig: Any, path: Path) -> None:
         raise InputError(
             f"cannot be written: {e.strerror or e}", file=str(path), field="--plot"
         ) from None
+    if not files.in_command():  # called directly, not by a command: write the file now
+        files.commit()
 
 
 def plot_perceptron(

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from dlcalc import limits
 from dlcalc.errors import InputError
 from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
@@ -292,7 +293,9 @@ class Trainer:
         notes: list[str] = []
         seen: dict[tuple[Fraction, ...], int] = {}
         detail = every_step
+        meter = limits.Meter("max_epochs", limits.PERCEPTRON_WORK, "row updates (rows × weights × epochs)")
         for k in range(1, spec.max_epochs + 1):
+            meter.spend(len(self.examples) * (self.n + 1))
             errors = self.misclassified(w)
             records.append(EpochRecord(k, list(w), errors))
             key = tuple(w)
