@@ -24,8 +24,20 @@ if TYPE_CHECKING:
     from dlcalc.specs.loader import Document
     from dlcalc.steps import Solution
 
+class _Commands(typer.core.TyperGroup):
+    """The command group; refuses an absurd number of arguments before parsing them (quadratic)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from dlcalc.limits import MAX_ARGUMENTS
+
+        if len(args) > MAX_ARGUMENTS:
+            raise fail(f"command line: {len(args):,} arguments; at most {MAX_ARGUMENTS:,}")
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
     name="dlcalc",
+    cls=_Commands,
     help=(
         "Worked-example calculator for deep-learning coursework.\n\n"
         "Give a command and a YAML problem file (or - for standard input); dlcalc prints the full "
@@ -1023,6 +1035,7 @@ def answer_key(
       dlcalc key examples/mazur.yaml examples/hankamber.yaml -o key.tex
     """
     from dlcalc import answer_key as ak
+    from dlcalc import limits
     from dlcalc.render import EXTENSIONS
     from dlcalc.specs.loader import load
 
@@ -1038,6 +1051,7 @@ def answer_key(
         )
     solved = []
     files.reset()
+    guarded("", lambda: limits.check_text("--title", title))
     for problem in problems:
         name = "<stdin>" if problem == "-" else problem
 

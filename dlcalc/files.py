@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from dlcalc.errors import InputError
-from dlcalc.limits import MAX_FILE_BYTES
+from dlcalc.limits import CONTROL, MAX_FILE_BYTES
 
 STDIN = "<stdin>"
 SLOW_SOURCE_SECONDS = 5.0  # how long a FIFO or device may take to deliver its text
@@ -48,6 +48,10 @@ def read_input(path: str, limit: int = MAX_FILE_BYTES) -> tuple[str, bytes]:
     """Read ``path`` (``-`` is standard input) up to ``limit`` + 1 bytes: ``(name for messages, bytes)``."""
     if path == "-":
         return STDIN, _read_stdin(limit)
+    if CONTROL.search(path):
+        raise InputError(
+            "the file name contains a control character; rename the file", file=path
+        )
     try:
         info = os.stat(path)
     except OSError as e:
@@ -152,6 +156,10 @@ def staged(path: Path, field: str = "--output") -> Path:
     Refuses a directory, a missing folder and an input file before anything is written.
     """
     refuse_input(path, field)
+    if CONTROL.search(str(path)):
+        raise InputError(
+            "the file name contains a control character; choose another", file=str(path), field=field
+        )
     if path.is_dir():
         raise InputError("is a directory; give a file name", file=str(path), field=field)
     if path.exists() and not path.is_file():

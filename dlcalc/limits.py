@@ -28,13 +28,20 @@ every number, so a command never sees a 5000-digit number or a 200 kB name.
 
 from __future__ import annotations
 
+import re
+
 from dlcalc.errors import InputError
+
+# Control characters (but newline and tab), DEL, C1 controls and the bidirectional overrides
+# that can make text read differently from what it is: never part of a problem's text.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # --- reading files -----------------------------------------------------------------------------
 MAX_FILE_BYTES = 300_000  # a problem or answers file; a worked example is a few kB
 MAX_DEPTH = 50  # nesting of YAML lists and mappings
 MAX_TEXT = 200  # characters of any text in a file: titles, sources, labels
 MAX_NAME = 64  # characters of a name: a unit, a column, a class label, a symbol
+MAX_ARGUMENTS = 10_100  # words on the command line (softmax takes at most 10,000 scores)
 MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789e-300 fits)
 
 # --- work (measured on a 2-core machine shared with other jobs; see docs/security.md) -----------
@@ -70,6 +77,9 @@ def check_name(field: str, text: str, limit: int = MAX_NAME) -> str:
 
 def check_text(field: str, text: str, limit: int = MAX_TEXT) -> str:
     """``text`` if it has at most ``limit`` characters (titles, sources)."""
+    bad = CONTROL.search(text)
+    if bad:
+        raise _refuse(field, f"contains the control character {bad.group()!r}; give plain text")
     if len(text) > limit:
         raise _refuse(
             field, f"a text of {len(text):,} characters; at most {limit} are allowed here"

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from dlcalc import files
 from dlcalc.errors import InputError
-from dlcalc.limits import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_TEXT
+from dlcalc.limits import CONTROL, MAX_DEPTH, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.limits import MAX_FILE_BYTES as MAX_BYTES
 
 Loc = tuple[str | int, ...]
@@ -100,9 +100,7 @@ _SPECIAL = {
 }
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = ("", "~", "null", "Null", "NULL")
-# Control characters (but newline and tab), DEL, C1 controls and the bidirectional overrides
-# that can make text read differently from what it is.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = CONTROL
 
 
 def plain_value(text: str) -> Any:
