@@ -297,16 +297,32 @@ _TEXTS: dict[str, str] = {}
 
 
 def annotate(error: InputError) -> InputError:
-    """Add a hint to an error on a line that holds ``0,5`` (YAML reads it as two numbers)."""
+    """Add a hint when ``0,5`` (two numbers in YAML) may be why a list has the wrong length.
+
+    The hint names the first line that holds such a pair, when the error is on that line
+    or is about how many values a list has.
+    """
     text = _TEXTS.get(error.file or "")
-    if text is None or not error.line or "decimal point" in error.message:
+    if text is None or "decimal point" in error.message:
         return error
-    lines = text.splitlines()
-    if error.line <= len(lines) and re.search(r"(?<![0-9.])[0-9]+,[0-9]", lines[error.line - 1]):
+    on_line = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if "[" in line and _COMMA_PAIR.search(line.split("#")[0]):
+            on_line = number
+            break
+    if on_line is None:
+        return error
+    if error.line == on_line or _ABOUT_COUNTS.search(error.message):
+        pair = _COMMA_PAIR.search(text.splitlines()[on_line - 1]).group()  # type: ignore[union-attr]
         error.message += (
-            " (note: in a list, 0,5 is two numbers, 0 and 5; for one half use a decimal point: 0.5)"
+            f" (note: line {on_line} has {pair}, which YAML reads as two numbers; "
+            f"for one number use a decimal point: {pair.replace(',', '.')})"
         )
     return error
+
+
+_COMMA_PAIR = re.compile(r"(?<![\d.])\d+,\d+", re.ASCII)
+_ABOUT_COUNTS = re.compile(r"\d+ (input )?(values|weights|numbers|items|columns|rows|target)|has \d+|got \d+")
 
 
 def load(path: str) -> Document:
