@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dlcalc.specs.loader import Document
     from dlcalc.steps import Solution
 
+
 class _Commands(typer.core.TyperGroup):
     """The command group; refuses an absurd number of arguments before parsing them (quadratic)."""
 
@@ -59,7 +60,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-
 
 
 def _print_version(value: bool) -> None:
@@ -287,7 +287,10 @@ def emit(solution: Solution, out: Output) -> None:
     from dlcalc import limits
     from dlcalc.render import render_text
 
-    terminal = (out.fmt or EXTENSIONS.get(out.path.suffix.lower() if out.path else "")) in (None, Format.rich)
+    terminal = (out.fmt or EXTENSIONS.get(out.path.suffix.lower() if out.path else "")) in (
+        None,
+        Format.rich,
+    )
     limits.check_steps(limits.solution_size(solution), terminal)
     if out.path is None:
         fmt = out.fmt or Format.rich
@@ -1051,7 +1054,7 @@ def answer_key(
         )
     solved = []
     files.reset()
-    guarded("", lambda: limits.check_text("--title", title))
+    guarded("", lambda: None if limits.check_text("--title", title) else None)
     for problem in problems:
         name = "<stdin>" if problem == "-" else problem
 

@@ -49,9 +49,7 @@ def read_input(path: str, limit: int = MAX_FILE_BYTES) -> tuple[str, bytes]:
     if path == "-":
         return STDIN, _read_stdin(limit)
     if CONTROL.search(path):
-        raise InputError(
-            "the file name contains a control character; rename the file", file=path
-        )
+        raise InputError("the file name contains a control character; rename the file", file=path)
     try:
         info = os.stat(path)
     except OSError as e:
@@ -158,7 +156,9 @@ def staged(path: Path, field: str = "--output") -> Path:
     refuse_input(path, field)
     if CONTROL.search(str(path)):
         raise InputError(
-            "the file name contains a control character; choose another", file=str(path), field=field
+            "the file name contains a control character; choose another",
+            file=str(path),
+            field=field,
         )
     if path.is_dir():
         raise InputError("is a directory; give a file name", file=str(path), field=field)

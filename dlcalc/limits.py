@@ -29,6 +29,7 @@ every number, so a command never sees a 5000-digit number or a 200 kB name.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from dlcalc.errors import InputError
 
@@ -48,7 +49,9 @@ MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789
 MAX_WORK = 5_000_000  # about microseconds: network passes × (LAYER_COST × layers + weights + units)
 LAYER_COST = 350  # one layer's overhead per pass, counted in weights (a 1,000-layer chain is slow)
 EXACT_COST = 20  # an exact-fraction step costs this many float steps (fractions grow)
-PERCEPTRON_WORK = 20_000  # perceptron: rows × weights × epochs actually run (exact fractions), metered
+PERCEPTRON_WORK = (
+    20_000  # perceptron: rows × weights × epochs actually run (exact fractions), metered
+)
 DELTA_WORK = 24_000  # delta rule: epochs × rows × weights (fixed length, so checked before the run)
 MAX_SYMBOLIC = 150  # --symbolic: Σ over weights of paths to the loss × path length, + 10 per layer
 MAX_EXACT_STEPS = 3_000  # --exact: steps whose exact value SymPy works out
@@ -67,9 +70,7 @@ def _refuse(field: str, message: str) -> InputError:
 def check_name(field: str, text: str, limit: int = MAX_NAME) -> str:
     """``text`` if it is a short one-line name; else exit 2 naming ``field`` and the limit."""
     if len(text) > limit:
-        raise _refuse(
-            field, f"a name of {len(text):,} characters; names may have at most {limit}"
-        )
+        raise _refuse(field, f"a name of {len(text):,} characters; names may have at most {limit}")
     if any(ch in text for ch in "\n\r\t\v\f"):
         raise _refuse(field, "a name must be on one line (no newline or tab in it)")
     return text
@@ -169,7 +170,9 @@ def network_work(widths: list[int], passes: int) -> int:
     ``widths`` is [inputs, units of layer 1, units of layer 2, …].  Depth counts: each layer
     costs :data:`LAYER_COST` besides its weights, so 1,000 one-unit layers are not cheap.
     """
-    per_pass = sum(LAYER_COST + n_out * (n_in + 1) + n_out for n_in, n_out in zip(widths, widths[1:]))
+    per_pass = sum(
+        LAYER_COST + n_out * (n_in + 1) + n_out for n_in, n_out in zip(widths, widths[1:])
+    )
     return passes * per_pass
 
 
@@ -197,21 +200,23 @@ def symbolic_cost(widths: list[int]) -> int:
     return cost
 
 
-def check_network(spec: object, training: bool, every_step: bool, symbolic: bool) -> None:
+def check_network(spec: Any, training: bool, every_step: bool, symbolic: bool) -> None:
     """The whole budget of a ``forward``/``backprop`` problem, checked before computing.
 
     ``spec`` is a validated network problem (``layers`` with ``weights``, ``example_list()``,
     ``epochs``, ``mode``); read by duck typing so that this module imports nothing.
     """
-    layers = getattr(spec, "layers")
+    layers = spec.layers
     widths = [len(layers[0].weights[0])] + [len(layer.weights) for layer in layers]
-    examples = len(getattr(spec, "example_list")())
+    examples = len(spec.example_list())
     epochs = getattr(spec, "epochs", 1) if training else 1
     passes = epochs * examples
     work = network_work(widths, passes)
     if training and work > MAX_WORK:
         most = MAX_WORK // max(1, network_work(widths, examples))
-        check_work("epochs", work, hint=f"at most {most:,} epochs for this network and its examples")
+        check_work(
+            "epochs", work, hint=f"at most {most:,} epochs for this network and its examples"
+        )
     check_work("layers", work, hint="use fewer examples, layers or units")
     if training:
         updates = epochs * (examples if getattr(spec, "mode", "online") == "online" else 1)

@@ -64,7 +64,9 @@ def chain(layers: int, epochs: int = 1) -> str:
 
 def dense(widths: list[int]) -> str:
     """A fully connected network with the given widths (inputs first)."""
-    text = f"input: {[0.1] * widths[0]}\ntarget: {[0.5] * widths[-1]}\nlearning_rate: 0.5\nlayers:\n"
+    text = (
+        f"input: {[0.1] * widths[0]}\ntarget: {[0.5] * widths[-1]}\nlearning_rate: 0.5\nlayers:\n"
+    )
     for n_in, n_out in zip(widths, widths[1:]):
         text += f"  - activation: sigmoid\n    weights: {[[0.1] * n_in] * n_out}\n    bias: 0.1\n"
     return text
@@ -297,7 +299,10 @@ def test_a_full_standard_output_is_one_error_line(tmp_path: Path) -> None:
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
     assert proc.returncode == 2
-    assert proc.stderr == "dlcalc: error: standard output: cannot be written: No space left on device\n"
+    assert (
+        proc.stderr
+        == "dlcalc: error: standard output: cannot be written: No space left on device\n"
+    )
 
 
 def test_a_title_with_mathtext_does_not_break_the_plot(tmp_path: Path) -> None:
@@ -339,7 +344,9 @@ def test_output_onto_an_input_is_refused(tmp_path: Path) -> None:
     assert problem.read_text(encoding="utf-8") == MAZUR
 
 
-def test_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Row 14: `-o` on a full disk replaced the old file by a truncated one."""
     out = tmp_path / "out.md"
     out.write_text("the old answer key\n", encoding="utf-8")
@@ -369,7 +376,9 @@ def test_many_values_are_refused_fast(tmp_path: Path) -> None:
     scores = [str(i % 7) for i in range(10_000)]
     assert "terminal" in refused("softmax", *scores)
     assert "arguments" in refused("softmax", *[str(i % 7) for i in range(200_000)])
-    rows = "".join(f"    - [{i % 97}, {(i * 7) % 89}, {'A' if i % 3 else 'B'}]\n" for i in range(3000))
+    rows = "".join(
+        f"    - [{i % 97}, {(i * 7) % 89}, {'A' if i % 3 else 'B'}]\n" for i in range(3000)
+    )
     text = f"data:\n  columns: [x1, x2, c]\n  rows:\n{rows}positive: A\n"
     text += "initial_weights: [0, 0, 0]\nlearning_rate: 1\nmax_epochs: 100\n"
     assert "max_epochs" in refused("perceptron", write(tmp_path, "p.yaml", text), "-f", "json")
@@ -412,9 +421,17 @@ def test_other_number_forms_are_refused_with_how_to_write_them(
 
 def test_tabs_and_bad_indentation_say_how_to_fix_them(tmp_path: Path) -> None:
     """Issue 12 item 5: tabs and bad indentation gave raw YAML errors."""
-    tab = MAZUR.replace("    activation: sigmoid\n    weights:\n      - [0.15", "\tactivation: sigmoid\n    weights:\n      - [0.15", 1)
+    tab = MAZUR.replace(
+        "    activation: sigmoid\n    weights:\n      - [0.15",
+        "\tactivation: sigmoid\n    weights:\n      - [0.15",
+        1,
+    )
     assert "indent with spaces" in refused("forward", write(tmp_path, "p.yaml", tab))
-    bad = MAZUR.replace("    activation: sigmoid\n    weights:\n      - [0.15", "    activation: sigmoid\n   weights:\n      - [0.15", 1)
+    bad = MAZUR.replace(
+        "    activation: sigmoid\n    weights:\n      - [0.15",
+        "    activation: sigmoid\n   weights:\n      - [0.15",
+        1,
+    )
     assert "indentation" in refused("forward", write(tmp_path, "p.yaml", bad))
 
 
@@ -454,7 +471,13 @@ def test_matplotlib_writes_nothing_under_home(tmp_path: Path) -> None:
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MPL", "XDG_"))}
     proc = subprocess.run(
-        [sys.executable, "-m", "dlcalc", "perceptron", str(ROOT / "examples" / "perceptron-trace.yaml")]
+        [
+            sys.executable,
+            "-m",
+            "dlcalc",
+            "perceptron",
+            str(ROOT / "examples" / "perceptron-trace.yaml"),
+        ]
         + ["--plot", str(tmp_path / "t.png"), "-f", "json"],
         capture_output=True,
         text=True,

@@ -162,7 +162,9 @@ def run(args: list[str], stdin: str | None = None) -> tuple[int, str, str, float
     return result.exit_code, result.stdout, result.stderr, took
 
 
-def assert_clean(args: list[str], code: int, out: str, err: str, took: float, ok: tuple[int, ...]) -> None:
+def assert_clean(
+    args: list[str], code: int, out: str, err: str, took: float, ok: tuple[int, ...]
+) -> None:
     where = " ".join(a if len(a) < 60 else a[:57] + "..." for a in args)
     assert code in ok, f"{where}: exit {code}: {err[:300]}"
     assert took < 10, f"{where}: took {took:.1f} s"

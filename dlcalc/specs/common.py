@@ -30,9 +30,7 @@ def _not_a_number(value: Any) -> ValueError:
             f"expected a number, got {describe(value)}; write numbers in decimal (no 0x, 0b, 0o or 1:30)"
         )
     if text and any(ch.isdigit() for ch in text) and not text.isascii():
-        return ValueError(
-            f"expected a number, got {describe(value)}; write it with the digits 0-9"
-        )
+        return ValueError(f"expected a number, got {describe(value)}; write it with the digits 0-9")
     return ValueError(f"expected a number, got {describe(value)}")
 
 

@@ -17,7 +17,6 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -94,9 +93,9 @@ _FLOAT = re.compile(
     r"[-+\u2212]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+\u2212]?[0-9]+)?", re.ASCII
 )
 _SPECIAL = {
-    **{v: math.inf for v in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
-    **{v: -math.inf for v in ("-.inf", "-.Inf", "-.INF")},
-    **{v: math.nan for v in (".nan", ".NaN", ".NAN")},
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
 }
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = ("", "~", "null", "Null", "NULL")
@@ -249,12 +248,21 @@ def yaml_problem(problem: str, context: str | None, text: str, mark: Any) -> str
     lines = text.splitlines()
     here = lines[mark.line] if mark is not None and 0 <= mark.line < len(lines) else ""
     before = here[: mark.column + 1] if mark is not None else ""
-    if "\\t" in problem or "\t" in before or (problem.startswith("found character") and "\t" in here):
+    if (
+        "\\t" in problem
+        or "\t" in before
+        or (problem.startswith("found character") and "\t" in here)
+    ):
         return "invalid YAML: a tab is used for indentation; indent with spaces"
     hint = ""
     if any(
         phrase in f"{problem} {context or ''}"
-        for phrase in ("mapping values are not allowed", "expected <block end>", "did not find expected", "could not find expected ':'")
+        for phrase in (
+            "mapping values are not allowed",
+            "expected <block end>",
+            "did not find expected",
+            "could not find expected ':'",
+        )
     ):
         hint = "; check the indentation: keys of one mapping and items of one list must line up (indent with spaces)"
     return f"invalid YAML: {problem}{hint}"
@@ -322,7 +330,9 @@ def annotate(error: InputError) -> InputError:
 
 
 _COMMA_PAIR = re.compile(r"(?<![\d.])\d+,\d+", re.ASCII)
-_ABOUT_COUNTS = re.compile(r"\d+ (input )?(values|weights|numbers|items|columns|rows|target)|has \d+|got \d+")
+_ABOUT_COUNTS = re.compile(
+    r"\d+ (input )?(values|weights|numbers|items|columns|rows|target)|has \d+|got \d+"
+)
 
 
 def load(path: str) -> Document:

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
-from dlcalc.errors import InputError
 from dlcalc import limits
+from dlcalc.errors import InputError
 from dlcalc.specs.common import (
     Name,
     Number,

@@ -293,7 +293,9 @@ class Trainer:
         notes: list[str] = []
         seen: dict[tuple[Fraction, ...], int] = {}
         detail = every_step
-        meter = limits.Meter("max_epochs", limits.PERCEPTRON_WORK, "row updates (rows × weights × epochs)")
+        meter = limits.Meter(
+            "max_epochs", limits.PERCEPTRON_WORK, "row updates (rows × weights × epochs)"
+        )
         for k in range(1, spec.max_epochs + 1):
             meter.spend(len(self.examples) * (self.n + 1))
             errors = self.misclassified(w)
