@@ -329,7 +329,7 @@ def unknown(name: str, solution: Solution, index: Mapping[str, list[str]]) -> In
 
 
 def _plain(value: Any) -> Any:
-    from dlcalc.render.json_doc import jsonable
+    from dlcalc.plain import jsonable
 
     return jsonable(value)
 
@@ -462,7 +462,7 @@ def judge(solution: Solution, claims: Iterable[Claim]) -> Report:
 
 
 def _redo(step: Step, values: Mapping[str, Any]) -> Any:
-    if step.fn is None:
+    if not step.computed:
         return None
     try:
         return step.recompute(values)
@@ -480,10 +480,11 @@ def _same(a: Any, b: Any) -> bool:
 # --- the marked solution --------------------------------------------------------------------
 
 
-def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
-    """The worked solution with every claim marked, a table of the claims and a summary line."""
-    from dlcalc.render.numbers import fmt
+def marked(solution: Solution, report: Report) -> Solution:
+    """The worked solution with every claim marked, a table of the claims and a summary line.
 
+    The table holds the correct values themselves; renderers format them like every number.
+    """
     marks: dict[str, Mark] = {}
     for v in report.verdicts:
         if v.label is not None and solution.step(v.label) is not None:
@@ -494,7 +495,7 @@ def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
     rows = []
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
-        rows.append([v.claim.name, v.claim.text, fmt(v.correct, decimals), verdict])
+        rows.append([v.claim.name, v.claim.text, v.correct, verdict])
     section = Section(
         "Your answers", [Table(["quantity", "you wrote", "correct", "verdict"], rows)]
     )
@@ -510,7 +511,7 @@ def marked(solution: Solution, report: Report, decimals: int = 4) -> Solution:
 
 
 def check_solution(
-    solution: Solution, answers: str, tol: float | None = None, decimals: int = 4
+    solution: Solution, answers: str, tol: float | None = None
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
     claims = load_claims(answers, tol)
@@ -520,4 +521,36 @@ def check_solution(
     except InputError as e:
         e.file = name
         raise
-    return marked(solution, report, decimals), report
+    convention = other_convention(solution, claims, report)
+    result = marked(solution, report)
+    if convention is not None:
+        description, alternative = convention
+        text = (
+            f"Your answers follow another convention: {description}.  Under it, "
+            f"{len(alternative.verdicts) - len(alternative.mismatches)} of "
+            f"{len(alternative.verdicts)} claims are right."
+        )
+        result.sections[-1].add(text)
+        result.result["convention"] = {
+            "description": description,
+            "mismatches": [v.claim.name for v in alternative.mismatches],
+        }
+    return result, report
+
+
+def other_convention(
+    solution: Solution, claims: list[Claim], report: Report
+) -> tuple[str, Report] | None:
+    """The alternative convention (``solution.alternatives``) under which more claims are right."""
+    if not report.mismatches or not solution.alternatives:
+        return None
+    best: tuple[str, Report] | None = None
+    for description, solve in solution.alternatives:
+        try:
+            other = judge(solve(), claims)
+        except (InputError, ArithmeticError, ValueError):
+            continue
+        fewer = len(other.mismatches) < len(report.mismatches)
+        if fewer and (best is None or len(other.mismatches) < len(best[1].mismatches)):
+            best = (description, other)
+    return best

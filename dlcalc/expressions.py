@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -464,7 +465,7 @@ def combine(node: Node, args: list[sympy.Expr]) -> sympy.Expr:
     """The SymPy expression of one node applied to its arguments' expressions ``args``."""
     import sympy
 
-    from dlcalc.topics import functions
+    from dlcalc import functions
 
     op = node.op
     if op == "num":
@@ -519,7 +520,7 @@ def _sigmoid(v: float) -> float:
     return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
 
 
-FLOAT_OPS = {
+FLOAT_OPS: dict[str, Callable[..., float]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,

@@ -24,9 +24,10 @@ write ``δ_o1``, ``m̂₁``, ``β₁`` or ``\\hat{m}_1`` without re-reading text
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from numbers import Integral, Real
 from typing import Any
 
 # ---------------------------------------------------------------- names
@@ -45,6 +46,11 @@ class Name:
     sub: str | None = None
     sup: str | None = None
     accent: str | None = None  # "hat" | "bar" | "tilde" | None
+    # The subscript is a label (a unit's name such as "4" or "h1"), always written after an
+    # underscore (b_4, δ_4), never as an index (w5, β₁).
+    label_sub: bool = False
+    # The subscript is an index (a matrix cell y₁₂, a time step s₂): always subscript digits.
+    index: bool = False
 
     def __str__(self) -> str:
         return print_name(self)
@@ -225,6 +231,29 @@ class Call(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class If(Node):
+    """A choice: ``then if condition else otherwise`` (a step function, ReLU's slope)."""
+
+    then: Node
+    condition: Node  # a Compare
+    otherwise: Node
+    comma: bool = False  # "1 if w·x ≥ 0, else −1" (the perceptron slides) or "1 if net > 0 else 0"
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.then, self.condition, self.otherwise)
+
+
+@dataclass(frozen=True, eq=False)
+class Vector(Node):
+    """Several values written as one: ``(y1, y2)`` (a code of outputs); evaluates to a list."""
+
+    items: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+
+@dataclass(frozen=True, eq=False)
 class Compare(Node):
     """A comparison, e.g. ``w·x ≥ θ``; evaluates to a bool."""
 
@@ -255,12 +284,12 @@ def call(function: str, *args: Node | float) -> Call:
     return Call(function, tuple(as_node(a) for a in args))
 
 
-def total(terms: list[Node]) -> Node:
+def total(terms: Sequence[Node]) -> Node:
     """Σ of the terms (a single term stays itself)."""
     return terms[0] if len(terms) == 1 else Add(tuple(terms))
 
 
-def product(factors: list[Node], sign: str = "×") -> Node:
+def product(factors: Sequence[Node], sign: str = "×") -> Node:
     return factors[0] if len(factors) == 1 else Mul(tuple(factors), sign)
 
 
@@ -295,7 +324,7 @@ def _no_float(name: str) -> Callable[..., Any]:
 
 
 FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "exp": lambda x: math.exp(x),
+    "exp": lambda x: math.exp(x) if x < 709.0 else math.inf,  # e^(−net) of a very negative net
     "ln": lambda x: math.log(x),
     "log2": lambda x: math.log2(x),
     "sqrt": lambda x: math.sqrt(x),
@@ -334,6 +363,10 @@ def sympy_arithmetic() -> Arithmetic:
             return sympy.Rational(str(v)) if math.isfinite(v) else sympy.Float(v)
         if isinstance(v, Fraction):
             return sympy.Rational(v.numerator, v.denominator)
+        if isinstance(v, Integral):
+            return sympy.Integer(int(v))
+        if isinstance(v, Real):  # numpy floats
+            return constant(float(v))
         return sympy.sympify(v, strict=True)
 
     return Arithmetic(
@@ -392,6 +425,11 @@ def _evaluate(node: Node, values: Mapping[str, Any], a: Arithmetic) -> Any:
         return -_evaluate(node.operand, values, a)
     if isinstance(node, Call):
         return a.functions[node.function](*(_evaluate(x, values, a) for x in node.args))
+    if isinstance(node, Vector):
+        return [_evaluate(x, values, a) for x in node.items]
+    if isinstance(node, If):
+        chosen = node.then if _evaluate(node.condition, values, a) else node.otherwise
+        return _evaluate(chosen, values, a)
     if isinstance(node, Compare):
         return _COMPARE[node.op](_evaluate(node.left, values, a), _evaluate(node.right, values, a))
     raise TypeError(f"cannot evaluate {type(node).__name__}")
@@ -404,7 +442,7 @@ SUPERSCRIPT = str.maketrans("0123456789+−-()=n", "⁰¹²³⁴⁵⁶⁷⁸⁹�
 ACCENT = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 
 # Binding strength: a child binding more weakly than its parent's operator is bracketed.
-PRECEDENCE = {Compare: 0, Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4}
+PRECEDENCE = {If: -1, Compare: 0, Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4}
 
 
 def print_name(name: Symbol) -> str:
@@ -415,12 +453,23 @@ def print_name(name: Symbol) -> str:
     if name.accent:
         text += ACCENT[name.accent]
     if name.sub:
-        # Short numeric subscripts read best as subscript digits (β₁); others as _sub (out_h1).
-        sub_digits = name.sub.translate(SUBSCRIPT)
-        text += sub_digits if name.sub.isdigit() and len(name.base) == 1 else "_" + name.sub
+        # Numbered Greek or accented symbols read best with subscript digits (β₁, m̂₁); a numbered
+        # Latin letter is written as the slides write it (w5, x1); others as _sub (out_h1, δ_o1).
+        if name.index and all(c.isdigit() or c == "," for c in name.sub):
+            text += name.sub.translate(SUBSCRIPT)
+        elif name.sub.isdigit() and not name.label_sub and _one_letter(name.base):
+            latin = name.base[-1].isascii() and not name.accent
+            text += name.sub if latin else name.sub.translate(SUBSCRIPT)
+        else:
+            text += "_" + name.sub
     if name.sup:
         text += name.sup.translate(SUPERSCRIPT)
     return text
+
+
+def _one_letter(base: str) -> bool:
+    """A one-letter symbol, possibly after Δ or ∂ (w, β, Δw): its numbers are indices."""
+    return len(base) == 1 or (len(base) == 2 and base[0] in "Δ∂" and base[1].isalpha())
 
 
 class Printer:
@@ -514,6 +563,15 @@ class Printer:
             return f"|{args}|"
         shown = {"sigmoid": "σ", "log2": "log₂"}.get(node.function, node.function)
         return f"{shown}{self.paren(args)}"
+
+    def _print_If(self, node: If) -> str:
+        return (
+            f"{self.print(node.then)} if {self.print(node.condition)}"
+            f"{',' if node.comma else ''} else {self.print(node.otherwise)}"
+        )
+
+    def _print_Vector(self, node: Vector) -> str:
+        return self.paren(", ".join(self.print(x) for x in node.items))
 
     def _print_Compare(self, node: Compare) -> str:
         return f"{self.print(node.left)} {node.op} {self.print(node.right)}"

@@ -1,8 +1,8 @@
 """Shared numerics: activations, losses and hand-calculation rounding, with their formulas.
 
-Each activation and loss carries the function, its derivative and the formula
-templates used to show them worked out (``{}`` holes for the quantities), so that
-the maths and the way it is written down stay side by side.
+Each activation and loss carries the function, its derivative and builders of the
+formula trees used to show them worked out, so that the maths and the way it is
+written down stay side by side.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from dlcalc.formula import HALF, ONE, Compare, If, Node, Num, call
 
 Array = np.ndarray
 
@@ -40,23 +42,34 @@ def softmax(x: Array, temperature: float = 1.0) -> Array:
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation: ``out = f(net)``, its slope ``dout/dnet`` and how both are written."""
+    """An activation: ``out = f(net)``, its slope ``dout/dnet`` and how both are written.
+
+    ``out_formula(net, alpha)`` and ``slope_formula(net, out, alpha)`` build the formula
+    trees (dlcalc.formula) of a step from the quantity leaves ``net`` and ``out``; the
+    worked solution prints them and ``check`` evaluates them.
+    """
 
     name: str
     f: Callable[[Array, float], Array]
     slope: Callable[[Array, Array, float], Array]  # (net, out, alpha) -> dout/dnet
-    out_template: Callable[[float], str]  # alpha -> template with one hole per entry of out_holes
-    out_holes: tuple[str, ...]  # which of "net"/"out" fill the holes
-    slope_template: Callable[[float], str]
-    slope_holes: tuple[str, ...]
+    out_formula: Callable[[Node, float], Node]
+    slope_formula: Callable[[Node, Node, float], Node]
 
     @property
     def elementwise(self) -> bool:
         return self.name != "softmax"
 
 
-def _const(text: str) -> Callable[[float], str]:
-    return lambda alpha: text
+def _sigmoid_of(net: Node) -> Node:
+    return ONE / (ONE + call("exp", -net))
+
+
+def _step(net: Node, above: Node, otherwise: Node) -> Node:
+    return If(above, Compare(net, ">", Num(0)), otherwise)
+
+
+def _softmax_only(*args: Any) -> Node:
+    raise ValueError("softmax is written per unit by the network recorder")
 
 
 ACTIVATION = {
@@ -66,64 +79,50 @@ ACTIVATION = {
             "sigmoid",
             lambda n, a: sigmoid(n),
             lambda n, o, a: o * (1.0 - o),
-            _const("1/(1 + e^(−{}))"),
-            ("net",),
-            _const("{} × (1 − {})"),
-            ("out", "out"),
+            lambda net, a: _sigmoid_of(net),
+            lambda net, out, a: out * (ONE - out),
         ),
         Activation(
             "tanh",
             lambda n, a: np.tanh(n),
             lambda n, o, a: 1.0 - o * o,
-            _const("tanh({})"),
-            ("net",),
-            _const("1 − {}²"),
-            ("out",),
+            lambda net, a: call("tanh", net),
+            lambda net, out, a: ONE - out ** Num(2),
         ),
         Activation(
             "relu",
             lambda n, a: np.maximum(0.0, n),
             lambda n, o, a: (np.asarray(n) > 0).astype(float),
-            _const("max(0, {})"),
-            ("net",),
-            _const("1 if {} > 0 else 0"),
-            ("net",),
+            lambda net, a: call("max", Num(0), net),
+            lambda net, out, a: _step(net, ONE, Num(0)),
         ),
         Activation(
             "leaky_relu",
             lambda n, a: np.where(np.asarray(n) > 0, n, a * np.asarray(n)),
             lambda n, o, a: np.where(np.asarray(n) > 0, 1.0, a),
-            lambda a: f"max({a:g} × {{}}, {{}})",
-            ("net", "net"),
-            lambda a: f"1 if {{}} > 0 else {a:g}",
-            ("net",),
+            lambda net, a: call("max", Num(a) * net, net),
+            lambda net, out, a: _step(net, ONE, Num(a)),
         ),
         Activation(
             "softplus",
             lambda n, a: softplus(n),
             lambda n, o, a: sigmoid(n),
-            _const("ln(1 + e^({}))"),
-            ("net",),
-            _const("1/(1 + e^(−{}))"),
-            ("net",),
+            lambda net, a: call("ln", ONE + call("exp", net)),
+            lambda net, out, a: _sigmoid_of(net),
         ),
         Activation(
             "linear",
             lambda n, a: np.asarray(n, dtype=float).copy(),
             lambda n, o, a: np.ones_like(np.asarray(n, dtype=float)),
-            _const("{}"),
-            ("net",),
-            _const("1"),
-            (),
+            lambda net, a: net,
+            lambda net, out, a: ONE,
         ),
         Activation(
             "softmax",
             lambda n, a: softmax(n),
             lambda n, o, a: np.full_like(np.asarray(n, dtype=float), np.nan),  # not elementwise
-            _const("e^({})/Σ e^(net)"),
-            ("net",),
-            _const(""),
-            (),
+            _softmax_only,
+            _softmax_only,
         ),
     )
 }
@@ -133,18 +132,17 @@ ACTIVATION = {
 class Loss:
     """A loss over the outputs of one example: per-output terms E_k and ∂E/∂out_k.
 
-    ``term(t, o, n)`` and ``grad(t, o, n)`` work elementwise; ``n`` is the number of
-    outputs (used by ``mse``).  Templates have holes filled from ``holes`` ("t"/"out").
+    ``term(t, o, n)`` and ``grad(t, o, n)`` work elementwise on arrays; ``n`` is the number of
+    outputs (used by ``mse``).  ``term_formula(t, out, n)`` and ``grad_formula(t, out, n)``
+    build the same as formula trees from the quantity leaves ``t`` and ``out``.
     """
 
     name: str
     description: str
     term: Callable[[Array, Array, int], Array]
     grad: Callable[[Array, Array, int], Array]
-    term_template: Callable[[int], str]
-    term_holes: tuple[str, ...]
-    grad_template: Callable[[int], str]
-    grad_holes: tuple[str, ...]
+    term_formula: Callable[[Node, Node, int], Node]
+    grad_formula: Callable[[Node, Node, int], Node]
     needs_probabilities: bool = False
 
 
@@ -164,6 +162,8 @@ def _ratio(t: Array, o: Array) -> Array:
         return np.where(t == 0, 0.0, t / o)
 
 
+TWO = Num(2)
+
 LOSS = {
     loss.name: loss
     for loss in (
@@ -172,40 +172,32 @@ LOSS = {
             "E = Σ ½(t − out)²",
             lambda t, o, n: 0.5 * (t - o) ** 2,
             lambda t, o, n: -(t - o),
-            lambda n: "½ × ({} − {})²",
-            ("t", "out"),
-            lambda n: "−({} − {})",
-            ("t", "out"),
+            lambda t, out, n: HALF * (t - out) ** TWO,
+            lambda t, out, n: -(t - out),
         ),
         Loss(
             "sse",
             "E = Σ (t − out)²",
             lambda t, o, n: (t - o) ** 2,
             lambda t, o, n: -2.0 * (t - o),
-            lambda n: "({} − {})²",
-            ("t", "out"),
-            lambda n: "−2 × ({} − {})",
-            ("t", "out"),
+            lambda t, out, n: (t - out) ** TWO,
+            lambda t, out, n: -TWO * (t - out),
         ),
         Loss(
             "mse",
             "E = (1/n) Σ (t − out)²",
             lambda t, o, n: (t - o) ** 2 / n,
             lambda t, o, n: -2.0 * (t - o) / n,
-            lambda n: f"({{}} − {{}})²/{n}",
-            ("t", "out"),
-            lambda n: f"−2 × ({{}} − {{}})/{n}",
-            ("t", "out"),
+            lambda t, out, n: (t - out) ** TWO / Num(n),
+            lambda t, out, n: -TWO * (t - out) / Num(n),
         ),
         Loss(
             "bce",
             "E = −Σ [t·ln(out) + (1 − t)·ln(1 − out)]",
             lambda t, o, n: -(_xlogy(t, o) + _xlogy(1.0 - t, 1.0 - o)),
             lambda t, o, n: -_ratio(t, o) + _ratio(1.0 - t, 1.0 - o),
-            lambda n: "−[{} × ln({}) + (1 − {}) × ln(1 − {})]",
-            ("t", "out", "t", "out"),
-            lambda n: "−{}/{} + (1 − {})/(1 − {})",
-            ("t", "out", "t", "out"),
+            lambda t, out, n: -(t * call("ln", out) + (ONE - t) * call("ln", ONE - out)),
+            lambda t, out, n: -t / out + (ONE - t) / (ONE - out),
             needs_probabilities=True,
         ),
         Loss(
@@ -213,10 +205,8 @@ LOSS = {
             "E = −Σ t·ln(out)",
             lambda t, o, n: -_xlogy(t, o),
             lambda t, o, n: -_ratio(t, o),
-            lambda n: "−{} × ln({})",
-            ("t", "out"),
-            lambda n: "−{}/{}",
-            ("t", "out"),
+            lambda t, out, n: -t * call("ln", out),
+            lambda t, out, n: -t / out,
             needs_probabilities=True,
         ),
     )

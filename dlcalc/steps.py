@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from dlcalc.formula import Node
+    from dlcalc.formula import Node, Symbol
 
 Value = Any  # a number, a string, a bool or a (nested) list of those
 
@@ -51,11 +51,20 @@ class Step:
     symbol: str | None = None
     note: str | None = None
     exact: str | None = None  # the exact value in formula notation, set by ``--exact``
+    exact_latex: str | None = None  # the same in LaTeX
+    exact_note: str | None = None  # why ``--exact`` found no exact value for this step
     # The formula as a tree (dlcalc.formula).  Where set, it is the single description of the
     # step: its printed formula, its substituted formula, its inputs and its recompute.
     expr: Node | None = None
+    # The step's own name, structured (w5⁺, ∂E/∂w5, δ_o1), for printers that write names
+    # in their own notation (LaTeX, ASCII, HTML); ``symbol`` is its Unicode text.
+    name: Symbol | None = None
 
     def __post_init__(self) -> None:
+        if self.name is not None and self.symbol is None:
+            from dlcalc.formula import print_name
+
+            self.symbol = print_name(self.name)
         if self.expr is not None and not self.args:
             from dlcalc.formula import print_name
 
@@ -66,6 +75,11 @@ class Step:
     @property
     def shown(self) -> str:
         return self.symbol or self.label
+
+    @property
+    def computed(self) -> bool:
+        """Whether the step is worked out from other quantities (and so can be recomputed)."""
+        return self.expr is not None or self.fn is not None
 
     @property
     def inputs(self) -> list[str]:
@@ -119,7 +133,24 @@ class Table:
     elide: bool = False
 
 
-Item = Union[Step, Table, str]  # a str is a note
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+@dataclass
+class Grid:
+    """A matrix shown as a grid of cells: an image, a kernel, a feature map, a gradient.
+
+    ``highlight`` holds the (row, column) cells of a sliding window (the receptive field
+    of one output cell); ``faint`` the cells that are padding, not data.
+    """
+
+    title: str
+    cells: list[list[Value]]
+    highlight: frozenset[tuple[int, int]] = frozenset()
+    faint: frozenset[tuple[int, int]] = frozenset()
+
+
+Item = Union[Step, Table, Grid, str]  # a str is a note
 
 
 @dataclass(frozen=True)
@@ -168,6 +199,10 @@ class Solution:
     # Extra files (a --plot figure) to write once the solution itself has been written,
     # so that invalid input or a failed write leaves nothing behind.
     figures: list[Callable[[], None]] = field(default_factory=list)
+    # Other conventions a student may have used (e.g. momentum as v = μv − ηg): a description
+    # and a function that solves the problem under it.  ``check`` tries them when claims are
+    # wrong, to say which convention the answers follow.
+    alternatives: list[tuple[str, Callable[[], Solution]]] = field(default_factory=list)
 
     @property
     def steps(self) -> list[Step]:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.answer_key import leading_comment
-from dlcalc.cli import BUILDERS, app
+from dlcalc.cli import app
+from dlcalc.commands import COMMANDS
+from dlcalc.render.answer_key import leading_comment
 from dlcalc.specs.loader import load
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -19,7 +20,7 @@ def keyed_examples() -> list[Path]:
     """Every example problem; each names the command that solves it (answer sheets live in answers/)."""
     paths = sorted(EXAMPLES.glob("*.yaml"))
     for path in paths:
-        assert load(str(path)).data.get("command") in BUILDERS, path.name
+        assert load(str(path)).data.get("command") in COMMANDS, path.name
     return paths
 
 
@@ -114,21 +115,21 @@ def test_checked_solution_compiles(runner, tmp_path: Path) -> None:
 
 def all_examples():
     """Every example problem (answer sheets excluded), solved with its command."""
-    from dlcalc.answer_key import Problem
-    from dlcalc.cli import Settings
+    from dlcalc.render.answer_key import Problem
+    from dlcalc.settings import Settings
 
     out = []
     for path in sorted(EXAMPLES.glob("*.yaml")):
         doc = load(str(path))
         command = doc.data["command"]
         out.append(
-            Problem(BUILDERS[command](doc, Settings()), path.name, leading_comment(doc.text))
+            Problem(COMMANDS[command].build(doc, Settings()), path.name, leading_comment(doc.text))
         )
     return out
 
 
 def test_key_of_every_slide_example(tmp_path: Path) -> None:
-    from dlcalc.answer_key import latex, markdown
+    from dlcalc.render.answer_key import latex, markdown
 
     problems = all_examples()
     assert len(problems) >= 4

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from dlcalc.checking import CARRIED, RIGHT, WRONG, judge, load_claims, marked, tolerance
-from dlcalc.cli import BUILDERS, Settings, app
+from dlcalc.cli import app
+from dlcalc.commands import COMMANDS
 from dlcalc.errors import InputError
 from dlcalc.render import Format, render_text
+from dlcalc.settings import Settings
 from dlcalc.specs.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +24,7 @@ TRACE = EXAMPLES / "perceptron-trace.yaml"
 
 def solve(path: Path, command: str | None = None, every_step: bool = False):
     doc = load(str(path))
-    return BUILDERS[command or doc.data["command"]](doc, Settings(every_step=every_step))
+    return COMMANDS[command or doc.data["command"]].build(doc, Settings(every_step=every_step))
 
 
 def sheet(tmp_path: Path, text: str) -> str:

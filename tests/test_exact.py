@@ -22,14 +22,33 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def exact_steps(runner, *args: str) -> dict[str, str]:
     result = runner.invoke(app, [*args, "--exact", "-f", "json"])
     assert result.exit_code == 0, result.output
-    return {s["quantity"]: s["exact"] for s in json.loads(result.stdout)["steps"] if "exact" in s}
+    return {s["quantity"]: s["exact"] for s in json.loads(result.stdout)["steps"] if s.get("exact")}
 
 
 def test_mazur_closed_forms(runner) -> None:
     exact = exact_steps(runner, "forward", str(EXAMPLES / "mazur.yaml"))
     assert exact["net_h1"] == "151/400"
     assert exact["out_h1"] == "1/(1 + e^(−151/400))"
-    assert "E_total" not in exact  # too long to be worth showing: decimals only
+    assert "E_total" not in exact  # too long to be worth showing: decimals only, and a note
+
+
+@pytest.mark.xfail(reason="losses and conv-shape steps are not formula trees yet", strict=False)
+def test_every_step_of_every_example_has_an_exact_value_or_a_note(runner) -> None:
+    import yaml
+
+    counts = {"exact": 0, "note": 0}
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        command = yaml.safe_load(path.read_text())["command"]
+        result = runner.invoke(app, [command, str(path), "--exact", "-f", "json"])
+        assert result.exit_code == 0, (path, result.output)
+        for step in json.loads(result.stdout)["steps"]:
+            assert "exact" in step, (path.name, step["quantity"])
+            if step["exact"] is None:
+                assert step["exact_note"], (path.name, step["quantity"])
+                counts["note"] += 1
+            else:
+                counts["exact"] += 1
+    assert counts["exact"] > counts["note"]
 
 
 def test_decimals_as_written_add_exactly(runner, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from dlcalc.topics.perceptron import plot_data, solve_training
 
 pytest.importorskip("matplotlib")
 
-from dlcalc import plots  # noqa: E402
+from dlcalc.render import plots  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -3,35 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
-from fractions import Fraction
 from typing import Any
 
+from dlcalc.plain import jsonable
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Solution
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays become numbers and lists, infinity "inf"."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return jsonable(value.tolist())
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Fraction):
-        value = float(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return value
-    return str(value)
 
 
 def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
@@ -49,8 +25,10 @@ def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
                 if substituted is not None:
                     entry["substituted"] = substituted
                 entry["inputs"] = step.inputs
-            if step.exact:
+            if step.exact is not None or step.exact_note is not None:  # --exact
                 entry["exact"] = step.exact
+                if step.exact_note is not None:
+                    entry["exact_note"] = step.exact_note
             if step.note:
                 entry["note"] = step.note
             mark = solution.marks.get(step.label)

@@ -11,7 +11,7 @@ import re
 from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import ascii_describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Solution, Step, Table
 
 MARK_SIGN = {"right": r"\checkmark", "wrong": r"\times", "carried": r"\hookrightarrow"}
 
@@ -38,7 +38,7 @@ SYMBOLS = {
     "π": r"\pi ",
     "θ": r"\theta ",
     "ŷ": r"\hat{y}",
-    "√": r"\sqrt ",
+    "√": r"\surd ",  # a symbol, not a command that takes an argument: also valid in notes
     "⌊": r"\lfloor ",
     "⌋": r"\rfloor ",
     "⌈": r"\lceil ",
@@ -86,6 +86,14 @@ def _ident(token: str) -> str:
     return f"{head}_{{{sub_tex}}}"
 
 
+# y₁₁ (formula-tree names with subscript digits) is read as y_11, i.e. y_{11}.
+SUBSCRIPT_DIGITS = re.compile("(?<=[A-Za-z0-9])[₀-₉]+")
+FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+SUBSCRIPT_TEXT = {chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)} | {"°": r"$^\circ$"}
+
+
 def greek(ch: str) -> str | None:
     """A Greek letter as its LaTeX command (``Δ`` → ``\\Delta``), else ``None``."""
     import unicodedata
@@ -124,6 +132,7 @@ def math(text: str) -> str:
     """dlcalc's Unicode formula notation as LaTeX maths."""
     out: list[str] = []
     depth: list[bool] = []  # for each open "(": does it close a ^( … ) group?
+    text = SUBSCRIPT_DIGITS.sub(lambda m: "_" + m.group().translate(FROM_SUBSCRIPT), text)
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")
@@ -165,6 +174,8 @@ def text(value: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch in SYMBOLS:
             out.append("$" + SYMBOLS[ch].strip() + "$")
+        elif ch in SUBSCRIPT_TEXT:  # y₁₁ and 180° in notes (added by the conv helper)
+            out.append(SUBSCRIPT_TEXT[ch])
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":
@@ -201,6 +212,8 @@ def body(
                 lines.append(steps_block(block, decimals, solution.marks))
             elif isinstance(block, Table):
                 lines.append(table_block(block, decimals, every_step))
+            elif isinstance(block, Grid):
+                lines.append(grid_block(block, decimals))
             else:
                 lines.append(f"\\emph{{{text(block)}}}\n")
     for note in solution.notes:
@@ -262,6 +275,27 @@ def _cell(value: object, decimals: int) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return "$" + math(shown) + "$"
     return text(shown)
+
+
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+def grid_block(grid: Grid, decimals: int) -> str:
+    """A matrix as a bmatrix; window cells boxed (padding is said in the title)."""
+    rows = []
+    for r, row in enumerate(grid.cells):
+        cells = []
+        for c, value in enumerate(row):
+            shown = math(fmt(value, decimals))
+            if (r, c) in grid.highlight:
+                shown = r"\boxed{" + shown + "}"
+            cells.append(shown)
+        rows.append(" & ".join(cells))
+    matrix = " \\\\ ".join(rows)
+    return (
+        f"\\noindent {text(grid.title)}\\setcounter{{MaxMatrixCols}}{{64}}\n"
+        "\\[ \\begin{bmatrix} " + matrix + " \\end{bmatrix} \\]\n"
+    )
 
 
 def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:

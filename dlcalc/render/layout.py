@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlcalc.steps import Section, Step, Table, Value
+from dlcalc.steps import Grid, Section, Step, Table, Value
 
 HEAD = 5
 TAIL = 5
@@ -21,7 +21,7 @@ def elided_count(table: Table) -> int:
     return len(table.rows) - HEAD - TAIL
 
 
-def blocks(section: Section) -> Iterator[list[Step] | Table | str]:
+def blocks(section: Section) -> Iterator[list[Step] | Table | Grid | str]:
     """The section's items with consecutive steps grouped: each run of steps is one table."""
     run: list[Step] = []
     for item in section.items:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Solution, Step, Table
 
 
 def _cell(text: str) -> str:
@@ -26,6 +26,8 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False, leve
                 lines += steps_table(block, decimals, solution.marks) + [""]
             elif isinstance(block, Table):
                 lines += table_lines(block, decimals, every_step) + [""]
+            elif isinstance(block, Grid):
+                lines += grid_lines(block, decimals) + [""]
             else:
                 lines += [f"> {block}", ""]
     for note in solution.notes:
@@ -67,4 +69,26 @@ def table_lines(table: Table, decimals: int, every_step: bool) -> list[str]:
             )
         else:
             out.append("| " + " | ".join(_cell(fmt(v, decimals)) for v in row) + " |")
+    return out
+
+
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+def grid_lines(grid: Grid, decimals: int) -> list[str]:
+    """A matrix as a table headed by column numbers; window cells **[bold]**, padding in italics."""
+    width = len(grid.cells[0]) if grid.cells else 0
+    out = [f"**{_cell(grid.title)}**", ""]
+    out.append("| " + " | ".join(str(c + 1) for c in range(width)) + " |")
+    out.append("|" + "---:|" * width)
+    for r, row in enumerate(grid.cells):
+        cells = []
+        for c, value in enumerate(row):
+            shown = _cell(fmt(value, decimals))
+            if (r, c) in grid.highlight:
+                shown = f"**[{shown}]**"
+            elif (r, c) in grid.faint:
+                shown = f"*{shown}*"
+            cells.append(shown)
+        out.append("| " + " | ".join(cells) + " |")
     return out

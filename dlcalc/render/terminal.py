@@ -14,7 +14,7 @@ from rich.text import Text
 from dlcalc.render.layout import blocks, elided_count, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Mark, Section, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Section, Solution, Step, Table
 
 MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
 
@@ -43,6 +43,8 @@ def section_panel(
             parts.append(steps_table(block, decimals, marks))
         elif isinstance(block, Table):
             parts.append(plain_table(block, decimals, every_step))
+        elif isinstance(block, Grid):
+            parts.append(grid_table(block, decimals))
         else:
             parts.append(Text(block, style="italic"))
     return Panel(
@@ -112,6 +114,48 @@ def plain_table(table: Table, decimals: int, every_step: bool) -> RichTable:
         if isinstance(first, (int, float)) and not isinstance(first, bool):
             col.justify = "right"
     return out
+
+
+# --- grid item (added by the conv helper, issue 14) ---------------------------------------------
+
+
+GRID_WIDTH = 72  # characters a grid may take inside a panel of an 80-column terminal
+
+
+def grid_table(grid: Grid, decimals: int) -> Group:
+    """A matrix as a grid under its title; window cells [bracketed] (and reversed in colour), padding dim.
+
+    Small grids are boxed; wider ones drop the box lines, and grids wider than the panel
+    even then are split into blocks of columns (each headed by its column numbers).
+    """
+    texts = [[fmt(v, decimals) for v in row] for row in grid.cells]
+    width = max((len(t) for row in texts for t in row), default=1) + 2  # room for [ ]
+    columns = len(texts[0]) if texts else 0
+    boxed = columns * (width + 3) + 1 <= GRID_WIDTH
+    per_block = columns if boxed else max(1, GRID_WIDTH // (width + 1))
+    parts: list[RenderableType] = [Text(grid.title)]
+    for start in range(0, columns, per_block):
+        stop = min(start + per_block, columns)
+        out = RichTable(
+            box=box.SQUARE if boxed else None,
+            show_header=stop - start < columns,
+            header_style="dim",
+            padding=(0, 1) if boxed else (0, 0, 0, 1),
+            pad_edge=boxed,
+            expand=False,
+        )
+        for c in range(start, stop):
+            out.add_column(str(c + 1), justify="right", no_wrap=True, min_width=width - 2)
+        for r, row in enumerate(texts):
+            cells = []
+            for c in range(start, stop):
+                if (r, c) in grid.highlight:
+                    cells.append(Text(f"[{row[c]}]", style="bold reverse"))
+                else:
+                    cells.append(Text(row[c], style="dim" if (r, c) in grid.faint else ""))
+            out.add_row(*cells)
+        parts.append(out)
+    return Group(*parts)
 
 
 def to_text(

@@ -207,16 +207,16 @@ def load_crossentropy(doc: Document) -> CrossEntropy:
             "target",
         )
     _check_size(doc, len(rows) * len(rows[0]), key)
-    for r, (t, v) in enumerate(zip(target_rows, rows)):
+    for r, (target_row, v) in enumerate(zip(target_rows, rows)):
         where: tuple[int, ...] = (r,) if several else ()
-        if len(t) != len(v):
+        if len(target_row) != len(v):
             raise _fail(
                 doc,
-                f"expected {len(v)} target values (one per class), got {len(t)}",
+                f"expected {len(v)} target values (one per class), got {len(target_row)}",
                 "target",
                 *where,
             )
-        check_distribution(doc, t, "target", *where)
+        check_distribution(doc, target_row, "target", *where)
         if key == "probabilities":
             check_distribution(doc, v, key, *where)
     return CrossEntropy(spec, False, key, target_rows, rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -21,6 +22,20 @@ from dlcalc.specs.common import (
     vector,
 )
 from dlcalc.specs.loader import Document, validate
+from dlcalc.specs.optimize import OPTIMIZERS, check_settings
+
+TRAINING_OPTIONS = (
+    "weight_decay",
+    "decay_bias",
+    "dropout",
+    "dropout_rate",
+    "optimizer",
+    "momentum",
+    "beta1",
+    "beta2",
+    "rho",
+    "epsilon",
+)
 
 # Bounds that keep every run to seconds on a laptop (never a hang) while leaving room for any
 # worked example: a pass costs about 0.2 ms, plus a little per parameter.
@@ -61,6 +76,17 @@ class NetworkProblem(Problem):
     epochs: Whole = 1
     mode: Literal["online", "batch"] = "online"
     layers: list[Layer]
+    # Training options (backprop): L2 weight decay, dropout masks, an optimizer and its settings.
+    weight_decay: Number = 0.0
+    decay_bias: bool = False
+    dropout: list[Vector] | None = None
+    dropout_rate: Number = 0.5
+    optimizer: Annotated[str, AfterValidator(one_of(OPTIMIZERS, "optimizer"))] = "sgd"
+    momentum: Number = 0.9
+    beta1: Number = 0.9
+    beta2: Number = 0.999
+    rho: Number = 0.9
+    epsilon: Number = 1e-7
 
     def example_list(self) -> list[Example]:
         if self.examples is not None:
@@ -151,9 +177,26 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
     names = [n for layer in spec.layers for n in (layer.units or [])]
     if len(set(names)) != len(names):
         raise fail("unit names must be different across layers", "layers")
+    if not training:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        for key in TRAINING_OPTIONS:
+            if key in data:
+                raise fail(f"{key} is a training option; it is used by backprop, not forward", key)
     if training:
         if spec.learning_rate is None:
             raise fail("backprop needs a learning rate, e.g. `learning_rate: 0.5`", "learning_rate")
+        check_settings(
+            doc,
+            optimizer=spec.optimizer,
+            learning_rate=spec.learning_rate if spec.learning_rate > 0 else 1.0,
+            momentum=spec.momentum,
+            beta1=spec.beta1,
+            beta2=spec.beta2,
+            rho=spec.rho,
+            epsilon=spec.epsilon,
+            weight_decay=spec.weight_decay,
+        )
+        _check_dropout(spec, fail)
         n_examples = len(spec.example_list())
         if spec.epochs < 1:
             raise fail("expected a whole number of epochs, at least 1", "epochs")
@@ -166,3 +209,33 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
                 "epochs",
             )
     return spec
+
+
+def _check_dropout(spec: NetworkProblem, fail: Callable[..., InputError]) -> None:
+    """One keep-mask (1 keeps, 0 drops) per hidden layer, one entry per unit; a rate in [0, 1)."""
+    if not 0 <= spec.dropout_rate < 1:
+        raise fail(
+            f"expected a dropout rate from 0 up to (not including) 1, got {spec.dropout_rate:g} "
+            "(kept outputs are scaled by 1/(1 − rate))",
+            "dropout_rate",
+        )
+    if spec.dropout is None:
+        return
+    hidden = len(spec.layers) - 1
+    if len(spec.dropout) != hidden:
+        raise fail(
+            f"expected {hidden} mask{'s' if hidden != 1 else ''} (one per hidden layer), "
+            f"got {len(spec.dropout)}",
+            "dropout",
+        )
+    for k, mask in enumerate(spec.dropout):
+        units = len(spec.layers[k].weights)
+        if len(mask) != units:
+            raise fail(
+                f"expected {units} entries (one per unit of layer {k + 1}), got {len(mask)}",
+                "dropout",
+                k,
+            )
+        for i, value in enumerate(mask):
+            if value not in (0.0, 1.0):
+                raise fail(f"expected 1 (keep) or 0 (drop), got {value:g}", "dropout", k, i)

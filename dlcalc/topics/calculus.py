@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from dlcalc import functions as F
 from dlcalc.errors import InputError
 from dlcalc.expressions import Node, combine, parse, to_sympy
 from dlcalc.steps import Arg, Section, Solution, Step, Table
-from dlcalc.topics import functions as F
 
 MAX_OPS = 3000  # a derivative larger than this is not a worked example any more
 MAX_NODES = 150  # operations written out by derive (graph: twice as many nodes)
@@ -195,7 +195,7 @@ class Derivation:
     def symbolic_steps(self) -> list[Step]:
         steps: list[Step] = []
         for node in self.order:
-            holes: list[str] = []
+            holes: list[tuple[str, str]] = []  # (sign, "{} · {}") per term
             args: list[Arg] = []
             if self.direct(node):
                 local_text = F.unicode(self.local(node))
@@ -261,8 +261,8 @@ class Derivation:
             name = self.names[node]
             local = self.local(node)
             num[name] = _at(local, num)
-            text, args = _holes(local, num, env, tag)
-            steps.append(Step(name + tag, num[name], text, args, symbol=name))
+            text, local_args = _holes(local, num, env, tag)
+            steps.append(Step(name + tag, num[name], text, local_args, symbol=name))
         dnum: dict[Node, float] = {}
         for node in self.order:
             total = 0.0
@@ -708,8 +708,8 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
     values_by_name = {g.names[c]: g.values[c] for c in g.nodes}
     for n in g.nodes:
         if n.op != "sym":
-            text_, args = _holes(g.local[n], values_by_name, {}, "")
-            forward.add(Step(g.names[n], g.values[n], text_, args, symbol=g.names[n]))
+            text_, node_args = _holes(g.local[n], values_by_name, {}, "")
+            forward.add(Step(g.names[n], g.values[n], text_, node_args, symbol=g.names[n]))
     sections.append(forward)
 
     tree = Section(f"Expression tree ({out} at the top)")

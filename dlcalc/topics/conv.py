@@ -44,7 +44,9 @@ def conv_axis(
     if pad == "same":
         out = -(-size // stride)
         total = max((out - 1) * stride + f_eff - size, 0)
-        note = f"same padding: {total} {'row' if axis == 'H' else 'column'}{'s' if total != 1 else ''} of padding in total keep{'s' if total == 1 else ''} the output at ceil({axis}/S)"
+        note: str | None = (
+            f"same padding: {total} {'row' if axis == 'H' else 'column'}{'s' if total != 1 else ''} of padding in total keep{'s' if total == 1 else ''} the output at ceil({axis}/S)"
+        )
         return AxisResult(
             out,
             "ceil({}/{})",
@@ -56,16 +58,26 @@ def conv_axis(
     f_arg = Arg(f"F_{i}", f_eff if dilation == 1 else kernel)
     if dilation != 1:
         template = "({} − ({}·({} − 1) + 1) + 2·{})/{} + 1"
-        args = (size_arg, Arg(f"D_{i}", dilation), f_arg, Arg(f"P_{i}", p), Arg(f"S_{i}", stride))
+        args: tuple[Arg, ...] = (
+            size_arg,
+            Arg(f"D_{i}", dilation),
+            f_arg,
+            Arg(f"P_{i}", p),
+            Arg(f"S_{i}", stride),
+        )
 
-        def fn(w: float, d: float, f: float, pp: float, s: float) -> int:
+        def dilated(w: float, d: float, f: float, pp: float, s: float) -> int:
             return int((w - (d * (f - 1) + 1) + 2 * pp) // s) + 1
+
+        fn: Callable[..., int] = dilated
     else:
         template = "({} − {} + 2·{})/{} + 1"
         args = (size_arg, f_arg, Arg(f"P_{i}", p), Arg(f"S_{i}", stride))
 
-        def fn(w: float, f: float, pp: float, s: float) -> int:  # type: ignore[misc]
+        def plain(w: float, f: float, pp: float, s: float) -> int:
             return int((w - f + 2 * pp) // s) + 1
+
+        fn = plain
 
     numerator = size - f_eff + 2 * p
     out = numerator // stride + 1

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from dlcalc.formula import HALF, Name, Node, Q, q, total
+from dlcalc.numerics import TWO
 from dlcalc.specs.perceptron import DeltaProblem, exact
-from dlcalc.steps import Arg, Section, Solution, Step
-from dlcalc.topics.perceptron import (
+from dlcalc.steps import Section, Solution, Step
+from dlcalc.topics import linear_unit as lu
+from dlcalc.topics.linear_unit import (
     MAX_WRITTEN,
-    _wx,
     rounder,
     start_note,
     trace_table,
@@ -54,22 +56,22 @@ class DeltaRun:
         self.defined.add(step.label)
         section.add(step)
 
-    def x_arg(self, r: int, i: int, *, in_row: bool = True) -> Arg:
+    def x_arg(self, r: int, i: int, *, in_row: bool = True) -> Q:
         """Input i (from 1) of row r, shown as ``x1`` inside the row's own formula, else ``x1_r``."""
-        name = f"{self.columns[i - 1]}_{r}"
-        return Arg(name, self.xs[r - 1][i - 1], self.columns[i - 1] if in_row else name)
+        column = self.columns[i - 1]
+        return lu.input_value(f"{column}_{r}", self.xs[r - 1][i - 1], column, None if in_row else r)
 
-    def t_arg(self, r: int) -> Arg:
-        return Arg(f"t_{r}", self.ts[r - 1], f"t_{r}")
+    def t_arg(self, r: int) -> Q:
+        return lu.row_value(f"t_{r}", self.ts[r - 1], "t", r)
+
+    def o_arg(self, label: str, r: int, value: Fraction) -> Q:
+        return lu.row_value(label, value, "o", r)
 
     def output_step(self, label: str, r: int, w: list[Fraction], names: list[str]) -> Step:
-        holes = [Arg(names[0], w[0], "w0")]
-        for i in range(1, self.n + 1):
-            holes += [Arg(names[i], w[i], f"w{i}"), self.x_arg(r, i)]
+        weights = [lu.weight(names[i], w[i], i) for i in range(self.n + 1)]
+        expr = lu.output(weights, [self.x_arg(r, i) for i in range(1, self.n + 1)])
         value = self.rnd(weighted_sum(w, self.xs[r - 1]))
-        return Step(
-            label, value, "{} × 1" + " + {} × {}" * self.n, tuple(holes), _wx, symbol=f"o_{r}"
-        )
+        return Step(label, value, name=Name("o", str(r), label_sub=True), expr=expr)
 
     def error(self, outs: list[Fraction]) -> Fraction:
         return self.rnd(
@@ -110,14 +112,15 @@ class DeltaRun:
             sections.append(section)
             for i, wi in enumerate(w):
                 if names[i] not in self.defined:
-                    self.add(section, Step(names[i], wi, symbol=f"w{i}", note=start_note(i, k)))
+                    step = Step(names[i], wi, name=lu.weight_name(i), note=start_note(i, k))
+                    self.add(section, step)
             for r in rows:
                 self.add(section, self.output_step(f"o_{r}@{k}", r, w, names))
-            holes: list[Arg] = []
-            for r in rows:
-                holes += [self.t_arg(r), Arg(f"o_{r}@{k}", outs[r - 1], f"o_{r}")]
-            template = "½ × (" + " + ".join(["({} − {})²"] * len(self.xs)) + ")"
-            self.add(section, Step(f"E@{k}", e, template, tuple(holes), _half_sse, symbol="E"))
+            squares: list[Node] = [
+                (self.t_arg(r) - self.o_arg(f"o_{r}@{k}", r, outs[r - 1])) ** TWO for r in rows
+            ]
+            expr = HALF * total(squares)
+            self.add(section, Step(f"E@{k}", e, name=Name("E"), expr=expr))
             if spec.mode == "batch":
                 w = self._batch_steps(section, k, w, outs, names)
             else:
@@ -148,41 +151,24 @@ class DeltaRun:
     ) -> list[Fraction]:
         new = self._batch(w, outs)
         for i, wi in enumerate(w):
-            holes = [Arg("learning_rate", self.eta, "η")]
-            terms = []
-            for r in range(1, len(self.xs) + 1):
-                holes += [self.t_arg(r), Arg(f"o_{r}@{k}", outs[r - 1], f"o_{r}")]
-                if i:
-                    holes.append(self.x_arg(r, i, in_row=False))
-                terms.append("({} − {}) × {}" if i else "({} − {}) × 1")
+            terms = [
+                lu.error_times_input(
+                    self.t_arg(r),
+                    self.o_arg(f"o_{r}@{k}", r, outs[r - 1]),
+                    self.x_arg(r, i, in_row=False) if i else None,
+                )
+                for r in range(1, len(self.xs) + 1)
+            ]
             total = sum(
                 ((t - o) * (x[i - 1] if i else 1) for t, o, x in zip(self.ts, outs, self.xs)),
                 Fraction(0),
             )
             delta = self.rnd(self.eta * total)
             label = f"delta_w{i}@{k}"
-            self.add(
-                section,
-                Step(
-                    label,
-                    delta,
-                    "{} × (" + " + ".join(terms) + ")",
-                    tuple(holes),
-                    _eta_sum(bool(i)),
-                    symbol=f"Δw{i}",
-                ),
-            )
-            self.add(
-                section,
-                Step(
-                    f"w{i}@{k + 1}",
-                    new[i],
-                    "{} + {}",
-                    (Arg(names[i], wi, f"w{i}"), Arg(label, delta, f"Δw{i}")),
-                    lambda a, b: a + b,
-                    symbol=f"w{i}⁺",
-                ),
-            )
+            expr = lu.eta_times(lu.eta(self.eta), terms)
+            self.add(section, Step(label, delta, name=lu.increment_name(i), expr=expr))
+            expr = lu.updated(lu.weight(names[i], wi, i), q(label, delta, lu.increment_name(i)))
+            self.add(section, Step(f"w{i}@{k + 1}", new[i], name=lu.weight_name(i, "+"), expr=expr))
         return new
 
     def _stochastic_steps(
@@ -200,34 +186,17 @@ class DeltaRun:
             for i, wi in enumerate(w):
                 xi = self.xs[r - 1][i - 1] if i else Fraction(1)
                 delta = self.rnd(self.eta * (t - o) * xi)
-                holes = [
-                    Arg("learning_rate", self.eta, "η"),
-                    self.t_arg(r),
-                    Arg(o_label, o, f"o_{r}"),
-                ]
-                if i:
-                    holes.append(self.x_arg(r, i, in_row=False))
+                x = self.x_arg(r, i, in_row=False) if i else None
+                error = lu.error_times_input(self.t_arg(r), self.o_arg(o_label, r, o), x)
                 d_label = f"delta_w{i}_{r}@{k}"
-                template = "{} × ({} − {}) × {}" if i else "{} × ({} − {}) × 1"
-                self.add(
-                    section,
-                    Step(
-                        d_label, delta, template, tuple(holes), _eta_sum(bool(i)), symbol=f"Δw{i}"
-                    ),
-                )
+                expr = lu.eta(self.eta) * error
+                self.add(section, Step(d_label, delta, name=lu.increment_name(i), expr=expr))
                 value = self.rnd(wi + delta)
                 new_label = f"w{i}@{k}.{r}"
-                self.add(
-                    section,
-                    Step(
-                        new_label,
-                        value,
-                        "{} + {}",
-                        (Arg(names[i], wi, f"w{i}"), Arg(d_label, delta, f"Δw{i}")),
-                        lambda a, b: a + b,
-                        symbol=f"w{i}⁺",
-                    ),
+                expr = lu.updated(
+                    lu.weight(names[i], wi, i), q(d_label, delta, lu.increment_name(i))
                 )
+                self.add(section, Step(new_label, value, name=lu.weight_name(i, "+"), expr=expr))
                 names[i] = new_label
                 new.append(value)
             w = new
@@ -243,22 +212,6 @@ def _bounded(q: Fraction) -> Fraction:
     return q if q.denominator <= LIMIT else round(q, PLACES)
 
 
-def _half_sse(*v: float) -> float:
-    return 0.5 * sum((v[j] - v[j + 1]) ** 2 for j in range(0, len(v), 2))
-
-
-def _eta_sum(with_x: bool):  # noqa: ANN202 - a small factory of recompute functions
-    """Recompute η × ((t − o) × x + …) (or × 1 for the bias weight) from its holes."""
-
-    def fn(eta: float, *v: float) -> float:
-        size = 3 if with_x else 2
-        return eta * sum(
-            (v[j] - v[j + 1]) * (v[j + 2] if with_x else 1) for j in range(0, len(v), size)
-        )
-
-    return fn
-
-
 @within_doubles("learning_rate")
 def solve_delta(spec: DeltaProblem, carry: int | None = None, every_step: bool = False) -> Solution:
     """Run the delta rule for ``epochs`` epochs; each epoch's E and every Δw with numbers."""
@@ -271,7 +224,7 @@ def solve_delta(spec: DeltaProblem, carry: int | None = None, every_step: bool =
         + (f"; target t = column {run.target}" if run.target != "t" else "; target t")
         + "; error E = ½ Σ_d (t − o)²; Δw_i = η Σ_d (t − o)·x_i."
     )
-    setup.add(Step("learning_rate", run.eta, symbol="η"))
+    setup.add(Step("learning_rate", run.eta, name=lu.ETA))
     if len(sections) < len(epochs):
         written = ", ".join(s.title.split(" ·")[0].removeprefix("Epoch ") for s in sections)
         setup.add(
@@ -284,10 +237,10 @@ def solve_delta(spec: DeltaProblem, carry: int | None = None, every_step: bool =
     trace.add(trace_table(heads, rows, trace))
     final = Section(f"Result after {len(epochs)} epochs")
     for i, wi in enumerate(w):
-        run.add(final, Step(f"w{i}_final", wi, symbol=f"w{i}"))
+        run.add(final, Step(f"w{i}_final", wi, name=lu.weight_name(i)))
     outs = [run.rnd(weighted_sum(w, x)) for x in run.xs]
     e_final = run.error(outs)
-    final.add(Step("E_final", e_final, symbol="E", note="the error at the final weights"))
+    final.add(Step("E_final", e_final, name=Name("E"), note="the error at the final weights"))
     result = {
         "weights": [float(v) for v in w],
         "epochs": [

@@ -272,6 +272,7 @@ def _binary_row(
         section.add(Step(f"L{tag}", loss, template, (z_arg, t_arg, z_arg), fn, symbol="L"))
         return loss, [p]
     p_arg = Arg(f"p{tag}", v, "p")
+    raw: Callable[..., float]
     if t == 1:
         template, raw = "−ln({})", (lambda p: _log_term(1.0, p))
         holes: tuple[Arg, ...] = (p_arg,)
@@ -282,8 +283,10 @@ def _binary_row(
         template = "−[{} × ln({}) + (1 − {}) × ln(1 − {})]"
         holes = (t_arg, p_arg, t_arg, p_arg)
 
-        def raw(tt: float, p: float, t2: float, p2: float) -> float:
+        def both_terms(tt: float, p: float, t2: float, p2: float) -> float:
             return _log_term(tt, p) + _log_term(1.0 - t2, 1.0 - p2)
+
+        raw = both_terms
 
     section.add(
         "Binary cross-entropy: L = −[t·ln p + (1 − t)·ln(1 − p)]"

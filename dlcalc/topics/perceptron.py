@@ -19,15 +19,13 @@ only in the trace table and in ``result.epochs``.
 
 from __future__ import annotations
 
-import functools
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from dlcalc import limits
-from dlcalc.errors import InputError
+from dlcalc.formula import Compare, If, Name, Node, Num, Q, Vector, q, total
 from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
     PerceptronTraining,
@@ -35,22 +33,20 @@ from dlcalc.specs.perceptron import (
     label_text,
     unit_names,
 )
-from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.steps import Section, Solution, Step, Table
+from dlcalc.topics import linear_unit as lu
+from dlcalc.topics.linear_unit import (
+    MAX_WRITTEN,
+    rounder,
+    start_note,
+    trace_table,
+    weighted_sum,
+    within_doubles,
+)
 
 FULL_EPOCHS = 5  # runs of at most this many epochs are written out in full
-MAX_WRITTEN = 200  # --every-step writes out at most this many epochs
-KEEP_ROWS = 500  # trace tables keep this many epochs at each end of a very long run
 FULL_INPUTS = 16  # evaluations of at most this many inputs are written out in full
 MINUS = "−"
-
-Round = Callable[[Fraction], Fraction]
-
-
-def rounder(carry: int | None) -> Round:
-    """Hand-calculation mode: round to ``carry`` decimals (exactly), or leave alone."""
-    if carry is None:
-        return lambda q: q
-    return lambda q: Fraction(round(q, carry))
 
 
 def shown_int(n: int) -> str:
@@ -58,25 +54,16 @@ def shown_int(n: int) -> str:
     return f"{MINUS}{-n}" if n < 0 else str(n)
 
 
-def start_note(i: int, k: int) -> str | None:
-    """The note beside the first weight at the start of epoch k."""
-    if i != 0:
-        return None
-    return "initial weights (w0: the bias weight, input 1)" if k == 1 else f"after epoch {k - 1}"
-
-
 def fires(s: Fraction, fire_at_zero: bool) -> bool:
     return s >= 0 if fire_at_zero else s > 0
 
 
-def weighted_sum(w: Sequence[Fraction], x: Sequence[Fraction]) -> Fraction:
-    """w0 × 1 + w1 × x1 + … (w0 is the bias weight)."""
-    return w[0] + sum((wi * xi for wi, xi in zip(w[1:], x)), Fraction(0))
-
-
-def _wx(*v: float) -> float:
-    """Recompute ``w0 × 1 + w1 × x1 + …`` from its holes (w0, w1, x1, w2, x2, …)."""
-    return v[0] + sum(v[i] * v[i + 1] for i in range(1, len(v) - 1, 2))
+def threshold_output(s: Node, threshold: Node, pos: int, neg: int, fire_at_zero: bool) -> Node:
+    """``1 if w·x ≥ 0, else −1`` (``>`` unless the unit fires at zero)."""
+    cmp = "≥" if fire_at_zero else ">"
+    return If(
+        Num(pos, shown_int(pos)), Compare(s, cmp, threshold), Num(neg, shown_int(neg)), comma=True
+    )
 
 
 @dataclass
@@ -105,9 +92,8 @@ def training_examples(spec: PerceptronTraining) -> tuple[list[Example], list[str
     examples = []
     for row in spec.data.rows:
         label = label_text(row[-1])
-        examples.append(
-            Example([exact(v) for v in row[:-1]], pos if label == positive else neg, label)
-        )  # type: ignore[arg-type]
+        x = [exact(v) for v in row[:-1]]  # type: ignore[arg-type]
+        examples.append(Example(x, pos if label == positive else neg, label))
     n = len(spec.data.rows[0]) - 1
     columns = list(spec.data.columns[:-1]) if spec.data.columns else [f"x{i + 1}" for i in range(n)]
     return examples, columns
@@ -141,10 +127,12 @@ class Trainer:
 
     # steps -----------------------------------------------------------------------------------
 
-    def _x(self, r: int, i: int, *, in_row: bool = True) -> Arg:
+    def _x(self, r: int, i: int, *, in_row: bool = True) -> Q:
         """Input i (from 0) of row r, shown as ``x1`` inside the row's own formula, else ``x1_r``."""
-        name = f"{self.columns[i]}_{r}"
-        return Arg(name, self.examples[r - 1].x[i], self.columns[i] if in_row else name)
+        column = self.columns[i]
+        return lu.input_value(
+            f"{column}_{r}", self.examples[r - 1].x[i], column, None if in_row else r
+        )
 
     def header(self, section: Section, k: int, w: list[Fraction], errors: list[int]) -> None:
         for i, wi in enumerate(w):
@@ -153,10 +141,10 @@ class Trainer:
                 came_from = self.latest.get(k - 1)
                 if came_from is not None and came_from[i] != f"w{i}@{k - 1}":
                     # the last update of the epoch before: a checker can carry an error forward
-                    source = (Arg(came_from[i], wi, f"w{i}⁺"),)
-                    step = Step(f"w{i}@{k}", wi, "{}", source, lambda a: a, f"w{i}", note)
+                    source = q(came_from[i], wi, lu.weight_name(i, "+"))
+                    step = Step(f"w{i}@{k}", wi, name=lu.weight_name(i), note=note, expr=source)
                 else:
-                    step = Step(f"w{i}@{k}", wi, symbol=f"w{i}", note=note)
+                    step = Step(f"w{i}@{k}", wi, name=lu.weight_name(i), note=note)
                 self.add(section, step)
         where = ", ".join(str(r) for r in errors) if errors else "none"
         self.add(
@@ -178,25 +166,21 @@ class Trainer:
     ) -> tuple[Fraction, int]:
         e = self.examples[r - 1]
         s = self.rnd(weighted_sum(w, e.x))
-        holes = [Arg(names[0], w[0], "w0")]
-        for i in range(self.n):
-            holes += [Arg(names[i + 1], w[i + 1], f"w{i + 1}"), self._x(r, i)]
-        template = "{} × 1" + " + {} × {}" * self.n
-        self.add(section, Step(f"wx_{r}@{k}", s, template, tuple(holes), _wx, symbol=f"w·x_{r}"))
+        weights = [lu.weight(names[i], w[i], i) for i in range(self.n + 1)]
+        expr = lu.output(weights, [self._x(r, i) for i in range(self.n)])
+        wx_name = Name("w·x", str(r), label_sub=True)
+        self.add(section, Step(f"wx_{r}@{k}", s, name=wx_name, expr=expr))
         o = self.output(s)
-        cmp = "≥" if self.spec.fire_at_zero else ">"
         verdict = "correct, no update" if o == e.t else "misclassified"
-        pos, neg, zero = self.pos, self.neg, self.spec.fire_at_zero
+        wx = q(f"wx_{r}@{k}", s, Name("w·x"))
         self.add(
             section,
             Step(
                 f"o_{r}@{k}",
                 o,
-                f"{shown_int(pos)} if {{}} {cmp} 0, else {shown_int(neg)}",
-                (Arg(f"wx_{r}@{k}", s, "w·x"),),
-                lambda v: pos if fires(Fraction(v), zero) else neg,
-                symbol=f"o_{r}",
+                name=Name("o", str(r), label_sub=True),
                 note=f"target {e.label}: {verdict}",
+                expr=threshold_output(wx, Num(0), self.pos, self.neg, self.spec.fire_at_zero),
             ),
         )
         return s, o
@@ -210,22 +194,12 @@ class Trainer:
             xi = Fraction(1) if i == 0 else e.x[i - 1]
             value = self.rnd(wi + self.eta * (e.t - o) * xi)
             new.append(value)
-            holes = [
-                Arg(names[i], wi, f"w{i}"),
-                Arg("learning_rate", self.eta, "η"),
-                Arg(f"t_{r}", e.t, "t"),
-                Arg(f"o_{r}@{k}", o, "o"),
-            ]
-            if i == 0:
-                template, fn = "{} + {} × ({} − {}) × 1", lambda a, n_, t, o_: a + n_ * (t - o_)
-            else:
-                holes.append(self._x(r, i - 1))
-                template, fn = (
-                    "{} + {} × ({} − {}) × {}",
-                    lambda a, n_, t, o_, x: a + n_ * (t - o_) * x,
-                )
+            t = lu.row_value(f"t_{r}", e.t, "t", None)
+            o_q = lu.row_value(f"o_{r}@{k}", o, "o", None)
+            x = None if i == 0 else self._x(r, i - 1)
+            expr = lu.weight(names[i], wi, i) + lu.eta(self.eta) * lu.error_times_input(t, o_q, x)
             label = f"w{i}@{k}.{r}"
-            self.add(section, Step(label, value, template, tuple(holes), fn, symbol=f"w{i}⁺"))
+            self.add(section, Step(label, value, name=lu.weight_name(i, "+"), expr=expr))
             names[i] = label
         return new
 
@@ -235,45 +209,26 @@ class Trainer:
         wrong = [r for r, o in outs.items() if o != self.examples[r - 1].t]
         new = []
         for i, wi in enumerate(w):
-            holes = [Arg("learning_rate", self.eta, "η")]
-            terms = []
-            total = Fraction(0)
+            terms: list[Node] = []
+            total_error = Fraction(0)
             for r in wrong:
                 e = self.examples[r - 1]
                 xi = Fraction(1) if i == 0 else e.x[i - 1]
-                total += (e.t - outs[r]) * xi
-                holes += [Arg(f"t_{r}", e.t, f"t_{r}"), Arg(f"o_{r}@{k}", outs[r], f"o_{r}")]
-                if i == 0:
-                    terms.append("({} − {}) × 1")
-                else:
-                    holes.append(self._x(r, i - 1, in_row=False))
-                    terms.append("({} − {}) × {}")
-            delta = self.rnd(self.eta * total)
+                total_error += (e.t - outs[r]) * xi
+                t = lu.row_value(f"t_{r}", e.t, "t", r)
+                o_q = lu.row_value(f"o_{r}@{k}", outs[r], "o", r)
+                x = None if i == 0 else self._x(r, i - 1, in_row=False)
+                terms.append(lu.error_times_input(t, o_q, x))
+            delta = self.rnd(self.eta * total_error)
             d_label = f"delta_w{i}@{k}"
-            self.add(
-                section,
-                Step(
-                    d_label,
-                    delta,
-                    "{} × (" + " + ".join(terms) + ")",
-                    tuple(holes),
-                    _batch_fn(i == 0),
-                    symbol=f"Δw{i}",
-                ),
-            )
+            expr = lu.eta_times(lu.eta(self.eta), terms)
+            self.add(section, Step(d_label, delta, name=lu.increment_name(i), expr=expr))
             value = self.rnd(wi + delta)
             new.append(value)
-            self.add(
-                section,
-                Step(
-                    f"w{i}@{k + 1}",
-                    value,
-                    "{} + {}",
-                    (Arg(f"w{i}@{k}", wi, f"w{i}"), Arg(d_label, delta, f"Δw{i}")),
-                    lambda a, b: a + b,
-                    symbol=f"w{i}⁺",
-                ),
+            expr = lu.updated(
+                lu.weight(f"w{i}@{k}", wi, i), q(d_label, delta, lu.increment_name(i))
             )
+            self.add(section, Step(f"w{i}@{k + 1}", value, name=lu.weight_name(i, "+"), expr=expr))
         return new
 
     # the run -----------------------------------------------------------------------------------
@@ -384,20 +339,6 @@ class Trainer:
         return [self.rnd(wi + self.rnd(self.eta * d)) for wi, d in zip(w, total)]
 
 
-def _batch_fn(bias: bool) -> Callable[..., float]:
-    """Recompute η × ((t − o) × x + …) from its holes."""
-
-    def fn(eta: float, *v: float) -> float:
-        size = 2 if bias else 3
-        total = 0.0
-        for j in range(0, len(v), size):
-            t, o = v[j], v[j + 1]
-            total += (t - o) * (1 if bias else v[j + 2])
-        return eta * total
-
-    return fn
-
-
 def boundary(w: Sequence[Fraction]) -> tuple[Fraction | None, Fraction | None]:
     """For two inputs: x2 = a + b·x1 on w0 + w1·x1 + w2·x2 = 0 (None when w2 = 0)."""
     if len(w) != 3 or w[2] == 0:
@@ -434,17 +375,6 @@ def trace_section(records: list[EpochRecord], n: int, columns: list[str]) -> Sec
     return section
 
 
-def trace_table(heads: list[str], rows: list[list], section: Section) -> Table:
-    """The trace as a table; very long runs keep their first and last ``KEEP_ROWS`` epochs."""
-    if len(rows) > 2 * KEEP_ROWS:
-        section.add(
-            f"Epochs {KEEP_ROWS + 1:,} to {len(rows) - KEEP_ROWS:,} are left out of this table "
-            "(the JSON result lists every epoch)."
-        )
-        rows = rows[:KEEP_ROWS] + rows[-KEEP_ROWS:]
-    return Table(heads, rows, elide=len(rows) > 60)
-
-
 def result_section(
     trainer: Trainer, records: list[EpochRecord], w: list[Fraction], notes: list[str]
 ) -> tuple[Section, bool]:
@@ -467,35 +397,15 @@ def result_section(
     for note in notes:
         section.add(note)
     for i, wi in enumerate(w):
-        section.add(Step(f"w{i}_final", wi, symbol=f"w{i}"))
+        section.add(Step(f"w{i}_final", wi, name=lu.weight_name(i)))
     if trainer.n == 2 and w[2] != 0:
         x1, x2 = trainer.columns
         section.add(f"Decision boundary: w0 + w1·{x1} + w2·{x2} = 0, i.e. {x2} = a + b·{x1}")
         a, b = boundary(w)
-        w0, w1, w2 = (Arg(f"w{i}_final", w[i], f"w{i}") for i in range(3))
-        section.add(Step("x2_intercept", a, "−{} / {}", (w0, w2), lambda p, q: -p / q, symbol="a"))
-        section.add(Step("x2_slope", b, "−{} / {}", (w1, w2), lambda p, q: -p / q, symbol="b"))
+        w0, w1, w2 = (lu.weight(f"w{i}_final", w[i], i) for i in range(3))
+        section.add(Step("x2_intercept", a, name=Name("a"), expr=-w0 / w2))
+        section.add(Step("x2_slope", b, name=Name("b"), expr=-w1 / w2))
     return section, converged
-
-
-def within_doubles(field: str) -> Callable[[Callable[..., Solution]], Callable[..., Solution]]:
-    """Exact fractions can outgrow a double (a huge learning rate diverges): say so, naming ``field``."""
-
-    def wrap(solve: Callable[..., Solution]) -> Callable[..., Solution]:
-        @functools.wraps(solve)
-        def guarded(*args: Any, **kwargs: Any) -> Solution:
-            try:
-                return solve(*args, **kwargs)
-            except OverflowError:
-                raise InputError(
-                    "the numbers grow beyond the range of a double (about 1.8e308); "
-                    "use smaller values",
-                    field=field,
-                ) from None
-
-        return guarded
-
-    return wrap
 
 
 @within_doubles("learning_rate")
@@ -519,7 +429,7 @@ def solve_training(
         + " + ".join(f"w{i + 1} × {c}" for i, c in enumerate(trainer.columns))
         + "."
     )
-    intro.add(Step("learning_rate", trainer.eta, symbol="η"))
+    intro.add(Step("learning_rate", trainer.eta, name=lu.ETA))
     if every_step and len(records) > MAX_WRITTEN:
         intro.add(
             f"--every-step writes out at most {MAX_WRITTEN} epochs; the trace lists them all."
@@ -594,7 +504,13 @@ def solve_evaluation(
         if unit.bias is not None:
             setup.add(Step(f"b_{name}", exact(unit.bias)))
         else:
-            setup.add(Step(f"threshold_{name}", exact(unit.threshold or 0), symbol=f"θ_{name}"))
+            setup.add(
+                Step(
+                    f"threshold_{name}",
+                    exact(unit.threshold or 0),
+                    name=Name("θ", name, label_sub=True),
+                )
+            )
     if codes:
         setup.add(
             "Class codes ("
@@ -615,19 +531,16 @@ def solve_evaluation(
         sums, outs = [], []
         for name, unit in zip(names, spec.perceptrons):
             w = [exact(v) for v in unit.weights]
-            holes = []
-            for i in range(n):
-                holes += [
-                    Arg(f"w{i + 1}_{name}", w[i], f"w{i + 1}_{name}"),
-                    Arg(f"x{i + 1}@{k}", x[i], f"x{i + 1}"),
-                ]
-            template = " + ".join(["{} × {}"] * n)
+            products: list[Node] = [
+                q(f"w{i + 1}_{name}", w[i], Name(f"w{i + 1}", name, label_sub=True))
+                * q(f"x{i + 1}@{k}", x[i], Name("x", str(i + 1)))
+                for i in range(n)
+            ]
             s = sum((a * b for a, b in zip(w, x)), Fraction(0))
             if unit.bias is not None:
                 bias = exact(unit.bias)
                 s += bias
-                holes.append(Arg(f"b_{name}", bias, f"b_{name}"))
-                template += " + {}"
+                products.append(q(f"b_{name}", bias, Name("b", name, label_sub=True)))
             s = rnd(s)
             theta = Fraction(0) if unit.bias is not None else exact(unit.threshold or 0)
             fired = fires(s - theta, spec.fire_at_zero)
@@ -635,60 +548,23 @@ def solve_evaluation(
             sums.append(s)
             outs.append(o)
             if record:
-                section.add(
-                    Step(
-                        f"sum_{name}@{k}",
-                        s,
-                        template,
-                        tuple(holes),
-                        _weighted_sum_plus,
-                        symbol=f"sum_{name}",
-                    )
+                sum_name = Name("sum", name, label_sub=True)
+                section.add(Step(f"sum_{name}@{k}", s, name=sum_name, expr=total(products)))
+                s_q = q(f"sum_{name}@{k}", s, sum_name)
+                threshold: Node = (
+                    Num(0)
+                    if unit.bias is not None
+                    else q(f"threshold_{name}", theta, Name("θ", name, label_sub=True))
                 )
-                s_arg = Arg(f"sum_{name}@{k}", s, f"sum_{name}")
-                zero = spec.fire_at_zero
-                if unit.bias is not None:
-                    section.add(
-                        Step(
-                            f"{name}@{k}",
-                            o,
-                            f"{shown_int(pos)} if {{}} {cmp} 0, else {shown_int(neg)}",
-                            (s_arg,),
-                            lambda v, z=zero: pos if fires(Fraction(v), z) else neg,
-                            symbol=name,
-                        )
-                    )
-                else:
-                    t_arg = Arg(f"threshold_{name}", theta, f"θ_{name}")
-                    section.add(
-                        Step(
-                            f"{name}@{k}",
-                            o,
-                            f"{shown_int(pos)} if {{}} {cmp} {{}}, else {shown_int(neg)}",
-                            (s_arg, t_arg),
-                            lambda v, t, z=zero: (
-                                pos if fires(Fraction(v) - Fraction(t), z) else neg
-                            ),
-                            symbol=name,
-                        )
-                    )
+                expr = threshold_output(s_q, threshold, pos, neg, spec.fire_at_zero)
+                section.add(Step(f"{name}@{k}", o, name=Name(name), expr=expr))
         label = next((lab for lab, code in codes.items() if code == tuple(outs)), None)
         if record and len(names) > 1:
             note = None
             if codes:
                 note = f"class: {label}" if label is not None else "no class has this code"
-            out_args = tuple(Arg(f"{name}@{k}", o, name) for name, o in zip(names, outs))
-            section.add(
-                Step(
-                    f"code@{k}",
-                    list(outs),
-                    "(" + ", ".join(["{}"] * len(names)) + ")",
-                    out_args,
-                    lambda *v: list(v),
-                    symbol="code",
-                    note=note,
-                )
-            )
+            code = Vector(tuple(q(f"{name}@{k}", o, Name(name)) for name, o in zip(names, outs)))
+            section.add(Step(f"code@{k}", list(outs), name=Name("code"), note=note, expr=code))
         elif record and codes:
             section.add(f"class: {label}" if label is not None else "no class has this code")
         if record:
@@ -720,9 +596,3 @@ def solve_evaluation(
     return Solution(
         "perceptron", sections, {"predictions": predictions}, title=spec.title, source=spec.source
     )
-
-
-def _weighted_sum_plus(*v: float) -> float:
-    """w1 × x1 + w2 × x2 + … (+ a trailing bias when the count is odd)."""
-    total = sum(v[k] * v[k + 1] for k in range(0, len(v) - 1, 2))
-    return total + (v[-1] if len(v) % 2 else 0)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from dlcalc import functions as F
 from dlcalc.numerics import LOSS, rounder
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.steps import Arg, Section, Solution, Step
-from dlcalc.topics import functions as F
 from dlcalc.topics.network import Network, run_pass
 
 MAX_PATHS = 8  # beyond this many paths a gradient is shown factored only
@@ -281,7 +281,7 @@ def backward_sections(sym: Symbolic) -> tuple[list[Section], list[list[list[floa
                     )
                     for path in paths[layer + 1][k]:
                         chains.append([*path, (f"dnet_{v}_dout_{u}", _value(link, sym.values))])
-                tree = Sum(terms)
+                tree: Sum | Prod = Sum(terms)
                 section.add(
                     sym.chain(
                         f"dE_dout_{u}",
@@ -333,7 +333,7 @@ def backward_sections(sym: Symbolic) -> tuple[list[Section], list[list[list[floa
                 )
                 unit_paths.append([[*path, (f"dout_{u}_dnet_{u}", sv)] for path in dout_paths[j]])
             else:
-                terms = []
+                softmax_terms: list[Prod] = []
                 chain_terms = []
                 chains = []
                 for k, v in enumerate(units):
@@ -347,12 +347,12 @@ def backward_sections(sym: Symbolic) -> tuple[list[Section], list[list[list[floa
                         )
                     )
                     jv = _value(jac, sym.values)
-                    terms.append(Prod([douts[k], jac]))
+                    softmax_terms.append(Prod([douts[k], jac]))
                     chain_terms.append(
                         [(f"dE_dout_{v}", _value(douts[k], sym.values)), (f"dout_{v}_dnet_{u}", jv)]
                     )
                     chains += [[*path, (f"dout_{v}_dnet_{u}", jv)] for path in dout_paths[k]]
-                tree = Sum(terms)
+                tree = Sum(softmax_terms)
                 section.add(
                     sym.chain(
                         f"delta_{u}",
@@ -366,7 +366,7 @@ def backward_sections(sym: Symbolic) -> tuple[list[Section], list[list[list[floa
                 if (
                     layer == n_layers - 1
                 ):  # SymPy simplifies the sum: softmax + cross-entropy gives out − t
-                    flat = sympy.Add(*(sympy.Mul(*item.items) for item in terms))
+                    flat = sympy.Add(*(sympy.Mul(*item.items) for item in softmax_terms))
                     simple = sympy.factor(sympy.simplify(flat))
                     note = "simplified by SymPy"
                     if abs(sum(sym.values[t] for t in sym.t) - 1.0) < 1e-12:

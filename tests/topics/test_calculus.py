@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from dlcalc.cli import app
 from dlcalc.expressions import parse, to_sympy
+from dlcalc.functions import _Named
 from dlcalc.render.terminal import to_text
 from dlcalc.topics.calculus import Derivation, build_graph, solve_derive, solve_graph
-from dlcalc.topics.functions import _Named
 
 x = sympy.Symbol("x", real=True)
 

@@ -26,7 +26,7 @@ class Problem:
 
 def leading_comment(text: str) -> str | None:
     """The ``#`` comment lines at the top of a YAML file, joined (``None`` when there are none)."""
-    lines = []
+    lines: list[str] = []
     for line in text.lstrip("\ufeff").splitlines():
         stripped = line.strip()
         if not stripped and not lines:

@@ -192,3 +192,69 @@ def plot_errors(path: Path, errors: Sequence[float], title: str | None = None) -
         _save(fig, path)
     finally:
         plt.close(fig)
+
+
+def plot_path(
+    path: Path,
+    points: Sequence[Sequence[float]],
+    loss: Any,
+    optimizer: str,
+    title: str | None = None,
+    grid: int = 80,
+) -> None:
+    """An optimizer's path w_0, w_1, … over the contour lines of a loss of two weights."""
+    import math
+
+    plt = _pyplot()
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    pad_x = (max(xs) - min(xs)) * 0.2 or 1.0
+    pad_y = (max(ys) - min(ys)) * 0.2 or 1.0
+    x_lo, x_hi = min(xs) - pad_x, max(xs) + pad_x
+    y_lo, y_hi = min(ys) - pad_y, max(ys) + pad_y
+    gx = [x_lo + (x_hi - x_lo) * k / (grid - 1) for k in range(grid)]
+    gy = [y_lo + (y_hi - y_lo) * k / (grid - 1) for k in range(grid)]
+    z = []
+    for y in gy:
+        row = []
+        for x in gx:
+            value = loss(x, y)
+            row.append(value if math.isfinite(value) else math.nan)
+        z.append(row)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    try:
+        contours = ax.contour(gx, gy, z, levels=15, cmap="viridis", linewidths=0.8)
+        ax.clabel(contours, fontsize="x-small", inline=True)
+        step = max(1, -(-len(points) // MAX_LINES))
+        shown = [p for k, p in enumerate(points) if k % step == 0 or k == len(points) - 1]
+        ax.plot(
+            [p[0] for p in shown],
+            [p[1] for p in shown],
+            marker="o",
+            markersize=3,
+            color="tab:red",
+            linewidth=1.2,
+            label=f"{optimizer} path",
+            zorder=3,
+        )
+        ax.scatter([xs[0]], [ys[0]], marker="s", c="black", zorder=4, label="start w_0")
+        ax.scatter(
+            [xs[-1]],
+            [ys[-1]],
+            marker="*",
+            s=120,
+            c="gold",
+            edgecolors="black",
+            zorder=4,
+            label="final",
+        )
+        ax.set_xlim(x_lo, x_hi)
+        ax.set_ylim(y_lo, y_hi)
+        ax.set_xlabel("w1")
+        ax.set_ylabel("w2")
+        ax.set_title(title or f"{optimizer}: path over the loss's contour lines")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", borderaxespad=0)
+        ax.grid(True, alpha=0.3)
+        _save(fig, path)
+    finally:
+        plt.close(fig)

@@ -1,0 +1,565 @@
+"""The command registry: which builder solves the problems of each command.
+
+A *builder* turns a loaded problem file (a :class:`~dlcalc.specs.loader.Document`) and the
+run's :class:`~dlcalc.settings.Settings` into a :class:`~dlcalc.steps.Solution`: it validates
+the spec, calls the topic's pure computation and, where asked, attaches a figure.  Registering
+it here makes the command exist everywhere at once: ``dlcalc NAME PROBLEM`` (the command line
+builds one command per entry, with the builder's docstring as its ``--help``), ``dlcalc check``
+and ``dlcalc key`` (both pick the builder from the problem's ``command:`` key).
+
+This module is Typer-free, and every builder imports its spec and topic inside its body, so
+that importing the registry (and ``dlcalc --help``) stays fast.  See docs/adding-a-command.md.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dlcalc import arguments as args
+from dlcalc.arguments import Given
+from dlcalc.errors import InputError
+from dlcalc.settings import SHARED, Opt, Settings
+
+if TYPE_CHECKING:
+    from dlcalc.specs.loader import Document
+    from dlcalc.steps import Solution
+
+OVERVIEW = (
+    "Worked-example calculator for deep-learning coursework.\n\n"
+    "Give a command and a YAML problem file (or - for standard input); dlcalc prints the full "
+    "worked solution, every formula with its numbers substituted.\n\n"
+    "\b\nExamples:\n"
+    "  dlcalc backprop examples/mazur.yaml\n"
+    "  dlcalc backprop examples/mazur.yaml --carry 4 --exact\n"
+    "  dlcalc forward examples/ce-multiclass.yaml --format markdown\n"
+    "  dlcalc perceptron examples/perceptron-trace.yaml --plot trace.png\n"
+    "  dlcalc softmax 7 -2 4 1\n"
+    "  dlcalc check examples/mazur.yaml examples/answers/mazur.yaml\n"
+    "  dlcalc key examples/*.yaml -o key.tex\n"
+    "  dlcalc derive 'sigmoid(x)' --at x=0.3\n\n"
+    "Every command has its own --help with examples.  Problem formats: docs/reference.md."
+)  # dlcalc --help
+
+Builder = Callable[["Document", Settings], "Solution"]
+
+PROBLEM = Opt(
+    "problem",
+    (),
+    "YAML problem file, or - to read it from standard input.",
+    metavar="PROBLEM",
+    required=True,
+)
+PROBLEM_OR_NUMBERS = Opt(
+    "problem",
+    (),
+    "YAML problem file, or - for standard input; or give the numbers as options.",
+    metavar="[PROBLEM]",
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One registered command: its builder, ``--help`` text and command-line interface."""
+
+    name: str
+    build: Builder
+    help: str
+    options: tuple[str, ...]  # the optional shared options it takes (names in SHARED)
+    arguments: tuple[Opt, ...]  # its own arguments and options, the problem first
+    read: Callable[[dict[str, Any]], Given] | None  # own option values -> the problem
+    negatives: bool  # a leading '-' may start a value (softmax -2 1): unknown options are values
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register(
+    name: str,
+    options: tuple[str, ...] = ("carry", "check", "exact"),
+    arguments: tuple[Opt, ...] = (PROBLEM,),
+    read: Callable[[dict[str, Any]], Given] | None = None,
+    negatives: bool = False,
+) -> Callable[[Builder], Builder]:
+    """Register ``name``'s builder; its docstring is the command's ``--help`` (first line: summary).
+
+    ``options``: the optional shared options the command takes besides --format, --decimals
+    and --output (names in :data:`~dlcalc.settings.SHARED`).  A command that reads only a
+    problem file needs nothing else.  One whose numbers may also be given on the command
+    line declares its ``arguments`` (:class:`~dlcalc.settings.Opt`) and a ``read`` function
+    (in :mod:`dlcalc.arguments`) that turns their values into the problem.
+    """
+    unknown = set(options) - set(SHARED)
+    if unknown:
+        raise ValueError(f"unknown shared options {sorted(unknown)}")
+
+    def add(build: Builder) -> Builder:
+        text = inspect.cleandoc(build.__doc__ or "")
+        COMMANDS[name] = Command(name, build, text, options, arguments, read, negatives)
+        return build
+
+    return add
+
+
+def solve(name: str, doc: Document, settings: Settings) -> Solution:
+    """Solve ``doc`` with the builder of command ``name``, after applying option overrides."""
+    if settings.overrides and isinstance(doc.data, dict):
+        doc.data.update(settings.overrides)
+    return COMMANDS[name].build(doc, settings)
+
+
+def command_of(doc: Document, command: str | None) -> str:
+    """The command named by ``--command``, else by the problem's ``command:`` key (for check, key)."""
+    from dlcalc.specs.loader import suggest
+
+    data = doc.data if isinstance(doc.data, dict) else {}
+    name = command or data.get("command")
+    if name is not None and not isinstance(name, str):
+        raise InputError(
+            f"expected a command name, e.g. `command: backprop`; got {name!r}"[:200],
+            line=doc.line_of(("command",)),
+            field="command",
+        )
+    known = ", ".join(sorted(COMMANDS))
+    if not name:
+        raise InputError(
+            f"missing key 'command'; say which command solves this problem (one of: {known}), or give --command",
+            field="command",
+        )
+    if name not in COMMANDS:
+        line = None if command else doc.line_of(("command",))
+        raise InputError(
+            f"unknown command {name!r}{suggest(str(name), COMMANDS)}; expected one of: {known}",
+            line=line,
+            field="--command" if command else "command",
+        )
+    return name
+
+
+# --- network ---------------------------------------------------------------------------------
+
+
+def _network(doc: Document, settings: Settings, training: bool) -> Solution:
+    from dlcalc import limits
+    from dlcalc.specs.network import load_network
+    from dlcalc.topics.network import solve_backprop, solve_forward
+
+    spec = load_network(doc, training=training)
+    limits.check_network(spec, training, settings.every_step, settings.symbolic)
+    if settings.symbolic and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd"):
+        raise InputError(
+            "derives plain backpropagation; it does not cover weight_decay, dropout or an optimizer",
+            field="--symbolic",
+        )
+    if training:
+        solution = solve_backprop(spec, settings.carry, settings.every_step)
+    else:
+        solution = solve_forward(spec, settings.carry)
+    if settings.symbolic:
+        from dlcalc.topics.symbolic import add_symbolic
+
+        solution = add_symbolic(solution, spec, training)
+    return solution
+
+
+@register("forward", options=("carry", "check", "symbolic", "exact"))
+def build_forward(doc: Document, settings: Settings) -> Solution:
+    """Forward pass of a network: every net input, output, error and the total loss.
+
+    \b
+    Examples:
+      dlcalc forward examples/mazur.yaml
+      dlcalc forward examples/bce-binary.yaml --decimals 6
+      cat problem.yaml | dlcalc forward - --format json
+    """
+    return _network(doc, settings, training=False)
+
+
+@register("backprop", options=("carry", "every_step", "check", "symbolic", "exact"))
+def build_backprop(doc: Document, settings: Settings) -> Solution:
+    """Backpropagation: forward pass, loss, every δ and gradient by the chain rule, and the updates.
+
+    Runs `epochs` epochs (online: update after each example; batch: one update per epoch
+    with the mean gradient).  Long runs show the first update in full, the loss per epoch
+    and the final parameters; --every-step shows every update.
+
+    \b
+    Examples:
+      dlcalc backprop examples/mazur.yaml
+      dlcalc backprop examples/hankamber.yaml --carry 3
+      dlcalc backprop examples/mazur.yaml --format latex -o mazur.tex
+      dlcalc backprop examples/mazur.yaml --check examples/answers/mazur.yaml
+      dlcalc backprop examples/mazur.yaml --symbolic
+    """
+    return _network(doc, settings, training=True)
+
+
+# --- perceptron and delta rule ---------------------------------------------------------------
+
+
+@register("perceptron", options=("carry", "every_step", "plot", "check", "exact"))
+def build_perceptron(doc: Document, settings: Settings) -> Solution:
+    """Perceptron: the training rule epoch by epoch, or fixed perceptrons (gates, class codes) evaluated.
+
+    Training (`data:` with the label last, `positive:`, `initial_weights:` with w0 first,
+    `learning_rate:`) runs in exact arithmetic: every row's w·x, output and update, the
+    trace w0, w1, w2, err per epoch with its decision boundary, and convergence.  Long runs
+    write out the first and the converged epoch; --every-step writes out all.  Evaluation
+    (`perceptrons:` with `threshold:` or `bias:`, `classify:` or `truth_table: true`, optional
+    `codes:`) shows each sum, the threshold comparison, the code and its class.
+
+    \b
+    Examples:
+      dlcalc perceptron examples/perceptron-trace.yaml
+      dlcalc perceptron examples/perceptron-trace.yaml --plot trace.png
+      dlcalc perceptron examples/four-classes.yaml
+      dlcalc perceptron examples/gates.yaml -f json | jq .result.predictions
+    """
+    from dlcalc.specs.perceptron import PerceptronTraining, label_text, load_perceptron
+    from dlcalc.topics.perceptron import plot_data, solve_evaluation, solve_training
+
+    plot = settings.plot
+    if plot is not None:
+        from dlcalc.render.plots import check_path
+
+        check_path(plot)
+    spec = load_perceptron(doc)
+    if not isinstance(spec, PerceptronTraining):
+        if plot is not None:
+            raise InputError(
+                "--plot draws a training run (`data:`); this problem only evaluates fixed perceptrons",
+                field="--plot",
+            )
+        return solve_evaluation(spec, settings.carry, settings.every_step)
+    solution = solve_training(spec, settings.carry, settings.every_step)
+    if plot is not None:
+        from dlcalc.render.plots import plot_perceptron
+
+        points, positive, columns = plot_data(spec)
+        labels = [label_text(row[-1]) for row in spec.data.rows]
+        pos_name = next((lab for lab, p in zip(labels, positive) if p), "positive")
+        neg_name = next((lab for lab, p in zip(labels, positive) if not p), "negative")
+        weights = [e["weights"] for e in solution.result["epochs"]]
+        solution.figures.append(
+            lambda: plot_perceptron(
+                plot, points, positive, (neg_name, pos_name), columns, weights, spec.title
+            )
+        )
+    return solution
+
+
+@register("optimize", options=("carry", "every_step", "plot", "check", "exact"))
+def build_optimize(doc: Document, settings: Settings) -> Solution:
+    """Optimizer steps: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, every state variable.
+
+    `function:` gives the loss as an expression of w1, w2, … (its gradient is derived),
+    or `gradients:` the gradient of every step; `start:` the initial weights.  Each step
+    shows the gradient, the optimizer's state (v, a, r, m, v, m̂, v̂) and the new weights
+    with their numbers, then the trajectory.  --plot draws the path over the loss's
+    contour lines (two weights).  Formats and labels: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc optimize examples/adam-step.yaml
+      dlcalc optimize examples/momentum-trace.yaml --plot path.png
+      dlcalc optimize examples/adam-step.yaml -f json | jq .result.steps
+    """
+    from dlcalc.specs.optimize import load_optimize
+    from dlcalc.topics.optimize import plot_inputs, solve_optimize
+
+    plot = settings.plot
+    if plot is not None:
+        from dlcalc.render.plots import check_path
+
+        check_path(plot)
+    spec, node = load_optimize(doc)
+    solution = solve_optimize(spec, node, settings.carry, settings.every_step)
+    if plot is not None:
+        from dlcalc.render.plots import plot_path
+
+        points, loss = plot_inputs(solution, node)
+        optimizer = solution.result["optimizer"]
+        solution.figures.append(lambda: plot_path(plot, points, loss, optimizer, spec.title))
+    return solution
+
+
+@register("batchnorm")
+def build_batchnorm(doc: Document, settings: Settings) -> Solution:
+    """Batch normalization: mean, variance (÷m), x̂ and γ·x̂ + β per element; with grad_output the backward pass.
+
+    `batch:` has one row per example and one column per feature; `gamma:`, `beta:`
+    (default ones and zeros) and `epsilon:` (default 1e-5, inside the square root).
+    With `grad_output:` (∂L/∂y, shaped like the batch): ∂L/∂γ, ∂L/∂β and ∂L/∂x with
+    its three terms.  Formats and labels: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc batchnorm examples/batchnorm.yaml
+      dlcalc batchnorm examples/batchnorm.yaml -f json | jq .result.grad_input
+    """
+    from dlcalc.specs.batchnorm import load_batchnorm
+    from dlcalc.topics.batchnorm import solve_batchnorm
+
+    return solve_batchnorm(load_batchnorm(doc), settings.carry)
+
+
+@register("delta", options=("carry", "every_step", "plot", "check", "exact"))
+def build_delta(doc: Document, settings: Settings) -> Solution:
+    """Delta rule: gradient descent on a linear unit o = w·x, with E = ½ Σ (t − o)² per epoch.
+
+    `data:` holds the inputs with the target t last; `mode: batch` applies
+    Δw = η Σ (t − o)·x once per epoch (the slides' algorithm), `mode: stochastic` after
+    each row.  Exact arithmetic; every Δw is shown with its numbers.  --plot draws the
+    error per epoch.
+
+    \b
+    Examples:
+      dlcalc delta examples/delta-rule.yaml
+      dlcalc delta examples/delta-rule.yaml --plot error.svg
+      dlcalc delta examples/delta-rule.yaml -f json | jq .result.weights
+    """
+    from dlcalc.specs.perceptron import load_delta
+    from dlcalc.topics.delta import solve_delta
+
+    plot = settings.plot
+    if plot is not None:
+        from dlcalc.render.plots import check_path
+
+        check_path(plot)
+    spec = load_delta(doc)
+    solution = solve_delta(spec, settings.carry, settings.every_step)
+    if plot is not None:
+        from dlcalc.render.plots import plot_errors
+
+        errors = [e["error"] for e in solution.result["epochs"]]
+        solution.figures.append(lambda: plot_errors(plot, errors, spec.title))
+    return solution
+
+
+# --- conv-shape, softmax, crossentropy, kld (their numbers may also be given as options) -------
+
+BASE = Opt("base", ("--base",), "Log base: e (default), 2 (bits) or 10.")
+
+
+@register(
+    "conv-shape",
+    options=("check", "exact"),
+    arguments=(
+        PROBLEM_OR_NUMBERS,
+        Opt("input_size", ("--input", "-i"), "Input size, e.g. 227,227,3.", metavar="H,W,C"),
+        Opt(
+            "layers",
+            ("--layer", "-l"),
+            "One layer, in order; repeat for each layer (forms below).",
+            list,
+            metavar="KIND:…",
+        ),
+    ),
+    read=args.conv_shape,
+)
+def build_conv_shape(doc: Document, settings: Settings) -> Solution:
+    """CNN shapes: each layer's output size (W − F + 2P)/S + 1, parameters, MACs and receptive field.
+
+    Layers: conv, conv_transpose, maxpool, avgpool, global_avgpool, flatten, dense.
+    Sizes may be [h, w] pairs (3x5 on the command line); padding a number, same or
+    valid.  Where (W − F + 2P)/S is not whole it is floored, and the row says so.
+
+    \b
+    Layer forms for --layer (later values optional):
+      conv:FILTERS:KERNEL:STRIDE:PADDING:DILATION      (stride 1, padding 0)
+      conv_transpose:FILTERS:KERNEL:STRIDE:PADDING:OUTPUT_PADDING
+      maxpool:KERNEL:STRIDE:PADDING  avgpool:…          (stride = kernel)
+      global_avgpool   flatten   dense:UNITS
+
+    \b
+    Examples:
+      dlcalc conv-shape examples/alexnet.yaml
+      dlcalc conv-shape -i 227,227,3 -l conv:96:11:4:0 -l maxpool:3:2 -l flatten -l dense:10
+      dlcalc conv-shape -i 224,224,3 -l conv:64:3:1:same -l maxpool:2
+      dlcalc conv-shape examples/alexnet.yaml -f json | jq .result.total_params
+    """
+    from dlcalc.specs.conv import load_conv
+    from dlcalc.topics.conv import solve_conv_shape
+
+    return solve_conv_shape(load_conv(doc))
+
+
+@register(
+    "softmax",
+    arguments=(
+        Opt(
+            "values",
+            (),
+            "YAML problem file or -, or the scores (logits) themselves.",
+            list,
+            metavar="PROBLEM | SCORES…",
+        ),
+        Opt(
+            "temperature",
+            ("--temperature", "-t"),
+            "Divide the scores by T first (default 1).",
+            float,
+        ),
+        Opt(
+            "show_naive",
+            ("--show-naive",),
+            "Also show why dividing each score by their sum fails for negative scores.",
+            bool,
+        ),
+    ),
+    read=args.softmax,
+    negatives=True,
+)
+def build_softmax(doc: Document, settings: Settings) -> Solution:
+    """Softmax: e^(z_k − max z) for each score, their sum and each probability.
+
+    The largest score is subtracted before exponentiating (the result is the same and
+    nothing overflows); the solution says so.  Negative scores need no quoting.
+
+    \b
+    Examples:
+      dlcalc softmax 3 4 10 3
+      dlcalc softmax 7 -2 4 1 --show-naive
+      dlcalc softmax 1 2 3 --temperature 2
+      dlcalc softmax examples/softmax-3-4-10-3.yaml -f json
+    """
+    from dlcalc.specs.losses import load_softmax
+    from dlcalc.topics.losses import solve_softmax
+
+    return solve_softmax(load_softmax(doc), settings.carry)
+
+
+@register(
+    "crossentropy",
+    arguments=(
+        PROBLEM_OR_NUMBERS,
+        Opt(
+            "target",
+            ("--target",),
+            "Target: one-hot 0,0,1 (or a distribution); binary 0 or 1; rows split by ;.",
+        ),
+        Opt(
+            "probabilities",
+            ("--probabilities", "-p"),
+            "Predicted probabilities, e.g. 0.2718,0.2634,0.4648.",
+        ),
+        Opt("logits", ("--logits",), "Scores before softmax (log-sum-exp is used)."),
+        Opt("probability", ("--probability",), "Binary: the predicted probability of class 1."),
+        Opt("logit", ("--logit",), "Binary: the score before the sigmoid."),
+        BASE,
+    ),
+    read=args.crossentropy,
+    negatives=True,
+)
+def build_crossentropy(doc: Document, settings: Settings) -> Solution:
+    """Cross-entropy: each term −t·log p with its numbers, the loss, and the mean over several rows.
+
+    Multi-class from probabilities or logits (stable log-sum-exp), binary from a
+    probability or a logit.  Several examples: rows separated by ; (mean loss).
+
+    \b
+    Examples:
+      dlcalc crossentropy --target 0,0,1 --probabilities 0.2718,0.2634,0.4648
+      dlcalc crossentropy --target 0 --probability 0.7152
+      dlcalc crossentropy --target "0,1;1,0" --logits "2,-1;0.5,0.5" --base 2
+      dlcalc crossentropy problem.yaml -f json | jq .result.loss
+    """
+    from dlcalc.specs.losses import load_crossentropy
+    from dlcalc.topics.losses import solve_crossentropy
+
+    return solve_crossentropy(load_crossentropy(doc), settings.carry)
+
+
+@register(
+    "kld",
+    arguments=(
+        PROBLEM_OR_NUMBERS,
+        Opt("p", ("--p",), "Distribution p, e.g. 0.5,0.5."),
+        Opt("q", ("--q",), "Distribution q (KL(p‖q) is computed, and KL(q‖p) beside it)."),
+        Opt("mu", ("--mu",), "Gaussian: means per dimension."),
+        Opt("sigma", ("--sigma",), "Gaussian: standard deviations per dimension."),
+        Opt("logvar", ("--logvar",), "Gaussian: ln σ² per dimension instead of --sigma."),
+        Opt("q_mu", ("--q-mu",), "Second Gaussian's mean (default: N(0, 1))."),
+        Opt("q_sigma", ("--q-sigma",), "Second Gaussian's standard deviation."),
+        BASE,
+    ),
+    read=args.kld,
+    negatives=True,
+)
+def build_kld(doc: Document, settings: Settings) -> Solution:
+    """KL divergence: KL(p‖q) term by term, KL(q‖p), and H(p, q) = H(p) + KL(p‖q); or Gaussians.
+
+    Terms with p = 0 contribute 0; q = 0 where p > 0 makes KL infinite.  Gaussian:
+    KL(N(μ, σ²) ‖ N(0, 1)) per dimension and summed (the VAE latent loss), from σ or
+    ln σ²; with --q-mu/--q-sigma, KL between two Gaussians.
+
+    \b
+    Examples:
+      dlcalc kld --p 0.5,0.5 --q 0.9,0.1
+      dlcalc kld --p 0.5,0.5 --q 0.9,0.1 --base 2
+      dlcalc kld --mu 0.5,-1 --sigma 1,0.5
+      dlcalc kld --mu 1 --sigma 1 --q-mu 0 --q-sigma 2
+      dlcalc kld examples/vae-latent-kl.yaml
+    """
+    from dlcalc.specs.losses import load_kld
+    from dlcalc.topics.losses import solve_kld
+
+    return solve_kld(load_kld(doc), settings.carry)
+
+
+# --- conv (issue 14): numeric convolution and pooling ------------------------------------------
+
+
+@register(
+    "conv",
+    options=("carry", "every_step", "check", "exact"),
+    arguments=(
+        PROBLEM_OR_NUMBERS,
+        Opt(
+            "input",
+            ("--input", "-i"),
+            'The input: numbers by spaces or commas, rows by ;, channels by | ("0 1 2; 3 4 5; 6 7 8").',
+            metavar="ROWS",
+        ),
+        Opt(
+            "kernel",
+            ("--kernel", "-k"),
+            'The kernel, written like --input ("0 1; 2 3").',
+            metavar="ROWS",
+        ),
+        Opt("bias", ("--bias",), "The bias (default 0)."),
+        Opt("stride", ("--stride",), "Stride: N or HxW (default 1)."),
+        Opt("padding", ("--padding",), "Zero padding: N, HxW, same or valid (default 0)."),
+        Opt("dilation", ("--dilation",), "Dilation: N or HxW (default 1)."),
+        Opt(
+            "flip",
+            ("--flip",),
+            "Rotate the kernel 180° first (convolution, not cross-correlation).",
+            bool,
+        ),
+    ),
+    read=args.conv,
+)
+def build_conv(doc: Document, settings: Settings) -> Solution:
+    """Convolution and pooling worked number by number: every output cell as its sum, forward and backward.
+
+    A problem file holds `input:` (a matrix, or a list of matrices for several channels) and
+    `layers:` of conv (kernel or filters, bias, stride, padding, dilation, flip), activation,
+    maxpool and avgpool; `grad_output:` adds the backward pass (∂L/∂kernel, ∂L/∂bias,
+    ∂L/∂input).  Exact arithmetic for whole numbers and short decimals.  Maps larger than
+    6×6 write out their first cells and show the rest as grids (--every-step writes out
+    all).  Labels for --check: y[0][1][2], pool[0][0][1], grad_K[0][0][1][1] (docs/conv.md).
+
+    \b
+    Examples:
+      dlcalc conv examples/conv-toy.yaml
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3"
+      dlcalc conv --input "0 1 2; 3 4 5; 6 7 8" --kernel "0 1; 2 3" --flip --padding 1
+      dlcalc conv examples/conv-backward.yaml -f json | jq .result.layers[0].grad_kernel
+    """
+    from dlcalc.specs.convolution import load_convolution
+    from dlcalc.topics.convolution_steps import solve_convolution
+
+    return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)

@@ -1,0 +1,131 @@
+"""The write-out pipeline: exact values, checking, rendering and writing, after a solve.
+
+Typer-free: problems are reported by raising :class:`~dlcalc.errors.InputError`, and
+:func:`finish` returns the exit status (1 when a checked answer is wrong) for the command
+line to use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlcalc import files, limits
+from dlcalc.errors import InputError
+from dlcalc.render import EXTENSIONS, Format
+from dlcalc.settings import Settings
+
+if TYPE_CHECKING:
+    from dlcalc.render.answer_key import Problem
+    from dlcalc.steps import Solution
+
+
+def failure(error: Exception, where: str) -> str:
+    """The one-line message for an error while solving the input ``where`` (a file, "command line").
+
+    Input errors that know their file keep it; any other exception (a bug) still becomes a
+    message, never a traceback.
+    """
+    prefix = f"{where}: " if where else ""
+    if isinstance(error, InputError):
+        from dlcalc.specs.loader import annotate
+
+        return str(annotate(error.located(where or None)))
+    if isinstance(error, OverflowError):
+        return f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
+    if isinstance(error, (RecursionError, MemoryError)):
+        return f"{prefix}too large or too deeply nested to work out ({type(error).__name__})"
+    return f"{prefix}internal error ({type(error).__name__}: {error}); please report this input"
+
+
+def finish(solution: Solution, settings: Settings) -> int:
+    """Add exact values and check answers where asked, then write; the exit status (0 or 1)."""
+    undefined = solution.first_undefined()
+    if undefined is not None:
+        raise InputError(
+            f"{undefined} comes out undefined (NaN): the inputs are outside the range where its formula "
+            "is defined (a division by zero, the log of 0, or an overflow)"
+        )
+    if settings.exact:
+        from dlcalc.exact import attach_exact
+
+        attach_exact(solution)
+    wrong = False
+    if settings.check is not None:
+        from dlcalc.checking import check_solution
+
+        solution, report = check_solution(solution, str(settings.check), settings.tol)
+        wrong = bool(report.mismatches)
+    emit(solution, settings)
+    for write_figure in solution.figures:
+        write_figure()
+    files.commit()  # outputs were staged beside their targets; only now do they replace them
+    return 1 if wrong else 0
+
+
+def emit(solution: Solution, settings: Settings) -> None:
+    """Render ``solution`` to the terminal or to ``settings.output``."""
+    from dlcalc.render import render_text
+
+    decimals, every_step, path = settings.decimals, settings.every_step, settings.output
+    chosen_format = settings.fmt or EXTENSIONS.get(path.suffix.lower() if path else "")
+    limits.check_steps(limits.solution_size(solution), chosen_format in (None, Format.rich))
+    if path is None:
+        fmt = settings.fmt or Format.rich
+        if fmt is Format.rich:
+            from dlcalc.render.terminal import print_solution
+
+            try:
+                print_solution(solution, decimals, every_step)
+            except OSError as e:
+                raise files.stdout_failed(e) from None
+        else:
+            files.write_stdout(limits.check_output(render_text(solution, fmt, decimals, every_step)))
+        return
+    suffix = path.suffix.lower()
+    if settings.fmt is None and suffix == ".html":
+        from dlcalc.render.terminal import to_html
+
+        text = to_html(solution, decimals, every_step)
+    else:
+        chosen = settings.fmt or EXTENSIONS.get(suffix)
+        if chosen is None:
+            raise InputError(
+                f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
+                field="--output",
+            )
+        text = render_text(solution, chosen, decimals, every_step)
+    write(path, limits.check_output(text))
+
+
+def write(path: Path, text: str) -> None:
+    """Stage ``text`` for ``path`` (dlcalc.files): written beside it, renamed by ``files.commit()``."""
+    files.write_text(path, text)
+
+
+def key_format(settings: Settings) -> Format:
+    """The answer key's format: --format, else -o's extension, else Markdown; only md and tex."""
+    fmt, output = settings.fmt, settings.output
+    chosen = fmt or (
+        EXTENSIONS.get(output.suffix.lower()) if output is not None else Format.markdown
+    )
+    if chosen is Format.markdown or chosen is Format.latex:
+        return chosen
+    what = f"--format {fmt.value}" if fmt else f"the extension {output.suffix if output else ''!r}"
+    raise InputError(
+        f"cannot write an answer key for {what}; use .md or .tex (or --format markdown|latex)",
+        field="--output",
+    )
+
+
+def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
+    """Render the answer key of ``problems`` and write it to -o or standard output."""
+    from dlcalc.render import answer_key
+
+    render = answer_key.latex if key_format(settings) is Format.latex else answer_key.markdown
+    text = render(problems, settings.decimals, settings.every_step, title)
+    if settings.output is None:
+        files.write_stdout(text)
+    else:
+        write(settings.output, text)
+        files.commit()

@@ -1,0 +1,123 @@
+"""The one settings object of a run, and the command-line options, declared as plain data.
+
+:class:`Opt` describes an option (or argument) without Typer: dlcalc/cli.py turns each into
+a Typer parameter.  :data:`SHARED` are the options every problem command may take; their
+values arrive together as one :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlcalc.render import Format
+
+
+@dataclass(frozen=True)
+class Opt:
+    """A command-line option (``flags`` given) or argument (no ``flags``), as plain data.
+
+    ``kind`` is the value's type: str, int, float, bool (a flag), Path, Format, or list
+    (a repeatable option, or an argument taking several values).
+    """
+
+    name: str  # the Python name the value arrives under
+    flags: tuple[str, ...]
+    help: str
+    kind: Any = str
+    metavar: str | None = None
+    default: Any = None
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+SHARED: dict[str, Opt] = {
+    opt.name: opt
+    for opt in (
+        Opt(
+            "fmt",
+            ("--format", "-f"),
+            "Output format: rich (default), markdown, latex or json.",
+            Format,
+        ),
+        Opt(
+            "decimals",
+            ("--decimals", "-d"),
+            "Decimal places shown (JSON numbers keep full precision).",
+            int,
+            default=4,
+            min=0,
+            max=15,
+        ),
+        Opt(
+            "carry",
+            ("--carry",),
+            "Hand-calculation mode: round every intermediate quantity to N decimals before later steps use it.",
+            int,
+            min=0,
+            max=15,
+        ),
+        Opt(
+            "output",
+            ("--output", "-o"),
+            "Write the solution to FILE instead of the terminal; the format follows the extension (.md .tex .json .txt .html) unless --format is given.",
+            Path,
+        ),
+        Opt(
+            "every_step",
+            ("--every-step",),
+            "Write out every update of a long run, not just the first.",
+            bool,
+        ),
+        Opt(
+            "plot",
+            ("--plot",),
+            'Also draw a figure to FILE (.png or .svg); needs matplotlib: pip install "dlcalc[plot]".',
+            Path,
+        ),
+        Opt(
+            "check",
+            ("--check",),
+            "Check a student's answers (YAML: quantity name or result path → value); marks each ✓ ✗ ↪ and exits 1 when any is wrong.",
+            Path,
+            metavar="ANSWERS",
+        ),
+        Opt(
+            "symbolic",
+            ("--symbolic",),
+            "First derive every gradient in symbols (SymPy), then substitute the numbers.",
+            bool,
+        ),
+        Opt(
+            "exact",
+            ("--exact",),
+            "Also show exact values: rationals of the decimals as written (0.1 + 0.2 = 3/10) and short closed forms (SymPy).",
+            bool,
+        ),
+    )
+}
+ALWAYS = ("fmt", "decimals", "output")  # every command writes a solution somewhere
+
+
+@dataclass
+class Settings:
+    """What a command needs besides the problem; ``check`` and ``key`` pass the defaults.
+
+    One field per shared option (:data:`SHARED`).  Builders read ``carry``, ``every_step``,
+    ``plot`` and ``symbolic``; the write-out (:mod:`dlcalc.output`) reads ``fmt``,
+    ``decimals``, ``output``, ``every_step``, ``check``, ``tol`` and ``exact``.
+    """
+
+    fmt: Format | None = None  # None: from the extension of ``output``, else the terminal's
+    decimals: int = 4
+    carry: int | None = None  # round every intermediate quantity to this many decimals
+    output: Path | None = None  # write the solution to this file instead of the terminal
+    every_step: bool = False  # write out every update of a long run
+    check: Path | None = None  # an answers file to check against the solution
+    tol: float | None = None  # overrides each claim's tolerance (``dlcalc check --tol``)
+    exact: bool = False  # add exact values (--exact)
+    plot: Path | None = None  # also draw a figure to this file
+    symbolic: bool = False  # derive every gradient in symbols first
+    overrides: dict[str, Any] = field(default_factory=dict)  # options that replace problem keys

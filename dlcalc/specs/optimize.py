@@ -1,0 +1,154 @@
+"""Problem files for ``optimize``: an optimizer, its settings, a start and a loss or its gradients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from dlcalc.errors import InputError
+from dlcalc.expressions import Node, parse
+from dlcalc.specs.common import Matrix, Number, Problem, Vector, Whole, one_of
+from dlcalc.specs.loader import Document, field_path, validate
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+MAX_PARAMETERS = 100
+MAX_STEPS = 10_000  # given gradients or a loss expression: a run stays well under a second
+MAX_STEPS_FUNCTION = 2_000  # each step evaluates the derived gradient
+
+
+class Settings(Problem):
+    """The optimizer and its hyper-parameters (also read from ``backprop`` problems)."""
+
+    optimizer: Annotated[str, AfterValidator(one_of(OPTIMIZERS, "optimizer"))] = "adam"
+    learning_rate: Number = 0.1
+    momentum: Number = 0.9
+    beta1: Number = 0.9
+    beta2: Number = 0.999
+    rho: Number = 0.9
+    epsilon: Number = 1e-7
+    weight_decay: Number = 0.0
+
+
+class OptimizeProblem(Settings):
+    start: Vector
+    function: str | None = None
+    gradients: Matrix | None = None
+    steps: Whole | None = None
+
+    def parameter_names(self) -> list[str]:
+        """w1, w2, … one per start value."""
+        return [f"w{i + 1}" for i in range(len(self.start))]
+
+
+def _fail(doc: Document, message: str, *loc: str | int) -> InputError:
+    return InputError(message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None)
+
+
+def check_settings(
+    doc: Document,
+    *,
+    optimizer: str,
+    learning_rate: float,
+    momentum: float,
+    beta1: float,
+    beta2: float,
+    rho: float,
+    epsilon: float,
+    weight_decay: float,
+) -> None:
+    """Refuse hyper-parameters outside the range where the update rules make sense."""
+    if learning_rate <= 0:
+        raise _fail(
+            doc, f"expected a learning rate above 0, got {learning_rate:g}", "learning_rate"
+        )
+    if momentum < 0:
+        raise _fail(doc, f"expected a momentum of at least 0, got {momentum:g}", "momentum")
+    for name, value in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= value < 1:
+            raise _fail(
+                doc,
+                f"expected a decay rate from 0 up to (not including) 1, got {value:g} "
+                "(the bias correction divides by 1 − β^t)",
+                name,
+            )
+    if not 0 <= rho <= 1:
+        raise _fail(doc, f"expected a decay rate between 0 and 1, got {rho:g}", "rho")
+    if epsilon < 0:
+        raise _fail(doc, f"expected epsilon of at least 0, got {epsilon:g}", "epsilon")
+    if weight_decay < 0:
+        raise _fail(
+            doc, f"expected a weight decay of at least 0, got {weight_decay:g}", "weight_decay"
+        )
+
+
+def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
+    """Validate an optimize problem; the loss expression comes back parsed (safe parser)."""
+    spec = validate(OptimizeProblem, doc)
+    check_settings(
+        doc,
+        optimizer=spec.optimizer,
+        learning_rate=spec.learning_rate,
+        momentum=spec.momentum,
+        beta1=spec.beta1,
+        beta2=spec.beta2,
+        rho=spec.rho,
+        epsilon=spec.epsilon,
+        weight_decay=spec.weight_decay,
+    )
+    n = len(spec.start)
+    if n > MAX_PARAMETERS:
+        raise _fail(doc, f"expected at most {MAX_PARAMETERS} parameters, got {n}", "start")
+    if (spec.function is None) == (spec.gradients is None):
+        raise _fail(
+            doc,
+            "give either `function:` (the loss as an expression of w1, w2, …) or `gradients:` "
+            "(one row per step), not both or neither",
+            "function" if spec.function is not None else "start",
+        )
+    node = None
+    if spec.function is not None:
+        try:
+            node = parse(spec.function, field="function")
+        except InputError as e:
+            e.file, e.line = doc.name, doc.line_of(("function",))
+            raise
+        names = spec.parameter_names()
+        allowed = set(names) | ({"w"} if n == 1 else set())
+        for symbol in node.symbols():
+            if symbol not in allowed:
+                expected = (
+                    "w1 (or w)" if n == 1 else f"{names[0]} … {names[-1]} (one per start value)"
+                )
+                raise _fail(
+                    doc,
+                    f"unknown symbol {symbol!r}; the loss is an expression of {expected}",
+                    "function",
+                )
+        steps = 1 if spec.steps is None else spec.steps
+        limit = MAX_STEPS_FUNCTION
+    else:
+        assert spec.gradients is not None
+        for k, row in enumerate(spec.gradients):
+            if len(row) != n:
+                raise _fail(
+                    doc,
+                    f"expected {n} gradient values (one per start value), got {len(row)}",
+                    "gradients",
+                    k,
+                )
+        rows = len(spec.gradients)
+        if spec.steps is not None and spec.steps != rows:
+            raise _fail(
+                doc,
+                f"steps is {spec.steps} but `gradients:` has {rows} rows (one per step); "
+                "leave steps out or make them agree",
+                "steps",
+            )
+        steps = rows
+        limit = MAX_STEPS
+    if steps < 1:
+        raise _fail(doc, "expected at least 1 step", "steps")
+    if steps > limit:
+        raise _fail(doc, f"expected at most {limit:,} steps, got {steps:,}", "steps")
+    return spec.model_copy(update={"steps": steps}), node

@@ -1,0 +1,836 @@
+"""The worked solution of ``conv``: every output cell as its sum with numbers, as on the slides.
+
+The numbers come from :mod:`dlcalc.topics.convolution`; this module writes them down.
+Each computed cell is a :class:`~dlcalc.steps.Step` whose formula is a tree
+(:mod:`dlcalc.formula`), so its printed formula, its numbers and ``check``'s
+recomputation are one description.  Grids show the padded input, the kernels, the
+receptive window of the first cell of each output row, and every feature map.
+
+Labels (what an answers file names; indices from 0, channel first, as in ``result``):
+
+* ``x[c][i][j]`` the input; ``K[f][c][u][v]``, ``b[f]`` kernel and bias of filter f;
+* ``y[f][i][j]`` a conv output, ``a[c][i][j]`` an activation, ``pool[c][i][j]`` a pooling
+  output (``y2``, ``K2``, ``b2``, ``a2``, ``pool2`` … where a stack has several);
+* ``grad_y[f][i][j]`` ∂L/∂y, likewise ``grad_x``, ``grad_a``, ``grad_pool``, ``grad_K``, ``grad_b``;
+* ``H_n``, ``W_n`` the output size of layer n.
+
+Symbols are written as in maths, indices from 1: ``y₁₁`` is ``y[0][0][0]``.  Problems
+whose feature maps have more than :data:`FULL_CELLS` cells write out the first
+:data:`HEAD_CELLS` cells of each map and show the rest as grids (``--every-step``
+writes every cell).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dlcalc.formula import Mul, Name, Node, Num, Partial, Q, call, print_name, q, total
+from dlcalc.specs.convolution import ActivationLayer, ConvLayer, ConvNet, PoolLayer, Window
+from dlcalc.steps import Arg, Grid, Section, Solution, Step
+from dlcalc.topics import convolution as engine
+from dlcalc.topics.convolution import Channels, LayerRecord
+
+FULL_CELLS = 36  # feature maps of at most this many cells are written out cell by cell
+HEAD_CELLS = 4  # larger maps: this many cells in full, the rest as a grid
+MAX_TERMS = 100  # a longer sum (a gradient over a large map) is shown by its value only
+WINDOW_GRID = (
+    144  # padded inputs of at most this many cells show the window of every row's first cell
+)
+LOSS = Name("L")
+
+
+def index_label(base: str, index: Sequence[int]) -> str:
+    return base + "".join(f"[{i}]" for i in index)
+
+
+def cell_name(base: str, index: Sequence[int], keep: Sequence[bool]) -> Name:
+    """``y₁₂`` for y[0][0][1] of a one-channel map; ``y₂₁₂`` with a channel index where there are several."""
+    shown = [i + 1 for i, k in zip(index, keep) if k]
+    if not shown:
+        return Name(base)
+    sep = "" if all(v < 10 for v in shown) else ","
+    return Name(base, sep.join(str(v) for v in shown), index=True)
+
+
+class Tensor3:
+    """One named [C][H][W] quantity (input, feature map, gradient): its labels, symbols and values."""
+
+    def __init__(self, base: str, values: Channels, grad_of: str | None = None) -> None:
+        self.base = base
+        self.values = values
+        self.grad_of = grad_of  # the quantity this is ∂L/∂ of, if a gradient
+        self.keep = (len(values) > 1, True, True)
+        self._leaves: dict[tuple[int, int, int], Q] = {}
+
+    def label(self, c: int, i: int, j: int) -> str:
+        return index_label(self.base, (c, i, j))
+
+    def symbol(self, c: int, i: int, j: int) -> Name | Partial:
+        if self.grad_of is not None:
+            return Partial(LOSS, cell_name(self.grad_of, (c, i, j), self.keep))
+        return cell_name(self.base, (c, i, j), self.keep)
+
+    def shown(self, c: int, i: int, j: int) -> str:
+        return print_name(self.symbol(c, i, j))
+
+    def leaf(self, c: int, i: int, j: int) -> Q:
+        """The cell as a formula leaf (one object per cell: a cell appears in many sums)."""
+        key = (c, i, j)
+        found = self._leaves.get(key)
+        if found is None:
+            found = self._leaves[key] = q(
+                self.label(c, i, j), self.values[c][i][j], self.symbol(c, i, j)
+            )
+        return found
+
+    def map_title(self, c: int) -> str:
+        head = f"∂L/∂{self.grad_of}" if self.grad_of is not None else self.base
+        return head if len(self.values) == 1 else f"{head}, channel {c + 1}"
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.values), len(self.values[0]), len(self.values[0][0])
+
+
+def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
+    return Tensor3("grad_" + of.base, values, grad_of=of.base)
+
+
+class Writer:
+    """Writes the sections of one solution; ``every_step`` writes out every cell of large maps."""
+
+    def __init__(self, net: ConvNet, every_step: bool) -> None:
+        self.every_step = every_step
+        self.names = layer_names(net)
+        self.elided = False
+        self.args: dict[str, Arg] = {}
+
+    def step(
+        self, label: str, value: Any, symbol: str, expr: Node | None = None, note: str | None = None
+    ) -> Step:
+        """A step whose ``args`` come from its tree, each quantity's Arg made once (long runs have many)."""
+        if expr is None:
+            return Step(label, value, symbol=symbol, note=note)
+        args = []
+        for leaf in expr.quantities():
+            arg = self.args.get(leaf.label)
+            if arg is None:
+                arg = self.args[leaf.label] = Arg(leaf.label, leaf.value, print_name(leaf.symbol))
+            args.append(arg)
+        return Step(label, value, symbol=symbol, note=note, expr=expr, args=tuple(args))
+
+    # -- which cells to write out
+
+    def written(
+        self, height: int, width: int, cells: Sequence[tuple[int, int]] | None = None
+    ) -> list[tuple[int, int]]:
+        every = (
+            cells if cells is not None else [(i, j) for i in range(height) for j in range(width)]
+        )
+        if self.every_step or height * width <= FULL_CELLS:
+            return list(every)
+        self.elided = True
+        return list(every)[:HEAD_CELLS]
+
+    def elision_note(self, section: Section, written: int, total_cells: int, what: str) -> None:
+        if written < total_cells:
+            section.add(
+                f"The first {written} of {total_cells} {what} are written out; the grid shows all "
+                "(--every-step writes out every one)."
+            )
+
+    # -- the input
+
+    def input_section(self, x: Tensor3) -> Section:
+        c, h, w = x.shape
+        section = Section(f"Input x: {h}×{w}" + (f", {c} channels" if c > 1 else ""))
+        section.add(
+            "Indices in symbols count from 1 (y₁₂ is row 1, column 2); labels for --check count "
+            "from 0 with the channel first, as in the JSON result (y₁₂ of a one-channel map is y[0][0][1])."
+        )
+        for ch in range(c):
+            section.add(Grid(x.map_title(ch), x.values[ch]))
+        return section
+
+    # -- layers
+
+    def conv_section(
+        self, n: int, layer: ConvLayer, x: Tensor3, y: Tensor3, kname: str, bname: str
+    ) -> Section:
+        window = layer.window
+        c_in, height, width = x.shape
+        filters = len(layer.kernels)
+        kh, kw = window.size
+        section = Section(f"Layer {n} · {describe_conv(layer)}")
+        how = (
+            "convolution: the kernel is rotated 180° first, then slid over the input"
+            if layer.flip
+            else "cross-correlation (what deep-learning libraries call convolution): the kernel slides over the input as written"
+        )
+        section.add(
+            f"{how}.  Each output cell is the sum, over the input channels, of the window's cells times the "
+            "kernel's entries"
+            + (", plus the bias." if any(layer.biases) else ".")
+            + (
+                "  With several input channels, each channel's sum is written first (y_11,c1 is the part "
+                "of y₁₁ from channel 1; label y[0][0][0]@c0)."
+                if c_in > 1
+                else ""
+            )
+        )
+        xp = [engine.padded(m, window) for m in x.values]
+        faint = padding_cells(window, height, width)
+        if any(window.padding):
+            for ch in range(c_in):
+                section.add(
+                    Grid(
+                        f"{x.map_title(ch)} padded with zeros ({padding_text(window)})",
+                        xp[ch],
+                        faint=faint,
+                    )
+                )
+        kernel_keep = (filters > 1, c_in > 1, True, True)
+        kernels = [engine.to_exact(k) for k in layer.kernels]
+        for f in range(filters):
+            for ch in range(c_in):
+                title = kernel_title(kname, f, ch, filters, c_in)
+                section.add(Grid(title, kernels[f][ch]))
+                if layer.flip:
+                    section.add(
+                        Grid(
+                            f"{title} rotated 180°, as it slides",
+                            engine.used_kernel(kernels[f], True)[ch],
+                        )
+                    )
+        size_steps(section, n, window, height, width)
+        out_h, out_w = y.shape[1], y.shape[2]
+        bias_shown = any(layer.biases)
+
+        k_leaves: dict[tuple[int, int, int, int], Q] = {}
+
+        def k_leaf(f: int, ch: int, u: int, v: int) -> Q:
+            """The kernel entry (as written) that sits at (u, v) as the kernel slides."""
+            a, b = engine.flipped_index(layer, u, v)
+            key = (f, ch, a, b)
+            if key not in k_leaves:
+                k_leaves[key] = q(
+                    index_label(kname, key),
+                    kernels[f][ch][a][b],
+                    cell_name(kname, key, kernel_keep),
+                )
+            return k_leaves[key]
+
+        written = self.written(out_h, out_w)
+        for f in range(filters):
+            if filters > 1:
+                section.add(f"Filter {f + 1} → output channel {f + 1}.")
+            bias_leaf = q(
+                index_label(bname, (f,)),
+                engine.exact(layer.biases[f]),
+                cell_name(bname, (f,), (filters > 1,)),
+            )
+            for i, j in written:
+                if j == 0 and f == 0 and (len(xp[0]) * len(xp[0][0]) <= WINDOW_GRID or i == 0):
+                    window_cells = frozenset((r, s) for _, _, r, s in engine.taps(window, i, j))
+                    for ch in range(c_in):
+                        section.add(
+                            Grid(
+                                f"window of {y.shown(f, i, j)} in {x.map_title(ch)}"
+                                + (" (padded)" if any(window.padding) else ""),
+                                xp[ch],
+                                highlight=window_cells,
+                                faint=faint,
+                            )
+                        )
+                terms: list[Node] = []
+                for ch in range(c_in):
+                    products: list[Node] = []
+                    partial: Any = 0
+                    for u, v, r, s in engine.taps(window, i, j):
+                        k = k_leaf(f, ch, u, v)
+                        if (r, s) in faint:
+                            products.append(Mul((Num(0), k), "·"))
+                            continue
+                        xq = x.leaf(ch, r - window.padding[0], s - window.padding[2])
+                        products.append(Mul((xq, k), "·"))
+                        partial += xq.value * k.value
+                    if c_in == 1:
+                        terms.extend(products)
+                        continue
+                    # several input channels: one partial sum per channel first (d2l's Fig. 7.4.1)
+                    name = cell_name(y.base, (f, i, j), y.keep)
+                    part = Name(name.base, f"{name.sub},c{ch + 1}")
+                    label = f"{y.label(f, i, j)}@c{ch}"
+                    section.add(
+                        self.step(
+                            label,
+                            engine.tidy(partial),
+                            symbol=print_name(part),
+                            expr=total(products),
+                        )
+                    )
+                    terms.append(q(label, engine.tidy(partial), part))
+                if bias_shown:
+                    terms.append(bias_leaf)
+                section.add(
+                    self.step(
+                        y.label(f, i, j),
+                        y.values[f][i][j],
+                        symbol=y.shown(f, i, j),
+                        expr=total(terms),
+                    )
+                )
+            self.elision_note(section, len(written), out_h * out_w, "cells of this map")
+            section.add(
+                Grid(
+                    f"output {y.map_title(f)} (feature map {f + 1})"
+                    if filters > 1
+                    else f"output {y.base}",
+                    y.values[f],
+                )
+            )
+        return section
+
+    def activation_section(self, n: int, layer: ActivationLayer, x: Tensor3, a: Tensor3) -> Section:
+        section = Section(f"Layer {n} · activation: {layer.name}")
+        c, h, w = x.shape
+        section.add(f"{layer.name} is applied to every cell on its own.")
+        written = self.written(h, w)
+        for ch in range(c):
+            for i, j in written:
+                section.add(
+                    self.step(
+                        a.label(ch, i, j),
+                        a.values[ch][i][j],
+                        symbol=a.shown(ch, i, j),
+                        expr=activation_expr(layer, x.leaf(ch, i, j)),
+                    )
+                )
+            self.elision_note(section, len(written), h * w, "cells of this map")
+            section.add(Grid(f"output {a.map_title(ch)}", a.values[ch]))
+        return section
+
+    def pool_section(
+        self, n: int, layer: PoolLayer, record: LayerRecord, x: Tensor3, p: Tensor3
+    ) -> Section:
+        window = layer.window
+        c, height, width = x.shape
+        kh, kw = window.size
+        section = Section(f"Layer {n} · {describe_pool(layer)}")
+        if layer.kind == "maxpool":
+            section.add(
+                "Each output cell is the largest cell of its window"
+                + (" (padding counts as −∞)" if any(window.padding) else "")
+                + "; the note says where the maximum is (the first one in row order on ties)."
+            )
+        else:
+            section.add(
+                f"Each output cell is the mean of its window: the sum divided by {kh}·{kw} = {kh * kw}"
+                + (", padded zeros counted." if any(window.padding) else ".")
+            )
+        size_steps(section, n, window, height, width)
+        fill = -math.inf if layer.kind == "maxpool" else 0
+        faint = padding_cells(window, height, width)
+        out_h, out_w = p.shape[1], p.shape[2]
+        written = self.written(out_h, out_w)
+        top, _, left, _ = window.padding
+        for ch in range(c):
+            xp = engine.padded(x.values[ch], window, fill)
+            for i, j in written:
+                cells = [(r, s) for _, _, r, s in engine.taps(window, i, j)]
+                if j == 0 and (len(xp) * len(xp[0]) <= WINDOW_GRID or i == 0):
+                    section.add(
+                        Grid(
+                            f"window of {p.shown(ch, i, j)} in {x.map_title(ch)}",
+                            xp,
+                            highlight=frozenset(cells),
+                            faint=faint,
+                        )
+                    )
+                leaves: list[Node] = [
+                    Num(fill) if (r, s) in faint else x.leaf(ch, r - top, s - left)
+                    for r, s in cells
+                ]
+                if layer.kind == "maxpool":
+                    expr = call("max", *leaves) if len(leaves) > 1 else leaves[0]
+                    r, s = record.argmax[ch][i][j]
+                    note = f"the maximum is {x.shown(ch, r, s)} (row {r + 1}, column {s + 1})"
+                else:
+                    expr = total(leaves) / Num(kh * kw)
+                    note = None
+                section.add(
+                    self.step(
+                        p.label(ch, i, j),
+                        p.values[ch][i][j],
+                        symbol=p.shown(ch, i, j),
+                        expr=expr,
+                        note=note,
+                    )
+                )
+            self.elision_note(section, len(written), out_h * out_w, "cells of this map")
+            section.add(Grid(f"output {p.map_title(ch)}", p.values[ch]))
+        return section
+
+    # -- backward
+
+    def grad_output_section(self, g: Tensor3) -> Section:
+        section = Section("Backward pass: the upstream gradient")
+        section.add(
+            "grad_output gives ∂L/∂ of the last layer's output.  Each layer below turns the gradient of "
+            "its output into the gradient of its input (and of its kernel and bias), last layer first."
+        )
+        for ch in range(g.shape[0]):
+            section.add(Grid(g.map_title(ch), g.values[ch]))
+        return section
+
+    def conv_backward(
+        self,
+        n: int,
+        layer: ConvLayer,
+        record: LayerRecord,
+        x: Tensor3,
+        g: Tensor3,
+        kname: str,
+        bname: str,
+    ) -> Section:
+        window = layer.window
+        c_in, height, width = x.shape
+        filters = len(layer.kernels)
+        kh, kw = window.size
+        _, out_h, out_w = g.shape
+        section = Section(f"Backward · layer {n} · conv")
+        section.add(
+            "∂L/∂b is the sum of the upstream gradient over its map; ∂L/∂K is the input correlated with the "
+            "upstream gradient (each kernel entry meets the input cells it multiplied); ∂L/∂x is the full "
+            "convolution of the upstream gradient with the kernel rotated 180° (each input cell collects "
+            "gradient × kernel entry from every window it was in)."
+            + ("  With flip, ∂L/∂K is for the kernel as written." if layer.flip else "")
+        )
+        kernel_keep = (filters > 1, c_in > 1, True, True)
+        kernels = [engine.to_exact(k) for k in layer.kernels]
+        faint = padding_cells(window, height, width)
+        top, _, left, _ = window.padding
+        assert (
+            record.grad_bias is not None
+            and record.grad_kernel is not None
+            and record.grad_input is not None
+        )
+        for f in range(filters):
+            label = index_label("grad_" + bname, (f,))
+            symbol = print_name(Partial(LOSS, cell_name(bname, (f,), (filters > 1,))))
+            count = out_h * out_w
+            leaves: list[Node] = (
+                [g.leaf(f, i, j) for i in range(out_h) for j in range(out_w)]
+                if self.fits(count)
+                else []
+            )
+            section.add(self.sum_step(label, symbol, record.grad_bias[f], leaves, count))
+        for f in range(filters):
+            for ch in range(c_in):
+                for a in range(kh):
+                    for b in range(kw):
+                        u, v = engine.flipped_index(layer, a, b)
+                        terms: list[Node] = []
+                        for i in range(out_h if self.fits(out_h * out_w) else 0):
+                            for j in range(out_w):
+                                _, _, r, s = next(
+                                    t for t in engine.taps(window, i, j) if t[:2] == (u, v)
+                                )
+                                if (r, s) not in faint:
+                                    terms.append(
+                                        Mul((x.leaf(ch, r - top, s - left), g.leaf(f, i, j)), "·")
+                                    )
+                        label = index_label("grad_" + kname, (f, ch, a, b))
+                        symbol = print_name(
+                            Partial(LOSS, cell_name(kname, (f, ch, a, b), kernel_keep))
+                        )
+                        section.add(
+                            self.sum_step(
+                                label, symbol, record.grad_kernel[f][ch][a][b], terms, out_h * out_w
+                            )
+                        )
+                section.add(
+                    Grid(
+                        "∂L/∂" + kernel_title(kname, f, ch, filters, c_in),
+                        record.grad_kernel[f][ch],
+                    )
+                )
+        # ∂L/∂x: each input cell collects ∂L/∂y × K from every window it sits in.
+        reach: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+        for i in range(out_h):
+            for j in range(out_w):
+                for u, v, r, s in engine.taps(window, i, j):
+                    if (r, s) not in faint:
+                        reach[(r - top, s - left)].append((i, j, u, v))
+        gx = grad_tensor(x, record.grad_input)
+        cells = [(p, qq) for p in range(height) for qq in range(width) if reach[(p, qq)]]
+        written = self.written(height, width, cells)
+        for ch in range(c_in):
+            for p, qq in written:
+                terms = []
+                for f in range(filters):
+                    for i, j, u, v in reach[(p, qq)]:
+                        a, b = engine.flipped_index(layer, u, v)
+                        k_leaf = q(
+                            index_label(kname, (f, ch, a, b)),
+                            kernels[f][ch][a][b],
+                            cell_name(kname, (f, ch, a, b), kernel_keep),
+                        )
+                        terms.append(Mul((g.leaf(f, i, j), k_leaf), "·"))
+                section.add(
+                    self.sum_step(
+                        gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                    )
+                )
+            if len(cells) < height * width:
+                section.add("Input cells that no window reaches get gradient 0.")
+            self.elision_note(section, len(written), len(cells), "input cells")
+            section.add(Grid(gx.map_title(ch), gx.values[ch]))
+        return section
+
+    def fits(self, terms: int) -> bool:
+        """Is a sum of this many terms written out?"""
+        return self.every_step or terms <= MAX_TERMS
+
+    def sum_step(
+        self, label: str, symbol: str, value: Any, terms: list[Node], count: int | None = None
+    ) -> Step:
+        """A step that sums ``terms``; ``count`` is their number where they were not built (too many)."""
+        count = len(terms) if count is None else count
+        if not self.fits(count):
+            self.elided = True
+            return Step(
+                label,
+                value,
+                symbol=symbol,
+                note=f"a sum of {count} terms (--every-step writes it out)",
+            )
+        if not terms:
+            return Step(label, value, symbol=symbol, note="no term reaches it: 0")
+        return self.step(label, value, symbol=symbol, expr=total(terms))
+
+    def activation_backward(
+        self,
+        n: int,
+        layer: ActivationLayer,
+        record: LayerRecord,
+        x: Tensor3,
+        out: Tensor3,
+        g: Tensor3,
+    ) -> Section:
+        section = Section(f"Backward · layer {n} · activation: {layer.name}")
+        section.add(f"∂L/∂(input) = ∂L/∂(output) × {layer.name}′(input), cell by cell.")
+        assert record.grad_input is not None
+        gx = grad_tensor(x, record.grad_input)
+        c, h, w = x.shape
+        written = self.written(h, w)
+        for ch in range(c):
+            for i, j in written:
+                expr, note = slope_expr(layer, x.leaf(ch, i, j), out.leaf(ch, i, j))
+                section.add(
+                    self.step(
+                        gx.label(ch, i, j),
+                        gx.values[ch][i][j],
+                        symbol=gx.shown(ch, i, j),
+                        expr=g.leaf(ch, i, j) * expr,
+                        note=note,
+                    )
+                )
+            self.elision_note(section, len(written), h * w, "cells of this map")
+            section.add(Grid(gx.map_title(ch), gx.values[ch]))
+        return section
+
+    def pool_backward(
+        self, n: int, layer: PoolLayer, record: LayerRecord, x: Tensor3, g: Tensor3
+    ) -> Section:
+        window = layer.window
+        c, height, width = x.shape
+        _, out_h, out_w = g.shape
+        top, _, left, _ = window.padding
+        count = window.size[0] * window.size[1]
+        section = Section(f"Backward · layer {n} · {layer.kind}")
+        if layer.kind == "maxpool":
+            section.add(
+                "Max pooling routes each window's gradient to the cell that was its maximum; every other cell gets 0."
+            )
+        else:
+            section.add(
+                f"Average pooling shares each window's gradient equally: each of its {count} cells gets 1/{count} of it."
+            )
+        assert record.grad_input is not None
+        gx = grad_tensor(x, record.grad_input)
+        faint = padding_cells(window, height, width)
+        for ch in range(c):
+            reach: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+            for i in range(out_h):
+                for j in range(out_w):
+                    if layer.kind == "maxpool":
+                        reach[record.argmax[ch][i][j]].append((i, j))
+                    else:
+                        for _, _, r, s in engine.taps(window, i, j):
+                            if (r, s) not in faint:
+                                reach[(r - top, s - left)].append((i, j))
+            cells = [(p, qq) for p in range(height) for qq in range(width) if reach[(p, qq)]]
+            written = self.written(height, width, cells)
+            for p, qq in written:
+                if layer.kind == "maxpool":
+                    terms: list[Node] = [g.leaf(ch, i, j) for i, j in reach[(p, qq)]]
+                    note = "the maximum of the window of " + ", ".join(
+                        print_name(cell_name(g.grad_of or "", (ch, i, j), g.keep))
+                        for i, j in reach[(p, qq)]
+                    )
+                else:
+                    terms = [g.leaf(ch, i, j) / Num(count) for i, j in reach[(p, qq)]]
+                    note = None
+                step = self.sum_step(
+                    gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                )
+                step.note = step.note or note
+                section.add(step)
+            if len(cells) < height * width:
+                section.add("Every other input cell gets gradient 0.")
+            self.elision_note(
+                section, len(written), len(cells), "input cells that receive gradient"
+            )
+            section.add(Grid(gx.map_title(ch), gx.values[ch]))
+        return section
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+
+def layer_names(net: ConvNet) -> list[tuple[str, str, str]]:
+    """(output, kernel, bias) base names per layer: y, K, b for conv; a; pool — numbered where a kind repeats."""
+    count: dict[str, int] = defaultdict(int)
+    kinds = [
+        "conv"
+        if isinstance(layer, ConvLayer)
+        else "act"
+        if isinstance(layer, ActivationLayer)
+        else "pool"
+        for layer in net.layers
+    ]
+    totals = {k: kinds.count(k) for k in set(kinds)}
+    out = []
+    for kind in kinds:
+        count[kind] += 1
+        tag = str(count[kind]) if totals[kind] > 1 else ""
+        base = {"conv": "y", "act": "a", "pool": "pool"}[kind]
+        out.append((base + tag, "K" + tag, "b" + tag))
+    return out
+
+
+def kernel_title(kname: str, f: int, ch: int, filters: int, channels: int) -> str:
+    """``K`` or ``K, filter 2, channel 1`` (a grid's title)."""
+    parts = [kname]
+    if filters > 1:
+        parts.append(f"filter {f + 1}")
+    if channels > 1:
+        parts.append(f"channel {ch + 1}")
+    return ", ".join(parts)
+
+
+def padding_cells(window: Window, height: int, width: int) -> frozenset[tuple[int, int]]:
+    top, bottom, left, right = window.padding
+    rows, cols = height + top + bottom, width + left + right
+    return frozenset(
+        (r, s)
+        for r in range(rows)
+        for s in range(cols)
+        if engine.is_padding(window, height, width, r, s)
+    )
+
+
+def _pair(p: tuple[int, int]) -> str:
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
+
+
+def padding_text(window: Window) -> str:
+    top, bottom, left, right = window.padding
+    if window.padding_text == "same":
+        return f"same: {top} above, {bottom} below, {left} left, {right} right"
+    return f"P = {window.padding_text}"
+
+
+def describe_conv(layer: ConvLayer) -> str:
+    w = layer.window
+    f = len(layer.kernels)
+    text = (
+        f"conv: {f} filter{'s' if f > 1 else ''} {w.size[0]}×{w.size[1]}, stride {_pair(w.stride)}, "
+        f"padding {w.padding_text}"
+    )
+    if w.dilation != (1, 1):
+        text += f", dilation {_pair(w.dilation)}"
+    return text + (", kernel flipped" if layer.flip else "")
+
+
+def describe_pool(layer: PoolLayer) -> str:
+    w = layer.window
+    return (
+        f"{layer.kind}: {w.size[0]}×{w.size[1]}, stride {_pair(w.stride)}, padding {w.padding_text}"
+    )
+
+
+def size_steps(section: Section, n: int, window: Window, height: int, width: int) -> None:
+    """H_n and W_n by ⌊(H + P_top + P_bottom − F')/S⌋ + 1, F' = d(k − 1) + 1 the dilated kernel."""
+    top, bottom, left, right = window.padding
+    for axis, size, k, d, s, p1, p2 in (
+        ("H", height, window.size[0], window.dilation[0], window.stride[0], top, bottom),
+        ("W", width, window.size[1], window.dilation[1], window.stride[1], left, right),
+    ):
+        span = d * (k - 1) + 1
+        size_arg = Arg(f"{axis}_{n - 1}", size)
+        f_arg = Arg(f"F_{axis.lower()}{n}", k, "F")
+        if d != 1:
+            section.add(
+                Step(
+                    f"F'_{axis.lower()}{n}",
+                    span,
+                    "{}·({} − 1) + 1",
+                    (Arg(f"D_{axis.lower()}{n}", d, "d"), f_arg),
+                    lambda dd, kk: dd * (kk - 1) + 1,
+                    symbol="F′",
+                    note="the dilated kernel",
+                )
+            )
+            f_arg = Arg(f"F'_{axis.lower()}{n}", span, "F′")
+        numerator = size + p1 + p2 - span
+        whole = numerator % s == 0
+        s_arg = Arg(f"S_{axis.lower()}{n}", s, "S")
+        if p1 == p2:
+            template = "({} + 2·{} − {})/{} + 1"
+            args: tuple[Arg, ...] = (size_arg, Arg(f"P_{axis.lower()}{n}", p1, "P"), f_arg, s_arg)
+            fn: Callable[..., Any] = lambda h, p, f, st: int((h + 2 * p - f) // st) + 1  # noqa: E731
+        else:
+            template = "({} + {} + {} − {})/{} + 1"
+            args = (
+                size_arg,
+                Arg(f"P_{axis.lower()}{n}_before", p1, "P₁"),
+                Arg(f"P_{axis.lower()}{n}_after", p2, "P₂"),
+                f_arg,
+                s_arg,
+            )
+            fn = lambda h, a, b, f, st: int((h + a + b - f) // st) + 1  # noqa: E731
+        note = None
+        if not whole:
+            template = "⌊" + template.removesuffix(" + 1") + "⌋ + 1"
+            note = f"{numerator}/{s} is not whole: floored to {numerator // s}; the last {numerator % s} row(s)/column(s) are not covered"
+        section.add(
+            Step(
+                f"{axis}_{n}",
+                numerator // s + 1,
+                template,
+                args,
+                fn,
+                symbol=f"{axis}_{n}",
+                note=note,
+            )
+        )
+
+
+def activation_expr(layer: ActivationLayer, net: Q) -> Node:
+    name = layer.name
+    if name == "relu":
+        return call("max", Num(0), net)
+    if name == "leaky_relu":
+        return call("max", Num(engine.exact(layer.alpha)) * net, net)
+    if name == "linear":
+        return net
+    if name == "softplus":
+        return call("softplus", net)
+    return call(name, net)  # sigmoid, tanh
+
+
+def slope_expr(layer: ActivationLayer, net: Q, out: Q) -> tuple[Node, str | None]:
+    """f′(net) as a formula (sigmoid: out·(1 − out)), or its value with a note (relu: 1 as net > 0)."""
+    name = layer.name
+    if name == "sigmoid":
+        return out * (Num(1) - out), None
+    if name == "tanh":
+        return Num(1) - out * out, None
+    if name == "softplus":
+        return call("sigmoid", net), None
+    if name == "linear":
+        return Num(1), None
+    positive = net.value > 0
+    value = 1 if positive else (0 if name == "relu" else engine.exact(layer.alpha))
+    shown = print_name(net.symbol)
+    return Num(value), f"{name}′ = {value} since {shown} {'>' if positive else '≤'} 0"
+
+
+# --- conventions (for check) ---------------------------------------------------------------
+
+# The alternative conventions a student may have worked in: each maps a problem to the same
+# problem under that convention, so a checker can redo the solution and compare (issue 13).
+CONVENTIONS: dict[str, str] = {
+    "kernel_flip": "the kernel rotated 180° (convolution) instead of as written "
+    "(cross-correlation), or the other way round",
+}
+
+
+def with_convention(net: ConvNet, name: str) -> ConvNet:
+    """``net`` under the alternative convention ``name`` (see :data:`CONVENTIONS`)."""
+    if name != "kernel_flip":
+        raise KeyError(name)
+    layers = [
+        dataclasses.replace(layer, flip=not layer.flip) if isinstance(layer, ConvLayer) else layer
+        for layer in net.layers
+    ]
+    return dataclasses.replace(net, layers=layers)
+
+
+# --- the solution -------------------------------------------------------------------------
+
+
+def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool = False) -> Solution:
+    """Forward (and with grad_output, backward) pass of the stack, cell by cell."""
+    records = engine.forward(net, carry)
+    if net.grad_output is not None:
+        engine.backward(records, net.grad_output, carry)
+    writer = Writer(net, every_step)
+    x = Tensor3("x", engine.to_exact(net.input))
+    sections = [writer.input_section(x)]
+    tensors = [x]
+    for n, (layer, record, (base, kname, bname)) in enumerate(
+        zip(net.layers, records, writer.names), start=1
+    ):
+        out = Tensor3(base, record.output)
+        if isinstance(layer, ConvLayer):
+            sections.append(writer.conv_section(n, layer, tensors[-1], out, kname, bname))
+        elif isinstance(layer, PoolLayer):
+            sections.append(writer.pool_section(n, layer, record, tensors[-1], out))
+        else:
+            sections.append(writer.activation_section(n, layer, tensors[-1], out))
+        tensors.append(out)
+    if net.grad_output is not None:
+        g = grad_tensor(tensors[-1], engine.to_exact(net.grad_output))
+        sections.append(writer.grad_output_section(g))
+        for n in range(len(net.layers), 0, -1):
+            layer, record = net.layers[n - 1], records[n - 1]
+            x_in, out = tensors[n - 1], tensors[n]
+            assert record.grad_output is not None
+            g = grad_tensor(out, record.grad_output)
+            _, kname, bname = writer.names[n - 1]
+            if isinstance(layer, ConvLayer):
+                sections.append(writer.conv_backward(n, layer, record, x_in, g, kname, bname))
+            elif isinstance(layer, PoolLayer):
+                sections.append(writer.pool_backward(n, layer, record, x_in, g))
+            else:
+                sections.append(writer.activation_backward(n, layer, record, x_in, out, g))
+    notes = []
+    if writer.elided:
+        notes.append(
+            f"Maps larger than {FULL_CELLS} cells show their first {HEAD_CELLS} cells in full and the "
+            "rest as grids; --every-step writes out every cell."
+        )
+    if carry is not None:
+        notes.append(
+            f"--carry {carry}: every computed cell is rounded to {carry} decimals (ties away from zero) before later steps use it."
+        )
+    return Solution(
+        "conv", sections, engine.result(records), title=net.title, source=net.source, notes=notes
+    )

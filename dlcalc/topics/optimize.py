@@ -1,0 +1,716 @@
+"""Optimizer steps worked out by hand: SGD, momentum, Nesterov, AdaGrad, RMSprop, Adam, AdamW.
+
+:func:`apply` is the engine: one update of a parameter array from its gradient, the
+optimizer's state carried in a dict (``backprop`` uses it for every weight matrix).
+:func:`update_steps` writes one parameter's update as steps (``m₁ = β₁ × m₀ + (1 − β₁) × g₁``),
+and :func:`solve_optimize` runs the ``optimize`` command: a loss given as an expression
+(its gradient derived by SymPy from the safe parser's tree) or the gradients given per step.
+
+Conventions (the contract's): momentum v = μv + g, w −= ηv; Nesterov w −= η(g + μv);
+ε is added outside the square root; weight decay is L2 (g += λw) except for AdamW,
+which decays the weights directly (w −= ηλw).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlcalc.errors import InputError
+from dlcalc.formula import ONE, Mul, Name, Neg, Node, Num, Partial, Pow, Q, call, print_name, q
+from dlcalc.numerics import rounder
+from dlcalc.steps import Arg, Section, Solution, Step, Table
+
+if TYPE_CHECKING:
+    from dlcalc import expressions
+    from dlcalc.specs.optimize import OptimizeProblem
+
+Array = np.ndarray
+Round = Callable[[Any], Any]
+FULL_STEPS = 3  # runs of at most this many steps are written out in full
+MAX_WRITTEN = 200  # --every-step writes out runs of at most this many steps
+
+# The state each optimizer carries from step to step, by its result name.
+STATE: dict[str, tuple[str, ...]] = {
+    "sgd": (),
+    "momentum": ("velocity",),
+    "nesterov": ("velocity",),
+    "adagrad": ("accumulator",),
+    "rmsprop": ("v",),
+    "adam": ("m", "v"),
+    "adamw": ("m", "v"),
+}
+RULES: dict[str, list[str]] = {
+    "sgd": ["w_t = w_(t−1) − η·g_t"],
+    "momentum": ["v_t = μ·v_(t−1) + g_t", "w_t = w_(t−1) − η·v_t"],
+    "nesterov": ["v_t = μ·v_(t−1) + g_t", "w_t = w_(t−1) − η·(g_t + μ·v_t)"],
+    "adagrad": ["a_t = a_(t−1) + g_t²", "w_t = w_(t−1) − η·g_t/(√(a_t) + ε)"],
+    "rmsprop": ["r_t = ρ·r_(t−1) + (1 − ρ)·g_t²", "w_t = w_(t−1) − η·g_t/(√(r_t) + ε)"],
+    "adam": [
+        "m_t = β₁·m_(t−1) + (1 − β₁)·g_t",
+        "v_t = β₂·v_(t−1) + (1 − β₂)·g_t²",
+        "m̂_t = m_t/(1 − β₁^t),  v̂_t = v_t/(1 − β₂^t)",
+        "w_t = w_(t−1) − η·m̂_t/(√(v̂_t) + ε)",
+    ],
+    "adamw": [
+        "m_t = β₁·m_(t−1) + (1 − β₁)·g_t",
+        "v_t = β₂·v_(t−1) + (1 − β₂)·g_t²",
+        "m̂_t = m_t/(1 − β₁^t),  v̂_t = v_t/(1 − β₂^t)",
+        "w_t = w_(t−1) − η·(m̂_t/(√(v̂_t) + ε) + λ·w_(t−1))  (decoupled weight decay)",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """An optimizer and its hyper-parameters (defaults as in the contract)."""
+
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    rho: float = 0.9
+    epsilon: float = 1e-7
+    weight_decay: float = 0.0
+    # Another convention, for ``check`` to recognise a student's: "momentum_negative"
+    # (v = μv − ηg, w = w + v), "eps_inside" (√(v + ε)) or "double_decay" (g + 2λw).
+    variant: str | None = None
+
+    @property
+    def l2(self) -> bool:
+        """Weight decay added to the gradient (every optimizer but AdamW, which decouples it)."""
+        return self.weight_decay != 0 and self.optimizer != "adamw"
+
+    @property
+    def plain(self) -> bool:
+        """Plain gradient descent, w −= η·g, with no decay at all."""
+        return self.optimizer == "sgd" and self.weight_decay == 0
+
+    def rules(self) -> list[str]:
+        rules = list(RULES[self.optimizer])
+        if self.l2:
+            rules.insert(0, "g_t = ∇f(w_(t−1)) + λ·w_(t−1)  (L2 weight decay)")
+        return rules
+
+
+VARIANTS = {
+    "momentum_negative": "momentum written v = μ·v − η·g, w = w + v (so v is −η times this v)",
+    "eps_inside": "ε inside the square root, √(v + ε) instead of √v + ε",
+    "double_decay": "weight decay from a penalty λ·‖w‖² (gradient 2λ·w) instead of (λ/2)·‖w‖²",
+}
+
+
+def variants(h: Hyper) -> list[str]:
+    """The other conventions that would change this optimizer's numbers."""
+    out = []
+    if h.optimizer == "momentum":
+        out.append("momentum_negative")
+    if h.optimizer in ("adagrad", "rmsprop", "adam", "adamw") and h.epsilon > 0:
+        out.append("eps_inside")
+    if h.l2:
+        out.append("double_decay")
+    return out
+
+
+@dataclass
+class Update:
+    """One update of a parameter array: its gradient, the optimizer's state after it, the new weights."""
+
+    gradient: Array  # ∇f(w_(t−1)), without the weight-decay term
+    total: Array  # the gradient the optimizer uses: with λ·w for L2 decay
+    state: dict[str, Array]  # velocity, accumulator, m, v, m_hat, v_hat (by result name)
+    weights: Array
+
+
+def new_state(h: Hyper, shape: tuple[int, ...]) -> dict[str, Array]:
+    """The optimizer's state before the first step: zeros."""
+    return {name: np.zeros(shape) for name in STATE[h.optimizer]}
+
+
+def _denominator(square: Array, eps: float, what: str, rnd: Round, inside: bool) -> Array:
+    """√x + ε (ε inside, √(x + ε), only for the ``eps_inside`` variant)."""
+    denominator = rnd(np.sqrt(square + eps)) if inside else rnd(np.sqrt(square)) + eps
+    if np.any(denominator == 0):
+        raise InputError(
+            f"√{what} + ε is 0 (a gradient of 0 with epsilon 0): the update divides by zero; "
+            "give epsilon above 0",
+            field="epsilon",
+        )
+    return denominator
+
+
+def apply(
+    h: Hyper,
+    state: dict[str, Array],
+    w: Array,
+    grad: Array,
+    t: int,
+    rnd: Round,
+    *,
+    decay: bool = True,
+) -> Update:
+    """Step ``t`` (from 1) of ``h.optimizer`` on weights ``w``; ``state`` is updated in place.
+
+    ``decay=False`` leaves weight decay out for this array (biases, unless decay_bias).
+    """
+    lam = h.weight_decay if decay else 0.0
+    eta, eps = h.learning_rate, h.epsilon
+    inside = h.variant == "eps_inside"
+    if h.variant == "double_decay":
+        lam *= 2
+    w = np.asarray(w, dtype=float)
+    grad = np.asarray(grad, dtype=float)
+    g = rnd(grad + lam * w) if lam and h.optimizer != "adamw" else grad
+    shown: dict[str, Array] = {}
+    with np.errstate(all="ignore"):
+        if h.optimizer == "sgd":
+            new = rnd(w - eta * g)
+        elif h.optimizer in ("momentum", "nesterov"):
+            if h.variant == "momentum_negative" and h.optimizer == "momentum":
+                v = rnd(h.momentum * state["velocity"] - eta * g)  # v = μv − ηg, w = w + v
+                state["velocity"] = shown["velocity"] = v
+                new = rnd(w + v)
+            else:
+                v = rnd(h.momentum * state["velocity"] + g)
+                state["velocity"] = shown["velocity"] = v
+                step = v if h.optimizer == "momentum" else rnd(g + h.momentum * v)
+                new = rnd(w - eta * step)
+        elif h.optimizer == "adagrad":
+            a = rnd(state["accumulator"] + g * g)
+            state["accumulator"] = shown["accumulator"] = a
+            new = rnd(w - eta * g / _denominator(a, eps, "a_t", rnd, inside))
+        elif h.optimizer == "rmsprop":
+            r = rnd(h.rho * state["v"] + (1 - h.rho) * g * g)
+            state["v"] = shown["v"] = r
+            new = rnd(w - eta * g / _denominator(r, eps, "r_t", rnd, inside))
+        else:  # adam, adamw
+            m = rnd(h.beta1 * state["m"] + (1 - h.beta1) * g)
+            v = rnd(h.beta2 * state["v"] + (1 - h.beta2) * g * g)
+            state["m"], state["v"] = m, v
+            m_hat = rnd(m / (1 - h.beta1**t))
+            v_hat = rnd(v / (1 - h.beta2**t))
+            shown.update(m=m, v=v, m_hat=m_hat, v_hat=v_hat)
+            ratio = m_hat / _denominator(v_hat, eps, "v̂_t", rnd, inside)
+            if h.optimizer == "adamw" and lam:
+                new = rnd(w - eta * (ratio + lam * w))
+            else:
+                new = rnd(w - eta * ratio)
+    for key, array in shown.items():
+        if not np.all(np.isfinite(array)):
+            raise InputError(
+                f"the optimizer's {key} overflows to infinity (a gradient of about "
+                f"{float(np.max(np.abs(grad))):.3g} squared is beyond a double); use smaller values"
+            )
+    if not np.all(np.isfinite(new)):
+        raise InputError(
+            "the weights overflow to infinity; use a smaller learning rate or fewer steps",
+            field="learning_rate",
+        )
+    return Update(grad, g, {k: np.array(v, dtype=float) for k, v in shown.items()}, new)
+
+
+# --- writing one update as steps ------------------------------------------------------------
+
+# Quantity kinds and how they are written: (base, accent).
+KINDS: dict[str, tuple[str, str | None]] = {
+    "g": ("g", None),
+    "g_reg": ("g", "tilde"),
+    "v": ("v", None),
+    "a": ("a", None),
+    "r": ("r", None),
+    "m": ("m", None),
+    "m_hat": ("m", "hat"),
+    "v_hat": ("v", "hat"),
+    "w": ("w", None),
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    """How one parameter's quantities are named: ``m_1`` and m̂₁ for a single parameter,
+    ``m2_1`` and m̂_w2,1 for parameter w2 of several (labels are what answers files use)."""
+
+    param: str | None = None
+
+    def label(self, kind: str, t: int) -> str:
+        if self.param is None:
+            return f"{kind}_{t}"
+        return f"{kind}{self.param.removeprefix('w')}_{t}"
+
+    def name(self, kind: str, t: int) -> Name:
+        base, accent = KINDS[kind]
+        if self.param is None:
+            return Name(base, str(t), accent=accent, label_sub=True)  # m_1, m̂_1: as labeled
+        if kind == "w":
+            return Name(self.param, str(t))  # w2_1: w2 after step 1
+        return Name(base, f"{self.param},{t}", accent=accent)  # m_w2,1: m of w2 at step 1
+
+    def q(self, kind: str, t: int, value: float) -> Q:
+        return q(self.label(kind, t), value, self.name(kind, t))
+
+
+def step_names(param: str | None) -> Names:
+    return Names(param)
+
+
+def hyper_leaves(h: Hyper) -> dict[str, Q]:
+    """The hyper-parameters as formula leaves: η, μ, β₁, β₂, ρ, ε, λ."""
+    return {
+        "eta": q("learning_rate", h.learning_rate, Name("η")),
+        "mu": q("momentum", h.momentum, Name("μ")),
+        "beta1": q("beta1", h.beta1, Name("β", "1")),
+        "beta2": q("beta2", h.beta2, Name("β", "2")),
+        "rho": q("rho", h.rho, Name("ρ")),
+        "eps": q("epsilon", h.epsilon, Name("ε")),
+        "lam": q("weight_decay", h.weight_decay, Name("λ")),
+    }
+
+
+SHORT = {"velocity": "v", "accumulator": "a"}
+
+
+def initial_state(h: Hyper, names: Names) -> dict[str, Q]:
+    """m₀ = v₀ = … = 0, as givens: the state each parameter starts from."""
+    prev: dict[str, Q] = {}
+    for key in STATE[h.optimizer]:
+        kind = "r" if (h.optimizer, key) == ("rmsprop", "v") else SHORT.get(key, key)
+        prev[key] = names.q(kind, 0, 0.0)
+    return prev
+
+
+def _step(
+    label: str, value: float, expr: Node, name: Name | Partial, note: str | None = None
+) -> Step:
+    return Step(label, value, symbol=print_name(name), expr=expr, note=note)
+
+
+def update_steps(
+    h: Hyper,
+    t: int,
+    names: Names,
+    weight: Q,
+    gradient: Q,
+    update: Update,
+    index: tuple[int, ...],
+    prev: dict[str, Q],
+    *,
+    decay: bool = True,
+    new_weight: Q | None = None,
+) -> list[Step]:
+    """The steps of one parameter's update at step ``t``: decay term, state, bias correction, weight.
+
+    ``weight`` and ``gradient`` are the quantities the update starts from; ``update`` holds
+    the engine's numbers (``index`` picks this parameter in its arrays); ``prev`` holds the
+    state before the step and is advanced here.  ``new_weight`` names the new weight
+    (its value is ignored) where it is not ``w_t``.
+    """
+    hp = hyper_leaves(h)
+    eta, eps, lam = hp["eta"], hp["eps"], hp["lam"]
+    steps: list[Step] = []
+    w, g = weight, gradient
+
+    def value(array: Array) -> float:
+        return float(array[index])
+
+    if h.l2 and decay:
+        reg = names.q("g_reg", t, value(update.total))
+        steps.append(
+            _step(
+                reg.label, reg.value, g + lam * w, reg.symbol, "with the weight-decay term λ·w (L2)"
+            )
+        )
+        g = reg
+
+    def state(key: str, kind: str, expr: Node) -> Q:
+        leaf = names.q(kind, t, value(update.state[key]))
+        steps.append(_step(leaf.label, leaf.value, expr, leaf.symbol))
+        prev[key] = leaf
+        return leaf
+
+    opt = h.optimizer
+    two = Num(2)
+    if opt == "sgd":
+        expr = w - eta * g
+    elif opt in ("momentum", "nesterov"):
+        mu = hp["mu"]
+        v = state("velocity", "v", mu * prev["velocity"] + g)
+        expr = w - eta * v if opt == "momentum" else w - eta * (g + mu * v)
+    elif opt == "adagrad":
+        acc = state("accumulator", "a", prev["accumulator"] + g**two)
+        expr = w - eta * g / (call("sqrt", acc) + eps)
+    elif opt == "rmsprop":
+        rho = hp["rho"]
+        r = state("v", "r", rho * prev["v"] + (ONE - rho) * g**two)
+        expr = w - eta * g / (call("sqrt", r) + eps)
+    else:
+        b1, b2 = hp["beta1"], hp["beta2"]
+        m = state("m", "m", b1 * prev["m"] + (ONE - b1) * g)
+        v = state("v", "v", b2 * prev["v"] + (ONE - b2) * g**two)
+        m_hat = names.q("m_hat", t, value(update.state["m_hat"]))
+        v_hat = names.q("v_hat", t, value(update.state["v_hat"]))
+        steps.append(_step(m_hat.label, m_hat.value, m / (ONE - b1 ** Num(t)), m_hat.symbol))
+        steps.append(_step(v_hat.label, v_hat.value, v / (ONE - b2 ** Num(t)), v_hat.symbol))
+        ratio = m_hat / (call("sqrt", v_hat) + eps)
+        if opt == "adamw" and decay and h.weight_decay:
+            expr = w - eta * (ratio + lam * w)
+        else:
+            expr = w - eta * ratio
+    new = new_weight or names.q("w", t, 0.0)
+    steps.append(_step(new.label, value(update.weights), expr, new.symbol))
+    return steps
+
+
+# --- the optimize command -------------------------------------------------------------------
+
+
+class Gradient:
+    """∇f of a loss expression: derived once by SymPy, evaluated per step in floating point."""
+
+    def __init__(self, node: expressions.Node, names: list[str]) -> None:
+        import sympy
+
+        from dlcalc import functions as F
+        from dlcalc.expressions import to_sympy
+
+        self.node = node
+        self.names = names
+        expr = to_sympy(node)
+        if len(names) == 1:  # `w` and `w1` both name the one parameter
+            expr = expr.xreplace({sympy.Symbol("w", real=True): sympy.Symbol("w1", real=True)})
+        self.expr = expr
+        self.symbols = [sympy.Symbol(n, real=True) for n in names]
+        self.derivatives = [sympy.diff(expr, s) for s in self.symbols]
+        for d in [expr, *self.derivatives]:
+            if d.has(sympy.zoo) or d.has(sympy.nan) or d.has(sympy.I):
+                raise InputError(
+                    "the loss or its gradient is undefined or complex everywhere", field="function"
+                )
+        # One weight is written w (as in f(w) = w²); several are w1, w2, …
+        self.display = ["w"] if len(names) == 1 else list(names)
+        rename = dict(zip(self.symbols, self.display))
+        self.shown = F.unicode(expr, names=rename)
+        self.shown_derivatives = [F.unicode(d, names=rename) for d in self.derivatives]
+        self.templates = [F.template(d) for d in self.derivatives]
+
+    def loss(self, w: list[float]) -> float:
+        """f(w) in floating point (the safe parser's own evaluator); undefined is an input error."""
+        from dlcalc.expressions import evaluate
+
+        values = dict(zip(self.names, w))
+        if len(self.names) == 1:
+            values["w"] = w[0]
+        value = evaluate(self.node, values)
+        if not math.isfinite(value):
+            raise InputError(
+                f"the loss is undefined at {_point(self.display, w)} (outside its domain, or an overflow)",
+                field="function",
+            )
+        return value
+
+    def at(self, w: list[float]) -> list[float]:
+        env = {s: float(v) for s, v in zip(self.symbols, w)}
+        out = []
+        for name, d in zip(self.display, self.derivatives):
+            value = _evaluate(d, env)
+            if not math.isfinite(value):
+                raise InputError(
+                    f"∂f/∂{name} is undefined at {_point(self.display, w)} "
+                    "(outside the loss's domain, or an overflow)",
+                    field="function",
+                )
+            out.append(value)
+        return out
+
+
+def _point(names: list[str], w: list[float]) -> str:
+    return ", ".join(f"{n} = {v:.6g}".replace("-", "−") for n, v in zip(names, w))
+
+
+def _evaluate(expr: Any, env: dict[Any, float]) -> float:
+    """A SymPy expression's float value: arithmetic in Python floats, other functions by SymPy."""
+    import sympy
+
+    def ev(e: Any) -> float:
+        if e.is_Symbol:
+            return env[e]
+        if e.is_Number or e.is_NumberSymbol:
+            return float(e)
+        if e.is_Add:
+            return math.fsum(ev(a) for a in e.args)
+        if e.is_Mul:
+            out = 1.0
+            for a in e.args:
+                out *= ev(a)
+            return out
+        if e.is_Pow:
+            base, power = ev(e.args[0]), ev(e.args[1])
+            result = base**power
+            return math.nan if isinstance(result, complex) else float(result)
+        fn = MATH.get(type(e).__name__)
+        values = [ev(a) for a in e.args]
+        if fn is not None:
+            return float(fn(*values))
+        return float(sympy.N(e.func(*[sympy.Float(v, 17) for v in values]), 17))
+
+    try:
+        return ev(expr)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return math.nan
+
+
+MATH: dict[str, Callable[..., float]] = {
+    "exp": math.exp,
+    "log": math.log,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "tanh": math.tanh,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "Abs": abs,
+    "Max": max,
+    "Min": min,
+    "sign": lambda x: float(np.sign(x)),
+}
+
+
+def solve_optimize(
+    spec: OptimizeProblem,
+    node: expressions.Node | None,
+    carry: int | None = None,
+    every_step: bool = False,
+    variant: str | None = None,
+) -> Solution:
+    """Run ``spec.steps`` optimizer steps, writing the first ones out in full.
+
+    ``variant`` solves under another convention (see :data:`VARIANTS`), for ``check``.
+    """
+    rnd = rounder(carry)
+    h = Hyper(
+        spec.optimizer,
+        spec.learning_rate,
+        spec.momentum,
+        spec.beta1,
+        spec.beta2,
+        spec.rho,
+        spec.epsilon,
+        spec.weight_decay,
+        variant,
+    )
+    params = spec.parameter_names()
+    n = len(params)
+    total_steps = spec.steps or 1
+    record_all = (every_step and total_steps <= MAX_WRITTEN) or total_steps <= FULL_STEPS
+    gradient = Gradient(node, params) if node is not None else None
+
+    intro = Section(f"{h.optimizer} (η = {h.learning_rate:g})")
+    for rule in h.rules():
+        intro.add(rule)
+    if gradient is not None:
+        intro.add(f"f({', '.join(gradient.display)}) = {gradient.shown}")
+        for name, shown in zip(gradient.display, gradient.shown_derivatives):
+            intro.add(f"∂f/∂{name} = {shown}")
+    else:
+        intro.add("The gradient at each step is given.")
+    sections = [intro]
+
+    names = [step_names(None if n == 1 else p) for p in params]
+    previous = [initial_state(h, nm) for nm in names]
+    state = new_state(h, (n,))
+    w = rnd(np.array(spec.start, dtype=float))
+    start_loss = gradient.loss(w.tolist()) if gradient is not None else None
+    rows: list[list[Any]] = [[0, *w.tolist(), *([start_loss] if gradient else []), *[None] * n]]
+    history: list[dict[str, Any]] = []
+    for t in range(1, total_steps + 1):
+        if gradient is not None:
+            raw = rnd(np.array(gradient.at(w.tolist())))
+        else:
+            assert spec.gradients is not None
+            raw = rnd(np.array(spec.gradients[t - 1], dtype=float))
+        update = apply(h, state, w, raw, t, rnd)
+        if record_all or t == 1:
+            section = Section(f"Step {t}")
+            # every gradient is taken at the weights before this step
+            before = [names[i].q("w", t - 1, float(w[i])) for i in range(n)]
+            for i in range(n):
+                g = names[i].q("g", t, float(raw[i]))
+                section.add(_gradient_step(gradient, i, g, before))
+                for step in update_steps(h, t, names[i], before[i], g, update, (i,), previous[i]):
+                    section.add(step)
+            sections.append(section)
+        entry: dict[str, Any] = {
+            "step": t,
+            "weights": update.weights.tolist(),
+            "gradient": update.gradient.tolist(),
+        }
+        if h.l2:
+            entry["gradient_with_decay"] = update.total.tolist()
+        for key, array in update.state.items():
+            entry[key] = array.tolist()
+        loss = gradient.loss(update.weights.tolist()) if gradient is not None else None
+        if loss is not None:
+            entry["loss"] = loss
+        history.append(entry)
+        rows.append(
+            [t, *update.weights.tolist(), *([loss] if gradient else []), *update.gradient.tolist()]
+        )
+        w = update.weights
+
+    columns = ["t", *(f"{p}_t" if n > 1 else "w_t" for p in params)]
+    if gradient is not None:
+        columns.append("f(w_t)")
+    columns += [f"g_t ({p})" if n > 1 else "g_t" for p in params]
+    table = Section("Trajectory")
+    table.add(Table(columns, rows, elide=True))
+    table.add("g_t is the gradient at the weights before step t (row t − 1), without weight decay.")
+    sections.append(table)
+
+    result: dict[str, Any] = {
+        "optimizer": h.optimizer,
+        "start": [float(x) for x in spec.start],
+        "steps": history,
+        "weights": w.tolist(),
+    }
+    if gradient is not None:
+        result["function"] = gradient.shown
+        result["gradient_formula"] = gradient.shown_derivatives
+        result["start_loss"] = start_loss
+        result["loss"] = history[-1]["loss"]
+    notes = []
+    if not record_all:
+        hint = (
+            f"--every-step writes out runs of at most {MAX_WRITTEN} steps"
+            if total_steps > MAX_WRITTEN
+            else "pass --every-step to see them all"
+        )
+        notes.append(f"{total_steps:,} steps: the first is worked out in full; {hint}.")
+    solution = Solution(
+        "optimize", sections, result, title=spec.title, source=spec.source, notes=notes
+    )
+    if variant is None:
+        for v in variants(h):
+
+            def alternative(v: str = v) -> Solution:
+                return solve_optimize(spec, node, carry, every_step, v)
+
+            solution.alternatives.append((VARIANTS[v], alternative))
+    return solution
+
+
+def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) -> Step:
+    """g_t = ∂f/∂w_i at the weights before the step (or the given gradient)."""
+    symbol = print_name(g.symbol)
+    if gradient is None:
+        return Step(g.label, g.value, symbol=symbol, note="given")
+    by_name = {f"w{k + 1}": leaf for k, leaf in enumerate(current)}
+    tree = to_tree(gradient.derivatives[i], by_name)
+    note = f"∂f/∂{gradient.display[i]} at the weights before the step"
+    if tree is not None:
+        return Step(g.label, g.value, symbol=symbol, expr=tree, note=note)
+    # A function the formula trees do not know (sin, Heaviside …): the SymPy printer's template.
+    text, symbols = gradient.templates[i]
+    holes = tuple(
+        Arg(by_name[s.name].label, by_name[s.name].value, print_name(by_name[s.name].symbol))
+        for s in symbols
+    )
+    if not holes:
+        return Step(g.label, g.value, symbol=symbol, note=f"∂f/∂{gradient.display[i]} = {text}")
+
+    syms = tuple(symbols)
+
+    def fn(*v: float, d: Any = gradient.derivatives[i]) -> float:
+        return _evaluate(d, dict(zip(syms, v)))
+
+    return Step(g.label, g.value, text, holes, fn, symbol=symbol, note=note)
+
+
+TREE_FUNCTIONS = {
+    "exp": "exp",
+    "log": "ln",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "softplus": "softplus",
+    "Abs": "abs",
+    "Max": "max",
+    "Min": "min",
+}
+
+
+def to_tree(expr: Any, leaves: dict[str, Q]) -> Node | None:
+    """A SymPy expression as a formula tree over ``leaves`` (None where it uses another function)."""
+    import sympy
+
+    def conv(e: Any) -> Node:
+        if e.is_Symbol:
+            return leaves[e.name]
+        if e.is_Integer:
+            return Num(int(e))
+        if e.is_Rational:
+            return Num(int(e.p)) / Num(int(e.q))
+        if e.is_Number:
+            return Num(float(e))
+        if e == sympy.E:
+            return call("exp", Num(1))
+        if e.is_Add:
+            terms = sorted(e.args, key=lambda a: a.could_extract_minus_sign())
+            out = conv(terms[0])
+            for term in terms[1:]:
+                out = out - conv(-term) if term.could_extract_minus_sign() else out + conv(term)
+            return out
+        if e.is_Mul:
+            coeff, rest = e.as_coeff_Mul()
+            if coeff == -1:
+                return Neg(conv(rest))
+            numer, denom = sympy.fraction(e)
+            if denom != 1:
+                return conv(numer) / conv(denom)
+            factors = [conv(f) for f in e.as_ordered_factors()]
+            return factors[0] if len(factors) == 1 else Mul(tuple(factors))
+        if e.is_Pow:
+            base, power = e.args
+            if power == sympy.Rational(1, 2):
+                return call("sqrt", conv(base))
+            if power.is_Number and power < 0:
+                return Num(1) / conv(sympy.Pow(base, -power))
+            return Pow(conv(base), conv(power))
+        fn = TREE_FUNCTIONS.get(type(e).__name__)
+        if fn is None:
+            raise LookupError(type(e).__name__)
+        return call(fn, *(conv(a) for a in e.args))
+
+    try:
+        return conv(expr)
+    except (LookupError, ValueError):
+        return None
+
+
+def plot_data(solution: Solution) -> list[list[float]]:
+    """The path w_0, w_1, … of a 2-D run (for --plot)."""
+    result = solution.result
+    return [result["start"], *[s["weights"] for s in result["steps"]]]
+
+
+def plot_inputs(
+    solution: Solution, node: expressions.Node | None
+) -> tuple[list[list[float]], Callable[[float, float], float]]:
+    """What --plot draws: the path w_0, w_1, … and the loss f(w1, w2) for its contour lines."""
+    path_points = plot_data(solution)
+    if node is None or len(path_points[0]) != 2:
+        n = len(path_points[0])
+        what = "given gradients (no loss to draw)" if node is None else f"{n} weight(s)"
+        raise InputError(
+            f"draws the path over the contour lines of a loss of two weights (w1, w2); "
+            f"this problem has {what}",
+            field="--plot",
+        )
+    from dlcalc.expressions import evaluate
+
+    def loss(w1: float, w2: float) -> float:
+        return evaluate(node, {"w1": w1, "w2": w2})
+
+    return path_points, loss
