@@ -16,11 +16,12 @@ from typing import Annotated, Any
 
 import typer
 
+from dlcalc import files
 from dlcalc.arguments import ARGUMENTS
 from dlcalc.commands import COMMANDS, OVERVIEW, PROBLEM, Command
-from dlcalc import files
 from dlcalc.errors import InputError, printable
 from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
+
 
 class _Commands(typer.core.TyperGroup):
     """The command group; refuses an absurd number of arguments before parsing them (quadratic)."""

@@ -46,8 +46,8 @@ MAX_ARGUMENTS = 10_100  # words on the command line (softmax takes at most 10,00
 MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789e-300 fits)
 
 # --- work (measured on a 2-core machine shared with other jobs; see docs/security.md) -----------
-MAX_WORK = 5_000_000  # about microseconds: network passes × (LAYER_COST × layers + weights + units)
-LAYER_COST = 350  # one layer's overhead per pass, counted in weights (a 1,000-layer chain is slow)
+MAX_WORK = 5_000_000  # about µs of CPU: network passes × (LAYER_COST × layers + weights + units)
+LAYER_COST = 150  # one layer's overhead per pass, counted in weights (about 0.15 ms of CPU)
 EXACT_COST = 20  # an exact-fraction step costs this many float steps (fractions grow)
 PERCEPTRON_WORK = (
     20_000  # perceptron: rows × weights × epochs actually run (exact fractions), metered

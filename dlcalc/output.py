@@ -80,7 +80,9 @@ def emit(solution: Solution, settings: Settings) -> None:
             except OSError as e:
                 raise files.stdout_failed(e) from None
         else:
-            files.write_stdout(limits.check_output(render_text(solution, fmt, decimals, every_step)))
+            files.write_stdout(
+                limits.check_output(render_text(solution, fmt, decimals, every_step))
+            )
         return
     suffix = path.suffix.lower()
     if settings.fmt is None and suffix == ".html":
