@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
 
@@ -15,6 +13,8 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
+    import unicodedata
+
     out = []
     for ch in text:
         if ch.isprintable() or ch == " ":

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import errno
 import os
-import select
 import stat
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -90,6 +88,8 @@ def _why(e: OSError) -> str:
 
 def _read_slowly(fd: int, limit: int, name: str) -> bytes:
     """Read a FIFO or device opened non-blocking, for at most a few seconds."""
+    import select
+
     deadline = time.monotonic() + SLOW_SOURCE_SECONDS
     chunks: list[bytes] = []
     size = 0
@@ -173,6 +173,8 @@ def staged(path: Path, field: str = "--output") -> Path:
         raise InputError(
             "cannot be written: its folder does not exist", file=str(path), field=field
         )
+    import tempfile  # here, not at the top: the command line starts faster
+
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=folder)
     except OSError as e:
