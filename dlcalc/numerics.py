@@ -7,7 +7,6 @@ written down stay side by side.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from dlcalc.formula import HALF, ONE, Compare, If, Node, Num, call
+from dlcalc.scalars import log_sum_exp, xlogx_ratio  # noqa: F401  (their home was here)
 
 Array = np.ndarray
 
@@ -218,20 +218,3 @@ def rounder(carry: int | None) -> Callable[[Any], Any]:
     if carry is None:
         return lambda x: x
     return lambda x: np.round(x, carry)
-
-
-def log_sum_exp(values: list[float]) -> float:
-    """ln Σ e^(x_j) = m + ln Σ e^(x_j − m) with m = max x: exact for logits of ±1000, never overflows."""
-    m = max(values)
-    if math.isinf(m):
-        return m
-    return m + math.log(math.fsum(math.exp(x - m) for x in values))
-
-
-def xlogx_ratio(p: float, q: float) -> float:
-    """p·ln(p/q) with the conventions of KL divergence: 0 when p = 0, ∞ when q = 0 < p."""
-    if p == 0:
-        return 0.0
-    if q == 0:
-        return math.inf
-    return p * (math.log(p) - math.log(q))

@@ -14,9 +14,8 @@ from dlcalc.errors import InputError
 from dlcalc.render import Format, render_text
 from dlcalc.settings import Settings
 from dlcalc.specs.loader import load
+from tests.conftest import EXAMPLES
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 MAZUR = EXAMPLES / "mazur.yaml"
 SHEET = EXAMPLES / "answers/mazur.yaml"
 TRACE = EXAMPLES / "perceptron-trace.yaml"

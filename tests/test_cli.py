@@ -6,11 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 
 from dlcalc.cli import app
+from dlcalc.commands import COMMANDS
+from dlcalc.settings import ALWAYS, SHARED
+from tests.conftest import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MAZUR = str(EXAMPLES / "mazur.yaml")
+# Every command's shared options besides --format/--decimals/--output (those all have).
+OTHERS = {
+    "check": ("carry", "every_step"),
+    "key": ("carry", "every_step"),
+    "derive": (),
+    "graph": (),
+}
+OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}
 
 
 def test_help_lists_commands_with_examples(runner) -> None:
@@ -20,12 +31,55 @@ def test_help_lists_commands_with_examples(runner) -> None:
         assert word in result.output
 
 
-@pytest.mark.parametrize("command", ["forward", "backprop"])
-def test_command_help_has_examples(runner, command: str) -> None:
+def test_every_command_is_listed_and_tested() -> None:
+    assert set(typer.main.get_command(app).commands) == set(OPTIONS)
+
+
+@pytest.mark.parametrize("command", list(OPTIONS))
+def test_command_help(runner, command: str) -> None:
+    """Each command's --help: examples, and every option it takes with its help text."""
     result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0
-    assert "Examples:" in result.output and f"dlcalc {command}" in result.output
-    assert "--carry" in result.output and "--format" in result.output
+    assert result.exit_code == 0, result.output
+    assert "Examples:" in result.output and f"dlcalc {command} " in result.output
+    shown = " ".join(result.output.split())  # help text wraps: compare on one line
+    for name in (*ALWAYS, *OPTIONS[command]):
+        assert SHARED[name].flags[0] in shown, name
+        assert " ".join(SHARED[name].help.split()[:4]) in shown, name
+    for name in set(SHARED) - {*ALWAYS, *OPTIONS[command]}:
+        assert SHARED[name].flags[0] + " " not in shown, name
+    for opt in COMMANDS[command].arguments if command in COMMANDS else ():
+        assert (opt.flags[0] if opt.flags else opt.metavar or "") in shown, opt.name
+        assert " ".join(opt.help.split()[:4]) in shown, opt.name
+
+
+# One unreadable input per command: a missing problem file, or an expression that does not parse.
+BAD_INPUT = {
+    **{name: [name, "no-such-problem.yaml"] for name in COMMANDS},
+    "check": ["check", "no-such-problem.yaml", "answers.yaml"],
+    "key": ["key", "no-such-problem.yaml"],
+    "derive": ["derive", "(x"],
+    "graph": ["graph", "(x", "--at", "x=1"],
+}
+
+
+@pytest.mark.parametrize("command", list(OPTIONS))
+@pytest.mark.parametrize("problem", ["bad input", "unknown option", "bad option value"])
+def test_errors_exit_2_with_one_line(runner, command: str, problem: str) -> None:
+    """Bad input, an unknown option or a bad option value: exit status 2, one line, no traceback."""
+    args = BAD_INPUT[command]
+    if problem == "unknown option":
+        args = [*args, "--no-such-option"]
+    elif problem == "bad option value":
+        args = [*args, "--decimals", "many"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    if problem == "bad input":
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        named = "expression" if command in ("derive", "graph") else "no-such-problem.yaml"
+        assert named in result.output
+    elif problem == "bad option value":
+        assert "--decimals" in result.output
 
 
 def test_backprop_rich_output(runner) -> None:
@@ -114,3 +168,27 @@ def test_nothing_is_written_on_error(runner, tmp_path: Path) -> None:
     assert not target.exists()
     assert "bad.yaml, line 2: layers[0].weights" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["softmax", "1", "2", "3"],
+        ["crossentropy", "--target", "0,1", "--probabilities", "0.3,0.7"],
+        ["kld", "--p", "0.5,0.5", "--q", "0.9,0.1"],
+    ],
+)
+def test_commands_without_arrays_do_not_import_numpy(args: list[str]) -> None:
+    """Start-up time: NumPy (and its thread pool) only for the commands that compute with arrays."""
+    import re
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "from dlcalc.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert not re.search(r"\|\s+numpy$", out.stderr, re.M), args

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from dlcalc.cli import app
-
-from .conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 EXAMPLE_COMMANDS = [
     ("conv-shape", "alexnet.yaml"),
@@ -173,10 +172,3 @@ def test_bad_problem_file_names_file_and_line(runner, tmp_path) -> None:
     path.write_text("p: [0.5, 0.5]\nq: [0.9, 0.2]\n", encoding="utf-8")
     output = error(runner, "kld", str(path))
     assert f"{path}, line 2: q:" in output and "sum to 1.1" in output
-
-
-@pytest.mark.parametrize("command", ["conv-shape", "softmax", "crossentropy", "kld"])
-def test_help_has_examples(runner, command: str) -> None:
-    out = runner.invoke(app, [command, "--help"])
-    assert out.exit_code == 0
-    assert "Examples:" in out.stdout and f"dlcalc {command}" in out.stdout

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dlcalc.cli import app
+from tests.conftest import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CASES = [
     ("perceptron", "perceptron-trace"),
     ("perceptron", "four-classes"),
@@ -60,14 +60,6 @@ def test_delta_json(runner) -> None:
     result = runner.invoke(app, ["delta", str(EXAMPLES / "delta-rule.yaml"), "-f", "json"])
     doc = json.loads(result.output)
     assert doc["result"]["epochs"][0] == {"epoch": 1, "weights": [0.1, 0.1, 0.1], "error": 12.99}
-
-
-@pytest.mark.parametrize("command", ["perceptron", "delta"])
-def test_help_has_examples(runner, command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0
-    assert "Examples:" in result.output and f"dlcalc {command} examples/" in result.output
-    assert "--plot" in result.output and "--every-step" in result.output
 
 
 @pytest.mark.parametrize(

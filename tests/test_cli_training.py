@@ -54,10 +54,10 @@ def test_adam_example_rich_shows_every_quantity(runner) -> None:
     out = runner.invoke(app, ["optimize", str(EXAMPLES / "adam-step.yaml")])
     assert out.exit_code == 0, out.output
     for text in (
-        "m_1",
-        "m̂_1",
-        "v̂_1",
-        "β₁ × m_0 + (1 − β₁) × g_1",
+        "m₁",
+        "m̂₁",
+        "v̂₁",
+        "β₁ × m₀ + (1 − β₁) × g₁",
         "0.9 × 0 + (1 − 0.9) × 10",
         "4.9",
     ):
@@ -69,7 +69,7 @@ def test_json_steps_carry_formula_and_substitution(runner) -> None:
     assert d["command"] == "optimize"
     assert d["result"]["steps"][0]["m_hat"] == [pytest.approx(10.0)]
     step = next(s for s in d["steps"] if s["quantity"] == "m_hat_1")
-    assert step["formula"] == "m_1/(1 − β₁¹)" and step["substituted"] == "1/(1 − 0.9¹)"
+    assert step["formula"] == "m₁/(1 − β₁¹)" and step["substituted"] == "1/(1 − 0.9¹)"
 
 
 def test_check_marks_claims_by_label_and_path(runner, tmp_path: Path) -> None:

@@ -15,8 +15,7 @@ from dlcalc.cli import app
 from dlcalc.exact import attach_exact
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.topics.network import solve_backprop
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from tests.conftest import EXAMPLES
 
 
 def exact_steps(runner, *args: str) -> dict[str, str]:
@@ -122,11 +121,3 @@ def test_numeric_commands_do_not_import_sympy() -> None:
             check=True,
         )
         assert "sympy" not in out.stderr, args
-
-
-@pytest.mark.parametrize(
-    "command",
-    ["forward", "backprop", "perceptron", "delta", "conv-shape", "softmax", "crossentropy", "kld"],
-)
-def test_every_problem_command_has_exact(runner, command: str) -> None:
-    assert "--exact" in runner.invoke(app, [command, "--help"]).output

@@ -86,9 +86,12 @@ def _ident(token: str) -> str:
     return f"{head}_{{{sub_tex}}}"
 
 
-# y₁₁ (formula-tree names with subscript digits) is read as y_11, i.e. y_{11}.
-SUBSCRIPT_DIGITS = re.compile("(?<=[A-Za-z0-9])[₀-₉]+")
+# y₁₁ (formula-tree names with subscript digits) is read as y_11, i.e. y_{11}; y₂,₁₂ as y_2_12,
+# i.e. y_{2,12}; a superscript index y⁽¹⁾ as y^{(1)}.
+SUBSCRIPT_DIGITS = re.compile("(?<=[A-Za-z0-9])[₀-₉]+(?:,[₀-₉]+)*")
 FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+SUPERSCRIPT_INDEX = re.compile("⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾")
+FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
 SUBSCRIPT_TEXT = {chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)} | {"°": r"$^\circ$"}
@@ -132,7 +135,12 @@ def math(text: str) -> str:
     """dlcalc's Unicode formula notation as LaTeX maths."""
     out: list[str] = []
     depth: list[bool] = []  # for each open "(": does it close a ^( … ) group?
-    text = SUBSCRIPT_DIGITS.sub(lambda m: "_" + m.group().translate(FROM_SUBSCRIPT), text)
+    text = SUBSCRIPT_DIGITS.sub(
+        lambda m: "_" + m.group().translate(FROM_SUBSCRIPT).replace(",", "_"), text
+    )
+    text = SUPERSCRIPT_INDEX.sub(
+        lambda m: "^((" + m.group(1).translate(FROM_SUPERSCRIPT) + "))", text
+    )
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")

@@ -79,7 +79,7 @@ def _name(base: str, i: int | None, k: int, n_features: int, **extra: Any) -> Na
     """x̂₃ for one feature; x̂_3,2 (example 3, feature 2) or μ₂ (feature 2) for several."""
     parts = ([str(i + 1)] if i is not None else []) + ([str(k + 1)] if n_features > 1 else [])
     sub = ",".join(parts) or None
-    return Name(base, sub, label_sub=i is not None, **extra)  # x_3, x̂_3 (as labeled); μ, γ₂
+    return Name(base, sub, index=i is not None, **extra)  # x₃, x̂₃,₂ (example, feature); μ, γ₂
 
 
 def _step(leaf: Q, expr: Node, note: str | None = None) -> Step:

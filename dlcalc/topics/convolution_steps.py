@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dlcalc.formula import Mul, Name, Node, Num, Partial, Q, call, print_name, q, total
+from dlcalc.formula import Mul, Name, Node, Num, Partial, Q, Symbol, call, print_name, q, total
 from dlcalc.specs.convolution import ActivationLayer, ConvLayer, ConvNet, PoolLayer, Window
 from dlcalc.steps import Arg, Grid, Section, Solution, Step
 from dlcalc.topics import convolution as engine
@@ -48,12 +48,20 @@ def index_label(base: str, index: Sequence[int]) -> str:
 
 
 def cell_name(base: str, index: Sequence[int], keep: Sequence[bool]) -> Name:
-    """``y₁₂`` for y[0][0][1] of a one-channel map; ``y₂₁₂`` with a channel index where there are several."""
+    """``y₁₂`` for y[0][0][1] of a one-channel map; ``y₂,₁₂`` with the channel (filter) first where there are several.
+
+    Indices count from 1 as in maths; the last two are the row and column.
+    """
     shown = [i + 1 for i, k in zip(index, keep) if k]
     if not shown:
         return Name(base)
-    sep = "" if all(v < 10 for v in shown) else ","
-    return Name(base, sep.join(str(v) for v in shown), index=True)
+    *lead, row, col = shown if len(shown) >= 2 else (None, *shown)
+    place = [v for v in (row, col) if v is not None]
+    sep = "" if all(v < 10 for v in place) else ","
+    sub = sep.join(str(v) for v in place)
+    if lead:
+        sub = ",".join(str(v) for v in lead) + "," + sub
+    return Name(base, sub, index=True)
 
 
 class Tensor3:
@@ -96,6 +104,15 @@ class Tensor3:
         return len(self.values), len(self.values[0]), len(self.values[0][0])
 
 
+_y12 = print_name(cell_name("y", (0, 0, 1), (False, True, True)))
+_y212 = print_name(cell_name("y", (1, 0, 1), (True, True, True)))
+
+
+def partial_name(y: Tensor3, f: int, i: int, j: int, ch: int) -> Name:
+    """``y₁₁⁽¹⁾``: the part of y₁₁ that comes from input channel 1."""
+    return dataclasses.replace(cell_name(y.base, (f, i, j), y.keep), sup=f"({ch + 1})")
+
+
 def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
     return Tensor3("grad_" + of.base, values, grad_of=of.base)
 
@@ -110,18 +127,24 @@ class Writer:
         self.args: dict[str, Arg] = {}
 
     def step(
-        self, label: str, value: Any, symbol: str, expr: Node | None = None, note: str | None = None
+        self,
+        label: str,
+        value: Any,
+        symbol: Symbol,
+        expr: Node | None = None,
+        note: str | None = None,
     ) -> Step:
         """A step whose ``args`` come from its tree, each quantity's Arg made once (long runs have many)."""
+        name, text = symbol, print_name(symbol)
         if expr is None:
-            return Step(label, value, symbol=symbol, note=note)
+            return Step(label, value, symbol=text, note=note, name=name)
         args = []
         for leaf in expr.quantities():
             arg = self.args.get(leaf.label)
             if arg is None:
                 arg = self.args[leaf.label] = Arg(leaf.label, leaf.value, print_name(leaf.symbol))
             args.append(arg)
-        return Step(label, value, symbol=symbol, note=note, expr=expr, args=tuple(args))
+        return Step(label, value, symbol=text, note=note, expr=expr, args=tuple(args), name=name)
 
     # -- which cells to write out
 
@@ -149,8 +172,9 @@ class Writer:
         c, h, w = x.shape
         section = Section(f"Input x: {h}×{w}" + (f", {c} channels" if c > 1 else ""))
         section.add(
-            "Indices in symbols count from 1 (y₁₂ is row 1, column 2); labels for --check count "
-            "from 0 with the channel first, as in the JSON result (y₁₂ of a one-channel map is y[0][0][1])."
+            f"Indices in symbols count from 1 ({_y12} is row 1, column 2; {_y212} is channel 2, row 1, "
+            "column 2); labels for --check count from 0 with the channel first, as in the JSON result "
+            f"({_y12} of a one-channel map is y[0][0][1])."
         )
         for ch in range(c):
             section.add(Grid(x.map_title(ch), x.values[ch]))
@@ -176,8 +200,9 @@ class Writer:
             "kernel's entries"
             + (", plus the bias." if any(layer.biases) else ".")
             + (
-                "  With several input channels, each channel's sum is written first (y_11,c1 is the part "
-                "of y₁₁ from channel 1; label y[0][0][0]@c0)."
+                "  With several input channels, each channel's sum is written first "
+                f"({print_name(partial_name(y, 0, 0, 0, 0))} is the part "
+                f"of {y.shown(0, 0, 0)} from input channel 1; label {y.label(0, 0, 0)}@c0)."
                 if c_in > 1
                 else ""
             )
@@ -262,14 +287,13 @@ class Writer:
                         terms.extend(products)
                         continue
                     # several input channels: one partial sum per channel first (d2l's Fig. 7.4.1)
-                    name = cell_name(y.base, (f, i, j), y.keep)
-                    part = Name(name.base, f"{name.sub},c{ch + 1}")
+                    part = partial_name(y, f, i, j, ch)
                     label = f"{y.label(f, i, j)}@c{ch}"
                     section.add(
                         self.step(
                             label,
                             engine.tidy(partial),
-                            symbol=print_name(part),
+                            symbol=part,
                             expr=total(products),
                         )
                     )
@@ -280,7 +304,7 @@ class Writer:
                     self.step(
                         y.label(f, i, j),
                         y.values[f][i][j],
-                        symbol=y.shown(f, i, j),
+                        symbol=y.symbol(f, i, j),
                         expr=total(terms),
                     )
                 )
@@ -306,7 +330,7 @@ class Writer:
                     self.step(
                         a.label(ch, i, j),
                         a.values[ch][i][j],
-                        symbol=a.shown(ch, i, j),
+                        symbol=a.symbol(ch, i, j),
                         expr=activation_expr(layer, x.leaf(ch, i, j)),
                     )
                 )
@@ -366,7 +390,7 @@ class Writer:
                     self.step(
                         p.label(ch, i, j),
                         p.values[ch][i][j],
-                        symbol=p.shown(ch, i, j),
+                        symbol=p.symbol(ch, i, j),
                         expr=expr,
                         note=note,
                     )
@@ -421,7 +445,7 @@ class Writer:
         )
         for f in range(filters):
             label = index_label("grad_" + bname, (f,))
-            symbol = print_name(Partial(LOSS, cell_name(bname, (f,), (filters > 1,))))
+            symbol: Symbol = Partial(LOSS, cell_name(bname, (f,), (filters > 1,)))
             count = out_h * out_w
             leaves: list[Node] = (
                 [g.leaf(f, i, j) for i in range(out_h) for j in range(out_w)]
@@ -445,9 +469,7 @@ class Writer:
                                         Mul((x.leaf(ch, r - top, s - left), g.leaf(f, i, j)), "·")
                                     )
                         label = index_label("grad_" + kname, (f, ch, a, b))
-                        symbol = print_name(
-                            Partial(LOSS, cell_name(kname, (f, ch, a, b), kernel_keep))
-                        )
+                        symbol = Partial(LOSS, cell_name(kname, (f, ch, a, b), kernel_keep))
                         section.add(
                             self.sum_step(
                                 label, symbol, record.grad_kernel[f][ch][a][b], terms, out_h * out_w
@@ -483,7 +505,7 @@ class Writer:
                         terms.append(Mul((g.leaf(f, i, j), k_leaf), "·"))
                 section.add(
                     self.sum_step(
-                        gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                        gx.label(ch, p, qq), gx.symbol(ch, p, qq), gx.values[ch][p][qq], terms
                     )
                 )
             if len(cells) < height * width:
@@ -497,20 +519,20 @@ class Writer:
         return self.every_step or terms <= MAX_TERMS
 
     def sum_step(
-        self, label: str, symbol: str, value: Any, terms: list[Node], count: int | None = None
+        self, label: str, symbol: Symbol, value: Any, terms: list[Node], count: int | None = None
     ) -> Step:
         """A step that sums ``terms``; ``count`` is their number where they were not built (too many)."""
         count = len(terms) if count is None else count
         if not self.fits(count):
             self.elided = True
-            return Step(
+            return self.step(
                 label,
                 value,
-                symbol=symbol,
+                symbol,
                 note=f"a sum of {count} terms (--every-step writes it out)",
             )
         if not terms:
-            return Step(label, value, symbol=symbol, note="no term reaches it: 0")
+            return self.step(label, value, symbol, note="no term reaches it: 0")
         return self.step(label, value, symbol=symbol, expr=total(terms))
 
     def activation_backward(
@@ -535,7 +557,7 @@ class Writer:
                     self.step(
                         gx.label(ch, i, j),
                         gx.values[ch][i][j],
-                        symbol=gx.shown(ch, i, j),
+                        symbol=gx.symbol(ch, i, j),
                         expr=g.leaf(ch, i, j) * expr,
                         note=note,
                     )
@@ -587,7 +609,7 @@ class Writer:
                     terms = [g.leaf(ch, i, j) / Num(count) for i, j in reach[(p, qq)]]
                     note = None
                 step = self.sum_step(
-                    gx.label(ch, p, qq), gx.shown(ch, p, qq), gx.values[ch][p][qq], terms
+                    gx.label(ch, p, qq), gx.symbol(ch, p, qq), gx.values[ch][p][qq], terms
                 )
                 step.note = step.note or note
                 section.add(step)

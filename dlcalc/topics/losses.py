@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import log_sum_exp, xlogx_ratio
+from dlcalc.scalars import log_sum_exp, xlogx_ratio
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
 

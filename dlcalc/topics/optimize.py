@@ -245,7 +245,7 @@ class Names:
     def name(self, kind: str, t: int) -> Name:
         base, accent = KINDS[kind]
         if self.param is None:
-            return Name(base, str(t), accent=accent, label_sub=True)  # m_1, m̂_1: as labeled
+            return Name(base, str(t), accent=accent, index=True)  # m₁, m̂₁: t is a time step
         if kind == "w":
             return Name(self.param, str(t))  # w2_1: w2 after step 1
         return Name(base, f"{self.param},{t}", accent=accent)  # m_w2,1: m of w2 at step 1
@@ -333,7 +333,9 @@ def update_steps(
         return leaf
 
     opt = h.optimizer
-    two = Num(2)
+    # g²; a gradient written as a fraction (∂J/∂w5) is multiplied out, since ∂J/∂w5² would read
+    # as a derivative by w5².
+    g_squared: Node = g * g if isinstance(g.name, Partial) else g ** Num(2)
     if opt == "sgd":
         expr = w - eta * g
     elif opt in ("momentum", "nesterov"):
@@ -341,16 +343,16 @@ def update_steps(
         v = state("velocity", "v", mu * prev["velocity"] + g)
         expr = w - eta * v if opt == "momentum" else w - eta * (g + mu * v)
     elif opt == "adagrad":
-        acc = state("accumulator", "a", prev["accumulator"] + g**two)
+        acc = state("accumulator", "a", prev["accumulator"] + g_squared)
         expr = w - eta * g / (call("sqrt", acc) + eps)
     elif opt == "rmsprop":
         rho = hp["rho"]
-        r = state("v", "r", rho * prev["v"] + (ONE - rho) * g**two)
+        r = state("v", "r", rho * prev["v"] + (ONE - rho) * g_squared)
         expr = w - eta * g / (call("sqrt", r) + eps)
     else:
         b1, b2 = hp["beta1"], hp["beta2"]
         m = state("m", "m", b1 * prev["m"] + (ONE - b1) * g)
-        v = state("v", "v", b2 * prev["v"] + (ONE - b2) * g**two)
+        v = state("v", "v", b2 * prev["v"] + (ONE - b2) * g_squared)
         m_hat = names.q("m_hat", t, value(update.state["m_hat"]))
         v_hat = names.q("v_hat", t, value(update.state["v_hat"]))
         steps.append(_step(m_hat.label, m_hat.value, m / (ONE - b1 ** Num(t)), m_hat.symbol))

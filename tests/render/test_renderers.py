@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from dlcalc.render import Format, render_text
@@ -12,8 +10,7 @@ from dlcalc.render.numbers import fmt
 from dlcalc.specs.loader import load
 from dlcalc.specs.network import load_network
 from dlcalc.topics.network import solve_backprop, solve_forward
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.conftest import EXAMPLES
 
 
 def solved(name: str, command: str, **options):  # type: ignore[no-untyped-def]

@@ -90,9 +90,9 @@ def test_the_worked_example_exactly() -> None:
     assert result["grad_beta"] == [15.0]
     var = solution.step("var")
     assert var is not None and var.note is not None and "m = 5" in var.note
-    assert var.formula() == "((x_1 − μ)² + (x_2 − μ)² + (x_3 − μ)² + (x_4 − μ)² + (x_5 − μ)²)/5"
+    assert var.formula() == "((x₁ − μ)² + (x₂ − μ)² + (x₃ − μ)² + (x₄ − μ)² + (x₅ − μ)²)/5"
     dx = solution.step("dx_1")
-    assert dx is not None and dx.formula() == "γ/s × (∂L/∂y_1 − ∂L/∂β/5 − x̂_1 × ∂L/∂γ/5)"
+    assert dx is not None and dx.formula() == "γ/s × (∂L/∂y₁ − ∂L/∂β/5 − x̂₁ × ∂L/∂γ/5)"
     assert dx.recompute({}) == pytest.approx(dx.value)
 
 

@@ -168,9 +168,3 @@ def test_cli_errors(runner, args: list[str], message: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in result.output
-
-
-@pytest.mark.parametrize("command", ["derive", "graph"])
-def test_help(runner, command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0 and "Examples:" in result.output

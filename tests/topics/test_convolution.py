@@ -59,15 +59,11 @@ def conv_problems(draw: Any) -> dict:
         layers.append({"activation": draw(st.sampled_from(["relu", "leaky_relu", "linear"]))})
     if draw(st.booleans()):
         k = draw(st.integers(1, 3))
-        layers.append(
-            {
-                draw(st.sampled_from(["maxpool", "avgpool"])): {
-                    "kernel": k,
-                    "stride": draw(st.integers(1, 3)),
-                    "padding": draw(st.integers(0, k // 2)),
-                }
-            }
-        )
+        pool: dict = {"kernel": k, "stride": draw(st.integers(1, 3))}
+        pool["padding"] = draw(st.sampled_from(["same", 0, k // 2]))
+        if pool["padding"] == "same":  # d(k − 1) in total, the odd one at the bottom/right
+            pool["stride"] = 1
+        layers.append({draw(st.sampled_from(["maxpool", "avgpool"])): pool})
     return {"input": matrices(draw, c_in, h, w), "layers": layers}
 
 
@@ -217,6 +213,13 @@ def torch_net(net: ConvNet, grad: list) -> dict:
                 stride=layer.window.stride,
                 dilation=layer.window.dilation,
             )
+        elif layer.kind in ("maxpool", "avgpool") and (top, left) != (bottom, right):
+            # `same` pads the bottom/right more, which PyTorch's pools cannot: pad by hand
+            # (−∞ for max; zeros for average, which count_include_pad=True counts anyway)
+            fill = -math.inf if layer.kind == "maxpool" else 0.0
+            h = f.pad(h, (left, right, top, bottom), value=fill)
+            pool = f.max_pool2d if layer.kind == "maxpool" else f.avg_pool2d
+            h = pool(h, layer.window.size, layer.window.stride)
         elif layer.kind == "maxpool":
             h = f.max_pool2d(h, layer.window.size, layer.window.stride, padding=(top, left))
         elif layer.kind == "avgpool":
@@ -248,7 +251,6 @@ def test_forward_and_backward_match_torch(problem: dict, data: Any) -> None:
     net = loadable(problem)
     if net is None:
         return
-    # PyTorch's max_pool2d pads on both sides alike; the contract's pools do too (no `same` here).
     grad = with_grad(net, data.draw)
     want = torch_net(net, grad)
     records = forward(net)

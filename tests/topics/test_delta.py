@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -14,8 +12,7 @@ from dlcalc.render.numbers import fmt
 from dlcalc.specs.loader import parse_yaml
 from dlcalc.specs.perceptron import DeltaProblem, load_delta
 from dlcalc.topics.delta import solve_delta
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.conftest import EXAMPLES
 
 
 def problem(doc: str | dict) -> DeltaProblem:

@@ -176,10 +176,10 @@ def test_adam_step_quantities_and_formulas() -> None:
     )
     m = solution.step("m_1")
     assert m is not None and m.value == pytest.approx(1.0)
-    assert m.formula() == "β₁ × m_0 + (1 − β₁) × g_1"
+    assert m.formula() == "β₁ × m₀ + (1 − β₁) × g₁"
     assert m.substituted(fmt) == "0.9 × 0 + (1 − 0.9) × 10"
     m_hat = solution.step("m_hat_1")
-    assert m_hat is not None and m_hat.formula() == "m_1/(1 − β₁¹)"
+    assert m_hat is not None and m_hat.formula() == "m₁/(1 − β₁¹)"
     assert m_hat.value == pytest.approx(10.0)
     assert solution.step("v_hat_1").value == pytest.approx(100.0)  # type: ignore[union-attr]
     assert solution.step("w_1").value == pytest.approx(4.9000000001, abs=1e-12)  # type: ignore[union-attr]

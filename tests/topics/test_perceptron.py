@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,8 +14,7 @@ from dlcalc.render.numbers import fmt
 from dlcalc.specs.loader import parse_yaml
 from dlcalc.specs.perceptron import PerceptronEvaluation, PerceptronTraining, load_perceptron
 from dlcalc.topics.perceptron import solve_evaluation, solve_training
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.conftest import EXAMPLES
 
 # The slides' trace (w0, w1, w2, err), all 38 epochs.  Epochs 1-17 and 32-38 are printed on
 # the slide; 18-31 are its "Fourteen more iterations", pinned from the exact computation.

@@ -17,9 +17,8 @@ from dlcalc.topics.perceptron import plot_data, solve_training
 pytest.importorskip("matplotlib")
 
 from dlcalc.render import plots  # noqa: E402
+from tests.conftest import EXAMPLES, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -12,8 +12,7 @@ from dlcalc.cli import app
 from dlcalc.commands import COMMANDS
 from dlcalc.render.answer_key import leading_comment
 from dlcalc.specs.loader import load
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from tests.conftest import EXAMPLES
 
 
 def keyed_examples() -> list[Path]:
