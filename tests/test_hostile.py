@@ -8,6 +8,7 @@ sequence, or reach "internal error".  Each test here failed before the fix.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAZUR = (ROOT / "examples" / "mazur.yaml").read_text(encoding="utf-8")
 TRACE = (ROOT / "examples" / "perceptron-trace.yaml").read_text(encoding="utf-8")
 ESC = "\x1b"
+LIVE_LINK = re.compile(r"(?<!\\)\]\(javascript:")  # a Markdown link, not the escaped text \](
 
 
 def dlcalc(*args: str, stdin: str | None = None, seconds: float = 10.0) -> tuple[int, str, str]:
@@ -237,7 +239,20 @@ def test_markup_in_title_and_source_is_plain_text_in_markdown(
         text = text.replace("sigmoid network\n", "sigmoid network'\n", 1)
     code, out, err = dlcalc("forward", write(tmp_path, "p.yaml", text), "-f", "markdown")
     assert code == 0, err
-    assert "<script>" not in out and "](javascript:" not in out
+    assert "<script>" not in out and not LIVE_LINK.search(out)
+
+
+def test_markup_in_title_and_source_is_plain_text_in_the_answer_key(tmp_path: Path) -> None:
+    """Row 10 for `key`: the answer key writes each problem's title and source too.
+
+    Needs the answer-key renderer to escape user text (issue 10)."""
+    text = MAZUR.replace(
+        "title: Step-by-step backpropagation, 2-2-2 sigmoid network",
+        "title: '<script>alert(1)</script>'\nsource: '[x](javascript:alert(1))'",
+    )
+    code, out, err = dlcalc("key", write(tmp_path, "p.yaml", text))
+    assert code == 0, err
+    assert "<script>" not in out and not LIVE_LINK.search(out)
 
 
 def test_a_newline_in_a_unit_name_is_refused(tmp_path: Path) -> None:
@@ -252,7 +267,7 @@ def test_a_backtick_in_a_file_name_given_to_key_stays_text(tmp_path: Path) -> No
     path.write_text(MAZUR, encoding="utf-8")
     code, out, err = dlcalc("key", str(path))
     assert code == 0, err
-    assert "](javascript:" not in out
+    assert "`a`b](javascript:x).yaml`" not in out  # the backtick closed the code span early
 
 
 @pytest.mark.parametrize(
