@@ -54,7 +54,7 @@ PERCEPTRON_WORK = (
 )
 DELTA_WORK = 24_000  # delta rule: epochs × rows × weights (fixed length, so checked before the run)
 MAX_SYMBOLIC = 150  # --symbolic: Σ over weights of paths to the loss × path length, + 10 per layer
-MAX_EXACT_STEPS = 3_000  # --exact: steps whose exact value SymPy works out
+MAX_EXACT_STEPS = 500  # --exact: steps whose exact value SymPy works out (about 10 ms each)
 MAX_POWER = 10_000  # derive/graph: largest exponent of a power SymPy may see (9^9^9 is refused)
 
 # --- output ------------------------------------------------------------------------------------

@@ -49,6 +49,14 @@ def finish(solution: Solution, settings: Settings) -> int:
     if settings.exact:
         from dlcalc.exact import attach_exact
 
+        limits.check_work(
+            "--exact",
+            limits.solution_size(solution),
+            limits.MAX_EXACT_STEPS,
+            "steps worked out exactly",
+            "leave out --exact for a problem this size",
+        )
+
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
