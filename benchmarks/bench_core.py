@@ -5,7 +5,7 @@ Run from the repository root:  python benchmarks/bench_core.py [--repeat 5]
 * ``dlcalc backprop`` of the 2-2-2 example for 10000 online epochs, against the same
   10000-step loop written with PyTorch autograd (skipped when torch is not installed);
   both are timed as whole processes, and dlcalc's peak memory (max RSS) is reported.
-* ``dlcalc --help`` and ``dlcalc forward examples/mazur.yaml`` against Python importing
+* ``dlcalc --help`` and ``dlcalc forward examples/bce-binary.yaml`` against Python importing
   typer, rich, numpy and yaml and nothing else.
 Medians of ``--repeat`` runs; prints one line per measurement.
 """
@@ -130,13 +130,13 @@ def main() -> None:
     base, _ = timed([PY, "-c", "import typer, rich, numpy, yaml"], args.repeat * 2)
     floor, _ = timed([PY, "-c", EMPTY_COMMAND], args.repeat * 2)
     helptime, _ = timed(dlcalc + ["--help"], args.repeat * 2)
-    fwd, _ = timed(dlcalc + ["forward", "examples/mazur.yaml"], args.repeat * 2)
+    fwd, _ = timed(dlcalc + ["forward", "examples/bce-binary.yaml"], args.repeat * 2)
     print(f"python -c 'import typer, rich, numpy, yaml':         {base:.3f} s")
     print(f"floor: an empty typer command, same imports:       {floor:.3f} s ({floor / base:.2f}x)")
     print(
         f"dlcalc --help:                                       {helptime:.3f} s ({helptime / base:.2f}x)"
     )
-    print(f"dlcalc forward examples/mazur.yaml:                  {fwd:.3f} s ({fwd / base:.2f}x)")
+    print(f"dlcalc forward examples/bce-binary.yaml:             {fwd:.3f} s ({fwd / base:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -142,3 +142,12 @@ def expressions_last(args: list[str], known: set[str], takes_value: set[str]) ->
     if expressions:
         rest += ["--", *expressions]
     return rest
+
+
+def rnn(values: dict[str, Any]) -> Given:
+    """``rnn PROBLEM --gradient-flow``: the flag sets the problem's ``gradient_flow`` key."""
+    return (
+        values.get("problem"),
+        None,
+        ({"gradient_flow": True} if values.get("gradient_flow") else {}),
+    )

@@ -1,17 +1,22 @@
 """Checking a student's answers against a worked solution, with error carried forward.
 
 A claim names a quantity by the label the tables show (``out_h1``, ``w5_new``), by its
-display symbol (``∂E/∂w5``, ``w5⁺``) or by a path into ``result``
-(``layers[1].weights[0][0]``), and is right when it agrees with the correct value to
-the decimals it was written with (``0.50`` means ±0.005, so the answers file is read
-for each value's source text, not just its float).
+display symbol (``∂E/∂w5``, ``w5⁺``), by a slide-style name (``w46+``, ``θ4``, ``Err6``:
+:mod:`dlcalc.check_names`) or by a path into ``result`` (``layers[1].weights[0][0]``), and
+is right when it agrees with the correct value to the decimals it was written with
+(``0.50`` means ±0.005, so the answers file is read for each value's source text, not
+just its float).
 
-Error carried forward: the steps are redone in order in the *student's world*, where
-every claimed quantity takes the student's value and every other step is recomputed
-(:meth:`~dlcalc.steps.Step.recompute`) from the student's values of its inputs.  A
-wrong claim whose inputs descend from an earlier wrong claim, and which matches what
-those inputs give (to one unit of its last written decimal), is *carried forward*,
-not a new mistake.  Nothing here prints: :func:`judge` returns a :class:`Report`.
+Error carried forward: the steps are redone in the *student's world*, where every
+claimed quantity takes the student's value and every step that descends from a wrong
+value is recomputed (:meth:`~dlcalc.steps.Step.recompute`) from the student's values of
+its inputs, in dependency order (:attr:`Step.inputs`, not print order) and, under
+``--carry N``, rounded as the solution rounds.  A wrong claim whose inputs descend from
+an earlier wrong claim, and which matches what those inputs give (to one unit of its
+last written decimal), is *carried forward*, not a new mistake.  Then the textbook
+conventions are tried (:mod:`dlcalc.conventions`).  The solution is indexed once
+(:class:`Index`), so checking is linear in the number of claims and steps.  Nothing here
+prints: :func:`judge` and :func:`check_sheet` return a :class:`Report`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import dataclasses
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Real
@@ -68,6 +73,7 @@ class Verdict:
     status: str = RIGHT
     expected: Any = None  # carried: the value the student's own inputs give
     first_wrong: bool = False
+    note: str | None = None  # right under a convention: why (dlcalc.conventions)
 
 
 @dataclass
@@ -75,6 +81,10 @@ class Report:
     """Every verdict, in the order of the worked solution."""
 
     verdicts: list[Verdict] = field(default_factory=list)
+    # Conventions the marks follow (dlcalc.conventions): (name, title, the claims it explains).
+    conventions: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)  # conventions seen but not accepted
+    seen: tuple[str, list[str]] | None = None  # the best of those: title, its mismatches
 
     @property
     def mismatches(self) -> list[Verdict]:
@@ -96,7 +106,10 @@ class Report:
         first = self.first_wrong
         if first is not None:
             text += f"; it first went wrong at {first.claim.name}"
-        return text + "."
+        text += "."
+        for _, title, names in self.conventions:
+            text += f" Marked under {title} ({len(names)} claim{'s' if len(names) != 1 else ''})."
+        return text
 
     def result(self) -> dict[str, Any]:
         """The contract's ``result`` of ``check``."""
@@ -118,8 +131,27 @@ class Report:
             "carried_forward": [entry(v) for v in self.carried],
             "right": [v.claim.name for v in self.verdicts if v.status == RIGHT],
             "first_wrong": first.claim.name if first else None,
+            "conventions": [
+                {"convention": name, "title": title, "explains": names}
+                for name, title, names in self.conventions
+            ],
+            "notes": {v.claim.name: v.note for v in self.verdicts if v.note},
+            "hints": list(self.hints),
             "summary": self.summary(),
+            **self._convention(),
         }
+
+    def _convention(self) -> dict[str, Any]:
+        """``convention``: the first convention the marks follow, or the best one seen but not
+        accepted, with the claims still wrong under it (absent when there is neither)."""
+        if self.conventions:
+            _, title, _ = self.conventions[0]
+            names = [v.claim.name for v in self.mismatches]
+            return {"convention": {"description": title, "mismatches": names, "accepted": True}}
+        if self.seen is not None:
+            title, names = self.seen
+            return {"convention": {"description": title, "mismatches": names, "accepted": False}}
+        return {}
 
 
 # --- reading an answers file ----------------------------------------------------------------
@@ -178,11 +210,28 @@ def _claimed(node: yaml.Node, tol: float | None, where: str) -> tuple[Any, Tol]:
     raise InputError("expected a number (or a list of numbers), not a mapping", field=where)
 
 
+@dataclass
+class Sheet:
+    """An answers file: its claims and the conventions it declares (``conventions:`` key)."""
+
+    claims: list[Claim]
+    conventions: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+
+
 def load_claims(path: str, tol: float | None = None) -> list[Claim]:
     """Read an answers file (YAML mapping of names to claimed values); ``tol`` overrides every tolerance."""
+    return load_sheet(path, tol).claims
+
+
+def load_sheet(path: str, tol: float | None = None) -> Sheet:
+    """Read an answers file: claims, and an optional ``conventions: {key: value}`` mapping."""
     from dlcalc.specs.loader import parse_yaml, read_text
 
     name, text = read_text(path)
+    flat = _simple_pairs(text)  # the common flat sheet, read without building a YAML document
+    if flat is not None:
+        return _flat_sheet(flat, tol, name)
     doc = parse_yaml(text, name)  # safe loading, bounded, aliases refused
     if not isinstance(doc.data, dict) or not doc.data:
         raise InputError(
@@ -191,15 +240,33 @@ def load_claims(path: str, tol: float | None = None) -> list[Claim]:
         )
     node = doc.node
     assert isinstance(node, yaml.MappingNode)
-    if len(node.value) > MAX_CLAIMS:
-        raise InputError(f"has {len(node.value):,} claims; at most {MAX_CLAIMS:,}", file=name)
+    pairs = node.value
+    if not pairs:
+        raise InputError(
+            "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
+            file=name,
+        )
+    if len(pairs) > MAX_CLAIMS:
+        raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
     claims = []
+    declared: dict[str, str] = {}
     seen: set[str] = set()
-    for key_node, value_node in node.value:
+    for key_node, value_node in pairs:
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
             raise InputError("expected a quantity name as key", file=name, line=line)
         key = str(key_node.value).strip()
+        if key == "conventions" and isinstance(value_node, yaml.MappingNode):
+            for k, v in value_node.value:
+                if not isinstance(k, yaml.ScalarNode) or not isinstance(v, yaml.ScalarNode):
+                    raise InputError(
+                        "expected `conventions: {name: value}`, e.g. {delta_sign: han_kamber}",
+                        file=name,
+                        line=k.start_mark.line + 1,
+                        field="conventions",
+                    )
+                declared[str(k.value).strip()] = str(v.value).strip()
+            continue
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
@@ -217,7 +284,66 @@ def load_claims(path: str, tol: float | None = None) -> list[Claim]:
             raise
         shown = value_node.value if isinstance(value_node, yaml.ScalarNode) else _flow(value_node)
         claims.append(Claim(key, value, shown, claim_tol, line))
-    return claims
+    if not claims:
+        raise InputError("has no claims; expected quantity names with values", file=name)
+    return Sheet(claims, declared, name)
+
+
+SIMPLE_LINE = re.compile(
+    r"""([^\s\-?:,\[\]{}#&*!|>'"%@`][^\s:#]*) *: +([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?: +#.*)? *"""
+)
+SKIPPED_LINE = re.compile(r" *(?:#.*)?")
+
+
+def _simple_pairs(text: str) -> list[tuple[str, str, int]] | None:
+    """``(name, number as written, line)`` of a sheet of plain ``name: number`` lines.
+
+    None when any line is anything else (a list, a mapping, quotes, a tab, an anchor …):
+    then the file is read as YAML in full.  Comment and blank lines are skipped.  What this
+    returns is what YAML reads (tests/test_checking_property.py holds it to that).
+    """
+    pairs = []
+    for k, line in enumerate(text.split("\n")):
+        m = SIMPLE_LINE.fullmatch(line.rstrip("\r"))
+        if m is None:
+            if SKIPPED_LINE.fullmatch(line.rstrip("\r")):
+                continue
+            return None
+        pairs.append((m.group(1), m.group(2), k + 1))
+    return pairs
+
+
+def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str) -> Sheet:
+    """The sheet of :func:`_simple_pairs`' lines: each value a plain number as written."""
+    if not pairs:
+        raise InputError(
+            "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
+            file=name,
+        )
+    if len(pairs) > MAX_CLAIMS:
+        raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
+    claims = []
+    seen: set[str] = set()
+    for key, text, line in pairs:
+        if key in seen:
+            raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
+        seen.add(key)
+        if ("[" in key or "." in key) and not WHOLE_PATH.fullmatch(key):
+            raise InputError(
+                "is not a path into the result; write it like layers[1].weights[0][0]",
+                file=name,
+                line=line,
+                field=key,
+            )
+        value = float(text)
+        if not math.isfinite(value):
+            raise InputError(
+                f"{text[:20]}… is too large; expected a number", file=name, line=line, field=key
+            )
+        written = tolerance(text)
+        claim_tol = tol if tol is not None else (written if written is not None else 1e-9)
+        claims.append(Claim(key, value, text, claim_tol, line))
+    return Sheet(claims, {}, name)
 
 
 def _flow(node: yaml.Node) -> str:
@@ -241,37 +367,12 @@ def _ascii(symbol: str) -> str:
 
 def givens(solution: Solution) -> dict[str, float]:
     """The quantities steps use but no step computes (``w5``, ``x1``, ``t_o1``, ``learning_rate``)."""
-    produced = {s.label for s in solution.iter_steps()}
-    out: dict[str, float] = {}
-    for step in solution.iter_steps():
-        for a in step.args:
-            if a.name not in produced and a.name not in out:
-                out[a.name] = a.value
-    return out
+    return Index.of(solution).given
 
 
 def name_index(solution: Solution) -> dict[str, list[str]]:
     """Every accepted name → the labels it may mean (more than one: ambiguous)."""
-    index: dict[str, list[str]] = {}
-
-    def add(name: str, label: str) -> None:
-        labels = index.setdefault(name, [])
-        if label not in labels:
-            labels.append(label)
-
-    for step in solution.iter_steps():
-        index[step.label] = [step.label]
-    for label in givens(solution):
-        index.setdefault(label, [label])
-    for step in solution.iter_steps():
-        for name in (step.shown, _ascii(step.shown)):
-            if name not in index or index[name] != [name]:
-                add(name, step.label)
-    for step in solution.iter_steps():
-        for a in step.args:
-            if a.symbol and a.name in index and a.symbol not in index:
-                add(a.symbol, a.name)
-    return index
+    return Index.of(solution).names
 
 
 def resolve_path(result: Any, path: str) -> Any:
@@ -313,14 +414,18 @@ def result_paths(result: Any, prefix: str = "", limit: int = 2000) -> list[str]:
     return out
 
 
-def unknown(name: str, solution: Solution, index: Mapping[str, list[str]]) -> InputError:
-    """The error for a name that is neither a quantity nor a path, with the closest valid names."""
-    options = list(index) + result_paths(_plain(solution.result))
-    close = difflib.get_close_matches(name, options, n=5, cutoff=0.5)
+def unknown(name: str, index: Index) -> InputError:
+    """The error for a name that is neither a quantity nor a path, with the right names near it."""
+    from dlcalc.check_names import suggestions
+
+    close = suggestions(name, index.solution, index.by_label)
+    if not close:
+        options = list(index.names) + result_paths(index.result)
+        close = difflib.get_close_matches(name, options, n=5, cutoff=0.5)
     hint = (
-        f"; closest: {', '.join(close)}"
+        f"; did you mean: {', '.join(close)}"
         if close
-        else f"; valid names include {', '.join(list(index)[:8])}"
+        else f"; valid names include {', '.join(list(index.names)[:8])}"
     )
     return InputError(f"no quantity or result path named {name!r}{hint}", field=name)
 
@@ -335,6 +440,8 @@ def _plain(value: Any) -> Any:
 
 
 def _number(x: Any) -> float | None:
+    if type(x) is float:
+        return x
     if isinstance(x, bool) or not isinstance(x, Real):
         if isinstance(x, str) and x in ("inf", "-inf"):
             return float(x)
@@ -353,6 +460,8 @@ def within(claimed: Any, correct: Any, tol: Tol) -> bool:
         return all(within(c, v, t) for c, v, t in zip(claimed, correct, tols))
     if isinstance(claimed, bool) or isinstance(claimed, str):
         return claimed == correct or (isinstance(claimed, str) and str(correct) == claimed)
+    if type(claimed) is float and type(correct) is float and math.isfinite(claimed + correct):
+        return abs(claimed - correct) <= tol * (1 + 1e-9) + 1e-12
     a, b = _number(claimed), _number(correct)
     if a is None or b is None:
         return False
@@ -365,31 +474,217 @@ def _scaled(tol: Tol, k: float) -> Tol:
     return [_scaled(t, k) for t in tol] if isinstance(tol, list) else tol * k
 
 
-def _link(solution: Solution, path: str, correct: Any) -> str | None:
-    """The one step whose value is exactly the result's value at ``path`` (None: none or several).
+@dataclass
+class Index:
+    """The solution read once, so that each claim costs a dictionary look-up, not a scan."""
 
-    Whole numbers (counts, ±1 outputs) are too common to identify a step and are not linked.
+    solution: Solution
+    steps: list[Step]
+    by_label: dict[str, Step]
+    position: dict[str, int]  # print order
+    given: dict[str, Any]
+    inputs: dict[str, list[str]] = field(default_factory=dict)  # label → its inputs' labels
+    _names: dict[str, list[str]] | None = None
+    _result: Any = None
+    _by_value: dict[float, list[str]] | None = None
+    _normalized: dict[str, str] | None = None
+    _order: list[Step] | None = None
+
+    @classmethod
+    def of(cls, solution: Solution) -> Index:
+        steps = list(solution.iter_steps())
+        by_label: dict[str, Step] = {}
+        for step in steps:
+            by_label.setdefault(step.label, step)
+        position = {label: k for k, label in enumerate(by_label)}
+        given: dict[str, Any] = {}
+        for step in steps:
+            for a in step.args:
+                if a.name not in by_label and a.name not in given:
+                    given[a.name] = a.value
+        return cls(
+            solution,
+            steps,
+            by_label,
+            position,
+            given,
+            {label: step.inputs for label, step in by_label.items()},
+        )
+
+    @property
+    def names(self) -> dict[str, list[str]]:
+        """Every accepted name → the labels it may mean (built when a claim is not a label)."""
+        if self._names is None:
+            self._names = _names(self.steps, self.by_label, self.given)
+        return self._names
+
+    @property
+    def result(self) -> Any:
+        """The solution's ``result`` as plain JSON values (for result paths)."""
+        if self._result is None:
+            self._result = _plain(self.solution.result)
+        return self._result
+
+    def order(self) -> list[Step]:
+        """The steps in dependency order (computed once; see :func:`_dependency_order`)."""
+        if self._order is None:
+            self._order = _dependency_order(self)
+        return self._order
+
+    def by_value(self, x: float) -> list[str]:
+        """The labels of the steps whose value is exactly ``x``."""
+        if self._by_value is None:
+            self._by_value = {}
+            for step in self.steps:
+                v = _number(step.value)
+                if v is not None:
+                    self._by_value.setdefault(v, []).append(step.label)
+        return self._by_value.get(x, [])
+
+    def normalized(self) -> dict[str, str]:
+        """Every accepted name in its normalized spelling (w₄₆⁺ = w46+), slide-style names too."""
+        if self._normalized is None:
+            from dlcalc.check_names import normalize, slide_names
+
+            table: dict[str, str] = {}
+            for name, labels in self.names.items():
+                if len(labels) == 1:
+                    table.setdefault(normalize(name), labels[0])
+            known = [*self.by_label, *self.given]
+            for name, label in slide_names(self.solution, known).items():
+                table.setdefault(name, label)
+            self._normalized = table
+        return self._normalized
+
+    def lookup(self, name: str) -> list[str] | None:
+        """The labels ``name`` may mean: exact names first, then slide-style and other spellings."""
+        if name in self.by_label or name in self.given:
+            return [name]  # a label always means itself
+        labels = self.names.get(name)
+        if labels is not None:
+            return labels
+        from dlcalc.check_names import normalize
+
+        base, tag = name, ""
+        if "@" in name:
+            base, _, rest = name.partition("@")
+            tag = "@" + rest
+        label = self.normalized().get(normalize(base))
+        if label is None:
+            return None
+        if tag:
+            label = label + tag
+            return [label] if label in self.by_label or label in self.given else None
+        return [label]
+
+
+def _names(
+    steps: list[Step], by_label: Mapping[str, Step], given: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """Labels, givens, the steps' symbols (``∂E/∂w5``) and their ASCII spellings."""
+    index: dict[str, list[str]] = {}
+
+    def add(name: str, label: str) -> None:
+        labels = index.setdefault(name, [])
+        if label not in labels:
+            labels.append(label)
+
+    for label in by_label:
+        index[label] = [label]
+    for label in given:
+        index.setdefault(label, [label])
+    for step in steps:
+        for name in (step.shown, _ascii(step.shown)):
+            if name not in index or index[name] != [name]:
+                add(name, step.label)
+    for step in steps:
+        for a in step.args:
+            if a.symbol and a.name in index and a.symbol not in index:
+                add(a.symbol, a.name)
+    return index
+
+
+def _link(index: Index, path: str, correct: Any) -> str | None:
+    """The step that shows the result's value at ``path`` (None: none, or no way to tell which).
+
+    By the result's structure first (``layers[1].weights[0][0]`` is the last update of w5),
+    confirmed by the value; else the one step holding exactly that value.  Whole numbers
+    (counts, ±1 outputs) are too common to identify a step by value alone.
     """
+    from dlcalc.check_names import path_label
+
     x = _number(correct)
+    label = path_label(index.solution, path, index.by_label)
+    if label is not None and label in index.by_label:
+        step_value = index.by_label[label].value
+        if _same(step_value, correct) or (
+            x is not None and _number(step_value) is not None and _number(step_value) == x
+        ):
+            return label
     if x is None or not math.isfinite(x) or x == round(x):
         return None
-    hits = [
-        s.label
-        for s in solution.iter_steps()
-        if _number(s.value) is not None and _number(s.value) == _number(correct)
-    ]
+    hits = index.by_value(x)
     return hits[0] if len(set(hits)) == 1 else None
 
 
-def judge(solution: Solution, claims: Iterable[Claim]) -> Report:
-    """Mark every claim right, wrong or carried forward (see the module docstring)."""
-    claims = list(claims)
-    index = name_index(solution)
-    given = givens(solution)
-    result = _plain(solution.result)
+def _dependency_order(index: Index) -> list[Step]:
+    """The steps with every step after the steps it is computed from (print order where free).
+
+    Print order is not enough: a softmax output ``out_o1`` is printed before ``net_o2``,
+    which it depends on.
+    """
+    done: set[str] = set()
+    order: list[Step] = []
+    for root in index.by_label.values():
+        if root.label in done:
+            continue
+        stack: list[tuple[Step, int]] = [(root, 0)]
+        on_stack = {root.label}
+        while stack:
+            step, k = stack[-1]
+            inputs = index.inputs[step.label]
+            while k < len(inputs):
+                name = inputs[k]
+                k += 1
+                child = index.by_label.get(name)
+                if child is not None and name not in done and name not in on_stack:
+                    stack[-1] = (step, k)
+                    stack.append((child, 0))
+                    on_stack.add(name)
+                    break
+            else:
+                stack.pop()
+                on_stack.discard(step.label)
+                done.add(step.label)
+                order.append(step)
+    return order
+
+
+def _carry_round(carry: int | None) -> Callable[[Any], Any]:
+    """The student's rounding of every value they work out under ``--carry N`` (as the solution's)."""
+    if carry is None:
+        return lambda x: x
+    from dlcalc.numerics import rounder
+
+    rnd = rounder(carry)
+
+    def round_value(x: Any) -> Any:
+        if isinstance(x, bool) or isinstance(x, str) or x is None:
+            return x
+        try:
+            value = rnd(x)
+        except Exception:
+            return x
+        return value.tolist() if hasattr(value, "tolist") else value
+
+    return round_value
+
+
+def resolve(index: Index, claims: Iterable[Claim]) -> list[Verdict]:
+    """One verdict (unmarked) per claim, naming the step or given it claims; unknown names fail."""
     verdicts: list[Verdict] = []
     for claim in claims:
-        labels = index.get(claim.name)
+        labels = index.lookup(claim.name)
         if labels is not None and len(labels) > 1:
             raise InputError(
                 f"{claim.name!r} is shown more than once; name one of: {', '.join(labels[:10])}",
@@ -398,17 +693,41 @@ def judge(solution: Solution, claims: Iterable[Claim]) -> Report:
             )
         if labels:
             label = labels[0]
-            step = solution.step(label)
-            correct = step.value if step is not None else given[label]
+            step = index.by_label.get(label)
+            correct = step.value if step is not None else index.given[label]
             verdicts.append(Verdict(claim, label, None, correct))
             continue
         try:
-            correct = resolve_path(result, claim.name)
+            correct = resolve_path(index.result, claim.name)
         except KeyError:
-            error = unknown(claim.name, solution, index)
+            error = unknown(claim.name, index)
             error.line = claim.line
             raise error from None
-        verdicts.append(Verdict(claim, _link(solution, claim.name, correct), claim.name, correct))
+        verdicts.append(Verdict(claim, _link(index, claim.name, correct), claim.name, correct))
+    return verdicts
+
+
+def judge(
+    solution: Solution | Index,
+    claims: Iterable[Claim],
+    carry: int | None = None,
+    verdicts: list[Verdict] | None = None,
+) -> Report:
+    """Mark every claim right, wrong or carried forward (see the module docstring).
+
+    ``carry``: the sheet was worked under ``--carry N``; the student's world rounds every
+    value it works out to N decimals, as the solution does.  ``verdicts`` (from
+    :func:`resolve`) saves resolving the same names again.
+    """
+    index = solution if isinstance(solution, Index) else Index.of(solution)
+    if verdicts is None:
+        verdicts = resolve(index, claims)
+    else:
+        verdicts = [Verdict(v.claim, v.label, v.path, v.correct) for v in verdicts]
+    if all(within(v.claim.value, v.correct, v.claim.tol) for v in verdicts):
+        order = sorted(verdicts, key=lambda v: _place(index, v))
+        return Report(order)  # nothing wrong: no student's world to redo
+    rnd = _carry_round(carry)
 
     by_label: dict[str, list[Verdict]] = {}
     for v in verdicts:
@@ -418,7 +737,6 @@ def judge(solution: Solution, claims: Iterable[Claim]) -> Report:
         str, Any
     ] = {}  # the student's value of every quantity that differs from the correct one
     tainted: set[str] = set()  # quantities that descend from a wrong claim
-    order: list[Verdict] = []
 
     def settle(label: str, own: Any, from_wrong: bool) -> None:
         for v in by_label[label]:
@@ -432,18 +750,24 @@ def judge(solution: Solution, claims: Iterable[Claim]) -> Report:
                 v.status, v.expected = CARRIED, own
             else:
                 v.status = WRONG
-            order.append(v)
-        last = by_label[label][-1]
-        student[label] = last.claim.value
+        student[label] = by_label[label][-1].claim.value
         if any(v.status != RIGHT for v in by_label[label]) or from_wrong:
             tainted.add(label)
 
-    for label in given:
+    for label in index.given:
         if label in by_label:
             settle(label, None, False)
-    for step in solution.iter_steps():
-        from_wrong = any(a.name in tainted for a in step.args)
-        own = _redo(step, student) if any(a.name in student for a in step.args) else step.value
+    for step in index.order():
+        inputs = index.inputs[step.label]
+        from_wrong = bool(tainted) and any(name in tainted for name in inputs)
+        # Only what descends from a wrong value is worth redoing: elsewhere the student's
+        # world differs from the solution by their rounding alone, which the claims' own
+        # tolerances absorb (and under --carry, right claims are the carried values).
+        own = step.value
+        if from_wrong:
+            own = _redo(step, student)
+            if own is not None:
+                own = rnd(own)
         if step.label in by_label:
             settle(step.label, own, from_wrong)
         elif own is not None and not _same(own, step.value):
@@ -453,12 +777,22 @@ def judge(solution: Solution, claims: Iterable[Claim]) -> Report:
     for v in verdicts:
         if v.label is None:  # a path that no step shows: right or wrong, nothing to carry
             v.status = RIGHT if within(v.claim.value, v.correct, v.claim.tol) else WRONG
-            order.append(v)
+
+    order = sorted(verdicts, key=lambda v: _place(index, v))
     for v in order:
         if v.status == WRONG:
             v.first_wrong = True
             break
     return Report(order)
+
+
+def _place(index: Index, v: Verdict) -> tuple[int, int]:
+    """Sort key of the report (stable): givens, then steps in print order, then paths."""
+    if v.label is None:
+        return (2, 0)
+    if v.label in index.position:
+        return (1, index.position[v.label])
+    return (0, 0)
 
 
 def _redo(step: Step, values: Mapping[str, Any]) -> Any:
@@ -485,9 +819,10 @@ def marked(solution: Solution, report: Report) -> Solution:
 
     The table holds the correct values themselves; renderers format them like every number.
     """
+    labels = {step.label for step in solution.iter_steps()}
     marks: dict[str, Mark] = {}
     for v in report.verdicts:
-        if v.label is not None and solution.step(v.label) is not None:
+        if v.label is not None and v.label in labels:
             marks[v.label] = Mark(
                 v.status, v.claim.value, v.correct, v.claim.text, v.expected, v.first_wrong
             )
@@ -495,11 +830,15 @@ def marked(solution: Solution, report: Report) -> Solution:
     rows = []
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
+        if v.note:
+            verdict = v.note
         rows.append([v.claim.name, v.claim.text, v.correct, verdict])
     section = Section(
         "Your answers", [Table(["quantity", "you wrote", "correct", "verdict"], rows)]
     )
     section.add(report.summary())
+    for hint in report.hints:
+        section.add(hint)
     return dataclasses.replace(
         solution,
         command="check",
@@ -510,47 +849,44 @@ def marked(solution: Solution, report: Report) -> Solution:
     )
 
 
+def check_sheet(
+    solution: Solution,
+    sheet: Sheet,
+    carry: int | None = None,
+    problem: Any = None,
+    index: Index | None = None,
+) -> Report:
+    """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
+
+    ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
+    problem be tried by solving it again; without it only conventions on the claimed values
+    are tried.
+    """
+    from dlcalc import conventions as conv
+
+    try:
+        index = index or Index.of(solution)
+        verdicts = resolve(index, sheet.claims)
+        report = judge(index, sheet.claims, carry, verdicts)
+        offered = conv.alternatives(solution)
+        declared = conv.declared(sheet.conventions, solution.command, offered=offered)
+        if declared or report.mismatches or report.carried:
+            report, _, _ = conv.detect(index, report, problem, declared)
+    except InputError as e:
+        e.file = sheet.name
+        raise
+    return report
+
+
 def check_solution(
-    solution: Solution, answers: str, tol: float | None = None
+    solution: Solution,
+    answers: str,
+    tol: float | None = None,
+    carry: int | None = None,
+    problem: Any = None,
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
-    claims = load_claims(answers, tol)
-    name = "<stdin>" if answers == "-" else answers
-    try:
-        report = judge(solution, claims)
-    except InputError as e:
-        e.file = name
-        raise
-    convention = other_convention(solution, claims, report)
-    result = marked(solution, report)
-    if convention is not None:
-        description, alternative = convention
-        text = (
-            f"Your answers follow another convention: {description}.  Under it, "
-            f"{len(alternative.verdicts) - len(alternative.mismatches)} of "
-            f"{len(alternative.verdicts)} claims are right."
-        )
-        result.sections[-1].add(text)
-        result.result["convention"] = {
-            "description": description,
-            "mismatches": [v.claim.name for v in alternative.mismatches],
-        }
-    return result, report
-
-
-def other_convention(
-    solution: Solution, claims: list[Claim], report: Report
-) -> tuple[str, Report] | None:
-    """The alternative convention (``solution.alternatives``) under which more claims are right."""
-    if not report.mismatches or not solution.alternatives:
-        return None
-    best: tuple[str, Report] | None = None
-    for description, solve in solution.alternatives:
-        try:
-            other = judge(solve(), claims)
-        except (InputError, ArithmeticError, ValueError):
-            continue
-        fewer = len(other.mismatches) < len(report.mismatches)
-        if fewer and (best is None or len(other.mismatches) < len(best[1].mismatches)):
-            best = (description, other)
-    return best
+    sheet = load_sheet(answers, tol)
+    sheet.name = "<stdin>" if answers == "-" else answers
+    report = check_sheet(solution, sheet, carry, problem)
+    return marked(solution, report), report

@@ -109,7 +109,11 @@ def with_settings(*options: str) -> Callable[[Callable[..., None]], Callable[...
                 raise fail(
                     "--symbolic: cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it"
                 )
-            fn(**kwargs, settings=Settings(**values))
+            if values.get("decimals") is not None and values.get("sig") is not None:
+                raise fail(
+                    "give either --decimals (places) or --sig (significant figures), not both"
+                )
+            fn(**kwargs, settings=Settings.from_options(values))
 
         setattr(command, "__signature__", inspect.Signature(params))  # noqa: B010
         command.__annotations__ = {p.name: p.annotation for p in params}
@@ -152,8 +156,16 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
     files.reset()
 
     def action() -> int:
+        from dlcalc.solving import explain_unknown_key, refuse_other_command
+
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
-        return finish(solve(name, doc, settings), settings)
+        refuse_other_command(doc, name)
+        variants = checking_variants(name, doc, settings) if settings.check else None
+        try:
+            solution = solve(name, doc, settings)
+        except InputError as e:
+            raise explain_unknown_key(e, doc, name) from None
+        return finish(solution, settings, variants)
 
     guarded(where, action)
 
@@ -188,15 +200,67 @@ for _command in COMMANDS.values():
 ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)]
 
 
+# --- solve: the command the problem names, with that command's options -----------------------
+
+
+@app.command(
+    "solve",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    options_metavar="PROBLEM [OPTIONS OF ITS COMMAND]",
+)
+def solve_named(ctx: typer.Context) -> None:
+    """Solve a problem file with the command its `command:` key names.
+
+    Every option of that command may follow (--format, --carry, --every-step, ...); the
+    JSON `command` is the command that ran.
+
+    \b
+    Examples:
+      dlcalc solve examples/mazur.yaml
+      dlcalc solve examples/perceptron-trace.yaml --plot trace.png
+      dlcalc solve examples/hankamber.yaml --carry 3 -f json
+    """
+    from dlcalc.solving import command_to_solve, read_problem, split_problem
+
+    group = typer.main.get_command(app)
+    commands: dict[str, Any] = getattr(group, "commands", {})
+    value_options = {
+        name
+        for command in commands.values()
+        for param in command.params
+        if param.param_type_name == "option" and not getattr(param, "is_flag", False)
+        for name in param.opts
+    }
+    chosen: list[str] = []
+
+    def action() -> None:
+        problem, rest = split_problem(ctx.args, value_options)
+        chosen.extend([command_to_solve(read_problem(problem), COMMANDS), problem, *rest])
+
+    guarded("", action)
+    status = commands[chosen[0]].main(
+        chosen[1:], prog_name=f"dlcalc {chosen[0]}", standalone_mode=False
+    )
+    if isinstance(status, int) and status:
+        raise typer.Exit(status)
+
+
 # --- checking answers and answer keys: any registered command, named by the problem ----------
 
 AnswersArg = Annotated[
-    Path,
+    list[Path],
     typer.Argument(
         metavar="ANSWERS",
-        help="YAML answers file: quantity name (as the tables show it) or result path → claimed value.",
+        help="YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
     ),
 ]
+
+
+def checking_variants(name: str, doc: Any, settings: Settings) -> Any:
+    """What ``check`` re-solves to try the textbook conventions (dlcalc.conventions)."""
+    from dlcalc.conventions import variants_of
+
+    return variants_of(name, doc, settings)
 
 
 @app.command("check")
@@ -221,6 +285,14 @@ def check_answers(
             help="Absolute tolerance for every claim (default: half a unit of each claim's last written decimal).",
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        _option(
+            "--report",
+            metavar="FILE",
+            help="Mark every ANSWERS file and write a class report (.csv or .md): per-student totals and the steps most often first wrong.",
+        ),
+    ] = None,
     *,
     settings: Settings,
 ) -> None:
@@ -230,24 +302,60 @@ def check_answers(
     w5_new), its symbol (∂E/∂w5, w5⁺) or a path into the JSON result
     (layers[1].weights[0][0]).  A claim is right when it agrees to the decimals it was
     written with (0.50 means ±0.005).  A wrong value that follows from the student's own
-    earlier wrong values is marked ↪ (carried forward), not ✗.  Exit status 1 when any
-    claim is genuinely wrong.
+    earlier wrong values is marked ↪ (carried forward), not ✗.  Slide-style names (w46+,
+    θ4, Err6) are understood, and work done under a textbook convention (Han & Kamber's
+    Err = −δ, a sequential update, the loss without ½, …) is ✓ under it when it explains two
+    claims or the sheet declares it (docs/checking.md).  Several ANSWERS files, or --report,
+    mark a whole class.  Exit status 1 when any claim is genuinely wrong.
 
     \b
     Examples:
       dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
       dlcalc check problem.yaml answers.yaml --command backprop --format json
+      dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
     """
     from dlcalc.commands import command_of, solve
     from dlcalc.output import finish
     from dlcalc.specs.loader import load
 
-    settings.check, settings.tol = answers, tol
     files.reset()
+    if report is not None or len(answers) > 1:
+        return class_report(problem, answers, command, tol, report, settings)
+    settings.check, settings.tol = answers[0], tol
 
     def action() -> int:
         doc = load(problem)
-        return finish(solve(command_of(doc, command), doc, settings), settings)
+        name = command_of(doc, command)
+        variants = checking_variants(name, doc, settings)
+        return finish(solve(name, doc, settings), settings, variants)
+
+    guarded("<stdin>" if problem == "-" else problem, action)
+
+
+def class_report(
+    problem: str,
+    answers: list[Path],
+    command: str | None,
+    tol: float | None,
+    report: Path | None,
+    settings: Settings,
+) -> None:
+    """``check`` with several sheets or --report: mark them all, print the class report (Markdown)."""
+    from dlcalc import class_report as cr
+    from dlcalc.commands import command_of, solve
+    from dlcalc.specs.loader import load
+
+    def action() -> int:
+        doc = load(problem)
+        name = command_of(doc, command)
+        variants = checking_variants(name, doc, settings)
+        marks = cr.mark_sheets(
+            solve(name, doc, settings), [str(a) for a in answers], tol, settings.carry, variants
+        )
+        if report is not None:
+            cr.write(marks, report)
+        files.write_stdout(marks.to_markdown())
+        return 1 if marks.any_wrong else 0
 
     guarded("<stdin>" if problem == "-" else problem, action)
 

@@ -37,6 +37,7 @@ OVERVIEW = (
     "  dlcalc forward examples/ce-multiclass.yaml --format markdown\n"
     "  dlcalc perceptron examples/perceptron-trace.yaml --plot trace.png\n"
     "  dlcalc softmax 7 -2 4 1\n"
+    "  dlcalc solve examples/hankamber.yaml --carry 3\n"
     "  dlcalc check examples/mazur.yaml examples/answers/mazur.yaml\n"
     "  dlcalc key examples/*.yaml -o key.tex\n"
     "  dlcalc derive 'sigmoid(x)' --at x=0.3\n\n"
@@ -107,7 +108,12 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
     """Solve ``doc`` with the builder of command ``name``, after applying option overrides."""
     if settings.overrides and isinstance(doc.data, dict):
         doc.data.update(settings.overrides)
-    return COMMANDS[name].build(doc, settings)
+    solution = COMMANDS[name].build(doc, settings)
+    if settings.carry is not None:
+        from dlcalc.scalars import say_carry_mode
+
+        say_carry_mode(solution, settings.carry)
+    return solution
 
 
 def command_of(doc: Document, command: str | None) -> str:
@@ -143,7 +149,7 @@ def command_of(doc: Document, command: str | None) -> str:
 
 def _network(doc: Document, settings: Settings, training: bool) -> Solution:
     from dlcalc import limits
-    from dlcalc.specs.network import load_network
+    from dlcalc.specs.network import load_network, weights_note
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
@@ -157,6 +163,7 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
         solution = solve_backprop(spec, settings.carry, settings.every_step)
     else:
         solution = solve_forward(spec, settings.carry)
+    solution.sections[0].items.insert(0, weights_note(spec))  # which way the weights were read
     if settings.symbolic:
         from dlcalc.topics.symbolic import add_symbolic
 
@@ -170,7 +177,7 @@ def build_forward(doc: Document, settings: Settings) -> Solution:
 
     \b
     Examples:
-      dlcalc forward examples/mazur.yaml
+      dlcalc forward examples/ce-multiclass.yaml
       dlcalc forward examples/bce-binary.yaml --decimals 6
       cat problem.yaml | dlcalc forward - --format json
     """
@@ -507,6 +514,46 @@ def build_kld(doc: Document, settings: Settings) -> Solution:
     from dlcalc.topics.losses import solve_kld
 
     return solve_kld(load_kld(doc), settings.carry)
+
+
+# --- rnn: recurrent cells over a sequence ------------------------------------------------------
+
+
+@register(
+    "rnn",
+    arguments=(
+        PROBLEM,
+        Opt(
+            "gradient_flow",
+            ("--gradient-flow",),
+            "Also show ∂s_j/∂s_{j−1} at every step and their product along the sequence "
+            "(vanishing or exploding gradients).",
+            bool,
+        ),
+    ),
+    read=args.rnn,
+)
+def build_rnn(doc: Document, settings: Settings) -> Solution:
+    """Recurrent cells over a sequence: forward pass, backpropagation through time, one update.
+
+    `cell: rnn | lstm | gru` in the slides' notation (U multiplies the input, W the previous
+    state; LSTM and GRU gates each have their own U, W, b).  Every gate and state step by
+    step, the loss per step, then BPTT latest step first (∂L/∂s_t = explicit + implicit
+    part), each gradient as a sum over the steps, and θ⁺ = θ − η ∂L/∂θ.  Format and
+    labels: docs/rnn.md.
+
+    \b
+    Examples:
+      dlcalc rnn examples/rnn-1unit.yaml
+      dlcalc rnn examples/lstm-gomez.yaml --carry 4
+      dlcalc rnn examples/gru-1unit.yaml --gradient-flow
+      dlcalc rnn examples/lstm-gomez.yaml -f json | jq .result.grad
+    """
+    from dlcalc.specs.rnn import load_rnn
+    from dlcalc.topics.rnn import solve_rnn
+
+    spec = load_rnn(doc)
+    return solve_rnn(spec, settings.carry, spec.gradient_flow)
 
 
 # --- conv (issue 14): numeric convolution and pooling ------------------------------------------

@@ -238,6 +238,9 @@ class If(Node):
     condition: Node  # a Compare
     otherwise: Node
     comma: bool = False  # "1 if w·x ≥ 0, else −1" (the perceptron slides) or "1 if net > 0 else 0"
+    # With numbers in, write the comparison as it came out, as the slides do: "2.1 < 3 ← threshold"
+    # (``worked`` is the text after the arrow; "" for none: "−30 < 0").
+    worked: str | None = None
 
     def children(self) -> tuple[Node, ...]:
         return (self.then, self.condition, self.otherwise)
@@ -483,6 +486,7 @@ class Printer:
 
     def __init__(self, number: Callable[[Any], str] | None = None) -> None:
         self.number = number
+        self.leading = True  # at the start of the text or of a bracket: −0.45 needs no brackets
 
     def print(self, node: Node) -> str:
         method = getattr(self, "_print_" + type(node).__name__)
@@ -499,9 +503,43 @@ class Printer:
         return f"({text})"
 
     def value(self, value: Any) -> str:
+        """A bound value as text; a negative one is bracketed by :meth:`operand` where it binds."""
         assert self.number is not None
-        text = self.number(value)
-        return self.paren(text) if text.startswith(("−", "-")) else text
+        return self.number(value)
+
+    def operand(self, child: Node, parent: Node, right: bool = False, first: bool = False) -> str:
+        """``child`` as an operand of ``parent``: bracketed where it binds more weakly, and a
+        negative number bracketed unless it leads its expression or bracket
+        (−0.3 × 0.6 + (−0.2) × 0.4, tanh(−0.45), but (−0.5)² and 0.6 − (−0.45))."""
+        leading = self.leading
+        self.leading = leading and first
+        try:
+            mine, theirs = PRECEDENCE.get(type(child), 9), PRECEDENCE.get(type(parent), 9)
+            if mine < theirs or (right and mine == theirs and isinstance(parent, (Sub, Div, Pow))):
+                self.leading = True
+                return self.paren(self.print(child))
+            text = self.print(child)
+            if self._negative_leaf(child, text) and not self.leading:
+                return self.paren(text)
+            return text
+        finally:
+            self.leading = leading
+
+    def leads(self, node: Node) -> str:
+        """``node`` printed at the start of a bracket or an argument list (nothing binds it)."""
+        leading, self.leading = self.leading, True
+        try:
+            return self.print(node)
+        finally:
+            self.leading = leading
+
+    def _negative_leaf(self, node: Node, text: str) -> bool:
+        return (
+            self.number is not None
+            and isinstance(node, (Q, Num))
+            and text.startswith(("−", "-"))
+            and not (isinstance(node, Num) and node.text is not None)
+        )
 
     def name(self, symbol: Symbol) -> str:
         return print_name(symbol)
@@ -515,46 +553,45 @@ class Printer:
         return self.value(node.value) if self.number is not None else _plain_number(node.value)
 
     def _print_Add(self, node: Add) -> str:
-        out = self.bracket(node.terms[0], node)
+        out = self.operand(node.terms[0], node, first=True)
         for term in node.terms[1:]:
             if isinstance(term, Neg):  # a + (−b) is written a − b
-                out += self.minus + self.bracket(term.operand, Sub(node, term.operand), True)
+                out += self.minus + self.operand(term.operand, Sub(node, term.operand), True)
             else:
-                out += " + " + self.bracket(term, node)
+                out += " + " + self.operand(term, node)
         return out
 
     def _print_Sub(self, node: Sub) -> str:
-        return self.bracket(node.left, node) + self.minus + self.bracket(node.right, node, True)
+        left = self.operand(node.left, node, first=True)
+        return left + self.minus + self.operand(node.right, node, True)
 
     def _print_Mul(self, node: Mul) -> str:
         sign = {"×": self.times, "·": self.times, "⊙": " ⊙ "}[node.sign]
-        return sign.join(self.bracket(f, node) for f in node.factors)
+        return sign.join(self.operand(f, node, first=k == 0) for k, f in enumerate(node.factors))
 
     def _print_Div(self, node: Div) -> str:
-        top = self.bracket(node.numerator, node)
+        top = self.operand(node.numerator, node, first=True)
         bottom = self.print(node.denominator)
-        if not isinstance(node.denominator, (Q, Num, Call)):
+        if not isinstance(node.denominator, (Q, Num, Call)) or self._negative_leaf(
+            node.denominator, bottom
+        ):
             bottom = self.paren(bottom)
         return f"{top}/{bottom}"
 
     def _print_Pow(self, node: Pow) -> str:
-        base = self.bracket(node.base, node)
-        if isinstance(node.base, (Call, Pow, Neg)) or (
-            self.number is not None and isinstance(node.base, Q) and base.startswith("(")
-        ):
+        base = self.operand(node.base, node)
+        if isinstance(node.base, (Call, Pow, Neg)):
             base = base if base.startswith("(") else self.paren(base)
         e = node.exponent
         if isinstance(e, Num) and e.text is None and _is_small_whole(e.value):
             return base + str(int(e.value)).translate(SUPERSCRIPT)
-        return (
-            f"{base}^{self.paren(self.print(e)) if not isinstance(e, (Q, Num)) else self.print(e)}"
-        )
+        return f"{base}^{self.paren(self.print(e)) if not isinstance(e, (Q, Num)) else self.operand(e, node, True)}"
 
     def _print_Neg(self, node: Neg) -> str:
-        return self.neg + self.bracket(node.operand, node)
+        return self.neg + self.operand(node.operand, node)
 
     def _print_Call(self, node: Call) -> str:
-        args = ", ".join(self.print(a) for a in node.args)
+        args = ", ".join(self.leads(a) for a in node.args)
         if node.function == "exp":
             return f"e^{self.paren(args)}"
         if node.function == "sqrt":
@@ -565,16 +602,29 @@ class Printer:
         return f"{shown}{self.paren(args)}"
 
     def _print_If(self, node: If) -> str:
+        if (
+            node.worked is not None
+            and self.number is not None
+            and isinstance(node.condition, Compare)
+        ):
+            c = node.condition
+            holds = bool(c.evaluate())
+            op = c.op if holds else _OPPOSITE[c.op]
+            arrow = f" ← {node.worked}" if node.worked else ""
+            return f"{self.leads(c.left)} {op} {self.leads(c.right)}{arrow}"
         return (
-            f"{self.print(node.then)} if {self.print(node.condition)}"
-            f"{',' if node.comma else ''} else {self.print(node.otherwise)}"
+            f"{self.leads(node.then)} if {self.leads(node.condition)}"
+            f"{',' if node.comma else ''} else {self.leads(node.otherwise)}"
         )
 
     def _print_Vector(self, node: Vector) -> str:
-        return self.paren(", ".join(self.print(x) for x in node.items))
+        return self.paren(", ".join(self.leads(x) for x in node.items))
 
     def _print_Compare(self, node: Compare) -> str:
-        return f"{self.print(node.left)} {node.op} {self.print(node.right)}"
+        return f"{self.print(node.left)} {node.op} {self.leads(node.right)}"
+
+
+_OPPOSITE = {"<": "≥", "≤": ">", ">": "≤", "≥": "<", "=": "≠", "≠": "="}
 
 
 def _is_small_whole(value: Any) -> bool:

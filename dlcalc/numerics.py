@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from dlcalc.formula import HALF, ONE, Compare, If, Node, Num, call
+from dlcalc.scalars import carry_round as scalar_carry_round
 from dlcalc.scalars import log_sum_exp, xlogx_ratio  # noqa: F401  (their home was here)
 
 Array = np.ndarray
@@ -213,8 +214,23 @@ LOSS = {
 }
 
 
+def carry_round(value: Any, places: int) -> Any:
+    """Round as a student rounds a calculator's display (the contract's ``--carry N`` rule).
+
+    Arrays are rounded entry by entry; numbers and fractions as
+    :func:`dlcalc.scalars.carry_round` rounds them (12 significant digits, then ``places``
+    decimals with ties away from zero: 0.565 → 0.57).
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fiu":
+            return value
+        flat = [scalar_carry_round(float(v), places) for v in value.ravel()]
+        return np.array(flat, dtype=float).reshape(value.shape)
+    return scalar_carry_round(value, places)
+
+
 def rounder(carry: int | None) -> Callable[[Any], Any]:
-    """Round to ``carry`` decimals (hand-calculation mode), or leave values alone."""
+    """Round to ``carry`` decimals as :func:`carry_round` does (hand-calculation mode), or leave values alone."""
     if carry is None:
         return lambda x: x
-    return lambda x: np.round(x, carry)
+    return lambda x: carry_round(x, carry)

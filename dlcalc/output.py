@@ -8,7 +8,7 @@ line to use.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlcalc import files, limits
 from dlcalc.errors import InputError
@@ -38,8 +38,12 @@ def failure(error: Exception, where: str) -> str:
     return f"{prefix}internal error ({type(error).__name__}: {error}); please report this input"
 
 
-def finish(solution: Solution, settings: Settings) -> int:
-    """Add exact values and check answers where asked, then write; the exit status (0 or 1)."""
+def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
+    """Add exact values and check answers where asked, then write; the exit status (0 or 1).
+
+    ``variants`` (a :class:`dlcalc.conventions.Problem`) lets ``check`` re-solve the problem
+    under the textbook conventions it tries.
+    """
     undefined = solution.first_undefined()
     if undefined is not None:
         raise InputError(
@@ -62,7 +66,9 @@ def finish(solution: Solution, settings: Settings) -> int:
     if settings.check is not None:
         from dlcalc.checking import check_solution
 
-        solution, report = check_solution(solution, str(settings.check), settings.tol)
+        solution, report = check_solution(
+            solution, str(settings.check), settings.tol, settings.carry, variants
+        )
         wrong = bool(report.mismatches)
     emit(solution, settings)
     for write_figure in solution.figures:

@@ -45,16 +45,26 @@ SHARED: dict[str, Opt] = {
         Opt(
             "decimals",
             ("--decimals", "-d"),
-            "Decimal places shown (JSON numbers keep full precision).",
+            "Digits shown.  Default: 4 decimal places with trailing zeros dropped, and 4 significant "
+            "figures below 0.1 (0.0004386).  Given: exactly N decimal places, zeros kept (1.2560).  "
+            "JSON numbers keep full precision.",
             int,
-            default=4,
             min=0,
+            max=15,
+        ),
+        Opt(
+            "sig",
+            ("--sig",),
+            "Show N significant figures instead (zeros kept: 0.04386 → 0.0439, 1.2560).",
+            int,
+            min=1,
             max=15,
         ),
         Opt(
             "carry",
             ("--carry",),
-            "Hand-calculation mode: round every intermediate quantity to N decimals before later steps use it.",
+            "Hand-calculation mode: round every intermediate quantity to N decimals (ties away from "
+            "zero, as a calculator's display reads) before later steps use it; the output says so.",
             int,
             min=0,
             max=15,
@@ -74,7 +84,7 @@ SHARED: dict[str, Opt] = {
         Opt(
             "plot",
             ("--plot",),
-            'Also draw a figure to FILE (.png or .svg); needs matplotlib: pip install "dlcalc[plot]".',
+            'Also draw a figure to FILE (.png or .svg); needs matplotlib: pip install ".[plot]" from the dlcalc checkout.',
             Path,
         ),
         Opt(
@@ -98,7 +108,7 @@ SHARED: dict[str, Opt] = {
         ),
     )
 }
-ALWAYS = ("fmt", "decimals", "output")  # every command writes a solution somewhere
+ALWAYS = ("fmt", "decimals", "sig", "output")  # every command writes a solution somewhere
 
 
 @dataclass
@@ -121,3 +131,25 @@ class Settings:
     plot: Path | None = None  # also draw a figure to this file
     symbolic: bool = False  # derive every gradient in symbols first
     overrides: dict[str, Any] = field(default_factory=dict)  # options that replace problem keys
+    sig: int | None = None  # --sig N: significant figures (folded into ``decimals``)
+
+    def __post_init__(self) -> None:
+        from dlcalc.render.numbers import DEFAULT_DECIMALS, Significant
+
+        if self.sig is not None:
+            self.decimals = Significant(self.sig)
+        elif self.decimals is None:
+            self.decimals = DEFAULT_DECIMALS
+
+    @classmethod
+    def from_options(cls, values: dict[str, Any]) -> Settings:
+        """The settings of the command line: a ``--decimals N`` given means exactly N places.
+
+        (``decimals`` is None there unless given; renderers tell the rules apart by the type
+        of ``decimals``, see :mod:`dlcalc.render.numbers`.)
+        """
+        from dlcalc.render.numbers import Places
+
+        if values.get("decimals") is not None:
+            values = {**values, "decimals": Places(values["decimals"])}
+        return cls(**values)

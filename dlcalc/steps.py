@@ -11,6 +11,7 @@ from those inputs.  Steps are grouped into :class:`Section` s, next to plain
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
@@ -105,9 +106,9 @@ class Step:
         if self.template is None or not self.args:
             return None
         shown = []
-        for a in self.args:
+        for a, bracket in zip(self.args, _needs_brackets(self.template)):
             text = fmt(a.value)
-            shown.append(f"({text})" if text.startswith("−") else text)
+            shown.append(f"({text})" if bracket and text.startswith("−") else text)
         return self.template.format(*shown)
 
     def recompute(self, values: Mapping[str, float]) -> Any:
@@ -117,6 +118,27 @@ class Step:
         if self.fn is None:
             raise ValueError(f"{self.label} is given, not computed")
         return self.fn(*(values.get(a.name, a.value) for a in self.args))
+
+
+_BINDS_LEFT = ("×", "+", "−", "-", "/", "·", "^", "*")  # after these, −0.5 must read (−0.5)
+_BINDS_RIGHT = ("²", "³", "^")  # and before these: (−0.5)², not −0.5²
+
+
+def _needs_brackets(template: str) -> list[bool]:
+    """For each hole of ``template``: would a negative number there need brackets?
+
+    ``tanh({})``, ``max(0, {})`` and ``{} < 3`` take −0.45 as it is; ``e^(−{})``,
+    ``{} × {}`` (the second) and ``{}²`` need (−0.45).
+    """
+    parts = list(string.Formatter().parse(template))
+    out = []
+    for i, (before, hole, _, _) in enumerate(parts):
+        if hole is None:
+            continue
+        after = parts[i + 1][0] if i + 1 < len(parts) else ""
+        left, right = before.rstrip(), after.lstrip()
+        out.append(left.endswith(_BINDS_LEFT) or right.startswith(_BINDS_RIGHT))
+    return out
 
 
 @dataclass

@@ -245,11 +245,13 @@ def test_cli_check_all_right_exits_0(runner, tmp_path: Path) -> None:
     assert "2 claims checked: 2 right, 0 carried forward, 0 wrong." in result.stdout
 
 
-def test_cli_check_option_on_command(runner) -> None:
+def test_cli_check_option_on_command(runner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["backprop", str(MAZUR), "--check", str(SHEET), "-f", "markdown"])
     assert result.exit_code == 1
     assert "where it went wrong" in result.stdout
-    forward = runner.invoke(app, ["forward", str(MAZUR), "--check", str(SHEET)])
+    network_only = tmp_path / "mazur-forward.yaml"  # the same network, without `command: backprop`
+    network_only.write_text(MAZUR.read_text().replace("command: backprop", ""))
+    forward = runner.invoke(app, ["forward", str(network_only), "--check", str(SHEET)])
     assert forward.exit_code == 2  # w5⁺ is not a quantity of the forward pass
     assert "delta_o1" in forward.stderr and "Traceback" not in forward.output
 

@@ -20,8 +20,10 @@ OTHERS = {
     "key": ("carry", "every_step"),
     "derive": (),
     "graph": (),
+    "solve": (),  # passes every option on to the command the problem names
 }
 OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}
+PASS_THROUGH = {"solve"}
 
 
 def test_help_lists_commands_with_examples(runner) -> None:
@@ -42,6 +44,9 @@ def test_command_help(runner, command: str) -> None:
     assert result.exit_code == 0, result.output
     assert "Examples:" in result.output and f"dlcalc {command} " in result.output
     shown = " ".join(result.output.split())  # help text wraps: compare on one line
+    if command in PASS_THROUGH:
+        assert "Every option of that command may follow" in shown
+        return
     for name in (*ALWAYS, *OPTIONS[command]):
         assert SHARED[name].flags[0] in shown, name
         assert " ".join(SHARED[name].help.split()[:4]) in shown, name
@@ -59,6 +64,7 @@ BAD_INPUT = {
     "key": ["key", "no-such-problem.yaml"],
     "derive": ["derive", "(x"],
     "graph": ["graph", "(x", "--at", "x=1"],
+    "solve": ["solve", "no-such-problem.yaml"],
 }
 
 
@@ -70,6 +76,8 @@ def test_errors_exit_2_with_one_line(runner, command: str, problem: str) -> None
     if problem == "unknown option":
         args = [*args, "--no-such-option"]
     elif problem == "bad option value":
+        # solve reads the problem before it knows the command whose options follow
+        args = ["solve", MAZUR] if command in PASS_THROUGH else args
         args = [*args, "--decimals", "many"]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
@@ -101,7 +109,7 @@ def test_json_document(runner) -> None:
 
 
 def test_decimals_change_display_not_json_values(runner) -> None:
-    result = runner.invoke(app, ["forward", MAZUR, "-f", "json", "--decimals", "9"])
+    result = runner.invoke(app, ["backprop", MAZUR, "-f", "json", "--decimals", "9"])
     doc = json.loads(result.stdout)
     step = next(s for s in doc["steps"] if s["quantity"] == "net_o1")
     assert "0.593269992" in step["substituted"]
@@ -115,7 +123,7 @@ def test_carry_option(runner) -> None:
 
 
 def test_stdin(runner) -> None:
-    result = runner.invoke(app, ["forward", "-", "-f", "json"], input=Path(MAZUR).read_text())
+    result = runner.invoke(app, ["backprop", "-", "-f", "json"], input=Path(MAZUR).read_text())
     assert result.exit_code == 0
     assert json.loads(result.stdout)["result"]["loss"] == pytest.approx(0.298371109, abs=1e-9)
 

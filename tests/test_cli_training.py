@@ -151,11 +151,13 @@ def test_bad_input_is_one_line_naming_file_line_and_field(
     assert "<stdin>" in message and words in message
 
 
-def check_result(runner, tmp_path: Path, command: str, problem: Path, claims: str) -> dict:
+def check_result(
+    runner, tmp_path: Path, command: str, problem: Path, claims: str, exit_code: int = 1
+) -> dict:
     answers = tmp_path / "answers.yaml"
     answers.write_text(claims, encoding="utf-8")
     out = runner.invoke(app, [command, str(problem), "--check", str(answers), "-f", "json"])
-    assert out.exit_code == 1, out.output
+    assert out.exit_code == exit_code, out.output
     return json.loads(out.stdout)["result"]
 
 
@@ -166,11 +168,12 @@ def test_check_recognises_momentum_written_with_minus_eta(runner, tmp_path: Path
         encoding="utf-8",
     )
     # v = μv − ηg, w = w + v: v₁ = −0.1, v₂ = 0.9·(−0.1) − 0.1·0.9 = −0.18; the weights agree.
+    # Two claims follow from it: accepted (dlcalc.conventions), so every claim is ✓ and exit 0.
     result = check_result(
-        runner, tmp_path, "optimize", problem, "v_1: -0.1\nv_2: -0.18\nw_2: 0.72\n"
+        runner, tmp_path, "optimize", problem, "v_1: -0.1\nv_2: -0.18\nw_2: 0.72\n", 0
     )
     assert "v = μ·v − η·g" in result["convention"]["description"]
-    assert result["convention"]["mismatches"] == []
+    assert result["convention"]["mismatches"] == [] and result["convention"]["accepted"]
 
 
 def test_check_recognises_epsilon_inside_the_root(runner, tmp_path: Path) -> None:
@@ -182,6 +185,7 @@ def test_check_recognises_epsilon_inside_the_root(runner, tmp_path: Path) -> Non
     # r₁ = 0.1·4 = 0.4; w₁ = 1 − 0.1·2/√(0.4 + 0.5) = 0.78918 (outside: 1 − 0.2/(0.63246 + 0.5) = 0.82339)
     result = check_result(runner, tmp_path, "optimize", problem, "r_1: 0.4\nw_1: 0.78918\n")
     assert "inside the square root" in result["convention"]["description"]
+    assert not result["convention"]["accepted"]  # one claim only: a hint, w_1 stays ✗
 
 
 def test_check_recognises_weight_decay_with_two_lambda(runner, tmp_path: Path) -> None:
@@ -192,6 +196,7 @@ def test_check_recognises_weight_decay_with_two_lambda(runner, tmp_path: Path) -
         "backprop",
         EXAMPLES / "mazur-weight-decay.yaml",
         "dJ_dw5: 0.090167\nw5_new: 0.354916\n",
+        0,
     )
     assert "2λ" in result["convention"]["description"]
     assert result["convention"]["mismatches"] == []

@@ -25,7 +25,7 @@ def exact_steps(runner, *args: str) -> dict[str, str]:
 
 
 def test_mazur_closed_forms(runner) -> None:
-    exact = exact_steps(runner, "forward", str(EXAMPLES / "mazur.yaml"))
+    exact = exact_steps(runner, "backprop", str(EXAMPLES / "mazur.yaml"))
     assert exact["net_h1"] == "151/400"
     assert exact["out_h1"] == "1/(1 + e^(−151/400))"
     assert "E_total" not in exact  # too long to be worth showing: decimals only, and a note
@@ -63,7 +63,7 @@ def test_perceptron_weights_are_fractions(runner) -> None:
 
 
 def test_rich_output_marks_exact_values(runner) -> None:
-    result = runner.invoke(app, ["forward", str(EXAMPLES / "mazur.yaml"), "--exact"])
+    result = runner.invoke(app, ["backprop", str(EXAMPLES / "mazur.yaml"), "--exact"])
     assert "= 151/400  (exact)" in result.output
 
 
@@ -111,7 +111,7 @@ def test_numeric_commands_do_not_import_sympy() -> None:
 
     for args in (
         ["--help"],
-        ["forward", str(EXAMPLES / "mazur.yaml")],
+        ["forward", str(EXAMPLES / "bce-binary.yaml")],
         ["backprop", str(EXAMPLES / "mazur.yaml")],
     ):
         out = subprocess.run(

@@ -44,7 +44,11 @@ def test_step_recompute_is_the_printed_formula():
 def test_brackets_follow_precedence_and_negative_values():
     out = ONE / (ONE + call("exp", -q("net", 0.3775)))
     assert print_unicode(out) == "1/(1 + e^(−net))"
-    assert print_unicode(q("a", -0.5) - q("b", -0.2), fmt) == "(−0.5) − (−0.2)"
+    # A negative value is bracketed where an operator binds it, not where it leads (issue 12).
+    assert print_unicode(q("a", -0.5) - q("b", -0.2), fmt) == "−0.5 − (−0.2)"
+    assert print_unicode(call("tanh", q("net", -0.45)), fmt) == "tanh(−0.45)"
+    assert print_unicode(q("a", 2) * q("b", -0.5) ** Num(2), fmt) == "2 × (−0.5)²"
+    assert print_unicode(q("a", 2) + q("b", -0.5) * q("c", 3), fmt) == "2 + (−0.5) × 3"
     assert (
         print_unicode(HALF * (q("t", 0.01) - q("o", 0.75)) ** Num(2), fmt) == "½ × (0.01 − 0.75)²"
     )

@@ -50,3 +50,15 @@ def test_quick_start_has_exactly_two_sh_blocks() -> None:
     install, tests = re.findall(r"```sh\n(.*?)```", section, re.S)
     assert "pip install" in install and "dlcalc " in install
     assert "[test]" in tests and "pytest" in tests
+
+
+def test_plot_extra_is_installed_from_the_checkout() -> None:
+    """The index's `dlcalc` is another project: every hint installs the extra from the checkout."""
+    from pathlib import Path
+
+    from dlcalc import settings
+    from dlcalc.render import plots
+
+    for text in (README, Path(plots.__file__).read_text(), Path(settings.__file__).read_text()):
+        assert 'pip install "dlcalc[plot]"' not in text
+    assert 'pip install ".[plot]"' in README

@@ -50,11 +50,15 @@ SYMBOLS = {
     "}": r"\}",
     "$": r"\$",
     "~": r"\sim ",
+    "⊙": r"\odot ",
+    "′": "'",
 }
+HAT = "\u0302"  # a combining circumflex (ŷ written by formula-tree names)
+TILDE = "\u0303"  # a combining tilde, as in the slides' s̃ (the LSTM/GRU candidate state)
 FUNCTIONS = {"ln", "log", "exp", "tanh", "max", "min", "sin", "cos"}
 WORDS = {"if", "else", "otherwise", "for", "and"}
 TOKEN = re.compile(
-    r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
+    r"[α-ωΑ-Ω]?[A-Za-z][\u0302\u0303](?:_[A-Za-z0-9]+)*|[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
     re.S,
 )
 
@@ -141,6 +145,7 @@ def math(text: str) -> str:
     text = SUPERSCRIPT_INDEX.sub(
         lambda m: "^((" + m.group(1).translate(FROM_SUPERSCRIPT) + "))", text
     )
+    text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ_1 -> \hat{y}_{1} (the rnn helper)
     for token in TOKEN.findall(text):
         if token == "^(":
             out.append("^{")
@@ -152,6 +157,15 @@ def math(text: str) -> str:
             out.append("}" if depth and depth.pop() else ")")
         elif token in SYMBOLS:
             out.append(SYMBOLS[token])
+        elif TILDE in token or HAT in token:  # s̃_1 -> \tilde{s}_{1}, δs̃_1 -> \delta \tilde{s}_{1}
+            m = re.fullmatch("(.?)([A-Za-z])([" + HAT + TILDE + "])(.*)", token, re.S)
+            if m is None:
+                out.append(r"\text{?}")
+            else:
+                ident = _ident(m.group(2) + m.group(4))
+                prefix = (SYMBOLS.get(m.group(1)) or greek(m.group(1)) or "") if m.group(1) else ""
+                accent = r"\tilde{" if m.group(3) == TILDE else r"\hat{"
+                out.append(prefix + accent + ident[0] + "}" + ident[1:])
         elif token[0].isalpha():
             out.append(_ident(token))
         elif token == "\\":
@@ -184,6 +198,8 @@ def text(value: str) -> str:
             out.append("$" + SYMBOLS[ch].strip() + "$")
         elif ch in SUBSCRIPT_TEXT:  # y₁₁ and 180° in notes (added by the conv helper)
             out.append(SUBSCRIPT_TEXT[ch])
+        elif ch in (TILDE, HAT) and out:  # s̃ in notes (added by the rnn helper)
+            out[-1] = ("$\\tilde{" if ch == TILDE else "$\\hat{") + out[-1] + "}$"
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":
@@ -237,6 +253,8 @@ def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
         name = math(step.shown)
         formula = step.formula()
         substituted = step.substituted(lambda v: fmt(v, decimals))
+        if substituted == fmt(step.value, decimals):  # the value once, not twice
+            substituted = None
         value = math(fmt(step.value, decimals))
         if step.exact:
             value = f"{math(step.exact)} \\approx {value}"

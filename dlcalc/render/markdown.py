@@ -45,6 +45,8 @@ def steps_table(
     for step in steps:
         formula = step.formula() or ""
         substituted = step.substituted(lambda v: fmt(v, decimals)) or ""
+        if substituted == fmt(step.value, decimals):  # the value once, not twice
+            substituted = ""
         name = step.shown + (f" ({step.note})" if step.note else "")
         exact = f" = {_cell(step.exact)} (exact)" if step.exact else ""
         row = f"| {_cell(name)} | {_cell(formula)} | {_cell(substituted)} | **{_cell(fmt(step.value, decimals))}**{exact} |"

@@ -1,4 +1,15 @@
-"""How numbers look in every format: ``--decimals`` places, trailing zeros dropped."""
+"""How numbers look in every format: the default, ``--decimals N`` and ``--sig N``.
+
+Renderers pass one ``decimals`` value down to :func:`fmt`; its type says which rule applies:
+
+* a plain ``int`` (the default, 4): that many decimal places with trailing zeros dropped,
+  and below 0.1 that many significant figures instead, so that 0.0004386 stays readable;
+* :class:`Places` (``--decimals N`` given): exactly N decimal places, trailing zeros kept
+  (1.2560, 0.2800), as an exam asks;
+* :class:`Significant` (``--sig N``): N significant figures, trailing zeros kept.
+
+Both are ``int`` subclasses so that every renderer passes them on unchanged.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +18,31 @@ from numbers import Integral, Real
 from typing import Any
 
 MINUS = "−"
+DEFAULT_DECIMALS = 4
+HUGE = 1e15  # from here on numbers are written with an exponent (1e308 is not 309 digits)
 
 
-def fmt(value: Any, decimals: int = 4) -> str:
+class Places(int):
+    """Exactly this many decimal places, trailing zeros kept (``--decimals N``)."""
+
+
+class Significant(int):
+    """This many significant figures, trailing zeros kept (``--sig N``)."""
+
+
+def number_style(decimals: int | None, sig: int | None) -> int:
+    """The ``decimals`` value renderers pass on: the default, :class:`Places` or :class:`Significant`.
+
+    ``decimals`` is None unless ``--decimals`` was given; both given is refused by the caller.
+    """
+    if sig is not None:
+        return Significant(sig)
+    if decimals is not None:
+        return Places(decimals)
+    return DEFAULT_DECIMALS
+
+
+def fmt(value: Any, decimals: int = DEFAULT_DECIMALS) -> str:
     """Format one value for people: 0.3775, 0.5933, 0.0004386, 34,944, −0.12, ∞."""
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -22,19 +55,50 @@ def fmt(value: Any, decimals: int = 4) -> str:
             return "NaN"
         if math.isinf(x):
             return "∞" if x > 0 else MINUS + "∞"
-        if abs(x) >= 1e15:
-            text = f"{x:.{max(decimals, 1)}e}"  # 1e308 is not 309 digits
-        elif 0 < abs(x) < 0.1:
-            text = f"{x:.{max(decimals, 1)}g}"  # small numbers keep `decimals` significant digits
+        if isinstance(decimals, Significant):
+            text = _significant(x, max(int(decimals), 1))
+        elif isinstance(decimals, Places):
+            text = _places(x, int(decimals))
         else:
-            text = f"{x:.{decimals}f}"
-            if "." in text:
-                text = text.rstrip("0").rstrip(".")
-        if text in ("-0", "0", ""):
-            return "0"
+            text = _default(x, int(decimals))
+        if text.lstrip("-").strip("0.") == "" and "e" not in text:
+            text = text.lstrip("-")  # −0.000 reads as 0.000
         return text.replace("-", MINUS)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(fmt(v, decimals) for v in value) + "]"
     if value is None:
         return "—"
     return str(value)
+
+
+def _default(x: float, decimals: int) -> str:
+    """``decimals`` places without trailing zeros; below 0.1, ``decimals`` significant figures."""
+    if abs(x) >= HUGE:
+        return f"{x:.{max(decimals, 1)}e}"
+    if 0 < abs(x) < 0.1:
+        return f"{x:.{max(decimals, 1)}g}"
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _places(x: float, places: int) -> str:
+    """Exactly ``places`` decimal places: 1.2560, 0.0004 (0.0004386 to 4 places)."""
+    if abs(x) >= HUGE:
+        return f"{x:.{max(places, 1)}e}"
+    return f"{x:.{places}f}"
+
+
+def _significant(x: float, digits: int) -> str:
+    """``digits`` significant figures with trailing zeros kept: 0.0004386, 1.260, 12300."""
+    if x == 0:
+        return "0" if digits == 1 else "0." + "0" * (digits - 1)
+    mantissa, exponent_text = f"{x:.{digits - 1}e}".split("e")
+    exponent = int(exponent_text)  # of the rounded value: 9.996 to 3 figures is 10.0
+    if exponent >= 15 or exponent < -6:
+        return f"{x:.{digits - 1}e}"
+    places = digits - 1 - exponent
+    if places >= 0:
+        return f"{x:.{places}f}"
+    return f"{round(x, places):.0f}"  # 12345 to 3 figures: 12300

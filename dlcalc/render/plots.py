@@ -1,6 +1,6 @@
 """Figures for ``--plot FILE``: the perceptron's data and decision boundaries, the delta rule's error.
 
-matplotlib is an optional extra (``pip install "dlcalc[plot]"``); it is imported only here,
+matplotlib is an optional extra (``pip install ".[plot]"``); it is imported only here,
 only when a plot is asked for, and always with the non-interactive Agg backend.
 """
 
@@ -62,7 +62,9 @@ def _pyplot() -> Any:
         import matplotlib
     except ImportError:
         raise InputError(
-            'plotting needs matplotlib: pip install "dlcalc[plot]"', field="--plot"
+            'plotting needs matplotlib: pip install ".[plot]" in the dlcalc checkout '
+            '(not "dlcalc[plot]": the package index\'s dlcalc is another project)',
+            field="--plot",
         ) from None
     logging.getLogger("matplotlib").setLevel(logging.ERROR)  # no "building the font cache" line
     matplotlib.use("Agg")

@@ -68,6 +68,8 @@ def steps_table(
         formula = step.formula()
         substituted = step.substituted(lambda v: fmt(v, decimals))
         value = fmt(step.value, decimals)
+        if substituted == value:  # E_total = E_o1 = 0.1384, not "= 0.1384 = 0.1384"
+            substituted = None
         lines = Text()
         if formula is not None and formula != substituted:
             lines.append("= " + formula)

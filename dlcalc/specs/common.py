@@ -154,6 +154,28 @@ Vector = Annotated[list[float], BeforeValidator(vector)]
 Matrix = Annotated[list[list[float]], BeforeValidator(matrix)]
 
 
+# Names the slides and textbooks use for a key that dlcalc spells out.
+SYNONYMS = {
+    "eta": "learning_rate",
+    "η": "learning_rate",
+    "lr": "learning_rate",
+    "alpha_lr": "learning_rate",
+    "rate": "learning_rate",
+    "theta": "threshold",
+    "θ": "threshold",
+    "w": "weights",
+    "b": "bias",
+    "biases": "bias",
+    "activation_function": "activation",
+    "x": "input",
+    "inputs": "input",
+    "t": "target",
+    "y": "target",
+    "targets": "target",
+    "epoch": "epochs",
+}
+
+
 class Strict(BaseModel):
     """A model that refuses unknown keys, suggesting the closest known one."""
 
@@ -166,9 +188,14 @@ class Strict(BaseModel):
             known = set(cls.model_fields)
             for key in data:
                 if key not in known:
+                    synonym = SYNONYMS.get(str(key).strip().lower())
+                    hint = (
+                        f" (did you mean {synonym!r}?)"
+                        if synonym in known
+                        else suggest(str(key), known)
+                    )
                     message = (
-                        f"unknown key {key!r}{suggest(str(key), known)}; "
-                        f"expected one of: {', '.join(cls.model_fields)}"
+                        f"unknown key {key!r}{hint}; expected one of: {', '.join(cls.model_fields)}"
                     )
                     raise PydanticCustomError(
                         "unknown_key", "{message}", {"message": message, "key": key}

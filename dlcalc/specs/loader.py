@@ -414,6 +414,17 @@ def translate(error: ValidationError, doc: Document) -> InputError:
         msg = f"expected a number, got {describe(first.get('input'))}"
     elif kind in ("bool_type", "bool_parsing"):
         msg = f"expected true or false, got {describe(first.get('input'))}"
+    elif kind in ("literal_error", "enum"):  # dlcalc's wording, not the validator's
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        got = first.get("input")
+        hint = suggest(str(got), expected.split(", ")) if isinstance(got, str) else ""
+        msg = (
+            f"unknown value {got!r}{hint}; expected one of: {expected}"
+            if isinstance(got, str)
+            else f"expected one of: {expected}; got {describe(got)}"
+        )
+    elif isinstance(msg, str) and msg.startswith("Input should be "):
+        msg = f"expected {msg[len('Input should be ') :]}, got {describe(first.get('input'))}"
     more = (
         f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         if len(errors) > 1

@@ -7,6 +7,7 @@ lengths) so that every message names the field and its line.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -91,16 +92,89 @@ def _fail(doc: Document, message: str, *loc: str | int) -> InputError:
     return InputError(message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None)
 
 
-def check_distribution(doc: Document, values: list[float], *loc: str | int) -> None:
-    """Refuse entries below 0 and sums that are not 1 within 1e-6."""
+def written_decimals(x: float) -> int:
+    """The decimals a number was written with, read back from its shortest form (0.27 → 2)."""
+    exponent = Decimal(repr(float(x))).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def rounding_slack(values: list[float]) -> float:
+    """How far the sum of rounded numbers may be from the true sum: half a unit of each one's last decimal.
+
+    Whole numbers (a one-hot 0 or 1) are taken as exact.
+    """
+    return math.fsum(0.5 * 10.0 ** -written_decimals(x) for x in values if x != int(x))
+
+
+def check_distribution(
+    doc: Document, values: list[float], *loc: str | int, rounded: bool = False
+) -> str | None:
+    """Refuse entries below 0 or above 1 and sums that are not 1 within 1e-6.
+
+    With ``rounded``, a sum within the rounding of the decimals as written (0.27 + 0.26 + 0.46
+    = 0.99, each ±0.005) is accepted: the values are used as written, and the returned note
+    says so.  Percentages ([27, 26, 47]) are refused with the hint to divide by 100.
+    """
+    total = math.fsum(values)
     for k, x in enumerate(values):
         if x < 0:
             raise _fail(doc, f"a probability cannot be negative, got {x:g} (entry {k})", *loc, k)
-    total = math.fsum(values)
-    if abs(total - 1.0) > TOLERANCE:
-        raise _fail(
-            doc, f"the probabilities sum to {total:.10g}, expected 1 (within {TOLERANCE:g})", *loc
+    if any(x > 1 for x in values):
+        if abs(total - 100.0) <= 100 * max(TOLERANCE, rounding_slack(values) / 100):
+            shown = ", ".join(f"{x / 100:.10g}" for x in values)
+            raise _fail(
+                doc,
+                f"these look like percentages (they sum to {total:.10g}); a probability is between 0 and 1, "
+                f"so divide each by 100: [{shown}]",
+                *loc,
+            )
+        k, x = next((k, x) for k, x in enumerate(values) if x > 1)
+        raise _fail(doc, f"a probability is at most 1, got {x:g} (entry {k})", *loc)
+    if abs(total - 1.0) <= TOLERANCE:
+        return None
+    slack = rounding_slack(values)
+    # Strictly within: a sum that needs every entry to sit exactly on a tie ([0.5, 0.4]) is refused.
+    if rounded and abs(total - 1.0) < slack - 1e-9:
+        places = max(written_decimals(x) for x in values)
+        return (
+            f"{field_path(loc)} sum to {total:.10g}, not 1: within the rounding of the "
+            f"{places} decimal{'s' if places != 1 else ''} they are written with (±{slack:.10g}), "
+            "so they are taken as rounded probabilities and used as written."
         )
+    hint = (
+        f" or, for probabilities rounded to the decimals written, within ±{slack:.10g}"
+        if rounded and slack
+        else ""
+    )
+    raise _fail(
+        doc,
+        f"the probabilities sum to {total:.10g}, expected 1 (within {TOLERANCE:g}{hint})",
+        *loc,
+    )
+
+
+def refuse_percent_signs(doc: Document, key: str) -> None:
+    """``27%`` is a percentage: say to write it as a probability (0.27), not just "not a number"."""
+    value = doc.data.get(key) if isinstance(doc.data, dict) else None
+    entries = value if isinstance(value, list) else [value]
+    for k, row in enumerate(entries):
+        cells = row if isinstance(row, list) else [row]
+        for j, cell in enumerate(cells):
+            if isinstance(cell, str) and cell.strip().endswith("%"):
+                number = cell.strip()[:-1].strip()
+                try:
+                    shown = f"{to_number(number) / 100:.10g}"
+                except ValueError:
+                    shown = "the percentage divided by 100"
+                where = (
+                    [k, j] if isinstance(row, list) else ([k] if isinstance(value, list) else [])
+                )
+                raise _fail(
+                    doc,
+                    f"{cell.strip()!r} is a percentage; write the probability instead, divided by 100: {shown}",
+                    key,
+                    *where,
+                )
 
 
 def _check_size(doc: Document, n: int, *loc: str | int) -> None:
@@ -134,9 +208,12 @@ class CrossEntropy:
         self.given = given  # "probabilities" or "logits"
         self.targets = targets  # binary: one [t] per row
         self.values = values  # binary: one [p] or [z] per row
+        self.notes: list[str] = []  # what the solution should say about the input (rounded sums)
 
 
 def load_crossentropy(doc: Document) -> CrossEntropy:
+    for key in ("probabilities", "probability", "target"):
+        refuse_percent_signs(doc, key)
     spec = validate(CrossEntropyProblem, doc)
     given = [
         k
@@ -207,6 +284,7 @@ def load_crossentropy(doc: Document) -> CrossEntropy:
             "target",
         )
     _check_size(doc, len(rows) * len(rows[0]), key)
+    notes: list[str] = []
     for r, (target_row, v) in enumerate(zip(target_rows, rows)):
         where: tuple[int, ...] = (r,) if several else ()
         if len(target_row) != len(v):
@@ -218,11 +296,17 @@ def load_crossentropy(doc: Document) -> CrossEntropy:
             )
         check_distribution(doc, target_row, "target", *where)
         if key == "probabilities":
-            check_distribution(doc, v, key, *where)
-    return CrossEntropy(spec, False, key, target_rows, rows)
+            note = check_distribution(doc, v, key, *where, rounded=True)
+            if note is not None:
+                notes.append(note)
+    problem = CrossEntropy(spec, False, key, target_rows, rows)
+    problem.notes = notes
+    return problem
 
 
 def load_kld(doc: Document) -> KLProblem:
+    for key in ("p", "q"):
+        refuse_percent_signs(doc, key)
     spec = validate(KLProblem, doc)
     discrete = spec.p is not None or spec.q is not None
     if discrete == (spec.gaussian is not None):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr
 
 from dlcalc.errors import InputError
 from dlcalc.numerics import ACTIVATIONS, LOSSES
@@ -52,13 +53,29 @@ def _bias(value: object) -> float | list[float]:
 
 
 class Layer(Strict):
-    """One layer: row j of ``weights`` holds the weights into unit j."""
+    """One layer: row j of ``weights`` holds the weights into unit j (after loading, always).
+
+    A file may write the weights the other way round (``weights_by: input``) or leave them out
+    and give ``connections:`` instead; :func:`load_network` turns both into this form.
+    """
 
     units: list[Name] | None = None
     activation: Annotated[str, AfterValidator(one_of(ACTIVATIONS, "activation"))] = "sigmoid"
-    weights: Matrix
+    weights: Matrix | None = None
     bias: Annotated[float | list[float], BeforeValidator(_bias)] = 0.0
     alpha: Number = Field(0.01, description="leaky_relu's slope for negative net input")
+    _weight_names: list[list[str]] | None = PrivateAttr(default=None)  # w14 … from `connections:`
+
+    @property
+    def matrix(self) -> list[list[float]]:
+        """The weights, row j into unit j (a loaded problem always has them)."""
+        assert self.weights is not None
+        return self.weights
+
+    @property
+    def weight_names(self) -> list[list[str]] | None:
+        """The slides' names of the weights (w14: unit 1 → unit 4) where ``connections:`` gave them."""
+        return self._weight_names
 
 
 class Example(Strict):
@@ -75,6 +92,8 @@ class NetworkProblem(Problem):
     update_bias: bool = True
     epochs: Whole = 1
     mode: Literal["online", "batch"] = "online"
+    weights_by: Annotated[str, AfterValidator(one_of(WEIGHTS_BY, "weights_by"))] = "unit"
+    connections: dict[str, Number] | None = None
     layers: list[Layer]
     # Training options (backprop): L2 weight decay, dropout masks, an optimizer and its settings.
     weight_decay: Number = 0.0
@@ -93,6 +112,29 @@ class NetworkProblem(Problem):
             return list(self.examples)
         assert self.input is not None
         return [Example(input=self.input, target=self.target)]
+
+
+WEIGHTS_BY = ("unit", "input")
+CONNECTION = re.compile(r"w_?\(?(?P<pair>[^)]*)\)?")
+
+
+def weights_note(spec: NetworkProblem) -> str:
+    """Which way the file's weights were read, said in the solution (a square matrix reads both ways)."""
+    if spec.connections is not None:
+        n = len(spec.example_list()[0].input)
+        return (
+            "Weights read from `connections:`: w14 is the weight from unit 1 into unit 4, "
+            f"with the inputs numbered 1–{n} and the units after them, layer by layer (as the slides number them)."
+        )
+    if spec.weights_by == "input":
+        return (
+            "Weights read by input (`weights_by: input`): row i holds the weights from input i, "
+            "column j those into unit j, as in x·W."
+        )
+    return (
+        "Weights read by unit (the default): row j holds the weights into unit j, one column per "
+        "input, as in W·x; write `weights_by: input` for a matrix whose columns are the units."
+    )
 
 
 def load_network(doc: Document, *, training: bool) -> NetworkProblem:
@@ -119,7 +161,9 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
         raise fail("with `examples:`, give each example its own target", "target")
 
     width = len(spec.example_list()[0].input)
+    spec = _standard_weights(spec, width, fail)
     for i, layer in enumerate(spec.layers):
+        assert layer.weights is not None
         rows, cols = len(layer.weights), len(layer.weights[0])
         if cols != width:
             source = "the input has" if i == 0 else f"layer {i - 1} has"
@@ -151,9 +195,9 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
 
     for k, example in enumerate(spec.example_list()):
         loc: tuple[str | int, ...] = ("examples", k) if spec.examples is not None else ()
-        if len(example.input) != len(spec.layers[0].weights[0]):
+        if len(example.input) != len(spec.layers[0].matrix[0]):
             raise fail(
-                f"expected {len(spec.layers[0].weights[0])} input values, got {len(example.input)}",
+                f"expected {len(spec.layers[0].matrix[0])} input values, got {len(example.input)}",
                 *loc,
                 "input",
             )
@@ -166,7 +210,7 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
         if training and example.target is None:
             raise fail("backprop needs a target for every example", *loc, "target")
 
-    n_parameters = sum(len(layer.weights) * (len(layer.weights[0]) + 1) for layer in spec.layers)
+    n_parameters = sum(len(layer.matrix) * (len(layer.matrix[0]) + 1) for layer in spec.layers)
     if n_parameters > MAX_PARAMETERS:
         raise fail(
             f"the network has {n_parameters:,} weights and biases; a worked example may have at most {MAX_PARAMETERS:,}",
@@ -211,6 +255,140 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
     return spec
 
 
+Fail = Callable[..., InputError]
+
+
+def _standard_weights(spec: NetworkProblem, width: int, fail: Fail) -> NetworkProblem:
+    """The problem with every layer's weights row per unit, whichever way the file wrote them."""
+    if spec.connections is not None:
+        return _from_connections(spec, width, fail)
+    layers: list[Layer] = []
+    for i, layer in enumerate(spec.layers):
+        if layer.weights is None:
+            raise fail(
+                "missing required key 'weights' (or give every weight by name in `connections:`)",
+                "layers",
+                i,
+            )
+        if spec.weights_by == "input":
+            before = width if i == 0 else len(layers[-1].matrix)
+            if len(layer.weights) != before:
+                source = "the input has" if i == 0 else f"layer {i - 1} has"
+                raise fail(
+                    f"with `weights_by: input`, row i holds the weights from input i to every unit: "
+                    f"expected {before} rows ({source} {before} values), got {len(layer.weights)}",
+                    "layers",
+                    i,
+                    "weights",
+                )
+            layer = layer.model_copy(update={"weights": [list(c) for c in zip(*layer.weights)]})
+        layers.append(layer)
+    return spec.model_copy(update={"layers": layers})
+
+
+def _from_connections(spec: NetworkProblem, width: int, fail: Fail) -> NetworkProblem:
+    """Weights (and biases) from ``connections: {w14: 0.2, b4: -0.4, …}`` with the slides' numbering.
+
+    The inputs are units 1…n; each layer's units are named by ``units:`` or else numbered on.
+    ``w14``, ``w1_4`` and ``w(1,4)`` all mean the weight from unit 1 into unit 4.
+    """
+    assert spec.connections is not None
+    if spec.weights_by != "unit":
+        raise fail(
+            "`weights_by:` orders a weight matrix; `connections:` names each weight", "weights_by"
+        )
+    before = [str(k + 1) for k in range(width)]
+    names: list[list[str]] = []
+    number = width
+    for i, layer in enumerate(spec.layers):
+        if layer.weights is not None:
+            raise fail(
+                "give the weights either as `weights:` here or by name in `connections:`, not both",
+                "layers",
+                i,
+                "weights",
+            )
+        if layer.units is None:
+            raise fail(
+                "with `connections:`, give each layer's unit numbers, e.g. `units: [4, 5]`",
+                "layers",
+                i,
+            )
+        names.append(list(layer.units))
+        number += len(layer.units)
+    feeding = [before, *names[:-1]]
+    wanted: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for i, (sources, units) in enumerate(zip(feeding, names)):
+        for j, unit in enumerate(units):
+            for k, source in enumerate(sources):
+                wanted[(source, unit)] = (i, j, k)
+    weights = [[[0.0] * len(sources) for _ in units] for sources, units in zip(feeding, names)]
+    biases: dict[str, float] = {}
+    seen: set[tuple[str, str]] = set()
+    all_units = {u for units in names for u in units}
+    for key, value in spec.connections.items():
+        text = str(key).strip()
+        if text.lower().startswith("b") and text[1:].lstrip("_") in all_units:
+            biases[text[1:].lstrip("_")] = value
+            continue
+        pair = _connection_pair(text, wanted)
+        if pair is None:
+            example = next(iter(wanted))
+            raise fail(
+                f"expected a weight named w<from><to> (e.g. w{example[0]}{example[1]}) between "
+                f"neighbouring layers, or a bias b<unit>; inputs are 1–{width}, units "
+                f"{', '.join(u for units in names for u in units)}",
+                "connections",
+                key,
+            )
+        if pair in seen:
+            raise fail(f"the weight {pair[0]} → {pair[1]} is given twice", "connections", key)
+        seen.add(pair)
+        i, j, k = wanted[pair]
+        weights[i][j][k] = value
+    missing = [f"w{a}{b}" for (a, b) in wanted if (a, b) not in seen]
+    if missing:
+        raise fail(
+            f"missing {', '.join(missing[:6])}{' …' if len(missing) > 6 else ''}; "
+            "give every weight between neighbouring layers (0 for no connection)",
+            "connections",
+        )
+    layers = []
+    for i, layer in enumerate(spec.layers):
+        bias: float | list[float] = layer.bias
+        named = [u for u in names[i] if u in biases]
+        if named:
+            if "bias" in layer.model_fields_set:
+                raise fail(
+                    "give the biases either here or in `connections:`, not both",
+                    "layers",
+                    i,
+                    "bias",
+                )
+            bias = [biases.get(u, 0.0) for u in names[i]]
+        new = layer.model_copy(update={"weights": weights[i], "bias": bias})
+        new._weight_names = [[f"w{source}{unit}" for source in feeding[i]] for unit in names[i]]
+        layers.append(new)
+    return spec.model_copy(update={"layers": layers})
+
+
+def _connection_pair(
+    key: str, wanted: dict[tuple[str, str], tuple[int, int, int]]
+) -> tuple[str, str] | None:
+    """``w14`` / ``w1_4`` / ``w(1,4)`` / ``w1→4`` → ("1", "4") where that is a connection; else None."""
+    m = CONNECTION.fullmatch(key.replace(" ", ""))
+    if m is None:
+        return None
+    pair = m.group("pair")
+    for sep in (",", "_", "→", "->", "-"):
+        if sep in pair:
+            a, _, b = pair.partition(sep)
+            return (a, b) if (a, b) in wanted else None
+    splits = [(pair[:n], pair[n:]) for n in range(1, len(pair))]
+    found = [p for p in splits if p in wanted]
+    return found[0] if len(found) == 1 else None
+
+
 def _check_dropout(spec: NetworkProblem, fail: Callable[..., InputError]) -> None:
     """One keep-mask (1 keeps, 0 drops) per hidden layer, one entry per unit; a rate in [0, 1)."""
     if not 0 <= spec.dropout_rate < 1:
@@ -229,7 +407,7 @@ def _check_dropout(spec: NetworkProblem, fail: Callable[..., InputError]) -> Non
             "dropout",
         )
     for k, mask in enumerate(spec.dropout):
-        units = len(spec.layers[k].weights)
+        units = len(spec.layers[k].matrix)
         if len(mask) != units:
             raise fail(
                 f"expected {units} entries (one per unit of layer {k + 1}), got {len(mask)}",

@@ -153,6 +153,24 @@ class PerceptronEvaluation(Problem):
     codes: dict[Label, Vector] | None = None
     classify: Annotated[list[Vector] | None, BeforeValidator(_inputs)] = None
     truth_table: bool = False
+    expected: list[Any] | None = None  # per input: a class label (with codes), the outputs, or null
+
+
+def expected_outputs(
+    spec: PerceptronEvaluation, n_inputs: int
+) -> list[str | tuple[int, ...] | None]:
+    """``expected:`` as labels (where ``codes`` names them) or output tuples, None where unknown."""
+    out: list[str | tuple[int, ...] | None] = []
+    for item in spec.expected or []:
+        if item is None:
+            out.append(None)
+        elif isinstance(item, list):
+            out.append(tuple(int(to_number(v)) for v in item))
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            out.append((int(item),))
+        else:
+            out.append(to_name(item))
+    return out
 
 
 class DeltaProblem(Problem):
@@ -311,6 +329,31 @@ def _load_evaluation(doc: Document) -> PerceptronEvaluation:
             )
     if len(spec.classify or []) > 10_000:
         raise _fail(doc, "at most 10,000 inputs to classify", "classify")
+    n_inputs = len(spec.classify) if spec.classify is not None else 2**n
+    if spec.expected is not None:
+        if len(spec.expected) != n_inputs:
+            raise _fail(
+                doc,
+                f"expected one expected output per input ({n_inputs}), got {len(spec.expected)}",
+                "expected",
+            )
+        for i, item in enumerate(spec.expected):
+            try:
+                if isinstance(item, list) and len(item) != len(spec.perceptrons):
+                    raise ValueError(
+                        f"expected {len(spec.perceptrons)} outputs (one per perceptron), got {len(item)}"
+                    )
+                (shown,) = expected_outputs(spec.model_copy(update={"expected": [item]}), 1)
+            except ValueError as e:
+                raise _fail(doc, str(e), "expected", i) from None
+            if isinstance(shown, str) and shown not in (spec.codes or {}):
+                known = ", ".join(spec.codes or {}) or "none: give `codes:` to name classes"
+                raise _fail(
+                    doc,
+                    f"unknown class {shown!r}; expected outputs such as [0, 1] or a class of `codes:` ({known})",
+                    "expected",
+                    i,
+                )
     for label, code in (spec.codes or {}).items():
         if len(code) != len(spec.perceptrons):
             raise _fail(

@@ -582,7 +582,9 @@ def build_graph(node: Node, at: dict[str, float]) -> Graph:
             stack.extend((c, False) for c in reversed(_inputs(n)) if c not in seen)
             continue
         seen.add(n)
-        if n.op not in ("num", "const"):
+        # A part without symbols (the −1 of x^−1) is a constant, not a node: nothing flows back
+        # into it, so x^−1 at x = −2 needs no ln(−2) for an exponent's adjoint.
+        if n.op not in ("num", "const") and (n is node or n.symbols()):
             order.append(n)
     if len(order) > 2 * MAX_NODES:
         raise InputError(

@@ -42,16 +42,34 @@ def conv_axis(
     size_arg = Arg(f"{axis}_{i - 1}", size)
     f_eff = dilation * (kernel - 1) + 1
     if pad == "same":
+        # The padding that keeps the output at ⌈W/S⌉, shown in the usual formula with its P.
         out = -(-size // stride)
         total = max((out - 1) * stride + f_eff - size, 0)
-        note: str | None = (
-            f"same padding: {total} {'row' if axis == 'H' else 'column'}{'s' if total != 1 else ''} of padding in total keep{'s' if total == 1 else ''} the output at ceil({axis}/S)"
+        lines = "rows" if axis == "H" else "columns"
+        f_shown = Arg(f"F_{i}" if dilation == 1 else f"F_eff_{i}", f_eff)
+        note: str | None
+        if total % 2 == 0:
+            note = (
+                f"same padding: P = {total // 2} on each side keeps the output at "
+                f"⌈{axis}/S⌉ = ⌈{size}/{stride}⌉ = {out}"
+            )
+            return AxisResult(
+                out,
+                "({} − {} + 2·{})/{} + 1",
+                (size_arg, f_shown, Arg(f"P_{i}", total // 2), Arg(f"S_{i}", stride)),
+                lambda w, f, pp, s: int((w - f + 2 * pp) // s) + 1,
+                note,
+            )
+        note = (
+            f"same padding: {total} {lines} in total, {total // 2} before and {total - total // 2} "
+            f"after (the extra one after, as TensorFlow does), keep the output at "
+            f"⌈{axis}/S⌉ = ⌈{size}/{stride}⌉ = {out}"
         )
         return AxisResult(
             out,
-            "ceil({}/{})",
-            (size_arg, Arg(f"S_{i}", stride)),
-            lambda w, s: -(-int(w) // int(s)),
+            "({} − {} + {})/{} + 1",
+            (size_arg, f_shown, Arg(f"P_total_{i}", total, f"P_total_{i}"), Arg(f"S_{i}", stride)),
+            lambda w, f, pp, s: int((w - f + pp) // s) + 1,
             note,
         )
     p = 0 if pad == "valid" else int(pad)

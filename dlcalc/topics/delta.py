@@ -64,8 +64,11 @@ class DeltaRun:
     def t_arg(self, r: int) -> Q:
         return lu.row_value(f"t_{r}", self.ts[r - 1], "t", r)
 
-    def o_arg(self, label: str, r: int, value: Fraction) -> Q:
-        return lu.row_value(label, value, "o", r)
+    def o_arg(self, label: str, r: int, value: Fraction, step: int | None = None) -> Q:
+        """Row r's output; ``step``: the output at that update of a stochastic run (o_2⁽⁶⁾)."""
+        if step is None:
+            return lu.row_value(label, value, "o", r)
+        return q(label, value, _step_output_name(r, step))
 
     def output_step(self, label: str, r: int, w: list[Fraction], names: list[str]) -> Step:
         weights = [lu.weight(names[i], w[i], i) for i in range(self.n + 1)]
@@ -174,33 +177,45 @@ class DeltaRun:
     def _stochastic_steps(
         self, section: Section, k: int, w: list[Fraction], names: list[str]
     ) -> list[Fraction]:
+        """One update per row, each quantity indexed by its step s (counted over the run):
+        o_2⁽⁶⁾ = w0⁽⁵⁾ × 1 + …, Δw0⁽⁶⁾ = η × (t_2 − o_2⁽⁶⁾) × 1, w0⁽⁶⁾ = w0⁽⁵⁾ + Δw0⁽⁶⁾."""
         names = list(names)
+        before: str | None = None  # the weights' step superscript: none at the epoch's start
         for r in range(1, len(self.xs) + 1):
             o_label = f"o_now_{r}@{k}"
-            step = self.output_step(o_label, r, w, names)
-            step.note = "output at the current weights"
-            self.add(section, step)
-            o = step.value
+            s = (k - 1) * len(self.xs) + r
+            weights = [q(names[i], w[i], lu.weight_name(i, before)) for i in range(self.n + 1)]
+            expr = lu.output(weights, [self.x_arg(r, i) for i in range(1, self.n + 1)])
+            o = self.rnd(weighted_sum(w, self.xs[r - 1]))
+            note = f"output at step {s}, the weights so far"
+            self.add(section, Step(o_label, o, name=_step_output_name(r, s), expr=expr, note=note))
             t = self.ts[r - 1]
             new = []
             for i, wi in enumerate(w):
                 xi = self.xs[r - 1][i - 1] if i else Fraction(1)
                 delta = self.rnd(self.eta * (t - o) * xi)
                 x = self.x_arg(r, i, in_row=False) if i else None
-                error = lu.error_times_input(self.t_arg(r), self.o_arg(o_label, r, o), x)
+                error = lu.error_times_input(self.t_arg(r), self.o_arg(o_label, r, o, s), x)
                 d_label = f"delta_w{i}_{r}@{k}"
+                increment = Name("Δw", str(i), f"({s})")
                 expr = lu.eta(self.eta) * error
-                self.add(section, Step(d_label, delta, name=lu.increment_name(i), expr=expr))
+                self.add(section, Step(d_label, delta, name=increment, expr=expr))
                 value = self.rnd(wi + delta)
                 new_label = f"w{i}@{k}.{r}"
-                expr = lu.updated(
-                    lu.weight(names[i], wi, i), q(d_label, delta, lu.increment_name(i))
+                expr = lu.updated(weights[i], q(d_label, delta, increment))
+                self.add(
+                    section, Step(new_label, value, name=lu.weight_name(i, f"({s})"), expr=expr)
                 )
-                self.add(section, Step(new_label, value, name=lu.weight_name(i, "+"), expr=expr))
                 names[i] = new_label
                 new.append(value)
             w = new
+            before = f"({s})"
         return w
+
+
+def _step_output_name(row: int, step: int) -> Name:
+    """o_2⁽⁶⁾: row 2's output at update 6 of a stochastic run (o_2 alone: at the epoch's start)."""
+    return Name("o", str(row), f"({step})", label_sub=True)
 
 
 def _bounded(q: Fraction) -> Fraction:

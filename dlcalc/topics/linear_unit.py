@@ -26,10 +26,12 @@ Round = Callable[[Fraction], Fraction]
 
 
 def rounder(carry: int | None) -> Round:
-    """Hand-calculation mode: round to ``carry`` decimals (exactly), or leave alone."""
+    """Hand-calculation mode: round to ``carry`` decimals as :func:`dlcalc.numerics.carry_round` does (exactly), or leave alone."""
     if carry is None:
         return lambda v: v
-    return lambda v: Fraction(round(v, carry))
+    from dlcalc.scalars import carry_round
+
+    return lambda v: carry_round(Fraction(v), carry)
 
 
 def start_note(i: int, k: int) -> str | None:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 
 from dlcalc.errors import InputError
-from dlcalc.scalars import log_sum_exp, xlogx_ratio
+from dlcalc.scalars import carry_round, log_sum_exp, xlogx_ratio
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
 from dlcalc.steps import Arg, Section, Solution, Step, Table
 
@@ -22,16 +22,27 @@ def rounder(carry: int | None) -> Round:
     """Round to ``carry`` decimals (hand-calculation mode), or leave values alone."""
     if carry is None:
         return lambda x: x
-    return lambda x: round(x, carry) if math.isfinite(x) else x
+    return lambda x: carry_round(x, carry)
 
 
 def _in_base(
-    template: str, fn: Callable[..., float], base: float
+    template: str, fn: Callable[..., float], base: float, logs_only: bool = False
 ) -> tuple[str, Callable[..., float]]:
-    """The same formula in another log base: ``…/ln(2)``."""
+    """The same formula in another log base.
+
+    ``logs_only``: the formula is a sum of multiples of logs (−t × ln(p)), so it is written
+    with the base's own log (−t × log₂(p)); otherwise as ``(…)/ln(2)``.
+    """
     if base == math.e:
         return template, fn
+    if logs_only:
+        return template.replace("ln(", f"{log_name(base)}("), lambda *v: fn(*v) / math.log(base)
     return f"({template})/ln({base:g})", lambda *v: fn(*v) / math.log(base)
+
+
+def log_name(base: float) -> str:
+    """How the log of ``base`` is written: ln, log₂ or log₁₀."""
+    return {2.0: "log₂", 10.0: "log₁₀"}.get(base, "ln")
 
 
 def _unit(base: float) -> str:
@@ -191,7 +202,7 @@ def solve_crossentropy(problem: CrossEntropy, carry: int | None = None) -> Solut
     sections: list[Section] = []
     losses: list[Arg] = []
     all_probs: list[list[float]] = []
-    notes: list[str] = []
+    notes: list[str] = list(problem.notes)
     for r in range(rows):
         tag = f"_{r + 1}" if rows > 1 else ""
         title = f"Example {r + 1}" if rows > 1 else "Cross-entropy"
@@ -292,7 +303,7 @@ def _binary_row(
         "Binary cross-entropy: L = −[t·ln p + (1 − t)·ln(1 − p)]"
         + (f" with t = {t:g}." if t in (0, 1) else ".")
     )
-    template, fn = _in_base(template, raw, base)
+    template, fn = _in_base(template, raw, base, logs_only=True)
     loss = rnd(fn(*(a.value for a in holes)))
     section.add(Step(f"L{tag}", loss, template, holes, fn, symbol="L"))
     return loss, [v]
@@ -347,7 +358,7 @@ def _multi_row(
         )
         lse_arg = Arg(f"LSE{tag}", lse, "LSE")
         log_p = [rnd(x - lse) for x in v]
-        probs = [math.exp(x) for x in log_p]
+        probs = [rnd(math.exp(x)) for x in log_p]  # carried like every other answer
         for k in range(n):
             if t[k] == 0:
                 continue
@@ -369,7 +380,7 @@ def _multi_row(
             if t[k] == 0:
                 continue
             p_arg = Arg(f"p{tag}_{k + 1}", v[k], f"p_{k + 1}")
-            add_term(k, _in_base("−{} × ln({})", _log_term, base), p_arg)
+            add_term(k, _in_base("−{} × ln({})", _log_term, base, logs_only=True), p_arg)
     zero = n - len(terms)
     if zero:
         section.add(
@@ -432,7 +443,9 @@ def _kl_terms(
         if x == 0:
             values.append(0.0)
             continue
-        template, fn = _in_base("{} × ln({}/{})", lambda p, p2, q: xlogx_ratio(p, q), base)
+        template, fn = _in_base(
+            "{} × ln({}/{})", lambda p, p2, q: xlogx_ratio(p, q), base, logs_only=True
+        )
         value = rnd(fn(x, x, y))
         note = f"{bn}_{k + 1} = 0 while {an}_{k + 1} > 0: the term is infinite" if y == 0 else None
         step = Step(
@@ -441,7 +454,7 @@ def _kl_terms(
             template,
             (Arg(f"{an}_{k + 1}", x), Arg(f"{an}_{k + 1}", x), Arg(f"{bn}_{k + 1}", y)),
             fn,
-            symbol=f"{an}_{k + 1}·ln({an}_{k + 1}/{bn}_{k + 1})",
+            symbol=f"{an}_{k + 1}·{log_name(base)}({an}_{k + 1}/{bn}_{k + 1})",
             note=note,
         )
         section.add(step)
@@ -477,7 +490,7 @@ def _entropy(
     def raw(*v: float) -> float:
         return math.fsum(_log_term(a, b) for a, b in zip(v[::2], v[1::2]))
 
-    template, fn = _in_base(f"−({inner})", raw, base)
+    template, fn = _in_base(f"−({inner})", raw, base, logs_only=True)
     value = rnd(fn(*(h.value for h in holes)))
     section.add(Step(label, value, template, tuple(holes), fn, symbol=symbol))
     return value
@@ -487,9 +500,10 @@ def _discrete(spec: KLProblem, carry: int | None) -> Solution:
     rnd = rounder(carry)
     assert spec.p is not None and spec.q is not None
     p, q, base = list(spec.p), list(spec.q), spec.base
-    forward = Section("KL(p‖q) = Σ p_k·ln(p_k/q_k)")
+    log = log_name(base)
+    forward = Section(f"KL(p‖q) = Σ p_k·{log}(p_k/q_k)")
     kl_pq, terms_pq = _kl_terms(forward, p, q, "p", "q", base, rnd, "KL_pq")
-    backward = Section("The other direction: KL(q‖p) = Σ q_k·ln(q_k/p_k)")
+    backward = Section(f"The other direction: KL(q‖p) = Σ q_k·{log}(q_k/p_k)")
     kl_qp, terms_qp = _kl_terms(backward, q, p, "q", "p", base, rnd, "KL_qp")
     if kl_pq != kl_qp:
         backward.add(
@@ -513,7 +527,7 @@ def _discrete(spec: KLProblem, carry: int | None) -> Solution:
         "Table",
         [
             Table(
-                ["k", "p_k", "q_k", "p_k·log(p_k/q_k)", "q_k·log(q_k/p_k)"],
+                ["k", "p_k", "q_k", f"p_k·{log}(p_k/q_k)", f"q_k·{log}(q_k/p_k)"],
                 [[k + 1, p[k], q[k], terms_pq[k], terms_qp[k]] for k in range(len(p))],
                 elide=True,
             )
@@ -556,6 +570,20 @@ def _sigmas(section: Section, g: Gaussian, name: str, rnd: Round) -> list[Arg]:
     return out
 
 
+def _gaussian_pair_kl(
+    sigma_q: float, sigma_p: float, sigma_p2: float, mu_p: float, mu_q: float, sigma_q2: float
+) -> float:
+    """ln(σ_q/σ_p) + (σ_p² + (μ_p − μ_q)²)/(2σ_q²) − ½, computed without squaring tiny σ.
+
+    Logs of each σ (never of their ratio) and ratios before squares keep σ = 1e-200 exact:
+    two equal tiny Gaussians give 0, not 0/0.
+    """
+    log_ratio = math.log(sigma_q) - math.log(sigma_p)
+    spread = (sigma_p2 / sigma_q2) ** 2
+    shift = ((mu_p - mu_q) / sigma_q2) ** 2
+    return log_ratio + (spread + shift) / 2 - 0.5
+
+
 def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
     rnd = rounder(carry)
     g = spec.gaussian
@@ -585,7 +613,9 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
                 s = Arg(f"sigma_{d + 1}", g.sigma[d])  # type: ignore[index]
                 template, fn = _in_base(
                     "½ × ({}² + {}² − 1 − ln({}²))",
-                    lambda m, a, b: 0.5 * (m * m + a * a - 1.0 - math.log(b * b)),
+                    lambda m, a, b: (
+                        0.5 * (m * m + a * a - 1.0 - 2.0 * math.log(b))
+                    ),  # ln σ² = 2 ln σ: σ² may underflow
                     spec.base,
                 )
                 holes = (mus[d], s, s)
@@ -603,9 +633,7 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
             a_sq, a_mq = sq[d if len(sq) > 1 else 0], mq[d if len(mq) > 1 else 0]
             template, fn = _in_base(
                 "ln({}/{}) + ({}² + ({} − {})²)/(2 × {}²) − ½",
-                lambda s2, s1, s1b, m1, m2, s2b: (
-                    math.log(s2 / s1) + (s1b * s1b + (m1 - m2) ** 2) / (2 * s2b * s2b) - 0.5
-                ),
+                lambda s2, s1, s1b, m1, m2, s2b: _gaussian_pair_kl(s2, s1, s1b, m1, m2, s2b),
                 spec.base,
             )
             holes = (a_sq, sp[d], sp[d], mus[d], a_mq, a_sq)

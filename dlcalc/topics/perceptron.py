@@ -25,15 +25,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from dlcalc import limits
-from dlcalc.formula import Compare, If, Name, Node, Num, Q, Vector, q, total
+from dlcalc.formula import Compare, If, Name, Node, Num, Q, q, total
 from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
     PerceptronTraining,
     exact,
+    expected_outputs,
     label_text,
     unit_names,
 )
-from dlcalc.steps import Section, Solution, Step, Table
+from dlcalc.steps import Arg, Section, Solution, Step, Table
 from dlcalc.topics import linear_unit as lu
 from dlcalc.topics.linear_unit import (
     MAX_WRITTEN,
@@ -58,11 +59,21 @@ def fires(s: Fraction, fire_at_zero: bool) -> bool:
     return s >= 0 if fire_at_zero else s > 0
 
 
-def threshold_output(s: Node, threshold: Node, pos: int, neg: int, fire_at_zero: bool) -> Node:
-    """``1 if w·x ≥ 0, else −1`` (``>`` unless the unit fires at zero)."""
+def threshold_output(
+    s: Node, threshold: Node, pos: int, neg: int, fire_at_zero: bool, worked: str | None = None
+) -> Node:
+    """``1 if w·x ≥ 0, else −1`` (``>`` unless the unit fires at zero).
+
+    ``worked``: with the numbers in, write the comparison as it came out, as the slides do
+    (``2.1 < 3 ← threshold`` for ``worked="threshold"``, ``−30 < 0`` for ``""``).
+    """
     cmp = "≥" if fire_at_zero else ">"
     return If(
-        Num(pos, shown_int(pos)), Compare(s, cmp, threshold), Num(neg, shown_int(neg)), comma=True
+        Num(pos, shown_int(pos)),
+        Compare(s, cmp, threshold),
+        Num(neg, shown_int(neg)),
+        comma=True,
+        worked=worked,
     )
 
 
@@ -489,6 +500,7 @@ def solve_evaluation(
     cmp = "≥" if spec.fire_at_zero else ">"
     codes = {label: tuple(int(v) for v in code) for label, code in (spec.codes or {}).items()}
     detail = every_step or len(inputs) <= FULL_INPUTS
+    expected = expected_outputs(spec, len(inputs))
 
     setup = Section("Perceptrons")
     for name, unit in zip(names, spec.perceptrons):
@@ -556,15 +568,38 @@ def solve_evaluation(
                     if unit.bias is not None
                     else q(f"threshold_{name}", theta, Name("θ", name, label_sub=True))
                 )
-                expr = threshold_output(s_q, threshold, pos, neg, spec.fire_at_zero)
+                worked = "" if unit.bias is not None else "threshold"  # 2.1 < 3 ← threshold
+                expr = threshold_output(s_q, threshold, pos, neg, spec.fire_at_zero, worked)
                 section.add(Step(f"{name}@{k}", o, name=Name(name), expr=expr))
         label = next((lab for lab, code in codes.items() if code == tuple(outs)), None)
         if record and len(names) > 1:
             note = None
             if codes:
                 note = f"class: {label}" if label is not None else "no class has this code"
-            code = Vector(tuple(q(f"{name}@{k}", o, Name(name)) for name, o in zip(names, outs)))
-            section.add(Step(f"code@{k}", list(outs), name=Name("code"), note=note, expr=code))
+            out_args = tuple(Arg(f"{name}@{k}", o, name) for name, o in zip(names, outs))
+
+            def code_of(*v: float) -> str:
+                return "(" + ", ".join(shown_int(int(o)) for o in v) + ")"
+
+            if codes:  # as the slides write it: y = (0, 1) = car
+                section.add(
+                    Step(
+                        f"code@{k}",
+                        label if label is not None else code_of(*outs),
+                        "(" + ", ".join(["{}"] * len(names)) + ")",
+                        out_args,
+                        lambda *v: next(
+                            (lab for lab, c in codes.items() if c == tuple(int(o) for o in v)),
+                            code_of(*v),
+                        ),
+                        symbol="class",
+                        note=None if label is not None else note,
+                    )
+                )
+            else:  # the code itself, once: code = (0, 1)
+                section.add(
+                    Step(f"code@{k}", code_of(*outs), None, out_args, code_of, symbol="code")
+                )
         elif record and codes:
             section.add(f"class: {label}" if label is not None else "no class has this code")
         if record:
@@ -576,23 +611,47 @@ def solve_evaluation(
         }
         if codes:
             entry["label"] = label
-        predictions.append(entry)
         row: list = [float(v) for v in x]
         for s, o in zip(sums, outs):
             row += [float(s), o]
         if codes:
             row.append(label if label is not None else "—")
+        if expected and expected[k - 1] is None:  # nothing expected: a test input
+            row += ["—", ""]
+        elif expected:
+            want = expected[k - 1]
+            assert want is not None
+            got = label if isinstance(want, str) else tuple(outs)
+            entry["expected"] = want if isinstance(want, str) else list(want)
+            entry["correct"] = got == want
+            row += [_shown_expected(want), "✓" if got == want else "✗"]
+        predictions.append(entry)
         table_rows.append(row)
     heads = [f"x{i + 1}" for i in range(n)]
     for name in names:
         heads += [f"sum_{name}", name]
     if codes:
         heads.append("class")
+    if expected:
+        heads += ["expected", "right?"]
     summary = Section("Truth table" if spec.truth_table else "Predictions")
     summary.add(Table(heads, table_rows, elide=len(table_rows) > 60))
+    if expected:
+        judged = [e for e in predictions if "correct" in e]
+        right = sum(1 for e in judged if e["correct"])
+        summary.add(f"{right} of {len(judged)} predicted as expected.")
     if not detail:
         summary.add(f"Input 1 is written out in full; --every-step writes out all {len(inputs)}.")
     sections.append(summary)
     return Solution(
         "perceptron", sections, {"predictions": predictions}, title=spec.title, source=spec.source
+    )
+
+
+def _shown_expected(want: str | tuple[int, ...]) -> str:
+    """An expected class as the table shows it: its label, or its outputs (0, 1)."""
+    if isinstance(want, str):
+        return want
+    return (
+        shown_int(want[0]) if len(want) == 1 else "(" + ", ".join(shown_int(v) for v in want) + ")"
     )

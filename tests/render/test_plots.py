@@ -74,5 +74,5 @@ def test_without_matplotlib_says_how_to_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
-    with pytest.raises(InputError, match=r'pip install "dlcalc\[plot\]"'):
+    with pytest.raises(InputError, match=r'pip install "\.\[plot\]"'):
         plots.plot_errors(tmp_path / "e.png", [1.0, 0.5])

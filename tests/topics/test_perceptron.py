@@ -181,7 +181,10 @@ def test_question_1_four_classes() -> None:
         "plane",
     ]  # the slide's table
     step = solution.step("y1@1")
-    assert step is not None and step.substituted(fmt) == "1 if 2.1 ≥ 3, else 0"
+    assert step is not None and step.substituted(fmt) == "2.1 < 3 ← threshold"  # as the slide
+    assert solution.step("y2@1").substituted(fmt) == "4.5 ≥ 3 ← threshold"
+    code = solution.step("code@1")
+    assert code.substituted(fmt) == "(0, 1)" and code.value == "car"  # y = (0, 1) = car, once
 
 
 def test_gates_truth_table() -> None:
@@ -360,3 +363,32 @@ def test_friendly_input_forms() -> None:
     assert solve_evaluation(one).result["predictions"] == [
         {"input": [2.1, 4.5], "sums": [2.1], "outputs": [0]}
     ]
+
+
+def test_expected_outputs_are_compared_with_the_predictions() -> None:
+    text = (EXAMPLES / "four-classes.yaml").read_text().split("expected:")[0]
+    text += "expected: [car, bus, car, car, bus, plane, bicycle, bicycle, [0, 0]]\n"
+    solution = solve_evaluation(evaluation(text))
+    predictions = solution.result["predictions"]
+    assert [p["correct"] for p in predictions] == [True] * 8 + [False]
+    assert predictions[-1]["expected"] == [0, 0] and predictions[0]["expected"] == "car"
+    table = solution.sections[-1].items[0]
+    assert table.columns[-2:] == ["expected", "right?"] and table.rows[-1][-2:] == ["(0, 0)", "✗"]
+    assert "8 of 9 predicted as expected." in solution.sections[-1].items
+
+
+def test_expected_outputs_are_validated() -> None:
+    from dlcalc.errors import InputError
+
+    base = (EXAMPLES / "four-classes.yaml").read_text().split("expected:")[0]
+    with pytest.raises(InputError, match="one expected output per input"):
+        evaluation(base + "expected: [car]\n")
+    with pytest.raises(InputError, match="unknown class 'train'"):
+        evaluation(base + "expected: [train, bus, car, car, bus, plane, bicycle, bicycle, plane]\n")
+
+
+def test_the_slides_table_is_predicted_as_given() -> None:
+    solution = solve_evaluation(evaluation((EXAMPLES / "four-classes.yaml").read_text()))
+    assert "expected" not in solution.result["predictions"][0]  # the test input: nothing expected
+    assert all(p["correct"] for p in solution.result["predictions"][1:])
+    assert "8 of 8 predicted as expected." in solution.sections[-1].items

@@ -40,22 +40,26 @@ class Network:
 
     @classmethod
     def from_problem(cls, spec: NetworkProblem) -> Network:
-        weights = [np.array(layer.weights, dtype=float) for layer in spec.layers]
+        weights = [np.array(layer.matrix, dtype=float) for layer in spec.layers]
         biases = [
             np.array(layer.bias, dtype=float)
             if isinstance(layer.bias, list)
-            else np.full(len(layer.weights), layer.bias)
+            else np.full(len(layer.matrix), layer.bias)
             for layer in spec.layers
         ]
         units = [
             list(layer.units)
             if layer.units
-            else default_unit_names(i, len(spec.layers), len(layer.weights))
+            else default_unit_names(i, len(spec.layers), len(layer.matrix))
             for i, layer in enumerate(spec.layers)
         ]
         weight_labels: list[list[list[str]]] = []
         k = 0
-        for w in weights:
+        for w, layer in zip(weights, spec.layers):
+            if layer.weight_names is not None:  # the slides' own names, from `connections:` (w14)
+                weight_labels.append([list(row) for row in layer.weight_names])
+                k += w.size
+                continue
             rows = []
             for _ in range(w.shape[0]):
                 rows.append([labels.weight(k + c + 1) for c in range(w.shape[1])])
@@ -170,8 +174,20 @@ def softmax_shortcut(loss: Loss, t: Array) -> bool:
     return loss.name == "cross_entropy" and abs(float(np.sum(t)) - 1.0) < 1e-12
 
 
-def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd: Round) -> None:
-    """Fill ``p`` with ∂E/∂out, ∂out/∂net, δ = ∂E/∂net and the gradients, layer by layer."""
+def backward_arrays(
+    net: Network,
+    weights: list[Array],
+    p: Pass,
+    loss: Loss,
+    rnd: Round,
+    sequential_lr: float | None = None,
+) -> None:
+    """Fill ``p`` with ∂E/∂out, ∂out/∂net, δ = ∂E/∂net and the gradients, layer by layer.
+
+    ``sequential_lr``: the *sequential update* some worked examples use (a convention that
+    ``check`` recognises): each layer is updated with that learning rate as soon as its
+    gradient is known, and the layer below takes its δ through the already-updated weights.
+    """
     assert p.t is not None
     n_layers = len(weights)
     p.grad_out = [None] * n_layers
@@ -203,7 +219,10 @@ def backward_arrays(net: Network, weights: list[Array], p: Pass, loss: Loss, rnd
             p.grad_w[layer] = rnd(np.outer(delta, before))
             p.grad_b[layer] = delta
             if layer > 0:
-                g = rnd(weights[layer].T @ delta)
+                through = weights[layer]
+                if sequential_lr is not None:
+                    through = rnd(through - sequential_lr * p.grad_w[layer])
+                g = rnd(through.T @ delta)
                 scale = p.scales[layer - 1] if p.scales else None
                 if scale is not None:  # dropout: ∂E/∂out = ∂E/∂(dropped out) × mask/(1 − rate)
                     g = rnd(g * scale)
@@ -226,6 +245,7 @@ def run_pass(
     *,
     backward: bool,
     dropout: bool = False,
+    sequential_lr: float | None = None,
 ) -> Pass:
     scales = net.scales(dropout)
     with np.errstate(all="ignore"):
@@ -239,7 +259,7 @@ def run_pass(
         p.terms = loss_terms(loss, t, outs[-1], rnd, net.units[-1])
         p.loss = float(rnd(np.sum(p.terms)))
         if backward:
-            backward_arrays(net, weights, p, loss, rnd)
+            backward_arrays(net, weights, p, loss, rnd, sequential_lr)
     return p
 
 

@@ -149,12 +149,20 @@ def softmax_sum_name(layer: int) -> Name:
     return Name("S", str(layer + 1))
 
 
-def grad_weight_name(weight_label: str) -> Partial:
-    return Partial(E, weight_name(weight_label))
+def example_loss_name(example: int) -> Name:
+    """E⁽²⁾: the loss of example 2 (its E_total), in sums and means over the examples."""
+    return Name("E", sup=f"({example})")
 
 
-def grad_bias_name(unit: str) -> Partial:
-    return Partial(E, bias_name(unit))
+def grad_weight_name(weight_label: str, example: int | None = None) -> Partial:
+    """∂E/∂w5, or ∂E⁽²⁾/∂w5 for example 2's share of a batch gradient."""
+    of = E if example is None else example_loss_name(example)
+    return Partial(of, weight_name(weight_label))
+
+
+def grad_bias_name(unit: str, example: int | None = None) -> Partial:
+    of = E if example is None else example_loss_name(example)
+    return Partial(of, bias_name(unit))
 
 
 def dropped_name(unit: str) -> Name:

@@ -117,13 +117,19 @@ class Recorder:
                 f"{heading}Forward pass · layer {layer + 1} ({kind}: {', '.join(units)}; {act.name})"
             )
             n_in = weights[layer].shape[1]
+            outs = []
             for j, u in enumerate(units):
                 products: list[Node] = [
                     self._w(layer, j, i, weights) * self._fed(layer, i, p, tag) for i in range(n_in)
                 ]
                 expr = total(products) + self._b(layer, j, biases) * ONE
                 section.add(_step(L.net(u, tag), p.nets[layer][j], L.net_name(u), expr))
-                section.add(self._out_step(layer, j, p, tag))
+                if act.elementwise:
+                    section.add(self._out_step(layer, j, p, tag))
+                else:  # softmax uses every net of the layer: all of them first, then the outputs
+                    outs.append(self._out_step(layer, j, p, tag))
+            for step in outs:
+                section.add(step)
             if self.net.dropped(layer) and p.scales and p.scales[layer] is not None:
                 section.add(
                     f"dropout (rate p = {self.net.dropout_rate:g}): the next layer receives "
@@ -290,16 +296,23 @@ class Recorder:
         tags: list[str],
         tag: str,
         include_bias: bool,
+        heading: str = "",
     ) -> Section:
         n = len(passes)
-        section = Section(f"Mean gradient over the {n} examples (batch mode)")
+        section = Section(
+            f"{heading}Mean gradient over the {n} examples (batch mode; ∂E⁽ᵏ⁾ is example k's loss)"
+        )
         for layer in reversed(range(len(grads_w))):
             for j, u in enumerate(self.net.units[layer]):
                 for i in range(grads_w[layer].shape[1]):
                     w = self.net.weight_labels[layer][j][i]
-                    grads = [
-                        q(L.grad_weight(w, t), float(p.grad_w[layer][j, i]), L.grad_weight_name(w))
-                        for p, t in zip(passes, tags)
+                    grads = [  # ∂E⁽¹⁾/∂w5: the gradient of example 1's loss
+                        q(
+                            L.grad_weight(w, t),
+                            float(p.grad_w[layer][j, i]),
+                            L.grad_weight_name(w, example=k + 1),
+                        )
+                        for k, (p, t) in enumerate(zip(passes, tags))
                     ]
                     section.add(
                         _step(
@@ -311,8 +324,12 @@ class Recorder:
                     )
                 if include_bias:
                     grads = [
-                        q(L.grad_bias(u, t), float(p.grad_b[layer][j]), L.grad_bias_name(u))
-                        for p, t in zip(passes, tags)
+                        q(
+                            L.grad_bias(u, t),
+                            float(p.grad_b[layer][j]),
+                            L.grad_bias_name(u, example=k + 1),
+                        )
+                        for k, (p, t) in enumerate(zip(passes, tags))
                     ]
                     section.add(
                         _step(
@@ -371,8 +388,10 @@ def mean(terms: Sequence[Node]) -> Node:
 def mean_loss_section(
     losses: list[float], tags: list[str], rnd: object, title: str = "Loss over all examples"
 ) -> Section:
-    """E = (E_total@1 + E_total@2 + …)/n over the examples."""
-    terms: list[Node] = [q(L.total(t), v, L.total_name(t)) for v, t in zip(losses, tags)]
+    """E = (E⁽¹⁾ + E⁽²⁾ + …)/n over the examples (E⁽ᵏ⁾: example k's E_total)."""
+    terms: list[Node] = [
+        q(L.total(t), v, L.example_loss_name(k + 1)) for k, (v, t) in enumerate(zip(losses, tags))
+    ]
     section = Section(title)
     value = rnd(np.mean(losses))  # type: ignore[operator]
     section.add(_step(L.MEAN_LOSS, value, Name("E"), mean(terms)))

@@ -23,6 +23,7 @@ from dlcalc.topics.optimize import VARIANTS, Update, apply, new_state, variants
 
 FULL_UPDATES = 3  # runs with at most this many updates are shown in full
 MAX_WRITTEN = 200  # --every-step writes out runs of at most this many updates
+HISTORY_ROWS = 50  # the loss-per-epoch table shows every epoch up to this many rows
 
 
 def _examples(spec: NetworkProblem) -> list[tuple[Array, Array | None]]:
@@ -100,12 +101,15 @@ def solve_backprop(
     carry: int | None = None,
     every_step: bool = False,
     variant: str | None = None,
+    sequential: bool = False,
 ) -> Solution:
     """Train for ``epochs`` (online or batch), writing the first update(s) out in full.
 
     Training options: ``weight_decay``, ``dropout`` masks and an ``optimizer`` (its state
     carried across updates and epochs).  ``variant``: an optimizer convention other than the
-    contract's (for ``check``).
+    contract's (for ``check``).  ``sequential``: update layer by layer from the output back,
+    each hidden δ taken through the already-updated weights above it (online mode; see
+    ``engine.backward_arrays``).
     """
     net = Network.from_problem(spec)
     loss = LOSS[spec.loss]
@@ -171,25 +175,59 @@ def solve_backprop(
         return f"@e{epoch}" if n == 1 else f"@e{epoch}.{k + 1}"
 
     def heading(epoch: int, k: int | None) -> str:
-        if epoch == 1:
+        """Panel titles say which epoch (in a run of several) and which example they belong to."""
+        if spec.epochs == 1:
             return "" if k is None else _heading(n, k)
         return f"Epoch {epoch} · " + ("" if k is None or n == 1 else f"example {k + 1} · ")
 
-    def write_pass(p: Pass, epoch: int, k: int) -> None:
+    sequential_lr = lr if sequential and spec.mode == "online" else None
+
+    def write_pass(p: Pass, epoch: int, k: int, through: list[Array] | None = None) -> None:
         tag, head = example_tag(epoch, k), heading(epoch, k)
         sections.extend(recorder.forward(p, weights, biases, tag, head))
         sections.append(recorder.loss_section(p, tag, head))
-        sections.extend(recorder.backward(p, weights, tag, head, spec.update_bias))
+        sections.extend(recorder.backward(p, through or weights, tag, head, spec.update_bias))
+
+    # The loss at the initial weights, where the passes that show it stand: in batch mode
+    # epoch 1's passes are all at the initial weights; online, only the first is, so the
+    # mean is worked out first, from losses at the initial weights (labels E_total@0.k).
+    first_passes = [
+        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True, dropout=dropout)
+        for x, t in examples
+    ]
+    if h.l2:  # grad_weights (and grad_bias with decay_bias) include the decay term λ·w
+        for p in first_passes:
+            p.grad_w = [rnd(g + h.weight_decay * w) for g, w in zip(p.grad_w, net.weights)]
+            if spec.decay_bias:
+                p.grad_b = [rnd(g + h.weight_decay * b) for g, b in zip(p.grad_b, net.biases)]
+    losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
+    loss_before = float(rnd(np.mean(losses_before)))
+    initial_title = "Loss over all examples at the initial weights (before any update)"
+    if n > 1 and spec.mode == "online":
+        sections.append(
+            mean_loss_section(losses_before, [f"@0.{k + 1}" for k in range(n)], rnd, initial_title)
+        )
 
     update_count = 0
     for epoch in range(1, spec.epochs + 1):
         if spec.mode == "online":
             for k, (x, t) in enumerate(examples):
-                p = run_pass(net, weights, biases, x, t, loss, rnd, backward=True, dropout=dropout)
+                p = run_pass(
+                    net,
+                    weights,
+                    biases,
+                    x,
+                    t,
+                    loss,
+                    rnd,
+                    backward=True,
+                    dropout=dropout,
+                    sequential_lr=sequential_lr,
+                )
                 new_w, new_b = update(p.grad_w, p.grad_b)
                 update_count += 1
                 if record_all or update_count == 1:
-                    write_pass(p, epoch, k)
+                    write_pass(p, epoch, k, new_w if sequential_lr is not None else None)
                     tag = example_tag(epoch, k)
                     sections.append(
                         record_update(
@@ -221,6 +259,8 @@ def solve_backprop(
             if record_all or update_count == 1:
                 for k, p in enumerate(passes):
                     write_pass(p, epoch, k)
+                if n > 1 and epoch == 1:
+                    sections.append(mean_loss_section(losses_before, tags, rnd, initial_title))
                 if n == 1:
                     grad_tag = update_tag = example_tag(epoch, 0)
                 else:
@@ -233,6 +273,7 @@ def solve_backprop(
                             [example_tag(epoch, k) for k in range(n)],
                             grad_tag,
                             spec.update_bias,
+                            heading(epoch, None),
                         )
                     )
                 sections.append(
@@ -253,25 +294,10 @@ def solve_backprop(
             run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss
             for x, t in examples
         ]
-        history.append({"epoch": epoch, "loss": float(np.mean(after))})  # type: ignore[arg-type]
+        history.append({"epoch": epoch, "loss": float(rnd(np.mean(after)))})  # type: ignore[arg-type]
 
     # The answers describe the network before any update (online mode changes it between examples).
-    first_passes = [
-        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True, dropout=dropout)
-        for x, t in examples
-    ]
-    if h.l2:  # grad_weights (and grad_bias with decay_bias) include the decay term λ·w
-        for p in first_passes:
-            p.grad_w = [rnd(g + h.weight_decay * w) for g, w in zip(p.grad_w, net.weights)]
-            if spec.decay_bias:
-                p.grad_b = [rnd(g + h.weight_decay * b) for g, b in zip(p.grad_b, net.biases)]
-    losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
-    loss_before = float(rnd(np.mean(losses_before)))
-    if n > 1:
-        sections.append(
-            mean_loss_section(losses_before, tags, rnd, "Loss over all examples, before any update")
-        )
-    if not record_all:
+    if spec.epochs > 1:
         sections.append(_history_section(loss_before, history, spec.mode, n))
     sections.append(_parameters_section(net, weights, biases, spec.update_bias))
 
@@ -322,10 +348,26 @@ def solve_backprop(
 
 
 def _history_section(loss_before: float, history: list[dict], mode: str, n: int) -> Section:
-    section = Section("Loss per epoch" + (" (mean over the examples)" if n > 1 else ""))
+    """The loss after every epoch (epoch 0: the initial weights); a long run shows a sample."""
+    over = " (the mean over the examples)" if n > 1 else ""
+    section = Section(f"Loss per epoch: E{over} after each epoch's updates")
     rows: list[list] = [[0, loss_before]] + [[h["epoch"], h["loss"]] for h in history]
-    section.add(Table(["epoch", "E after the epoch"], rows, elide=True))
+    shown = sample_rows(rows, HISTORY_ROWS)
+    section.add(Table(["epoch", "E after the epoch"], shown))
+    if len(shown) < len(rows):
+        section.add(
+            f"{len(shown)} of {len(rows):,} rows shown, evenly spaced from epoch 0 to the last; "
+            "the JSON result's history lists every epoch."
+        )
     return section
+
+
+def sample_rows(rows: list[list], limit: int) -> list[list]:
+    """All ``rows`` up to ``limit``; else ``limit`` of them evenly spaced, the first and last included."""
+    if len(rows) <= limit:
+        return rows
+    picked = sorted({round(k * (len(rows) - 1) / (limit - 1)) for k in range(limit)})
+    return [rows[k] for k in picked]
 
 
 def _parameters_section(
