@@ -34,12 +34,14 @@ from typing import Any
 import yaml
 
 from dlcalc.errors import InputError
+from dlcalc.limits import MAX_NUMBER_CHARS
 from dlcalc.steps import Mark, Section, Solution, Step, Table
 
-NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
+NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
 WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+\])*")
 MAX_CLAIMS = 5_000
+_INFINITE = ("inf", ".inf", "infinity")
 MAX_LIST = 1_000
 RIGHT, WRONG, CARRIED = "right", "wrong", "carried"
 ECF_SLACK = (
@@ -171,13 +173,20 @@ def _scalar(node: yaml.ScalarNode, tol: float | None, where: str) -> tuple[Any, 
         return text.lower() in ("true", "yes", "on", "y"), 0.0
     if kind == "null" or not text:
         raise InputError("has no value; expected a number", field=where)
-    if re.fullmatch(r"[+-]?\d+\s*/\s*\d+", text):  # an exact fraction such as -13/50
+    if len(text) > MAX_NUMBER_CHARS:
+        raise InputError(
+            f"a value written with {len(text):,} characters; at most {MAX_NUMBER_CHARS}",
+            field=where,
+        )
+    if re.fullmatch(r"[+-]?\d+\s*/\s*\d+", text, re.ASCII):  # an exact fraction such as -13/50
         a, b = text.split("/")
         if int(b) == 0:
             raise InputError(f"{node.value!r} divides by zero", field=where)
         return float(Fraction(int(a), int(b))), tol if tol is not None else 1e-9
+    if not NUMBER.match(text) and text.lower().lstrip("+-") not in _INFINITE:
+        return node.value, 0.0  # a label such as Green: compared as text
     try:
-        value = float(text.replace("_", ""))  # YAML 1.1 reads 1e-3 as text: take any number
+        value = float(text)
     except ValueError:
         return node.value, 0.0  # a label such as Green: compared as text
     except OverflowError:
@@ -229,7 +238,9 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
             "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
             file=name,
         )
-    pairs = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)).value
+    node = doc.node
+    assert isinstance(node, yaml.MappingNode)
+    pairs = node.value
     if not pairs:
         raise InputError(
             "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",

@@ -167,9 +167,7 @@ def write(report: ClassReport, path: Path) -> None:
         )
     if path.is_dir():
         raise InputError("is a directory; give a file name", file=str(path), field="--report")
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise InputError(
-            f"cannot be written: {e.strerror or e}", file=str(path), field="--report"
-        ) from None
+    from dlcalc import files
+
+    files.write_text(path, text, field="--report")  # beside the target; refuses an input file
+    files.commit()

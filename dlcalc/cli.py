@@ -17,14 +17,16 @@ from typing import Annotated, Any
 
 import typer
 
+from dlcalc import files
 from dlcalc.arguments import ARGUMENTS
 from dlcalc.commands import COMMANDS, HELP, OVERVIEW, PROBLEM, Command
-from dlcalc.errors import InputError
+from dlcalc.errors import InputError, printable
 from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
 
 class Commands(typer.core.TyperGroup):
-    """Converts only the command that runs (Typer would convert all of them on every call)."""
+    """Converts only the command that runs (Typer would convert all of them on every call), and
+    refuses an absurd number of arguments before parsing them (parsing them is quadratic)."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *BY_HAND]
@@ -43,6 +45,13 @@ class Commands(typer.core.TyperGroup):
             self.commands[name] = typer.main.get_command(one)
         return self.commands.get(name)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from dlcalc.limits import MAX_ARGUMENTS
+
+        if len(args) > MAX_ARGUMENTS:
+            raise fail(f"command line: {len(args):,} arguments; at most {MAX_ARGUMENTS:,}")
+        return super().parse_args(ctx, args)
+
 
 app = typer.Typer(
     name="dlcalc",
@@ -54,7 +63,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-app.callback()(lambda: None)  # a group: its commands come from Commands
 BY_HAND: dict[str, Callable[[typer.Typer], Any]] = {}  # check, key, derive, graph
 NUMBERS_ANYWHERE = {"ignore_unknown_options": True, "allow_extra_args": True}  # -2 is a number
 
@@ -69,6 +77,14 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., None]], Callabl
     return add
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from dlcalc import __version__
+
+        typer.echo(f"dlcalc {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def global_options(
     ascii: Annotated[
@@ -77,6 +93,12 @@ def global_options(
             "--ascii",
             help="Write the terminal output in plain ASCII (dE/dw5, delta_o1, sqrt); "
             "automatic when the terminal cannot show Unicode.",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
         ),
     ] = False,
 ) -> None:
@@ -143,7 +165,7 @@ def with_settings(*options: str) -> Callable[[Callable[..., None]], Callable[...
 
 def fail(message: str) -> typer.Exit:
     """Print one error line to standard error; return the exit to raise (status 2)."""
-    typer.echo(f"dlcalc: error: {message}", err=True)
+    typer.echo(f"dlcalc: error: {printable(message)}", err=True)
     return typer.Exit(2)
 
 
@@ -155,6 +177,8 @@ def guarded(where: str, action: Callable[[], int | None]) -> None:
         status = action()
     except Exception as e:  # an input error, or a bug: still never a traceback for a student
         raise fail(failure(e, where)) from None
+    finally:
+        files.discard()  # nothing staged for writing survives a failure
     if status:
         raise typer.Exit(status)
 
@@ -170,6 +194,7 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
     if data is None and problem is None:
         raise fail("give a problem file, - for standard input, or the numbers (see --help)")
     where = ARGUMENTS if data is not None else ("<stdin>" if problem == "-" else str(problem))
+    files.reset()
 
     def action() -> int:
         from dlcalc.solving import explain_unknown_key, refuse_other_command
@@ -288,6 +313,7 @@ def check_answers(
     from dlcalc.specs.loader import load
 
     where = "<stdin>" if problem == "-" else problem
+    files.reset()
     if report is not None or len(answers) > 1:
         return guarded(where, lambda: mark_class(problem, answers, command, tol, report, settings))
     settings.check, settings.tol = answers[0], tol
@@ -313,6 +339,7 @@ def answer_key(
     *,
     settings: Settings,
 ) -> None:
+    from dlcalc import limits
     from dlcalc.commands import command_of, solve
     from dlcalc.output import key_format, write_key
     from dlcalc.render.answer_key import Problem, leading_comment
@@ -323,6 +350,8 @@ def answer_key(
     except InputError as e:
         raise fail(str(e)) from None
     solved: list[Problem] = []
+    files.reset()
+    guarded("", lambda: None if limits.check_text("--title", title) else None)
     for problem in problems:
         name = "<stdin>" if problem == "-" else problem
 
@@ -439,7 +468,7 @@ def main() -> None:
             sys.exit(2)
         ctx = getattr(e, "ctx", None)
         hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-        typer.echo(f"dlcalc: error: {e.format_message()}{hint}", err=True)
+        typer.echo(f"dlcalc: error: {printable(e.format_message())}{hint}", err=True)
         sys.exit(getattr(e, "exit_code", 2))
     sys.exit(status if isinstance(status, int) else 0)
 

@@ -228,10 +228,12 @@ def command_of(doc: Document, command: str | None) -> str:
 
 
 def _network(doc: Document, settings: Settings, training: bool) -> Solution:
+    from dlcalc import limits
     from dlcalc.specs.network import load_network, weights_note
     from dlcalc.topics.network import solve_backprop, solve_forward
 
     spec = load_network(doc, training=training)
+    limits.check_network(spec, training, settings.every_step, settings.symbolic)
     if settings.symbolic and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd"):
         raise InputError(
             "derives plain backpropagation; it does not cover weight_decay, dropout or an optimizer",

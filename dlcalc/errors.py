@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with every control or format character escaped (ESC as \\x1b, newline as \\n).
+
+    Error messages quote file names, keys and values written by strangers; escaping them
+    keeps one message on one line and keeps escape sequences away from the terminal.
+    """
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ch in _NAMED:
+            out.append(_NAMED[ch])
+        elif unicodedata.category(ch) in ("Zs",):
+            out.append(" ")
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
 
 class InputError(Exception):
     """Invalid problem file, option or expression.
@@ -37,4 +63,4 @@ class InputError(Exception):
         elif self.line:
             where = f"line {self.line}: "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        return printable(f"{where}{field}{self.message}")

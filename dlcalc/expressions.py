@@ -330,7 +330,82 @@ def parse(text: str, field: str = "expression") -> Node:
         )
     if not text.strip():
         raise InputError("expected an expression, e.g. exp(x^2)", field=field)
-    return _Parser(tokenize(text, field), field).parse()
+    tree = _Parser(tokenize(text, field), field).parse()
+    check_powers(tree, field)
+    return tree
+
+
+_CONSTANT_VALUES = {"E": math.e, "pi": math.pi}
+
+
+def check_powers(node: Node, field: str = "expression") -> None:
+    """Refuse power towers and huge powers before SymPy sees them.
+
+    SymPy evaluates ``9^9^9`` (369 million digits) and expands ``2^2^2^2^2^2`` exactly,
+    which takes minutes and gigabytes.  Constant sub-expressions are followed as floats:
+    an exponent beyond :data:`~dlcalc.limits.MAX_POWER`, or a constant power of more than
+    about 300 digits, is refused with exit status 2.
+    """
+    from dlcalc.limits import MAX_POWER
+
+    values: dict[Node, float | None] = {}  # the float value of each constant sub-expression
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        n, ready = stack.pop()
+        if n in values:
+            continue
+        if not ready:
+            stack.append((n, True))
+            stack.extend((c, False) for c in n.args if c not in values)
+            continue
+        args = [values[c] for c in n.args]
+        value: float | None = None
+        if n.op == "num":
+            value = n.value
+        elif n.op == "const":
+            value = _CONSTANT_VALUES[n.name]
+        elif n.op == "neg" and args[0] is not None:
+            value = -args[0]
+        elif n.op in "+-*/" and None not in args:
+            a, b = args[0], args[1]
+            assert a is not None and b is not None
+            if n.op == "+":
+                value = a + b
+            elif n.op == "-":
+                value = a - b
+            elif n.op == "*":
+                value = a * b
+            else:
+                value = a / b if b != 0 else None
+        elif n.op == "^":
+            base, exponent = args
+            if exponent is not None and abs(exponent) > MAX_POWER and base not in (0.0, 1.0, -1.0):
+                shown = f"{exponent:.3g}" if math.isfinite(exponent) else "beyond 1e308"
+                raise _error(
+                    f"the power has the exponent {shown}; dlcalc works with exponents up to {MAX_POWER:,} "
+                    "(a power tower like 9^9^9 has hundreds of millions of digits)",
+                    n.pos,
+                    field,
+                )
+            if base is not None and exponent is not None:
+                if base == 0:
+                    value = 0.0 if exponent > 0 else None
+                else:
+                    digits = exponent * math.log10(abs(base))
+                    if digits > 300:
+                        raise _error(
+                            f"the power is a number of about {digits:,.0f} digits; "
+                            "dlcalc works with numbers up to about 1e300",
+                            n.pos,
+                            field,
+                        )
+                    try:
+                        value = abs(base) ** exponent
+                    except (OverflowError, ValueError, ZeroDivisionError):
+                        value = None
+        if value is not None and not math.isfinite(value):
+            value = None
+        values[n] = value
 
 
 def parse_assignments(text: str, field: str = "--at") -> dict[str, float]:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlcalc import files, limits
 from dlcalc.errors import InputError
 from dlcalc.render import EXTENSIONS, Format
 from dlcalc.settings import Settings
@@ -28,7 +29,9 @@ def failure(error: Exception, where: str) -> str:
     """
     prefix = f"{where}: " if where else ""
     if isinstance(error, InputError):
-        return str(error.located(where or None))
+        from dlcalc.specs.loader import annotate
+
+        return str(annotate(error.located(where or None)))
     if isinstance(error, OverflowError):
         return f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
     if isinstance(error, (RecursionError, MemoryError)):
@@ -51,6 +54,14 @@ def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
     if settings.exact:
         from dlcalc.exact import attach_exact
 
+        limits.check_work(
+            "--exact",
+            limits.solution_size(solution),
+            limits.MAX_EXACT_STEPS,
+            "steps worked out exactly",
+            "leave out --exact for a problem this size",
+        )
+
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
@@ -63,6 +74,7 @@ def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
     emit(solution, settings)
     for write_figure in solution.figures:
         write_figure()
+    files.commit()  # outputs were staged beside their targets; only now do they replace them
     return 1 if wrong else 0
 
 
@@ -71,18 +83,25 @@ def emit(solution: Solution, settings: Settings) -> None:
     from dlcalc.render import render_text
 
     decimals, every_step, path = settings.decimals, settings.every_step, settings.output
+    chosen_format = settings.fmt or EXTENSIONS.get(path.suffix.lower() if path else "")
+    limits.check_steps(limits.solution_size(solution), chosen_format in (None, Format.rich))
     if path is None:
         fmt = settings.fmt or Format.rich
         if fmt is Format.rich:
             from dlcalc.render.terminal import print_solution
 
-            print_solution(solution, decimals, every_step)
+            try:
+                print_solution(solution, decimals, every_step)
+            except OSError as e:
+                raise files.stdout_failed(e) from None
         else:
             from dlcalc.render.terminal import can_encode
 
             if not can_encode(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
                 sys.stdout.reconfigure(errors="backslashreplace")  # JSON stays valid: \u2212
-            sys.stdout.write(render_text(solution, fmt, decimals, every_step))
+            files.write_stdout(
+                limits.check_output(render_text(solution, fmt, decimals, every_step))
+            )
         return
     suffix = path.suffix.lower()
     if settings.fmt is None and suffix == ".html":
@@ -97,19 +116,12 @@ def emit(solution: Solution, settings: Settings) -> None:
                 field="--output",
             )
         text = render_text(solution, chosen, decimals, every_step)
-    if path.is_dir():
-        raise InputError("is a directory; give a file name", file=str(path), field="--output")
-    write(path, text)
+    write(path, limits.check_output(text))
 
 
 def write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``; a failure is an input error naming the file."""
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise InputError(
-            f"cannot be written: {e.strerror or e}", file=str(path), field="--output"
-        ) from None
+    """Stage ``text`` for ``path`` (dlcalc.files): written beside it, renamed by ``files.commit()``."""
+    files.write_text(path, text)
 
 
 def key_format(settings: Settings) -> Format:
@@ -134,9 +146,10 @@ def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
     render = answer_key.latex if key_format(settings) is Format.latex else answer_key.markdown
     text = render(problems, settings.decimals, settings.every_step, title)
     if settings.output is None:
-        sys.stdout.write(text)
+        files.write_stdout(text)
     else:
         write(settings.output, text)
+        files.commit()
 
 
 def mark_class(
@@ -166,5 +179,5 @@ def mark_class(
     )
     if report is not None:
         cr.write(marks, report)
-    sys.stdout.write(marks.to_markdown())
+    files.write_stdout(marks.to_markdown())
     return 1 if marks.any_wrong else 0

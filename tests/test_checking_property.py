@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlcalc.checking import CARRIED, RIGHT, WRONG, Claim, judge
 from dlcalc.commands import solve as solve_command
+from dlcalc.scalars import carry_round
 from dlcalc.settings import Settings
 from dlcalc.specs.loader import Document
 
@@ -65,9 +65,10 @@ def problems(draw: st.DrawFn) -> dict:
 
 
 def _round(carry: int | None):
+    """The contract's --carry rounding (12 significant digits, then ties away from zero)."""
     if carry is None:
         return lambda x: x
-    return lambda x: float(np.round(x, carry))
+    return lambda x: float(carry_round(x, carry))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,10 +6,17 @@ only when a plot is asked for, and always with the non-interactive Agg backend.
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
+import sys
+import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dlcalc import files
 from dlcalc.errors import InputError
 
 SUFFIXES = (".png", ".svg")
@@ -29,7 +36,28 @@ def check_path(path: Path) -> None:
         )
 
 
+def _config_dir() -> str:
+    """A private folder for matplotlib's font cache in the temporary directory, never under home.
+
+    Reused between runs (building the cache takes a second) when it is ours and private;
+    otherwise a fresh one.
+    """
+    folder = os.path.join(tempfile.gettempdir(), f"dlcalc-matplotlib-{os.getuid()}")
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return tempfile.mkdtemp(prefix="dlcalc-matplotlib-")
+    info = os.lstat(folder)
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+        return folder
+    return tempfile.mkdtemp(prefix="dlcalc-matplotlib-")
+
+
 def _pyplot() -> Any:
+    if "matplotlib" not in sys.modules:
+        os.environ["MPLCONFIGDIR"] = _config_dir()  # matplotlib reads it once, on import
     try:
         import matplotlib
     except ImportError:
@@ -38,25 +66,40 @@ def _pyplot() -> Any:
             '(not "dlcalc[plot]": the package index\'s dlcalc is another project)',
             field="--plot",
         ) from None
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)  # no "building the font cache" line
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False  # titles and labels are plain text, never $math$
+    matplotlib.rcParams["text.usetex"] = False
     import matplotlib.pyplot as plt
 
     return plt
 
 
 def _save(fig: Any, path: Path) -> None:
+    """Draw into a staged file beside ``path``; the command renames it when everything succeeded."""
+    tmp = files.staged(path, "--plot")
     try:
-        fig.savefig(
-            path,
-            format=path.suffix.lower().lstrip("."),
-            dpi=120,
-            bbox_inches="tight",
-            metadata={"Software": None} if path.suffix.lower() == ".png" else {"Date": None},
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. a glyph missing from the font: not an error
+            fig.savefig(
+                tmp,
+                format=path.suffix.lower().lstrip("."),
+                dpi=120,
+                bbox_inches="tight",
+                metadata={"Software": None} if path.suffix.lower() == ".png" else {"Date": None},
+            )
+    except (ValueError, RuntimeError) as e:
+        raise InputError(
+            f"cannot be drawn: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+            file=str(path),
+            field="--plot",
+        ) from None
     except OSError as e:
         raise InputError(
             f"cannot be written: {e.strerror or e}", file=str(path), field="--plot"
         ) from None
+    if not files.in_command():  # called directly, not by a command: write the file now
+        files.commit()
 
 
 def plot_perceptron(

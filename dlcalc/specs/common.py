@@ -10,9 +10,28 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
+from dlcalc.limits import MAX_NAME, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.specs.loader import describe, suggest
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # ASCII digits only
+_COMMA = re.compile(r"[+-]?\d+,\d+", re.ASCII)
+_NOT_DECIMAL = re.compile(r"[+-]?(0[xXoObB][0-9a-fA-F_]+|\d+(:\d+)+(\.\d*)?)", re.ASCII)
+
+
+def _not_a_number(value: Any) -> ValueError:
+    """Why ``value`` is not a number, with how to write it when the cause is a common one."""
+    text = value.strip() if isinstance(value, str) else ""
+    if _COMMA.fullmatch(text):
+        return ValueError(
+            f"expected a number, got {describe(value)}; use a decimal point: {text.replace(',', '.')}"
+        )
+    if _NOT_DECIMAL.fullmatch(text):
+        return ValueError(
+            f"expected a number, got {describe(value)}; write numbers in decimal (no 0x, 0b, 0o or 1:30)"
+        )
+    if text and any(ch.isdigit() for ch in text) and not text.isascii():
+        return ValueError(f"expected a number, got {describe(value)}; write it with the digits 0-9")
+    return ValueError(f"expected a number, got {describe(value)}")
 
 
 def to_number(value: Any) -> float:
@@ -22,10 +41,14 @@ def to_number(value: Any) -> float:
     try:
         if isinstance(value, (int, float)):
             x = float(value)
-        elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-            x = float(value.strip())
+        elif isinstance(value, str) and _NUMBER.fullmatch(value.strip().replace("\u2212", "-")):
+            if len(value) > MAX_NUMBER_CHARS:
+                raise ValueError(
+                    f"expected a number of at most {MAX_NUMBER_CHARS} characters, got one of {len(value):,}"
+                )
+            x = float(value.strip().replace("\u2212", "-"))
         else:
-            raise ValueError(f"expected a number, got {describe(value)}")
+            raise _not_a_number(value)
     except OverflowError:
         raise ValueError(
             "expected a number of ordinary size, got one too large for a double"
@@ -52,12 +75,27 @@ def to_name(value: Any) -> str:
     text = str(value).strip()
     if not text:
         raise ValueError("expected a name, got empty text")
+    if len(text) > MAX_NAME:
+        raise ValueError(f"a name of {len(text):,} characters; names may have at most {MAX_NAME}")
+    if any(ch in text for ch in "\n\r\t\v\f"):
+        raise ValueError("a name must be on one line (no newline or tab in it)")
+    return text
+
+
+def to_title(value: Any) -> Any:
+    """A title or source: one line (runs of spaces and newlines become one space), at most MAX_TEXT characters."""
+    if not isinstance(value, str):
+        return value
+    text = " ".join(value.split())
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"a text of {len(text):,} characters; at most {MAX_TEXT} are allowed")
     return text
 
 
 Number = Annotated[float, BeforeValidator(to_number)]
 Whole = Annotated[int, BeforeValidator(to_whole)]
 Name = Annotated[str, BeforeValidator(to_name)]
+Title = Annotated[str, BeforeValidator(to_title)]
 
 
 def one_of(options: Iterable[str], what: str) -> Callable[[Any], str]:
@@ -171,6 +209,6 @@ class Strict(BaseModel):
 class Problem(Strict):
     """Keys every problem file may carry."""
 
-    title: str | None = None
-    source: str | None = None
+    title: Title | None = None
+    source: Title | None = None
     command: str | None = None

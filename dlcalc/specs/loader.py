@@ -1,28 +1,31 @@
 """Reading problem files safely and turning validation errors into one clear message.
 
-Problem files may come from strangers, so YAML is parsed with PyYAML's safe loader
-only (no tags that build objects), anchors and aliases are refused (they are how
-"billion laughs" bombs are built, and problems never need them), and size and
-nesting are bounded.  Every failure becomes an :class:`~dlcalc.errors.InputError`
+Problem files may come from strangers, so YAML is read event by event and composed
+without recursion (a file of 30,000 ``[`` cannot overflow the C stack); tags, anchors
+and aliases are refused (aliases are how "billion laughs" bombs are built, and problems
+never need them); size, nesting, text length and number length are bounded
+(dlcalc.limits); duplicate keys are refused with both lines; control characters are
+refused; and numbers are read as a person writes them (``010`` is ten, ``−0.5`` is a
+number, ``0x10`` and ``1:30`` are not).  Every failure becomes an :class:`~dlcalc.errors.InputError`
 that names the file, the line and the field.
 """
 
 from __future__ import annotations
 
 import difflib
-import sys
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from dlcalc import files
 from dlcalc.errors import InputError
-
-MAX_BYTES = 300_000  # a worked example is a few kB; YAML parsing runs at roughly 100-250 kB/s
-MAX_DEPTH = 50
+from dlcalc.limits import CONTROL, MAX_DEPTH, MAX_NUMBER_CHARS, MAX_TEXT
+from dlcalc.limits import MAX_FILE_BYTES as MAX_BYTES
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -36,6 +39,7 @@ class Document:
     name: str
     text: str = ""
     lines: dict[Loc, int] = field(default_factory=dict)
+    node: yaml.Node | None = None  # the composed YAML, for readers that need the text as written
 
     def line_of(self, loc: Iterable[str | int]) -> int | None:
         """The line of the deepest part of ``loc`` that the file has (1-based)."""
@@ -49,28 +53,8 @@ class Document:
 
 def read_text(path: str) -> tuple[str, str]:
     """Read ``path`` (``-`` is standard input); return ``(name for messages, text)``."""
-    if path == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise InputError(
-                "expected a problem on standard input (pipe a YAML file into dlcalc)",
-                file="<stdin>",
-            )
-        raw = sys.stdin.buffer.read(MAX_BYTES + 1) if hasattr(sys.stdin, "buffer") else None
-        if raw is None:
-            text = sys.stdin.read(MAX_BYTES + 1)
-            raw = text.encode("utf-8", "surrogatepass")
-        return "<stdin>", _decode(raw, "<stdin>")
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file (check the path)", file=path)
-    if p.is_dir():
-        raise InputError("is a directory; expected a YAML problem file", file=path)
-    try:
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as e:
-        raise InputError(f"cannot be read: {e.strerror or e}", file=path) from None
-    return path, _decode(raw, path)
+    name, raw = files.read_input(path, MAX_BYTES)
+    return name, _decode(raw, name)
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -89,60 +73,266 @@ def _decode(raw: bytes, name: str) -> str:
         ) from None
 
 
+# --- parsing ---------------------------------------------------------------------------------
+#
+# The YAML is read event by event (libyaml's parser is a state machine, it never recurses)
+# and composed here without recursion, so that a file of 30,000 `[` is refused at the 51st
+# instead of overflowing the C stack.  Aliases, anchors and tags are refused as they come.
+# Plain scalars are then read the way a person writes them (YAML 1.1's octal, binary,
+# hexadecimal, sexagesimal and yes/no readings are not used): `010` is ten, `0x10` and
+# `1:30` are text (and refused where a number is expected), `−0.5` with the Unicode minus
+# is a number, only ASCII digits are digits.
+
+STR, INT, FLOAT, BOOL, NULL = (
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null")
+)
+SEQ, MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+MINUS = "\u2212"  # the minus sign dlcalc itself prints
+_INT = re.compile(r"[-+\u2212]?[0-9]+", re.ASCII)
+_FLOAT = re.compile(
+    r"[-+\u2212]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+\u2212]?[0-9]+)?", re.ASCII
+)
+_SPECIAL = {
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULLS = ("", "~", "null", "Null", "NULL")
+_CONTROL = CONTROL
+
+
+def plain_value(text: str) -> Any:
+    """The value of an unquoted YAML scalar, read as a person writes it."""
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    if _FLOAT.fullmatch(text):
+        if len(text) > MAX_NUMBER_CHARS:
+            raise ValueError(
+                f"a number written with {len(text):,} characters; at most {MAX_NUMBER_CHARS}"
+            )
+        number = text.replace(MINUS, "-")
+        if _INT.fullmatch(text):
+            return int(number, 10)
+        return float(number)
+    return text
+
+
+def _scalar_tag(value: Any) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, float):
+        return FLOAT
+    return STR
+
+
 def parse_yaml(text: str, name: str) -> Document:
     """Parse YAML text safely, remembering the line of every key and list item."""
-    # libyaml's safe loader where PyYAML was built with it (several times faster), else PyYAML's own.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    _TEXTS[name] = text
+    node = compose(text, name)
+    if node is None:
+        return Document(None, name, text)
+    lines: dict[Loc, int] = {}
+    data = _construct(node, (), lines, name)
+    return Document(data, name, text, lines, node)
+
+
+def compose(text: str, name: str) -> yaml.Node | None:
+    """The YAML node tree of ``text``, built without recursion; refuses what problems never need.
+
+    Refused: nesting deeper than MAX_DEPTH, anchors and aliases (of every kind), tags, more
+    than one document, and text with control characters.  Scalars get the tag of the value a
+    person means (see :func:`plain_value`).
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    stack: list[list[Any]] = []  # [collection node, pending mapping key node or None]
+    root: yaml.Node | None = None
+    documents = 0
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Document(None, name, text)
-        lines: dict[Loc, int] = {}
-        _walk(node, (), lines, set(), 0, name)
-        data = loader.construct_document(node)
+        for event in yaml.parse(text, Loader=loader):
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise InputError(
+                    "YAML anchors and aliases (&name / *name) are not allowed in problem files; write the values out",
+                    file=name,
+                    line=line,
+                )
+            if getattr(event, "tag", None) is not None:
+                raise InputError(
+                    f"YAML tags such as {event.tag!r} are not allowed; problem files hold plain numbers, text, lists and mappings",
+                    file=name,
+                    line=line,
+                )
+            node: yaml.Node
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise InputError(
+                        "invalid YAML: more than one document (a second ---); give one problem per file",
+                        file=name,
+                        line=line,
+                    )
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                value = event.value
+                bad = _CONTROL.search(value)
+                if bad:
+                    raise InputError(
+                        f"contains the control character {bad.group()!r}; problem files hold plain text only",
+                        file=name,
+                        line=line,
+                    )
+                if len(value) > MAX_TEXT:
+                    raise InputError(
+                        f"a text of {len(value):,} characters; at most {MAX_TEXT} are allowed",
+                        file=name,
+                        line=line,
+                    )
+                tag = STR
+                if event.implicit[0]:  # plain (unquoted)
+                    try:
+                        tag = _scalar_tag(plain_value(value))
+                    except ValueError as e:
+                        raise InputError(str(e), file=name, line=line) from None
+                node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+            elif isinstance(event, yaml.SequenceStartEvent):
+                node = yaml.SequenceNode(SEQ, [], event.start_mark, event.end_mark)
+            elif isinstance(event, yaml.MappingStartEvent):
+                node = yaml.MappingNode(MAP, [], event.start_mark, event.end_mark)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                stack.pop()
+                continue
+            else:
+                continue
+            if not stack:
+                root = node
+            else:
+                parent = stack[-1]
+                if isinstance(parent[0], yaml.SequenceNode):
+                    parent[0].value.append(node)
+                elif parent[1] is None:
+                    parent[1] = node
+                else:
+                    parent[0].value.append((parent[1], node))
+                    parent[1] = None
+            if isinstance(node, yaml.CollectionNode):
+                stack.append([node, None])
+                if len(stack) > MAX_DEPTH:
+                    raise InputError(
+                        f"invalid YAML: nested more than {MAX_DEPTH} levels deep",
+                        file=name,
+                        line=line,
+                    )
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = e.problem or str(e)
-        if isinstance(e, yaml.constructor.ConstructorError):
-            what = f"{what}; problem files may only hold plain numbers, strings, lists and mappings"
-        raise InputError(f"invalid YAML: {what}", file=name, line=line) from None
-    except yaml.YAMLError as e:
-        raise InputError(f"invalid YAML: {e}", file=name) from None
-    except RecursionError:
         raise InputError(
-            f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=name
+            yaml_problem(e.problem or str(e), e.context, text, mark),
+            file=name,
+            line=mark.line + 1 if mark is not None else None,
         ) from None
-    finally:
-        loader.dispose()
-    return Document(data, name, text, lines)
+    except yaml.YAMLError as e:
+        raise InputError(f"invalid YAML: {str(e).splitlines()[0]}", file=name) from None
+    return root
 
 
-def _walk(
-    node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int], depth: int, name: str
-) -> None:
-    if depth > MAX_DEPTH:
-        raise InputError(
-            f"invalid YAML: nested more than {MAX_DEPTH} levels deep",
-            file=name,
-            line=node.start_mark.line + 1,
+def yaml_problem(problem: str, context: str | None, text: str, mark: Any) -> str:
+    """A YAML syntax error in words, with how to fix the usual causes (tabs, indentation)."""
+    lines = text.splitlines()
+    here = lines[mark.line] if mark is not None and 0 <= mark.line < len(lines) else ""
+    before = here[: mark.column + 1] if mark is not None else ""
+    if (
+        "\\t" in problem
+        or "\t" in before
+        or (problem.startswith("found character") and "\t" in here)
+    ):
+        return "invalid YAML: a tab is used for indentation; indent with spaces"
+    hint = ""
+    if any(
+        phrase in f"{problem} {context or ''}"
+        for phrase in (
+            "mapping values are not allowed",
+            "expected <block end>",
+            "did not find expected",
+            "could not find expected ':'",
         )
-    if id(node) in seen and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-        raise InputError(
-            "YAML anchors and aliases (&name / *name) are not allowed in problem files; write the values out",
-            file=name,
-            line=node.start_mark.line + 1,
-        )
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key: str | int = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            lines.setdefault(loc + (key,), key_node.start_mark.line + 1)
-            _walk(value_node, loc + (key,), lines, seen, depth + 1, name)
-    elif isinstance(node, yaml.SequenceNode):
+    ):
+        hint = "; check the indentation: keys of one mapping and items of one list must line up (indent with spaces)"
+    return f"invalid YAML: {problem}{hint}"
+
+
+def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], name: str) -> Any:
+    """Python data from a composed node (recursion is bounded by MAX_DEPTH)."""
+    if isinstance(node, yaml.ScalarNode):
+        return plain_value(node.value) if node.tag != STR else node.value
+    if isinstance(node, yaml.SequenceNode):
+        out = []
         for i, item in enumerate(node.value):
             lines.setdefault(loc + (i,), item.start_mark.line + 1)
-            _walk(item, loc + (i,), lines, seen, depth + 1, name)
+            out.append(_construct(item, loc + (i,), lines, name))
+        return out
+    mapping: dict[Any, Any] = {}
+    first_line: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise InputError(
+                "a list or mapping used as a key; keys are names", file=name, line=line
+            )
+        key = _construct(key_node, loc, lines, name)
+        if key in first_line:
+            raise InputError(
+                f"key {key!r} is given twice (lines {first_line[key]} and {line}); keep one",
+                file=name,
+                line=line,
+                field=field_path(loc) or None,
+            )
+        first_line[key] = line
+        lines.setdefault(loc + (key,), line)
+        mapping[key] = _construct(value_node, loc + (key,), lines, name)
+    return mapping
+
+
+# Texts of the files read by this command, so that an error can quote the line it is on.
+_TEXTS: dict[str, str] = {}
+
+
+def annotate(error: InputError) -> InputError:
+    """Add a hint when ``0,5`` (two numbers in YAML) may be why a list has the wrong length.
+
+    The hint names the first line that holds such a pair, when the error is on that line
+    or is about how many values a list has.
+    """
+    text = _TEXTS.get(error.file or "")
+    if text is None or "decimal point" in error.message:
+        return error
+    on_line = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if "[" in line and _COMMA_PAIR.search(line.split("#")[0]):
+            on_line = number
+            break
+    if on_line is None:
+        return error
+    if error.line == on_line or _ABOUT_COUNTS.search(error.message):
+        pair = _COMMA_PAIR.search(text.splitlines()[on_line - 1]).group()  # type: ignore[union-attr]
+        error.message += (
+            f" (note: line {on_line} has {pair}, which YAML reads as two numbers; "
+            f"for one number use a decimal point: {pair.replace(',', '.')})"
+        )
+    return error
+
+
+_COMMA_PAIR = re.compile(r"(?<![\d.])\d+,\d+", re.ASCII)
+_ABOUT_COUNTS = re.compile(
+    r"\d+ (input )?(values|weights|numbers|items|columns|rows|target)|has \d+|got \d+"
+)
 
 
 def load(path: str) -> Document:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
+from dlcalc import limits
 from dlcalc.errors import InputError
 from dlcalc.specs.common import (
     Name,
@@ -29,9 +30,9 @@ from dlcalc.specs.common import (
 from dlcalc.specs.loader import Document, describe, field_path, validate
 
 MAX_EPOCHS = 100_000
-MAX_WORK = 3_000_000  # epochs × rows × weights in exact arithmetic: seconds, never a hang
+MAX_WORK = 3_000_000  # epochs × rows × weights in exact arithmetic (the run itself is metered: limits.Meter)
 DELTA_MAX_EPOCHS = 10_000  # the delta rule's fractions grow each epoch: a tighter bound
-DELTA_MAX_WORK = 300_000
+DELTA_MAX_WORK = limits.DELTA_WORK
 MAX_TRUTH_INPUTS = 10
 
 
@@ -50,7 +51,7 @@ def _cell(value: Any) -> float | str:
         try:
             return to_number(value)
         except ValueError:
-            return value.strip()
+            return to_name(value)  # a class label: a short one-line name
     return to_number(value)
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from dlcalc import limits
 from dlcalc.formula import Compare, If, Name, Node, Num, Q, q, total
 from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
@@ -258,7 +259,11 @@ class Trainer:
         notes: list[str] = []
         seen: dict[tuple[Fraction, ...], int] = {}
         detail = every_step
+        meter = limits.Meter(
+            "max_epochs", limits.PERCEPTRON_WORK, "row updates (rows × weights × epochs)"
+        )
         for k in range(1, spec.max_epochs + 1):
+            meter.spend(len(self.examples) * (self.n + 1))
             errors = self.misclassified(w)
             records.append(EpochRecord(k, list(w), errors))
             key = tuple(w)

@@ -358,7 +358,7 @@ def test_friendly_input_forms() -> None:
     spec = training(
         "data: {rows: [[1, 2, yes], [2, 1, no]]}\npositive: yes\nlearning_rate: 1\nmode: Incremental\n"
     )
-    assert spec.mode == "online" and spec.positive == "true"
+    assert spec.mode == "online" and spec.positive == "yes"  # yes is a label, not YAML 1.1's true
     one = evaluation("perceptrons: [{weights: [1, 0], threshold: 3}]\nclassify: [2.1, 4.5]\n")
     assert solve_evaluation(one).result["predictions"] == [
         {"input": [2.1, 4.5], "sums": [2.1], "outputs": [0]}
