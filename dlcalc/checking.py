@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from dlcalc.errors import InputError
-from dlcalc.limits import MAX_NUMBER_CHARS
+from dlcalc.limits import CONTROL, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.steps import Mark, Section, Solution, Step, Table
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
@@ -302,9 +302,17 @@ def _simple_pairs(text: str) -> list[tuple[str, str, int]] | None:
     then the file is read as YAML in full.  Comment and blank lines are skipped.  What this
     returns is what YAML reads (tests/test_checking_property.py holds it to that).
     """
+    if CONTROL.search(text.replace("\r\n", "\n")):
+        return None  # ESC and the like: the full reader refuses them
     pairs = []
     for k, line in enumerate(text.split("\n")):
         m = SIMPLE_LINE.fullmatch(line.rstrip("\r"))
+        if m is not None and (
+            len(m.group(2)) > MAX_NUMBER_CHARS
+            or len(m.group(1)) > MAX_TEXT
+            or not m.group(2).isascii()  # Unicode digits are not digits
+        ):
+            return None  # the full reader (dlcalc.specs.loader) decides, with its limits
         if m is None:
             if SKIPPED_LINE.fullmatch(line.rstrip("\r")):
                 continue

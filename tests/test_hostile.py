@@ -84,9 +84,9 @@ def test_a_file_of_brackets_is_refused_not_a_segmentation_fault(tmp_path: Path) 
     path = write(tmp_path, "p.yaml", "[" * 30_000)
     mazur = write(tmp_path, "mazur.yaml", MAZUR)
     runs = [
-        ["forward", path],
+        ["backprop", path],
         ["check", mazur, path],
-        ["forward", "-"],
+        ["backprop", "-"],
     ]
     for args in runs:  # a crash must not take pytest down: a child process each
         proc = subprocess.run(
@@ -109,7 +109,7 @@ def test_markup_in_names_and_answers_stays_text_in_html(tmp_path: Path) -> None:
     evil = '[link=x"><script>alert(1)</script>]h1'
     problem = write(tmp_path, "p.yaml", MAZUR.replace("units: [h1, h2]", f"units: ['{evil}', h2]"))
     report = tmp_path / "report.html"
-    code, _, err = dlcalc("forward", problem, "-o", str(report))
+    code, _, err = dlcalc("backprop", problem, "-o", str(report))
     if code == 2:  # refusing such a name is also safe
         assert "<script" not in err
         return
@@ -154,7 +154,7 @@ def test_escape_sequences_in_problem_text_never_reach_the_terminal(
     text = MAZUR.replace(edit[0], edit[1], 1)
     if "title:" in edit[1] and '"' in edit[1].split("title:")[-1][:3]:
         text = text.replace("sigmoid network\n", 'sigmoid network"\n', 1)
-    err = refused("forward", write(tmp_path, "p.yaml", text))
+    err = refused("backprop", write(tmp_path, "p.yaml", text))
     assert "\\x1b" in err and "control character" in err
 
 
@@ -169,14 +169,14 @@ def test_escape_or_newline_in_a_key_or_file_name_is_escaped_in_the_message(
     tmp_path: Path,
 ) -> None:
     """Row 6: the error message printed an ESC or a newline raw (a forged second line)."""
-    err = refused("forward", write(tmp_path, "p.yaml", 'command: forward\n"bad\\nkey": 1\n'))
+    err = refused("backprop", write(tmp_path, "p.yaml", 'command: backprop\n"bad\\nkey": 1\n'))
     assert "line 2" in err and "bad\\nkey" in err
-    refused("forward", write(tmp_path, "q.yaml", '"x\\e[2J": 1\n'))
-    err = refused("forward", str(tmp_path / "no\nsuch\x1b[2J.yaml"))
+    refused("backprop", write(tmp_path, "q.yaml", '"x\\e[2J": 1\n'))
+    err = refused("backprop", str(tmp_path / "no\nsuch\x1b[2J.yaml"))
     assert "no\\nsuch\\x1b[2J.yaml" in err
     weird = tmp_path / "evil\x1b]0;x\x07.yaml"
     weird.write_text(MAZUR, encoding="utf-8")
-    assert "\\x1b" in refused("forward", str(weird))
+    assert "\\x1b" in refused("backprop", str(weird))
 
 
 @pytest.mark.parametrize("expression", ["9^9^9", "x*2^2^2^2^2^2", "x^(10^6)", "e^(2^2^2^2)"])
@@ -237,7 +237,7 @@ def test_markup_in_title_and_source_is_plain_text_in_markdown(
     text = MAZUR.replace(edit[0], edit[1], 1)
     if "title: '<" in edit[1]:
         text = text.replace("sigmoid network\n", "sigmoid network'\n", 1)
-    code, out, err = dlcalc("forward", write(tmp_path, "p.yaml", text), "-f", "markdown")
+    code, out, err = dlcalc("backprop", write(tmp_path, "p.yaml", text), "-f", "markdown")
     assert code == 0, err
     assert "<script>" not in out and not LIVE_LINK.search(out)
 
@@ -257,7 +257,7 @@ def test_markup_in_title_and_source_is_plain_text_in_the_answer_key(tmp_path: Pa
 
 def test_a_newline_in_a_unit_name_is_refused(tmp_path: Path) -> None:
     text = MAZUR.replace("units: [h1, h2]", 'units: ["h1\\n# Forged heading", h2]')
-    err = refused("forward", write(tmp_path, "p.yaml", text))
+    err = refused("backprop", write(tmp_path, "p.yaml", text))
     assert "one line" in err
 
 
@@ -289,9 +289,9 @@ def test_huge_numbers_in_answers(tmp_path: Path, answers: str, words: list[str])
 
 def test_a_5000_digit_input_is_refused(tmp_path: Path) -> None:
     text = MAZUR.replace("input: [0.05, 0.10]", f"input: [0.05, {'9' * 5000}]")
-    assert "characters" in refused("forward", write(tmp_path, "p.yaml", text))
+    assert "characters" in refused("backprop", write(tmp_path, "p.yaml", text))
     text = MAZUR.replace("input: [0.05, 0.10]", f"input: [0.05, {'9' * 80}]")
-    assert "at most 60" in refused("forward", write(tmp_path, "p.yaml", text))
+    assert "at most 60" in refused("backprop", write(tmp_path, "p.yaml", text))
 
 
 def test_kld_with_a_subnormal_sigma_is_not_an_internal_error() -> None:
@@ -306,7 +306,7 @@ def test_a_full_standard_output_is_one_error_line(tmp_path: Path) -> None:
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "dlcalc", "forward", str(ROOT / "examples" / "mazur.yaml")]
+            [sys.executable, "-m", "dlcalc", "backprop", str(ROOT / "examples" / "mazur.yaml")]
             + ["-f", "json"],
             stdout=full,
             stderr=subprocess.PIPE,
@@ -339,17 +339,17 @@ def test_a_title_with_mathtext_does_not_break_the_plot(tmp_path: Path) -> None:
 def test_duplicate_keys_are_refused_with_both_lines(tmp_path: Path) -> None:
     """Row 12: the later of two `input:` (or `weights:`) silently won."""
     text = MAZUR.replace("input: [0.05, 0.10]", "input: [0.05, 0.10]\ninput: [1, 2]")
-    err = refused("forward", write(tmp_path, "p.yaml", text))
+    err = refused("backprop", write(tmp_path, "p.yaml", text))
     assert "'input' is given twice (lines 6 and 7)" in err
     text = MAZUR.replace("    bias: 0.35", "    weights: [[1, 2], [3, 4]]\n    bias: 0.35")
-    assert "'weights' is given twice" in refused("forward", write(tmp_path, "p.yaml", text))
+    assert "'weights' is given twice" in refused("backprop", write(tmp_path, "p.yaml", text))
 
 
 def test_output_onto_an_input_is_refused(tmp_path: Path) -> None:
     """Row 13: `forward p.json -o p.json`, `check p.yaml a.json -o a.json` overwrote the input."""
     problem = tmp_path / "p.json"
     problem.write_text(MAZUR, encoding="utf-8")  # YAML reads it; the name is what matters
-    err = refused("forward", str(problem), "-o", str(problem))
+    err = refused("backprop", str(problem), "-o", str(problem))
     assert "is an input" in err and problem.read_text(encoding="utf-8") == MAZUR
     answers = tmp_path / "a.json"
     answers.write_text('{"out_h1": 0.5933}', encoding="utf-8")
@@ -357,7 +357,7 @@ def test_output_onto_an_input_is_refused(tmp_path: Path) -> None:
     assert answers.read_text(encoding="utf-8") == '{"out_h1": 0.5933}'
     link = tmp_path / "link.json"
     link.symlink_to(problem)
-    refused("forward", str(problem), "-o", str(link))
+    refused("backprop", str(problem), "-o", str(link))
     assert problem.read_text(encoding="utf-8") == MAZUR
 
 
@@ -372,7 +372,7 @@ def test_a_failed_write_leaves_the_old_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    err = refused("forward", write(tmp_path, "p.yaml", MAZUR), "-o", str(out))
+    err = refused("backprop", write(tmp_path, "p.yaml", MAZUR), "-o", str(out))
     assert "No space left" in err
     assert out.read_text(encoding="utf-8") == "the old answer key\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.md", "p.yaml"]  # no temporary left
@@ -443,31 +443,31 @@ def test_tabs_and_bad_indentation_say_how_to_fix_them(tmp_path: Path) -> None:
         "\tactivation: sigmoid\n    weights:\n      - [0.15",
         1,
     )
-    assert "indent with spaces" in refused("forward", write(tmp_path, "p.yaml", tab))
+    assert "indent with spaces" in refused("backprop", write(tmp_path, "p.yaml", tab))
     bad = MAZUR.replace(
         "    activation: sigmoid\n    weights:\n      - [0.15",
         "    activation: sigmoid\n   weights:\n      - [0.15",
         1,
     )
-    assert "indentation" in refused("forward", write(tmp_path, "p.yaml", bad))
+    assert "indentation" in refused("backprop", write(tmp_path, "p.yaml", bad))
 
 
 def test_comma_decimals_in_a_list_get_a_hint(tmp_path: Path) -> None:
     text = MAZUR.replace("input: [0.05, 0.10]", "input: [0,05, 0,10]")
-    err = refused("forward", write(tmp_path, "p.yaml", text))
+    err = refused("backprop", write(tmp_path, "p.yaml", text))
     assert "decimal point: 0.05" in err and "line 6" in err
 
 
 def test_a_fifo_without_writer_does_not_hang(tmp_path: Path) -> None:
     fifo = tmp_path / "p.yaml"
     os.mkfifo(fifo)
-    refused("forward", str(fifo))
+    refused("backprop", str(fifo))
 
 
 def test_a_symlink_loop_is_named_as_such(tmp_path: Path) -> None:
     loop = tmp_path / "loop.yaml"
     loop.symlink_to(loop)
-    assert "loop of symbolic links" in refused("forward", str(loop))
+    assert "loop of symbolic links" in refused("backprop", str(loop))
 
 
 def test_standard_input_is_read_once(tmp_path: Path) -> None:
