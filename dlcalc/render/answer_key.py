@@ -60,15 +60,16 @@ def markdown(
     """One Markdown document: ``# Answer key``, then ``## 1. Title``, its source and its solution."""
     from dlcalc.render import markdown as md
 
-    parts = [f"# {title}", ""]
+    # Titles, sources and file names are user text: escaped, never Markdown.
+    parts = [f"# {md.escape(title)}", ""]
     parts += [
-        f"{i}. {p.solution.title or p.name} (`{p.name}`, {p.solution.command})"
+        f"{i}. {md.escape(p.solution.title or p.name)} ({md.code(p.name)}, {p.solution.command})"
         for i, p in enumerate(problems, 1)
     ]
     parts.append("")
     for i, p in enumerate(problems, 1):
-        parts += [f"## {_heading(p, i)}", ""]
-        parts += [f"*{s}*" for s in _sources(p)] + [""] if _sources(p) else []
+        parts += [f"## {md.escape(_heading(p, i))}", ""]
+        parts += [f"*{md.escape(s)}*" for s in _sources(p)] + [""] if _sources(p) else []
         # Solution sections become ### headings under the problem's ##.
         parts.append(md.render(_bare(p.solution), decimals, every_step, level=2))
     return "\n".join(parts).rstrip() + "\n"
