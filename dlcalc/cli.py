@@ -1,7 +1,7 @@
 """The command line: options into one :class:`~dlcalc.settings.Settings`, then wiring only.
 
-One Typer command per entry of the registry (:mod:`dlcalc.commands`), plus check, key, derive
-and graph.  :func:`with_settings` adds the shared options to a command, so that ``--help``
+One Typer command per entry of the registry (:mod:`dlcalc.commands`), plus solve, check, key,
+derive and graph, each converted only when it runs.  :func:`with_settings` adds the shared options to a command, so that ``--help``
 lists them; solving and writing live in Typer-free modules (:mod:`dlcalc.output`).
 """
 
@@ -131,12 +131,10 @@ def parameter(opt: Opt) -> inspect.Parameter:
 
 
 def with_settings(*options: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Add the shared options ``--format/--decimals/--output`` and ``options`` to a command.
+    """Add the shared options (--format, --decimals, --output and ``options``) to a command.
 
-    The decorated function declares its own arguments and a last parameter ``settings``;
-    the command Typer sees has its own arguments followed by the shared options (so that
-    ``--help`` lists every option with its help), and calls it with one :class:`Settings`.
-    """
+    Typer sees the function's own arguments, then the shared options (so --help lists them
+    all); the function gets their values as one :class:`Settings` in ``settings``."""
     names = [name for name in SHARED if name in ALWAYS or name in options]
 
     def decorate(fn: Callable[..., None]) -> Callable[..., None]:
@@ -146,14 +144,9 @@ def with_settings(*options: str) -> Callable[[Callable[..., None]], Callable[...
         @functools.wraps(fn)
         def command(**kwargs: Any) -> None:
             values = {name: kwargs.pop(name) for name in names}
-            if values.get("symbolic") and values.get("check") is not None:
-                raise fail(
-                    "--symbolic: cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it"
-                )
-            if values.get("decimals") is not None and values.get("sig") is not None:
-                raise fail(
-                    "give either --decimals (places) or --sig (significant figures), not both"
-                )
+            clash = Settings.clash(values)
+            if clash:
+                raise fail(clash)
             fn(**kwargs, settings=Settings.from_options(values))
 
         setattr(command, "__signature__", inspect.Signature(params))  # noqa: B010
@@ -277,7 +270,7 @@ AnswersArg = Annotated[
 
 @command("check", help=HELP["check"])
 @with_settings("carry", "every_step")
-def check_answers(
+def check(
     problem: ProblemArg,
     answers: AnswersArg,
     command: Annotated[
@@ -308,22 +301,14 @@ def check_answers(
     *,
     settings: Settings,
 ) -> None:
-    from dlcalc.commands import command_of, solve, variants
-    from dlcalc.output import finish, mark_class
-    from dlcalc.specs.loader import load
+    from dlcalc.output import check_answers, mark_class
 
     where = "<stdin>" if problem == "-" else problem
     files.reset()
     if report is not None or len(answers) > 1:
         return guarded(where, lambda: mark_class(problem, answers, command, tol, report, settings))
     settings.check, settings.tol = answers[0], tol
-
-    def action() -> int:
-        doc = load(problem)
-        name = command_of(doc, command)
-        return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
-
-    guarded(where, action)
+    guarded(where, lambda: check_answers(problem, command, settings))
 
 
 @command("key", help=HELP["key"])
@@ -339,29 +324,9 @@ def answer_key(
     *,
     settings: Settings,
 ) -> None:
-    from dlcalc import limits
-    from dlcalc.commands import command_of, solve
-    from dlcalc.output import key_format, write_key
-    from dlcalc.render.answer_key import Problem, leading_comment
-    from dlcalc.specs.loader import load
+    from dlcalc.output import answer_key
 
-    try:
-        key_format(settings)  # refuse a format an answer key cannot have, before solving
-    except InputError as e:
-        raise fail(str(e)) from None
-    solved: list[Problem] = []
-    files.reset()
-    guarded("", lambda: None if limits.check_text("--title", title) else None)
-    for problem in problems:
-        name = "<stdin>" if problem == "-" else problem
-
-        def action(problem: str = problem, name: str = name) -> None:
-            doc = load(problem)
-            solution = solve(command_of(doc, None), doc, settings)
-            solved.append(Problem(solution, Path(name).name, leading_comment(doc.text)))
-
-        guarded(name, action)
-    guarded("", lambda: write_key(solved, settings, title))
+    guarded("", lambda: answer_key(problems, settings, title))
 
 
 # --- derive and graph: expressions (SymPy, imported only when these run) --------------------

@@ -181,3 +181,34 @@ def mark_class(
         cr.write(marks, report)
     files.write_stdout(marks.to_markdown())
     return 1 if marks.any_wrong else 0
+
+
+def check_answers(problem: str, command: str | None, settings: Settings) -> int:
+    """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status."""
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.specs.loader import load
+
+    doc = load(problem)
+    name = command_of(doc, command)
+    return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
+
+
+def answer_key(problems: list[str], settings: Settings, title: str) -> None:
+    """``key``: solve each problem file with the command it names, write one answer key."""
+    from dlcalc.commands import command_of, solve
+    from dlcalc.render.answer_key import Problem, leading_comment
+    from dlcalc.specs.loader import load
+
+    key_format(settings)  # refuse a format an answer key cannot have, before solving
+    files.reset()
+    limits.check_text("--title", title)
+    solved: list[Problem] = []
+    for problem in problems:
+        name = "<stdin>" if problem == "-" else problem
+        try:
+            doc = load(problem)
+            solution = solve(command_of(doc, None), doc, settings)
+        except Exception as e:  # the message names the file that failed
+            raise InputError(failure(e, name)) from None
+        solved.append(Problem(solution, Path(name).name, leading_comment(doc.text)))
+    write_key(solved, settings, title)

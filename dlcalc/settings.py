@@ -141,6 +141,15 @@ class Settings:
         elif self.decimals is None:
             self.decimals = DEFAULT_DECIMALS
 
+    @staticmethod
+    def clash(values: dict[str, Any]) -> str | None:
+        """Why these command-line options cannot be used together (None: they can)."""
+        if values.get("symbolic") and values.get("check") is not None:
+            return "--symbolic: cannot be combined with --check (the symbolic steps repeat the quantities' names); check without it"
+        if values.get("decimals") is not None and values.get("sig") is not None:
+            return "give either --decimals (places) or --sig (significant figures), not both"
+        return None
+
     @classmethod
     def from_options(cls, values: dict[str, Any]) -> Settings:
         """The settings of the command line: a ``--decimals N`` given means exactly N places.
