@@ -178,7 +178,9 @@ def math(text: str) -> str:
         elif token == "^":
             out.append(r"\hat{}")
         elif ord(token[0]) > 127:
-            out.append(greek(token) or r"\text{?}")
+            from dlcalc.render.notation import latex_accented
+
+            out.append(greek(token) or latex_accented(token) or r"\text{?}")
         else:
             out.append(token)
     out.extend("}" if g else "" for g in reversed(depth))

@@ -227,6 +227,36 @@ def latex_greek(ch: str) -> str | None:
     return "\\" + word + " "
 
 
+LATEX_ACCENTS = {"\u0302": r"\hat", "\u0304": r"\bar", "\u0303": r"\tilde", "\u0307": r"\dot"}
+
+
+MATH_SYMBOLS = {
+    "⊙": r"\odot",
+    "×": r"\times",
+    "·": r"\cdot",
+    "−": "-",
+    "∂": r"\partial",
+    "½": r"\tfrac{1}{2}",
+    "²": "^{2}",
+    "⁺": "^{+}",
+    "→": r"\to",
+    "≥": r"\ge",
+    "≤": r"\le",
+    "‖": r"\|",
+    "√": r"\surd",
+    "∑": r"\sum",
+    "Σ": r"\Sigma",
+}
+
+
+def latex_accented(ch: str) -> str | None:
+    """A precomposed accented letter as maths: ``ŷ`` → ``\\hat{y}`` (None for anything else)."""
+    parts = unicodedata.normalize("NFD", ch)
+    if len(parts) == 2 and parts[0].isascii() and parts[0].isalpha() and parts[1] in LATEX_ACCENTS:
+        return LATEX_ACCENTS[parts[1]] + "{" + parts[0] + "}"
+    return None
+
+
 def latex_text_in_math(text: str) -> str:
     """User text inside maths (a unit's name as a subscript): ``\\text{…}`` with specials escaped."""
     text = visible(text)
@@ -240,6 +270,12 @@ def latex_text_in_math(text: str) -> str:
             out.append(ch)
         elif (g := latex_greek(ch)) is not None:
             out.append("$" + g.strip() + "$")
+        elif (a := latex_accented(ch)) is not None:
+            out.append("$" + a + "$")
+        elif ch in MATH_SYMBOLS:
+            out.append("$" + MATH_SYMBOLS[ch] + "$")
+        elif ch in LATEX_ACCENTS and out and len(out[-1]) == 1 and out[-1].isalpha():
+            out[-1] = "$" + LATEX_ACCENTS[ch] + "{" + out[-1] + "}$"  # s + combining tilde: s̃
         else:
             out.append("?")
     return r"\text{" + "".join(out) + "}"
@@ -254,6 +290,8 @@ def latex_base(base: str) -> str:
         return (latex_greek(base[0]) or r"\partial ").strip() + " " + base[1]
     if len(base) == 1 and (g := latex_greek(base)) is not None:
         return g.strip()
+    if len(base) == 1 and (a := latex_accented(base)) is not None:
+        return a
     return latex_text_in_math(base)
 
 
