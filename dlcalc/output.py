@@ -95,7 +95,7 @@ def emit(solution: Solution, settings: Settings) -> None:
             except OSError as e:
                 raise files.stdout_failed(e) from None
         else:
-            from dlcalc.render.terminal import can_encode
+            from dlcalc.render.notation import can_encode
 
             if not can_encode(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
                 sys.stdout.reconfigure(errors="backslashreplace")  # JSON stays valid: \u2212

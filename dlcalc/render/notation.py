@@ -554,3 +554,13 @@ __all__ = [
     "visible",
     "_is_small_whole",
 ]
+
+
+def can_encode(stream: Any, sample: str = "─│╭×−∂δ✓") -> bool:
+    """Whether ``stream`` can write dlcalc's Unicode (a cp1252 console or file cannot)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        sample.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True

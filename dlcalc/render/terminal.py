@@ -31,7 +31,7 @@ from rich.text import Text
 
 from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
 from dlcalc.render.marks import describe
-from dlcalc.render.notation import ascii_text, visible
+from dlcalc.render.notation import ascii_text, can_encode, visible
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Grid, Mark, Section, Solution, Step, Table
 
@@ -483,16 +483,6 @@ def to_html(solution: Solution, decimals: int = 4, every_step: bool = False) -> 
     from dlcalc.render import html
 
     return html.render(solution, decimals, every_step)
-
-
-def can_encode(stream: Any, sample: str = "─│╭×−∂δ✓") -> bool:
-    """Whether ``stream`` can write dlcalc's Unicode (a cp1252 console or file cannot)."""
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        sample.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
 
 
 def print_solution(

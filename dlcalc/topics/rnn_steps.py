@@ -282,14 +282,25 @@ class Recorder:
         return leaf
 
     def slope(
-        self, section: Section, act: Activation, t: int, j: int, net: Q, out: Q, label: str
+        self,
+        section: Section,
+        act: Activation,
+        t: int,
+        j: int,
+        net: Q,
+        out: Q,
+        label: str,
+        units: int | None = None,
     ) -> Node:
-        """act′ inside a δ: written from the output (tanh, σ, linear), else a step of its own."""
+        """act′ inside a δ: written from the output (tanh, σ, linear), else a step of its own.
+
+        ``units``: how many units the layer of unit ``j`` has (the state's by default; the
+        output layer's for ∂ŷ/∂net), which decides whether the label carries an index."""
         if act.name in INLINE_SLOPES:
             return inline_slope(act, out)
         value = float(self.rnd(_slope_value(act, float(net.value))))
         sym = f"{act.name}′({shown(net.symbol)})"
-        lab = f"{label}_{t}{index(self.n, j)}"
+        lab = f"{label}_{t}{index(self.n if units is None else units, j)}"
         section.add(Step(lab, value, symbol=sym, expr=act.slope_formula(net, out, ALPHA)))
         return q(lab, value, Name(sym))
 
@@ -435,7 +446,7 @@ class Recorder:
                 inner = total([Mul((gys[r], self.out_value(t, r))) for r in range(self.m)])
                 dys.append(self.add(section, self.dy(t, k), Mul((out, gys[k] - inner))))
             else:
-                slope = self.slope(section, g, t, k, self.net_y(t, k), out, "dyhat_dnet")
+                slope = self.slope(section, g, t, k, self.net_y(t, k), out, "dyhat_dnet", self.m)
                 dys.append(self.add(section, self.dy(t, k), Mul((gys[k], slope))))
         parts: list[Node | None] = []
         for j in range(self.n):

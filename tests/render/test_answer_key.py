@@ -10,6 +10,7 @@ import pytest
 
 from dlcalc.cli import app
 from dlcalc.commands import COMMANDS
+from dlcalc.render import markdown as md
 from dlcalc.render.answer_key import leading_comment
 from dlcalc.specs.loader import load
 from tests.conftest import EXAMPLES
@@ -57,7 +58,7 @@ def test_markdown_key(runner, tmp_path: Path) -> None:
     assert text.startswith("# Answer key\n")
     for i, path in enumerate(examples, 1):
         title = load(str(path)).data.get("title", path.name)
-        assert f"## {i}. {title}" in text
+        assert f"## {i}. {md.escape(title)}" in text  # user text, escaped
     assert (
         '*Source: "Practice Problem - Back Propagation" (deck 002' in text
     )  # the file's # comment

@@ -22,7 +22,7 @@ from dlcalc.cli import app
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
-HOSTILE = r"""title: "<script>alert(1)</script> [bold]big[/bold] \e[31mred\e[0m \e]8;;http://x\a link \e]8;;\a & 100% $x_1$ #"
+HOSTILE = r"""title: "<script>alert(1)</script> [bold]big[/bold] & 100% $x_1$ #"
 source: "[link=http://evil]click[/link] <b>bold</b>"
 input: [0.05, 0.1]
 target: [0.01, 0.99]
@@ -31,7 +31,7 @@ layers:
 - units: ["[/x]", "[bold]h2"]
   weights: [[0.15, 0.2], [0.25, 0.3]]
   bias: 0.35
-- units: ["<script>", "o\e[2J2"]
+- units: ["<script>", "o2"]
   weights: [[0.4, 0.45], [0.5, 0.55]]
   bias: 0.6
 """
@@ -75,7 +75,7 @@ def parsed(page: str) -> Elements:
 def test_terminal_shows_markup_and_escapes_literally(runner, hostile: Path) -> None:
     out = run(runner, "backprop", str(hostile))
     assert "\x1b" not in out
-    for shown in ("[/x]", "[bold]h2", "[bold]big[/bold]", "<script>", "\\x1b[31mred", "\\x1b]8;;"):
+    for shown in ("[/x]", "[bold]h2", "[bold]big[/bold]", "<script>"):
         assert shown in out, shown
     assert re.search(r"net_\[/x\] +(?:│ )?= w1 × x1", out)
 
@@ -88,7 +88,7 @@ def test_every_format_keeps_user_text_inert(runner, hostile: Path, fmt: str) -> 
         page = parsed(out)
         assert "script" not in page.tags and "b" not in page.tags and "a" not in page.tags
         text = "".join(page.text)
-        assert "<script>alert(1)</script>" in text and "[bold]h2" in text and "\\x1b[31m" in text
+        assert "<script>alert(1)</script>" in text and "[bold]h2" in text
     elif fmt == "markdown":
         outside_code = re.sub(r"`[^`]*`", "", out)  # code spans show their text literally
         assert "<script>" not in outside_code and "# \\<script\\>alert(1)" in out
@@ -99,6 +99,46 @@ def test_every_format_keeps_user_text_inert(runner, hostile: Path, fmt: str) -> 
         doc = json.loads(out)
         assert doc["title"].startswith("<script>")  # JSON carries the text as it was written
         assert any(s["quantity"] == "net_[/x]" for s in doc["steps"])
+
+
+# Control characters: a problem FILE holding one is refused by the loader (issue 9), so the
+# renderers are given them directly, as a problem built in a program (or a future reader)
+# could hand them over: they must still come out as visible escapes, never raw.
+ESCAPES = {
+    "title": "t \x1b[31mred\x1b[0m \x1b]8;;http://x\x07 link \x1b]8;;\x07",
+    "input": [0.05, 0.1],
+    "target": [0.01, 0.99],
+    "learning_rate": 0.5,
+    "layers": [
+        {"units": ["h\x1b[2J1", "h2"], "weights": [[0.15, 0.2], [0.25, 0.3]], "bias": 0.35},
+        {"units": ["o1", "o2"], "weights": [[0.4, 0.45], [0.5, 0.55]], "bias": 0.6},
+    ],
+}
+
+
+def test_a_problem_file_with_an_escape_sequence_is_refused(runner, tmp_path: Path) -> None:
+    path = tmp_path / "esc.yaml"
+    path.write_text('title: "\\e[2Jcleared"\n' + HOSTILE.split("\n", 1)[1], encoding="utf-8")
+    result = runner.invoke(app, ["backprop", str(path)])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\\x1b" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["rich", "markdown", "latex", "json", "html"])
+def test_every_renderer_shows_control_characters_as_escapes(fmt: str) -> None:
+    from dlcalc.commands import solve
+    from dlcalc.render import Format, render_text
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import Document
+
+    solution = solve("backprop", Document(ESCAPES, "<program>"), Settings())
+    out = render_text(solution, Format(fmt), 4, False)
+    assert "\x1b" not in out and "\x07" not in out
+    if fmt in ("rich", "html"):
+        assert "\\x1b[31mred" in out and "\\x1b[2J" in out
+    if fmt == "markdown":  # the escape's backslash and bracket are themselves escaped for Markdown
+        assert "\\\\x1b\\[31mred" in out
 
 
 def test_claimed_values_in_a_checked_html_report_are_not_markup(runner, tmp_path: Path) -> None:

@@ -383,12 +383,33 @@ def test_every_step_recomputes_and_renders(problem: dict[str, Any], flow: bool) 
 
     solution = solve(problem, gradient_flow=flow)
     for step in solution.iter_steps():
-        if step.fn is not None:
+        if step.computed:
             assert step.recompute({}) == pytest.approx(step.value, rel=1e-9, abs=1e-12), step.label
     labels = [s.label for s in solution.iter_steps()]
     assert len(labels) == len(set(labels))
     for fmt in (Format.markdown, Format.latex, Format.json):
         assert render_text(solution, fmt, 4, False)
+
+
+def test_output_slopes_of_a_one_unit_state_have_one_label_each() -> None:
+    """Regression (found by hypothesis): two softplus outputs over one state unit gave both
+    ∂ŷ/∂net steps the label dyhat_dnet_3, because the index was taken from the state's size."""
+    gate = {"U": [[0.1]], "W": [[0.2]], "b": [0.0]}
+    solution = solve(
+        {
+            "cell": "gru",
+            "inputs": [[0], [0], [0]],
+            "targets": [None, None, [0, 0]],
+            "learning_rate": 0.1,
+            "gates": {"reset": gate, "update": gate, "candidate": gate},
+            "V": [[0.5], [0.3]],
+            "c": [0.0, 0.1],
+            "output_activation": "softplus",
+        }
+    )
+    labels = [s.label for s in solution.iter_steps()]
+    assert "dyhat_dnet_3[1]" in labels and "dyhat_dnet_3[2]" in labels
+    assert len(labels) == len(set(labels))
 
 
 # --- worked examples ---------------------------------------------------------------------------

@@ -5,6 +5,8 @@ Long runs record only the first update(s) in full; the rest runs on the engine a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from dlcalc.numerics import LOSS, rounder
@@ -18,8 +20,9 @@ from dlcalc.topics.network.engine import (
     update_parameters,
 )
 from dlcalc.topics.network.recorder import Recorder, mean_loss_section
-from dlcalc.topics.network_training import OptimizerRecord, hyper
-from dlcalc.topics.optimize import VARIANTS, Update, apply, new_state, variants
+
+if TYPE_CHECKING:
+    from dlcalc.topics.optimize import Update
 
 FULL_UPDATES = 3  # runs with at most this many updates are shown in full
 MAX_WRITTEN = 200  # --every-step writes out runs of at most this many updates
@@ -111,6 +114,10 @@ def solve_backprop(
     each hidden δ taken through the already-updated weights above it (online mode; see
     ``engine.backward_arrays``).
     """
+    # The optimizer machinery is imported here, so that `forward` does not load it.
+    from dlcalc.topics.network_training import OptimizerRecord, hyper
+    from dlcalc.topics.optimize import VARIANTS, apply, new_state, variants
+
     net = Network.from_problem(spec)
     loss = LOSS[spec.loss]
     rnd = rounder(carry)
