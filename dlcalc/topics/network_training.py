@@ -26,17 +26,7 @@ Array = np.ndarray
 
 def hyper(spec: NetworkProblem, variant: str | None = None) -> Hyper:
     """The optimizer of a backprop problem (default: plain SGD), optionally in another convention."""
-    return Hyper(
-        spec.optimizer,
-        float(spec.learning_rate or 0.0),
-        spec.momentum,
-        spec.beta1,
-        spec.beta2,
-        spec.rho,
-        spec.epsilon,
-        spec.weight_decay,
-        variant,
-    )
+    return Hyper.of(spec, float(spec.learning_rate or 0.0), variant)
 
 
 class ParameterNames(Names):

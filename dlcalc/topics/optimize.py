@@ -81,6 +81,21 @@ class Hyper:
     # (v = μv − ηg, w = w + v), "eps_inside" (√(v + ε)) or "double_decay" (g + 2λw).
     variant: str | None = None
 
+    @classmethod
+    def of(cls, spec: Any, learning_rate: float, variant: str | None = None) -> Hyper:
+        """The optimizer named by a problem (an optimize or a backprop problem) and its keys."""
+        return cls(
+            spec.optimizer,
+            learning_rate,
+            spec.momentum,
+            spec.beta1,
+            spec.beta2,
+            spec.rho,
+            spec.epsilon,
+            spec.weight_decay,
+            variant,
+        )
+
     @property
     def l2(self) -> bool:
         """Weight decay added to the gradient (every optimizer but AdamW, which decouples it)."""
@@ -493,17 +508,7 @@ def solve_optimize(
     ``variant`` solves under another convention (see :data:`VARIANTS`), for ``check``.
     """
     rnd = rounder(carry)
-    h = Hyper(
-        spec.optimizer,
-        spec.learning_rate,
-        spec.momentum,
-        spec.beta1,
-        spec.beta2,
-        spec.rho,
-        spec.epsilon,
-        spec.weight_decay,
-        variant,
-    )
+    h = Hyper.of(spec, spec.learning_rate, variant)
     params = spec.parameter_names()
     n = len(params)
     total_steps = spec.steps or 1
