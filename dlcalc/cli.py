@@ -1,8 +1,9 @@
 """The command line: options into one :class:`~dlcalc.settings.Settings`, then wiring only.
 
-One Typer command per entry of the registry (:mod:`dlcalc.commands`), plus solve, check, key,
-derive and graph, each converted only when it runs.  :func:`with_settings` adds the shared options to a command, so that ``--help``
-lists them; solving and writing live in Typer-free modules (:mod:`dlcalc.output`).
+One Typer command per entry of the registry (:mod:`dlcalc.commands`) and per tool (check, key,
+derive, graph: :mod:`dlcalc.tools`), plus solve, each converted only when it runs.
+:func:`with_settings` adds the shared options to a command, so that ``--help`` lists them;
+solving and writing live in Typer-free modules (:mod:`dlcalc.output`).
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from dlcalc import files
 from dlcalc.arguments import ARGUMENTS
-from dlcalc.commands import COMMANDS, HELP, OVERVIEW, PROBLEM, Command
+from dlcalc.commands import COMMANDS, HELP, OVERVIEW, Command
 from dlcalc.errors import InputError, printable
 from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
+from dlcalc.tools import TOOLS, Tool
 
 
 class Commands(typer.core.TyperGroup):
@@ -29,7 +30,7 @@ class Commands(typer.core.TyperGroup):
     refuses an absurd number of arguments before parsing them (parsing them is quadratic)."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*COMMANDS, *BY_HAND]
+        return [*COMMANDS, *BY_HAND, *TOOLS]
 
     def get_command(self, ctx: Any, name: str) -> Any:
         if name not in self.commands and name in self.list_commands(ctx):
@@ -40,6 +41,10 @@ class Commands(typer.core.TyperGroup):
                 one.command(name, help=command.help, context_settings=numbers)(
                     problem_command(command)
                 )
+            elif name in TOOLS:
+                tool = TOOLS[name]
+                cls = ExpressionCommand if tool.expression else None
+                one.command(name, help=tool.help, cls=cls)(tool_command(tool))
             else:
                 BY_HAND[name](one)
             self.commands[name] = typer.main.get_command(one)
@@ -63,7 +68,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-BY_HAND: dict[str, Callable[[typer.Typer], Any]] = {}  # check, key, derive, graph
+BY_HAND: dict[str, Callable[[typer.Typer], Any]] = {}  # solve
 NUMBERS_ANYWHERE = {"ignore_unknown_options": True, "allow_extra_args": True}  # -2 is a number
 
 
@@ -217,13 +222,25 @@ def problem_command(command: Command) -> Callable[..., None]:
         settings.overrides.update(overrides)
         run(command.name, problem, settings, data)
 
-    own = [parameter(opt) for opt in command.arguments]
+    return with_settings(*command.options)(taking(command.arguments, solve_problem))
+
+
+def tool_command(tool: Tool) -> Callable[..., None]:
+    """The command line of check, key, derive or graph (:mod:`dlcalc.tools`)."""
+
+    def run_tool(settings: Settings, **values: Any) -> None:
+        files.reset()
+        guarded(tool.where(values), lambda: tool.run(values, settings))
+
+    return with_settings(*tool.options)(taking(tool.arguments, run_tool))
+
+
+def taking(opts: tuple[Opt, ...], fn: Callable[..., None]) -> Callable[..., None]:
+    """``fn`` with the Typer parameters of ``opts`` (its values arrive as keywords) and ``settings``."""
+    own = [parameter(opt) for opt in opts]
     settings = inspect.Parameter("settings", inspect.Parameter.KEYWORD_ONLY)
-    setattr(solve_problem, "__signature__", inspect.Signature([*own, settings]))  # noqa: B010
-    return with_settings(*command.options)(solve_problem)
-
-
-ProblemArg = Annotated[str, typer.Argument(metavar="PROBLEM", help=PROBLEM.help)]
+    setattr(fn, "__signature__", inspect.Signature([*own, settings]))  # noqa: B010
+    return fn
 
 
 # --- solve: the command the problem names, with that command's options -----------------------
@@ -257,107 +274,7 @@ def solve_named(ctx: typer.Context) -> None:
         raise typer.Exit(status)
 
 
-# --- checking answers and answer keys: any registered command, named by the problem ----------
-
-AnswersArg = Annotated[
-    list[Path],
-    typer.Argument(
-        metavar="ANSWERS",
-        help="YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
-    ),
-]
-
-
-@command("check", help=HELP["check"])
-@with_settings("carry", "every_step")
-def check(
-    problem: ProblemArg,
-    answers: AnswersArg,
-    command: Annotated[
-        str | None,
-        _option(
-            "--command",
-            "-c",
-            help="The command that solves the problem (default: the problem file's `command:` key).",
-        ),
-    ] = None,
-    tol: Annotated[
-        float | None,
-        _option(
-            "--tol",
-            min=0.0,
-            max=1e6,
-            help="Absolute tolerance for every claim (default: half a unit of each claim's last written decimal).",
-        ),
-    ] = None,
-    report: Annotated[
-        Path | None,
-        _option(
-            "--report",
-            metavar="FILE",
-            help="Mark every ANSWERS file and write a class report (.csv or .md): per-student totals and the steps most often first wrong.",
-        ),
-    ] = None,
-    *,
-    settings: Settings,
-) -> None:
-    from dlcalc.output import check_answers, mark_class
-
-    where = "<stdin>" if problem == "-" else problem
-    files.reset()
-    if report is not None or len(answers) > 1:
-        return guarded(where, lambda: mark_class(problem, answers, command, tol, report, settings))
-    settings.check, settings.tol = answers[0], tol
-    guarded(where, lambda: check_answers(problem, command, settings))
-
-
-@command("key", help=HELP["key"])
-@with_settings("carry", "every_step")
-def answer_key(
-    problems: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="PROBLEM...", help="YAML problem files, each with a `command:` key."
-        ),
-    ],
-    title: Annotated[str, typer.Option("--title", help="The document's title.")] = "Answer key",
-    *,
-    settings: Settings,
-) -> None:
-    from dlcalc.output import answer_key
-
-    guarded("", lambda: answer_key(problems, settings, title))
-
-
-# --- derive and graph: expressions (SymPy, imported only when these run) --------------------
-
-
-def solve_expression(
-    expression: str, at: str | None, settings: Settings, solve: Callable[[Any, Any], Any]
-) -> None:
-    """Parse ``expression`` and ``--at`` first (bad input never waits for SymPy), then solve."""
-
-    def action() -> int:
-        from dlcalc.expressions import parse, parse_assignments
-        from dlcalc.output import finish
-
-        parse(expression)
-        values = parse_assignments(at) if at is not None else None
-        from dlcalc.topics import calculus
-
-        return finish(solve(calculus, values), settings)
-
-    guarded("", action)  # the error names the expression's field and column itself
-
-
-ExpressionArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="EXPR",
-        help="The expression, e.g. 'exp(x^2)' or 'sigmoid(w*x + b)'; quote it for the shell.",
-    ),
-]
-AT = "x=0.3,y=1"
+# --- check, key, derive, graph (dlcalc.tools) ------------------------------------------------
 
 
 class ExpressionCommand(typer.core.TyperCommand):
@@ -371,51 +288,6 @@ class ExpressionCommand(typer.core.TyperCommand):
         takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
         known |= set(ctx.help_option_names)
         return super().parse_args(ctx, expressions_last(args, known, takes_value))
-
-
-@command("derive", help=HELP["derive"], cls=ExpressionCommand)
-@with_settings()
-def derive(
-    expression: ExpressionArg,
-    wrt: Annotated[
-        str | None,
-        _option("--wrt", help="The variable to differentiate by (default: the only symbol, or x)."),
-    ] = None,
-    at: Annotated[
-        str | None,
-        _option(
-            "--at", metavar=AT, help="Values of the symbols, name=value pairs separated by commas."
-        ),
-    ] = None,
-    *,
-    settings: Settings,
-) -> None:
-
-    solve_expression(
-        expression,
-        at,
-        settings,
-        lambda calculus, values: calculus.solve_derive(expression, wrt, values),
-    )
-
-
-@command("graph", help=HELP["graph"], cls=ExpressionCommand)
-@with_settings()
-def graph(
-    expression: ExpressionArg,
-    at: Annotated[
-        str,
-        _option(
-            "--at", metavar=AT, help="Values of every symbol, name=value pairs separated by commas."
-        ),
-    ],
-    *,
-    settings: Settings,
-) -> None:
-
-    solve_expression(
-        expression, at, settings, lambda calculus, values: calculus.solve_graph(expression, values)
-    )
 
 
 def main() -> None:

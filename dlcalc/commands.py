@@ -44,7 +44,7 @@ OVERVIEW = (
     "Every command has its own --help with examples.  Problem formats: docs/reference.md."
 )  # dlcalc --help
 
-# --help of the commands dlcalc/cli.py writes itself (they solve no single problem type).
+# --help of `solve`, which dlcalc/cli.py writes itself (it needs the command line's own parser).
 HELP = {
     "solve": """\
 Solve a problem file with the command its `command:` key names.
@@ -57,63 +57,6 @@ Examples:
   dlcalc solve examples/mazur.yaml
   dlcalc solve examples/perceptron-trace.yaml --plot trace.png
   dlcalc solve examples/hankamber.yaml --carry 3 -f json
-""",
-    "check": """\
-Check a student's answers against the worked solution, with error carried forward.
-
-ANSWERS maps names to claimed values: a label as the tables show it (out_h1, dE_dw5,
-w5_new), its symbol (∂E/∂w5, w5⁺) or a path into the JSON result
-(layers[1].weights[0][0]).  A claim is right when it agrees to the decimals it was
-written with (0.50 means ±0.005).  A wrong value that follows from the student's own
-earlier wrong values is marked ↪ (carried forward), not ✗.  Slide-style names (w46+,
-θ4, Err6) are understood, and work done under a textbook convention (Han & Kamber's
-Err = −δ, a sequential update, the loss without ½, …) is ✓ under it when it explains two
-claims or the sheet declares it (docs/checking.md).  Several ANSWERS files, or --report,
-mark a whole class.  Exit status 1 when any claim is genuinely wrong.
-
-\b
-Examples:
-  dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
-  dlcalc check problem.yaml answers.yaml --command backprop --format json
-  dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
-""",
-    "key": """\
-Answer key: solve several problem files into one numbered Markdown or LaTeX document.
-
-Each problem gets its number, title and source (the `source:` key and the file's
-leading # comment lines).  The format follows -o's extension (.md, .tex) unless
---format is given; LaTeX is a complete document (amsmath, booktabs) for pdflatex.
-
-\b
-Examples:
-  dlcalc key examples/*.yaml -o key.md
-  dlcalc key examples/mazur.yaml examples/hankamber.yaml -o key.tex
-""",
-    "derive": """\
-The derivative of an expression, each chain-rule factor shown (SymPy does the calculus).
-
-Functions: exp ln log sqrt sin cos tan tanh sinh cosh sigmoid σ relu softplus abs
-max min, and softmax(k, z1, …, zn) (the k-th output).  Named activations come with
-their derivative worked out from the definition (σ′ = σ·(1 − σ) by the quotient
-rule); softmax brings its Jacobian and softmax + cross-entropy = ŷ − y.
-
-\b
-Examples:
-  dlcalc derive 'exp(exp(x^2))'
-  dlcalc derive 'sigmoid(x)' --at x=0.3
-  dlcalc derive 'w*x + b' --wrt w
-  dlcalc derive -x^2 --at x=2
-""",
-    "graph": """\
-The computational graph of an expression: forward values, then the backward pass.
-
-Every node with its operation, value and adjoint ∂f/∂node, in evaluation order and
-as a tree; each input's gradient is summed over every path from it to the output.
-
-\b
-Examples:
-  dlcalc graph 'x*y + sin(x)' --at x=0.5,y=2
-  dlcalc graph 'sigmoid(w1*x1 + w2*x2 + b)' --at w1=0.1,w2=-0.2,x1=1,x2=2,b=0
 """,
 }
 

@@ -1,0 +1,251 @@
+"""The commands that solve no single problem type: check, key, derive and graph.
+
+Each is declared as plain data, like the registered problem commands (:mod:`dlcalc.commands`):
+its ``--help``, its own arguments and options (:class:`~dlcalc.settings.Opt`), the shared
+options it takes, and a function that runs it from the option values and the
+:class:`~dlcalc.settings.Settings`.  The command line (dlcalc/cli.py) turns each into a Typer
+command only when it runs.  Typer-free: errors are raised as :class:`~dlcalc.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlcalc.commands import PROBLEM
+from dlcalc.settings import Opt, Settings
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A command with its own way of running: ``run(values, settings)`` returns the exit status."""
+
+    name: str
+    help: str
+    arguments: tuple[Opt, ...]  # its own arguments and options
+    options: tuple[str, ...]  # the optional shared options it takes (names in SHARED)
+    run: Callable[[dict[str, Any], Settings], int | None]
+    where: Callable[[dict[str, Any]], str] = lambda values: ""  # the input errors are about
+    expression: bool = False  # its first argument is an expression that may begin with '-'
+
+
+CHECK_HELP = """\
+Check a student's answers against the worked solution, with error carried forward.
+
+ANSWERS maps names to claimed values: a label as the tables show it (out_h1, dE_dw5,
+w5_new), its symbol (∂E/∂w5, w5⁺) or a path into the JSON result
+(layers[1].weights[0][0]).  A claim is right when it agrees to the decimals it was
+written with (0.50 means ±0.005).  A wrong value that follows from the student's own
+earlier wrong values is marked ↪ (carried forward), not ✗.  Slide-style names (w46+,
+θ4, Err6) are understood, and work done under a textbook convention (Han & Kamber's
+Err = −δ, a sequential update, the loss without ½, …) is ✓ under it when it explains two
+claims or the sheet declares it (docs/checking.md).  Several ANSWERS files, or --report,
+mark a whole class.  Exit status 1 when any claim is genuinely wrong.
+
+\b
+Examples:
+  dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
+  dlcalc check problem.yaml answers.yaml --command backprop --format json
+  dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
+"""
+
+
+def run_check(values: dict[str, Any], settings: Settings) -> int:
+    """Mark one answers file against the solution, or a whole class (several files, --report)."""
+    from dlcalc.output import check_answers, mark_class
+
+    problem, answers = values["problem"], [Path(a) for a in values["answers"]]
+    if values["report"] is not None or len(answers) > 1:
+        return mark_class(
+            problem, answers, values["command"], values["tol"], values["report"], settings
+        )
+    settings.check, settings.tol = answers[0], values["tol"]
+    return check_answers(problem, values["command"], settings)
+
+
+KEY_HELP = """\
+Answer key: solve several problem files into one numbered Markdown or LaTeX document.
+
+Each problem gets its number, title and source (the `source:` key and the file's
+leading # comment lines).  The format follows -o's extension (.md, .tex) unless
+--format is given; LaTeX is a complete document (amsmath, booktabs) for pdflatex.
+
+\b
+Examples:
+  dlcalc key examples/*.yaml -o key.md
+  dlcalc key examples/mazur.yaml examples/hankamber.yaml -o key.tex
+"""
+
+
+def run_key(values: dict[str, Any], settings: Settings) -> None:
+    from dlcalc.output import answer_key
+
+    answer_key(values["problems"], settings, values["title"])
+
+
+DERIVE_HELP = """\
+The derivative of an expression, each chain-rule factor shown (SymPy does the calculus).
+
+Functions: exp ln log sqrt sin cos tan tanh sinh cosh sigmoid σ relu softplus abs
+max min, and softmax(k, z1, …, zn) (the k-th output).  Named activations come with
+their derivative worked out from the definition (σ′ = σ·(1 − σ) by the quotient
+rule); softmax brings its Jacobian and softmax + cross-entropy = ŷ − y.
+
+\b
+Examples:
+  dlcalc derive 'exp(exp(x^2))'
+  dlcalc derive 'sigmoid(x)' --at x=0.3
+  dlcalc derive 'w*x + b' --wrt w
+  dlcalc derive -x^2 --at x=2
+"""
+
+
+GRAPH_HELP = """\
+The computational graph of an expression: forward values, then the backward pass.
+
+Every node with its operation, value and adjoint ∂f/∂node, in evaluation order and
+as a tree; each input's gradient is summed over every path from it to the output.
+
+\b
+Examples:
+  dlcalc graph 'x*y + sin(x)' --at x=0.5,y=2
+  dlcalc graph 'sigmoid(w1*x1 + w2*x2 + b)' --at w1=0.1,w2=-0.2,x1=1,x2=2,b=0
+"""
+
+
+def run_expression(solve: Callable[[Any, dict[str, Any]], Any]) -> Callable[..., int]:
+    """Parse the expression and ``--at`` first (bad input never waits for SymPy), then solve.
+
+    ``solve(calculus, values)`` gets the topic module and the option values, with ``at``
+    parsed into a mapping of symbol values."""
+
+    def run(values: dict[str, Any], settings: Settings) -> int:
+        from dlcalc.expressions import parse, parse_assignments
+        from dlcalc.output import finish
+
+        parse(values["expression"])
+        at = values.get("at")
+        values = {**values, "at": parse_assignments(at) if at is not None else None}
+        from dlcalc.topics import calculus
+
+        return finish(solve(calculus, values), settings)
+
+    return run
+
+
+EXPRESSION = Opt(
+    "expression",
+    (),
+    "The expression, e.g. 'exp(x^2)' or 'sigmoid(w*x + b)'; quote it for the shell.",
+    metavar="EXPR",
+    required=True,
+)
+AT = "x=0.3,y=1"
+
+
+def _where(values: dict[str, Any]) -> str:
+    return "<stdin>" if values["problem"] == "-" else str(values["problem"])
+
+
+TOOLS: dict[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool(
+            "check",
+            CHECK_HELP,
+            (
+                PROBLEM,
+                Opt(
+                    "answers",
+                    (),
+                    "YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
+                    list,
+                    metavar="ANSWERS",
+                    required=True,
+                ),
+                Opt(
+                    "command",
+                    ("--command", "-c"),
+                    "The command that solves the problem (default: the problem file's `command:` key).",
+                ),
+                Opt(
+                    "tol",
+                    ("--tol",),
+                    "Absolute tolerance for every claim (default: half a unit of each claim's last written decimal).",
+                    float,
+                    min=0.0,
+                    max=1e6,
+                ),
+                Opt(
+                    "report",
+                    ("--report",),
+                    "Mark every ANSWERS file and write a class report (.csv or .md): per-student totals and the steps most often first wrong.",
+                    Path,
+                    metavar="FILE",
+                ),
+            ),
+            ("carry", "every_step"),
+            run_check,
+            _where,
+        ),
+        Tool(
+            "key",
+            KEY_HELP,
+            (
+                Opt(
+                    "problems",
+                    (),
+                    "YAML problem files, each with a `command:` key.",
+                    list,
+                    metavar="PROBLEM...",
+                    required=True,
+                ),
+                Opt("title", ("--title",), "The document's title.", default="Answer key"),
+            ),
+            ("carry", "every_step"),
+            run_key,
+        ),
+        Tool(
+            "derive",
+            DERIVE_HELP,
+            (
+                EXPRESSION,
+                Opt(
+                    "wrt",
+                    ("--wrt",),
+                    "The variable to differentiate by (default: the only symbol, or x).",
+                ),
+                Opt(
+                    "at",
+                    ("--at",),
+                    "Values of the symbols, name=value pairs separated by commas.",
+                    metavar=AT,
+                ),
+            ),
+            (),
+            run_expression(
+                lambda calculus, v: calculus.solve_derive(v["expression"], v["wrt"], v["at"])
+            ),
+            expression=True,
+        ),
+        Tool(
+            "graph",
+            GRAPH_HELP,
+            (
+                EXPRESSION,
+                Opt(
+                    "at",
+                    ("--at",),
+                    "Values of every symbol, name=value pairs separated by commas.",
+                    metavar=AT,
+                    required=True,
+                ),
+            ),
+            (),
+            run_expression(lambda calculus, v: calculus.solve_graph(v["expression"], v["at"])),
+            expression=True,
+        ),
+    )
+}
