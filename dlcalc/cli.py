@@ -13,7 +13,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,7 +22,9 @@ from dlcalc.arguments import ARGUMENTS
 from dlcalc.commands import COMMANDS, HELP, OVERVIEW, Command
 from dlcalc.errors import InputError, printable
 from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
-from dlcalc.tools import TOOLS, Tool
+
+if TYPE_CHECKING:
+    from dlcalc.tools import Tool
 
 
 class Commands(typer.core.TyperGroup):
@@ -30,10 +32,12 @@ class Commands(typer.core.TyperGroup):
     refuses an absurd number of arguments before parsing them (parsing them is quadratic)."""
 
     def list_commands(self, ctx: Any) -> list[str]:
+        from dlcalc.tools import TOOLS  # not needed by the problem commands
+
         return [*COMMANDS, *BY_HAND, *TOOLS]
 
     def get_command(self, ctx: Any, name: str) -> Any:
-        if name not in self.commands and name in self.list_commands(ctx):
+        if name not in self.commands and (name in COMMANDS or name in self.list_commands(ctx)):
             one = typer.Typer(add_completion=False, rich_markup_mode=None)
             if name in COMMANDS:
                 command = COMMANDS[name]
@@ -41,7 +45,9 @@ class Commands(typer.core.TyperGroup):
                 one.command(name, help=command.help, context_settings=numbers)(
                     problem_command(command)
                 )
-            elif name in TOOLS:
+            elif name not in BY_HAND:
+                from dlcalc.tools import TOOLS
+
                 tool = TOOLS[name]
                 cls = ExpressionCommand if tool.expression else None
                 one.command(name, help=tool.help, cls=cls)(tool_command(tool))

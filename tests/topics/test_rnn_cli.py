@@ -7,8 +7,7 @@ import json
 import pytest
 
 from dlcalc.cli import app
-
-from .conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 EXAMPLES_RNN = ["rnn-1unit.yaml", "lstm-gomez.yaml", "gru-1unit.yaml"]
 

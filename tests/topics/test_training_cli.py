@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from dlcalc.cli import app
-
-from .conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = [
     ("optimize", "adam-step.yaml"),
