@@ -45,7 +45,10 @@ def test_terminal_golden(runner, golden, name: str, width: int) -> None:
 @pytest.mark.parametrize("fmt_", list(SUFFIX))
 @pytest.mark.parametrize("name", NAMES)
 def test_file_format_golden(runner, golden, name: str, fmt_: str) -> None:
-    golden(f"examples/{name}.{SUFFIX[fmt_]}", run(runner, name, "--format", fmt_))
+    text = run(runner, name, "--format", fmt_)
+    if fmt_ == "latex":  # a symbol the LaTeX printer could not read (β₁ once came out β?)
+        assert "\\text{?}" not in text
+    golden(f"examples/{name}.{SUFFIX[fmt_]}", text)
 
 
 def _last_token(text: str) -> str:

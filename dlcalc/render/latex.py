@@ -95,7 +95,9 @@ def _ident(token: str) -> str:
 
 # y₁₁ (formula-tree names with subscript digits) is read as y_11, i.e. y_{11}; y₂,₁₂ as y_2_12,
 # i.e. y_{2,12}; a superscript index y⁽¹⁾ as y^{(1)}.
-SUBSCRIPT_DIGITS = re.compile("(?<=[A-Za-z0-9])[₀-₉]+(?:,[₀-₉]+)*")
+SUBSCRIPT_DIGITS = re.compile(
+    "(?<=[\\w\u0300-\u036f])[₀-₉]+(?:,[₀-₉]+)*"
+)  # after a letter, digit or accent
 FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 SUPERSCRIPT_INDEX = re.compile("⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾")
 FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")

@@ -292,6 +292,11 @@ def latex_base(base: str) -> str:
         return g.strip()
     if len(base) == 1 and (a := latex_accented(base)) is not None:
         return a
+    if all(c.isalnum() or c in "_()[],′" or unicodedata.combining(c) for c in base):
+        # δo, δŷ, tanh(s_1), U[1,1]: dlcalc's own notation, read as a formula
+        from dlcalc.render.latex import math
+
+        return "{" + math(base) + "}"
     return latex_text_in_math(base)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dlcalc.formula import Name, Node, Num, Partial, Q, call, print_name, q, total
+from dlcalc.formula import Name, Node, Num, Partial, Q, call, q, total
 from dlcalc.numerics import rounder
 from dlcalc.specs.batchnorm import BatchNormProblem
 from dlcalc.steps import Section, Solution, Step
@@ -83,7 +83,7 @@ def _name(base: str, i: int | None, k: int, n_features: int, **extra: Any) -> Na
 
 
 def _step(leaf: Q, expr: Node, note: str | None = None) -> Step:
-    return Step(leaf.label, leaf.value, symbol=print_name(leaf.symbol), expr=expr, note=note)
+    return Step(leaf.label, leaf.value, name=leaf.symbol, expr=expr, note=note)
 
 
 def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solution:

@@ -301,7 +301,7 @@ def initial_state(h: Hyper, names: Names) -> dict[str, Q]:
 def _step(
     label: str, value: float, expr: Node, name: Name | Partial, note: str | None = None
 ) -> Step:
-    return Step(label, value, symbol=print_name(name), expr=expr, note=note)
+    return Step(label, value, name=name, expr=expr, note=note)
 
 
 def update_steps(

@@ -277,8 +277,7 @@ class Recorder:
     @staticmethod
     def add(section: Section, leaf: Q, expr: Node | None, note: str | None = None) -> Q:
         """Record the step that computes ``leaf`` by ``expr``; returns the leaf for later formulas."""
-        sym = shown(leaf.symbol)
-        section.add(Step(leaf.label, float(leaf.value), symbol=sym, expr=expr, note=note))
+        section.add(Step(leaf.label, float(leaf.value), name=leaf.symbol, expr=expr, note=note))
         return leaf
 
     def slope(

@@ -23,7 +23,11 @@ def document(runner, *args: str) -> dict:
 def test_examples_render_in_every_format(runner, name: str, fmt: str) -> None:
     out = runner.invoke(app, ["rnn", str(EXAMPLES / name), "--format", fmt, "--gradient-flow"])
     assert out.exit_code == 0, out.output
-    flow = {"rich": "∂s_2/∂s_1", "markdown": "∂s_2/∂s_1", "latex": r"\partial s_{2}/\partial s_{1}"}
+    flow = {
+        "rich": "∂s_2/∂s_1",
+        "markdown": "∂s_2/∂s_1",
+        "latex": r"\frac{\partial s_{2}}{\partial s_{1}}",
+    }
     assert flow.get(fmt, "ds_2_ds_1") in out.stdout
     if fmt == "latex":
         assert "?" not in out.stdout.replace("\\text{?}", "@")  # every symbol has a LaTeX form
