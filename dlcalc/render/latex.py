@@ -12,7 +12,7 @@ from typing import Any
 
 from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
 from dlcalc.render.marks import ascii_describe
-from dlcalc.render.notation import latex_number, visible
+from dlcalc.render.notation import latex_number, latex_text_char, visible
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Grid, Mark, Solution, Step, Table
 
@@ -55,6 +55,21 @@ SYMBOLS = {
     "~": r"\sim ",
     "⊙": r"\odot ",
     "′": "'",
+    "∇": r"\nabla ",
+    "§": r"\S ",
+    "≈": r"\approx ",
+    "±": r"\pm ",
+    "∈": r"\in ",
+    "∏": r"\prod ",
+    "⊗": r"\otimes ",
+    "∘": r"\circ ",
+    "÷": r"\div ",
+    "←": r"\leftarrow ",
+    "↪": r"\hookrightarrow ",
+    "✓": r"\checkmark ",
+    "³": "^{3}",
+    "¹": "^{1}",
+    "⁻": "^{-}",
 }
 HAT = "\u0302"  # a combining circumflex (ŷ written by formula-tree names)
 TILDE = "\u0303"  # a combining tilde, as in the slides' s̃ (the LSTM/GRU candidate state)
@@ -210,7 +225,7 @@ def text(value: str) -> str:
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":
-            out.append("?")
+            out.append(latex_text_char(ch))
         else:
             out.append(ch)
     return "".join(out)

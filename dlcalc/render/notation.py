@@ -257,6 +257,23 @@ def latex_accented(ch: str) -> str | None:
     return None
 
 
+# Latin letters that pdflatex's utf8 input encoding and T1 fonts typeset (é, ß, ł, ő …): all
+# letters of Latin-1 and Latin Extended-A but these (checked with pdflatex).
+LATEX_UNSET_LETTERS = frozenset("ĦħĸĿŀŉŦŧſ")
+
+
+def latex_text_char(ch: str) -> str:
+    """A non-ASCII character of user text that has no maths form, as LaTeX text.
+
+    Accented Latin letters pass through (a title "Übung 3" stays "Übung 3"); any other
+    character is shown by its code point, ``[U+4E2D]``, so that nothing is silently lost and
+    the document still compiles.
+    """
+    if 0xA0 <= ord(ch) < 0x180 and ch.isalpha() and ch not in LATEX_UNSET_LETTERS:
+        return ch
+    return f"[U+{ord(ch):04X}]"
+
+
 def latex_text_in_math(text: str) -> str:
     """User text inside maths (a unit's name as a subscript): ``\\text{…}`` with specials escaped."""
     text = visible(text)
@@ -277,7 +294,7 @@ def latex_text_in_math(text: str) -> str:
         elif ch in LATEX_ACCENTS and out and len(out[-1]) == 1 and out[-1].isalpha():
             out[-1] = "$" + LATEX_ACCENTS[ch] + "{" + out[-1] + "}$"  # s + combining tilde: s̃
         else:
-            out.append("?")
+            out.append(latex_text_char(ch))
     return r"\text{" + "".join(out) + "}"
 
 

@@ -179,3 +179,13 @@ def test_ascii_option(runner, monkeypatch) -> None:
     monkeypatch.setenv("DLCALC_ASCII", "")
     out = run(runner, "--ascii", "backprop", str(EXAMPLES / "mazur.yaml"))
     assert out.isascii() and re.search(r"out_h1 += 1/\(1 \+ exp\(-net_h1\)\)", out)
+
+
+def test_latex_keeps_accented_letters_and_names_other_characters() -> None:
+    """A title in German stays German; a character pdflatex cannot set is named, never '?'."""
+    from dlcalc.render.latex import text
+
+    assert text("Übung 3: Rückpropagation") == "Übung 3: Rückpropagation"
+    assert text("∇f ≈ 0") == r"$\nabla$f $\approx$ 0"
+    assert text("中 Ħ") == "[U+4E2D] [U+0126]"
+    assert "?" not in text("中 Ħ ∇ ≈ ± ✓ ↪ ∈")
