@@ -24,6 +24,7 @@ write ``δ_o1``, ``m̂₁``, ``β₁`` or ``\\hat{m}_1`` without re-reading text
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -453,9 +454,7 @@ def print_name(name: Symbol) -> str:
     """A symbol in terminal Unicode: ``δ_o1``, ``w5⁺``, ``m̂₁``, ``∂E/∂w5``."""
     if isinstance(name, Partial):
         return f"∂{print_name(name.of)}/∂{print_name(name.wrt)}"
-    text = name.base
-    if name.accent:
-        text += ACCENT[name.accent]
+    text = accented(name.base, name.accent)
     if name.sub:
         # Numbered Greek or accented symbols read best with subscript digits (β₁, m̂₁); a numbered
         # Latin letter is written as the slides write it (w5, x1); others as _sub (out_h1, δ_o1).
@@ -469,6 +468,14 @@ def print_name(name: Symbol) -> str:
     if name.sup:
         text += name.sup.translate(SUPERSCRIPT)
     return text
+
+
+def accented(base: str, accent: str | None) -> str:
+    """``base`` with its accent on the first letter: m̂, õut (a multi-letter name: one accent)."""
+    if not accent:
+        return base
+    first = unicodedata.normalize("NFC", base[0] + ACCENT[accent])
+    return first + base[1:]
 
 
 def _one_letter(base: str) -> bool:

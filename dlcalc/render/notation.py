@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 from dlcalc.formula import (
-    ACCENT,
     Add,
     Call,
     Compare,
@@ -37,6 +36,7 @@ from dlcalc.formula import (
     _is_small_whole,
     _one_letter,
     _plain_number,
+    accented,
     print_name,
 )
 
@@ -322,10 +322,10 @@ def latex_name(symbol: Symbol) -> str:
     if isinstance(symbol, Partial):
         return rf"\frac{{\partial {latex_name(symbol.of)}}}{{\partial {latex_name(symbol.wrt)}}}"
     text = latex_base(symbol.base)
-    if symbol.accent:
-        text = (
-            {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}[symbol.accent] + "{" + text + "}"
-        )
+    if symbol.accent:  # \hat{m}; over a whole word: \widetilde{\mathrm{out}}
+        wide = "wide" if len(symbol.base) > 1 and symbol.accent != "bar" else ""
+        accent = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}[symbol.accent]
+        text = accent.replace("\\", "\\" + wide) + "{" + text + "}"
     if symbol.sub:
         sub = symbol.sub
         text += "_{" + (sub if sub.isdigit() else latex_text_in_math(sub)) + "}"
@@ -483,9 +483,7 @@ def html_name(symbol: Symbol) -> str:
     """``δ<sub>o1</sub>``, ``w<sub>5</sub><sup>+</sup>``, ``∂E/∂w<sub>5</sub>`` (text escaped)."""
     if isinstance(symbol, Partial):
         return f"∂{html_name(symbol.of)}/∂{html_name(symbol.wrt)}"
-    text = html.escape(visible(symbol.base))
-    if symbol.accent:
-        text += ACCENT[symbol.accent]
+    text = html.escape(visible(accented(symbol.base, symbol.accent)))
     if symbol.sub:
         text += f"<sub>{html.escape(visible(symbol.sub))}</sub>"
     if symbol.sup:

@@ -166,7 +166,7 @@ def grad_bias_name(unit: str, example: int | None = None) -> Partial:
 
 
 def dropped_name(unit: str) -> Name:
-    return Name("õut", unit, label_sub=True)
+    return Name("out", unit, accent="tilde", label_sub=True)
 
 
 def mask_name(unit: str) -> Name:
