@@ -463,11 +463,18 @@ def print_name(name: Symbol) -> str:
         elif name.sub.isdigit() and not name.label_sub and _one_letter(name.base):
             latin = name.base[-1].isascii() and not name.accent
             text += name.sub if latin else name.sub.translate(SUBSCRIPT)
+        elif compound(name.sub):  # m_(t−1), not m_t−1
+            text += "_(" + name.sub + ")"
         else:
             text += "_" + name.sub
     if name.sup:
         text += name.sup.translate(SUPERSCRIPT)
     return text
+
+
+def compound(sub: str) -> bool:
+    """A subscript that is a small sum (t−1, t+1): written in brackets after an underscore."""
+    return any(op in sub for op in "−+") and len(sub) > 1
 
 
 def accented(base: str, accent: str | None) -> str:

@@ -172,7 +172,17 @@ class Grid:
     faint: frozenset[tuple[int, int]] = frozenset()
 
 
-Item = Union[Step, Table, Grid, str]  # a str is a note
+@dataclass
+class Rule:
+    """A formula in symbols only, no numbers: an update rule or a definition, printed per
+    format like a step's formula (``m_t = β₁ × m_(t−1) + (1 − β₁) × g_t``)."""
+
+    name: Symbol
+    expr: Node
+    note: str | None = None  # said after it: "decoupled weight decay"
+
+
+Item = Union[Step, Table, Grid, Rule, str]  # a str is a note
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
+from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import visible
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Grid, Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 64rem;
@@ -78,6 +78,8 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
                 out.append(data_table(block, decimals, every_step))
             elif isinstance(block, str):
                 out.append(f'<p class="note">{esc(block)}</p>')
+            elif isinstance(block, Rule):
+                out.append(f'<p class="rule formula">{rule_text(block, "html")}</p>')
             elif isinstance(block, Grid):
                 out.append(grid_table(block, decimals))
             elif hasattr(block, "render_html"):  # an item kind that renders itself

@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
+from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import ascii_describe
 from dlcalc.render.notation import latex_number, latex_text_char, visible
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Grid, Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 MARK_SIGN = {"right": r"\checkmark", "wrong": r"\times", "carried": r"\hookrightarrow"}
 
@@ -261,6 +261,8 @@ def body(
                 lines.append(table_block(block, decimals, every_step))
             elif isinstance(block, Grid):
                 lines.append(grid_block(block, decimals))
+            elif isinstance(block, Rule):
+                lines.append("\\[ " + rule_text(block, "latex") + " \\]\n")
             else:
                 lines.append(f"\\emph{{{text(block)}}}\n")
     for note in solution.notes:

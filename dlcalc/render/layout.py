@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dlcalc.steps import Grid, Section, Step, Table, Value
+from dlcalc.steps import Grid, Rule, Section, Step, Table, Value
 
 HEAD = 5
 TAIL = 5
@@ -22,7 +22,7 @@ def elided_count(table: Table) -> int:
     return len(table.rows) - HEAD - TAIL
 
 
-def blocks(section: Section) -> Iterator[list[Step] | Table | Grid | str]:
+def blocks(section: Section) -> Iterator[list[Step] | Table | Grid | Rule | str]:
     """The section's items with consecutive steps grouped: each run of steps is one table."""
     run: list[Step] = []
     for item in section.items:
@@ -65,6 +65,21 @@ def step_texts(
         formula = None if formula is None else n.visible(formula)
         substituted = None if substituted is None else n.visible(substituted)
     return name, formula, substituted
+
+
+def rule_text(rule: Rule, notation: str) -> str:
+    """``name = formula`` of a rule in ``notation``, its note (plain text) after it."""
+    from dlcalc.render import notation as n
+
+    line = f"{n.name_in(notation, rule.name)} = {n.printer(notation).print(rule.expr)}"
+    if rule.note is None:
+        return line
+    if notation == "latex":
+        from dlcalc.render.latex import text
+
+        return line + r" \quad \text{(" + text(rule.note) + ")}"
+    note = convert(rule.note, notation) if notation != "unicode" else n.visible(rule.note)
+    return f"{line}  ({note})"
 
 
 def convert(text: str, notation: str) -> str:

@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
+from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import visible
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Grid, Mark, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
@@ -53,6 +53,8 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False, leve
                 lines += grid_lines(block, decimals) + [""]
             elif isinstance(block, str):
                 lines += [f"> {escape(block)}", ""]
+            elif isinstance(block, Rule):
+                lines += [escape(rule_text(block, "unicode")), ""]
             elif hasattr(block, "render_markdown"):  # an item kind that renders itself
                 lines += [block.render_markdown(decimals=decimals), ""]
             else:

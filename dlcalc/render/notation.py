@@ -12,6 +12,7 @@ text: :func:`ascii_text` transliterates it, :func:`dlcalc.render.latex.math` rea
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,7 @@ from dlcalc.formula import (
     _one_letter,
     _plain_number,
     accented,
+    compound,
     print_name,
 )
 
@@ -152,6 +154,8 @@ def ascii_name(symbol: Symbol) -> str:
     if symbol.sub:
         sub = ascii_text(symbol.sub)
         runs_on = symbol.sub.isdigit() and not symbol.label_sub and _one_letter(symbol.base)
+        if compound(symbol.sub):
+            sub = f"({sub})"
         text += sub if runs_on and symbol.base[-1].isascii() and not symbol.accent else "_" + sub
     if symbol.sup:
         text += ascii_text(symbol.sup)
@@ -328,15 +332,24 @@ def latex_name(symbol: Symbol) -> str:
         text = accent.replace("\\", "\\" + wide) + "{" + text + "}"
     if symbol.sub:
         sub = symbol.sub
-        text += "_{" + (sub if sub.isdigit() else latex_text_in_math(sub)) + "}"
+        if re.fullmatch(r"[A-Za-z0-9]+(?:[−+][A-Za-z0-9]+)+", sub):  # t−1: maths
+            text += "_{" + sub.replace("−", "-") + "}"
+        else:
+            text += "_{" + (sub if sub.isdigit() else latex_text_in_math(sub)) + "}"
     if symbol.sup:
         sup = symbol.sup
         text += "^{" + (sup if sup in "+-*" or sup.isdigit() else latex_text_in_math(sup)) + "}"
     return text
 
 
+SCIENTIFIC = re.compile(r"(\d(?:\.\d+)?)e([+−-]?)0*(\d+)")
+
+
 def latex_number(text: str) -> str:
-    """A formatted number as LaTeX maths: 4{,}096, −0.5 → -0.5, ∞ → \\infty."""
+    """A formatted number as LaTeX maths: 4{,}096, −0.5 → -0.5, 1e−08 → 1 \\times 10^{-8}."""
+    text = SCIENTIFIC.sub(
+        lambda m: rf"{m[1]} \times 10^{{{'-' if m[2] in ('−', '-') else ''}{m[3]}}}", text
+    )
     return (
         text.replace(",", "{,}")
         .replace("−", "-")

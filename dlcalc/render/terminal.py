@@ -25,15 +25,15 @@ from rich.box import Box
 from rich.cells import cell_len as rich_cell_len
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
-from rich.rule import Rule
+from rich.rule import Rule as RichRule
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from dlcalc.render.layout import blocks, elided_count, step_texts, visible_rows
+from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import ascii_text, can_encode, visible
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Grid, Mark, Section, Solution, Step, Table
+from dlcalc.steps import Grid, Mark, Rule, Section, Solution, Step, Table
 
 MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
 INDENT = "    "  # continuation of a wrapped formula
@@ -250,6 +250,8 @@ def section_panel(
                 parts[-1].append("\n")
             lines = textwrap.wrap(style.text(item), inner) or [""]
             parts.append(Text("\n".join(lines), style="italic", end=""))
+        elif isinstance(item, Rule):
+            parts.append(Text("\n".join(wrap(rule_text(item, style.notation), inner)), end=""))
         elif isinstance(item, Grid) or hasattr(item, "render_terminal"):
             # an item drawn with Rich renderables of its own: the section becomes a Rich panel
             return _rich_panel(section, prepared, decimals, every_step, style, inner, width)
@@ -302,6 +304,8 @@ def _rich_panel(
             parts.append(plain_table(item, decimals, every_step, style, inner))
         elif isinstance(item, str):
             parts.append(Text(style.text(item), style="italic"))
+        elif isinstance(item, Rule):
+            parts.append(Text(rule_text(item, style.notation)))
         elif isinstance(item, Grid):
             parts.append(grid_table(item, decimals))
         else:
@@ -397,7 +401,7 @@ def renderables(
     out: list[RenderableType] = []
     if solution.title:
         title = Text(style.text(solution.title), style="bold")
-        out.append(Rule(title, style="blue", characters="-" if ascii else "─"))
+        out.append(RichRule(title, style="blue", characters="-" if ascii else "─"))
     if solution.source:
         out.append(Text(style.text(solution.source), style="dim italic"))
     for section in solution.sections:

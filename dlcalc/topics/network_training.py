@@ -83,7 +83,7 @@ class OptimizerRecord:
         title = f"{heading}Updates ({h.optimizer}, η = {h.learning_rate:g}"
         title += f", λ = {h.weight_decay:g})" if h.weight_decay else ")"
         section = Section(title)
-        for rule in h.rules():
+        for rule in h.rules(loss="E"):
             section.add(rule)
         for layer in reversed(range(len(old_w))):
             for j, u in enumerate(net.units[layer]):

@@ -23,7 +23,7 @@ import numpy as np
 from dlcalc.errors import InputError
 from dlcalc.formula import ONE, Mul, Name, Neg, Node, Num, Partial, Pow, Q, call, print_name, q
 from dlcalc.numerics import rounder
-from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.steps import Arg, Rule, Section, Solution, Step, Table
 
 if TYPE_CHECKING:
     from dlcalc import expressions
@@ -44,25 +44,64 @@ STATE: dict[str, tuple[str, ...]] = {
     "adam": ("m", "v"),
     "adamw": ("m", "v"),
 }
-RULES: dict[str, list[str]] = {
-    "sgd": ["w_t = w_(t−1) − η·g_t"],
-    "momentum": ["v_t = μ·v_(t−1) + g_t", "w_t = w_(t−1) − η·v_t"],
-    "nesterov": ["v_t = μ·v_(t−1) + g_t", "w_t = w_(t−1) − η·(g_t + μ·v_t)"],
-    "adagrad": ["a_t = a_(t−1) + g_t²", "w_t = w_(t−1) − η·g_t/(√(a_t) + ε)"],
-    "rmsprop": ["r_t = ρ·r_(t−1) + (1 − ρ)·g_t²", "w_t = w_(t−1) − η·g_t/(√(r_t) + ε)"],
-    "adam": [
-        "m_t = β₁·m_(t−1) + (1 − β₁)·g_t",
-        "v_t = β₂·v_(t−1) + (1 − β₂)·g_t²",
-        "m̂_t = m_t/(1 − β₁^t),  v̂_t = v_t/(1 − β₂^t)",
-        "w_t = w_(t−1) − η·m̂_t/(√(v̂_t) + ε)",
-    ],
-    "adamw": [
-        "m_t = β₁·m_(t−1) + (1 − β₁)·g_t",
-        "v_t = β₂·v_(t−1) + (1 − β₂)·g_t²",
-        "m̂_t = m_t/(1 − β₁^t),  v̂_t = v_t/(1 − β₂^t)",
-        "w_t = w_(t−1) − η·(m̂_t/(√(v̂_t) + ε) + λ·w_(t−1))  (decoupled weight decay)",
-    ],
-}
+
+
+def _symbol(base: str, sub: str | None = None, accent: str | None = None) -> Q:
+    """A symbol of an update rule (a rule has no numbers: its leaves carry no value)."""
+    name = Name(base, sub, accent=accent, index=sub is not None and sub.isdigit())
+    return Q(print_name(name), None, name)
+
+
+def _rules(optimizer: str) -> list[Rule]:
+    """The update rule of ``optimizer`` in symbols, one line per quantity, as the slides write it."""
+    eta, mu, rho, eps, lam = (_symbol(s) for s in ("η", "μ", "ρ", "ε", "λ"))
+    beta1, beta2, t = _symbol("β", "1"), _symbol("β", "2"), _symbol("t")
+    g = _symbol("g", "t")
+
+    def now(base: str, accent: str | None = None) -> Q:
+        return _symbol(base, "t", accent)
+
+    def before(base: str) -> Q:
+        return _symbol(base, "t−1")
+
+    def dot(*factors: Node) -> Node:
+        return Mul(tuple(factors), "·")
+
+    def update(step: Node) -> Rule:
+        return Rule(Name("w", "t"), before("w") - dot(eta, step))
+
+    def running(base: str, decay: Q, new: Node) -> Rule:  # r_t = ρ·r_(t−1) + (1 − ρ)·g_t²
+        return Rule(Name(base, "t"), dot(decay, before(base)) + dot(ONE - decay, new))
+
+    square = g ** Num(2)
+    if optimizer == "sgd":
+        return [update(g)]
+    if optimizer in ("momentum", "nesterov"):
+        velocity = Rule(Name("v", "t"), dot(mu, before("v")) + g)
+        step = now("v") if optimizer == "momentum" else g + dot(mu, now("v"))
+        return [velocity, update(step)]
+    if optimizer == "adagrad":
+        total = Rule(Name("a", "t"), before("a") + square)
+        return [total, update(g / (call("sqrt", now("a")) + eps))]
+    if optimizer == "rmsprop":
+        return [running("r", rho, square), update(g / (call("sqrt", now("r")) + eps))]
+    adam = now("m", "hat") / (call("sqrt", now("v", "hat")) + eps)
+    last = (
+        update(adam)
+        if optimizer == "adam"
+        else Rule(
+            Name("w", "t"),
+            before("w") - dot(eta, adam + dot(lam, before("w"))),
+            "decoupled weight decay",
+        )
+    )
+    return [
+        running("m", beta1, g),
+        running("v", beta2, square),
+        Rule(Name("m", "t", accent="hat"), now("m") / (ONE - beta1**t)),
+        Rule(Name("v", "t", accent="hat"), now("v") / (ONE - beta2**t)),
+        last,
+    ]
 
 
 @dataclass(frozen=True)
@@ -106,10 +145,14 @@ class Hyper:
         """Plain gradient descent, w −= η·g, with no decay at all."""
         return self.optimizer == "sgd" and self.weight_decay == 0
 
-    def rules(self) -> list[str]:
-        rules = list(RULES[self.optimizer])
+    def rules(self, loss: str = "f") -> list[Rule]:
+        """The update rule in symbols; with L2 weight decay, the gradient's rule first."""
+        rules = _rules(self.optimizer)
         if self.l2:
-            rules.insert(0, "g_t = ∇f(w_(t−1)) + λ·w_(t−1)  (L2 weight decay)")
+            gradient = Q("gradient", None, Partial(Name(loss), Name("w")))
+            decayed = gradient + Mul((_symbol("λ"), _symbol("w", "t−1")), "·")
+            note = f"L2 weight decay; ∂{loss}/∂w at w_(t−1)"
+            rules.insert(0, Rule(Name("g", "t"), decayed, note))
         return rules
 
 

@@ -81,3 +81,12 @@ def test_help_describes_the_default_truthfully(runner) -> None:
     shown = " ".join(runner.invoke(app, ["forward", "--help"]).output.split())
     assert "4 significant figures below 0.1" in shown and "trailing zeros" in shown
     assert "--sig" in shown
+
+
+def test_latex_numbers_in_scientific_notation_are_powers_of_ten() -> None:
+    from dlcalc.render.notation import latex_number
+
+    assert latex_number("1e−08") == r"1 \times 10^{-8}"
+    assert latex_number("2.5e+10") == r"2.5 \times 10^{10}"
+    assert latex_number("1e5") == r"1 \times 10^{5}"
+    assert latex_number("4,096") == "4{,}096"
