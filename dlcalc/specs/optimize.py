@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator
 
 from dlcalc.errors import InputError
-from dlcalc.expressions import Node, parse
 from dlcalc.specs.common import Matrix, Number, Problem, Vector, Whole, one_of
 from dlcalc.specs.loader import Document, field_path, validate
+
+if TYPE_CHECKING:
+    from dlcalc.expressions import Node
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 MAX_PARAMETERS = 100
@@ -109,6 +111,9 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
     node = None
     if spec.function is not None:
         try:
+            # Imported here: backprop, which shares this module, parses no expression.
+            from dlcalc.expressions import parse
+
             node = parse(spec.function, field="function")
         except InputError as e:
             e.file, e.line = doc.name, doc.line_of(("function",))
