@@ -325,21 +325,27 @@ def latex_name(symbol: Symbol) -> str:
     """``w_{5}^{+}``, ``\\delta_{\\mathrm{o1}}``, ``\\hat{m}_{1}``, ``\\frac{\\partial E}{\\partial w_{5}}``."""
     if isinstance(symbol, Partial):
         return rf"\frac{{\partial {latex_name(symbol.of)}}}{{\partial {latex_name(symbol.wrt)}}}"
-    text = latex_base(symbol.base)
-    if symbol.accent:  # \hat{m}; over a whole word: \widetilde{\mathrm{out}}
-        wide = "wide" if len(symbol.base) > 1 and symbol.accent != "bar" else ""
-        accent = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}[symbol.accent]
-        text = accent.replace("\\", "\\" + wide) + "{" + text + "}"
-    if symbol.sub:
-        sub = symbol.sub
-        if re.fullmatch(r"[A-Za-z0-9]+(?:[−+][A-Za-z0-9]+)+", sub):  # t−1: maths
-            text += "_{" + sub.replace("−", "-") + "}"
-        else:
-            text += "_{" + (sub if sub.isdigit() else latex_text_in_math(sub)) + "}"
+    numbered = re.fullmatch(r"([A-Za-z])(\d+)", symbol.base)
+    if numbered and symbol.sub and not symbol.accent:  # w1 of unit AND: w_{1,\mathrm{AND}}
+        text = f"{numbered[1]}_{{{numbered[2]},{_latex_sub(symbol.sub)}}}"
+    else:
+        text = latex_base(symbol.base)
+        if symbol.accent:  # \hat{m}; over a whole word: \widetilde{\mathrm{out}}
+            wide = "wide" if len(symbol.base) > 1 and symbol.accent != "bar" else ""
+            accent = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}[symbol.accent]
+            text = accent.replace("\\", "\\" + wide) + "{" + text + "}"
+        if symbol.sub:
+            text += "_{" + _latex_sub(symbol.sub) + "}"
     if symbol.sup:
         sup = symbol.sup
         text += "^{" + (sup if sup in "+-*" or sup.isdigit() else latex_text_in_math(sup)) + "}"
     return text
+
+
+def _latex_sub(sub: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9]+(?:[−+][A-Za-z0-9]+)+", sub):  # t−1: maths
+        return sub.replace("−", "-")
+    return sub if sub.isdigit() else latex_text_in_math(sub)
 
 
 SCIENTIFIC = re.compile(r"(\d(?:\.\d+)?)e([+−-]?)0*(\d+)")

@@ -34,7 +34,7 @@ from dlcalc.specs.perceptron import (
     label_text,
     unit_names,
 )
-from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.steps import Arg, Rule, Section, Solution, Step, Table
 from dlcalc.topics import linear_unit as lu
 from dlcalc.topics.linear_unit import (
     MAX_WRITTEN,
@@ -497,24 +497,31 @@ def solve_evaluation(
     neg, pos = spec.outputs
     inputs = evaluation_inputs(spec)
     n = len(spec.perceptrons[0].weights)
-    cmp = "≥" if spec.fire_at_zero else ">"
     codes = {label: tuple(int(v) for v in code) for label, code in (spec.codes or {}).items()}
     detail = every_step or len(inputs) <= FULL_INPUTS
     expected = expected_outputs(spec, len(inputs))
 
     setup = Section("Perceptrons")
     for name, unit in zip(names, spec.perceptrons):
-        terms = " + ".join(f"w{i + 1}_{name} × x{i + 1}" for i in range(n))
+        symbols: list[
+            Node
+        ] = [  # the unit's rule in symbols: AND = 1 if w1_AND × x1 + … ≥ 0, else 0
+            q(f"w{i + 1}_{name}", None, Name(f"w{i + 1}", name, label_sub=True))
+            * q(f"x{i + 1}", None, Name("x", str(i + 1)))
+            for i in range(n)
+        ]
         if unit.bias is not None:
-            setup.add(
-                f"{name} = {shown_int(pos)} if {terms} + b_{name} {cmp} 0, else {shown_int(neg)}"
-            )
+            symbols.append(q(f"b_{name}", None, Name("b", name, label_sub=True)))
+            bound: Node = Num(0)
         else:
-            setup.add(f"{name} = {shown_int(pos)} if {terms} {cmp} θ_{name}, else {shown_int(neg)}")
+            bound = q(f"threshold_{name}", None, Name("θ", name, label_sub=True))
+        rule = threshold_output(total(symbols), bound, pos, neg, spec.fire_at_zero)
+        setup.add(Rule(Name(name), rule))
         for i, wi in enumerate(unit.weights):
-            setup.add(Step(f"w{i + 1}_{name}", exact(wi)))
+            weight = Name(f"w{i + 1}", name, label_sub=True)
+            setup.add(Step(f"w{i + 1}_{name}", exact(wi), name=weight))
         if unit.bias is not None:
-            setup.add(Step(f"b_{name}", exact(unit.bias)))
+            setup.add(Step(f"b_{name}", exact(unit.bias), name=Name("b", name, label_sub=True)))
         else:
             setup.add(
                 Step(
