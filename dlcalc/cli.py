@@ -13,6 +13,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -122,11 +123,15 @@ def _option(*names: str, **kwargs: Any) -> Any:
     return typer.Option(*names, show_default=kwargs.pop("show_default", False), **kwargs)
 
 
+METAVARS: dict[Any, str] = {str: "TEXT", int: "N", float: "X", Path: "FILE"}
+
+
 def parameter(opt: Opt) -> inspect.Parameter:
     """The Typer parameter of an option or argument declared as plain data."""
     kind = list[str] if opt.kind is list else opt.kind
     if opt.flags:
-        info = _option(*opt.flags, help=opt.help, metavar=opt.metavar, min=opt.min, max=opt.max)
+        metavar = opt.metavar or METAVARS.get(opt.kind)  # --decimals N, not --decimals <int range>
+        info = _option(*opt.flags, help=opt.help, metavar=metavar, min=opt.min, max=opt.max)
         info.show_default = opt.default is not None and opt.kind is not bool
     else:
         info = typer.Argument(metavar=opt.metavar, help=opt.help, show_default=False)

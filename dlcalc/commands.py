@@ -370,7 +370,7 @@ def build_delta(doc: Document, settings: Settings) -> Solution:
 
 # --- conv-shape, softmax, crossentropy, kld (their numbers may also be given as options) -------
 
-BASE = Opt("base", ("--base",), "Log base: e (default), 2 (bits) or 10.")
+BASE = Opt("base", ("--base",), "Log base: e (default), 2 (bits) or 10.", metavar="e|2|10")
 
 
 @register(
@@ -469,15 +469,27 @@ def build_softmax(doc: Document, settings: Settings) -> Solution:
             "target",
             ("--target",),
             "Target: one-hot 0,0,1 (or a distribution); binary 0 or 1; rows split by ;.",
+            metavar="NUMBERS",
         ),
         Opt(
             "probabilities",
             ("--probabilities", "-p"),
             "Predicted probabilities, e.g. 0.2718,0.2634,0.4648.",
+            metavar="NUMBERS",
         ),
-        Opt("logits", ("--logits",), "Scores before softmax (log-sum-exp is used)."),
-        Opt("probability", ("--probability",), "Binary: the predicted probability of class 1."),
-        Opt("logit", ("--logit",), "Binary: the score before the sigmoid."),
+        Opt(
+            "logits",
+            ("--logits",),
+            "Scores before softmax (log-sum-exp is used).",
+            metavar="NUMBERS",
+        ),
+        Opt(
+            "probability",
+            ("--probability",),
+            "Binary: the predicted probability of class 1.",
+            metavar="X",
+        ),
+        Opt("logit", ("--logit",), "Binary: the score before the sigmoid.", metavar="X"),
         BASE,
     ),
     read=args.crossentropy,
@@ -506,13 +518,25 @@ def build_crossentropy(doc: Document, settings: Settings) -> Solution:
     "kld",
     arguments=(
         PROBLEM_OR_NUMBERS,
-        Opt("p", ("--p",), "Distribution p, e.g. 0.5,0.5."),
-        Opt("q", ("--q",), "Distribution q (KL(p‖q) is computed, and KL(q‖p) beside it)."),
-        Opt("mu", ("--mu",), "Gaussian: means per dimension."),
-        Opt("sigma", ("--sigma",), "Gaussian: standard deviations per dimension."),
-        Opt("logvar", ("--logvar",), "Gaussian: ln σ² per dimension instead of --sigma."),
-        Opt("q_mu", ("--q-mu",), "Second Gaussian's mean (default: N(0, 1))."),
-        Opt("q_sigma", ("--q-sigma",), "Second Gaussian's standard deviation."),
+        Opt("p", ("--p",), "Distribution p, e.g. 0.5,0.5.", metavar="NUMBERS"),
+        Opt(
+            "q",
+            ("--q",),
+            "Distribution q (KL(p‖q) is computed, and KL(q‖p) beside it).",
+            metavar="NUMBERS",
+        ),
+        Opt("mu", ("--mu",), "Gaussian: means per dimension.", metavar="NUMBERS"),
+        Opt(
+            "sigma", ("--sigma",), "Gaussian: standard deviations per dimension.", metavar="NUMBERS"
+        ),
+        Opt(
+            "logvar",
+            ("--logvar",),
+            "Gaussian: ln σ² per dimension instead of --sigma.",
+            metavar="NUMBERS",
+        ),
+        Opt("q_mu", ("--q-mu",), "Second Gaussian's mean (default: N(0, 1)).", metavar="NUMBERS"),
+        Opt("q_sigma", ("--q-sigma",), "Second Gaussian's standard deviation.", metavar="NUMBERS"),
         BASE,
     ),
     read=args.kld,
@@ -599,10 +623,15 @@ def build_rnn(doc: Document, settings: Settings) -> Solution:
             'The kernel, written like --input ("0 1; 2 3").',
             metavar="ROWS",
         ),
-        Opt("bias", ("--bias",), "The bias (default 0)."),
-        Opt("stride", ("--stride",), "Stride: N or HxW (default 1)."),
-        Opt("padding", ("--padding",), "Zero padding: N, HxW, same or valid (default 0)."),
-        Opt("dilation", ("--dilation",), "Dilation: N or HxW (default 1)."),
+        Opt("bias", ("--bias",), "The bias (default 0).", metavar="X"),
+        Opt("stride", ("--stride",), "Stride: N or HxW (default 1).", metavar="N|HxW"),
+        Opt(
+            "padding",
+            ("--padding",),
+            "Zero padding: N, HxW, same or valid (default 0).",
+            metavar="N|HxW",
+        ),
+        Opt("dilation", ("--dilation",), "Dilation: N or HxW (default 1).", metavar="N|HxW"),
         Opt(
             "flip",
             ("--flip",),

@@ -39,7 +39,7 @@ SHARED: dict[str, Opt] = {
         Opt(
             "fmt",
             ("--format", "-f"),
-            "Output format: rich (default), markdown, latex or json.",
+            "Output format: rich (default), markdown, latex, json or html.",
             Format,
         ),
         Opt(

@@ -169,6 +169,7 @@ TOOLS: dict[str, Tool] = {
                     "command",
                     ("--command", "-c"),
                     "The command that solves the problem (default: the problem file's `command:` key).",
+                    metavar="COMMAND",
                 ),
                 Opt(
                     "tol",
@@ -216,6 +217,7 @@ TOOLS: dict[str, Tool] = {
                     "wrt",
                     ("--wrt",),
                     "The variable to differentiate by (default: the only symbol, or x).",
+                    metavar="NAME",
                 ),
                 Opt(
                     "at",
