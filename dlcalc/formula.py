@@ -76,7 +76,11 @@ Symbol = Name | Partial
 class Node:
     """A formula tree node.  Python's operators build trees: ``a * b + c``."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(repr(getattr(self, f)) for f in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
     def children(self) -> tuple[Node, ...]:
         return ()
@@ -136,7 +140,10 @@ class Node:
         return _evaluate(self, values or {}, arithmetic or FLOAT)
 
 
-@dataclass(frozen=True, eq=False)
+# The node classes are plain classes with ``__slots__``, not dataclasses: a dataclass costs
+# ~1 ms to create, and every run of dlcalc creates these before anything else.
+
+
 class Q(Node):
     """A named quantity: a given (``w5``) or an earlier step (``out_h1``), with its value.
 
@@ -144,26 +151,33 @@ class Q(Node):
     written.  The value is bound here so that the substituted formula needs nothing else.
     """
 
-    label: str
-    value: Any
-    name: Symbol | None = None
+    __slots__ = ("label", "value", "name")
+
+    def __init__(self, label: str, value: Any, name: Symbol | None = None) -> None:
+        self.label = label
+        self.value = value
+        self.name = name
 
     @property
     def symbol(self) -> Symbol:
         return self.name if self.name is not None else Name(self.label)
 
 
-@dataclass(frozen=True, eq=False)
 class Num(Node):
     """A constant of the formula itself (the 1 of a bias input, the ½ of a loss, a 2 in x²)."""
 
-    value: Any
-    text: str | None = None  # how to write it, where not the plain number ("½")
+    __slots__ = ("value", "text")
+
+    def __init__(self, value: Any, text: str | None = None) -> None:
+        self.value = value
+        self.text = text  # how to write it, where not the plain number ("½")
 
 
-@dataclass(frozen=True, eq=False)
 class Add(Node):
-    terms: tuple[Node, ...]
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: tuple[Node, ...]) -> None:
+        self.terms = terms
 
     def children(self) -> tuple[Node, ...]:
         return self.terms
@@ -172,19 +186,23 @@ class Add(Node):
         return Add((*self.terms, as_node(other)))
 
 
-@dataclass(frozen=True, eq=False)
 class Sub(Node):
-    left: Node
-    right: Node
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Node, right: Node) -> None:
+        self.left = left
+        self.right = right
 
     def children(self) -> tuple[Node, ...]:
         return (self.left, self.right)
 
 
-@dataclass(frozen=True, eq=False)
 class Mul(Node):
-    factors: tuple[Node, ...]
-    sign: str = "×"  # how the product is written: "×", "·" or "⊙" (element-wise)
+    __slots__ = ("factors", "sign")
+
+    def __init__(self, factors: tuple[Node, ...], sign: str = "×") -> None:
+        self.factors = factors
+        self.sign = sign  # how the product is written: "×", "·" or "⊙" (element-wise)
 
     def children(self) -> tuple[Node, ...]:
         return self.factors
@@ -193,77 +211,102 @@ class Mul(Node):
         return Mul((*self.factors, as_node(other)), self.sign)
 
 
-@dataclass(frozen=True, eq=False)
 class Div(Node):
-    numerator: Node
-    denominator: Node
+    __slots__ = ("numerator", "denominator")
+
+    def __init__(self, numerator: Node, denominator: Node) -> None:
+        self.numerator = numerator
+        self.denominator = denominator
 
     def children(self) -> tuple[Node, ...]:
         return (self.numerator, self.denominator)
 
 
-@dataclass(frozen=True, eq=False)
 class Pow(Node):
-    base: Node
-    exponent: Node
+    __slots__ = ("base", "exponent")
+
+    def __init__(self, base: Node, exponent: Node) -> None:
+        self.base = base
+        self.exponent = exponent
 
     def children(self) -> tuple[Node, ...]:
         return (self.base, self.exponent)
 
 
-@dataclass(frozen=True, eq=False)
 class Neg(Node):
-    operand: Node
+    __slots__ = ("operand",)
+
+    def __init__(self, operand: Node) -> None:
+        self.operand = operand
 
     def children(self) -> tuple[Node, ...]:
         return (self.operand,)
 
 
-@dataclass(frozen=True, eq=False)
 class Call(Node):
     """A function applied to arguments: ``exp``, ``ln``, ``log2``, ``sqrt``, ``sigmoid``,
     ``tanh``, ``max``, ``min``, ``abs``, ``softplus`` (see :data:`FUNCTIONS`)."""
 
-    function: str
-    args: tuple[Node, ...]
+    __slots__ = ("function", "args")
+
+    def __init__(self, function: str, args: tuple[Node, ...]) -> None:
+        self.function = function
+        self.args = args
 
     def children(self) -> tuple[Node, ...]:
         return self.args
 
 
-@dataclass(frozen=True, eq=False)
 class If(Node):
-    """A choice: ``then if condition else otherwise`` (a step function, ReLU's slope)."""
+    """A choice: ``then if condition else otherwise`` (a step function, ReLU's slope).
 
-    then: Node
-    condition: Node  # a Compare
-    otherwise: Node
-    comma: bool = False  # "1 if w·x ≥ 0, else −1" (the perceptron slides) or "1 if net > 0 else 0"
-    # With numbers in, write the comparison as it came out, as the slides do: "2.1 < 3 ← threshold"
-    # (``worked`` is the text after the arrow; "" for none: "−30 < 0").
-    worked: str | None = None
+    ``comma``: written "1 if w·x ≥ 0, else −1" (the perceptron slides) rather than
+    "1 if net > 0 else 0".  ``worked``: with numbers in, the comparison is written as it came
+    out, as the slides do: "2.1 < 3 ← threshold" (``worked`` is the text after the arrow;
+    "" for none: "−30 < 0").
+    """
+
+    __slots__ = ("then", "condition", "otherwise", "comma", "worked")
+
+    def __init__(
+        self,
+        then: Node,
+        condition: Node,  # a Compare
+        otherwise: Node,
+        comma: bool = False,
+        worked: str | None = None,
+    ) -> None:
+        self.then = then
+        self.condition = condition
+        self.otherwise = otherwise
+        self.comma = comma
+        self.worked = worked
 
     def children(self) -> tuple[Node, ...]:
         return (self.then, self.condition, self.otherwise)
 
 
-@dataclass(frozen=True, eq=False)
 class Vector(Node):
     """Several values written as one: ``(y1, y2)`` (a code of outputs); evaluates to a list."""
 
-    items: tuple[Node, ...]
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple[Node, ...]) -> None:
+        self.items = items
 
     def children(self) -> tuple[Node, ...]:
         return self.items
 
 
-@dataclass(frozen=True, eq=False)
 class Compare(Node):
     """A comparison, e.g. ``w·x ≥ θ``; evaluates to a bool."""
 
-    left: Node
-    op: str  # "<", "≤", ">", "≥", "=", "≠"
-    right: Node
+    __slots__ = ("left", "op", "right")
+
+    def __init__(self, left: Node, op: str, right: Node) -> None:
+        self.left = left
+        self.op = op  # "<", "≤", ">", "≥", "=", "≠"
+        self.right = right
 
     def children(self) -> tuple[Node, ...]:
         return (self.left, self.right)

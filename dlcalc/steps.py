@@ -11,7 +11,6 @@ from those inputs.  Steps are grouped into :class:`Section` s, next to plain
 from __future__ import annotations
 
 import math
-import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
@@ -130,6 +129,8 @@ def _needs_brackets(template: str) -> list[bool]:
     ``tanh({})``, ``max(0, {})`` and ``{} < 3`` take −0.45 as it is; ``e^(−{})``,
     ``{} × {}`` (the second) and ``{}²`` need (−0.45).
     """
+    import string  # templates only (a few SymPy-printed steps)
+
     parts = list(string.Formatter().parse(template))
     out = []
     for i, (before, hole, _, _) in enumerate(parts):

@@ -11,7 +11,6 @@ text: :func:`ascii_text` transliterates it, :func:`dlcalc.render.latex.math` rea
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Callable
@@ -498,15 +497,21 @@ def _unmarked(text: str) -> str:
 # ---------------------------------------------------------------- HTML
 
 
+def _escape_html(text: str) -> str:
+    import html  # loaded by HTML output only, not at start-up
+
+    return html.escape(text)
+
+
 def html_name(symbol: Symbol) -> str:
     """``δ<sub>o1</sub>``, ``w<sub>5</sub><sup>+</sup>``, ``∂E/∂w<sub>5</sub>`` (text escaped)."""
     if isinstance(symbol, Partial):
         return f"∂{html_name(symbol.of)}/∂{html_name(symbol.wrt)}"
-    text = html.escape(visible(accented(symbol.base, symbol.accent)))
+    text = _escape_html(visible(accented(symbol.base, symbol.accent)))
     if symbol.sub:
-        text += f"<sub>{html.escape(visible(symbol.sub))}</sub>"
+        text += f"<sub>{_escape_html(visible(symbol.sub))}</sub>"
     if symbol.sup:
-        text += f"<sup>{html.escape(visible(symbol.sup))}</sup>"
+        text += f"<sup>{_escape_html(visible(symbol.sup))}</sup>"
     return f'<span class="sym">{text}</span>'
 
 
@@ -514,13 +519,13 @@ class HtmlPrinter(Printer):
     """HTML text: Unicode operators, names with ``<sub>``/``<sup>``, everything else escaped."""
 
     def value(self, value: Any) -> str:
-        return html.escape(visible(super().value(value)))
+        return _escape_html(visible(super().value(value)))
 
     def name(self, symbol: Symbol) -> str:
         return html_name(symbol)
 
     def _print_Num(self, node: Num) -> str:
-        return html.escape(super()._print_Num(node))
+        return _escape_html(super()._print_Num(node))
 
     def _print_Pow(self, node: Pow) -> str:
         base = self.bracket(node.base, node)
@@ -536,7 +541,7 @@ class HtmlPrinter(Printer):
         return super()._print_Call(node)
 
     def _print_Compare(self, node: Compare) -> str:
-        return f"{self.print(node.left)} {html.escape(node.op)} {self.print(node.right)}"
+        return f"{self.print(node.left)} {_escape_html(node.op)} {self.print(node.right)}"
 
 
 # ---------------------------------------------------------------- choosing a printer

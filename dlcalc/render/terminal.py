@@ -26,7 +26,6 @@ from rich.cells import cell_len as rich_cell_len
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule as RichRule
-from rich.table import Table as RichTable
 from rich.text import Text
 
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
@@ -41,18 +40,24 @@ INDENT = "    "  # continuation of a wrapped formula
 BREAK = re.compile(r"(?= [+−=\-] )|(?<=, )|(?= if )")
 BREAK_PRODUCT = re.compile(r"(?= [×·⊙*/] )")
 MIN_WORKING = 16  # narrowest working column worth wrapping into
-# Characters whose terminal width is not 1: combining marks, zero-width, East Asian wide, emoji.
-_NOT_ONE_CELL = re.compile(
-    "[\u0300-\u036f\u200b-\u200f\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3"
-    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U0001f000-\U0001faff]"
-)
+# Every character below U+0300 (Latin, with its accents precomposed) takes one cell; beyond
+# that, combining marks take none and East Asian and emoji characters two (Rich knows which).
+_BEYOND_LATIN = re.compile("[^\x00-\u02ff]")
+_EXTRA_CELLS: dict[str, int] = {}
 
 
 def cell_len(text: str) -> int:
-    """Terminal cells of ``text``: its length, unless it holds wide or zero-width characters."""
-    if text.isascii() or not _NOT_ONE_CELL.search(text):
+    """Terminal cells of ``text``: its length, corrected for wide or zero-width characters."""
+    if text.isascii():
         return len(text)
-    return rich_cell_len(text)
+    return len(text) + sum(_extra_cells(ch) for ch in _BEYOND_LATIN.findall(text))
+
+
+def _extra_cells(ch: str) -> int:
+    extra = _EXTRA_CELLS.get(ch)
+    if extra is None:
+        extra = _EXTRA_CELLS[ch] = rich_cell_len(ch) - 1
+    return extra
 
 
 @dataclass
@@ -423,6 +428,8 @@ def grid_table(grid: Grid, decimals: int) -> Group:
     Small grids are boxed; wider ones drop the box lines, and grids wider than the panel
     even then are split into blocks of columns (each headed by its column numbers).
     """
+    from rich.table import Table as RichTable  # only grids need it: not loaded at start-up
+
     texts = [[fmt(v, decimals) for v in row] for row in grid.cells]
     width = max((len(t) for row in texts for t in row), default=1) + 2  # room for [ ]
     columns = len(texts[0]) if texts else 0

@@ -233,6 +233,12 @@ def compose(text: str, name: str) -> yaml.Node | None:
                     )
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if "nesting depth" in (e.problem or ""):  # PyYAML ≥ 6.0.3 stops deep nesting itself
+            raise InputError(
+                f"invalid YAML: nested more than {MAX_DEPTH} levels deep",
+                file=name,
+                line=mark.line + 1 if mark is not None else None,
+            ) from None
         raise InputError(
             yaml_problem(e.problem or str(e), e.context, text, mark),
             file=name,

@@ -23,7 +23,7 @@ from dlcalc.specs.common import (
     vector,
 )
 from dlcalc.specs.loader import Document, validate
-from dlcalc.specs.optimize import OPTIMIZERS, check_settings
+from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings
 
 TRAINING_OPTIONS = (
     "weight_decay",

@@ -8,12 +8,12 @@ from pydantic import AfterValidator
 
 from dlcalc.errors import InputError
 from dlcalc.specs.common import Matrix, Number, Problem, Vector, Whole, one_of
-from dlcalc.specs.loader import Document, field_path, validate
+from dlcalc.specs.loader import Document, validate
+from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings, fail
 
 if TYPE_CHECKING:
     from dlcalc.expressions import Node
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 MAX_PARAMETERS = 100
 MAX_STEPS = 10_000  # given gradients or a loss expression: a run stays well under a second
 MAX_STEPS_FUNCTION = 2_000  # each step evaluates the derived gradient
@@ -43,47 +43,6 @@ class OptimizeProblem(Settings):
         return [f"w{i + 1}" for i in range(len(self.start))]
 
 
-def _fail(doc: Document, message: str, *loc: str | int) -> InputError:
-    return InputError(message, file=doc.name, line=doc.line_of(loc), field=field_path(loc) or None)
-
-
-def check_settings(
-    doc: Document,
-    *,
-    optimizer: str,
-    learning_rate: float,
-    momentum: float,
-    beta1: float,
-    beta2: float,
-    rho: float,
-    epsilon: float,
-    weight_decay: float,
-) -> None:
-    """Refuse hyper-parameters outside the range where the update rules make sense."""
-    if learning_rate <= 0:
-        raise _fail(
-            doc, f"expected a learning rate above 0, got {learning_rate:g}", "learning_rate"
-        )
-    if momentum < 0:
-        raise _fail(doc, f"expected a momentum of at least 0, got {momentum:g}", "momentum")
-    for name, value in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= value < 1:
-            raise _fail(
-                doc,
-                f"expected a decay rate from 0 up to (not including) 1, got {value:g} "
-                "(the bias correction divides by 1 − β^t)",
-                name,
-            )
-    if not 0 <= rho <= 1:
-        raise _fail(doc, f"expected a decay rate between 0 and 1, got {rho:g}", "rho")
-    if epsilon < 0:
-        raise _fail(doc, f"expected epsilon of at least 0, got {epsilon:g}", "epsilon")
-    if weight_decay < 0:
-        raise _fail(
-            doc, f"expected a weight decay of at least 0, got {weight_decay:g}", "weight_decay"
-        )
-
-
 def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
     """Validate an optimize problem; the loss expression comes back parsed (safe parser)."""
     spec = validate(OptimizeProblem, doc)
@@ -100,9 +59,9 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
     )
     n = len(spec.start)
     if n > MAX_PARAMETERS:
-        raise _fail(doc, f"expected at most {MAX_PARAMETERS} parameters, got {n}", "start")
+        raise fail(doc, f"expected at most {MAX_PARAMETERS} parameters, got {n}", "start")
     if (spec.function is None) == (spec.gradients is None):
-        raise _fail(
+        raise fail(
             doc,
             "give either `function:` (the loss as an expression of w1, w2, …) or `gradients:` "
             "(one row per step), not both or neither",
@@ -125,7 +84,7 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
                 expected = (
                     "w1 (or w)" if n == 1 else f"{names[0]} … {names[-1]} (one per start value)"
                 )
-                raise _fail(
+                raise fail(
                     doc,
                     f"unknown symbol {symbol!r}; the loss is an expression of {expected}",
                     "function",
@@ -136,7 +95,7 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
         assert spec.gradients is not None
         for k, row in enumerate(spec.gradients):
             if len(row) != n:
-                raise _fail(
+                raise fail(
                     doc,
                     f"expected {n} gradient values (one per start value), got {len(row)}",
                     "gradients",
@@ -144,7 +103,7 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
                 )
         rows = len(spec.gradients)
         if spec.steps is not None and spec.steps != rows:
-            raise _fail(
+            raise fail(
                 doc,
                 f"steps is {spec.steps} but `gradients:` has {rows} rows (one per step); "
                 "leave steps out or make them agree",
@@ -153,7 +112,7 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
         steps = rows
         limit = MAX_STEPS
     if steps < 1:
-        raise _fail(doc, "expected at least 1 step", "steps")
+        raise fail(doc, "expected at least 1 step", "steps")
     if steps > limit:
-        raise _fail(doc, f"expected at most {limit:,} steps, got {steps:,}", "steps")
+        raise fail(doc, f"expected at most {limit:,} steps, got {steps:,}", "steps")
     return spec.model_copy(update={"steps": steps}), node
