@@ -21,7 +21,6 @@ prints: :func:`judge` and :func:`check_sheet` return a :class:`Report`.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 import re
@@ -847,8 +846,7 @@ def marked(solution: Solution, report: Report) -> Solution:
     section.add(report.summary())
     for hint in report.hints:
         section.add(hint)
-    return dataclasses.replace(
-        solution,
+    return solution.replace(
         command="check",
         sections=[*solution.sections, section],
         result=report.result(),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
@@ -20,47 +19,100 @@ if TYPE_CHECKING:
 
 Value = Any  # a number, a string, a bool or a (nested) list of those
 
+# These records are plain classes with ``__slots__``, not dataclasses: creating a dataclass
+# costs about a millisecond, and every run of dlcalc loads this module first.
 
-@dataclass(frozen=True)
-class Arg:
+
+class Record:
+    """Equality and a readable repr over the ``__slots__`` of a plain record class."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, f) == getattr(other, f) for f in self.__slots__
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable records, as dataclasses are
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Arg(Record):
     """One quantity a step was computed from: its label, display symbol and value."""
 
-    name: str
-    value: Any  # a number: float, int or Fraction (perceptron and delta rule compute exactly)
-    symbol: str | None = None
+    __slots__ = ("name", "value", "symbol")
+
+    def __init__(self, name: str, value: Any, symbol: str | None = None) -> None:
+        self.name = name
+        self.value = (
+            value  # a number: float, int or Fraction (perceptron and delta compute exactly)
+        )
+        self.symbol = symbol
 
     @property
     def shown(self) -> str:
         return self.symbol or self.name
 
 
-@dataclass
-class Step:
+class Step(Record):
     """One named quantity of the worked solution.
 
-    ``template`` uses ``{}`` holes, one per entry of ``args`` in order, e.g.
-    ``"{} × {} + {} × 1"``.  ``fn(*arg_values)`` recomputes ``value``; a checker
-    uses it to redo the step from a student's own inputs.
+    ``expr`` is the formula as a tree (:mod:`dlcalc.formula`): where set, it is the single
+    description of the step: its printed formula, its substituted formula, its inputs
+    (``args``) and its recompute.  ``name`` is the step's own name, structured (w5⁺, ∂E/∂w5,
+    δ_o1), for printers that write names in their own notation (LaTeX, ASCII, HTML);
+    ``symbol`` is its Unicode text.  ``exact``, ``exact_latex`` and ``exact_note`` are set by
+    ``--exact``: the exact value in formula notation and in LaTeX, or why there is none.
+
+    Older steps instead give a ``template`` with ``{}`` holes, one per entry of ``args`` in
+    order (``"{} × {} + {} × 1"``), and ``fn(*arg_values)`` to recompute ``value``.
     """
 
-    label: str
-    value: Value
-    template: str | None = None
-    args: tuple[Arg, ...] = ()
-    fn: Callable[..., Any] | None = None
-    symbol: str | None = None
-    note: str | None = None
-    exact: str | None = None  # the exact value in formula notation, set by ``--exact``
-    exact_latex: str | None = None  # the same in LaTeX
-    exact_note: str | None = None  # why ``--exact`` found no exact value for this step
-    # The formula as a tree (dlcalc.formula).  Where set, it is the single description of the
-    # step: its printed formula, its substituted formula, its inputs and its recompute.
-    expr: Node | None = None
-    # The step's own name, structured (w5⁺, ∂E/∂w5, δ_o1), for printers that write names
-    # in their own notation (LaTeX, ASCII, HTML); ``symbol`` is its Unicode text.
-    name: Symbol | None = None
+    __slots__ = (
+        "label",
+        "value",
+        "template",
+        "args",
+        "fn",
+        "symbol",
+        "note",
+        "exact",
+        "exact_latex",
+        "exact_note",
+        "expr",
+        "name",
+    )
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        label: str,
+        value: Value,
+        template: str | None = None,
+        args: tuple[Arg, ...] = (),
+        fn: Callable[..., Any] | None = None,
+        symbol: str | None = None,
+        note: str | None = None,
+        exact: str | None = None,
+        exact_latex: str | None = None,
+        exact_note: str | None = None,
+        expr: Node | None = None,
+        name: Symbol | None = None,
+    ) -> None:
+        self.label = label
+        self.value = value
+        self.template = template
+        self.args = args
+        self.fn = fn
+        self.symbol = symbol
+        self.note = note
+        self.exact = exact
+        self.exact_latex = exact_latex
+        self.exact_note = exact_note
+        self.expr = expr
+        self.name = name
         if self.name is not None and self.symbol is None:
             from dlcalc.formula import print_name
 
@@ -142,72 +194,102 @@ def _needs_brackets(template: str) -> list[bool]:
     return out
 
 
-@dataclass
-class Table:
+class Table(Record):
     """A plain table: column headings and rows of values (numbers are formatted by renderers).
 
     ``elide`` allows a renderer to show only the first and last rows of a long table
     (unless the user asked for every step).
     """
 
-    columns: list[str]
-    rows: list[list[Value]]
-    title: str | None = None
-    elide: bool = False
+    __slots__ = ("columns", "rows", "title", "elide")
+
+    def __init__(
+        self,
+        columns: list[str],
+        rows: list[list[Value]],
+        title: str | None = None,
+        elide: bool = False,
+    ) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.title = title
+        self.elide = elide
 
 
 # --- grid item (added by the conv helper, issue 14) ---------------------------------------------
 
 
-@dataclass
-class Grid:
+class Grid(Record):
     """A matrix shown as a grid of cells: an image, a kernel, a feature map, a gradient.
 
     ``highlight`` holds the (row, column) cells of a sliding window (the receptive field
     of one output cell); ``faint`` the cells that are padding, not data.
     """
 
-    title: str
-    cells: list[list[Value]]
-    highlight: frozenset[tuple[int, int]] = frozenset()
-    faint: frozenset[tuple[int, int]] = frozenset()
+    __slots__ = ("title", "cells", "highlight", "faint")
+
+    def __init__(
+        self,
+        title: str,
+        cells: list[list[Value]],
+        highlight: frozenset[tuple[int, int]] = frozenset(),
+        faint: frozenset[tuple[int, int]] = frozenset(),
+    ) -> None:
+        self.title = title
+        self.cells = cells
+        self.highlight = highlight
+        self.faint = faint
 
 
-@dataclass
-class Rule:
+class Rule(Record):
     """A formula in symbols only, no numbers: an update rule or a definition, printed per
     format like a step's formula (``m_t = β₁ × m_(t−1) + (1 − β₁) × g_t``)."""
 
-    name: Symbol
-    expr: Node
-    note: str | None = None  # said after it: "decoupled weight decay"
+    __slots__ = ("name", "expr", "note")
+
+    def __init__(self, name: Symbol, expr: Node, note: str | None = None) -> None:
+        self.name = name
+        self.expr = expr
+        self.note = note  # said after it: "decoupled weight decay"
 
 
 Item = Union[Step, Table, Grid, Rule, str]  # a str is a note
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(Record):
     """A claimed value for a step, as judged by ``check``: right, wrong or carried (forward)."""
 
-    status: str  # "right" | "wrong" | "carried"
-    claimed: Value
-    correct: Value
-    text: str | None = None  # the claim as the student wrote it
-    expected: Value = None  # carried: the value that follows from the student's own inputs
-    first_wrong: bool = False  # the first genuinely wrong step: "where it went wrong"
+    __slots__ = ("status", "claimed", "correct", "text", "expected", "first_wrong")
+
+    def __init__(
+        self,
+        status: str,
+        claimed: Value,
+        correct: Value,
+        text: str | None = None,
+        expected: Value = None,
+        first_wrong: bool = False,
+    ) -> None:
+        self.status = status  # "right" | "wrong" | "carried"
+        self.claimed = claimed
+        self.correct = correct
+        self.text = text  # the claim as the student wrote it
+        self.expected = expected  # carried: the value that follows from the student's own inputs
+        self.first_wrong = first_wrong  # the first genuinely wrong step: "where it went wrong"
 
     @property
     def sign(self) -> str:
         return {"right": "✓", "wrong": "✗", "carried": "↪"}[self.status]
 
 
-@dataclass
-class Section:
+class Section(Record):
     """A titled group of steps, tables and notes, e.g. one layer of the forward pass."""
 
-    title: str
-    items: list[Item] = field(default_factory=list)
+    __slots__ = ("title", "items")
+
+    def __init__(self, title: str, items: list[Item] | None = None) -> None:
+        self.title = title
+        self.items: list[Item] = items if items is not None else []
 
     def add(self, item: Item) -> Item:
         self.items.append(item)
@@ -218,24 +300,57 @@ class Section:
         return [i for i in self.items if isinstance(i, Step)]
 
 
-@dataclass
-class Solution:
-    """A worked solution: sections for people, ``result`` (the contract's answers) for programs."""
+class Solution(Record):
+    """A worked solution: sections for people, ``result`` (the contract's answers) for programs.
 
-    command: str
-    sections: list[Section]
-    result: dict[str, Any]
-    title: str | None = None
-    source: str | None = None
-    notes: list[str] = field(default_factory=list)
-    marks: dict[str, Mark] = field(default_factory=dict)  # by step label, set by ``check``
-    # Extra files (a --plot figure) to write once the solution itself has been written,
-    # so that invalid input or a failed write leaves nothing behind.
-    figures: list[Callable[[], None]] = field(default_factory=list)
-    # Other conventions a student may have used (e.g. momentum as v = μv − ηg): a description
-    # and a function that solves the problem under it.  ``check`` tries them when claims are
-    # wrong, to say which convention the answers follow.
-    alternatives: list[tuple[str, Callable[[], Solution]]] = field(default_factory=list)
+    ``marks``: claimed values by step label, set by ``check``.  ``figures``: extra files (a
+    --plot figure) to write once the solution itself has been written, so that invalid input
+    or a failed write leaves nothing behind.  ``alternatives``: other conventions a student
+    may have used (e.g. momentum as v = μv − ηg), each a description and a function that
+    solves the problem under it; ``check`` tries them when claims are wrong, to say which
+    convention the answers follow.
+    """
+
+    __slots__ = (
+        "command",
+        "sections",
+        "result",
+        "title",
+        "source",
+        "notes",
+        "marks",
+        "figures",
+        "alternatives",
+    )
+
+    def __init__(
+        self,
+        command: str,
+        sections: list[Section],
+        result: dict[str, Any],
+        title: str | None = None,
+        source: str | None = None,
+        notes: list[str] | None = None,
+        marks: dict[str, Mark] | None = None,
+        figures: list[Callable[[], None]] | None = None,
+        alternatives: list[tuple[str, Callable[[], Solution]]] | None = None,
+    ) -> None:
+        self.command = command
+        self.sections = sections
+        self.result = result
+        self.title = title
+        self.source = source
+        self.notes: list[str] = notes if notes is not None else []
+        self.marks: dict[str, Mark] = marks if marks is not None else {}
+        self.figures: list[Callable[[], None]] = figures if figures is not None else []
+        self.alternatives: list[tuple[str, Callable[[], Solution]]] = (
+            alternatives if alternatives is not None else []
+        )
+
+    def replace(self, **changes: Any) -> Solution:
+        """A shallow copy with some fields changed (as ``dataclasses.replace``)."""
+        fields = {f: getattr(self, f) for f in self.__slots__}
+        return Solution(**{**fields, **changes})
 
     @property
     def steps(self) -> list[Step]:

@@ -7,7 +7,6 @@ example files cite their slide deck).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from dlcalc.steps import Solution
@@ -51,7 +50,7 @@ def _sources(problem: Problem) -> list[str]:
 
 
 def _bare(solution: Solution) -> Solution:
-    return dataclasses.replace(solution, title=None, source=None)
+    return solution.replace(title=None, source=None)
 
 
 def markdown(
