@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dlcalc import arguments as args
@@ -77,17 +76,29 @@ PROBLEM_OR_NUMBERS = Opt(
 )
 
 
-@dataclass(frozen=True)
 class Command:
     """One registered command: its builder, ``--help`` text and command-line interface."""
 
-    name: str
-    build: Builder
-    help: str
-    options: tuple[str, ...]  # the optional shared options it takes (names in SHARED)
-    arguments: tuple[Opt, ...]  # its own arguments and options, the problem first
-    read: Callable[[dict[str, Any]], Given] | None  # own option values -> the problem
-    negatives: bool  # a leading '-' may start a value (softmax -2 1): unknown options are values
+    __slots__ = ("name", "build", "help", "options", "arguments", "read", "negatives")
+
+    def __init__(
+        self,
+        name: str,
+        build: Builder,
+        help: str,
+        options: tuple[str, ...],
+        arguments: tuple[Opt, ...],
+        read: Callable[[dict[str, Any]], Given] | None,
+        negatives: bool,
+    ) -> None:
+        self.name = name
+        self.build = build
+        self.help = help
+        self.options = options  # the optional shared options it takes (names in SHARED)
+        self.arguments = arguments  # its own arguments and options, the problem first
+        self.read = read  # own option values -> the problem
+        # a leading '-' may start a value (softmax -2 1): unknown options are values
+        self.negatives = negatives
 
 
 COMMANDS: dict[str, Command] = {}

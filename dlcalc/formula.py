@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any
@@ -34,38 +33,75 @@ from typing import Any
 # ---------------------------------------------------------------- names
 
 
-@dataclass(frozen=True)
-class Name:
+# Names, nodes and Arithmetic are plain classes with ``__slots__``, not dataclasses: creating
+# a dataclass costs about a millisecond, and every run of dlcalc loads this module first.
+
+
+class _Value:
+    """Equality, hashing and repr over ``__slots__``: names are values (dict keys, compared)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+    def __str__(self) -> str:
+        return print_name(self)  # type: ignore[arg-type]
+
+
+class Name(_Value):
     """A symbol as people write it: ``base`` with optional subscript, superscript and accent.
 
     ``Name("w", "5", "+")`` is w5⁺ (a weight after its update), ``Name("m", "1", accent="hat")``
     is m̂₁, ``Name("δ", "o1")`` is δ_o1.  ``sub`` may be user text (a unit name): printers
-    escape it, never interpret it.
+    escape it, never interpret it.  ``accent`` is "hat", "bar", "tilde" or None.
+
+    ``label_sub``: the subscript is a label (a unit's name such as "4" or "h1"), always written
+    after an underscore (b_4, δ_4), never as an index (w5, β₁).  ``index``: the subscript is an
+    index (a matrix cell y₁₂, a time step s₂), always in subscript digits.
     """
 
-    base: str
-    sub: str | None = None
-    sup: str | None = None
-    accent: str | None = None  # "hat" | "bar" | "tilde" | None
-    # The subscript is a label (a unit's name such as "4" or "h1"), always written after an
-    # underscore (b_4, δ_4), never as an index (w5, β₁).
-    label_sub: bool = False
-    # The subscript is an index (a matrix cell y₁₂, a time step s₂): always subscript digits.
-    index: bool = False
+    __slots__ = ("base", "sub", "sup", "accent", "label_sub", "index")
 
-    def __str__(self) -> str:
-        return print_name(self)
+    def __init__(
+        self,
+        base: str,
+        sub: str | None = None,
+        sup: str | None = None,
+        accent: str | None = None,
+        label_sub: bool = False,
+        index: bool = False,
+    ) -> None:
+        self.base = base
+        self.sub = sub
+        self.sup = sup
+        self.accent = accent
+        self.label_sub = label_sub
+        self.index = index
+
+    def replace(self, **changes: Any) -> Name:
+        """The same name with some parts changed: ``w5.replace(sup="+")``."""
+        return Name(**{**{f: getattr(self, f) for f in self.__slots__}, **changes})
 
 
-@dataclass(frozen=True)
-class Partial:
+class Partial(_Value):
     """A partial derivative ``∂of/∂wrt`` (a name in its own right, e.g. ∂E/∂w5)."""
 
-    of: Name
-    wrt: Name
+    __slots__ = ("of", "wrt")
 
-    def __str__(self) -> str:
-        return print_name(self)
+    def __init__(self, of: Name, wrt: Name) -> None:
+        self.of = of
+        self.wrt = wrt
 
 
 Symbol = Name | Partial
@@ -138,10 +174,6 @@ class Node:
     ) -> Any:
         """The value of the tree; a quantity takes ``values[label]`` where given, else its own value."""
         return _evaluate(self, values or {}, arithmetic or FLOAT)
-
-
-# The node classes are plain classes with ``__slots__``, not dataclasses: a dataclass costs
-# ~1 ms to create, and every run of dlcalc creates these before anything else.
 
 
 class Q(Node):
@@ -344,13 +376,20 @@ def product(factors: Sequence[Node], sign: str = "×") -> Node:
 # ---------------------------------------------------------------- evaluation
 
 
-@dataclass(frozen=True)
 class Arithmetic:
     """How to evaluate: which number type constants become and what each function does."""
 
-    name: str
-    constant: Callable[[Any], Any]
-    functions: Mapping[str, Callable[..., Any]]
+    __slots__ = ("name", "constant", "functions")
+
+    def __init__(
+        self,
+        name: str,
+        constant: Callable[[Any], Any],
+        functions: Mapping[str, Callable[..., Any]],
+    ) -> None:
+        self.name = name
+        self.constant = constant
+        self.functions = functions
 
 
 def _sigmoid(x: float) -> float:

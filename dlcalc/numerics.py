@@ -8,7 +8,6 @@ written down stay side by side.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +40,6 @@ def softmax(x: Array, temperature: float = 1.0) -> Array:
     return e / np.sum(e)
 
 
-@dataclass(frozen=True)
 class Activation:
     """An activation: ``out = f(net)``, its slope ``dout/dnet`` and how both are written.
 
@@ -50,11 +48,21 @@ class Activation:
     worked solution prints them and ``check`` evaluates them.
     """
 
-    name: str
-    f: Callable[[Array, float], Array]
-    slope: Callable[[Array, Array, float], Array]  # (net, out, alpha) -> dout/dnet
-    out_formula: Callable[[Node, float], Node]
-    slope_formula: Callable[[Node, Node, float], Node]
+    __slots__ = ("name", "f", "slope", "out_formula", "slope_formula")
+
+    def __init__(
+        self,
+        name: str,
+        f: Callable[[Array, float], Array],
+        slope: Callable[[Array, Array, float], Array],
+        out_formula: Callable[[Node, float], Node],
+        slope_formula: Callable[[Node, Node, float], Node],
+    ) -> None:
+        self.name = name
+        self.f = f
+        self.slope = slope  # (net, out, alpha) -> dout/dnet
+        self.out_formula = out_formula
+        self.slope_formula = slope_formula
 
     @property
     def elementwise(self) -> bool:
@@ -129,7 +137,6 @@ ACTIVATION = {
 }
 
 
-@dataclass(frozen=True)
 class Loss:
     """A loss over the outputs of one example: per-output terms E_k and ∂E/∂out_k.
 
@@ -138,13 +145,33 @@ class Loss:
     build the same as formula trees from the quantity leaves ``t`` and ``out``.
     """
 
-    name: str
-    description: str
-    term: Callable[[Array, Array, int], Array]
-    grad: Callable[[Array, Array, int], Array]
-    term_formula: Callable[[Node, Node, int], Node]
-    grad_formula: Callable[[Node, Node, int], Node]
-    needs_probabilities: bool = False
+    __slots__ = (
+        "name",
+        "description",
+        "term",
+        "grad",
+        "term_formula",
+        "grad_formula",
+        "needs_probabilities",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        term: Callable[[Array, Array, int], Array],
+        grad: Callable[[Array, Array, int], Array],
+        term_formula: Callable[[Node, Node, int], Node],
+        grad_formula: Callable[[Node, Node, int], Node],
+        needs_probabilities: bool = False,
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.term = term
+        self.grad = grad
+        self.term_formula = term_formula
+        self.grad_formula = grad_formula
+        self.needs_probabilities = needs_probabilities
 
 
 def _xlogy(t: Array, o: Array) -> Array:

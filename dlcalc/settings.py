@@ -7,14 +7,12 @@ values arrive together as one :class:`Settings`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dlcalc.render import Format
 
 
-@dataclass(frozen=True)
 class Opt:
     """A command-line option (``flags`` given) or argument (no ``flags``), as plain data.
 
@@ -22,15 +20,29 @@ class Opt:
     (a repeatable option, or an argument taking several values).
     """
 
-    name: str  # the Python name the value arrives under
-    flags: tuple[str, ...]
-    help: str
-    kind: Any = str
-    metavar: str | None = None
-    default: Any = None
-    required: bool = False
-    min: float | None = None
-    max: float | None = None
+    __slots__ = ("name", "flags", "help", "kind", "metavar", "default", "required", "min", "max")
+
+    def __init__(
+        self,
+        name: str,
+        flags: tuple[str, ...],
+        help: str,
+        kind: Any = str,
+        metavar: str | None = None,
+        default: Any = None,
+        required: bool = False,
+        min: float | None = None,
+        max: float | None = None,
+    ) -> None:
+        self.name = name  # the Python name the value arrives under
+        self.flags = flags
+        self.help = help
+        self.kind = kind
+        self.metavar = metavar
+        self.default = default
+        self.required = required
+        self.min = min
+        self.max = max
 
 
 SHARED: dict[str, Opt] = {
@@ -111,7 +123,6 @@ SHARED: dict[str, Opt] = {
 ALWAYS = ("fmt", "decimals", "sig", "output")  # every command writes a solution somewhere
 
 
-@dataclass
 class Settings:
     """What a command needs besides the problem; ``check`` and ``key`` pass the defaults.
 
@@ -120,20 +131,50 @@ class Settings:
     ``decimals``, ``output``, ``every_step``, ``check``, ``tol`` and ``exact``.
     """
 
-    fmt: Format | None = None  # None: from the extension of ``output``, else the terminal's
-    decimals: int = 4
-    carry: int | None = None  # round every intermediate quantity to this many decimals
-    output: Path | None = None  # write the solution to this file instead of the terminal
-    every_step: bool = False  # write out every update of a long run
-    check: Path | None = None  # an answers file to check against the solution
-    tol: float | None = None  # overrides each claim's tolerance (``dlcalc check --tol``)
-    exact: bool = False  # add exact values (--exact)
-    plot: Path | None = None  # also draw a figure to this file
-    symbolic: bool = False  # derive every gradient in symbols first
-    overrides: dict[str, Any] = field(default_factory=dict)  # options that replace problem keys
-    sig: int | None = None  # --sig N: significant figures (folded into ``decimals``)
+    __slots__ = (
+        "fmt",
+        "decimals",
+        "carry",
+        "output",
+        "every_step",
+        "check",
+        "tol",
+        "exact",
+        "plot",
+        "symbolic",
+        "overrides",
+        "sig",
+    )
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        fmt: Format | None = None,
+        decimals: int = 4,
+        carry: int | None = None,
+        output: Path | None = None,
+        every_step: bool = False,
+        check: Path | None = None,
+        tol: float | None = None,
+        exact: bool = False,
+        plot: Path | None = None,
+        symbolic: bool = False,
+        overrides: dict[str, Any] | None = None,
+        sig: int | None = None,
+    ) -> None:
+        self.fmt = fmt  # None: from the extension of ``output``, else the terminal's
+        self.decimals = decimals
+        self.carry = carry  # round every intermediate quantity to this many decimals
+        self.output = output  # write the solution to this file instead of the terminal
+        self.every_step = every_step  # write out every update of a long run
+        self.check = check  # an answers file to check against the solution
+        self.tol = tol  # overrides each claim's tolerance (``dlcalc check --tol``)
+        self.exact = exact  # add exact values (--exact)
+        self.plot = plot  # also draw a figure to this file
+        self.symbolic = symbolic  # derive every gradient in symbols first
+        # Options that replace problem keys
+        self.overrides: dict[str, Any] = overrides if overrides is not None else {}
+        self.sig = sig  # --sig N: significant figures (folded into ``decimals``)
+
         from dlcalc.render.numbers import DEFAULT_DECIMALS, Significant
 
         if self.sig is not None:

@@ -16,7 +16,6 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
 from io import StringIO
 from typing import Any
 
@@ -60,11 +59,13 @@ def _extra_cells(ch: str) -> int:
     return extra
 
 
-@dataclass
 class Style:
     """What differs between the Unicode and the ASCII terminal."""
 
-    ascii: bool = False
+    __slots__ = ("ascii",)
+
+    def __init__(self, ascii: bool = False) -> None:
+        self.ascii = ascii
 
     def text(self, value: str) -> str:
         return ascii_text(value) if self.ascii else visible(value)
@@ -124,15 +125,25 @@ def _cut(line: str, width: int) -> int:
 # ---------------------------------------------------------------- one step
 
 
-@dataclass
 class StepLines:
     """A step's pieces before layout: name, working lines and the value."""
 
-    name: str
-    working: list[tuple[str, str]]  # (text, style)
-    value_line: int  # index into ``working`` of the line the value ends (-1: the name line)
-    value: str
-    after: list[tuple[str, str]]  # notes and marks, under the working
+    __slots__ = ("name", "working", "value_line", "value", "after")
+
+    def __init__(
+        self,
+        name: str,
+        working: list[tuple[str, str]],
+        value_line: int,
+        value: str,
+        after: list[tuple[str, str]],
+    ) -> None:
+        self.name = name
+        self.working = working  # (text, style)
+        # index into ``working`` of the line the value ends (-1: the name line)
+        self.value_line = value_line
+        self.value = value
+        self.after = after  # notes and marks, under the working
 
 
 def step_lines(step: Step, decimals: int, mark: Mark | None, style: Style) -> StepLines:

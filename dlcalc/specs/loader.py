@@ -16,7 +16,6 @@ import difflib
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import yaml
@@ -31,15 +30,24 @@ Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass
 class Document:
     """A parsed problem file: its data, its name for messages, and where each value stands."""
 
-    data: Any
-    name: str
-    text: str = ""
-    lines: dict[Loc, int] = field(default_factory=dict)
-    node: yaml.Node | None = None  # the composed YAML, for readers that need the text as written
+    __slots__ = ("data", "name", "text", "lines", "node")
+
+    def __init__(
+        self,
+        data: Any,
+        name: str,
+        text: str = "",
+        lines: dict[Loc, int] | None = None,
+        node: yaml.Node | None = None,
+    ) -> None:
+        self.data = data
+        self.name = name
+        self.text = text
+        self.lines: dict[Loc, int] = lines if lines is not None else {}
+        self.node = node  # the composed YAML, for readers that need the text as written
 
     def line_of(self, loc: Iterable[str | int]) -> int | None:
         """The line of the deepest part of ``loc`` that the file has (1-based)."""

@@ -110,7 +110,7 @@ _y212 = print_name(cell_name("y", (1, 0, 1), (True, True, True)))
 
 def partial_name(y: Tensor3, f: int, i: int, j: int, ch: int) -> Name:
     """``y₁₁⁽¹⁾``: the part of y₁₁ that comes from input channel 1."""
-    return dataclasses.replace(cell_name(y.base, (f, i, j), y.keep), sup=f"({ch + 1})")
+    return cell_name(y.base, (f, i, j), y.keep).replace(sup=f"({ch + 1})")
 
 
 def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:

@@ -8,7 +8,6 @@ solution off the :class:`Pass` records this engine fills, and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,21 +21,44 @@ Array = np.ndarray
 Round = Callable[[Any], Any]  # rounds an array or a number (identity unless --carry)
 
 
-@dataclass
 class Network:
     """The network's parameters and the names used to write it down."""
 
-    weights: list[Array]
-    biases: list[Array]
-    activations: list[Activation]
-    alphas: list[float]
-    units: list[list[str]]
-    inputs: list[str]
-    weight_labels: list[list[list[str]]]  # w1, w2, ... numbered row by row, layer after layer
-    # Dropout (training only): per hidden layer, the keep-mask and the rate; the next layer
-    # receives out × mask/(1 − rate).
-    masks: list[Array] | None = None
-    dropout_rate: float = 0.5
+    __slots__ = (
+        "weights",
+        "biases",
+        "activations",
+        "alphas",
+        "units",
+        "inputs",
+        "weight_labels",
+        "masks",
+        "dropout_rate",
+    )
+
+    def __init__(
+        self,
+        weights: list[Array],
+        biases: list[Array],
+        activations: list[Activation],
+        alphas: list[float],
+        units: list[list[str]],
+        inputs: list[str],
+        weight_labels: list[list[list[str]]],
+        masks: list[Array] | None = None,
+        dropout_rate: float = 0.5,
+    ) -> None:
+        self.weights = weights
+        self.biases = biases
+        self.activations = activations
+        self.alphas = alphas
+        self.units = units
+        self.inputs = inputs
+        self.weight_labels = weight_labels  # w1, w2, ... numbered row by row, layer after layer
+        # Dropout (training only): per hidden layer, the keep-mask and the rate; the next layer
+        # receives out × mask/(1 − rate).
+        self.masks = masks
+        self.dropout_rate = dropout_rate
 
     @classmethod
     def from_problem(cls, spec: NetworkProblem) -> Network:
@@ -101,28 +123,62 @@ def default_unit_names(layer: int, n_layers: int, n_units: int) -> list[str]:
     return [f"h{layer + 1}_{j + 1}" for j in range(n_units)]
 
 
-@dataclass
 class Pass:
     """Everything one example's forward and backward pass computes."""
 
-    x: Array
-    t: Array | None
-    nets: list[Array]
-    outs: list[Array]
-    fed: list[Array] = field(default_factory=list)  # what each layer receives (after dropout)
-    scales: list[Array | None] = field(default_factory=list)  # dropout's mask/(1 − rate) per layer
-    terms: Array | None = None  # E_k per output
-    loss: float | None = None
-    grad_out: list[Array | None] = field(default_factory=list)  # ∂E/∂out per layer
-    slopes: list[Array | None] = field(
-        default_factory=list
-    )  # ∂out/∂net per layer (elementwise only)
-    softmax_sums: list[Array | None] = field(
-        default_factory=list
-    )  # Σ_j ∂E/∂out_j·out_j (softmax only)
-    deltas: list[Array] = field(default_factory=list)  # ∂E/∂net per layer
-    grad_w: list[Array] = field(default_factory=list)
-    grad_b: list[Array] = field(default_factory=list)
+    __slots__ = (
+        "x",
+        "t",
+        "nets",
+        "outs",
+        "fed",
+        "scales",
+        "terms",
+        "loss",
+        "grad_out",
+        "slopes",
+        "softmax_sums",
+        "deltas",
+        "grad_w",
+        "grad_b",
+    )
+
+    def __init__(
+        self,
+        x: Array,
+        t: Array | None,
+        nets: list[Array],
+        outs: list[Array],
+        fed: list[Array] | None = None,
+        scales: list[Array | None] | None = None,
+        terms: Array | None = None,
+        loss: float | None = None,
+        grad_out: list[Array | None] | None = None,
+        slopes: list[Array | None] | None = None,
+        softmax_sums: list[Array | None] | None = None,
+        deltas: list[Array] | None = None,
+        grad_w: list[Array] | None = None,
+        grad_b: list[Array] | None = None,
+    ) -> None:
+        self.x = x
+        self.t = t
+        self.nets = nets
+        self.outs = outs
+        # What each layer receives (after dropout)
+        self.fed: list[Array] = fed if fed is not None else []
+        # Dropout's mask/(1 − rate) per layer
+        self.scales: list[Array | None] = scales if scales is not None else []
+        self.terms = terms  # E_k per output
+        self.loss = loss
+        # ∂E/∂out per layer
+        self.grad_out: list[Array | None] = grad_out if grad_out is not None else []
+        # ∂out/∂net per layer (elementwise only)
+        self.slopes: list[Array | None] = slopes if slopes is not None else []
+        # Σ_j ∂E/∂out_j·out_j (softmax only)
+        self.softmax_sums: list[Array | None] = softmax_sums if softmax_sums is not None else []
+        self.deltas: list[Array] = deltas if deltas is not None else []  # ∂E/∂net per layer
+        self.grad_w: list[Array] = grad_w if grad_w is not None else []
+        self.grad_b: list[Array] = grad_b if grad_b is not None else []
 
 
 def forward_arrays(
