@@ -347,13 +347,15 @@ def _latex_sub(sub: str) -> str:
     return sub if sub.isdigit() else latex_text_in_math(sub)
 
 
-SCIENTIFIC = re.compile(r"(\d(?:\.\d+)?)e([+−-]?)0*(\d+)")
+SCIENTIFIC = r"(\d(?:\.\d+)?)e([+−-]?)0*(\d+)"  # compiled (and cached by ``re``) when first used
 
 
 def latex_number(text: str) -> str:
     """A formatted number as LaTeX maths: 4{,}096, −0.5 → -0.5, 1e−08 → 1 \\times 10^{-8}."""
-    text = SCIENTIFIC.sub(
-        lambda m: rf"{m[1]} \times 10^{{{'-' if m[2] in ('−', '-') else ''}{m[3]}}}", text
+    text = re.sub(
+        SCIENTIFIC,
+        lambda m: rf"{m[1]} \times 10^{{{'-' if m[2] in ('−', '-') else ''}{m[3]}}}",
+        text,
     )
     return (
         text.replace(",", "{,}")

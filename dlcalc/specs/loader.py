@@ -329,13 +329,13 @@ def annotate(error: InputError) -> InputError:
         return error
     on_line = None
     for number, line in enumerate(text.splitlines(), 1):
-        if "[" in line and _COMMA_PAIR.search(line.split("#")[0]):
+        if "[" in line and re.search(_COMMA_PAIR, line.split("#")[0]):
             on_line = number
             break
     if on_line is None:
         return error
-    if error.line == on_line or _ABOUT_COUNTS.search(error.message):
-        pair = _COMMA_PAIR.search(text.splitlines()[on_line - 1]).group()  # type: ignore[union-attr]
+    if error.line == on_line or re.search(_ABOUT_COUNTS, error.message):
+        pair = re.search(_COMMA_PAIR, text.splitlines()[on_line - 1]).group()  # type: ignore[union-attr]
         error.message += (
             f" (note: line {on_line} has {pair}, which YAML reads as two numbers; "
             f"for one number use a decimal point: {pair.replace(',', '.')})"
@@ -343,10 +343,9 @@ def annotate(error: InputError) -> InputError:
     return error
 
 
-_COMMA_PAIR = re.compile(r"(?<![\d.])\d+,\d+", re.ASCII)
-_ABOUT_COUNTS = re.compile(
-    r"\d+ (input )?(values|weights|numbers|items|columns|rows|target)|has \d+|got \d+"
-)
+# Patterns of error messages only: compiled (and cached by ``re``) when first needed.
+_COMMA_PAIR = r"(?a)(?<![\d.])\d+,\d+"
+_ABOUT_COUNTS = r"\d+ (input )?(values|weights|numbers|items|columns|rows|target)|has \d+|got \d+"
 
 
 def load(path: str) -> Document:
