@@ -30,30 +30,18 @@ from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any
 
+from dlcalc.records import Record
+
 # ---------------------------------------------------------------- names
 
 
-# Names, nodes and Arithmetic are plain classes with ``__slots__``, not dataclasses: creating
-# a dataclass costs about a millisecond, and every run of dlcalc loads this module first.
-
-
-class _Value:
-    """Equality, hashing and repr over ``__slots__``: names are values (dict keys, compared)."""
+class _Value(Record):
+    """A record that is a value: hashable (names are dict keys) and printed as a name."""
 
     __slots__: tuple[str, ...] = ()
 
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f) for f in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self._key()))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
-        return f"{type(self).__name__}({fields})"
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash((type(self).__name__, *(getattr(self, f) for f in self.__slots__)))
 
     def __str__(self) -> str:
         return print_name(self)  # type: ignore[arg-type]

@@ -14,30 +14,12 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
+from dlcalc.records import Record
+
 if TYPE_CHECKING:
     from dlcalc.formula import Node, Symbol
 
 Value = Any  # a number, a string, a bool or a (nested) list of those
-
-# These records are plain classes with ``__slots__``, not dataclasses: creating a dataclass
-# costs about a millisecond, and every run of dlcalc loads this module first.
-
-
-class Record:
-    """Equality and a readable repr over the ``__slots__`` of a plain record class."""
-
-    __slots__: tuple[str, ...] = ()
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(
-            getattr(self, f) == getattr(other, f) for f in self.__slots__
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable records, as dataclasses are
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
-        return f"{type(self).__name__}({fields})"
 
 
 class Arg(Record):
