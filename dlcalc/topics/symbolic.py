@@ -112,8 +112,8 @@ def _negated(tree: Node) -> Node | None:
     """``tree`` without its leading minus (−b, −b × c), or None where it has none."""
     if isinstance(tree, Neg):
         return tree.operand
-    if isinstance(tree, Mul) and isinstance(tree.factors[0], Neg):
-        return Mul((tree.factors[0].operand, *tree.factors[1:]), tree.sign)
+    if isinstance(tree, Mul) and (first := _negated(tree.factors[0])) is not None:
+        return Mul((first, *tree.factors[1:]), tree.sign)
     return None
 
 
