@@ -442,9 +442,9 @@ class _TreeBuilder(Printer):
             body: formula.Node | None = None
             if negative and isinstance(term, Mul) and any(self.flippable(f) for f in term.args):
                 body = self.mul_tree(term)  # −x·(σ − 1) is written x·(1 − σ)
-                negative = isinstance(body, formula.Neg)
-                if isinstance(body, formula.Neg):
-                    body = body.operand
+                unsigned = negated(body)
+                negative = unsigned is not None
+                body = unsigned if unsigned is not None else body
             if body is None:
                 body = self.node(-term) if negative else self.node(term)
             if out is None:
@@ -481,7 +481,7 @@ class _TreeBuilder(Printer):
         out = formula.product(parts, "·")
         if denom:
             out = formula.Div(out, formula.product([self.node(f) for f in denom], "·"))
-        return formula.Neg(out) if sign < 0 else out
+        return negative(out) if sign < 0 else out
 
     def pow_tree(self, e: Pow) -> formula.Node:
         base, exp = e.base, e.exp
@@ -491,6 +491,26 @@ class _TreeBuilder(Printer):
             inner = base if exp == -1 else Pow(base, -exp)
             return formula.Div(formula.Num(1), self.node(inner))
         return formula.Pow(self.node(base), self.node(exp))
+
+
+def negative(tree: formula.Node) -> formula.Node:
+    """−tree with the minus on its first factor: −a/b, −a × b (not −(a/b), −(a × b))."""
+    if isinstance(tree, formula.Div):
+        return formula.Div(negative(tree.numerator), tree.denominator)
+    if isinstance(tree, formula.Mul):
+        return formula.Mul((negative(tree.factors[0]), *tree.factors[1:]), tree.sign)
+    return formula.Neg(tree)
+
+
+def negated(tree: formula.Node) -> formula.Node | None:
+    """``tree`` without its leading minus (−b, −b × c, −b/c), or None where it has none."""
+    if isinstance(tree, formula.Neg):
+        return tree.operand
+    if isinstance(tree, formula.Mul) and (first := negated(tree.factors[0])) is not None:
+        return formula.Mul((first, *tree.factors[1:]), tree.sign)
+    if isinstance(tree, formula.Div) and (top := negated(tree.numerator)) is not None:
+        return formula.Div(top, tree.denominator)
+    return None
 
 
 def to_tree(

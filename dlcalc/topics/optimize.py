@@ -588,8 +588,8 @@ def solve_optimize(
         intro.add(rule)
     if gradient is not None:
         intro.add(f"f({', '.join(gradient.display)}) = {gradient.shown}")
-        for rule in gradient.rules():
-            intro.add(rule)
+        for line in gradient.rules():
+            intro.add(line)
     else:
         intro.add("The gradient at each step is given.")
     sections = [intro]

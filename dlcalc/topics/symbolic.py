@@ -18,7 +18,7 @@ import numpy as np
 import sympy
 
 from dlcalc import functions as F
-from dlcalc.formula import Mul, Name, Neg, Node, Partial, Q, Symbol, product, q, total
+from dlcalc.formula import Name, Neg, Node, Partial, Q, Symbol, product, q, total
 from dlcalc.numerics import LOSS, rounder
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.steps import Section, Solution, Step
@@ -96,7 +96,7 @@ def _tree(node: object, leaves: dict[sympy.Symbol, Q], first: list[sympy.Symbol]
         out: Node | None = None
         for item in node.items:
             tree = _tree(item, leaves, first)
-            positive = _negated(tree)
+            positive = F.negated(tree)
             if out is None:
                 out = tree
             elif positive is not None:  # a + −b × c is written a − b × c
@@ -108,20 +108,11 @@ def _tree(node: object, leaves: dict[sympy.Symbol, Q], first: list[sympy.Symbol]
     return F.to_tree(node, leaves, first)
 
 
-def _negated(tree: Node) -> Node | None:
-    """``tree`` without its leading minus (−b, −b × c), or None where it has none."""
-    if isinstance(tree, Neg):
-        return tree.operand
-    if isinstance(tree, Mul) and (first := _negated(tree.factors[0])) is not None:
-        return Mul((first, *tree.factors[1:]), tree.sign)
-    return None
-
-
 def symbol_of(text: str) -> Symbol:
     """A symbol written as text as a structured name: ∂E/∂out_o1, δ_o1, out_h1, w5, t1."""
     if text.startswith("∂") and "/∂" in text:
         of, wrt = text[1:].split("/∂", 1)
-        return Partial(symbol_of(of), symbol_of(wrt))
+        return Partial(_name(of), _name(wrt))
     assert isinstance(name := _name(text), Name)
     return name
 
