@@ -7,14 +7,15 @@ is *derived*: SymPy differentiates the definition (σ(z) = 1/(1 + e^(−z)) …)
 result is written back in terms of the function itself where that gives a
 polynomial (σ′ = σ·(1 − σ)), or recognised as another named function (softplus′ = σ).
 
-:func:`template` prints an expression in dlcalc's Unicode notation with a ``{}`` hole
-for every symbol, so that a :class:`~dlcalc.steps.Step` shows it both with symbols
-and with numbers substituted.
+:func:`unicode` prints an expression in dlcalc's Unicode notation; :func:`to_tree` reads
+it the same way into a formula tree (:mod:`dlcalc.formula`), so that a
+:class:`~dlcalc.steps.Step` shows it with symbols and with numbers substituted, recomputes
+it and evaluates it exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -22,7 +23,6 @@ import sympy
 from sympy import Add, Function, Mul, Pow, Rational, Symbol
 
 from dlcalc import formula
-from dlcalc.steps import Arg
 
 Z = sympy.Dummy("z", real=True)
 S = sympy.Dummy("s", real=True)
@@ -134,18 +134,15 @@ FUNCTION_TEXT = {"log": "ln", "Heaviside": "H", "Max": "max", "Min": "min"}
 
 
 class Printer:
-    """dlcalc's Unicode notation; with ``holes`` every symbol becomes ``{}`` (in order)."""
+    """dlcalc's Unicode notation (and, through :class:`_TreeBuilder`, its reading as a tree)."""
 
     def __init__(
         self,
-        holes: bool = False,
         first: Iterable[Symbol] = (),
         names: dict[Symbol, str] | None = None,
     ) -> None:
-        self.holes = holes
         self.first = set(first)  # symbols whose terms come first in a sum (targets: t − out)
         self.names = names or {}
-        self.symbols: list[Symbol] = []
 
     def __call__(self, expr: sympy.Expr) -> str:
         return self.p(
@@ -170,9 +167,6 @@ class Printer:
 
     def p(self, e: sympy.Expr) -> str:
         if isinstance(e, Symbol):
-            if self.holes:
-                self.symbols.append(e)
-                return "{}"
             return self.names.get(e, e.name)
         if e.is_Integer:
             return str(int(e)).replace("-", "−")
@@ -525,28 +519,6 @@ def to_tree(
     derivative, a special function) raises :class:`Unrepresentable`.
     """
     return _TreeBuilder(leaves, first).node(sympy.sympify(expr, strict=True))
-
-
-def template(expr: sympy.Expr, first: Iterable[Symbol] = ()) -> tuple[str, list[Symbol]]:
-    """``expr`` with a ``{}`` hole for each symbol, and the symbols in hole order."""
-    printer = Printer(holes=True, first=first)
-    return printer(expr), printer.symbols
-
-
-def holes(
-    expr: sympy.Expr,
-    values: dict[Symbol, float],
-    shown: Callable[[Symbol], str] | None = None,
-    label: Callable[[Symbol], str] | None = None,
-    first: Iterable[Symbol] = (),
-) -> tuple[str, tuple[Arg, ...]]:
-    """A Step's template and args for ``expr``, its symbols taking ``values``."""
-    text, symbols = template(expr, first)
-    args = tuple(
-        Arg(label(s) if label else s.name, float(values[s]), shown(s) if shown else s.name)
-        for s in symbols
-    )
-    return text, args
 
 
 def number(expr: sympy.Expr, values: dict[Symbol, float]) -> float:
