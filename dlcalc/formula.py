@@ -409,8 +409,20 @@ FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "max": max,
     "min": min,
+    # SymPy's vocabulary (``derive``, ``graph``, ``optimize`` losses): trigonometric and
+    # hyperbolic functions, relu, the sign (abs′) and the constants π and e (no arguments).
+    "sin": lambda x: math.sin(x),
+    "cos": lambda x: math.cos(x),
+    "tan": lambda x: math.tan(x),
+    "sinh": lambda x: math.sinh(x),
+    "cosh": lambda x: math.cosh(x),
+    "relu": lambda x: max(x, 0.0),
+    "sign": lambda x: float((x > 0) - (x < 0)),
+    "pi": lambda: math.pi,
+    "e": lambda: math.e,
 }
 FUNCTIONS = frozenset(FLOAT_FUNCTIONS)
+CONSTANTS = {"pi": "π", "e": "e"}  # functions of no arguments, written as the constant
 
 FLOAT = Arithmetic("float", lambda v: float(v) if not isinstance(v, bool) else v, FLOAT_FUNCTIONS)
 # Exact rationals (perceptron, delta rule, conv with whole numbers): only + − × ÷, powers
@@ -423,6 +435,8 @@ FRACTION = Arithmetic(
         "abs": abs,
         "max": max,
         "min": min,
+        "relu": lambda x: max(x, 0),
+        "sign": lambda x: (x > 0) - (x < 0),
     },
 )
 
@@ -458,6 +472,15 @@ def sympy_arithmetic() -> Arithmetic:
             "abs": sympy.Abs,
             "max": sympy.Max,
             "min": sympy.Min,
+            "sin": sympy.sin,
+            "cos": sympy.cos,
+            "tan": sympy.tan,
+            "sinh": sympy.sinh,
+            "cosh": sympy.cosh,
+            "relu": lambda x: sympy.Max(0, x),
+            "sign": sympy.sign,
+            "pi": lambda: sympy.pi,
+            "e": lambda: sympy.E,
         },
     )
 
@@ -475,7 +498,8 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 def _evaluate(node: Node, values: Mapping[str, Any], a: Arithmetic) -> Any:
     # Formulas are small (one step each), so plain recursion is fine here.
     if isinstance(node, Q):
-        return a.constant(values.get(node.label, node.value))
+        value = values.get(node.label, node.value)
+        return _evaluate(value, values, a) if isinstance(value, Node) else a.constant(value)
     if isinstance(node, Num):
         return a.constant(node.value)
     if isinstance(node, Add):
@@ -579,7 +603,7 @@ class Printer:
 
     def bracket(self, child: Node, parent: Node, right: bool = False) -> str:
         text = self.print(child)
-        mine, theirs = PRECEDENCE.get(type(child), 9), PRECEDENCE.get(type(parent), 9)
+        mine, theirs = self.precedence(child), PRECEDENCE.get(type(parent), 9)
         if mine < theirs or (right and mine == theirs and isinstance(parent, (Sub, Div, Pow))):
             return self.paren(text)
         return text
@@ -599,7 +623,7 @@ class Printer:
         leading = self.leading
         self.leading = leading and first
         try:
-            mine, theirs = PRECEDENCE.get(type(child), 9), PRECEDENCE.get(type(parent), 9)
+            mine, theirs = self.precedence(child), PRECEDENCE.get(type(parent), 9)
             if mine < theirs or (right and mine == theirs and isinstance(parent, (Sub, Div, Pow))):
                 self.leading = True
                 return self.paren(self.print(child))
@@ -630,7 +654,21 @@ class Printer:
         return print_name(symbol)
 
     def _print_Q(self, node: Q) -> str:
-        return self.name(node.symbol) if self.number is None else self.value(node.value)
+        if self.number is None:
+            return self.name(node.symbol)
+        if isinstance(node.value, Node):  # a symbolic value (dy/du1 = e^(u1)): its formula
+            number, self.number = self.number, None
+            try:
+                return self.print(node.value)
+            finally:
+                self.number = number
+        return self.value(node.value)
+
+    def precedence(self, node: Node) -> int:
+        """How strongly ``node`` binds as printed (a quantity standing for a formula: the formula's)."""
+        if isinstance(node, Q) and self.number is not None and isinstance(node.value, Node):
+            node = node.value
+        return PRECEDENCE.get(type(node), 9)
 
     def _print_Num(self, node: Num) -> str:
         if node.text is not None:
@@ -676,6 +714,8 @@ class Printer:
         return self.neg + self.operand(node.operand, node)
 
     def _print_Call(self, node: Call) -> str:
+        if node.function in CONSTANTS:
+            return CONSTANTS[node.function]
         args = ", ".join(self.leads(a) for a in node.args)
         if node.function == "exp":
             return f"e^{self.paren(args)}"

@@ -7,20 +7,22 @@ is *derived*: SymPy differentiates the definition (σ(z) = 1/(1 + e^(−z)) …)
 result is written back in terms of the function itself where that gives a
 polynomial (σ′ = σ·(1 − σ)), or recognised as another named function (softplus′ = σ).
 
-:func:`template` prints an expression in dlcalc's Unicode notation with a ``{}`` hole
-for every symbol, so that a :class:`~dlcalc.steps.Step` shows it both with symbols
-and with numbers substituted.
+:func:`unicode` prints an expression in dlcalc's Unicode notation; :func:`to_tree` reads
+it the same way into a formula tree (:mod:`dlcalc.formula`), so that a
+:class:`~dlcalc.steps.Step` shows it with symbols and with numbers substituted, recomputes
+it and evaluates it exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
+from typing import Any
 
 import sympy
 from sympy import Add, Function, Mul, Pow, Rational, Symbol
 
-from dlcalc.steps import Arg
+from dlcalc import formula
 
 Z = sympy.Dummy("z", real=True)
 S = sympy.Dummy("s", real=True)
@@ -132,18 +134,15 @@ FUNCTION_TEXT = {"log": "ln", "Heaviside": "H", "Max": "max", "Min": "min"}
 
 
 class Printer:
-    """dlcalc's Unicode notation; with ``holes`` every symbol becomes ``{}`` (in order)."""
+    """dlcalc's Unicode notation (and, through :class:`_TreeBuilder`, its reading as a tree)."""
 
     def __init__(
         self,
-        holes: bool = False,
         first: Iterable[Symbol] = (),
         names: dict[Symbol, str] | None = None,
     ) -> None:
-        self.holes = holes
         self.first = set(first)  # symbols whose terms come first in a sum (targets: t − out)
         self.names = names or {}
-        self.symbols: list[Symbol] = []
 
     def __call__(self, expr: sympy.Expr) -> str:
         return self.p(
@@ -168,9 +167,6 @@ class Printer:
 
     def p(self, e: sympy.Expr) -> str:
         if isinstance(e, Symbol):
-            if self.holes:
-                self.symbols.append(e)
-                return "{}"
             return self.names.get(e, e.name)
         if e.is_Integer:
             return str(int(e)).replace("-", "−")
@@ -325,26 +321,204 @@ def unicode(
     return Printer(first=first, names=names)(expr)
 
 
-def template(expr: sympy.Expr, first: Iterable[Symbol] = ()) -> tuple[str, list[Symbol]]:
-    """``expr`` with a ``{}`` hole for each symbol, and the symbols in hole order."""
-    printer = Printer(holes=True, first=first)
-    return printer(expr), printer.symbols
+# --- formula trees -------------------------------------------------------------------------
+
+# SymPy's functions (by class name) and the formula trees' names for them.
+TREE_FUNCTIONS = {
+    "exp": "exp",
+    "log": "ln",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "tanh": "tanh",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "sigmoid": "sigmoid",
+    "softplus": "softplus",
+    "relu": "relu",
+    "Abs": "abs",
+    "Max": "max",
+    "Min": "min",
+    "sign": "sign",
+}
+RELATIONS = {
+    "StrictGreaterThan": ">",
+    "GreaterThan": "≥",
+    "StrictLessThan": "<",
+    "LessThan": "≤",
+    "Equality": "=",
+    "Unequality": "≠",
+}
 
 
-def holes(
-    expr: sympy.Expr,
-    values: dict[Symbol, float],
-    shown: Callable[[Symbol], str] | None = None,
-    label: Callable[[Symbol], str] | None = None,
-    first: Iterable[Symbol] = (),
-) -> tuple[str, tuple[Arg, ...]]:
-    """A Step's template and args for ``expr``, its symbols taking ``values``."""
-    text, symbols = template(expr, first)
-    args = tuple(
-        Arg(label(s) if label else s.name, float(values[s]), shown(s) if shown else s.name)
-        for s in symbols
-    )
-    return text, args
+class Unrepresentable(LookupError):
+    """A part of a SymPy expression that formula trees cannot write (its name is the message)."""
+
+
+class _TreeBuilder(Printer):
+    """The :class:`Printer`'s reading of an expression (t − out, −(a + b), x·(1 − σ), a/b),
+    built as a formula tree instead of written as text."""
+
+    def __init__(self, leaves: Mapping[Symbol, Any], first: Iterable[Symbol]) -> None:
+        super().__init__(first=first)
+        self.leaves = leaves
+
+    def node(self, e: sympy.Expr) -> formula.Node:
+        f = formula
+        if isinstance(e, Symbol):
+            leaf = self.leaves[e]
+            return leaf if isinstance(leaf, f.Node) else f.Num(leaf)
+        if e.is_Integer:
+            return f.Num(int(e))
+        if e.is_Rational:
+            fraction = f.Div(f.Num(abs(int(e.p))), f.Num(int(e.q)))
+            return f.Neg(fraction) if e < 0 else fraction
+        if e.is_Float:
+            return f.Num(float(e))
+        if e is sympy.E:
+            return f.call("e")
+        if e is sympy.pi:
+            return f.call("pi")
+        if isinstance(e, Add):
+            return self.add_tree(e)
+        if isinstance(e, Mul):
+            return self.mul_tree(e)
+        if isinstance(e, Pow):
+            return self.pow_tree(e)
+        name = type(e).__name__
+        if name == "Heaviside":  # relu′: 1 where the input is positive, else 0 (H(0) as given)
+            x, at_zero = e.args[0], e.args[1] if len(e.args) > 1 else sympy.Rational(1, 2)
+            positive = f.Compare(self.node(x), ">", f.Num(0))
+            if at_zero in (0, 1):
+                op = ">" if at_zero == 0 else "≥"
+                return f.If(f.Num(1), f.Compare(self.node(x), op, f.Num(0)), f.Num(0))
+            zero = f.If(self.node(at_zero), f.Compare(self.node(x), "=", f.Num(0)), f.Num(0))
+            return f.If(f.Num(1), positive, zero)
+        if name == "Piecewise":  # leaky ReLU: z if z > 0 else α·z
+            *cases, (last, condition) = e.args
+            if condition is not sympy.true:
+                raise Unrepresentable("Piecewise without an otherwise")
+            out = self.node(last)
+            for value, cond in reversed(cases):
+                out = f.If(self.node(value), self.relation(cond), out)
+            return out
+        if name in TREE_FUNCTIONS:
+            return f.call(TREE_FUNCTIONS[name], *(self.node(a) for a in e.args))
+        raise Unrepresentable(name)
+
+    def relation(self, cond: sympy.Basic) -> formula.Node:
+        op = RELATIONS.get(type(cond).__name__)
+        if op is None:
+            raise Unrepresentable(type(cond).__name__)
+        return formula.Compare(self.node(cond.lhs), op, self.node(cond.rhs))
+
+    def add_tree(self, e: Add) -> formula.Node:
+        if self.negated_reads_better(e):
+            negated = -e
+            inner = self.sum_tree(negated) if isinstance(negated, Add) else self.node(negated)
+            return formula.Neg(inner)
+        return self.sum_tree(e)
+
+    def sum_tree(self, e: Add) -> formula.Node:
+        terms = self.terms(e)
+        positive = [t for t in terms if not t.could_extract_minus_sign()]
+        if (
+            positive
+            and terms[0].could_extract_minus_sign()
+            and not terms[0].free_symbols & self.first
+        ):
+            terms.remove(positive[0])
+            terms.insert(0, positive[0])
+        out: formula.Node | None = None
+        for term in terms:
+            negative = term.could_extract_minus_sign()
+            body: formula.Node | None = None
+            if negative and isinstance(term, Mul) and any(self.flippable(f) for f in term.args):
+                body = self.mul_tree(term)  # −x·(σ − 1) is written x·(1 − σ)
+                unsigned = negated(body)
+                negative = unsigned is not None
+                body = unsigned if unsigned is not None else body
+            if body is None:
+                body = self.node(-term) if negative else self.node(term)
+            if out is None:
+                out = formula.Neg(body) if negative else body
+            else:
+                out = out - body if negative else out + body
+        assert out is not None
+        return out
+
+    def mul_tree(self, e: Mul) -> formula.Node:
+        coeff, factors = e.as_coeff_mul()
+        sign = -1 if coeff < 0 else 1
+        coeff = abs(coeff)
+        numer: list[sympy.Expr] = []
+        denom: list[sympy.Expr] = []
+        for f in factors:
+            if sign < 0 and self.flippable(f):
+                f = -f
+                sign = -sign
+            elif isinstance(f, Add) and self.negated_reads_better(f):
+                f = -f
+                sign = -sign
+            if isinstance(f, Pow) and f.exp.is_negative and f.exp.is_Rational:
+                denom.append(f.base if f.exp == -1 else Pow(f.base, -f.exp))
+            else:
+                numer.append(f)
+        if coeff.is_Rational and coeff.q != 1:
+            denom.insert(0, sympy.Integer(coeff.q))
+            coeff = sympy.Integer(coeff.p)
+        numer.sort(key=lambda f: isinstance(f, Add))
+        parts = [self.node(f) for f in numer]
+        if coeff != 1 or not parts:
+            parts.insert(0, self.node(coeff))
+        out = formula.product(parts, "·")
+        if denom:
+            out = formula.Div(out, formula.product([self.node(f) for f in denom], "·"))
+        return negative(out) if sign < 0 else out
+
+    def pow_tree(self, e: Pow) -> formula.Node:
+        base, exp = e.base, e.exp
+        if exp == Rational(1, 2):
+            return formula.call("sqrt", self.node(base))
+        if exp.is_negative and exp.is_Rational:
+            inner = base if exp == -1 else Pow(base, -exp)
+            return formula.Div(formula.Num(1), self.node(inner))
+        return formula.Pow(self.node(base), self.node(exp))
+
+
+def negative(tree: formula.Node) -> formula.Node:
+    """−tree with the minus on its first factor: −a/b, −a × b (not −(a/b), −(a × b))."""
+    if isinstance(tree, formula.Div):
+        return formula.Div(negative(tree.numerator), tree.denominator)
+    if isinstance(tree, formula.Mul):
+        return formula.Mul((negative(tree.factors[0]), *tree.factors[1:]), tree.sign)
+    return formula.Neg(tree)
+
+
+def negated(tree: formula.Node) -> formula.Node | None:
+    """``tree`` without its leading minus (−b, −b × c, −b/c), or None where it has none."""
+    if isinstance(tree, formula.Neg):
+        return tree.operand
+    if isinstance(tree, formula.Mul) and (first := negated(tree.factors[0])) is not None:
+        return formula.Mul((first, *tree.factors[1:]), tree.sign)
+    if isinstance(tree, formula.Div) and (top := negated(tree.numerator)) is not None:
+        return formula.Div(top, tree.denominator)
+    return None
+
+
+def to_tree(
+    expr: sympy.Expr, leaves: Mapping[Symbol, Any], first: Iterable[Symbol] = ()
+) -> formula.Node:
+    """``expr`` as a formula tree, read as :func:`unicode` writes it (t − out, not −out + t;
+    a − b, not a + (−1)·b; x², 1/x, e^(x), √(x)).
+
+    ``leaves`` gives each symbol's leaf: a :class:`~dlcalc.formula.Q` (a quantity, printed by
+    its name and substituted by its value) or a plain number.  ``first`` names symbols whose
+    terms lead a sum (targets: t − out).  A function formula trees cannot write (an unevaluated
+    derivative, a special function) raises :class:`Unrepresentable`.
+    """
+    return _TreeBuilder(leaves, first).node(sympy.sympify(expr, strict=True))
 
 
 def number(expr: sympy.Expr, values: dict[Symbol, float]) -> float:

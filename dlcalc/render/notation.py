@@ -191,6 +191,8 @@ class AsciiPrinter(Printer):
         return f"{base}^{e if isinstance(node.exponent, (Q, Num)) else self.paren(e)}"
 
     def _print_Call(self, node: Call) -> str:
+        if not node.args:  # a constant: pi, e
+            return node.function
         args = ", ".join(self.print(a) for a in node.args)
         return f"{node.function}({args})"
 
@@ -301,9 +303,17 @@ def latex_text_in_math(text: str) -> str:
     return r"\text{" + "".join(out) + "}"
 
 
+DERIVATIVE = re.compile(r"([d∂])(\w+)/\1(\w+)( \[use \d+\])?")
+
+
 def latex_base(base: str) -> str:
     if len(base) == 1 and base.isascii() and base.isalpha():
         return base
+    if derivative := DERIVATIVE.fullmatch(base):  # dy/du1, ∂v1/∂x [use 2]
+        d = "d" if derivative[1] == "d" else r"\partial"
+        of, wrt = latex_base(derivative[2]), latex_base(derivative[3])
+        use = r"\,\text{" + derivative[4].strip() + "}" if derivative[4] else ""
+        return rf"\frac{{{d} {of}}}{{{d} {wrt}}}{use}"
     if all(c.isascii() and c.isalpha() for c in base):
         return r"\mathrm{" + base + "}"
     if len(base) == 2 and base[0] in "Δ∂" and base[1].isalpha():  # Δw
@@ -367,6 +377,8 @@ def latex_number(text: str) -> str:
 
 
 LATEX_FUNCTIONS = {"ln": r"\ln", "tanh": r"\tanh", "max": r"\max", "min": r"\min"}
+LATEX_FUNCTIONS |= {f: "\\" + f for f in ("sin", "cos", "tan", "sinh", "cosh")}
+LATEX_CONSTANTS = {"pi": r"\pi ", "e": "e"}
 LATEX_COMPARE = {"<": "<", "≤": r"\le", ">": ">", "≥": r"\ge", "=": "=", "≠": r"\ne"}
 
 
@@ -463,6 +475,8 @@ class LatexPrinter(Printer):
         return f"{{{_unmarked(base)}}}^{{{self.locked_print(node.exponent)}}}"
 
     def _print_Call(self, node: Call) -> str:
+        if node.function in LATEX_CONSTANTS:
+            return LATEX_CONSTANTS[node.function]
         if node.function in ("exp", "sqrt", "abs"):
             args = ", ".join(self.locked_print(a) for a in node.args)
         else:

@@ -11,7 +11,9 @@ e^(e^(x²)) examples and their backward-pass algorithm.
 from __future__ import annotations
 
 import math
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy
@@ -19,7 +21,10 @@ import sympy
 from dlcalc import functions as F
 from dlcalc.errors import InputError
 from dlcalc.expressions import Node, combine, parse, to_sympy
-from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.formula import Name, Neg, Num, Partial, Q, Symbol, product, q
+from dlcalc.formula import Node as Formula
+from dlcalc.formula import total as formula_total
+from dlcalc.steps import Section, Solution, Step, Table
 
 MAX_OPS = 3000  # a derivative larger than this is not a worked example any more
 MAX_NODES = 150  # operations written out by derive (graph: twice as many nodes)
@@ -192,61 +197,64 @@ class Derivation:
         ]
         return Table(["name", "operation", f"in terms of {self.wrt}"], rows)
 
+    def x_tree(self, expr: sympy.Expr) -> Formula:
+        """``expr`` (in the inputs) as a formula tree whose symbols stand for themselves."""
+        return _symbolic_tree(expr)
+
+    def named_tree(self, expr: sympy.Expr) -> Formula:
+        """``expr`` as a formula tree whose names (u1 …) are substituted by what they stand for."""
+        meaning = {name: self.exprs[n] for n, name in self.names.items()}
+        leaves = {
+            v: _standing(v.name, self.x_tree(meaning[v.name]) if v.name in meaning else None)
+            for v in expr.free_symbols
+        }
+        return F.to_tree(expr, leaves)
+
     def symbolic_steps(self) -> list[Step]:
         steps: list[Step] = []
         for node in self.order:
-            holes: list[tuple[str, str]] = []  # (sign, "{} · {}") per term
-            args: list[Arg] = []
             if self.direct(node):
                 local_text = F.unicode(self.local(node))
                 steps.append(
                     Step(
                         self.dname(node),
                         F.unicode(self.derivs[node]),
-                        symbol=self.dname(node),
+                        name=_dsym(self.dname(node)),
                         note=f"{self.rule(node)}: d/d{self.wrt} {local_text} (SymPy)",
                     )
                 )
                 continue
+            terms: list[tuple[bool, Formula]] = []  # (subtracted, product of factors)
             for child, partial in self.locals[node]:
                 pname = self.pname(node, child)
                 in_x = self.in_x(partial)
                 if not partial.is_number:
-                    local_text = F.unicode(partial)
-                    x_text = F.unicode(in_x)
+                    same = F.unicode(partial) == F.unicode(in_x)
                     steps.append(
                         Step(
                             pname,
-                            x_text,
-                            local_text if local_text != x_text else None,
-                            symbol=pname,
+                            F.unicode(in_x),
+                            name=_dsym(pname),
+                            expr=None if same else _or_none(self.named_tree, partial),
                             note=f"derivative of {F.unicode(self.local(node))} by {self.names.get(child, self.wrt)} (SymPy)",
                         )
                     )
-                factor = [Arg(pname, _wrapped(in_x), pname)]
-                if partial.is_number:
-                    factor = (
-                        [] if partial == 1 or partial == -1 else [Arg(pname, _wrapped(in_x), pname)]
-                    )
+                factor: list[Formula] = []
+                if not partial.is_number or (partial != 1 and partial != -1):
+                    factor.append(Q(pname, self.x_tree(in_x), _dsym(pname)))
                 if child in self.names:
-                    factor.append(
-                        Arg(self.dname(child), _wrapped(self.derivs[child]), self.dname(child))
-                    )
+                    d = self.dname(child)
+                    factor.append(Q(d, self.x_tree(self.derivs[child]), _dsym(d)))
                 if not factor:
-                    factor = [Arg(self.dname(child), "1", self.dname(child))]
-                sign = "−" if partial.is_number and partial < 0 else "+"
-                holes.append((sign, " · ".join("{}" for _ in factor)))
-                args += factor
-            template = ""
-            for k, (sign, text) in enumerate(holes):
-                template += (("−" if sign == "−" else "") if k == 0 else f" {sign} ") + text
+                    d = self.dname(child)
+                    factor = [Q(d, Num(1), _dsym(d))]
+                terms.append((bool(partial.is_number and partial < 0), product(factor, "·")))
             steps.append(
                 Step(
                     self.dname(node),
                     F.unicode(self.derivs[node]),
-                    template,
-                    tuple(args),
-                    symbol=self.dname(node),
+                    name=_dsym(self.dname(node)),
+                    expr=_signed_sum(terms),
                     note=self.rule(node),
                 )
             )
@@ -254,52 +262,110 @@ class Derivation:
 
     def numeric_steps(self, values: dict[str, float], tag: str) -> list[Step]:
         """The same chain in numbers at ``values``."""
-        env = {_symbol(k): v for k, v in values.items()}
         num: dict[str, float] = dict(values)
+        inputs = set(values)
         steps: list[Step] = []
         for node in self.order:
             name = self.names[node]
             local = self.local(node)
             num[name] = _at(local, num)
-            text, local_args = _holes(local, num, env, tag)
-            steps.append(Step(name + tag, num[name], text, local_args, symbol=name))
+            steps.append(
+                _numeric(name + tag, num[name], Name(name), _bound(local, num, inputs, tag))
+            )
         dnum: dict[Node, float] = {}
         for node in self.order:
-            total = 0.0
-            holes: list[str] = []
-            args: list[Arg] = []
+            total_ = 0.0
             if self.direct(node):
                 partial = self.locals[node][0][1]
                 dnum[node] = _at(partial, num)
-                text, pargs = _holes(partial, num, env, tag)
                 steps.append(
-                    Step(self.dname(node) + tag, dnum[node], text, pargs, symbol=self.dname(node))
+                    _numeric(
+                        self.dname(node) + tag,
+                        dnum[node],
+                        _dsym(self.dname(node)),
+                        _bound(partial, num, inputs, tag),
+                    )
                 )
                 continue
+            terms: list[Formula] = []
             for child, partial in self.locals[node]:
                 pname = self.pname(node, child)
                 pvalue = _at(partial, num)
                 if not partial.is_number:
-                    text, pargs = _holes(partial, num, env, tag)
-                    steps.append(Step(pname + tag, pvalue, text, pargs, symbol=pname))
+                    steps.append(
+                        _numeric(
+                            pname + tag, pvalue, _dsym(pname), _bound(partial, num, inputs, tag)
+                        )
+                    )
                 dchild = dnum.get(child, 1.0)
-                total += pvalue * dchild
-                factor = [Arg(pname + tag, pvalue, pname)]
+                total_ += pvalue * dchild
+                factor: list[Formula] = [q(pname + tag, pvalue, _dsym(pname))]
                 if child in self.names:
-                    factor.append(Arg(self.dname(child) + tag, dchild, self.dname(child)))
-                holes.append(" × ".join("{}" for _ in factor))
-                args += factor
-            dnum[node] = total
+                    d = self.dname(child)
+                    factor.append(q(d + tag, dchild, _dsym(d)))
+                terms.append(product(factor))
+            dnum[node] = total_
             steps.append(
                 Step(
                     self.dname(node) + tag,
-                    total,
-                    " + ".join(holes),
-                    tuple(args),
-                    symbol=self.dname(node),
+                    total_,
+                    name=_dsym(self.dname(node)),
+                    expr=formula_total(terms),
                 )
             )
         return steps
+
+
+def _standing(name: str, meaning: Formula | None = None) -> Q:
+    """A symbol of a symbolic step: substituted by ``meaning`` (its formula) or by itself."""
+    return Q(name, meaning if meaning is not None else Q(name, None, Name(name)), Name(name))
+
+
+def _symbolic_tree(expr: sympy.Expr) -> Formula:
+    """``expr`` as a formula tree whose symbols stand for themselves (a derivation, no numbers)."""
+    return F.to_tree(expr, {v: _standing(v.name) for v in expr.free_symbols})
+
+
+def _dsym(text: str) -> Symbol:
+    """A derivative's name: ∂y/∂u1 as a partial derivative; dy/du1 (and ∂f/∂x [use 2]) as written."""
+    m = re.fullmatch(r"∂(\w+)/∂(\w+)", text)
+    return Partial(Name(m[1]), Name(m[2])) if m else Name(text)
+
+
+def _or_none(build: Callable[[sympy.Expr], Formula], expr: sympy.Expr) -> Formula | None:
+    """The formula tree of ``expr``, or None where it uses a function no tree writes."""
+    try:
+        return build(expr)
+    except F.Unrepresentable:
+        return None
+
+
+def _bound(expr: sympy.Expr, num: dict[str, float], inputs: set[str], tag: str) -> Formula | None:
+    """``expr`` as a tree of quantities: an input by its name, a named node by name + ``tag``."""
+    leaves = {
+        v: q(v.name if v.name in inputs else v.name + tag, num.get(v.name, math.nan), Name(v.name))
+        for v in expr.free_symbols
+    }
+    try:
+        return F.to_tree(expr, leaves)
+    except F.Unrepresentable:
+        return None
+
+
+def _numeric(label: str, value: float, name: Symbol, tree: Formula | None) -> Step:
+    note = None if tree is not None else "computed by SymPy (no formula tree writes this function)"
+    return Step(label, value, name=name, expr=tree, note=note)
+
+
+def _signed_sum(terms: list[tuple[bool, Formula]]) -> Formula:
+    out: Formula | None = None
+    for subtracted, term in terms:
+        if out is None:
+            out = Neg(term) if subtracted else term
+        else:
+            out = out - term if subtracted else out + term
+    assert out is not None
+    return out
 
 
 def _at(expr: sympy.Expr, num: dict[str, float]) -> float:
@@ -309,29 +375,12 @@ def _at(expr: sympy.Expr, num: dict[str, float]) -> float:
     )
 
 
-def _wrapped(expr: sympy.Expr) -> str:
-    text = F.unicode(expr)
-    return f"({text})" if isinstance(expr, sympy.Add) else text
-
-
 def _float(expr: sympy.Expr) -> float:
     try:
         value = complex(sympy.N(expr, 17))
     except (TypeError, ValueError):
         return math.nan
     return value.real if abs(value.imag) < 1e-300 else math.nan
-
-
-def _holes(
-    expr: sympy.Expr, num: dict[str, float], env: dict[sympy.Symbol, float], tag: str
-) -> tuple[str, tuple[Arg, ...]]:
-    text, symbols = F.template(expr)
-    args = []
-    for s in symbols:
-        value = num.get(s.name, env.get(s, math.nan))
-        label = s.name + tag if s.name in num and s.name not in {k.name for k in env} else s.name
-        args.append(Arg(label, value, s.name))
-    return text, tuple(args)
 
 
 def _point(values: dict[str, float]) -> str:
@@ -397,8 +446,8 @@ def activation_section(name: str) -> Section:
         Step(
             f"{shown}′(z)",
             F.unicode(named),
-            F.unicode(raw),
             symbol=f"{shown}′(z)",
+            expr=_or_none(_symbolic_tree, raw),
             note=f"in terms of {shown}: {how}",
         )
     )
@@ -425,8 +474,8 @@ def softmax_section(n: int = 3) -> list[Section]:
         Step(
             "∂s1/∂z1",
             F.unicode(in_s(sympy.diff(soft[0], z[0]))),
-            F.unicode(sympy.diff(soft[0], z[0])),
-            symbol="∂s1/∂z1",
+            name=_dsym("∂s1/∂z1"),
+            expr=_symbolic_tree(sympy.diff(soft[0], z[0])),
             note="SymPy's derivative, then e^(z_k) = s_k·Σ_j e^(z_j)",
         )
     )
@@ -434,8 +483,8 @@ def softmax_section(n: int = 3) -> list[Section]:
         Step(
             "∂s1/∂z2",
             F.unicode(in_s(sympy.diff(soft[0], z[1]))),
-            F.unicode(sympy.diff(soft[0], z[1])),
-            symbol="∂s1/∂z2",
+            name=_dsym("∂s1/∂z2"),
+            expr=_symbolic_tree(sympy.diff(soft[0], z[1])),
         )
     )
     jac.add(
@@ -449,9 +498,8 @@ def softmax_section(n: int = 3) -> list[Section]:
         Step(
             "∂E/∂z1",
             F.unicode(sympy.collect(grad, s[0])),
-            "Σ_k (−y_k/s_k)·∂s_k/∂z1",
-            symbol="∂E/∂z1",
-            note="SymPy",
+            name=_dsym("∂E/∂z1"),
+            note="Σ_k (−y_k/s_k)·∂s_k/∂z1 (SymPy)",
         )
     )
     one_hot = sympy.simplify(grad.subs(y[-1], 1 - sympy.Add(*y[:-1])))
@@ -459,9 +507,14 @@ def softmax_section(n: int = 3) -> list[Section]:
         Step(
             "∂E/∂z1 (Σ y = 1)",
             F.unicode(one_hot),
-            f"{F.unicode(sympy.collect(grad, s[0]))} with y{n} = 1 − "
-            + " − ".join(f"y{k + 1}" for k in range(n - 1)),
-            symbol="∂E/∂z1",
+            name=_dsym("∂E/∂z1"),
+            expr=F.to_tree(
+                sympy.collect(grad, s[0]),
+                {
+                    **{v: _standing(v.name) for v in grad.free_symbols},
+                    y[-1]: _standing(y[-1].name, _symbolic_tree(1 - sympy.Add(*y[:-1]))),
+                },
+            ),
             note="= ŷ1 − y1: the softmax Jacobian and −y/s cancel",
         )
     )
@@ -527,14 +580,13 @@ def solve_derive(text: str, wrt: str | None = None, at: dict[str, float] | None 
         if d.order:
             for step in d.numeric_steps(at, tag):
                 numbers.add(step)
-        text_d, args = _holes(deriv, {}, env, "")
+        closed = _bound(deriv, dict(at), set(at), "")
         numbers.add(
             Step(
                 f"d{top}/d{x}{tag}:closed",
                 slope,
-                text_d,
-                args,
-                symbol=f"d{top}/d{x}",
+                name=_dsym(f"d{top}/d{x}"),
+                expr=closed,
                 note="the simplified derivative, as a check",
             )
         )
@@ -710,8 +762,8 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
     values_by_name = {g.names[c]: g.values[c] for c in g.nodes}
     for n in g.nodes:
         if n.op != "sym":
-            text_, node_args = _holes(g.local[n], values_by_name, {}, "")
-            forward.add(Step(g.names[n], g.values[n], text_, node_args, symbol=g.names[n]))
+            local_tree = _bound(g.local[n], values_by_name, set(values_by_name), "")
+            forward.add(_numeric(g.names[n], g.values[n], Name(g.names[n]), local_tree))
     sections.append(forward)
 
     tree = Section(f"Expression tree ({out} at the top)")
@@ -732,8 +784,7 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
     for n in reversed(g.nodes):
         if n is g.output or n not in uses:
             continue
-        holes: list[str] = []
-        args: list[Arg] = []
+        terms: list[Formula] = []
         for k, (parent, p, pv) in enumerate(uses[n]):
             repeats = [u for u in uses[n] if u[0] is parent]
             pname = f"∂{g.names[parent]}/∂{g.names[n]}"
@@ -743,39 +794,30 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
             while label in labels:
                 label += "'"
             labels.add(label)
-            ptext, pargs = _holes(p, values_by_name, {}, "")
+            ptree = _bound(p, values_by_name, set(values_by_name), "")
             if (
                 parent is g.output and len(uses[n]) == 1 and len(repeats) == 1
             ):  # a direct input of the output: its local derivative
-                holes.append(ptext)
-                args += pargs
+                terms.append(ptree if ptree is not None else q(label, pv, _dsym(pname)))
                 continue
             if not p.is_number:
-                backward.add(
-                    Step(label, pv, ptext, pargs, symbol=pname, note="local derivative (SymPy)")
-                )
-            local = Arg(label, pv, pname)
+                step = _numeric(label, pv, _dsym(pname), ptree)
+                step.note = "local derivative (SymPy)" + (f"; {step.note}" if step.note else "")
+                backward.add(step)
+            local = q(label, pv, _dsym(pname))
             if parent is g.output:
-                holes.append("{}")
-                args.append(local)
+                terms.append(local)
             else:
-                holes.append("{} × {}")
-                args += [
-                    Arg(
-                        f"∂{out}/∂{g.names[parent]}",
-                        g.adjoint[parent],
-                        f"∂{out}/∂{g.names[parent]}",
-                    ),
-                    local,
-                ]
+                adjoint = f"∂{out}/∂{g.names[parent]}"
+                terms.append(q(adjoint, g.adjoint[parent], _dsym(adjoint)) * local)
+        summed = formula_total(terms)
         backward.add(
             Step(
                 f"∂{out}/∂{g.names[n]}",
                 g.adjoint[n],
-                " + ".join(holes) if args else None,
-                tuple(args),
-                symbol=f"∂{out}/∂{g.names[n]}",
-                note=f"summed over its {len(holes)} uses" if len(holes) > 1 else None,
+                name=_dsym(f"∂{out}/∂{g.names[n]}"),
+                expr=summed if summed.quantities() else None,
+                note=f"summed over its {len(terms)} uses" if len(terms) > 1 else None,
             )
         )
     sections.append(backward)

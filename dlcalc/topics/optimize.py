@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlcalc.errors import InputError
-from dlcalc.formula import ONE, Mul, Name, Neg, Node, Num, Partial, Pow, Q, call, print_name, q
+from dlcalc.formula import ONE, Mul, Name, Node, Num, Partial, Q, call, print_name, q
 from dlcalc.numerics import rounder
-from dlcalc.steps import Arg, Rule, Section, Solution, Step, Table
+from dlcalc.steps import Rule, Section, Solution, Step, Table
 
 if TYPE_CHECKING:
     from dlcalc import expressions
@@ -455,7 +455,32 @@ class Gradient:
         rename = dict(zip(self.symbols, self.display))
         self.shown = F.unicode(expr, names=rename)
         self.shown_derivatives = [F.unicode(d, names=rename) for d in self.derivatives]
-        self.templates = [F.template(d) for d in self.derivatives]
+        self.display_leaves = {
+            s: Q(shown, None, Name(shown)) for s, shown in zip(self.symbols, self.display)
+        }
+
+    def tree(self, i: int, leaves: dict[Any, Q]) -> Node | str:
+        """∂f/∂w_i as a formula tree over ``leaves``, or why it cannot be written as one."""
+        from dlcalc import functions as F
+
+        try:
+            return F.to_tree(self.derivatives[i], leaves)
+        except F.Unrepresentable as what:
+            return (
+                f"∂f/∂{self.display[i]} = {self.shown_derivatives[i]} "
+                f"(computed by SymPy: {what} has no formula-tree form)"
+            )
+
+    def rules(self) -> list[Rule | str]:
+        """∂f/∂w for each weight as a rule (symbols only), or as text where no tree writes it."""
+        out: list[Rule | str] = []
+        for i, shown in enumerate(self.display):
+            tree = self.tree(i, self.display_leaves)
+            if isinstance(tree, str):
+                out.append(tree)
+            else:
+                out.append(Rule(Partial(Name("f"), Name(shown)), tree))
+        return out
 
     def loss(self, w: list[float]) -> float:
         """f(w) in floating point (the safe parser's own evaluator); undefined is an input error."""
@@ -563,8 +588,8 @@ def solve_optimize(
         intro.add(rule)
     if gradient is not None:
         intro.add(f"f({', '.join(gradient.display)}) = {gradient.shown}")
-        for name, shown in zip(gradient.display, gradient.shown_derivatives):
-            intro.add(f"∂f/∂{name} = {shown}")
+        for line in gradient.rules():
+            intro.add(line)
     else:
         intro.add("The gradient at each step is given.")
     sections = [intro]
@@ -654,89 +679,14 @@ def solve_optimize(
 
 def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) -> Step:
     """g_t = ∂f/∂w_i at the weights before the step (or the given gradient)."""
-    symbol = print_name(g.symbol)
     if gradient is None:
-        return Step(g.label, g.value, symbol=symbol, note="given")
-    by_name = {f"w{k + 1}": leaf for k, leaf in enumerate(current)}
-    tree = to_tree(gradient.derivatives[i], by_name)
+        return Step(g.label, g.value, name=g.symbol, note="given")
+    by_symbol = dict(zip(gradient.symbols, current))
     note = f"∂f/∂{gradient.display[i]} at the weights before the step"
-    if tree is not None:
-        return Step(g.label, g.value, symbol=symbol, expr=tree, note=note)
-    # A function the formula trees do not know (sin, Heaviside …): the SymPy printer's template.
-    text, symbols = gradient.templates[i]
-    holes = tuple(
-        Arg(by_name[s.name].label, by_name[s.name].value, print_name(by_name[s.name].symbol))
-        for s in symbols
-    )
-    if not holes:
-        return Step(g.label, g.value, symbol=symbol, note=f"∂f/∂{gradient.display[i]} = {text}")
-
-    syms = tuple(symbols)
-
-    def fn(*v: float, d: Any = gradient.derivatives[i]) -> float:
-        return _evaluate(d, dict(zip(syms, v)))
-
-    return Step(g.label, g.value, text, holes, fn, symbol=symbol, note=note)
-
-
-TREE_FUNCTIONS = {
-    "exp": "exp",
-    "log": "ln",
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "softplus": "softplus",
-    "Abs": "abs",
-    "Max": "max",
-    "Min": "min",
-}
-
-
-def to_tree(expr: Any, leaves: dict[str, Q]) -> Node | None:
-    """A SymPy expression as a formula tree over ``leaves`` (None where it uses another function)."""
-    import sympy
-
-    def conv(e: Any) -> Node:
-        if e.is_Symbol:
-            return leaves[e.name]
-        if e.is_Integer:
-            return Num(int(e))
-        if e.is_Rational:
-            return Num(int(e.p)) / Num(int(e.q))
-        if e.is_Number:
-            return Num(float(e))
-        if e == sympy.E:
-            return call("exp", Num(1))
-        if e.is_Add:
-            terms = sorted(e.args, key=lambda a: a.could_extract_minus_sign())
-            out = conv(terms[0])
-            for term in terms[1:]:
-                out = out - conv(-term) if term.could_extract_minus_sign() else out + conv(term)
-            return out
-        if e.is_Mul:
-            coeff, rest = e.as_coeff_Mul()
-            if coeff == -1:
-                return Neg(conv(rest))
-            numer, denom = sympy.fraction(e)
-            if denom != 1:
-                return conv(numer) / conv(denom)
-            factors = [conv(f) for f in e.as_ordered_factors()]
-            return factors[0] if len(factors) == 1 else Mul(tuple(factors))
-        if e.is_Pow:
-            base, power = e.args
-            if power == sympy.Rational(1, 2):
-                return call("sqrt", conv(base))
-            if power.is_Number and power < 0:
-                return Num(1) / conv(sympy.Pow(base, -power))
-            return Pow(conv(base), conv(power))
-        fn = TREE_FUNCTIONS.get(type(e).__name__)
-        if fn is None:
-            raise LookupError(type(e).__name__)
-        return call(fn, *(conv(a) for a in e.args))
-
-    try:
-        return conv(expr)
-    except (LookupError, ValueError):
-        return None
+    tree = gradient.tree(i, by_symbol)
+    if isinstance(tree, str):  # a function formula trees cannot write: the value, and why
+        return Step(g.label, g.value, name=g.symbol, note=f"{note}; {tree}")
+    return Step(g.label, g.value, name=g.symbol, expr=tree, note=note)
 
 
 def plot_data(solution: Solution) -> list[list[float]]:

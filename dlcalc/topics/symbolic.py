@@ -11,15 +11,17 @@ path to the loss; the numbers substituted equal the numeric backward pass.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import sympy
 
 from dlcalc import functions as F
+from dlcalc.formula import Name, Neg, Node, Partial, Q, Symbol, product, q, total
 from dlcalc.numerics import LOSS, rounder
 from dlcalc.specs.network import NetworkProblem
-from dlcalc.steps import Arg, Section, Solution, Step
+from dlcalc.steps import Section, Solution, Step
 from dlcalc.topics.network import Network, run_pass
 
 MAX_PATHS = 8  # beyond this many paths a gradient is shown factored only
@@ -78,33 +80,49 @@ class Sum:
     items: list
 
 
-def _text(node: object, printer: F.Printer, top: bool = True) -> str:
+def _tree(node: object, leaves: dict[sympy.Symbol, Q], first: list[sympy.Symbol]) -> Node:
+    """A product or sum of factors (or one SymPy expression) as a formula tree, in chain order."""
     if isinstance(node, Prod):
-        parts = []
-        for k, item in enumerate(node.items):
-            text = _text(item, printer, False)
-            if isinstance(item, Sum) and len(item.items) > 1:
-                text = f"[{text}]"
-            elif "/" in text and k < len(node.items) - 1 and not isinstance(item, Prod):
-                text = f"({text})"
-            elif isinstance(item, sympy.Add) and not (k == 0 and text.startswith("−(")):
-                text = f"({text})"
-            elif k > 0 and text.startswith("−"):
-                text = f"({text})"
-            parts.append(text)
-        return "·".join(parts)
+        factors = [_tree(item, leaves, first) for item in node.items]
+        negative = False
+        for k, f in enumerate(factors):  # signs go in front: −(t1 − out_o1) × out_o1 × …
+            if isinstance(f, Neg):
+                factors[k] = f.operand
+                negative = not negative
+        if negative:
+            factors[0] = Neg(factors[0])
+        return product(factors, "·")
     if isinstance(node, Sum):
-        out = ""
-        for k, item in enumerate(node.items):
-            text = _text(item, printer, False)
-            if k == 0:
-                out = text
-            elif text.startswith("−"):
-                out += " − " + text[1:]
+        out: Node | None = None
+        for item in node.items:
+            tree = _tree(item, leaves, first)
+            positive = F.negated(tree)
+            if out is None:
+                out = tree
+            elif positive is not None:  # a + −b × c is written a − b × c
+                out = out - positive
             else:
-                out += " + " + text
+                out = out + tree
+        assert out is not None
         return out
-    return printer(node)
+    return F.to_tree(node, leaves, first)
+
+
+def symbol_of(text: str) -> Symbol:
+    """A symbol written as text as a structured name: ∂E/∂out_o1, δ_o1, out_h1, w5, t1."""
+    if text.startswith("∂") and "/∂" in text:
+        of, wrt = text[1:].split("/∂", 1)
+        return Partial(_name(of), _name(wrt))
+    assert isinstance(name := _name(text), Name)
+    return name
+
+
+def _name(text: str) -> Name:
+    if "_" in text:
+        base, sub = text.split("_", 1)
+        return Name(base, sub, label_sub=True)
+    numbered = re.fullmatch(r"([^\W\d_]+)(\d+)", text)
+    return Name(numbered[1], numbered[2]) if numbered else Name(text)
 
 
 def _value(node: object, values: dict[sympy.Symbol, float]) -> float:
@@ -152,6 +170,7 @@ class Symbolic:
         self.labels = {s: s.name for s in v}
         for k, u in enumerate(net.units[-1]):
             self.labels[self.t[k]] = f"t_{u}"
+        self.leaves = {s: q(self.labels[s], value, _name(s.name)) for s, value in v.items()}
 
     def feeding(self, layer: int) -> list[sympy.Symbol]:
         return self.x if layer == 0 else self.outs[layer - 1]
@@ -192,28 +211,30 @@ class Symbolic:
 
     def step(self, label: str, shown: str, expr: object, note: str | None = None) -> Step:
         """A step whose formula is ``expr`` in symbols and whose substitution is in numbers."""
-        printer = F.Printer(holes=True, first=self.t)
-        template = _text(expr, printer)
-        args = tuple(
-            Arg(self.labels.get(s, s.name), self.values[s], s.name) for s in printer.symbols
-        )
+        tree = _tree(expr, self.leaves, self.t)
         self.shown[label] = shown.split(" = ")[-1]
         return Step(
-            f"symbolic:{label}", _value(expr, self.values), template, args, symbol=shown, note=note
+            f"symbolic:{label}", _value(expr, self.values), symbol=shown, expr=tree, note=note
         )
 
     def chain(
         self, label: str, shown: str, terms: list[list[tuple[str, float]]], note: str | None = None
     ) -> Step:
         """∂E/∂out · ∂out/∂net · … in factor names, then their values."""
-        holes = " + ".join(" · ".join("{}" for _ in term) for term in terms)
-        args = tuple(
-            Arg(f"symbolic:{name}", value, self.shown.get(name, name))
-            for term in terms
-            for name, value in term
+        tree = total(
+            [
+                product(
+                    [
+                        q(f"symbolic:{name}", value, symbol_of(self.shown.get(name, name)))
+                        for name, value in term
+                    ],
+                    "·",
+                )
+                for term in terms
+            ]
         )
         value = math.fsum(math.prod(v for _, v in term) for term in terms)
-        return Step(f"symbolic:{label}:chain", value, holes, args, symbol=shown, note=note)
+        return Step(f"symbolic:{label}:chain", value, symbol=shown, expr=tree, note=note)
 
 
 def forward_sections(sym: Symbolic) -> list[Section]:

@@ -71,7 +71,8 @@ def test_slides_e_x2_steps() -> None:
     solution = solve_derive("exp(exp(x^2))")
     steps = {s.label: s for s in solution.steps}
     assert steps["du1/dx"].value == "2·x"
-    assert steps["du2/dx"].formula() == "du2/du1 · du1/dx"
+    assert steps["du2/dx"].formula() == "du2/du1 × du1/dx"
+    assert steps["du2/dx"].substituted(str) == "e^(x²) × 2 × x"
     assert steps["dy/dx"].value == "2·x·e^(x²)·e^(e^(x²))"
 
 

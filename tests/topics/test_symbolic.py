@@ -79,12 +79,13 @@ def test_mazur_symbolic_values() -> None:
     sections, grads = backward_sections(sym)
     steps = {s.label: s for section in sections for s in section.steps}
     w5 = steps["symbolic:dE_dw5"]
-    assert w5.formula() == "−(t1 − out_o1)·out_o1·(1 − out_o1)·out_h1"
+    assert w5.formula() == "−(t1 − out_o1) × out_o1 × (1 − out_o1) × out_h1"
     assert round(w5.value, 9) == 0.082167041
     w1 = steps["symbolic:dE_dw1"]
     assert (
         w1.formula()
-        == "[−(t1 − out_o1)·out_o1·(1 − out_o1)·w5 − (t2 − out_o2)·out_o2·(1 − out_o2)·w7]·out_h1·(1 − out_h1)·x1"
+        == "(−(t1 − out_o1) × out_o1 × (1 − out_o1) × w5 − (t2 − out_o2) × out_o2 × (1 − out_o2) × w7)"
+        " × out_h1 × (1 − out_h1) × x1"
     )
     assert round(w1.value, 9) == 0.000438568
     paths = steps["symbolic:dE_dw1:chain"]
@@ -102,6 +103,6 @@ def test_cli_backprop_symbolic_golden(runner, golden) -> None:
 def test_cli_symbolic_formats(runner) -> None:
     result = runner.invoke(app, ["backprop", MAZUR, "--symbolic", "-f", "json"])
     assert result.exit_code == 0, result.output
-    assert '"formula": "−(t1 − out_o1)·out_o1·(1 − out_o1)·out_h1"' in result.output
+    assert '"formula": "−(t1 − out_o1) × out_o1 × (1 − out_o1) × out_h1"' in result.output
     latex = runner.invoke(app, ["forward", MAZUR, "--symbolic", "-f", "latex"])
     assert latex.exit_code == 0 and "\\sigma" in latex.output
