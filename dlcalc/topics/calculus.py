@@ -434,7 +434,8 @@ def activation_section(name: str) -> Section:
     section.add(d.subexpressions())
     for step in d.symbolic_steps():
         section.add(step)
-    raw = d.derivs[d.root]
+    # H(0) = 0, as the note says and as the network commands take relu′(0)
+    raw = d.derivs[d.root].replace(sympy.Heaviside, lambda *a: sympy.Heaviside(a[0], 0))
     named = sympy.diff(to_sympy(parse(f"{name}(z)")), z)
     how = {
         "sigmoid": "writing e^(−z) = (1 − σ)/σ, i.e. z = ln(σ/(1 − σ)), and simplifying",
