@@ -40,6 +40,7 @@ from dlcalc.formula import (
     accented,
     compound,
     print_name,
+    quiet_floor,
 )
 
 # ---------------------------------------------------------------- visible control characters
@@ -192,8 +193,10 @@ class AsciiPrinter(Printer):
         return f"{base}^{e if isinstance(node.exponent, (Q, Num)) else self.paren(e)}"
 
     def _print_Call(self, node: Call) -> str:
+        if quiet_floor(node):
+            return self.quiet(node.args[0])
         args = ", ".join(self.print(a) for a in node.args)
-        return f"{node.function}({args})"
+        return f"{node.function.removesuffix('_quiet')}({args})"
 
     def _print_Compare(self, node: Compare) -> str:
         op = ASCII_SYMBOLS.get(node.op, node.op)
@@ -462,7 +465,9 @@ class LatexPrinter(Printer):
         return f"{{{_unmarked(base)}}}^{{{self.locked_print(node.exponent)}}}"
 
     def _print_Call(self, node: Call) -> str:
-        if node.function in ("exp", "sqrt", "abs"):
+        if quiet_floor(node):
+            return self.quiet(node.args[0])
+        if node.function in ("exp", "sqrt", "abs", "floor", "floor_quiet"):
             args = ", ".join(self.locked_print(a) for a in node.args)
         else:
             args = ", ".join(self.print(a) for a in node.args)
@@ -473,8 +478,12 @@ class LatexPrinter(Printer):
             return rf"\sqrt{{{args}}}"
         if f == "abs":
             return rf"\left\lvert {args}\right\rvert"
+        if f in ("floor", "floor_quiet"):  # \left … \right: no line break inside
+            return rf"\left\lfloor {args} \right\rfloor"
         if f == "log2":
             return rf"\log_2{self.paren(args)}"
+        if f == "log10":
+            return rf"\log_{{10}}{self.paren(args)}"
         if f == "sigmoid":
             return rf"\sigma{self.paren(args)}"
         if f == "softplus":
