@@ -278,11 +278,12 @@ def _multi_row(
     terms: list[Node] = []
     log_p: list[float] = []
 
-    def add_term(k: int, expr: Node, value: float) -> None:
-        """The term −t_k·log p_k (from p_k or from ln p_k), its step and its place in the sum."""
+    def add_term(k: int, expr: Node, value: float, inner: Node) -> None:
+        """The term −t_k·log p_k (from p_k or from ln p_k), its step and its place in the sum
+        (``inner`` is t_k·log p_k: the loss is −(Σ t_k·log p_k))."""
         symbol = f"−t_{k + 1}·ln p_{k + 1}"
         section.add(Step(f"term{tag}_{k + 1}", rnd(value), symbol=symbol, expr=expr))
-        terms.append(expr)
+        terms.append(inner)
 
     def t_q(k: int) -> Q:
         return q(f"t{tag}_{k + 1}", t[k], Name("t", str(k + 1), label_sub=True))
@@ -315,7 +316,7 @@ def _multi_row(
             section.add(Step(label, log_p[k], symbol=f"ln p_{k + 1}", expr=z_qs[k] - lse_q))
             lp = q(label, log_p[k], Name("ln p", str(k + 1), label_sub=True))
             value = (-t[k] * log_p[k] + 0.0) / math.log(base)
-            add_term(k, _tree_in_base(-t_q(k) * lp, base), value)
+            add_term(k, _tree_in_base(-t_q(k) * lp, base), value, t_q(k) * lp)
     else:
         probs = list(v)
         for k in range(n):
@@ -323,7 +324,7 @@ def _multi_row(
                 continue
             p_q = q(f"p{tag}_{k + 1}", v[k], Name("p", str(k + 1), label_sub=True))
             value = _log_term(t[k], v[k]) / math.log(base)
-            add_term(k, -t_q(k) * _log(p_q, base), value)
+            add_term(k, -t_q(k) * _log(p_q, base), value, t_q(k) * _log(p_q, base))
     zero = n - len(terms)
     if zero:
         section.add(
@@ -335,7 +336,10 @@ def _multi_row(
         loss = last.value
     else:
         loss = rnd(math.fsum(s.value for s in section.steps if s.label.startswith(f"term{tag}_")))
-        section.add(Step(f"L{tag}", loss, name=Name("L"), expr=_joined(terms)))
+        expr = -_joined(terms)
+        if given == "logits":
+            expr = _tree_in_base(expr, base)
+        section.add(Step(f"L{tag}", loss, name=Name("L"), expr=expr))
     rows: list[list[object]] = []
     for k in range(n):
         term = (
