@@ -402,6 +402,7 @@ FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "exp": lambda x: math.exp(x) if x < 709.0 else math.inf,  # e^(−net) of a very negative net
     "ln": lambda x: math.log(x),
     "log2": lambda x: math.log2(x),
+    "log10": lambda x: math.log10(x),
     "sqrt": lambda x: math.sqrt(x),
     "sigmoid": lambda x: _sigmoid(float(x)),
     "tanh": lambda x: math.tanh(x),
@@ -420,6 +421,10 @@ FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sign": lambda x: float((x > 0) - (x < 0)),
     "pi": lambda: math.pi,
     "e": lambda: math.e,
+    "floor": lambda x: math.floor(x),  # an int: output sizes stay whole numbers
+    # ⌊x⌋ written only where it changes something: where x, at the quantities' own values,
+    # is not whole (a conv output size (W − F + 2P)/S + 1 as the board writes it)
+    "floor_quiet": lambda x: math.floor(x),
 }
 FUNCTIONS = frozenset(FLOAT_FUNCTIONS)
 CONSTANTS = {"pi": "π", "e": "e"}  # functions of no arguments, written as the constant
@@ -437,6 +442,8 @@ FRACTION = Arithmetic(
         "min": min,
         "relu": lambda x: max(x, 0),
         "sign": lambda x: (x > 0) - (x < 0),
+        "floor": math.floor,  # exact for a Fraction
+        "floor_quiet": math.floor,
     },
 )
 
@@ -465,6 +472,7 @@ def sympy_arithmetic() -> Arithmetic:
             "exp": sympy.exp,
             "ln": sympy.log,
             "log2": lambda x: sympy.log(x, 2),
+            "log10": lambda x: sympy.log(x, 10),
             "sqrt": sympy.sqrt,
             "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
             "tanh": sympy.tanh,
@@ -481,6 +489,8 @@ def sympy_arithmetic() -> Arithmetic:
             "sign": sympy.sign,
             "pi": lambda: sympy.pi,
             "e": lambda: sympy.E,
+            "floor": sympy.floor,
+            "floor_quiet": sympy.floor,
         },
     )
 
@@ -716,15 +726,25 @@ class Printer:
     def _print_Call(self, node: Call) -> str:
         if node.function in CONSTANTS:
             return CONSTANTS[node.function]
+        if quiet_floor(node):
+            return self.quiet(node.args[0])
         args = ", ".join(self.leads(a) for a in node.args)
+        if node.function in ("floor", "floor_quiet"):
+            return f"⌊{args}⌋"
         if node.function == "exp":
             return f"e^{self.paren(args)}"
         if node.function == "sqrt":
             return f"√{self.paren(args)}"
         if node.function == "abs":
             return f"|{args}|"
-        shown = {"sigmoid": "σ", "log2": "log₂"}.get(node.function, node.function)
+        shown = {"sigmoid": "σ", "log2": "log₂", "log10": "log₁₀"}.get(node.function, node.function)
         return f"{shown}{self.paren(args)}"
+
+    def quiet(self, node: Node) -> str:
+        """The argument of a floor that is not written: bracketed where it binds more weakly
+        than × and ÷ (a floor is written like a bracket, so its argument stands alone)."""
+        text = self.leads(node)
+        return self.paren(text) if PRECEDENCE.get(type(node), 9) < PRECEDENCE[Mul] else text
 
     def _print_If(self, node: If) -> str:
         if (
@@ -747,6 +767,18 @@ class Printer:
 
     def _print_Compare(self, node: Compare) -> str:
         return f"{self.print(node.left)} {node.op} {self.leads(node.right)}"
+
+
+def quiet_floor(node: Call) -> bool:
+    """Whether ``node`` is a ``floor_quiet`` left unwritten: its argument is whole at the
+    quantities' own values, so the floor changes nothing there (it still floors a recompute)."""
+    if node.function != "floor_quiet":
+        return False
+    try:
+        value = node.args[0].evaluate(arithmetic=FRACTION)
+    except (ArithmeticError, TypeError, ValueError, ZeroDivisionError):
+        return False
+    return bool(value == math.floor(value))
 
 
 _OPPOSITE = {"<": "≥", "≤": ">", ">": "≤", "≥": "<", "=": "≠", "≠": "="}

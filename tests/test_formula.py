@@ -75,3 +75,71 @@ def test_comparison():
     c = Compare(q("wx", 2.1), "<", q("theta", 3))
     assert c.evaluate() is True
     assert print_unicode(c, fmt) == "2.1 < 3"
+
+
+# ---------------------------------------------------------------- floor and log10
+
+
+def _size(w: int) -> tuple:
+    """(W − F + 2·P)/S of a conv output size, floored (written and quiet)."""
+    from dlcalc.formula import TWO, Mul
+
+    ws, f, p, s = q("W_0", w, "W"), q("F_1", 2, "F"), q("P_1", 1, "P"), q("S_1", 2, "S")
+    inner = (ws - f + Mul((TWO, p), "·")) / s
+    return call("floor", inner) + ONE, call("floor_quiet", inner) + ONE
+
+
+def test_floor_is_printed_in_every_format():
+    from dlcalc.render.notation import printer
+
+    loud, _ = _size(7)
+    shown = {n: printer(n).print(loud) for n in ("unicode", "ascii", "latex", "html")}
+    assert shown["unicode"] == "⌊(W − F + 2 × P)/S⌋ + 1"
+    assert shown["ascii"] == "floor((W - F + 2 * P)/S) + 1"
+    assert shown["latex"] == r"\left\lfloor \frac{W - F + 2 \times P}{S} \right\rfloor + 1"
+    assert shown["html"].startswith("⌊(") and shown["html"].endswith(
+        ')/<span class="sym">S</span>⌋ + 1'
+    )
+    assert printer("unicode", str).print(loud) == "⌊(7 − 2 + 2 × 1)/2⌋ + 1"
+
+
+def test_floor_quiet_is_written_only_where_the_quotient_is_not_whole():
+    from dlcalc.render.notation import printer
+
+    _, fractional = _size(7)  # 7/2
+    _, whole = _size(8)  # 8/2
+    assert print_unicode(fractional) == "⌊(W − F + 2 × P)/S⌋ + 1"
+    assert print_unicode(whole) == "(W − F + 2 × P)/S + 1"
+    assert printer("ascii").print(whole) == "(W - F + 2 * P)/S + 1"
+    assert printer("ascii").print(fractional) == "floor((W - F + 2 * P)/S) + 1"
+    assert printer("latex").print(whole) == r"\frac{W - F + 2 \times P}{S} + 1"
+    assert whole.evaluate({"W_0": 9}) == 5  # still floored on recompute: ⌊9/2⌋ + 1
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_floor_evaluates_in_floats_fractions_and_sympy(which: int):
+    import sympy
+
+    tree = _size(7)[which]
+    assert tree.evaluate() == 4
+    assert call("floor", q("x", 3.5)).evaluate() == 3
+    assert isinstance(call("floor", q("x", 3.5)).evaluate(), int)
+    assert tree.evaluate(arithmetic=FRACTION) == 4
+    assert call("floor", Num(Fraction(-7, 2))).evaluate(arithmetic=FRACTION) == -4  # exact
+    exact = tree.evaluate(arithmetic=sympy_arithmetic())
+    assert exact == sympy.Integer(4)
+
+
+def test_log10_prints_and_evaluates():
+    import sympy
+
+    from dlcalc.render.notation import printer
+
+    tree = call("log10", q("p", 100.0))
+    assert print_unicode(tree) == "log₁₀(p)"
+    assert printer("ascii").print(tree) == "log10(p)"
+    assert printer("latex").print(tree) == r"\log_{10}\left(p\right)"
+    assert tree.evaluate() == pytest.approx(2.0)
+    assert sympy.simplify(tree.evaluate(arithmetic=sympy_arithmetic()) - 2) == 0
+    with pytest.raises(ArithmeticError):
+        tree.evaluate(arithmetic=FRACTION)

@@ -68,7 +68,7 @@ def test_same_padding_shows_its_p(runner) -> None:
         app, ["conv-shape", "-i", "224,224,3", "-l", "conv:64:3:1:same", "-l", "conv:8:5:2:same"]
     )
     assert result.exit_code == 0, result.output
-    assert "(224 − 3 + 2·1)/1 + 1" in result.output and "P = 1 on each side" in result.output
+    assert "(224 − 3 + 2 × 1)/1 + 1" in result.output and "P = 1 on each side" in result.output
     assert "(224 − 5 + 3)/2 + 1" in result.output and "1 before and 2" in result.output
 
 

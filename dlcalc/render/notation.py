@@ -39,6 +39,7 @@ from dlcalc.formula import (
     accented,
     compound,
     print_name,
+    quiet_floor,
 )
 
 # ---------------------------------------------------------------- visible control characters
@@ -193,8 +194,10 @@ class AsciiPrinter(Printer):
     def _print_Call(self, node: Call) -> str:
         if not node.args:  # a constant: pi, e
             return node.function
+        if quiet_floor(node):
+            return self.quiet(node.args[0])
         args = ", ".join(self.print(a) for a in node.args)
-        return f"{node.function}({args})"
+        return f"{node.function.removesuffix('_quiet')}({args})"
 
     def _print_Compare(self, node: Compare) -> str:
         op = ASCII_SYMBOLS.get(node.op, node.op)
@@ -477,7 +480,9 @@ class LatexPrinter(Printer):
     def _print_Call(self, node: Call) -> str:
         if node.function in LATEX_CONSTANTS:
             return LATEX_CONSTANTS[node.function]
-        if node.function in ("exp", "sqrt", "abs"):
+        if quiet_floor(node):
+            return self.quiet(node.args[0])
+        if node.function in ("exp", "sqrt", "abs", "floor", "floor_quiet"):
             args = ", ".join(self.locked_print(a) for a in node.args)
         else:
             args = ", ".join(self.print(a) for a in node.args)
@@ -488,8 +493,12 @@ class LatexPrinter(Printer):
             return rf"\sqrt{{{args}}}"
         if f == "abs":
             return rf"\left\lvert {args}\right\rvert"
+        if f in ("floor", "floor_quiet"):  # \left … \right: no line break inside
+            return rf"\left\lfloor {args} \right\rfloor"
         if f == "log2":
             return rf"\log_2{self.paren(args)}"
+        if f == "log10":
+            return rf"\log_{{10}}{self.paren(args)}"
         if f == "sigmoid":
             return rf"\sigma{self.paren(args)}"
         if f == "softplus":

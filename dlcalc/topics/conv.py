@@ -7,25 +7,43 @@ Each layer gets its own section; a summary table and the totals close the soluti
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlcalc.errors import InputError
+from dlcalc.formula import ONE, TWO, Mul, Name, Node, Q, call, q, total
 from dlcalc.specs.conv import Conv, ConvChain, ConvTranspose, Dense, Layer, Pool
-from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.steps import Section, Solution, Step, Table
 
 AXES = ("H", "W")
 
 
+def _name(label: str) -> Name:
+    """``H_1`` is H with the label 1, ``F_eff_2`` is F_eff with 2, ``total_params`` is total with params."""
+    base, _, sub = label.rpartition("_")
+    return Name(base, sub, label_sub=True) if base else Name(label)
+
+
+def _q(label: str, value: int) -> Q:
+    """A quantity named by its label (``H_0``, ``K_1``, ``jump_2``)."""
+    return q(label, value, _name(label))
+
+
+def _dot(*factors: Node) -> Node:
+    """A product written with ·, as the board writes sizes and counts (F·F·C·K)."""
+    return Mul(tuple(factors), "·")
+
+
+def _step(label: str, value: int, expr: Node, note: str | None = None) -> Step:
+    return Step(label, value, name=_name(label), expr=expr, note=note)
+
+
 @dataclass
 class AxisResult:
-    """One axis (height or width) of a layer's output size."""
+    """One axis (height or width) of a layer's output size and its formula."""
 
     out: int
-    template: str
-    args: tuple[Arg, ...]
-    fn: Callable[..., int]
+    expr: Node
     note: str | None = None
 
 
@@ -39,71 +57,45 @@ def conv_axis(
     size: int, kernel: int, stride: int, pad: int | str, dilation: int, i: int, axis: str
 ) -> AxisResult:
     """``⌊(W − F + 2P)/S⌋ + 1`` with the effective kernel ``D·(F − 1) + 1``; ``same`` gives ``⌈W/S⌉``."""
-    size_arg = Arg(f"{axis}_{i - 1}", size)
+    size_q = _q(f"{axis}_{i - 1}", size)
+    s_q = _q(f"S_{i}", stride)
     f_eff = dilation * (kernel - 1) + 1
     if pad == "same":
         # The padding that keeps the output at ⌈W/S⌉, shown in the usual formula with its P.
         out = -(-size // stride)
         total = max((out - 1) * stride + f_eff - size, 0)
         lines = "rows" if axis == "H" else "columns"
-        f_shown = Arg(f"F_{i}" if dilation == 1 else f"F_eff_{i}", f_eff)
+        f_shown = _q(f"F_{i}" if dilation == 1 else f"F_eff_{i}", f_eff)
         note: str | None
         if total % 2 == 0:
             note = (
                 f"same padding: P = {total // 2} on each side keeps the output at "
                 f"⌈{axis}/S⌉ = ⌈{size}/{stride}⌉ = {out}"
             )
-            return AxisResult(
-                out,
-                "({} − {} + 2·{})/{} + 1",
-                (size_arg, f_shown, Arg(f"P_{i}", total // 2), Arg(f"S_{i}", stride)),
-                lambda w, f, pp, s: int((w - f + 2 * pp) // s) + 1,
-                note,
-            )
+            padded = size_q - f_shown + _dot(TWO, _q(f"P_{i}", total // 2))
+            return AxisResult(out, _floored(padded, s_q), note)
         note = (
             f"same padding: {total} {lines} in total, {total // 2} before and {total - total // 2} "
             f"after (the extra one after, as TensorFlow does), keep the output at "
             f"⌈{axis}/S⌉ = ⌈{size}/{stride}⌉ = {out}"
         )
-        return AxisResult(
-            out,
-            "({} − {} + {})/{} + 1",
-            (size_arg, f_shown, Arg(f"P_total_{i}", total, f"P_total_{i}"), Arg(f"S_{i}", stride)),
-            lambda w, f, pp, s: int((w - f + pp) // s) + 1,
-            note,
-        )
+        padded = size_q - f_shown + _q(f"P_total_{i}", total)
+        return AxisResult(out, _floored(padded, s_q), note)
     p = 0 if pad == "valid" else int(pad)
-    f_arg = Arg(f"F_{i}", f_eff if dilation == 1 else kernel)
-    if dilation != 1:
-        template = "({} − ({}·({} − 1) + 1) + 2·{})/{} + 1"
-        args: tuple[Arg, ...] = (
-            size_arg,
-            Arg(f"D_{i}", dilation),
-            f_arg,
-            Arg(f"P_{i}", p),
-            Arg(f"S_{i}", stride),
-        )
-
-        def dilated(w: float, d: float, f: float, pp: float, s: float) -> int:
-            return int((w - (d * (f - 1) + 1) + 2 * pp) // s) + 1
-
-        fn: Callable[..., int] = dilated
-    else:
-        template = "({} − {} + 2·{})/{} + 1"
-        args = (size_arg, f_arg, Arg(f"P_{i}", p), Arg(f"S_{i}", stride))
-
-        def plain(w: float, f: float, pp: float, s: float) -> int:
-            return int((w - f + 2 * pp) // s) + 1
-
-        fn = plain
-
+    f_q = _q(f"F_{i}", f_eff if dilation == 1 else kernel)
+    span = f_q if dilation == 1 else _dot(_q(f"D_{i}", dilation), f_q - ONE) + ONE
     numerator = size - f_eff + 2 * p
     out = numerator // stride + 1
     note = None
     if numerator % stride:
-        template = "⌊" + template[: -len(" + 1")] + "⌋ + 1"
         note = f"{numerator}/{stride} = {numerator / stride:g} is not whole: floored to {numerator // stride} (as PyTorch and Keras do)"
-    return AxisResult(out, template, args, fn, note)
+    padded = size_q - span + _dot(TWO, _q(f"P_{i}", p))
+    return AxisResult(out, _floored(padded, s_q), note)
+
+
+def _floored(padded: Node, stride: Q) -> Node:
+    """``⌊padded/S⌋ + 1``, the floor written only where the quotient is not whole (as on the board)."""
+    return call("floor_quiet", padded / stride) + ONE
 
 
 def transpose_axis(
@@ -117,37 +109,21 @@ def transpose_axis(
     axis: str,
 ) -> AxisResult:
     """``(W − 1)·S − 2P + D·(F − 1) + OP + 1`` (PyTorch's ConvTranspose2d); ``same`` gives ``W·S``."""
-    size_arg = Arg(f"{axis}_{i - 1}", size)
+    size_q, s_q = _q(f"{axis}_{i - 1}", size), _q(f"S_{i}", stride)
     if pad == "same":
         return AxisResult(
             size * stride,
-            "{}·{}",
-            (size_arg, Arg(f"S_{i}", stride)),
-            lambda w, s: int(w * s),
+            _dot(size_q, s_q),
             "same padding: the output is the input size times the stride",
         )
     p = 0 if pad == "valid" else int(pad)
     out = (size - 1) * stride - 2 * p + dilation * (kernel - 1) + out_pad + 1
+    f_q = _q(f"F_{i}", kernel)
+    spread = _dot(size_q - ONE, s_q) - _dot(TWO, _q(f"P_{i}", p))
     if dilation == 1 and out_pad == 0:
-        return AxisResult(
-            out,
-            "({} − 1)·{} − 2·{} + {}",
-            (size_arg, Arg(f"S_{i}", stride), Arg(f"P_{i}", p), Arg(f"F_{i}", kernel)),
-            lambda w, s, pp, f: int((w - 1) * s - 2 * pp + f),
-        )
-    return AxisResult(
-        out,
-        "({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1",
-        (
-            size_arg,
-            Arg(f"S_{i}", stride),
-            Arg(f"P_{i}", p),
-            Arg(f"D_{i}", dilation),
-            Arg(f"F_{i}", kernel),
-            Arg(f"OP_{i}", out_pad),
-        ),
-        lambda w, s, pp, d, f, op: int((w - 1) * s - 2 * pp + d * (f - 1) + op + 1),
-    )
+        return AxisResult(out, spread + f_q)
+    dilated = _dot(_q(f"D_{i}", dilation), f_q - ONE)
+    return AxisResult(out, spread + dilated + _q(f"OP_{i}", out_pad) + ONE)
 
 
 @dataclass
@@ -196,8 +172,8 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
     layer_results: list[dict[str, object]] = []
     summary: list[list[object]] = []
     notes: list[str] = []
-    param_args: list[Arg] = []
-    mac_args: list[Arg] = []
+    param_qs: list[Q] = []
+    mac_qs: list[Q] = []
     start = Section(f"Input: {shape_text(shape)}")
     start.add(
         "Sizes are H × W × C (height, width, channels).  Output size of conv and pool layers: "
@@ -282,22 +258,13 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
             )
             if same_axes:
                 r = results[0]
+                # named in text: "H_1 = W_1" is two names, not one
                 section.add(
-                    Step(
-                        f"H_{i}",
-                        r.out,
-                        r.template,
-                        r.args,
-                        r.fn,
-                        symbol=f"H_{i} = W_{i}",
-                        note=r.note,
-                    )
+                    Step(f"H_{i}", r.out, symbol=f"H_{i} = W_{i}", expr=r.expr, note=r.note)
                 )
             else:
                 for a, r in enumerate(results):
-                    section.add(
-                        Step(f"{AXES[a]}_{i}", r.out, r.template, r.args, r.fn, note=r.note)
-                    )
+                    section.add(_step(f"{AXES[a]}_{i}", r.out, r.expr, r.note))
             for r in results:
                 if r.note and "floored" in r.note and f"Layer {i}: {r.note}." not in notes:
                     notes.append(f"Layer {i}: {r.note}.")
@@ -305,47 +272,19 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
             if isinstance(s, (Conv, ConvTranspose)):
                 k = s.filters
                 kh, kw = kernel
-                f_args = (
-                    (Arg(f"F_{i}", kh),) * 2
-                    if kh == kw
-                    else (Arg(f"Fh_{i}", kh), Arg(f"Fw_{i}", kw))
+                f_qs = (
+                    (_q(f"F_{i}", kh),) * 2 if kh == kw else (_q(f"Fh_{i}", kh), _q(f"Fw_{i}", kw))
                 )
-                c_arg, k_arg = Arg(f"C_{i - 1}", c_in), Arg(f"K_{i}", k)
-                if s.bias:
-                    section.add(
-                        Step(
-                            f"params_{i}",
-                            kh * kw * c_in * k + k,
-                            "{}·{}·{}·{} + {}",
-                            (*f_args, c_arg, k_arg, k_arg),
-                            lambda a, b, c, d, e: int(a * b * c * d + e),
-                        )
-                    )
-                else:
-                    section.add(
-                        Step(
-                            f"params_{i}",
-                            kh * kw * c_in * k,
-                            "{}·{}·{}·{}",
-                            (*f_args, c_arg, k_arg),
-                            lambda a, b, c, d: int(a * b * c * d),
-                        )
-                    )
+                c_q, k_q = _q(f"C_{i - 1}", c_in), _q(f"K_{i}", k)
+                weights = _dot(*f_qs, c_q, k_q)
                 params = kh * kw * c_in * k + (k if s.bias else 0)
+                section.add(_step(f"params_{i}", params, weights + k_q if s.bias else weights))
                 if isinstance(s, Conv):
-                    hw = (Arg(f"H_{i}", shape[0]), Arg(f"W_{i}", shape[1]))
+                    hw = (_q(f"H_{i}", shape[0]), _q(f"W_{i}", shape[1]))
                 else:
-                    hw = (Arg(f"H_{i - 1}", h_in), Arg(f"W_{i - 1}", w_in))
+                    hw = (_q(f"H_{i - 1}", h_in), _q(f"W_{i - 1}", w_in))
                 macs = hw[0].value * hw[1].value * kh * kw * c_in * k
-                section.add(
-                    Step(
-                        f"MACs_{i}",
-                        int(macs),
-                        "{}·{}·{}·{}·{}·{}",
-                        (*hw, *f_args, c_arg, k_arg),
-                        lambda *v: int(math.prod(v)),
-                    )
-                )
+                section.add(_step(f"MACs_{i}", int(macs), _dot(*hw, *f_qs, c_q, k_q)))
             else:
                 section.add(Step(f"params_{i}", 0, note="pooling has no weights"))
             if isinstance(s, ConvTranspose):
@@ -376,19 +315,7 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
         elif layer.kind == "flatten":
             if len(shape) == 3:
                 n = shape[0] * shape[1] * shape[2]
-                section.add(
-                    Step(
-                        f"N_{i}",
-                        n,
-                        "{}·{}·{}",
-                        (
-                            Arg(f"H_{i - 1}", shape[0]),
-                            Arg(f"W_{i - 1}", shape[1]),
-                            Arg(f"C_{i - 1}", shape[2]),
-                        ),
-                        lambda a, b, c: int(a * b * c),
-                    )
-                )
+                section.add(_step(f"N_{i}", n, _flattened(i, shape)))
             else:
                 n = shape[0]
                 section.add(Step(f"N_{i}", n, note="already a vector"))
@@ -397,41 +324,18 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
         elif isinstance(s, Dense):
             if len(shape) == 3:
                 n_in = shape[0] * shape[1] * shape[2]
-                section.add(
-                    Step(
-                        f"N_{i - 1}",
-                        n_in,
-                        "{}·{}·{}",
-                        (
-                            Arg(f"H_{i - 1}", shape[0]),
-                            Arg(f"W_{i - 1}", shape[1]),
-                            Arg(f"C_{i - 1}", shape[2]),
-                        ),
-                        lambda a, b, c: int(a * b * c),
-                        note="the H × W × C input is flattened first",
-                    )
-                )
+                note = "the H × W × C input is flattened first"
+                section.add(_step(f"N_{i - 1}", n_in, _flattened(i, shape), note))
             else:
                 n_in = shape[0]
             u = s.units
-            n_arg, u_arg = Arg(f"N_{i - 1}", n_in), Arg(f"N_{i}", u)
-            if s.bias:
-                section.add(
-                    Step(
-                        f"params_{i}",
-                        n_in * u + u,
-                        "{}·{} + {}",
-                        (n_arg, u_arg, u_arg),
-                        lambda a, b, c: int(a * b + c),
-                    )
-                )
-            else:
-                section.add(
-                    Step(f"params_{i}", n_in * u, "{}·{}", (n_arg, u_arg), lambda a, b: int(a * b))
-                )
+            n_q, u_q = _q(f"N_{i - 1}", n_in), _q(f"N_{i}", u)
             params = n_in * u + (u if s.bias else 0)
+            section.add(
+                _step(f"params_{i}", params, _dot(n_q, u_q) + u_q if s.bias else _dot(n_q, u_q))
+            )
             macs = n_in * u
-            section.add(Step(f"MACs_{i}", macs, "{}·{}", (n_arg, u_arg), lambda a, b: int(a * b)))
+            section.add(_step(f"MACs_{i}", macs, _dot(n_q, u_q)))
             shape = [u]
         if layer.kind in ("flatten", "dense", "global_avgpool"):
             field_ = None
@@ -439,9 +343,9 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
             section.add(Step(f"shape_{i}", list(shape)))
         sections.append(section)
         if params:
-            param_args.append(Arg(f"params_{i}", params))
+            param_qs.append(_q(f"params_{i}", params))
         if macs:
-            mac_args.append(Arg(f"MACs_{i}", int(macs)))
+            mac_qs.append(_q(f"MACs_{i}", int(macs)))
         layer_results.append(
             {
                 "type": layer.kind,
@@ -464,8 +368,8 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
             [*summary, ["", "total", shape_text(shape), total_params, total_macs, ""]],
         )
     )
-    totals.add(_sum_step("total_params", total_params, param_args))
-    totals.add(_sum_step("total_MACs", total_macs, mac_args))
+    totals.add(_sum_step("total_params", total_params, param_qs))
+    totals.add(_sum_step("total_MACs", total_macs, mac_qs))
     sections.append(totals)
     return Solution(
         command="conv-shape",
@@ -482,10 +386,15 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
     )
 
 
-def _sum_step(label: str, total: int, parts: list[Arg]) -> Step:
+def _flattened(i: int, shape: Sequence[int]) -> Node:
+    """H·W·C of layer ``i``'s input."""
+    return _dot(*(_q(f"{axis}_{i - 1}", n) for axis, n in zip(("H", "W", "C"), shape)))
+
+
+def _sum_step(label: str, value: int, parts: list[Q]) -> Step:
     if len(parts) < 2:
-        return Step(label, total)
-    return Step(label, total, " + ".join(["{}"] * len(parts)), tuple(parts), lambda *v: int(sum(v)))
+        return Step(label, value)
+    return _step(label, value, total(parts))
 
 
 def _receptive(
@@ -500,29 +409,11 @@ def _receptive(
         and field_.jump[0] == field_.jump[1]
         and f_eff[0] == f_eff[1]
     ):
-        section.add(
-            Step(
-                f"RF_{i}",
-                new_rf[0],
-                "{} + ({} − 1)·{}",
-                (
-                    Arg(f"RF_{i - 1}", field_.rf[0]),
-                    Arg(f"F_{i}", f_eff[0]),
-                    Arg(f"jump_{i - 1}", field_.jump[0]),
-                ),
-                lambda r, f, j: int(r + (f - 1) * j),
-            )
-        )
+        jump = _q(f"jump_{i - 1}", field_.jump[0])
+        grown = _q(f"RF_{i - 1}", field_.rf[0]) + _dot(_q(f"F_{i}", f_eff[0]) - ONE, jump)
+        section.add(_step(f"RF_{i}", new_rf[0], grown))
         if new_jump[0] == new_jump[1]:
-            section.add(
-                Step(
-                    f"jump_{i}",
-                    new_jump[0],
-                    "{}·{}",
-                    (Arg(f"jump_{i - 1}", field_.jump[0]), Arg(f"S_{i}", stride[0])),
-                    lambda j, s: int(j * s),
-                )
-            )
+            section.add(_step(f"jump_{i}", new_jump[0], _dot(jump, _q(f"S_{i}", stride[0]))))
     else:
         section.add(Step(f"RF_{i}", list(new_rf), note="receptive field (height, width)"))
     field_.rf, field_.jump = new_rf, new_jump

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from dlcalc.formula import Mul, Name, Node, Num, Partial, Q, Symbol, call, print_name, q, total
@@ -705,50 +705,32 @@ def size_steps(section: Section, n: int, window: Window, height: int, width: int
         ("W", width, window.size[1], window.dilation[1], window.stride[1], left, right),
     ):
         span = d * (k - 1) + 1
-        size_arg = Arg(f"{axis}_{n - 1}", size)
-        f_arg = Arg(f"F_{axis.lower()}{n}", k, "F")
+        a = axis.lower()
+        size_q = q(f"{axis}_{n - 1}", size, Name(axis, str(n - 1), label_sub=True))
+        f_q: Node = q(f"F_{a}{n}", k, "F")
         if d != 1:
+            dilated = Mul((q(f"D_{a}{n}", d, "d"), f_q - Num(1)), "·") + Num(1)
             section.add(
-                Step(
-                    f"F'_{axis.lower()}{n}",
-                    span,
-                    "{}·({} − 1) + 1",
-                    (Arg(f"D_{axis.lower()}{n}", d, "d"), f_arg),
-                    lambda dd, kk: dd * (kk - 1) + 1,
-                    symbol="F′",
-                    note="the dilated kernel",
-                )
+                Step(f"F'_{a}{n}", span, name=Name("F′"), expr=dilated, note="the dilated kernel")
             )
-            f_arg = Arg(f"F'_{axis.lower()}{n}", span, "F′")
+            f_q = q(f"F'_{a}{n}", span, Name("F′"))
         numerator = size + p1 + p2 - span
-        whole = numerator % s == 0
-        s_arg = Arg(f"S_{axis.lower()}{n}", s, "S")
+        s_q = q(f"S_{a}{n}", s, "S")
         if p1 == p2:
-            template = "({} + 2·{} − {})/{} + 1"
-            args: tuple[Arg, ...] = (size_arg, Arg(f"P_{axis.lower()}{n}", p1, "P"), f_arg, s_arg)
-            fn: Callable[..., Any] = lambda h, p, f, st: int((h + 2 * p - f) // st) + 1  # noqa: E731
+            padded = size_q + Mul((Num(2), q(f"P_{a}{n}", p1, "P")), "·") - f_q
         else:
-            template = "({} + {} + {} − {})/{} + 1"
-            args = (
-                size_arg,
-                Arg(f"P_{axis.lower()}{n}_before", p1, "P₁"),
-                Arg(f"P_{axis.lower()}{n}_after", p2, "P₂"),
-                f_arg,
-                s_arg,
-            )
-            fn = lambda h, a, b, f, st: int((h + a + b - f) // st) + 1  # noqa: E731
+            before = q(f"P_{a}{n}_before", p1, Name("P", "1", index=True))
+            padded = size_q + before + q(f"P_{a}{n}_after", p2, Name("P", "2", index=True)) - f_q
         note = None
-        if not whole:
-            template = "⌊" + template.removesuffix(" + 1") + "⌋ + 1"
+        if numerator % s:
             note = f"{numerator}/{s} is not whole: floored to {numerator // s}; the last {numerator % s} row(s)/column(s) are not covered"
+        expr = call("floor_quiet", padded / s_q) + Num(1)  # ⌊⌋ written only where not whole
         section.add(
             Step(
                 f"{axis}_{n}",
                 numerator // s + 1,
-                template,
-                args,
-                fn,
-                symbol=f"{axis}_{n}",
+                name=Name(axis, str(n), label_sub=True),
+                expr=expr,
                 note=note,
             )
         )

@@ -11,11 +11,12 @@ import math
 from collections.abc import Callable
 
 from dlcalc.errors import InputError
-from dlcalc.formula import HALF, ONE, TWO, Name, Node, Num, Q, call, print_name, q
+from dlcalc.formula import HALF, ONE, TWO, Name, Node, Num, Q, call, q
+from dlcalc.formula import q as quantity
 from dlcalc.formula import total as sum_of
 from dlcalc.scalars import carry_round, log_sum_exp, xlogx_ratio
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
-from dlcalc.steps import Arg, Section, Solution, Step, Table
+from dlcalc.steps import Section, Solution, Step, Table
 
 Round = Callable[[float], float]
 
@@ -27,26 +28,16 @@ def rounder(carry: int | None) -> Round:
     return lambda x: carry_round(x, carry)
 
 
-def _in_base(
-    template: str, fn: Callable[..., float], base: float, logs_only: bool = False
-) -> tuple[str, Callable[..., float]]:
-    """The same formula in another log base.
-
-    ``logs_only``: the formula is a sum of multiples of logs (−t × ln(p)), so it is written
-    with the base's own log (−t × log₂(p)); otherwise as ``(…)/ln(2)``.
-    """
-    if base == math.e:
-        return template, fn
-    if logs_only:
-        return template.replace("ln(", f"{log_name(base)}("), lambda *v: fn(*v) / math.log(base)
-    return f"({template})/ln({base:g})", lambda *v: fn(*v) / math.log(base)
-
-
 def _tree_in_base(expr: Node, base: float) -> Node:
     """The same formula tree in another log base: ``(…)/ln(2)``."""
     if base == math.e:
         return expr
     return expr / call("ln", Num(base))
+
+
+def _log(x: Node, base: float) -> Node:
+    """log of ``x`` in ``base`` written with the base's own log: ln, log₂ or log₁₀."""
+    return call({2.0: "log2", 10.0: "log10"}.get(base, "ln"), x)
 
 
 def log_name(base: float) -> str:
@@ -58,13 +49,9 @@ def _unit(base: float) -> str:
     return {2.0: "bits", 10.0: "bans (log base 10)"}.get(base, "nats (natural log)")
 
 
-def _joined(
-    parts: list[Arg], empty: float = 0.0
-) -> tuple[str, tuple[Arg, ...], Callable[..., float]]:
-    """A sum ``{} + {} + …`` of ``parts``."""
-    if not parts:
-        return "0", (), lambda: empty
-    return " + ".join(["{}"] * len(parts)), tuple(parts), lambda *v: math.fsum(v)
+def _joined(terms: list[Node]) -> Node:
+    """The sum of ``terms``; a sum of nothing is 0."""
+    return sum_of(terms) if terms else Num(0)
 
 
 # --- softmax --------------------------------------------------------------------------------
@@ -202,7 +189,7 @@ def solve_crossentropy(problem: CrossEntropy, carry: int | None = None) -> Solut
     rnd = rounder(carry)
     rows = len(problem.targets)
     sections: list[Section] = []
-    losses: list[Arg] = []
+    losses: list[Q] = []
     all_probs: list[list[float]] = []
     notes: list[str] = list(problem.notes)
     for r in range(rows):
@@ -214,21 +201,13 @@ def solve_crossentropy(problem: CrossEntropy, carry: int | None = None) -> Solut
             loss, probs = _binary_row(section, t[0], v[0], problem.given, problem.base, tag, rnd)
         else:
             loss, probs = _multi_row(section, t, v, problem.given, problem.base, tag, rnd)
-        losses.append(Arg(f"L{tag}", loss))
+        losses.append(q(f"L{tag}", loss, Name("L", str(r + 1), label_sub=True)))
         all_probs.append(probs)
         sections.append(section)
     if rows > 1:
         mean = Section("Mean over the examples")
         value = rnd(math.fsum(a.value for a in losses) / rows)
-        mean.add(
-            Step(
-                "L",
-                value,
-                "(" + " + ".join(["{}"] * rows) + f")/{rows}",
-                tuple(losses),
-                lambda *v: math.fsum(v) / len(v),
-            )
-        )
+        mean.add(Step("L", value, name=Name("L"), expr=sum_of(losses) / Num(rows)))
         sections.append(mean)
         loss = value
     else:
@@ -261,53 +240,34 @@ def _log_term(t: float, p: float) -> float:
 def _binary_row(
     section: Section, t: float, v: float, given: str, base: float, tag: str, rnd: Round
 ) -> tuple[float, list[float]]:
-    t_arg = Arg(f"t{tag}", t, "t")
+    t_q = q(f"t{tag}", t, Name("t"))
     if given == "logits":
-        z_arg = Arg(f"z{tag}", v, "z")
+        z_q = q(f"z{tag}", v, Name("z"))
         p = rnd(1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v)))
-        section.add(
-            Step(
-                f"p{tag}",
-                p,
-                "1/(1 + e^(−{}))",
-                (z_arg,),
-                lambda z: 1.0 / (1.0 + math.exp(-z)),
-                symbol="p = σ(z)",
-            )
-        )
-        template, fn = _in_base(
-            "ln(1 + e^({})) − {} × {}", lambda z, tt, z2: log_sum_exp([0.0, z]) - tt * z2, base
-        )
+        section.add(Step(f"p{tag}", p, symbol="p = σ(z)", expr=ONE / (ONE + call("exp", -z_q))))
+        expr = _tree_in_base(call("ln", ONE + call("exp", z_q)) - t_q * z_q, base)
         section.add(
             "From the logit directly (stable for large |z|): −[t·ln σ(z) + (1 − t)·ln(1 − σ(z))] = ln(1 + e^z) − t·z."
         )
-        loss = rnd(fn(v, t, v))
-        section.add(Step(f"L{tag}", loss, template, (z_arg, t_arg, z_arg), fn, symbol="L"))
+        loss = rnd((log_sum_exp([0.0, v]) - t * v) / math.log(base))
+        section.add(Step(f"L{tag}", loss, name=Name("L"), expr=expr))
         return loss, [p]
-    p_arg = Arg(f"p{tag}", v, "p")
-    raw: Callable[..., float]
+    p_q = q(f"p{tag}", v, Name("p"))
     if t == 1:
-        template, raw = "−ln({})", (lambda p: _log_term(1.0, p))
-        holes: tuple[Arg, ...] = (p_arg,)
+        expr = -_log(p_q, base)
+        raw = _log_term(1.0, v)
     elif t == 0:
-        template, raw = "−ln(1 − {})", (lambda p: _log_term(1.0, 1.0 - p))
-        holes = (p_arg,)
+        expr = -_log(ONE - p_q, base)
+        raw = _log_term(1.0, 1.0 - v)
     else:
-        template = "−[{} × ln({}) + (1 − {}) × ln(1 − {})]"
-        holes = (t_arg, p_arg, t_arg, p_arg)
-
-        def both_terms(tt: float, p: float, t2: float, p2: float) -> float:
-            return _log_term(tt, p) + _log_term(1.0 - t2, 1.0 - p2)
-
-        raw = both_terms
-
+        expr = -(t_q * _log(p_q, base) + (ONE - t_q) * _log(ONE - p_q, base))
+        raw = _log_term(t, v) + _log_term(1.0 - t, 1.0 - v)
     section.add(
         "Binary cross-entropy: L = −[t·ln p + (1 − t)·ln(1 − p)]"
         + (f" with t = {t:g}." if t in (0, 1) else ".")
     )
-    template, fn = _in_base(template, raw, base, logs_only=True)
-    loss = rnd(fn(*(a.value for a in holes)))
-    section.add(Step(f"L{tag}", loss, template, holes, fn, symbol="L"))
+    loss = rnd(raw / math.log(base))
+    section.add(Step(f"L{tag}", loss, name=Name("L"), expr=expr))
     return loss, [v]
 
 
@@ -315,74 +275,56 @@ def _multi_row(
     section: Section, t: list[float], v: list[float], given: str, base: float, tag: str, rnd: Round
 ) -> tuple[float, list[float]]:
     n = len(t)
-    terms: list[Arg] = []
+    terms: list[Node] = []
     log_p: list[float] = []
 
-    def add_term(k: int, written: tuple[str, Callable[..., float]], second: Arg) -> None:
-        """The term −t_k·log p_k (from p_k or from ln p_k), its step and its place in the sum."""
-        template, fn = written
-        t_arg = Arg(f"t{tag}_{k + 1}", t[k], f"t_{k + 1}")
-        value = rnd(fn(t[k], second.value))
+    def add_term(k: int, expr: Node, value: float, inner: Node) -> None:
+        """The term −t_k·log p_k (from p_k or from ln p_k), its step and its place in the sum
+        (``inner`` is t_k·log p_k: the loss is −(Σ t_k·log p_k))."""
         symbol = f"−t_{k + 1}·ln p_{k + 1}"
-        section.add(Step(f"term{tag}_{k + 1}", value, template, (t_arg, second), fn, symbol=symbol))
-        terms.append(Arg(f"term{tag}_{k + 1}", value, symbol))
+        section.add(Step(f"term{tag}_{k + 1}", rnd(value), symbol=symbol, expr=expr))
+        terms.append(inner)
+
+    def t_q(k: int) -> Q:
+        return q(f"t{tag}_{k + 1}", t[k], Name("t", str(k + 1), label_sub=True))
 
     if given == "logits":
-        z_args = [Arg(f"z{tag}_{k + 1}", x, f"z_{k + 1}") for k, x in enumerate(v)]
+        z_qs = [
+            q(f"z{tag}_{k + 1}", x, Name("z", str(k + 1), label_sub=True)) for k, x in enumerate(v)
+        ]
         m = max(v)
-        m_arg = Arg(f"m{tag}", m, "m")
-        section.add(
-            Step(
-                f"m{tag}",
-                m,
-                "max(" + ", ".join(["{}"] * n) + ")",
-                tuple(z_args),
-                lambda *x: max(x),
-                symbol="m",
-            )
-        )
+        m_q = q(f"m{tag}", m, Name("m"))
+        section.add(Step(f"m{tag}", m, name=Name("m"), expr=call("max", *z_qs)))
         lse = rnd(log_sum_exp(v))
-        holes: list[Arg] = [m_arg]
-        for a in z_args:
-            holes += [a, m_arg]
+        shifted = sum_of([call("exp", z - m_q) for z in z_qs])
         section.add(
             Step(
                 f"LSE{tag}",
                 lse,
-                "{} + ln(" + " + ".join(["e^({} − {})"] * n) + ")",
-                tuple(holes),
-                lambda mm, *zm: (
-                    mm + math.log(math.fsum(math.exp(a - b) for a, b in zip(zm[::2], zm[1::2])))
-                ),
-                symbol="LSE",
+                name=Name("LSE"),
+                expr=m_q + call("ln", shifted),
                 note="log-sum-exp ln Σ e^(z_j), shifted by m so that nothing overflows",
             )
         )
-        lse_arg = Arg(f"LSE{tag}", lse, "LSE")
+        lse_q = q(f"LSE{tag}", lse, Name("LSE"))
         log_p = [rnd(x - lse) for x in v]
         probs = [rnd(math.exp(x)) for x in log_p]  # carried like every other answer
         for k in range(n):
             if t[k] == 0:
                 continue
-            lp = Arg(f"logp{tag}_{k + 1}", log_p[k], f"ln p_{k + 1}")
-            section.add(
-                Step(
-                    lp.name,
-                    lp.value,
-                    "{} − {}",
-                    (z_args[k], lse_arg),
-                    lambda a, b: a - b,
-                    symbol=f"ln p_{k + 1}",
-                )
-            )
-            add_term(k, _in_base("−{} × {}", lambda tt, lpp: -tt * lpp + 0.0, base), lp)
+            label = f"logp{tag}_{k + 1}"
+            section.add(Step(label, log_p[k], symbol=f"ln p_{k + 1}", expr=z_qs[k] - lse_q))
+            lp = q(label, log_p[k], Name("ln p", str(k + 1), label_sub=True))
+            value = (-t[k] * log_p[k] + 0.0) / math.log(base)
+            add_term(k, _tree_in_base(-t_q(k) * lp, base), value, t_q(k) * lp)
     else:
         probs = list(v)
         for k in range(n):
             if t[k] == 0:
                 continue
-            p_arg = Arg(f"p{tag}_{k + 1}", v[k], f"p_{k + 1}")
-            add_term(k, _in_base("−{} × ln({})", _log_term, base, logs_only=True), p_arg)
+            p_q = q(f"p{tag}_{k + 1}", v[k], Name("p", str(k + 1), label_sub=True))
+            value = _log_term(t[k], v[k]) / math.log(base)
+            add_term(k, -t_q(k) * _log(p_q, base), value, t_q(k) * _log(p_q, base))
     zero = n - len(terms)
     if zero:
         section.add(
@@ -393,9 +335,11 @@ def _multi_row(
         last.label, last.symbol = f"L{tag}", "L"
         loss = last.value
     else:
-        template, holes_t, fn = _joined(terms)
-        loss = rnd(fn(*(a.value for a in holes_t)))
-        section.add(Step(f"L{tag}", loss, template, holes_t, fn, symbol="L"))
+        loss = rnd(math.fsum(s.value for s in section.steps if s.label.startswith(f"term{tag}_")))
+        expr = -_joined(terms)
+        if given == "logits":
+            expr = _tree_in_base(expr, base)
+        section.add(Step(f"L{tag}", loss, name=Name("L"), expr=expr))
     rows: list[list[object]] = []
     for k in range(n):
         term = (
@@ -439,37 +383,28 @@ def _kl_terms(
     label: str,
 ) -> tuple[float, list[float]]:
     """Per-term a_k·log(a_k/b_k) steps and their sum KL(a‖b)."""
-    terms: list[Arg] = []
+    terms: list[Node] = []
     values: list[float] = []
     for k, (x, y) in enumerate(zip(a, b)):
         if x == 0:
             values.append(0.0)
             continue
-        template, fn = _in_base(
-            "{} × ln({}/{})", lambda p, p2, q: xlogx_ratio(p, q), base, logs_only=True
-        )
-        value = rnd(fn(x, x, y))
+        a_q = q(f"{an}_{k + 1}", x, Name(an, str(k + 1), label_sub=True))
+        b_q = q(f"{bn}_{k + 1}", y, Name(bn, str(k + 1), label_sub=True))
+        expr = a_q * _log(a_q / b_q, base)
+        value = rnd(xlogx_ratio(x, y) / math.log(base))
         note = f"{bn}_{k + 1} = 0 while {an}_{k + 1} > 0: the term is infinite" if y == 0 else None
-        step = Step(
-            f"{label}_term_{k + 1}",
-            value,
-            template,
-            (Arg(f"{an}_{k + 1}", x), Arg(f"{an}_{k + 1}", x), Arg(f"{bn}_{k + 1}", y)),
-            fn,
-            symbol=f"{an}_{k + 1}·{log_name(base)}({an}_{k + 1}/{bn}_{k + 1})",
-            note=note,
-        )
-        section.add(step)
-        terms.append(Arg(step.label, value, step.symbol))
+        symbol = f"{an}_{k + 1}·{log_name(base)}({an}_{k + 1}/{bn}_{k + 1})"
+        section.add(Step(f"{label}_term_{k + 1}", value, symbol=symbol, expr=expr, note=note))
+        terms.append(expr)
         values.append(value)
     zero = sum(1 for x in a if x == 0)
     if zero:
         section.add(
             f"{zero} term{'s' if zero != 1 else ''} with {an}_k = 0 contribute{'s' if zero == 1 else ''} 0 (0·ln 0 = 0)."
         )
-    template, holes, fn = _joined(terms)
-    total = rnd(fn(*(h.value for h in holes)))
-    section.add(Step(label, total, template, holes, fn, symbol=f"KL({an}‖{bn})"))
+    total = rnd(math.fsum(v for v, x in zip(values, a) if x != 0))
+    section.add(Step(label, total, symbol=f"KL({an}‖{bn})", expr=_joined(terms)))
     return total, values
 
 
@@ -478,23 +413,24 @@ def _entropy(
     label: str,
     symbol: str,
     p: list[float],
-    q: list[float],
+    q_: list[float],
     base: float,
     rnd: Round,
 ) -> float:
     """−Σ p_k·ln q_k over the terms with p_k > 0 (q = p gives the entropy H(p))."""
-    holes: list[Arg] = []
-    for k, (x, y) in enumerate(zip(p, q)):
+    terms: list[Node] = []
+    raw: list[float] = []
+    for k, (x, y) in enumerate(zip(p, q_)):
         if x > 0:
-            holes += [Arg(f"p_{k + 1}", x), Arg(f"{'p' if q is p else 'q'}_{k + 1}", y)]
-    inner = " + ".join(["{} × ln({})"] * (len(holes) // 2))
-
-    def raw(*v: float) -> float:
-        return math.fsum(_log_term(a, b) for a, b in zip(v[::2], v[1::2]))
-
-    template, fn = _in_base(f"−({inner})", raw, base, logs_only=True)
-    value = rnd(fn(*(h.value for h in holes)))
-    section.add(Step(label, value, template, tuple(holes), fn, symbol=symbol))
+            p_q = q(f"p_{k + 1}", x, Name("p", str(k + 1), label_sub=True))
+            name = "p" if q_ is p else "q"
+            y_q = (
+                p_q if q_ is p else q(f"{name}_{k + 1}", y, Name(name, str(k + 1), label_sub=True))
+            )
+            terms.append(p_q * _log(y_q, base))
+            raw.append(_log_term(x, y))
+    value = rnd(math.fsum(raw) / math.log(base))
+    section.add(Step(label, value, symbol=symbol, expr=-_joined(terms)))
     return value
 
 
@@ -518,10 +454,8 @@ def _discrete(spec: KLProblem, carry: int | None) -> Solution:
         Step(
             "H_p_plus_KL",
             rnd(h_p + kl_pq),
-            "{} + {}",
-            (Arg("H_p", h_p, "H(p)"), Arg("KL_pq", kl_pq, "KL(p‖q)")),
-            lambda a, b: a + b,
             symbol="H(p) + KL(p‖q)",
+            expr=quantity("H_p", h_p, Name("H(p)")) + quantity("KL_pq", kl_pq, Name("KL(p‖q)")),
             note="equals H(p, q) above",
         )
     )
@@ -552,24 +486,23 @@ def _discrete(spec: KLProblem, carry: int | None) -> Solution:
     )
 
 
-def _sigmas(section: Section, g: Gaussian, name: str, rnd: Round) -> list[Arg]:
+def _sigmas(section: Section, g: Gaussian, name: str, rnd: Round) -> list[Q]:
     """σ per dimension, computed from ln σ² where that is what was given."""
     if g.sigma is not None:
-        return [Arg(f"{name}_{d + 1}", s) for d, s in enumerate(g.sigma)]
+        return [_indexed(name, d, s) for d, s in enumerate(g.sigma)]
     assert g.logvar is not None
     out = []
     for d, lv in enumerate(g.logvar):
         value = rnd(math.exp(0.5 * lv))
-        step = Step(
-            f"{name}_{d + 1}",
-            value,
-            "e^(½ × {})",
-            (Arg(f"logvar_{d + 1}", lv),),
-            lambda x: math.exp(0.5 * x),
-        )
-        section.add(step)
-        out.append(Arg(step.label, value))
+        expr = call("exp", HALF * _indexed("logvar", d, lv))
+        section.add(Step(f"{name}_{d + 1}", value, name=_indexed(name, d, value).name, expr=expr))
+        out.append(_indexed(name, d, value))
     return out
+
+
+def _indexed(base: str, d: int, value: float) -> Q:
+    """The quantity ``base_(d+1)`` of one latent dimension (mu_1, sigma_q_2)."""
+    return q(f"{base}_{d + 1}", value, Name(base, str(d + 1), label_sub=True))
 
 
 def _gaussian_pair_kl(
@@ -596,9 +529,8 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
         if g.q is None
         else "KL(N(μ_p, σ_p²) ‖ N(μ_q, σ_q²)) per dimension"
     )
-    parts: list[Arg] = []
+    parts: list[float] = []
     kl_qs: list[Q] = []
-    mus = [Arg(f"mu_{d + 1}", m) for d, m in enumerate(g.mu)]
     if g.q is None:
         section.add(
             "The VAE latent loss: KL(N(μ, σ²) ‖ N(0, 1)) = ½(μ² + σ² − 1 − ln σ²) for each dimension, summed."
@@ -617,7 +549,7 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
             value = rnd(float(expr.evaluate()))
             name = Name("KL", str(d + 1), label_sub=True)
             section.add(Step(f"KL_{d + 1}", value, name=name, expr=expr))
-            parts.append(Arg(f"KL_{d + 1}", value, print_name(name)))
+            parts.append(value)
             kl_qs.append(q(f"KL_{d + 1}", value, name))
     else:
         section.add(
@@ -625,30 +557,31 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
         )
         sp = _sigmas(section, g, "sigma", rnd)
         sq = _sigmas(section, g.q, "sigma_q", rnd)
-        mq = [Arg(f"mu_q_{d + 1}", m) for d, m in enumerate(g.q.mu)]
+        mus = [_indexed("mu", d, m) for d, m in enumerate(g.mu)]
+        mq = [_indexed("mu_q", d, m) for d, m in enumerate(g.q.mu)]
         for d in range(dims):
-            a_sq, a_mq = sq[d if len(sq) > 1 else 0], mq[d if len(mq) > 1 else 0]
-            template, fn = _in_base(
-                "ln({}/{}) + ({}² + ({} − {})²)/(2 × {}²) − ½",
-                lambda s2, s1, s1b, m1, m2, s2b: _gaussian_pair_kl(s2, s1, s1b, m1, m2, s2b),
+            s_q, m_q = sq[d if len(sq) > 1 else 0], mq[d if len(mq) > 1 else 0]
+            s_p = sp[d]
+            expr = _tree_in_base(
+                call("ln", s_q / s_p)
+                + (s_p**TWO + (mus[d] - m_q) ** TWO) / (TWO * s_q**TWO)
+                - HALF,
                 spec.base,
             )
-            holes = (a_sq, sp[d], sp[d], mus[d], a_mq, a_sq)
-            value = rnd(fn(*(h.value for h in holes)))
-            section.add(Step(f"KL_{d + 1}", value, template, holes, fn))
-            parts.append(Arg(f"KL_{d + 1}", value))
-    if dims > 1 and kl_qs:
-        total = rnd(math.fsum(a.value for a in parts))
+            pair = _gaussian_pair_kl(
+                s_q.value, s_p.value, s_p.value, mus[d].value, m_q.value, s_q.value
+            )
+            value = rnd(pair / math.log(spec.base))
+            name = Name("KL", str(d + 1), label_sub=True)
+            section.add(Step(f"KL_{d + 1}", value, name=name, expr=expr))
+            parts.append(value)
+            kl_qs.append(q(f"KL_{d + 1}", value, name))
+    if dims > 1:
+        total = rnd(math.fsum(parts))
         note = "summed over the latent dimensions"
         section.add(Step("KL", total, name=Name("KL"), expr=sum_of(kl_qs), note=note))
-    elif dims > 1:
-        template, holes_s, fn_s = _joined(parts)
-        total = rnd(fn_s(*(h.value for h in holes_s)))
-        section.add(
-            Step("KL", total, template, holes_s, fn_s, note="summed over the latent dimensions")
-        )
     else:
-        total = parts[0].value
+        total = parts[0]
     if not math.isfinite(total):
         raise InputError(
             "the Gaussian KL overflows: μ or σ is so large that μ² or σ² exceeds the largest double",
@@ -657,7 +590,7 @@ def _gaussian(spec: KLProblem, carry: int | None) -> Solution:
     return Solution(
         "kld",
         [section],
-        {"kl": total, "kl_per_dimension": [a.value for a in parts]},
+        {"kl": total, "kl_per_dimension": parts},
         spec.title,
         spec.source,
         [f"Divergence in {_unit(spec.base)}."],

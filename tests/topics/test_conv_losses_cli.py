@@ -163,3 +163,54 @@ def test_bad_problem_file_names_file_and_line(runner, tmp_path) -> None:
     path.write_text("p: [0.5, 0.5]\nq: [0.9, 0.2]\n", encoding="utf-8")
     output = error(runner, "kld", str(path))
     assert f"{path}, line 2: q:" in output and "sum to 1.1" in output
+
+
+def exact_json(runner, *args: str) -> dict[str, dict]:
+    out = runner.invoke(app, [*args, "--exact", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    return {s["quantity"]: s for s in json.loads(out.stdout)["steps"]}
+
+
+def test_exact_conv_shape_steps_from_their_trees(runner) -> None:
+    steps = exact_json(
+        runner, "conv-shape", "-i", "32,32,3", "-l", "conv:6:5:2:0", "-l", "dense:10"
+    )
+    assert steps["H_1"]["exact"] == "14"  # ⌊27/2⌋ + 1, floored exactly
+    assert steps["H_1"]["formula"] == "⌊(H_0 − F_1 + 2 × P_1)/S_1⌋ + 1"
+    assert steps["H_1"]["value"] == 14 and isinstance(steps["H_1"]["value"], int)
+    assert steps["params_1"]["exact"] == "456"
+    assert steps["MACs_1"]["exact"] == str(14 * 14 * 5 * 5 * 3 * 6)
+    assert steps["params_2"]["exact"] == str(14 * 14 * 6 * 10 + 10)
+    assert all(s["exact"] is not None or s.get("exact_note") for s in steps.values())
+
+
+def test_exact_crossentropy_and_kld_steps_from_their_trees(runner) -> None:
+    ce = exact_json(
+        runner, "crossentropy", "--target", "0.3", "--probability", "0.75", "--base", "2"
+    )
+    assert ce["L"]["formula"] == "−(t × log₂(p) + (1 − t) × log₂(1 − p))"
+    assert ce["L"]["exact"] == "2 − 3·ln(3)/(10·ln(2))"
+    multi = exact_json(
+        runner,
+        "crossentropy",
+        "--target",
+        "0.5,0.5",
+        "--probabilities",
+        "0.25,0.75",
+        "--base",
+        "10",
+    )
+    assert multi["L"]["formula"] == "−(t_1 × log₁₀(p_1) + t_2 × log₁₀(p_2))"
+    assert all(s["exact"] is not None for s in multi.values()), multi
+    logits = exact_json(runner, "crossentropy", "--target", "0,1", "--logits", "2,-1")
+    assert logits["m"]["exact"] == "2" and logits["LSE"]["exact"] is not None
+    kl = exact_json(runner, "kld", "--p", "0.5,0.5", "--q", "0.9,0.1", "--base", "2")
+    assert kl["KL_pq"]["formula"] == "p_1 × log₂(p_1/q_1) + p_2 × log₂(p_2/q_2)"
+    assert all(s["exact"] is not None or s.get("exact_note") for s in kl.values())
+    assert sum(s["exact"] is not None for s in kl.values()) >= 6
+
+
+def test_kl_with_every_p_zero_but_one_sums_what_is_left(runner) -> None:
+    steps = exact_json(runner, "kld", "--p", "1,0", "--q", "0.5,0.5")
+    assert steps["KL_pq"]["formula"] == "p_1 × ln(p_1/q_1)"
+    assert steps["KL_pq"]["exact"] == "ln(2)"
