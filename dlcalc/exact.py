@@ -77,9 +77,7 @@ def _exact_value(
         raise _NoExact("not a single number (exact values are given per number)")
     elif not math.isfinite(float(value)):
         raise _NoExact("the value is not finite")
-    if step.expr is None:
-        if step.computed:
-            raise _NoExact("this step has no formula tree to evaluate exactly")
+    if step.expr is None:  # a given
         return _rational(value)
     for quantity in step.expr.quantities():
         if quantity.label in inexact:

@@ -318,6 +318,30 @@ class Vector(Node):
         return self.items
 
 
+class Lookup(Node):
+    """What a code of outputs stands for: ``table[key]`` (a class name), else ``default(key)``.
+
+    A multi-output perceptron's answer is read off a table, as the slides do: y = (0, 1) =
+    car.  Printed as its key, ``(y1, y2)``; evaluated as the lookup of the key's values (whole
+    numbers), so ``check`` recomputes a class from a student's own outputs.
+    """
+
+    __slots__ = ("key", "table", "default")
+
+    def __init__(
+        self,
+        key: Vector,
+        table: Mapping[tuple[int, ...], Any],
+        default: Callable[[tuple[int, ...]], Any],
+    ) -> None:
+        self.key = key
+        self.table = table
+        self.default = default
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.key,)
+
+
 class Compare(Node):
     """A comparison, e.g. ``w·x ≥ θ``; evaluates to a bool."""
 
@@ -539,6 +563,9 @@ def _evaluate(node: Node, values: Mapping[str, Any], a: Arithmetic) -> Any:
     if isinstance(node, If):
         chosen = node.then if _evaluate(node.condition, values, a) else node.otherwise
         return _evaluate(chosen, values, a)
+    if isinstance(node, Lookup):
+        code = tuple(int(v) for v in _evaluate(node.key, values, a))
+        return node.table[code] if code in node.table else node.default(code)
     if isinstance(node, Compare):
         return _COMPARE[node.op](_evaluate(node.left, values, a), _evaluate(node.right, values, a))
     raise TypeError(f"cannot evaluate {type(node).__name__}")
@@ -764,6 +791,9 @@ class Printer:
 
     def _print_Vector(self, node: Vector) -> str:
         return self.paren(", ".join(self.leads(x) for x in node.items))
+
+    def _print_Lookup(self, node: Lookup) -> str:
+        return self.print(node.key)
 
     def _print_Compare(self, node: Compare) -> str:
         return f"{self.print(node.left)} {node.op} {self.leads(node.right)}"

@@ -1,10 +1,10 @@
 """The worked solution every computation returns and every renderer reads.
 
 A computation records each quantity it works out as a :class:`Step`: its label
-(``net_h1``), a template of the formula whose ``{}`` holes are filled either
-with the names of the quantities it came from (the formula) or with their values
-(the substituted formula), the value, and a function that recomputes the value
-from those inputs.  Steps are grouped into :class:`Section` s, next to plain
+(``net_h1``), its value and its formula as a tree (:mod:`dlcalc.formula`) whose leaves
+are the quantities it came from.  Printed with names, the tree is the formula; with
+values bound, the substituted formula; evaluated, the recomputation ``check`` uses.  A
+step without a tree is a given.  Steps are grouped into :class:`Section` s, next to plain
 :class:`Table` s and notes.  Nothing here formats numbers: renderers do.
 """
 
@@ -42,23 +42,19 @@ class Arg(Record):
 class Step(Record):
     """One named quantity of the worked solution.
 
-    ``expr`` is the formula as a tree (:mod:`dlcalc.formula`): where set, it is the single
-    description of the step: its printed formula, its substituted formula, its inputs
-    (``args``) and its recompute.  ``name`` is the step's own name, structured (w5⁺, ∂E/∂w5,
-    δ_o1), for printers that write names in their own notation (LaTeX, ASCII, HTML);
-    ``symbol`` is its Unicode text.  ``exact``, ``exact_latex`` and ``exact_note`` are set by
+    ``expr`` is the formula as a tree (:mod:`dlcalc.formula`): the single description of
+    the step: its printed formula, its substituted formula, its inputs (``args``, read off
+    the tree unless given) and its recompute.  A step without ``expr`` is a given (a
+    weight, an input).  ``name`` is the step's own name, structured (w5⁺, ∂E/∂w5, δ_o1),
+    for printers that write names in their own notation (LaTeX, ASCII, HTML); ``symbol``
+    is its Unicode text.  ``exact``, ``exact_latex`` and ``exact_note`` are set by
     ``--exact``: the exact value in formula notation and in LaTeX, or why there is none.
-
-    Older steps instead give a ``template`` with ``{}`` holes, one per entry of ``args`` in
-    order (``"{} × {} + {} × 1"``), and ``fn(*arg_values)`` to recompute ``value``.
     """
 
     __slots__ = (
         "label",
         "value",
-        "template",
         "args",
-        "fn",
         "symbol",
         "note",
         "exact",
@@ -72,9 +68,8 @@ class Step(Record):
         self,
         label: str,
         value: Value,
-        template: str | None = None,
+        *,
         args: tuple[Arg, ...] = (),
-        fn: Callable[..., Any] | None = None,
         symbol: str | None = None,
         note: str | None = None,
         exact: str | None = None,
@@ -85,9 +80,7 @@ class Step(Record):
     ) -> None:
         self.label = label
         self.value = value
-        self.template = template
         self.args = args
-        self.fn = fn
         self.symbol = symbol
         self.note = note
         self.exact = exact
@@ -113,7 +106,7 @@ class Step(Record):
     @property
     def computed(self) -> bool:
         """Whether the step is worked out from other quantities (and so can be recomputed)."""
-        return self.expr is not None or self.fn is not None
+        return self.expr is not None
 
     @property
     def inputs(self) -> list[str]:
@@ -121,59 +114,26 @@ class Step(Record):
         return list(dict.fromkeys(a.name for a in self.args))
 
     def formula(self) -> str | None:
-        """The template with symbols in its holes, e.g. ``w1 × x1 + b_h1 × 1``."""
-        if self.expr is not None:
-            from dlcalc.formula import print_unicode
-
-            return print_unicode(self.expr)
-        if self.template is None:
+        """The formula in symbols, e.g. ``w1 × x1 + b_h1 × 1`` (None for a given)."""
+        if self.expr is None:
             return None
-        return self.template.format(*(a.shown for a in self.args))
+        from dlcalc.formula import print_unicode
+
+        return print_unicode(self.expr)
 
     def substituted(self, fmt: Callable[[Any], str]) -> str | None:
-        """The template with numbers in its holes; negative numbers are bracketed."""
-        if self.expr is not None:
-            from dlcalc.formula import print_unicode
-
-            return print_unicode(self.expr, fmt) if self.args else None
-        if self.template is None or not self.args:
+        """The formula with the numbers in (``fmt`` writes them); None for a given."""
+        if self.expr is None or not self.args:
             return None
-        shown = []
-        for a, bracket in zip(self.args, _needs_brackets(self.template)):
-            text = fmt(a.value)
-            shown.append(f"({text})" if bracket and text.startswith("−") else text)
-        return self.template.format(*shown)
+        from dlcalc.formula import print_unicode
+
+        return print_unicode(self.expr, fmt)
 
     def recompute(self, values: Mapping[str, float]) -> Any:
         """The value computed from ``values`` (by label) where given, else the step's own inputs."""
-        if self.expr is not None:
-            return self.expr.evaluate(values)
-        if self.fn is None:
+        if self.expr is None:
             raise ValueError(f"{self.label} is given, not computed")
-        return self.fn(*(values.get(a.name, a.value) for a in self.args))
-
-
-_BINDS_LEFT = ("×", "+", "−", "-", "/", "·", "^", "*")  # after these, −0.5 must read (−0.5)
-_BINDS_RIGHT = ("²", "³", "^")  # and before these: (−0.5)², not −0.5²
-
-
-def _needs_brackets(template: str) -> list[bool]:
-    """For each hole of ``template``: would a negative number there need brackets?
-
-    ``tanh({})``, ``max(0, {})`` and ``{} < 3`` take −0.45 as it is; ``e^(−{})``,
-    ``{} × {}`` (the second) and ``{}²`` need (−0.45).
-    """
-    import string  # templates only (a few SymPy-printed steps)
-
-    parts = list(string.Formatter().parse(template))
-    out = []
-    for i, (before, hole, _, _) in enumerate(parts):
-        if hole is None:
-            continue
-        after = parts[i + 1][0] if i + 1 < len(parts) else ""
-        left, right = before.rstrip(), after.lstrip()
-        out.append(left.endswith(_BINDS_LEFT) or right.startswith(_BINDS_RIGHT))
-    return out
+        return self.expr.evaluate(values)
 
 
 class Table(Record):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from dlcalc.cli import app
+from dlcalc.formula import ONE, TWO, Compare, Node, Num, call, q
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Arg, Step
+from dlcalc.steps import Step
 
 NETWORK = "input: [1, 2]\ntarget: [1]\nlearning_rate: 0.5\nlayers: [{weights: [[1, 2]]}]\n"
 
@@ -41,25 +43,46 @@ def test_choices_are_refused_in_dlcalc_wording(runner, tmp_path: Path, mode: str
         assert word in result.stderr
 
 
+def _tanh(x: Node) -> Node:
+    return call("tanh", x)
+
+
+def _relu(x: Node) -> Node:
+    return call("max", 0, x)
+
+
+def _sigmoid(x: Node) -> Node:
+    return ONE / (ONE + call("exp", -x))
+
+
+def _slope(x: Node) -> Node:
+    return ONE - x**TWO
+
+
+def _below_3(x: Node) -> Node:
+    return Compare(x, "<", Num(3))
+
+
 @pytest.mark.parametrize(
-    ("template", "value", "shown"),
+    ("build", "value", "shown"),
     [
-        ("tanh({})", -0.45, "tanh(−0.45)"),
-        ("max(0, {})", -0.3, "max(0, −0.3)"),
-        ("1/(1 + e^(−{}))", -0.38, "1/(1 + e^(−(−0.38)))"),
-        ("1 − {}²", -0.5, "1 − (−0.5)²"),
-        ("{} < 3", -2.0, "−2 < 3"),
+        (_tanh, -0.45, "tanh(−0.45)"),
+        (_relu, -0.3, "max(0, −0.3)"),
+        (_sigmoid, -0.38, "1/(1 + e^(−(−0.38)))"),
+        (_slope, -0.5, "1 − (−0.5)²"),
+        (_below_3, -2.0, "−2 < 3"),
     ],
 )
 def test_negative_numbers_are_bracketed_only_where_needed(
-    template: str, value: float, shown: str
+    build: Callable[[Node], Node], value: float, shown: str
 ) -> None:
-    step = Step("out", 0.0, template, (Arg("net", value),), lambda v: v)
+    step = Step("out", 0.0, expr=build(q("net", value)))
     assert step.substituted(lambda v: fmt(v)) == shown
 
 
 def test_sums_bracket_every_negative_term_after_the_first() -> None:
-    step = Step("s", 0.0, "{} × {} + {} × {}", tuple(Arg(f"a{i}", -1.5) for i in range(4)))
+    a = [q(f"a{i}", -1.5) for i in range(4)]
+    step = Step("s", 0.0, expr=a[0] * a[1] + a[2] * a[3])
     assert step.substituted(lambda v: fmt(v)) == "−1.5 × (−1.5) + (−1.5) × (−1.5)"
 
 

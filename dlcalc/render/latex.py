@@ -308,16 +308,9 @@ def _broken(
     at the shallowest bracket depth that makes the lines fit."""
     from dlcalc.render.notation import ADD_BREAK, MUL_BREAK, LatexPrinter, _unmarked
 
-    if step.expr is not None:
-        marked = LatexPrinter(number, breakable=True).print(step.expr)
-    else:
-        text = step.formula() if number is None else step.substituted(number)
-        if text is None:
-            return [whole]
-        marked = chr(ADD_BREAK).join(
-            chr(MUL_BREAK).join(math(p) for p in _split(t, (" × ", "·")))
-            for t in _split(text, (" + ", " − "))
-        )
+    if step.expr is None:
+        return [whole]
+    marked = LatexPrinter(number, breakable=True).print(step.expr)
     if _width(marked) <= MAX_LINE:
         return [_unmarked(marked)]
 
@@ -347,27 +340,6 @@ def _width(tex: str) -> int:
     plain = re.sub(r"\\(?:left|right|mathrm|text|frac|tfrac)\b", "", tex)
     plain = re.sub(r"\\[a-zA-Z]+ ?", "x", plain)
     return len(re.sub(r"[{}_^\ue000-\ue1ff]", "", plain))
-
-
-def _split(text: str, operators: tuple[str, ...]) -> list[str]:
-    """Unicode formula text split before each operator outside a ``^(…)`` group; the pieces
-    keep their operator (``["a", " + b"]``), so joining them gives the text back."""
-    out: list[str] = []
-    groups: list[bool] = []  # for each open bracket: is it an exponent's ^( … )?
-    start = 0
-    k = 0
-    while k < len(text):
-        ch = text[k]
-        if ch in "([":
-            groups.append(k > 0 and text[k - 1] == "^")
-        elif ch in ")]" and groups:
-            groups.pop()
-        elif not any(groups) and k > start and text.startswith(operators, k):
-            out.append(text[start:k])
-            start = k
-        k += 1
-    out.append(text[start:])
-    return out
 
 
 def latex_value(value: Any, decimals: int) -> str:

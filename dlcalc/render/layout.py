@@ -42,25 +42,22 @@ def step_texts(
 ) -> tuple[str, str | None, str | None]:
     """The step's name, formula and substituted formula in ``notation`` (unicode, ascii, latex, html).
 
-    A step built from a formula tree is printed by that notation's printer; a step that
-    still has a text template is converted from its Unicode text.
+    The formula tree is printed by that notation's printer; a given (no tree) has only a name.
     """
     from dlcalc.render import notation as n
 
+    formula: str | None = None
+    substituted: str | None = None
     if step.expr is not None:
-        formula: str | None = n.printer(notation).print(step.expr)
+        formula = n.printer(notation).print(step.expr)
         substituted = n.printer(notation, number).print(step.expr) if step.args else None
-    else:
-        formula, substituted = step.formula(), step.substituted(number)
-        formula = None if formula is None else convert(formula, notation)
-        substituted = None if substituted is None else convert(substituted, notation)
     if substituted is not None and step.substituted(number) == number(step.value):
         substituted = None  # the value once, not twice (E_total = E_6 = 0.1384)
     if step.name is not None:
         name = n.name_in(notation, step.name)
     else:
         name = convert(step.shown, notation)
-    if notation == "unicode" and step.expr is not None:  # names may hold control characters
+    if notation == "unicode":  # names may hold control characters
         name = n.visible(name)
         formula = None if formula is None else n.visible(formula)
         substituted = None if substituted is None else n.visible(substituted)
@@ -83,7 +80,7 @@ def rule_text(rule: Rule, notation: str) -> str:
 
 
 def convert(text: str, notation: str) -> str:
-    """Unicode text (a step's template formula, its name) in ``notation``."""
+    """Unicode text (a step's name, a note) in ``notation``."""
     from dlcalc.render import notation as n
 
     if notation == "ascii":

@@ -5,8 +5,8 @@ subclasses here write plain ASCII (``dE/dw5 = delta_o1 * out_h1``), LaTeX
 (``\\frac{\\partial E}{\\partial w_{5}}``) and HTML (``δ<sub>o1</sub>``).  User text (a unit's
 name inside a symbol) is escaped by each printer for its own format, never interpreted.
 
-Steps that still carry a text template instead of a tree are written from their Unicode
-text: :func:`ascii_text` transliterates it, :func:`dlcalc.render.latex.math` reads it.
+Text that is not a tree (a given's name written as text, a note) is written from its
+Unicode: :func:`ascii_text` transliterates it, :func:`dlcalc.render.latex.math` reads it.
 """
 
 from __future__ import annotations

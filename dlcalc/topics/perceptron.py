@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from dlcalc import limits
-from dlcalc.formula import Compare, If, Name, Node, Num, Q, q, total
+from dlcalc.formula import Compare, If, Lookup, Name, Node, Num, Q, Vector, q, total
 from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
     PerceptronTraining,
@@ -34,7 +34,7 @@ from dlcalc.specs.perceptron import (
     label_text,
     unit_names,
 )
-from dlcalc.steps import Arg, Rule, Section, Solution, Step, Table
+from dlcalc.steps import Rule, Section, Solution, Step, Table
 from dlcalc.topics import linear_unit as lu
 from dlcalc.topics.linear_unit import (
     MAX_WRITTEN,
@@ -583,30 +583,27 @@ def solve_evaluation(
             note = None
             if codes:
                 note = f"class: {label}" if label is not None else "no class has this code"
-            out_args = tuple(Arg(f"{name}@{k}", o, name) for name, o in zip(names, outs))
+            code = Vector(tuple(q(f"{name}@{k}", o, Name(name)) for name, o in zip(names, outs)))
 
-            def code_of(*v: float) -> str:
-                return "(" + ", ".join(shown_int(int(o)) for o in v) + ")"
+            def code_of(v: tuple[int, ...]) -> str:
+                return "(" + ", ".join(shown_int(o) for o in v) + ")"
 
             if codes:  # as the slides write it: y = (0, 1) = car
+                classes = {c: lab for lab, c in codes.items()}
+                expr = Lookup(code, classes, code_of)
+                value = label if label is not None else code_of(tuple(outs))
                 section.add(
                     Step(
                         f"code@{k}",
-                        label if label is not None else code_of(*outs),
-                        "(" + ", ".join(["{}"] * len(names)) + ")",
-                        out_args,
-                        lambda *v: next(
-                            (lab for lab, c in codes.items() if c == tuple(int(o) for o in v)),
-                            code_of(*v),
-                        ),
+                        value,
+                        expr=expr,
                         symbol="class",
                         note=None if label is not None else note,
                     )
                 )
             else:  # the code itself, once: code = (0, 1)
-                section.add(
-                    Step(f"code@{k}", code_of(*outs), None, out_args, code_of, symbol="code")
-                )
+                expr = Lookup(code, {}, code_of)
+                section.add(Step(f"code@{k}", code_of(tuple(outs)), expr=expr, symbol="code"))
         elif record and codes:
             section.add(f"class: {label}" if label is not None else "no class has this code")
         if record:

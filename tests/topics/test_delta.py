@@ -62,7 +62,7 @@ def test_steps_show_every_delta_with_numbers() -> None:
         == "0.05 × ((1 − 0.2) × 1 + (2 − 0.2) × 0 + (3.2 − 0.3) × 1 + (4.1 − 0.4) × 2)"
     )
     for step in solution.steps:
-        if step.fn is not None:
+        if step.computed:
             assert float(step.recompute({})) == pytest.approx(float(step.value), abs=1e-12), (
                 step.label
             )
@@ -77,7 +77,7 @@ def test_stochastic_labels_unique_and_recompute() -> None:
     assert len(labels) == len(set(labels))
     assert solution.step("w2@1.4") is not None
     for step in solution.steps:
-        if step.fn is not None:
+        if step.computed:
             assert float(step.recompute({})) == pytest.approx(float(step.value), abs=1e-12), (
                 step.label
             )

@@ -94,7 +94,7 @@ def test_every_step_recomputes() -> None:
         training((EXAMPLES / "perceptron-trace.yaml").read_text()), every_step=True
     )
     for step in solution.steps:
-        if step.fn is not None:
+        if step.computed:
             assert float(step.recompute({})) == pytest.approx(float(step.value), abs=1e-12), (
                 step.label
             )

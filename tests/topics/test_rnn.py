@@ -480,7 +480,7 @@ def test_every_step_recomputes_from_its_formula() -> None:
     ):
         solution = solve(problem, gradient_flow=True)
         for step in solution.iter_steps():
-            if step.fn is not None:
+            if step.computed:
                 assert step.recompute({}) == pytest.approx(step.value, rel=1e-9, abs=1e-12), (
                     step.label
                 )
