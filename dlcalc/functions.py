@@ -266,7 +266,10 @@ class Printer:
                 out += (" − " if negative else " + ") + body
         return out
 
-    def mul(self, e: Mul) -> str:
+    def split_product(self, e: Mul) -> tuple[int, sympy.Expr, list[sympy.Expr], list[sympy.Expr]]:
+        """A product as the printers write it: its sign, a positive coefficient, the factors
+        over the line (sums last) and under it; a minus is taken into a factor where it
+        reads better (t − out rather than −(out − t))."""
         coeff, factors = e.as_coeff_mul()
         sign = -1 if coeff < 0 else 1
         coeff = abs(coeff)
@@ -287,6 +290,10 @@ class Printer:
             denom.insert(0, sympy.Integer(coeff.q))
             coeff = sympy.Integer(coeff.p)
         numer.sort(key=lambda f: isinstance(f, Add))
+        return sign, coeff, numer, denom
+
+    def mul(self, e: Mul) -> str:
+        sign, coeff, numer, denom = self.split_product(e)
         parts = [self.wrap(f, 3 if isinstance(f, Pow) else 2) for f in numer]
         if coeff != 1 or not parts:
             parts.insert(0, self.p(coeff))
@@ -449,26 +456,7 @@ class _TreeBuilder(Printer):
         return out
 
     def mul_tree(self, e: Mul) -> formula.Node:
-        coeff, factors = e.as_coeff_mul()
-        sign = -1 if coeff < 0 else 1
-        coeff = abs(coeff)
-        numer: list[sympy.Expr] = []
-        denom: list[sympy.Expr] = []
-        for f in factors:
-            if sign < 0 and self.flippable(f):
-                f = -f
-                sign = -sign
-            elif isinstance(f, Add) and self.negated_reads_better(f):
-                f = -f
-                sign = -sign
-            if isinstance(f, Pow) and f.exp.is_negative and f.exp.is_Rational:
-                denom.append(f.base if f.exp == -1 else Pow(f.base, -f.exp))
-            else:
-                numer.append(f)
-        if coeff.is_Rational and coeff.q != 1:
-            denom.insert(0, sympy.Integer(coeff.q))
-            coeff = sympy.Integer(coeff.p)
-        numer.sort(key=lambda f: isinstance(f, Add))
+        sign, coeff, numer, denom = self.split_product(e)
         parts = [self.node(f) for f in numer]
         if coeff != 1 or not parts:
             parts.insert(0, self.node(coeff))
