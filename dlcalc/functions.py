@@ -238,10 +238,9 @@ class Printer:
             )
         return self.add_plain(e)
 
-    def add_plain(self, e: sympy.Expr) -> str:
-        if not isinstance(e, Add):
-            return self.p(e)
-        out = ""
+    def leading_positive(self, e: Add) -> list[sympy.Expr]:
+        """A sum's terms in print order, a positive term first (t − out, not −out + t) unless
+        the first term holds a symbol that must lead."""
         terms = self.terms(e)
         positive = [t for t in terms if not t.could_extract_minus_sign()]
         if (
@@ -251,6 +250,13 @@ class Printer:
         ):
             terms.remove(positive[0])
             terms.insert(0, positive[0])
+        return terms
+
+    def add_plain(self, e: sympy.Expr) -> str:
+        if not isinstance(e, Add):
+            return self.p(e)
+        out = ""
+        terms = self.leading_positive(e)
         for i, term in enumerate(terms):
             negative = term.could_extract_minus_sign()
             body = None
@@ -428,15 +434,7 @@ class _TreeBuilder(Printer):
         return self.sum_tree(e)
 
     def sum_tree(self, e: Add) -> formula.Node:
-        terms = self.terms(e)
-        positive = [t for t in terms if not t.could_extract_minus_sign()]
-        if (
-            positive
-            and terms[0].could_extract_minus_sign()
-            and not terms[0].free_symbols & self.first
-        ):
-            terms.remove(positive[0])
-            terms.insert(0, positive[0])
+        terms = self.leading_positive(e)
         out: formula.Node | None = None
         for term in terms:
             negative = term.could_extract_minus_sign()
