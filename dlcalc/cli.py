@@ -62,7 +62,16 @@ class Commands(typer.core.TyperGroup):
 
         if len(args) > MAX_ARGUMENTS:
             raise fail(f"command line: {len(args):,} arguments; at most {MAX_ARGUMENTS:,}")
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, ascii_anywhere(args))
+
+
+def ascii_anywhere(args: list[str]) -> list[str]:
+    """``--ascii`` is taken anywhere on the line (before ``--``): it is set here and removed."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--ascii" not in args[:end]:
+        return args
+    os.environ["DLCALC_ASCII"] = "1"
+    return [a for a in args[:end] if a != "--ascii"] + args[end:]
 
 
 app = typer.Typer(
@@ -114,7 +123,7 @@ def global_options(
         ),
     ] = False,
 ) -> None:
-    """Options for every command (given before the command: dlcalc --ascii backprop …)."""
+    """Options for every command (--ascii anywhere on the line: dlcalc backprop f.yaml --ascii)."""
     if ascii:
         os.environ["DLCALC_ASCII"] = "1"
 

@@ -95,13 +95,8 @@ def emit(solution: Solution, settings: Settings) -> None:
             except OSError as e:
                 raise files.stdout_failed(e) from None
         else:
-            from dlcalc.render.notation import can_encode
-
-            if not can_encode(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
-                sys.stdout.reconfigure(errors="backslashreplace")  # JSON stays valid: \u2212
-            files.write_stdout(
-                limits.check_output(render_text(solution, fmt, decimals, every_step))
-            )
+            text = limits.check_output(render_text(solution, fmt, decimals, every_step))
+            files.write_stdout(for_terminal(text, fmt))
         return
     suffix = path.suffix.lower()
     if settings.fmt is None and suffix == ".html":
@@ -117,6 +112,13 @@ def emit(solution: Solution, settings: Settings) -> None:
             )
         text = render_text(solution, chosen, decimals, every_step)
     write(path, limits.check_output(text))
+
+
+def for_terminal(text: str, fmt: Format) -> str:
+    """``text`` for standard output: plain ASCII under ``--ascii`` or where it cannot show Unicode."""
+    from dlcalc.render import ascii_wanted, in_ascii
+
+    return in_ascii(text, fmt) if ascii_wanted(sys.stdout) else text
 
 
 def write(path: Path, text: str) -> None:
@@ -146,7 +148,7 @@ def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
     render = answer_key.latex if key_format(settings) is Format.latex else answer_key.markdown
     text = render(problems, settings.decimals, settings.every_step, title)
     if settings.output is None:
-        files.write_stdout(text)
+        files.write_stdout(for_terminal(text, key_format(settings)))
     else:
         write(settings.output, text)
         files.commit()
@@ -179,7 +181,7 @@ def mark_class(
     )
     if report is not None:
         cr.write(marks, report)
-    files.write_stdout(marks.to_markdown())
+    files.write_stdout(for_terminal(marks.to_markdown(), Format.markdown))
     return 1 if marks.any_wrong else 0
 
 

@@ -51,3 +51,37 @@ def render_text(
     from dlcalc.render import terminal
 
     return terminal.to_text(solution, decimals, every_step, width=width)
+
+
+def ascii_wanted(stream: object) -> bool:
+    """Whether output to ``stream`` is to be plain ASCII: ``--ascii``, or it cannot show Unicode."""
+    import os
+
+    from dlcalc.render.notation import can_encode
+
+    return bool(os.environ.get("DLCALC_ASCII")) or not can_encode(stream)
+
+
+def in_ascii(text: str, fmt: Format) -> str:
+    """``text`` in ``fmt`` as plain ASCII that means the same.
+
+    JSON escapes (the same document), HTML character references (the same page); Markdown,
+    LaTeX and plain text spell dlcalc's symbols out (−0.5 → -0.5, ∂E/∂w5 → dE/dw5).
+    """
+    if text.isascii():
+        return text
+    if fmt is Format.json:
+        import json
+
+        return json.dumps(json.loads(text), ensure_ascii=True, indent=1) + "\n"
+    if fmt is Format.html:
+        return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    from dlcalc.render.notation import ascii_text, ascii_title
+
+    lines = text.split("\n")
+    return "\n".join(
+        ascii_title(line)
+        if line.startswith(("#", "\\section", "\\subsection"))
+        else ascii_text(line)
+        for line in lines
+    )

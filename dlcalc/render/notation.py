@@ -78,7 +78,6 @@ ASCII_SYMBOLS = {
     "√": "sqrt",
     "∂": "d",
     "Σ": "sum",
-    "σ": "sigmoid",
     "≥": ">=",
     "≤": "<=",
     "≠": "!=",
@@ -102,6 +101,14 @@ ASCII_SYMBOLS = {
     "⌈": "ceil(",
     "⌉": ")",
     "₂": "2",
+    "≈": "~",
+    "∈": " in ",
+    "§": "section ",
+    "°": " degrees",
+    "─": "-",
+    "━": "-",
+    "•": "*",
+    "\u00a0": " ",
 }
 _SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
 _SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
@@ -120,25 +127,35 @@ def ascii_text(text: str) -> str:
     """Any text in plain ASCII: dlcalc's symbols spelled out, other characters escaped."""
     if text.isascii():
         return visible(text)
-    text = text.replace(" · ", " - ")  # a separator in titles ("Example 2 · Forward pass")
     out: list[str] = []
     for ch in text:
-        if ch.isascii():
-            out.append(ch)
-        elif ch in ASCII_SYMBOLS:
-            out.append(ASCII_SYMBOLS[ch])
-        elif ch in _SUPER:
-            out.append("^" + _SUPER[ch])
-        elif ch in _SUB:
-            out.append(_SUB[ch])
-        elif (word := greek_word(ch)) is not None:
-            out.append(word)
-        elif unicodedata.combining(ch):
-            out.append({"\u0302": "_hat", "\u0304": "_bar", "\u0303": "_tilde"}.get(ch, ""))
-        else:
-            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            out.append(plain if plain.strip() else f"\\u{ord(ch):04x}")
+        out.append(_ascii_char(ch))
     return visible("".join(out))
+
+
+def _ascii_char(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    if ch in ASCII_SYMBOLS:
+        return ASCII_SYMBOLS[ch]
+    if ch in _SUPER:
+        return "^" + _SUPER[ch]
+    if ch in _SUB:
+        return _SUB[ch]
+    if (word := greek_word(ch)) is not None:
+        return word
+    if unicodedata.combining(ch):
+        return {"\u0302": "_hat", "\u0304": "_bar", "\u0303": "_tilde"}.get(ch, "")
+    parts = unicodedata.normalize("NFD", ch)  # ŷ: y and a combining hat (y_hat)
+    if len(parts) > 1:
+        return "".join(_ascii_char(p) for p in parts)
+    plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+    return plain if plain.strip() else f"\\u{ord(ch):04x}"
+
+
+def ascii_title(text: str) -> str:
+    """A title in plain ASCII: its separator dot is a dash ("Forward pass - layer 1")."""
+    return ascii_text(text.replace(" · ", " - "))
 
 
 def ascii_name(symbol: Symbol) -> str:
@@ -169,6 +186,9 @@ class AsciiPrinter(Printer):
     minus = " - "
     neg = "-"
 
+    def print(self, node: Node) -> str:
+        return ascii_text(super().print(node))  # ≥, ← and the like written by the base printer
+
     def value(self, value: Any) -> str:
         return ascii_text(super().value(value))
 
@@ -180,7 +200,7 @@ class AsciiPrinter(Printer):
 
     def _print_Mul(self, node: Mul) -> str:
         sign = " (.) " if node.sign == "⊙" else self.times
-        return sign.join(self.bracket(f, node) for f in node.factors)
+        return sign.join(self.operand(f, node, first=k == 0) for k, f in enumerate(node.factors))
 
     def _print_Pow(self, node: Pow) -> str:
         base = self.bracket(node.base, node)
@@ -615,6 +635,7 @@ __all__ = [
     "Name",
     "ascii_name",
     "ascii_text",
+    "ascii_title",
     "html_name",
     "latex_name",
     "name_in",

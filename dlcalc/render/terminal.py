@@ -29,7 +29,7 @@ from rich.text import Text
 
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
-from dlcalc.render.notation import ascii_text, can_encode, visible
+from dlcalc.render.notation import ascii_text, ascii_title, can_encode, visible
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Grid, Mark, Rule, Section, Solution, Step, Table
 
@@ -69,6 +69,9 @@ class Style:
 
     def text(self, value: str) -> str:
         return ascii_text(value) if self.ascii else visible(value)
+
+    def title(self, value: str) -> str:
+        return ascii_title(value) if self.ascii else visible(value)
 
     @property
     def notation(self) -> str:
@@ -176,12 +179,13 @@ def steps_block(
     """The steps as lines of text: name │ working │ value, the value on its substituted line."""
     out = Text(no_wrap=True, overflow="ignore", end="")
     blank = " " * name_w
-    for row in rows:
+    formula_w = max(inner - name_w - 1, work_w)  # a line without a value may pass the values
+    for row, at in zip(rows, value_columns(rows, work_w), strict=True):
         name_fits = cell_len(row.name) <= name_w
         lines: list[tuple[str, str, str]] = []  # (name cell, working cell text, style)
         wrapped: list[tuple[str, str, bool]] = []  # (text, style, ends the value line)
         for k, (text, st) in enumerate(row.working):
-            parts = wrap(text, work_w)
+            parts = wrap(text, work_w if k == row.value_line else formula_w)
             for j, part in enumerate(parts):
                 wrapped.append((part, st, k == row.value_line and j == len(parts) - 1))
         value_long = cell_len(row.value) > value_w
@@ -204,7 +208,7 @@ def steps_block(
             plain_style = st.removesuffix("|value")
             out.append(text, plain_style)
             if st.endswith("|value") and not value_long:
-                pad = work_w - cell_len(text) + 1 + value_w - cell_len(row.value)
+                pad = at - cell_len(text) + 1 + value_w - cell_len(row.value)
                 out.append(" " * pad)
                 out.append(row.value, "bold")
         if value_long:
@@ -223,6 +227,54 @@ def steps_block(
 
 
 # ---------------------------------------------------------------- panels
+
+
+MAX_GAP = 30  # at most this many cells between a substituted formula and its value
+
+
+def value_columns(rows: list[StepLines], work_w: int) -> list[int]:
+    """Where each row's value column starts (after ``work_w`` cells at most).
+
+    Consecutive rows whose value lines differ in width by at most :data:`MAX_GAP` share
+    a column just after the widest of them; a much shorter line starts a new column, so
+    that a short sum never has its value far away at a wide terminal.
+    """
+    out: list[int] = []
+    run: list[int | None] = []
+
+    def close() -> None:
+        widths = [w for w in run if w is not None]
+        out.extend([max(max(widths, default=0), MIN_WORKING)] * len(run))
+        run.clear()
+
+    for row in rows:
+        text = row.working[row.value_line][0] if row.value_line >= 0 else ""
+        width = min(cell_len(text), work_w) if text else None  # a given fits any column
+        if width is not None:
+            known = [w for w in run if w is not None]
+            if known and max(*known, width) - min(*known, width) > MAX_GAP:
+                close()
+        run.append(width)
+    close()
+    return [min(at, work_w) for at in out]
+
+
+def columns(rows: list[StepLines], inner: int) -> tuple[int, int, int]:
+    """One set of columns per panel: the names', the working's and the values' widths.
+
+    The values stand one column after the widest line that ends in a value (a formula
+    line without a value may run on past them), so that no value sits far from its sum.
+    """
+    name_w = min(max((cell_len(r.name) for r in rows), default=0), inner // 3)
+    value_w = min(max((cell_len(r.value) for r in rows), default=0), inner // 3)
+    widest = max(
+        (cell_len(r.working[r.value_line][0]) for r in rows if r.value_line >= 0), default=0
+    )
+    work_w = max(min(widest, inner - name_w - 2 - value_w), MIN_WORKING)
+    if name_w + 2 + work_w + value_w > inner:  # very narrow: give the names their own lines
+        name_w = 0
+        work_w = max(inner - 2 - value_w, MIN_WORKING)
+    return name_w, work_w, value_w
 
 
 def section_panel(
@@ -244,14 +296,7 @@ def section_panel(
             all_rows += rows
         else:
             prepared.append(block)
-    # One set of columns per panel: names, working, values.
-    name_w = min(max((cell_len(r.name) for r in all_rows), default=0), inner // 3)
-    value_w = min(max((cell_len(r.value) for r in all_rows), default=0), inner // 3)
-    widest = max((cell_len(t) for r in all_rows for t, _ in r.working), default=0)
-    work_w = max(min(widest, inner - name_w - 2 - value_w), MIN_WORKING)
-    if name_w + 2 + work_w + value_w > inner:  # very narrow: give the names their own lines
-        name_w = 0
-        work_w = max(inner - 2 - value_w, MIN_WORKING)
+    name_w, work_w, value_w = columns(all_rows, inner)
     parts: list[Text] = []
     for item in prepared:
         if isinstance(item, list):
@@ -273,7 +318,7 @@ def section_panel(
             return _rich_panel(section, prepared, decimals, every_step, style, inner, width)
         else:
             parts.append(Text("\n".join(textwrap.wrap(style.text(str(item)), inner)), end=""))
-    return frame(style.text(section.title), parts, width, style)
+    return frame(style.title(section.title), parts, width, style)
 
 
 def frame(title: str, parts: list[Text], width: int, style: Style) -> Text:
@@ -312,9 +357,7 @@ def _rich_panel(
     parts: list[RenderableType] = []
     for item in prepared:
         if isinstance(item, list):
-            name_w = min(max((cell_len(r.name) for r in item), default=0), inner // 3)
-            value_w = min(max((cell_len(r.value) for r in item), default=0), inner // 3)
-            work_w = max(inner - name_w - 2 - value_w, MIN_WORKING)
+            name_w, work_w, value_w = columns(item, inner)
             parts.append(steps_block(item, name_w, work_w, value_w, style, inner))
         elif isinstance(item, Table):
             parts.append(plain_table(item, decimals, every_step, style, inner))
@@ -323,12 +366,15 @@ def _rich_panel(
         elif isinstance(item, Rule):
             parts.append(Text(rule_text(item, style.notation)))
         elif isinstance(item, Grid):
-            parts.append(grid_table(item, decimals))
+            parts.append(grid_table(item, decimals, style))
         else:
             parts.append(item.render_terminal(decimals=decimals, width=inner, ascii=style.ascii))
+    for part in parts:
+        if isinstance(part, Text):
+            part.end = "\n"  # each part on lines of its own: no caption glued to a value
     return Panel(
         Group(*parts),
-        title=Text(style.text(section.title), style="bold"),
+        title=Text(style.title(section.title), style="bold"),
         title_align="left",
         box=style.box,
         padding=(0, 1),
@@ -416,7 +462,10 @@ def renderables(
     style = Style(ascii)
     out: list[RenderableType] = []
     if solution.title:
-        title = Text(style.text(solution.title), style="bold")
+        shown = style.title(solution.title)
+        if cell_len(shown) > width - 6:  # cut here: Rich's own cut ends in "…" even in ASCII
+            shown = shown[: max(width - 9, 1)] + ("..." if ascii else "…")
+        title = Text(shown, style="bold")
         out.append(RichRule(title, style="blue", characters="-" if ascii else "─"))
     if solution.source:
         out.append(Text(style.text(solution.source), style="dim italic"))
@@ -433,7 +482,7 @@ def renderables(
 GRID_WIDTH = 72  # characters a grid may take inside a panel of an 80-column terminal
 
 
-def grid_table(grid: Grid, decimals: int) -> Group:
+def grid_table(grid: Grid, decimals: int, style: Style | None = None) -> Group:
     """A matrix as a grid under its title; window cells [bracketed] (and reversed in colour), padding dim.
 
     Small grids are boxed; wider ones drop the box lines, and grids wider than the panel
@@ -441,16 +490,18 @@ def grid_table(grid: Grid, decimals: int) -> Group:
     """
     from rich.table import Table as RichTable  # only grids need it: not loaded at start-up
 
-    texts = [[fmt(v, decimals) for v in row] for row in grid.cells]
+    style = style or Style()
+    texts = [[style.text(fmt(v, decimals)) for v in row] for row in grid.cells]
     width = max((len(t) for row in texts for t in row), default=1) + 2  # room for [ ]
     columns = len(texts[0]) if texts else 0
     boxed = columns * (width + 3) + 1 <= GRID_WIDTH
     per_block = columns if boxed else max(1, GRID_WIDTH // (width + 1))
-    parts: list[RenderableType] = [Text(visible(grid.title))]
+    parts: list[RenderableType] = [Text(style.text(grid.title))]
     for start in range(0, columns, per_block):
         stop = min(start + per_block, columns)
         out = RichTable(
-            box=box.SQUARE if boxed else None,
+            box=(box.ASCII if style.ascii else box.SQUARE) if boxed else None,
+            safe_box=style.ascii,
             show_header=stop - start < columns,
             header_style="dim",
             padding=(0, 1) if boxed else (0, 0, 0, 1),
