@@ -127,16 +127,16 @@ def write(path: Path, text: str) -> None:
 
 
 def key_format(settings: Settings) -> Format:
-    """The answer key's format: --format, else -o's extension, else Markdown; only md and tex."""
+    """The answer key's format: --format, else -o's extension, else Markdown; md, tex or html."""
     fmt, output = settings.fmt, settings.output
     chosen = fmt or (
         EXTENSIONS.get(output.suffix.lower()) if output is not None else Format.markdown
     )
-    if chosen is Format.markdown or chosen is Format.latex:
+    if chosen in (Format.markdown, Format.latex, Format.html):
         return chosen
     what = f"--format {fmt.value}" if fmt else f"the extension {output.suffix if output else ''!r}"
     raise InputError(
-        f"cannot write an answer key for {what}; use .md or .tex (or --format markdown|latex)",
+        f"cannot write an answer key for {what}; use .md, .tex or .html (or --format markdown|latex|html)",
         field="--output",
     )
 
@@ -145,7 +145,9 @@ def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
     """Render the answer key of ``problems`` and write it to -o or standard output."""
     from dlcalc.render import answer_key
 
-    render = answer_key.latex if key_format(settings) is Format.latex else answer_key.markdown
+    render = {Format.latex: answer_key.latex, Format.html: answer_key.html}.get(
+        key_format(settings), answer_key.markdown
+    )
     text = render(problems, settings.decimals, settings.every_step, title)
     if settings.output is None:
         files.write_stdout(for_terminal(text, key_format(settings)))

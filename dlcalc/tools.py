@@ -66,11 +66,12 @@ def run_check(values: dict[str, Any], settings: Settings) -> int:
 
 
 KEY_HELP = """\
-Answer key: solve several problem files into one numbered Markdown or LaTeX document.
+Answer key: solve several problem files into one numbered Markdown, LaTeX or HTML document.
 
-Each problem gets its number, title and source (the `source:` key and the file's
-leading # comment lines).  The format follows -o's extension (.md, .tex) unless
---format is given; LaTeX is a complete document (amsmath, booktabs) for pdflatex.
+Each problem gets its number, title and source (the file's leading # comment lines,
+else its `source:` key), after a contents list.  The format follows -o's extension
+(.md, .tex, .html) unless --format is given; LaTeX is a complete document (amsmath,
+booktabs, lmodern) for pdflatex; HTML is one self-contained page.
 
 \b
 Examples:

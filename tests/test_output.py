@@ -37,10 +37,11 @@ def test_a_wrong_answer_gives_exit_status_1(tmp_path: Path) -> None:
     assert "Your answers" in (tmp_path / "s.md").read_text(encoding="utf-8")
 
 
-def test_answer_keys_are_markdown_or_latex() -> None:
+def test_answer_keys_are_markdown_latex_or_html() -> None:
     assert key_format(Settings()) is Format.markdown
     assert key_format(Settings(output=Path("k.tex"))) is Format.latex
-    with pytest.raises(InputError, match=".md or .tex"):
+    assert key_format(Settings(output=Path("k.html"))) is Format.html
+    with pytest.raises(InputError, match=r"\.md, \.tex or \.html"):
         key_format(Settings(fmt=Format.json))
 
 

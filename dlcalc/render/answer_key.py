@@ -42,11 +42,9 @@ def _heading(problem: Problem, number: int) -> str:
 
 
 def _sources(problem: Problem) -> list[str]:
-    out = [problem.comment] if problem.comment else []
+    """Where the problem comes from, once: the file's leading comment, else its ``source:``."""
     source = (problem.solution.source or "").strip()
-    if source and not any(source in c for c in out):
-        out.append(source)
-    return out
+    return [problem.comment] if problem.comment else [source] if source else []
 
 
 def _bare(solution: Solution) -> Solution:
@@ -86,6 +84,8 @@ def latex(
         "\\date{}",
         "\\begin{document}",
         "\\maketitle",
+        "\\tableofcontents",
+        "\\clearpage",
         "",
     ]
     for i, p in enumerate(problems, 1):
@@ -97,3 +97,23 @@ def latex(
             lines.append("\\clearpage")
     lines.append("\\end{document}")
     return "\n".join(lines) + "\n"
+
+
+def html(
+    problems: list[Problem], decimals: int = 4, every_step: bool = False, title: str = TITLE
+) -> str:
+    """One HTML page: a contents list linking to each problem, then the problems in turn."""
+    from dlcalc.render import html as h
+
+    body = [f"<h1>{h.esc(title)}</h1>", "<ol>"]
+    body += [
+        f'<li><a href="#problem-{i}">{h.esc(p.solution.title or p.name)}</a>'
+        f" (<code>{h.esc(p.name)}</code>, {h.esc(p.solution.command)})</li>"
+        for i, p in enumerate(problems, 1)
+    ]
+    body.append("</ol>")
+    for i, p in enumerate(problems, 1):
+        body.append(f'<h2 id="problem-{i}">{h.esc(_heading(p, i))}</h2>')
+        body += [f'<p class="source">{h.esc(s)}</p>' for s in _sources(p)]
+        body += h.sections(_bare(p.solution), decimals, every_step, level=3)
+    return h.page(title, body)

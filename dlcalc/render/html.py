@@ -9,6 +9,7 @@ or an answers file ever becomes live.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width:
        margin: 2rem auto; padding: 0 1rem; color: #1b1f24; line-height: 1.45; }
 h1 { font-size: 1.6rem; border-bottom: 2px solid #2f6fb3; padding-bottom: .3rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; color: #2f6fb3; }
+h3 { font-size: 1.05rem; margin-top: 1.5rem; color: #2f6fb3; }
 .source { color: #57606a; font-style: italic; white-space: pre-line; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; }
 table.steps td { padding: .25rem .6rem; vertical-align: top; border-bottom: 1px solid #eaeef2; }
@@ -35,6 +37,7 @@ table.data th, table.data td { padding: .2rem .7rem; border-bottom: 1px solid #d
 table.data th { text-align: left; border-bottom: 2px solid #8c959f; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .formula { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", serif; }
+.radical { font-family: system-ui, "Segoe UI Symbol", "DejaVu Sans", sans-serif; }
 .note { color: #57606a; font-style: italic; }
 .exact { color: #1a7f37; }
 .mark-right { color: #1a7f37; } .mark-wrong { color: #cf222e; font-weight: 600; }
@@ -52,9 +55,14 @@ def esc(text: Any) -> str:
     return html.escape(visible(str(text)))
 
 
-def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
-    title = solution.title or f"dlcalc {solution.command}"
-    out = [
+def note(text: str) -> str:
+    """A note as HTML: escaped, its `code` spans in typewriter."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", esc(text))
+
+
+def page(title: str, body: list[str]) -> str:
+    """A self-contained HTML page around ``body``."""
+    head = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -64,20 +72,31 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
         f"<style>{CSS}</style>",
         "</head>",
         "<body>",
-        f"<h1>{esc(title)}</h1>",
     ]
+    return "\n".join([*head, *body, "</body>", "</html>", ""])
+
+
+def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
+    title = solution.title or f"dlcalc {solution.command}"
+    out = [f"<h1>{esc(title)}</h1>"]
     if solution.source:
         out.append(f'<p class="source">{esc(solution.source.strip())}</p>')
+    return page(title, out + sections(solution, decimals, every_step))
+
+
+def sections(solution: Solution, decimals: int, every_step: bool, level: int = 2) -> list[str]:
+    """The solution's sections (headed ``<h{level}>``) and notes, without title and source."""
+    out: list[str] = []
     for section in solution.sections:
         out.append("<section>")
-        out.append(f"<h2>{esc(section.title)}</h2>")
+        out.append(f"<h{level}>{esc(section.title)}</h{level}>")
         for block in blocks(section):
             if isinstance(block, list):
                 out.append(steps_table(block, decimals, solution.marks))
             elif isinstance(block, Table):
                 out.append(data_table(block, decimals, every_step))
             elif isinstance(block, str):
-                out.append(f'<p class="note">{esc(block)}</p>')
+                out.append(f'<p class="note">{note(block)}</p>')
             elif isinstance(block, Rule):
                 out.append(f'<p class="rule formula">{rule_text(block, "html")}</p>')
             elif isinstance(block, Grid):
@@ -87,10 +106,9 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
             else:
                 out.append(f"<p>{esc(block)}</p>")
         out.append("</section>")
-    for note in solution.notes:
-        out.append(f'<p class="note"><strong>Note:</strong> {esc(note)}</p>')
-    out += ["</body>", "</html>", ""]
-    return "\n".join(out)
+    for text in solution.notes:
+        out.append(f'<p class="note"><strong>Note:</strong> {note(text)}</p>')
+    return out
 
 
 def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
@@ -107,7 +125,7 @@ def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
             work.append(f'<div class="exact">= {esc(step.exact)} (exact)</div>')
         extra = []
         if step.note:
-            extra.append(f'<div class="note">{esc(step.note)}</div>')
+            extra.append(f'<div class="note">{note(step.note)}</div>')
         mark = (marks or {}).get(step.label)
         css = ' class="first-wrong"' if mark is not None and mark.first_wrong else ""
         if mark is not None:

@@ -76,7 +76,7 @@ TILDE = "\u0303"  # a combining tilde, as in the slides' s̃ (the LSTM/GRU candi
 FUNCTIONS = {"ln", "log", "exp", "tanh", "max", "min", "sin", "cos"}
 WORDS = {"if", "else", "otherwise", "for", "and"}
 TOKEN = re.compile(
-    r"[α-ωΑ-Ω]?[A-Za-z][\u0302\u0303](?:_[A-Za-z0-9]+)*|[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|.",
+    r"[α-ωΑ-Ω]?[A-Za-z][\u0302\u0303](?:_[A-Za-z0-9]+)*|[A-Za-zα-ωΑ-Ω][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:@[0-9.]+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\^\(|_\(|.",
     re.S,
 )
 
@@ -166,9 +166,10 @@ def math(text: str) -> str:
         lambda m: "^((" + m.group(1).translate(FROM_SUPERSCRIPT) + "))", text
     )
     text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ_1 -> \hat{y}_{1} (the rnn helper)
+    text = re.sub(r"_\{([^{}]*)\}", r"_(\1)", text)  # s_{t+1}: a subscript group
     for token in TOKEN.findall(text):
-        if token == "^(":
-            out.append("^{")
+        if token in ("^(", "_("):
+            out.append(token[0] + "{")
             depth.append(True)
         elif token == "(":
             out.append("(")
@@ -205,7 +206,19 @@ def math(text: str) -> str:
 
 
 def text(value: str) -> str:
-    """Plain text for LaTeX: special characters escaped, maths symbols as inline maths."""
+    """Plain text for LaTeX: special characters escaped, maths symbols as inline maths,
+    `code` in typewriter and straight double quotes as opening and closing quotes."""
+    if "`" in value:
+        parts = re.split(r"`([^`]+)`", value)
+        return "".join(
+            r"\texttt{" + _text(p) + "}" if k % 2 else _text(p) for k, p in enumerate(parts)
+        )
+    return _text(value)
+
+
+def _text(value: str) -> str:
+    value = re.sub(r'(^|(?<=[\s(\[]))"', "\u201c", value)  # an opening " …
+    value = value.replace('"', "\u201d")  # … and a closing one
     out = []
     for ch in visible(value):
         if ch in "\\":
@@ -224,16 +237,94 @@ def text(value: str) -> str:
             out[-1] = ("$\\tilde{" if ch == TILDE else "$\\hat{") + out[-1] + "}$"
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
-        elif ord(ch) > 127 and ch not in "—–’‘“”":
+        elif ch in "“”":
+            out.append("``" if ch == "“" else "''")
+        elif ch == "`":
+            out.append(r"\textasciigrave{}")
+        elif ord(ch) > 127 and ch not in "—–’‘":
             out.append(latex_text_char(ch))
         else:
             out.append(ch)
     return "".join(out)
 
 
+# Prose with maths in it (notes): a word is maths when it holds an operator, a sub- or
+# superscript or a Greek letter, or is a short symbol (w0, x₂₂); runs of such words,
+# with the one-letter words and numbers between them, are typeset as maths.
+MATH_CHARS = re.compile("[=^_×·−+∂Σ½²³¹⁺⁻≥≤≠→‖√∏∇⊙≈∈\u0302\u0303₀-₉α-ωΑ-Ω]")
+SHORT_SYMBOL = re.compile(r"[a-z][0-9]{1,3}")  # w0, x1, w14
+CODE = re.compile(r"`([^`]+)`")
+TRAIL = ",.;:"
+OPERATOR_END = tuple("=−+×·/≥≤≠→≈(")
+CONNECTORS = {"if", "else", "ln", "log", "exp", "max", "min", "tanh"}
+
+
+def _is_maths(word: str) -> bool:
+    core = word.strip("()" + TRAIL)
+    return bool(core) and (bool(MATH_CHARS.search(word)) or bool(SHORT_SYMBOL.fullmatch(core)))
+
+
+def _is_weak(word: str) -> bool:
+    """A word that is maths only beside maths: a number, one letter, if, else, ln, max."""
+    core = word.strip("()" + TRAIL)
+    return bool(core) and (
+        core.replace(".", "", 1).isdigit() or len(core) == 1 or core in CONNECTORS
+    )
+
+
+def _maths_run(words: list[str]) -> str:
+    """Words of maths as one inline formula; punctuation after it stays prose."""
+    whole = re.sub(r"\^([A-Za-z0-9])(?![A-Za-z0-9(])", r"^(\1)", " ".join(words))  # e^z
+    tail = ""
+    while whole and (
+        whole[-1] in TRAIL or (whole[-1] == ")" and whole.count(")") > whole.count("("))
+    ):
+        tail = whole[-1] + tail
+        whole = whole[:-1]
+    head = ""
+    while whole.startswith("(") and whole.count("(") > whole.count(")"):
+        head, whole = head + "(", whole[1:]
+    return head + ("$" + math(whole) + "$" if whole else "") + text(tail)
+
+
+def prose(value: str) -> str:
+    """A note for LaTeX: its maths as inline maths, `code` in typewriter, quotes typeset."""
+    out: list[str] = []
+    for k, piece in enumerate(CODE.split(value)):
+        if k % 2:
+            out.append(r"\texttt{" + _text(piece) + "}")
+            continue
+        words = piece.split(" ")
+        run: list[str] = []
+        done: list[str] = []
+        for j, word in enumerate(words):
+            nxt = words[j + 1] if j + 1 < len(words) else ""
+            joins = _is_weak(word) and (
+                _is_maths(nxt)
+                or (bool(run) and (run[-1].endswith(OPERATOR_END) or run[-1] in CONNECTORS))
+            )
+            if _is_maths(word) or joins:
+                run.append(word)
+                continue
+            if run:
+                done.append(_maths_run(run))
+                run = []
+            done.append(_quoted(word))
+        if run:
+            done.append(_maths_run(run))
+        out.append(" ".join(done))
+    return "".join(out)
+
+
+def _quoted(word: str) -> str:
+    """A word of prose; a single quote opening it is LaTeX's opening quote (`…')."""
+    return ("`" + _text(word[1:])) if word.startswith("'") and len(word) > 1 else _text(word)
+
+
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
+\usepackage{lmodern}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
 \usepackage{booktabs}
@@ -253,7 +344,7 @@ def body(
         lines.append(f"\\emph{{{text(solution.source.strip())}}}\n")
     sub = "subsection" if level == "section" else "subsubsection"
     for section in solution.sections:
-        lines.append(f"\\{sub}*{{{text(section.title)}}}")
+        lines.append(f"\\{sub}*{{{prose(section.title)}}}")
         for block in blocks(section):
             if isinstance(block, list):
                 lines.append(steps_block(block, decimals, solution.marks))
@@ -264,9 +355,9 @@ def body(
             elif isinstance(block, Rule):
                 lines.append("\\[ " + rule_text(block, "latex") + " \\]\n")
             else:
-                lines.append(f"\\emph{{{text(block)}}}\n")
+                lines.append(f"\\emph{{{prose(block)}}}\n")
     for note in solution.notes:
-        lines.append(f"\\paragraph{{Note.}} {text(note)}\n")
+        lines.append(f"\\paragraph{{Note.}} {prose(note)}\n")
     return "\n".join(lines) + "\n"
 
 
@@ -280,6 +371,8 @@ def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
     for step in steps:
         mark = (marks or {}).get(step.label)
         tail = f" \\\\\n  &\\qquad {mark_tex(mark, decimals)}" if mark else ""
+        if step.note:  # kept as Markdown and the terminal keep it: under the step
+            tail = f" \\\\\n  &\\qquad \\text{{{prose(step.note)}}}" + tail
         name, formula, substituted = step_texts(step, "latex", number)
         value = latex_value(step.value, decimals)
         if step.exact and step.exact != fmt(step.value, decimals):
@@ -375,7 +468,7 @@ def table_block(table: Table, decimals: int, every_step: bool) -> str:
     ]
     if table.title:
         lines.insert(0, f"\\textbf{{{text(table.title)}}}\\\\[2pt]")
-    lines.append(" & ".join(text(c) for c in table.columns) + " \\\\")
+    lines.append(" & ".join(prose(str(c)) for c in table.columns) + " \\\\")
     lines.append("\\midrule")
     for row in visible_rows(table, every_step):
         if row is None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dlcalc.formula import (
+    _OPPOSITE,
     Add,
     Call,
     Compare,
@@ -529,9 +530,15 @@ class LatexPrinter(Printer):
         return f"{self.print(node.left)} {LATEX_COMPARE[node.op]} {self.print(node.right)}"
 
     def _print_If(self, node: If) -> str:
+        """Cases, so that a value after them cannot be read as part of the else branch."""
+        c = node.condition
+        if node.worked is not None and self.number is not None and isinstance(c, Compare):
+            op = c.op if bool(c.evaluate()) else _OPPOSITE[c.op]
+            arrow = f" \\leftarrow {latex_text_in_math(node.worked)}" if node.worked else ""
+            return f"{self.leads(c.left)} {LATEX_COMPARE[op]} {self.leads(c.right)}{arrow}"
         return (
-            f"{self.print(node.then)} \\text{{ if }} {self.print(node.condition)}"
-            f"\\text{{{',' if node.comma else ''} else }} {self.print(node.otherwise)}"
+            f"\\begin{{cases}} {self.leads(node.then)} & \\text{{if }} {self.leads(c)} \\\\ "
+            f"{self.leads(node.otherwise)} & \\text{{otherwise}} \\end{{cases}}"
         )
 
 
@@ -583,6 +590,9 @@ class HtmlPrinter(Printer):
     def _print_Call(self, node: Call) -> str:
         if node.function == "exp":
             return f"e<sup>{', '.join(self.print(a) for a in node.args)}</sup>"
+        if node.function == "sqrt":  # a math font's radical hangs below the line: see html.CSS
+            args = ", ".join(self.leads(a) for a in node.args)
+            return f'<span class="radical">√</span>{self.paren(args)}'
         return super()._print_Call(node)
 
     def _print_Compare(self, node: Compare) -> str:

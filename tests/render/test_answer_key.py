@@ -70,7 +70,7 @@ def test_key_to_stdout_and_bad_extension(runner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["key", mazur])
     assert result.exit_code == 0 and result.stdout.startswith("# Answer key")
     bad = runner.invoke(app, ["key", mazur, "-o", str(tmp_path / "key.json")])
-    assert bad.exit_code == 2 and ".md or .tex" in bad.stderr
+    assert bad.exit_code == 2 and ".md, .tex or .html" in bad.stderr
 
 
 def test_key_needs_a_command(runner, tmp_path: Path) -> None:
