@@ -57,6 +57,17 @@ class Commands(typer.core.TyperGroup):
             self.commands[name] = typer.main.get_command(one)
         return self.commands.get(name)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """An unknown command is refused with the nearest command's name (backprob: backprop)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            ctx.fail(f"No such command '{printable(name)}'{hint}.")
+        return super().resolve_command(ctx, args)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         from dlcalc.limits import MAX_ARGUMENTS
 

@@ -303,12 +303,12 @@ class Printer:
         parts = [self.wrap(f, 3 if isinstance(f, Pow) else 2) for f in numer]
         if coeff != 1 or not parts:
             parts.insert(0, self.p(coeff))
-        text = "·".join(parts)
+        text = " × ".join(parts)  # as every formula of dlcalc writes a product
         if denom:
             if len(denom) == 1:
                 d = self.wrap(denom[0], 3)
             else:
-                d = "(" + "·".join(self.wrap(f, 3) for f in denom) + ")"
+                d = "(" + " × ".join(self.wrap(f, 3) for f in denom) + ")"
             text = f"{text}/{d}"
         return ("−" if sign < 0 else "") + text
 
@@ -330,7 +330,7 @@ class Printer:
 def unicode(
     expr: sympy.Expr, first: Iterable[Symbol] = (), names: dict[Symbol, str] | None = None
 ) -> str:
-    """``expr`` in dlcalc's Unicode notation, e.g. ``2·x·e^(x²)``."""
+    """``expr`` in dlcalc's Unicode notation, e.g. ``2 × x × e^(x²)``."""
     return Printer(first=first, names=names)(expr)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import visible
-from dlcalc.render.numbers import fmt
+from dlcalc.render.numbers import as_written, fmt, shown_value
 from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 CSS = """
@@ -112,7 +112,7 @@ def sections(solution: Solution, decimals: int, every_step: bool, level: int = 2
 
 
 def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
-    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
+    number: Callable[[Any], str] = lambda v: as_written(v, decimals)  # noqa: E731
     rows = ['<table class="steps">']
     for step in steps:
         name, formula, substituted = step_texts(step, "html", number)
@@ -130,7 +130,7 @@ def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None 
         css = ' class="first-wrong"' if mark is not None and mark.first_wrong else ""
         if mark is not None:
             extra.append(f'<div class="mark-{mark.status}">{esc(describe(mark, decimals))}</div>')
-        value = esc(fmt(step.value, decimals))
+        value = esc(shown_value(step, decimals))
         joined = ' class="joined"' if extra else ""
         rows.append(
             f'<tr{css}><td class="name formula"{joined}>{name}</td>'

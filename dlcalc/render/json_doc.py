@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from dlcalc.plain import jsonable
-from dlcalc.render.numbers import fmt
+from dlcalc.render.numbers import as_written
 from dlcalc.steps import Solution
 
 
@@ -21,7 +21,7 @@ def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
             formula = step.formula()
             if formula is not None:
                 entry["formula"] = formula
-                substituted = step.substituted(lambda v: fmt(v, decimals))
+                substituted = step.substituted(lambda v: as_written(v, decimals))
                 if substituted is not None:
                     entry["substituted"] = substituted
                 entry["inputs"] = step.inputs

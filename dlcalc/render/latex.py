@@ -13,7 +13,7 @@ from typing import Any
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import ascii_describe
 from dlcalc.render.notation import latex_number, latex_text_char, visible
-from dlcalc.render.numbers import fmt
+from dlcalc.render.numbers import as_written, fmt
 from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 MARK_SIGN = {"right": r"\checkmark", "wrong": r"\times", "carried": r"\hookrightarrow"}
@@ -205,6 +205,9 @@ def math(text: str) -> str:
     return "".join(out).strip()
 
 
+TREE_LINES = {"├": r"$\vdash$", "└": r"$\llcorner$", "│": r"$\mid$", "─": "-"}
+
+
 def text(value: str) -> str:
     """Plain text for LaTeX: special characters escaped, maths symbols as inline maths,
     `code` in typewriter and straight double quotes as opening and closing quotes."""
@@ -237,6 +240,8 @@ def _text(value: str) -> str:
             out[-1] = ("$\\tilde{" if ch == TILDE else "$\\hat{") + out[-1] + "}$"
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
+        elif ch in TREE_LINES:  # graph's expression tree
+            out.append(TREE_LINES[ch])
         elif ch in "“”":
             out.append("``" if ch == "“" else "''")
         elif ch == "`":
@@ -316,6 +321,11 @@ def prose(value: str) -> str:
     return "".join(out)
 
 
+def heading(title: str) -> str:
+    """A section title: its parts (separated by " · ") as prose, the separator a centred dot."""
+    return r" \textperiodcentered\ ".join(prose(part) for part in title.split(" · "))
+
+
 def _quoted(word: str) -> str:
     """A word of prose; a single quote opening it is LaTeX's opening quote (`…')."""
     return ("`" + _text(word[1:])) if word.startswith("'") and len(word) > 1 else _text(word)
@@ -344,7 +354,7 @@ def body(
         lines.append(f"\\emph{{{text(solution.source.strip())}}}\n")
     sub = "subsection" if level == "section" else "subsubsection"
     for section in solution.sections:
-        lines.append(f"\\{sub}*{{{prose(section.title)}}}")
+        lines.append(f"\\{sub}*{{{heading(section.title)}}}")
         for block in blocks(section):
             if isinstance(block, list):
                 lines.append(steps_block(block, decimals, solution.marks))
@@ -366,7 +376,7 @@ MAX_LINE = 64  # characters of a formula (as typeset, roughly) per line of the p
 
 def steps_block(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
     """The steps as one ``align*``: name = formula = substituted = value, long lines broken."""
-    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
+    number: Callable[[Any], str] = lambda v: as_written(v, decimals)  # noqa: E731
     rows = []
     for step in steps:
         mark = (marks or {}).get(step.label)

@@ -13,7 +13,7 @@ from typing import Any
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import visible
-from dlcalc.render.numbers import fmt
+from dlcalc.render.numbers import as_written, fmt, shown_value
 from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -68,7 +68,7 @@ def steps_table(
     steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None
 ) -> list[str]:
     marks = {s.label: marks[s.label] for s in steps if marks and s.label in marks}
-    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
+    number: Callable[[Any], str] = lambda v: as_written(v, decimals)  # noqa: E731
     out = ["| quantity | formula | with numbers | value |", "|---|---|---|---:|"]
     if marks:
         out = [out[0] + " check |", out[1] + "---|"]
@@ -77,7 +77,7 @@ def steps_table(
         exact = ""
         if step.exact and step.exact != fmt(step.value, decimals):
             exact = f" = {escape(step.exact)} (exact)"
-        value = escape(fmt(step.value, decimals))
+        value = escape(shown_value(step, decimals))
         if step.note:
             exact += f" ({escape(step.note)})"
         row = (

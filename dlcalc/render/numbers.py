@@ -71,6 +71,30 @@ def fmt(value: Any, decimals: int = DEFAULT_DECIMALS) -> str:
     return str(value)
 
 
+def as_written(value: Any, decimals: int = DEFAULT_DECIMALS) -> str:
+    """A given, or a number inside a substituted formula: :func:`fmt`, except that a short
+    decimal is not padded with zeros (0.15 stays 0.15 under ``--decimals 9``, not 0.150000000).
+
+    Only zeros that the number does not have are left out: a value that is not exactly the
+    short decimal (0.37750000000000006) is written to the decimals asked for.
+    """
+    text = fmt(value, decimals)
+    if not isinstance(value, float) or not isinstance(decimals, (Places, Significant)):
+        return text
+    if "." not in text or "e" in text:
+        return text
+    short = text.rstrip("0").rstrip(".")
+    written = repr(value).removesuffix(".0").replace("-", MINUS)
+    return short if short == written else text
+
+
+def shown_value(step: Any, decimals: int = DEFAULT_DECIMALS) -> str:
+    """A step's value: a given (no formula) as written, a computed value to the decimals asked."""
+    if step.expr is None and not isinstance(step.value, (list, tuple)):
+        return as_written(step.value, decimals)
+    return fmt(step.value, decimals)
+
+
 def _default(x: float, decimals: int) -> str:
     """``decimals`` places without trailing zeros; below 0.1, ``decimals`` significant figures."""
     if abs(x) >= HUGE:
@@ -79,7 +103,11 @@ def _default(x: float, decimals: int) -> str:
         return f"{x:.{max(decimals, 1)}g}"
     text = f"{x:.{decimals}f}"
     if "." in text:
-        text = text.rstrip("0").rstrip(".")
+        short = text.rstrip("0").rstrip(".")
+        # Zeros are dropped only where the number ends there (0.5, not 0.27998 as 0.28 beside
+        # 0.2714): a rounded value keeps the places it was rounded to (0.2800).
+        if math.isclose(float(short), x, rel_tol=1e-9, abs_tol=1e-12):
+            text = short
     return "0" if text in ("-0", "") else text
 
 

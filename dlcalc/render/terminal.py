@@ -30,7 +30,7 @@ from rich.text import Text
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import ascii_text, ascii_title, can_encode, visible
-from dlcalc.render.numbers import fmt
+from dlcalc.render.numbers import as_written, fmt, shown_value
 from dlcalc.steps import Grid, Mark, Rule, Section, Solution, Step, Table
 
 MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
@@ -150,7 +150,7 @@ class StepLines:
 
 
 def step_lines(step: Step, decimals: int, mark: Mark | None, style: Style) -> StepLines:
-    number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
+    number: Callable[[Any], str] = lambda v: as_written(v, decimals)  # noqa: E731
     name, formula, substituted = step_texts(step, style.notation, number)
     working: list[tuple[str, str]] = []
     if formula is not None and formula != substituted:
@@ -162,7 +162,7 @@ def step_lines(step: Step, decimals: int, mark: Mark | None, style: Style) -> St
     elif working:
         value_line = 0
     after: list[tuple[str, str]] = []
-    value = style.text(fmt(step.value, decimals))
+    value = style.text(shown_value(step, decimals))
     if step.exact and step.exact != fmt(step.value, decimals):
         after.append(("= " + style.text(step.exact) + "  (exact)", "green"))
     if step.note:

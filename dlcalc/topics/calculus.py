@@ -699,13 +699,20 @@ def build_graph(node: Node, at: dict[str, float]) -> Graph:
     return Graph(order, names, values, local, partials, adjoint)
 
 
+OPERATIONS = {"*": "×", "-": "−", "neg": "−"}  # written as every formula writes them
+
+
+def _operation(op: str) -> str:
+    return OPERATIONS.get(op, op)
+
+
 def _tree_rows(g: Graph, node: Node) -> list[list]:
-    """The expression tree as indented rows (ASCII, so every format can show it)."""
+    """The expression tree as indented rows, drawn with box lines (|-- and `-- in ASCII)."""
     rows: list[list] = []
     shown: set[Node] = set()
 
     def walk(n: Node, indent: str, last: bool, top: bool) -> None:
-        branch = "" if top else ("`-- " if last else "|-- ")
+        branch = "" if top else ("└── " if last else "├── ")  # ASCII: `-- and |--
         if n not in g.names:
             rows.append([indent + branch + F.unicode(to_sympy(n)), "constant", "", ""])
             return
@@ -715,12 +722,12 @@ def _tree_rows(g: Graph, node: Node) -> list[list]:
             return
         again = n in shown
         label = f"{name} = {F.unicode(g.local[n])}" + (" (shared, see above)" if again else "")
-        rows.append([indent + branch + label, n.op, g.values[n], g.adjoint[n]])
+        rows.append([indent + branch + label, _operation(n.op), g.values[n], g.adjoint[n]])
         if again:
             return
         shown.add(n)
         children = list(n.args[1:] if n.op == "softmax" else n.args)
-        child_indent = indent + ("" if top else ("    " if last else "|   "))
+        child_indent = indent + ("" if top else ("    " if last else "│   "))
         for i, c in enumerate(children):
             walk(c, child_indent, i == len(children) - 1, False)
 
@@ -757,7 +764,8 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
     sections: list[Section] = []
     forward = Section("Forward pass (evaluation order)")
     rows = [
-        [g.names[n], "input" if n.op == "sym" else n.op, g.values[n], g.adjoint[n]] for n in g.nodes
+        [g.names[n], "input" if n.op == "sym" else _operation(n.op), g.values[n], g.adjoint[n]]
+        for n in g.nodes
     ]
     forward.add(Table(["node", "operation", "value", f"∂{out}/∂node"], rows))
     values_by_name = {g.names[c]: g.values[c] for c in g.nodes}

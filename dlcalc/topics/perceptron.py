@@ -125,6 +125,10 @@ class Trainer:
             int, list[str]
         ] = {}  # epoch → labels of its latest weights (written epochs)
         self.recorded: list[int] = []  # epochs written out in full
+        # Online updates within a written epoch are numbered, as delta numbers its steps:
+        # w0⁽¹⁾ = w0 + …, w0⁽²⁾ = w0⁽¹⁾ + …; ``since`` is the current weights' superscript.
+        self.since: str | None = None
+        self.last_sup: dict[int, str] = {}  # epoch → superscript of its last update
 
     def output(self, s: Fraction) -> int:
         return self.pos if fires(s, self.spec.fire_at_zero) else self.neg
@@ -152,7 +156,7 @@ class Trainer:
                 came_from = self.latest.get(k - 1)
                 if came_from is not None and came_from[i] != f"w{i}@{k - 1}":
                     # the last update of the epoch before: a checker can carry an error forward
-                    source = q(came_from[i], wi, lu.weight_name(i, "+"))
+                    source = q(came_from[i], wi, lu.weight_name(i, self.last_sup.get(k - 1, "+")))
                     step = Step(f"w{i}@{k}", wi, name=lu.weight_name(i), note=note, expr=source)
                 else:
                     step = Step(f"w{i}@{k}", wi, name=lu.weight_name(i), note=note)
@@ -177,7 +181,7 @@ class Trainer:
     ) -> tuple[Fraction, int]:
         e = self.examples[r - 1]
         s = self.rnd(weighted_sum(w, e.x))
-        weights = [lu.weight(names[i], w[i], i) for i in range(self.n + 1)]
+        weights = [q(names[i], w[i], lu.weight_name(i, self.since)) for i in range(self.n + 1)]
         expr = lu.output(weights, [self._x(r, i) for i in range(self.n)])
         wx_name = Name("w·x", str(r), label_sub=True)
         self.add(section, Step(f"wx_{r}@{k}", s, name=wx_name, expr=expr))
@@ -201,6 +205,8 @@ class Trainer:
     ) -> list[Fraction]:
         e = self.examples[r - 1]
         new = []
+        count = int(self.since.strip("()")) + 1 if self.since else 1
+        after = f"({count})"
         for i, wi in enumerate(w):
             xi = Fraction(1) if i == 0 else e.x[i - 1]
             value = self.rnd(wi + self.eta * (e.t - o) * xi)
@@ -208,10 +214,12 @@ class Trainer:
             t = lu.row_value(f"t_{r}", e.t, "t", None)
             o_q = lu.row_value(f"o_{r}@{k}", o, "o", None)
             x = None if i == 0 else self._x(r, i - 1)
-            expr = lu.weight(names[i], wi, i) + lu.eta(self.eta) * lu.error_times_input(t, o_q, x)
+            before = q(names[i], wi, lu.weight_name(i, self.since))
+            expr = before + lu.eta(self.eta) * lu.error_times_input(t, o_q, x)
             label = f"w{i}@{k}.{r}"
-            self.add(section, Step(label, value, name=lu.weight_name(i, "+"), expr=expr))
+            self.add(section, Step(label, value, name=lu.weight_name(i, after), expr=expr))
             names[i] = label
+        self.since = self.last_sup[k] = after
         return new
 
     def batch_update(
@@ -316,6 +324,7 @@ class Trainer:
 
     def online_epoch(self, k: int, w: list[Fraction], section: Section | None) -> list[Fraction]:
         names = [f"w{i}@{k}" for i in range(self.n + 1)]
+        self.since = None  # the epoch starts from its own w0, w1 …
         for r, e in enumerate(self.examples, 1):
             if section is not None:
                 _, o = self.row_steps(section, k, r, w, names)

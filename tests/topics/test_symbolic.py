@@ -10,8 +10,9 @@ from dlcalc.cli import app
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.topics.network import solve_backprop
 from dlcalc.topics.symbolic import Symbolic, backward_sections
+from tests.conftest import ROOT
 
-MAZUR = "/work/shared/acceptance/cases/mazur-backprop.yaml"
+MAZUR = str(ROOT / "tests" / "data" / "mazur-backprop.yaml")  # the slide network, no command: key
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "softplus", "linear"]
 OUTPUT = [
     ("sigmoid", "half_sse"),
