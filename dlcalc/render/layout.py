@@ -57,11 +57,24 @@ def step_texts(
         name = n.name_in(notation, step.name)
     else:
         name = convert(step.shown, notation)
+    if formula is not None and substituted is not None and _same(formula, name):
+        formula = None  # tanh(s_1) = tanh(0.7857), not tanh(s_1) = tanh(s_1) first
     if notation == "unicode":  # names may hold control characters
         name = n.visible(name)
         formula = None if formula is None else n.visible(formula)
         substituted = None if substituted is None else n.visible(substituted)
     return name, formula, substituted
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether two printed formulas read the same (spaces, LaTeX's braces and sizing aside)."""
+
+    def bare(text: str) -> str:
+        for mark in (" ", "{", "}", "\\left", "\\right"):
+            text = text.replace(mark, "")
+        return text
+
+    return bare(a) == bare(b)
 
 
 def rule_text(rule: Rule, notation: str) -> str:

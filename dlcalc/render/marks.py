@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlcalc.render.numbers import fmt
+from dlcalc.render.numbers import fmt, written_number
 from dlcalc.steps import Mark
 
 WHERE = "where it went wrong"
@@ -10,7 +10,7 @@ WHERE = "where it went wrong"
 
 def claimed(mark: Mark, decimals: int) -> str:
     """The claimed value as the student wrote it (or formatted when not known)."""
-    return mark.text if mark.text is not None else fmt(mark.claimed, decimals)
+    return written_number(mark.text) if mark.text is not None else fmt(mark.claimed, decimals)
 
 
 def describe(mark: Mark, decimals: int) -> str:

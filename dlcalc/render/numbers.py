@@ -14,6 +14,7 @@ Both are ``int`` subclasses so that every renderer passes them on unchanged.
 from __future__ import annotations
 
 import math
+import re
 from numbers import Integral, Real
 from typing import Any
 
@@ -68,7 +69,15 @@ def fmt(value: Any, decimals: int = DEFAULT_DECIMALS) -> str:
         return "[" + ", ".join(fmt(v, decimals) for v in value) + "]"
     if value is None:
         return "—"
-    return str(value)
+    return written_number(str(value))
+
+
+NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def written_number(text: str) -> str:
+    """A number as someone typed it (a claim "-0.7") with the minus sign every number shows."""
+    return text.replace("-", MINUS) if NUMBER_TEXT.fullmatch(text.strip()) else text
 
 
 def as_written(value: Any, decimals: int = DEFAULT_DECIMALS) -> str:

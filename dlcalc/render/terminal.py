@@ -240,20 +240,18 @@ def value_columns(rows: list[StepLines], work_w: int) -> list[int]:
     that a short sum never has its value far away at a wide terminal.
     """
     out: list[int] = []
-    run: list[int | None] = []
+    run: list[int] = []
 
     def close() -> None:
-        widths = [w for w in run if w is not None]
-        out.extend([max(max(widths, default=0), MIN_WORKING)] * len(run))
+        out.extend([max(max(run, default=0), MIN_WORKING)] * len(run))
         run.clear()
 
     for row in rows:
         text = row.working[row.value_line][0] if row.value_line >= 0 else ""
-        width = min(cell_len(text), work_w) if text else None  # a given fits any column
-        if width is not None:
-            known = [w for w in run if w is not None]
-            if known and max(*known, width) - min(*known, width) > MAX_GAP:
-                close()
+        # the value ends the last line of a wrapped formula; a given's stands near its name
+        width = cell_len(wrap(text, work_w)[-1]) if text else 0
+        if run and max(*run, width) - min(*run, width) > MAX_GAP:
+            close()
         run.append(width)
     close()
     return [min(at, work_w) for at in out]
@@ -394,11 +392,25 @@ def plain_table(table: Table, decimals: int, every_step: bool, style: Style, inn
     cells = [
         [style.text(fmt(v, decimals)) for v in row] if row is not None else None for row in shown
     ]
-    return _text_table(table, heads, cells, style, inner)
+    colours = [
+        [VERDICT_STYLE.get(v[:1], "") if isinstance(v, str) else "" for v in row]
+        if row is not None
+        else None
+        for row in shown
+    ]
+    return _text_table(table, heads, cells, style, inner, colours)
+
+
+VERDICT_STYLE = {"✓": MARK_STYLE["right"], "✗": MARK_STYLE["wrong"], "↪": MARK_STYLE["carried"]}
 
 
 def _text_table(
-    table: Table, heads: list[str], cells: list[list[str] | None], style: Style, inner: int
+    table: Table,
+    heads: list[str],
+    cells: list[list[str] | None],
+    style: Style,
+    inner: int,
+    colours: list[list[str] | None] | None = None,
 ) -> Text:
     first = table.rows[0] if table.rows else []
     numeric = [
@@ -419,11 +431,22 @@ def _text_table(
             used += 2 + widths[k]
         rest = [0, *range(len(take), len(heads))]
         pick = lambda ks, xs: [xs[k] for k in ks if k < len(xs)]  # noqa: E731
+        paint = colours or [None] * len(cells)
         left = _text_table(
-            table, pick(take, heads), [pick(take, r) if r else r for r in cells], style, inner
+            table,
+            pick(take, heads),
+            [pick(take, r) if r else r for r in cells],
+            style,
+            inner,
+            [pick(take, r) if r else r for r in paint],
         )
         right = _text_table(
-            table, pick(rest, heads), [pick(rest, r) if r else r for r in cells], style, inner
+            table,
+            pick(rest, heads),
+            [pick(rest, r) if r else r for r in cells],
+            style,
+            inner,
+            [pick(rest, r) if r else r for r in paint],
         )
         left.append("\n\n")
         left.append_text(right)
@@ -436,6 +459,19 @@ def _text_table(
             out.append(pad + v if numeric[k] else v + pad)
         return "  ".join(out).rstrip()
 
+    def painted(values: list[str], paint: list[str] | None) -> Text:
+        """The row's line, each verdict cell (✓ ✗ ↪) in its colour."""
+        text = Text(line(values), end="")
+        if paint:
+            at = 0
+            for k, v in enumerate(values):
+                cell = widths[k] + 2
+                if k < len(paint) and paint[k]:
+                    start = at + (widths[k] - cell_len(v) if numeric[k] else 0)
+                    text.stylize(paint[k], start, start + len(v))
+                at += cell
+        return text
+
     out = Text(no_wrap=True, overflow="crop", end="")
     if table.title:
         out.append(style.text(table.title) + "\n", "italic")
@@ -443,12 +479,13 @@ def _text_table(
     out.append(
         "\n" + ("-" if style.ascii else "─") * min(sum(widths) + 2 * (len(widths) - 1), inner)
     )
-    for row in cells:
+    for k, row in enumerate(cells):
         if row is None:
             gap = f"… {elided_count(table):,} rows …"
             out.append("\n" + style.text(gap), "dim")
         else:
-            out.append("\n" + line(row))
+            out.append("\n")
+            out.append_text(painted(row, colours[k] if colours else None))
     return out
 
 

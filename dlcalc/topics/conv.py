@@ -146,7 +146,7 @@ def describe(layer: Layer) -> str:
     """``conv: 96 filters 11×11, stride 4, padding 0`` — the layer as the slides write it."""
     s = layer.settings
     if isinstance(s, (Conv, ConvTranspose)):
-        text = f"{layer.kind}: {s.filters} filters {s.kernel[0]}×{s.kernel[1]}, stride {_pair_text(s.stride)}, padding {_pad_text(s.padding)}"
+        text = f"{layer.kind}: {s.filters} {'filter' if s.filters == 1 else 'filters'} {s.kernel[0]}×{s.kernel[1]}, stride {_pair_text(s.stride)}, padding {_pad_text(s.padding)}"
         if s.dilation != (1, 1):
             text += f", dilation {_pair_text(s.dilation)}"
         if isinstance(s, ConvTranspose) and s.output_padding != (0, 0):
