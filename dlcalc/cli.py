@@ -321,11 +321,34 @@ class ExpressionCommand(typer.core.TyperCommand):
         return super().parse_args(ctx, expressions_last(args, known, takes_value))
 
 
+def ascii_where_needed() -> None:
+    """On a console that cannot show dlcalc's Unicode (a cp1252 Windows console), every
+    character it cannot encode (in --help, an error message) is written in its ASCII form."""
+    from dlcalc.render.notation import can_encode
+
+    streams = [s for s in (sys.stdout, sys.stderr) if not can_encode(s)]
+    if not streams:
+        return
+    import codecs
+
+    from dlcalc.render.notation import ascii_text
+
+    def spell_out(error: UnicodeError) -> tuple[str, int]:
+        assert isinstance(error, UnicodeEncodeError)
+        return ascii_text(error.object[error.start : error.end]), error.end
+
+    codecs.register_error("dlcalc-ascii", spell_out)
+    for stream in streams:
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="dlcalc-ascii")
+
+
 def main() -> None:
     """Console-script entry point: usage errors, like input errors, are one line and exit status 2."""
     # No pydantic plugins (observability hooks) for problem files: looking for them scans every
     # installed package's metadata, ~7 ms of each run.  Typer does the same for its own options.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    ascii_where_needed()
     try:
         status = app(prog_name="dlcalc", standalone_mode=False)
     except typer.Abort:

@@ -89,3 +89,19 @@ def test_a_real_cp1252_process() -> None:
         )
         assert done.returncode == 0, done.stderr.decode("cp1252", "replace")
         assert done.stdout.isascii() and done.stdout.count(b"\n") > 10
+
+
+def test_help_on_a_cp1252_console() -> None:
+    """--help holds δ and ∂ too: characters cp1252 lacks are spelled out, never a traceback."""
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "DLCALC_ASCII": ""}
+    for args in (["--help"], ["check", "--help"], ["backprob"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "dlcalc", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        assert b"Traceback" not in done.stderr, done.stderr[-400:]
+        assert done.returncode == (2 if args == ["backprob"] else 0)
+    assert b"did you mean 'backprop'" in done.stderr
