@@ -19,7 +19,7 @@ OTHERS = {
     "check": ("carry", "every_step"),
     "key": ("carry", "every_step"),
     "derive": (),
-    "graph": (),
+    "graph": ("diagram",),
     "solve": (),  # passes every option on to the command the problem names
 }
 OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}

@@ -9,6 +9,7 @@ or an answers file ever becomes live.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -65,12 +66,34 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
         "</head>",
         "<body>",
         f"<h1>{esc(title)}</h1>",
+        *body(solution, decimals, every_step),
+        "</body>",
+        "</html>",
+        "",
     ]
+    return "\n".join(out)
+
+
+def body(
+    solution: Solution,
+    decimals: int = 4,
+    every_step: bool = False,
+    open_sections: Callable[[int], bool] | None = None,
+) -> list[str]:
+    """The page's content after its heading: source, sections, notes.
+
+    ``open_sections`` makes each section a collapsible ``<details>``, open when it returns
+    True for the section's index (a notebook shows a long solution folded)."""
+    out = []
     if solution.source:
         out.append(f'<p class="source">{esc(solution.source.strip())}</p>')
-    for section in solution.sections:
-        out.append("<section>")
-        out.append(f"<h2>{esc(section.title)}</h2>")
+    for k, section in enumerate(solution.sections):
+        if open_sections is None:
+            out.append("<section>")
+            out.append(f"<h2>{esc(section.title)}</h2>")
+        else:
+            out.append(f"<details{' open' if open_sections(k) else ''}>")
+            out.append(f"<summary><h2>{esc(section.title)}</h2></summary>")
         for block in blocks(section):
             if isinstance(block, list):
                 out.append(steps_table(block, decimals, solution.marks))
@@ -86,11 +109,67 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
                 out.append(block.render_html(decimals=decimals))
             else:
                 out.append(f"<p>{esc(block)}</p>")
-        out.append("</section>")
+        out.append("</section>" if open_sections is None else "</details>")
     for note in solution.notes:
         out.append(f'<p class="note"><strong>Note:</strong> {esc(note)}</p>')
-    out += ["</body>", "</html>", ""]
+    return out
+
+
+FOLDED_AFTER = (
+    40  # steps: a longer solution shows its first and last sections open, the rest folded
+)
+SCOPE = "dlcalc-solution"
+
+
+def fragment(
+    solution: Solution, decimals: int = 4, every_step: bool = False, figure: str | None = None
+) -> str:
+    """The solution as one ``<div>`` for a notebook: self-contained (its own style, scoped to
+    the div so that the notebook around it keeps its look; no external CSS or script),
+    sections collapsible, and ``figure`` (an ``<svg>`` element, trusted: Graphviz's) on top."""
+    count = sum(len(section.steps) for section in solution.sections)
+    last = len(solution.sections) - 1
+    folded = count > FOLDED_AFTER and last > 1
+    title = solution.title or f"dlcalc {solution.command}"
+    out = [
+        f'<div class="{SCOPE}">',
+        f"<style>{scoped(CSS + FRAGMENT_CSS, '.' + SCOPE)}</style>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    if figure is not None:
+        out.append(f'<figure class="diagram">{figure}</figure>')
+    if folded:
+        out.append(
+            f'<p class="note">{count:,} steps in {last + 1} sections; '
+            "click a section's heading to open or fold it.</p>"
+        )
+    out += body(solution, decimals, every_step, lambda k: not folded or k in (0, last))
+    out.append("</div>")
     return "\n".join(out)
+
+
+FRAGMENT_CSS = """
+body { margin: 0; max-width: none; }
+summary { cursor: pointer; } summary h2 { display: inline; }
+details { margin: .3rem 0; }
+figure.diagram { margin: .5rem 0 1rem; overflow-x: auto; }
+figure.diagram svg { max-width: 100%; height: auto; }
+"""
+
+
+def scoped(css: str, scope: str) -> str:
+    """``css`` with every rule limited to ``scope`` (``body`` becomes the scope itself)."""
+    rules = []
+    for selectors, declarations in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        names = []
+        for selector in selectors.split(","):
+            selector = selector.strip()
+            if selector == "body":
+                names.append(scope)
+            else:
+                names.append(f"{scope} {selector}")
+        rules.append(f"{', '.join(names)} {{{declarations}}}")
+    return "\n".join(rules)
 
 
 def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
