@@ -200,6 +200,7 @@ def _run(
             f"problem: expected a problem file's path or a dict of its keys; got {type(problem).__name__}"
         )
     files.reset()
+    place = ""  # what an error is about: nothing while reading the options (as on the command line)
     try:
         if command is None and problem is None:
             raise InputError("give a problem: a problem file's path or a dict with its keys")
@@ -210,19 +211,22 @@ def _run(
             from dlcalc.commands import COMMANDS
             from dlcalc.solving import command_to_solve
 
+            place = where(problem)
             doc = _problem_document(problem)
             name = command_to_solve(doc, COMMANDS)
+            place = ""
         arguments, shared, tool_solve = _interface(name)
         settings, values = _settings(name, arguments, shared, options)
         if tool_solve is not None:
             solved = _solve_tool(name, tool_solve, problem, values, settings)
         else:
+            place = where(problem)
             solved = _solve_command(name, problem, doc, values, settings)
         if settings.output is not None:
             emit(solved.solution, settings)
         write_figures(solved.solution)
     except (InputError, OverflowError, RecursionError, MemoryError) as e:
-        message = failure(e, where(problem))
+        message = failure(e, place)
         if rename is not None:
             message = message.replace(*rename)
         raise InvalidInput(message) from None
