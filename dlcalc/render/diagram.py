@@ -68,10 +68,11 @@ def box_label(box: Box, decimals: Any) -> str:
     )
 
 
-def to_dot(drawing: Drawing, decimals: Any) -> str:
-    """The DOT text of ``drawing``: columns left to right, one cluster per titled column."""
+def to_dot(drawing: Drawing, decimals: Any, titled: bool = True) -> str:
+    """The DOT text of ``drawing``: columns left to right, one cluster per titled column
+    (``titled=False``: without the title, for a page that already shows it)."""
     ids = {box.key: f"n{k}" for k, box in enumerate(drawing.boxes)}
-    title = [f"<b>{text(drawing.title)}</b>"]
+    title = [f"<b>{text(drawing.title)}</b>"] if titled else []
     title += [line_text(line, decimals) for line in drawing.caption]
     layers = any(column.title is not None for column in drawing.columns)
     ranksep = 1.4 if layers else 0.45  # room for the weights on a network's edges
@@ -188,5 +189,5 @@ def inline_svg(drawing: Drawing, decimals: Any) -> str | None:
     when the diagram is too large to draw."""
     if dot_program() is None or len(drawing.links) > MAX_LINKS:
         return None
-    svg = to_svg(to_dot(drawing, decimals))
+    svg = to_svg(to_dot(drawing, decimals, titled=False))
     return PROLOG.sub("", svg, count=1)  # no XML declaration or DOCTYPE inside HTML

@@ -144,7 +144,7 @@ def test_graphviz_reads_the_dot_as_dlcalc_meant_it() -> None:
 
 @needs_dot
 def test_the_svg_is_graphvizs_drawing(tmp_path: Path, runner) -> None:
-    from lxml import etree
+    from xml.etree import ElementTree as etree
 
     target = tmp_path / "mazur.svg"
     result = runner.invoke(app, ["backprop", MAZUR, "--diagram", str(target), "-f", "json"])
