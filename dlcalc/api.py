@@ -46,13 +46,24 @@ def solve(problem: Any = None, command: str | None = None, **options: Any) -> Wo
     return _run(problem, command, options)
 
 
-def check(problem: Any, answers: Any, command: str | None = None, **options: Any) -> WorkedSolution:
+def check(
+    problem: Any,
+    answers: Any,
+    command: str | None = None,
+    tol: float | None = None,
+    **options: Any,
+) -> WorkedSolution:
     """Mark a student's ``answers`` (a path, or a dict of quantity name → claimed value).
 
     The same as ``dlcalc solve PROBLEM --check ANSWERS``: the worked solution with every
     claim marked ✓ ✗ ↪, whose ``result`` holds the marks (``checked``, ``mismatches``, …) and
-    ``marks`` each marked step's verdict.
+    ``marks`` each marked step's verdict.  ``tol`` is ``dlcalc check --tol``: one absolute
+    tolerance for every claim.
     """
+    if tol is not None and (
+        isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol <= 1e6
+    ):
+        raise InvalidInput(f"tol: expected a number from 0 to 1e+06; got {tol!r}")
     if isinstance(answers, Mapping):
         import tempfile
 
@@ -64,8 +75,8 @@ def check(problem: Any, answers: Any, command: str | None = None, **options: Any
                 yaml.safe_dump(_plain(dict(answers)), sort_keys=False, allow_unicode=True),
                 encoding="utf-8",
             )
-            return _run(problem, command, {**options, "check": path}, rename=(str(path), ANSWERS))
-    return _run(problem, command, {**options, "check": answers})
+            return _run(problem, command, {**options, "check": path}, (str(path), ANSWERS), tol)
+    return _run(problem, command, {**options, "check": answers}, tol=tol)
 
 
 # --- the way in: options by long name, the problem as a file or a dict ------------------------
@@ -191,6 +202,7 @@ def _run(
     command: str | None,
     options: dict[str, Any],
     rename: tuple[str, str] | None = None,
+    tol: float | None = None,
 ) -> WorkedSolution:
     from dlcalc import files
     from dlcalc.output import emit, failure, write_figures
@@ -217,6 +229,13 @@ def _run(
             place = ""
         arguments, shared, tool_solve = _interface(name)
         settings, values = _settings(name, arguments, shared, options)
+        if settings.fmt is not None and settings.output is None:
+            raise InputError(
+                "chooses the format of the file output= writes; a notebook shows the solution "
+                "as HTML, and s.render('json') (markdown, latex, html, text) gives it as text",
+                field="format",
+            )
+        settings.tol = tol
         if tool_solve is not None:
             solved = _solve_tool(name, tool_solve, problem, values, settings)
         else:
@@ -468,19 +487,36 @@ class WorkedSolution:
                 self._figure[key] = None
         return self._figure[key]
 
-    def _repr_html_(self) -> str:
-        from dlcalc.render.html import fragment
+    def _too_long(self, terminal: bool) -> str | None:
+        """Why the solution is too long to show in a notebook's format (None: it is not)."""
+        from dlcalc import limits
 
+        try:
+            limits.check_steps(limits.solution_size(self.solution), terminal, field="display")
+        except InputError as e:
+            return str(e)
+        return None
+
+    def _repr_html_(self) -> str:
+        from dlcalc.render.html import esc, fragment
+
+        too_long = self._too_long(terminal=True)
+        if too_long is not None:
+            return f'<div class="dlcalc-solution"><p>{esc(too_long)}</p></div>'
         return fragment(self.solution, self.decimals, self.every_step, self._inline_figure())
 
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str | None:
         from dlcalc.render import markdown
 
+        if self._too_long(terminal=False) is not None:
+            return None
         return markdown.render(self.solution, self.decimals, self.every_step)
 
-    def _repr_latex_(self) -> str:
+    def _repr_latex_(self) -> str | None:
         from dlcalc.render import latex
 
+        if self._too_long(terminal=False) is not None:
+            return None
         return latex.body(self.solution, self.decimals, self.every_step)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:

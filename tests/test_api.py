@@ -299,3 +299,30 @@ def test_import_dlcalc_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "True []", out.stdout + out.stderr
+
+
+def test_check_takes_the_tolerance_of_dlcalc_check(runner) -> None:
+    assert not dlcalc.check(MAZUR, {"out_h1": 0.59}).wrong  # ±0.005 as written
+    strict = dlcalc.check(MAZUR, {"out_h1": 0.59}, tol=0.001)
+    assert strict.wrong and strict.result["mismatches"][0]["name"] == "out_h1"
+    with pytest.raises(dlcalc.InvalidInput, match="tol: expected a number"):
+        dlcalc.check(MAZUR, {"out_h1": 0.59}, tol=-1)
+
+
+def test_format_goes_with_output(tmp_path: Path) -> None:
+    with pytest.raises(dlcalc.InvalidInput, match=r"^format: chooses the format of the file"):
+        dlcalc.solve(MAZUR, format="json")
+    dlcalc.solve(MAZUR, format="json", output=tmp_path / "m.txt")
+    assert json.loads((tmp_path / "m.txt").read_text())["command"] == "backprop"
+
+
+def test_a_solution_too_long_for_html_says_so(monkeypatch) -> None:
+    from dlcalc import limits
+
+    s = dlcalc.solve(MAZUR)
+    monkeypatch.setattr(limits, "MAX_TERMINAL_STEPS", 10)
+    html = s._repr_html_()
+    assert "worked steps; the terminal (and HTML, .txt) shows at most 10" in html
+    assert "<table" not in html and s._repr_markdown_() is not None
+    monkeypatch.setattr(limits, "MAX_STEPS", 10)
+    assert s._repr_markdown_() is None and s._repr_latex_() is None

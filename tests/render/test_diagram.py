@@ -193,3 +193,15 @@ def test_the_notebook_display_carries_the_diagram() -> None:
     assert html.count("<svg") == 1 and "<?xml" not in html and "<!DOCTYPE" not in html
     assert html.index("<svg") < html.index("Forward pass")
     assert "<svg" not in dlcalc.solve({"command": "softmax", "logits": [1, 2]})._repr_html_()
+
+
+def test_a_diagram_too_large_is_refused(tmp_path: Path, runner, monkeypatch) -> None:
+    from dlcalc.render import diagram
+
+    monkeypatch.setattr(diagram, "MAX_LINKS", 7)
+    target = tmp_path / "m.dot"
+    result = runner.invoke(app, ["backprop", MAZUR, "--diagram", str(target)])
+    assert result.exit_code == 2 and not target.exists()
+    assert "the diagram would have 8 edges; at most 7 are drawn" in result.stderr
+    html = dlcalc.solve(MAZUR)._repr_html_()
+    assert "<svg" not in html and "0.5933" in html  # the solution still shows
