@@ -326,3 +326,25 @@ def test_a_solution_too_long_for_html_says_so(monkeypatch) -> None:
     assert "<table" not in html and s._repr_markdown_() is not None
     monkeypatch.setattr(limits, "MAX_STEPS", 10)
     assert s._repr_markdown_() is None and s._repr_latex_() is None
+
+
+def test_the_python_in_the_docs_runs(monkeypatch, capsys) -> None:
+    """Every ```python block of docs/notebooks.md and README's notebook section runs as written."""
+    import re
+
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    blocks = []
+    for page in ("docs/notebooks.md", "README.md"):
+        blocks += re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(), re.S)
+    assert len(blocks) >= 4
+    names: dict = {}
+    for block in blocks:
+        exec(block, names)  # noqa: S102 - the documentation's own examples
+    marked = names["marked"]
+    assert (
+        f"marked.result[\"summary\"]   # '{marked.result['summary']}'"
+        in (ROOT / "docs" / "notebooks.md").read_text()
+    )
+    assert "<dict>: layers[0].weights: each row needs 2 weights" in capsys.readouterr().out
