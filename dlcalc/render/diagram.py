@@ -79,7 +79,7 @@ def to_dot(drawing: Drawing, decimals: Any, titled: bool = True) -> str:
     out = [
         "digraph dlcalc {",
         f'  graph [rankdir=LR, fontname="{FONT}", fontsize=13, labelloc=t, nodesep=0.35, '
-        f"ranksep={ranksep}, newrank=true, label=<{'<br/>'.join(title)}>];",
+        f"ranksep={ranksep}, newrank=true, remincross=false, label=<{'<br/>'.join(title)}>];",
         f'  node [fontname="{FONT}", fontsize=11, style=filled, color="#8c959f", margin="0.06,0.03"];',
         f'  edge [fontname="{FONT}", fontsize=10, color="#57606a", arrowsize=0.6];',
     ]
@@ -98,6 +98,10 @@ def to_dot(drawing: Drawing, decimals: Any, titled: bool = True) -> str:
                 f"label={box_label(box, decimals)}];"
             )
         if column.title is not None:
+            if len(column.boxes) > 1:  # a layer's units top to bottom in their own order
+                # (with rankdir=LR, dot puts a flat edge's head above its tail)
+                chain = " -> ".join(ids[box.key] for box in reversed(column.boxes))
+                out.append(f"    {{rank=same; {chain} [style=invis];}}")
             out.append("  }")
     for link in drawing.links:
         label = "<br/>".join(line_text(line, decimals) for line in link.lines)

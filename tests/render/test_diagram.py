@@ -139,7 +139,10 @@ def test_graphviz_reads_the_dot_as_dlcalc_meant_it() -> None:
         ).stdout
     )
     nodes = [o for o in drawn["objects"] if "nodes" not in o]
-    assert len(nodes) == 6 and len(drawn["edges"]) == 8
+    edges = [e for e in drawn["edges"] if e.get("style") != "invis"]  # those keep units in order
+    assert len(nodes) == 6 and len(edges) == 8
+    labels = {e["label"] for e in edges}
+    assert len(labels) == 8 and "w1 = 0.15<br/>w1⁺ = 0.1498" in labels
 
 
 @needs_dot
@@ -205,3 +208,22 @@ def test_a_diagram_too_large_is_refused(tmp_path: Path, runner, monkeypatch) -> 
     assert "the diagram would have 8 edges; at most 7 are drawn" in result.stderr
     html = dlcalc.solve(MAZUR)._repr_html_()
     assert "<svg" not in html and "0.5933" in html  # the solution still shows
+
+
+@needs_dot
+def test_units_are_drawn_in_their_order_top_to_bottom() -> None:
+    """x1 above x2 above x3 …, h1 above h2 …: Graphviz would reorder them to save crossings."""
+    dot = dlcalc.solve(str(EXAMPLES / "ce-multiclass.yaml")).diagram("dot")
+    drawn = json.loads(
+        subprocess.run(
+            ["dot", "-Tjson"], input=dot, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    height = {}
+    for o in drawn["objects"]:
+        heading = re.search(r"<b>(.*?)</b>", o.get("label", ""))
+        if heading and "pos" in o:
+            height[heading[1]] = float(o["pos"].split(",")[1])
+    for column in (["x1", "x2", "x3", "x4"], ["h1", "h2", "h3", "h4"], ["o1", "o2", "o3"]):
+        ys = [height[name] for name in column]
+        assert ys == sorted(ys, reverse=True), (column, ys)  # y grows upwards in Graphviz
