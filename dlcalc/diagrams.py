@@ -151,7 +151,8 @@ def network_drawing(doc: Document, solution: Solution, training: bool) -> Drawin
         caption.append(("E_total", total))
     if training and spec.learning_rate is not None:
         caption.append(("η", float(spec.learning_rate)))
-    if several:
+    epochs = solution.result.get("epochs", 1)
+    if several or (isinstance(epochs, int) and epochs > 1):
         caption.append(("the first example's pass and the first update", None))
     title = solution.title or ("Backpropagation" if training else "Forward pass")
     return Drawing(title, columns, links, caption)

@@ -227,3 +227,18 @@ def test_units_are_drawn_in_their_order_top_to_bottom() -> None:
     for column in (["x1", "x2", "x3", "x4"], ["h1", "h2", "h3", "h4"], ["o1", "o2", "o3"]):
         ys = [height[name] for name in column]
         assert ys == sorted(ys, reverse=True), (column, ys)  # y grows upwards in Graphviz
+
+
+def test_several_epochs_or_examples_draw_the_first_pass_and_update() -> None:
+    data = yaml.safe_load(Path(MAZUR).read_text())
+    assert "first example" not in dlcalc.solve(data).diagram("dot")
+    epochs = dlcalc.solve({**data, "epochs": 3}).diagram("dot")
+    assert "the first example's pass and the first update" in epochs.replace("&#x27;", "'")
+    assert ">δ_o1 = 0.1385<" in epochs and "w5⁺ = 0.3589" in epochs  # epoch 1's
+    two = {k: v for k, v in data.items() if k not in ("input", "target")}
+    two["examples"] = [
+        {"input": [0.05, 0.1], "target": [0.01, 0.99]},
+        {"input": [0.5, 0.2], "target": [0.5, 0.5]},
+    ]
+    dot = dlcalc.solve(two).diagram("dot")
+    assert ">net_h1 = 0.3775<" in dot and "x1</b><br/>0.05>" in dot  # example 1
