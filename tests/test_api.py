@@ -14,7 +14,6 @@ from dlcalc.cli import app
 from tests.conftest import EXAMPLES
 
 MAZUR = str(EXAMPLES / "mazur.yaml")
-CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "acceptance" / "cases"
 
 
 def cli_json(runner, *args: str) -> dict:
@@ -112,18 +111,24 @@ def test_a_dict_problem_is_read_as_its_file(runner) -> None:
         s["no_such_quantity"]
 
 
+MAZUR_TEXT = Path(MAZUR).read_text()
+BAD = {
+    "activation.yaml": MAZUR_TEXT.replace("activation: sigmoid", "activation: sigmod", 1),
+    "shape.yaml": MAZUR_TEXT.replace("[0.15, 0.20]", "[0.15, 0.20, 0.1]"),
+    "syntax.yaml": "input: [0.05, 0.10\ntarget: [0.01]\n",
+    "tag.yaml": "input: !!python/object/apply:builtins.print ['pwned']\nlayers: []\n",
+    "nameless.yaml": MAZUR_TEXT.replace("command: backprop\n", ""),
+}
+
+
 @pytest.mark.parametrize(
     ("cli", "problem", "command", "options"),
     [
-        (["solve", str(CASES / "bad-activation.yaml")], CASES / "bad-activation.yaml", None, {}),
-        (
-            ["solve", str(CASES / "bad-weights-shape.yaml")],
-            CASES / "bad-weights-shape.yaml",
-            None,
-            {},
-        ),
-        (["solve", str(CASES / "bad-yaml-syntax.yaml")], CASES / "bad-yaml-syntax.yaml", None, {}),
-        (["solve", str(CASES / "bad-yaml-tag.yaml")], CASES / "bad-yaml-tag.yaml", None, {}),
+        (["backprop", "activation.yaml"], "activation.yaml", None, {}),
+        (["backprop", "shape.yaml"], "shape.yaml", "backprop", {}),
+        (["backprop", "syntax.yaml"], "syntax.yaml", "backprop", {}),
+        (["solve", "tag.yaml"], "tag.yaml", None, {}),
+        (["solve", "nameless.yaml"], "nameless.yaml", None, {}),
         (["forward", MAZUR], MAZUR, "forward", {}),  # a backprop file given to forward
         (["backprop", "no-such-file.yaml"], "no-such-file.yaml", "backprop", {}),
         (["backprop", MAZUR, "--diagram", "net.png"], MAZUR, None, {"diagram": "net.png"}),
@@ -137,15 +142,17 @@ def test_a_dict_problem_is_read_as_its_file(runner) -> None:
     ],
 )
 def test_invalid_input_has_the_command_lines_message(
-    runner, cli, problem, command, options
+    runner, tmp_path, monkeypatch, cli, problem, command, options
 ) -> None:
-    if not Path(cli[1]).exists() and "bad" in cli[1]:
-        pytest.skip("the shared acceptance cases are not beside the repository")
+    monkeypatch.chdir(tmp_path)
+    for name, text in BAD.items():
+        (tmp_path / name).write_text(text)
     message = cli_error(runner, *cli)
     with pytest.raises(dlcalc.InvalidInput) as raised:
         dlcalc.solve(problem, command, **options)
     assert isinstance(raised.value, ValueError)
     assert str(raised.value) == message
+    assert "line" in message or problem in (MAZUR, "x*y", "no-such-file.yaml", "nameless.yaml")
 
 
 def test_a_dict_problem_names_itself_in_messages() -> None:
