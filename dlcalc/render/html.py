@@ -125,7 +125,8 @@ def fragment(
     solution: Solution, decimals: int = 4, every_step: bool = False, figure: str | None = None
 ) -> str:
     """The solution as one ``<div>`` for a notebook: self-contained (its own style, scoped to
-    the div so that the notebook around it keeps its look; no external CSS or script),
+    the div so that the notebook around it keeps its look, on white also in a dark theme; no
+    external CSS or script),
     sections collapsible, and ``figure`` (an ``<svg>`` element, trusted: Graphviz's) on top."""
     count = sum(len(section.steps) for section in solution.sections)
     last = len(solution.sections) - 1
@@ -149,7 +150,7 @@ def fragment(
 
 
 FRAGMENT_CSS = """
-body { margin: 0; max-width: none; }
+body { margin: 0; max-width: none; padding: .2rem .8rem; background: #fff; }
 summary { cursor: pointer; } summary h2 { display: inline; }
 details { margin: .3rem 0; }
 figure.diagram { margin: .5rem 0 1rem; overflow-x: auto; }
