@@ -5,6 +5,10 @@ command; any other command refuses the file and says which command it is for.  A
 file without ``command:`` that holds another command's keys gets the same advice
 instead of a bare "unknown key".  Nothing here knows Typer: the CLI hands over the
 words after ``dlcalc solve`` and the options that take a value.
+
+:func:`solve_problem` is the one path from a problem to its worked solution, for every
+registered command on the command line and for :func:`dlcalc.solve` alike (as sqlite-utils'
+commands all call its library): they differ only in where the solution goes.
 """
 
 from __future__ import annotations
