@@ -94,18 +94,18 @@ def _interface(name: str) -> tuple[tuple[Opt, ...], list[str], Any]:
     if name in COMMANDS:
         command = COMMANDS[name]
         return command.arguments, [*ALWAYS, *command.options], None
-    from dlcalc.tools import TOOLS
+    from dlcalc.tools import SOLVERS, TOOLS
 
-    tool = TOOLS.get(name)
-    if tool is None or tool.solve is None:
+    if name not in SOLVERS:
         from dlcalc.specs.loader import suggest
 
-        known = sorted({*COMMANDS, *(n for n, t in TOOLS.items() if t.solve)})
+        known = sorted({*COMMANDS, *SOLVERS})
         raise InputError(
             f"unknown command {name!r}{suggest(name, known)}; expected one of: {', '.join(known)}",
             field="command",
         )
-    return tool.arguments, [*ALWAYS, *tool.options], tool.solve
+    tool = TOOLS[name]
+    return tool.arguments, [*ALWAYS, *tool.options], SOLVERS[name]
 
 
 def _convert(long: str, opt: Opt, value: Any) -> Any:
@@ -256,9 +256,9 @@ def _run(
 
 def _is_tool(name: Any) -> bool:
     """Is ``name`` a command that solves no problem file but is solved here (derive, graph)?"""
-    from dlcalc.tools import TOOLS
+    from dlcalc.tools import SOLVERS
 
-    return isinstance(name, str) and name in TOOLS and TOOLS[name].solve is not None
+    return isinstance(name, str) and name in SOLVERS
 
 
 def _problem_document(problem: Any) -> Document:

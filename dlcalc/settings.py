@@ -150,10 +150,10 @@ class Settings:
         "tol",
         "exact",
         "plot",
+        "diagram",
         "symbolic",
         "overrides",
         "sig",
-        "diagram",
     )
 
     def __init__(
@@ -167,10 +167,10 @@ class Settings:
         tol: float | None = None,
         exact: bool = False,
         plot: Path | None = None,
+        diagram: Path | None = None,
         symbolic: bool = False,
         overrides: dict[str, Any] | None = None,
         sig: int | None = None,
-        diagram: Path | None = None,
     ) -> None:
         self.fmt = fmt  # None: from the extension of ``output``, else the terminal's
         self.decimals = decimals
@@ -181,11 +181,11 @@ class Settings:
         self.tol = tol  # overrides each claim's tolerance (``dlcalc check --tol``)
         self.exact = exact  # add exact values (--exact)
         self.plot = plot  # also draw a figure to this file
+        self.diagram = diagram  # also draw the network or graph to this file (.dot, .svg)
         self.symbolic = symbolic  # derive every gradient in symbols first
         # Options that replace problem keys
         self.overrides: dict[str, Any] = overrides if overrides is not None else {}
         self.sig = sig  # --sig N: significant figures (folded into ``decimals``)
-        self.diagram = diagram  # also draw the network or graph to this file (.dot, .svg)
 
         from dlcalc.render.numbers import DEFAULT_DECIMALS, Significant
 

@@ -32,8 +32,6 @@ class Tool:
     run: Callable[[dict[str, Any], Settings], int | None]
     where: Callable[[dict[str, Any]], str] = lambda values: ""  # the input errors are about
     expression: bool = False  # its first argument is an expression that may begin with '-'
-    # derive, graph: the solution itself, for run and for dlcalc.solve (None: it solves nothing)
-    solve: Callable[[dict[str, Any], Settings], Solution] | None = None
 
 
 CHECK_HELP = """\
@@ -178,6 +176,11 @@ DERIVE = expression_solver(
 GRAPH = expression_solver(
     "graph", lambda calculus, v: calculus.solve_graph(v["expression"], v["at"])
 )
+# The tools that work out one solution (run writes it; dlcalc.solve shows it).
+SOLVERS: dict[str, Callable[[dict[str, Any], Settings], Solution]] = {
+    "derive": DERIVE,
+    "graph": GRAPH,
+}
 
 
 def _where(values: dict[str, Any]) -> str:
@@ -264,7 +267,6 @@ TOOLS: dict[str, Tool] = {
             (),
             run_solved(DERIVE),
             expression=True,
-            solve=DERIVE,
         ),
         Tool(
             "graph",
@@ -282,7 +284,6 @@ TOOLS: dict[str, Tool] = {
             ("diagram",),
             run_solved(GRAPH),
             expression=True,
-            solve=GRAPH,
         ),
     )
 }

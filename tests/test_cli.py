@@ -19,10 +19,11 @@ OTHERS = {
     "check": ("carry", "every_step"),
     "key": ("carry", "every_step"),
     "derive": (),
-    "graph": ("diagram",),
+    "graph": (),
     "solve": (),  # passes every option on to the command the problem names
 }
 OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}
+OPTIONS["graph"] = ("diagram",)  # graph draws its computational graph (--diagram)
 PASS_THROUGH = {"solve"}
 
 
