@@ -9,7 +9,6 @@ or an answers file ever becomes live.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -66,34 +65,12 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
         "</head>",
         "<body>",
         f"<h1>{esc(title)}</h1>",
-        *body(solution, decimals, every_step),
-        "</body>",
-        "</html>",
-        "",
     ]
-    return "\n".join(out)
-
-
-def body(
-    solution: Solution,
-    decimals: int = 4,
-    every_step: bool = False,
-    open_sections: Callable[[int], bool] | None = None,
-) -> list[str]:
-    """The page's content after its heading: source, sections, notes.
-
-    ``open_sections`` makes each section a collapsible ``<details>``, open when it returns
-    True for the section's index (a notebook shows a long solution folded)."""
-    out = []
     if solution.source:
         out.append(f'<p class="source">{esc(solution.source.strip())}</p>')
-    for k, section in enumerate(solution.sections):
-        if open_sections is None:
-            out.append("<section>")
-            out.append(f"<h2>{esc(section.title)}</h2>")
-        else:
-            out.append(f"<details{' open' if open_sections(k) else ''}>")
-            out.append(f"<summary><h2>{esc(section.title)}</h2></summary>")
+    for section in solution.sections:
+        out.append("<section>")
+        out.append(f"<h2>{esc(section.title)}</h2>")
         for block in blocks(section):
             if isinstance(block, list):
                 out.append(steps_table(block, decimals, solution.marks))
@@ -109,44 +86,50 @@ def body(
                 out.append(block.render_html(decimals=decimals))
             else:
                 out.append(f"<p>{esc(block)}</p>")
-        out.append("</section>" if open_sections is None else "</details>")
+        out.append("</section>")
     for note in solution.notes:
         out.append(f'<p class="note"><strong>Note:</strong> {esc(note)}</p>')
-    return out
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
 
 
-FOLDED_AFTER = (
-    40  # steps: a longer solution shows its first and last sections open, the rest folded
-)
+FOLDED_AFTER = 40  # steps: a longer solution shows its first and last sections open
 SCOPE = "dlcalc-solution"
 
 
 def fragment(
     solution: Solution, decimals: int = 4, every_step: bool = False, figure: str | None = None
 ) -> str:
-    """The solution as one ``<div>`` for a notebook: self-contained (its own style, scoped to
-    the div so that the notebook around it keeps its look, on white also in a dark theme; no
-    external CSS or script),
-    sections collapsible, and ``figure`` (an ``<svg>`` element, trusted: Graphviz's) on top."""
+    """The solution as one ``<div>`` for a notebook: the page's content, self-contained (its own
+    style, scoped to the div so that the notebook around it keeps its look, on white also in a
+    dark theme; no external CSS or script), each section a collapsible ``<details>``, and
+    ``figure`` (an ``<svg>`` element, trusted: Graphviz's) under the title."""
+    import re
+
+    page = render(solution, decimals, every_step)
+    content = page[page.index("<body>") + len("<body>") : page.rindex("</body>")].strip()
     count = sum(len(section.steps) for section in solution.sections)
     last = len(solution.sections) - 1
     folded = count > FOLDED_AFTER and last > 1
-    title = solution.title or f"dlcalc {solution.command}"
-    out = [
-        f'<div class="{SCOPE}">',
-        f"<style>{scoped(CSS + FRAGMENT_CSS, '.' + SCOPE)}</style>",
-        f"<h1>{esc(title)}</h1>",
-    ]
-    if figure is not None:
-        out.append(f'<figure class="diagram">{figure}</figure>')
+    heading_end = content.index("</h1>") + len("</h1>")
+    extra = [f'<figure class="diagram">{figure}</figure>'] if figure is not None else []
     if folded:
-        out.append(
+        extra.append(
             f'<p class="note">{count:,} steps in {last + 1} sections; '
             "click a section's heading to open or fold it.</p>"
         )
-    out += body(solution, decimals, every_step, lambda k: not folded or k in (0, last))
-    out.append("</div>")
-    return "\n".join(out)
+    content = "\n".join([content[:heading_end], *extra, content[heading_end:].lstrip("\n")])
+    index = iter(range(last + 1))
+
+    def details(match: re.Match[str]) -> str:  # user text is escaped: these tags are the page's
+        k = next(index)
+        opened = " open" if not folded or k in (0, last) else ""
+        return f"<details{opened}><summary>{match[1]}</summary>"
+
+    content = re.sub(r"<section>\n(<h2>.*?</h2>)", details, content)
+    content = content.replace("</section>", "</details>")
+    style = scoped(CSS + FRAGMENT_CSS, "." + SCOPE)
+    return f'<div class="{SCOPE}">\n<style>{style}</style>\n{content}\n</div>'
 
 
 FRAGMENT_CSS = """
@@ -160,6 +143,8 @@ figure.diagram svg { max-width: 100%; height: auto; }
 
 def scoped(css: str, scope: str) -> str:
     """``css`` with every rule limited to ``scope`` (``body`` becomes the scope itself)."""
+    import re
+
     rules = []
     for selectors, declarations in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
         names = []
