@@ -153,7 +153,9 @@ def network_drawing(doc: Document, solution: Solution, training: bool) -> Drawin
         caption.append(("η", float(spec.learning_rate)))
     epochs = solution.result.get("epochs", 1)
     if several or (isinstance(epochs, int) and epochs > 1):
-        caption.append(("the first example's pass and the first update", None))
+        caption.append(
+            ("numbers of the first pass (example 1, epoch 1) and the first update", None)
+        )
     title = solution.title or ("Backpropagation" if training else "Forward pass")
     return Drawing(title, columns, links, caption)
 

@@ -233,7 +233,9 @@ def test_several_epochs_or_examples_draw_the_first_pass_and_update() -> None:
     data = yaml.safe_load(Path(MAZUR).read_text())
     assert "first example" not in dlcalc.solve(data).diagram("dot")
     epochs = dlcalc.solve({**data, "epochs": 3}).diagram("dot")
-    assert "the first example's pass and the first update" in epochs.replace("&#x27;", "'")
+    assert "numbers of the first pass (example 1, epoch 1) and the first update" in epochs.replace(
+        "&#x27;", "'"
+    )
     assert ">δ_o1 = 0.1385<" in epochs and "w5⁺ = 0.3589" in epochs  # epoch 1's
     two = {k: v for k, v in data.items() if k not in ("input", "target")}
     two["examples"] = [
