@@ -244,3 +244,14 @@ def test_several_epochs_or_examples_draw_the_first_pass_and_update() -> None:
     ]
     dot = dlcalc.solve(two).diagram("dot")
     assert ">net_h1 = 0.3775<" in dot and "x1</b><br/>0.05>" in dot  # example 1
+
+
+def test_solve_and_check_draw_too(tmp_path: Path, runner) -> None:
+    """dlcalc solve passes --diagram on; a checked solution is drawn with the same numbers."""
+    target = tmp_path / "m.dot"
+    answers = str(EXAMPLES / "answers" / "mazur.yaml")
+    args = ["solve", MAZUR, "--check", answers, "--diagram", str(target), "-f", "json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1  # the sheet has a wrong claim; the diagram is still written
+    assert json.loads(result.stdout)["command"] == "check"
+    assert target.read_text() == dlcalc.solve(MAZUR).diagram("dot")
