@@ -15,10 +15,23 @@ pytest.importorskip("ipykernel")
 TUTORIAL = ROOT / "docs" / "notebook-tutorial.ipynb"
 
 
+@pytest.fixture(autouse=True)
+def this_python(tmp_path, monkeypatch) -> None:
+    """A kernelspec for the Python running the tests (found first through JUPYTER_PATH), so
+    that no other installed "python3" kernel, without dlcalc, is started instead."""
+    from ipykernel.kernelspec import write_kernel_spec
+
+    write_kernel_spec(tmp_path / "kernels" / KERNEL)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+
+
+KERNEL = "dlcalc-tests"
+
+
 def execute(nb, folder) -> None:
-    """Run every cell in a fresh kernel of this Python (``python`` in a kernelspec is this one)."""
+    """Run every cell in a fresh kernel of this Python."""
     client = nbclient.NotebookClient(
-        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        nb, timeout=180, kernel_name=KERNEL, resources={"metadata": {"path": str(folder)}}
     )
     client.execute()
 
