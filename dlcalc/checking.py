@@ -269,13 +269,6 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
-        if ("[" in key or "." in key) and not WHOLE_PATH.fullmatch(key):
-            raise InputError(
-                "is not a path into the result; write it like layers[1].weights[0][0]",
-                file=name,
-                line=line,
-                field=key,
-            )
         try:
             value, claim_tol = _claimed(value_node, tol, key)
         except InputError as e:
@@ -335,13 +328,6 @@ def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str)
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
-        if ("[" in key or "." in key) and not WHOLE_PATH.fullmatch(key):
-            raise InputError(
-                "is not a path into the result; write it like layers[1].weights[0][0]",
-                file=name,
-                line=line,
-                field=key,
-            )
         value = float(text)
         if not math.isfinite(value):
             raise InputError(
@@ -496,6 +482,7 @@ class Index:
     _by_value: dict[float, list[str]] | None = None
     _normalized: dict[str, str] | None = None
     _order: list[Step] | None = None
+    _label_paths: dict[str, str] | None = None
 
     @classmethod
     def of(cls, solution: Solution) -> Index:
@@ -524,6 +511,17 @@ class Index:
         if self._names is None:
             self._names = _names(self.steps, self.by_label, self.given)
         return self._names
+
+    @property
+    def label_paths(self) -> dict[str, str]:
+        """The result path of each label the topic maps (``Solution.paths``) that no step shows."""
+        if self._label_paths is None:
+            self._label_paths = {
+                label: path
+                for path, label in self.solution.paths.items()
+                if label not in self.by_label and label not in self.given
+            }
+        return self._label_paths
 
     @property
     def result(self) -> Any:
@@ -614,14 +612,17 @@ def _names(
 def _link(index: Index, path: str, correct: Any) -> str | None:
     """The step that shows the result's value at ``path`` (None: none, or no way to tell which).
 
-    By the result's structure first (``layers[1].weights[0][0]`` is the last update of w5),
-    confirmed by the value; else the one step holding exactly that value.  Whole numbers
-    (counts, ±1 outputs) are too common to identify a step by value alone.
+    By the result's structure first (``layers[1].weights[0][0]`` is the last update of w5;
+    the topic's own ``Solution.paths`` map), confirmed by the value; else the one step
+    holding exactly that value.  Whole numbers (counts, ±1 outputs) are too common to
+    identify a step by value alone.
     """
     from dlcalc.check_names import path_label
 
     x = _number(correct)
-    label = path_label(index.solution, path, index.by_label)
+    label = index.solution.paths.get(_path_key(path))
+    if label is None or label not in index.by_label:
+        label = path_label(index.solution, path, index.by_label)
     if label is not None and label in index.by_label:
         step_value = index.by_label[label].value
         if _same(step_value, correct) or (
@@ -632,6 +633,11 @@ def _link(index: Index, path: str, correct: Any) -> str | None:
         return None
     hits = index.by_value(x)
     return hits[0] if len(set(hits)) == 1 else None
+
+
+def _path_key(path: str) -> str:
+    """A result path as ``Solution.paths`` spells it: no ``result.`` prefix, no spaces."""
+    return "".join(path.split()).removeprefix("result.")
 
 
 def _dependency_order(index: Index) -> list[Step]:
@@ -687,8 +693,14 @@ def _carry_round(carry: int | None) -> Callable[[Any], Any]:
     return round_value
 
 
-def resolve(index: Index, claims: Iterable[Claim]) -> list[Verdict]:
-    """One verdict (unmarked) per claim, naming the step or given it claims; unknown names fail."""
+def resolve(
+    index: Index, claims: Iterable[Claim], unknown_names: list[Claim] | None = None
+) -> list[Verdict]:
+    """One verdict (unmarked) per claim, naming the step or given it claims.
+
+    A name that is neither a quantity nor a path fails, unless ``unknown_names`` is given: then
+    it is appended there and the other claims are marked (a class report lists it in the row).
+    """
     verdicts: list[Verdict] = []
     for claim in claims:
         labels = index.lookup(claim.name)
@@ -704,13 +716,23 @@ def resolve(index: Index, claims: Iterable[Claim]) -> list[Verdict]:
             correct = step.value if step is not None else index.given[label]
             verdicts.append(Verdict(claim, label, None, correct))
             continue
+        # a label no step shows (an elided cell, a gradient cell no window reaches) by its
+        # path; else a path into result as written
+        path = index.label_paths.get(claim.name)
+        if path is None and WHOLE_PATH.fullmatch(claim.name.strip()):
+            path = claim.name
         try:
-            correct = resolve_path(index.result, claim.name)
+            if path is None:
+                raise KeyError(claim.name)
+            correct = resolve_path(index.result, path)
         except KeyError:
+            if unknown_names is not None:
+                unknown_names.append(claim)
+                continue
             error = unknown(claim.name, index)
             error.line = claim.line
             raise error from None
-        verdicts.append(Verdict(claim, _link(index, claim.name, correct), claim.name, correct))
+        verdicts.append(Verdict(claim, _link(index, path, correct), path, correct))
     return verdicts
 
 
