@@ -607,16 +607,23 @@ class Writer:
                         reach[record.argmax[ch][i][j]].append((i, j))
             if layer.kind != "maxpool":
                 reach = windows
-            cells = [(p, qq) for p in range(height) for qq in range(width) if reach[(p, qq)]]
+            # max pooling: every cell of a window is written, the maximum or not, so that check
+            # can route a window's gradient to another cell from a student's own values
+            cells = [(p, qq) for p in range(height) for qq in range(width) if windows[(p, qq)]]
             written = self.written(height, width, cells)
             for p, qq in written:
                 if layer.kind == "maxpool":
                     terms: list[Node] = [
                         self.routed(window, x, g, ch, (p, qq), w) for w in windows[(p, qq)]
                     ]
-                    note = "the maximum of the window of " + ", ".join(
-                        print_name(cell_name(g.grad_of or "", (ch, i, j), g.keep))
-                        for i, j in reach[(p, qq)]
+                    note = (
+                        "the maximum of the window of "
+                        + ", ".join(
+                            print_name(cell_name(g.grad_of or "", (ch, i, j), g.keep))
+                            for i, j in reach[(p, qq)]
+                        )
+                        if reach[(p, qq)]
+                        else "the maximum of no window: 0"
                     )
                 else:
                     terms = [g.leaf(ch, i, j) / Num(count) for i, j in reach[(p, qq)]]
