@@ -121,6 +121,8 @@ class Report:
             }
             if v.status == CARRIED:
                 out["follows_from_claims"] = v.expected
+            elif v.expected is not None:
+                out["from_your_values"] = v.expected
             return out
 
         first = self.first_wrong
@@ -779,6 +781,8 @@ def judge(
                 v.status, v.expected = CARRIED, own
             else:
                 v.status = WRONG
+                if from_wrong and own is not None and not within(own, v.correct, 0.0):
+                    v.expected = own  # what their own earlier values give: a second slip?
         student[label] = by_label[label][-1].claim.value
         if any(v.status != RIGHT for v in by_label[label]) or from_wrong:
             tainted.add(label)
@@ -804,8 +808,18 @@ def judge(
             if from_wrong:
                 tainted.add(step.label)
     for v in verdicts:
-        if v.label is None:  # a path that no step shows: right or wrong, nothing to carry
-            v.status = RIGHT if within(v.claim.value, v.correct, v.claim.tol) else WRONG
+        if v.label is not None:
+            continue
+        v.status = RIGHT if within(v.claim.value, v.correct, v.claim.tol) else WRONG
+        parts = _parts(index, v.path) if v.status == WRONG and v.path else None
+        if parts and any(label in tainted for label in parts):
+            # a vector or matrix path (time[1].y): carried when every number of it follows
+            # from the student's own values
+            own = [student.get(label, index.by_label[label].value) for label in parts]
+            if within(_flat(v.claim.value), own, _flat_tol(v.claim.tol, len(own), ECF_SLACK)):
+                v.status, v.expected = CARRIED, _shaped(own, v.correct)
+            else:
+                v.expected = _shaped(own, v.correct)
 
     order = sorted(verdicts, key=lambda v: _place(index, v))
     for v in order:
@@ -813,6 +827,51 @@ def judge(
             v.first_wrong = True
             break
     return Report(order)
+
+
+def _parts(index: Index, path: str) -> list[str] | None:
+    """The step labels of every number under a list-valued result path, in order (None: not
+    every number is a step the topic maps)."""
+    try:
+        value = resolve_path(index.result, path)
+    except KeyError:
+        return None
+    if not isinstance(value, list):
+        return None
+    base = _path_key(path)
+    labels: list[str] = []
+
+    def walk(v: Any, at: str) -> bool:
+        if isinstance(v, list):
+            return all(walk(x, f"{at}[{k}]") for k, x in enumerate(v))
+        label = index.solution.paths.get(at)
+        if label is None or label not in index.by_label:
+            return False
+        labels.append(label)
+        return True
+
+    return labels if walk(value, base) and labels else None
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [x for v in value for x in _flat(v)]
+    return [value]
+
+
+def _flat_tol(tol: Tol, n: int, k: float) -> list[float]:
+    flat = _flat(tol) if isinstance(tol, list) else [tol] * n
+    return [t * k for t in flat]
+
+
+def _shaped(flat: list[Any], like: Any) -> Any:
+    """``flat`` in the nesting of ``like``."""
+    items = iter(flat)
+
+    def build(x: Any) -> Any:
+        return [build(v) for v in x] if isinstance(x, list) else next(items)
+
+    return build(like)
 
 
 def _place(index: Index, v: Verdict) -> tuple[int, int]:
@@ -856,15 +915,22 @@ def marked(solution: Solution, report: Report) -> Solution:
                 v.status, v.claim.value, v.correct, v.claim.text, v.expected, v.first_wrong
             )
     signs = {RIGHT: "✓", WRONG: "✗", CARRIED: "↪ carried forward"}
+    # a wrong claim after an earlier slip: what the student's own earlier values give, so
+    # that they can tell a second slip from the first one carried
+    own = any(v.status == WRONG and v.expected is not None for v in report.verdicts)
     rows = []
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
         if v.note:
             verdict = v.note
-        rows.append([v.claim.name, v.claim.text, v.correct, verdict])
-    section = Section(
-        "Your answers", [Table(["quantity", "you wrote", "correct", "verdict"], rows)]
-    )
+        row = [v.claim.name, v.claim.text, v.correct, verdict]
+        if own:
+            row.insert(3, v.expected if v.status == WRONG else None)
+        rows.append(row)
+    columns = ["quantity", "you wrote", "correct", "verdict"]
+    if own:
+        columns.insert(3, "from your values")
+    section = Section("Your answers", [Table(columns, rows)])
     section.add(report.summary())
     for hint in report.hints:
         section.add(hint)
@@ -883,18 +949,20 @@ def check_sheet(
     carry: int | None = None,
     problem: Any = None,
     index: Index | None = None,
+    unknown_names: list[Claim] | None = None,
 ) -> Report:
     """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
 
     ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
     problem be tried by solving it again; without it only conventions on the claimed values
-    are tried.
+    are tried.  ``unknown_names``: collect the claims naming no quantity there instead of
+    failing (see :func:`resolve`).
     """
     from dlcalc import conventions as conv
 
     try:
         index = index or Index.of(solution)
-        verdicts = resolve(index, sheet.claims)
+        verdicts = resolve(index, sheet.claims, unknown_names)
         report = judge(index, sheet.claims, carry, verdicts)
         offered = conv.alternatives(solution)
         declared = conv.declared(sheet.conventions, solution.command, offered=offered)

@@ -195,3 +195,60 @@ def test_e_unknown_label_still_fails_with_suggestions(runner, tmp_path: Path) ->
     answers = write(tmp_path, "a.yaml", "dL_dU[9,9]: 1\n")
     out = runner.invoke(app, ["check", str(EXAMPLES / "rnn-1unit.yaml"), answers])
     assert out.exit_code == 2 and "no quantity or result path named" in out.output
+
+
+# --- also found: structural links, "from your values", the class report -----------------------
+
+RNN_NO_V = (
+    "command: rnn\ncell: rnn\ninputs: [[1, 2], [0.5, 3]]\ntargets: [[0.5], [1.25]]\n"
+    "loss: half_sse\nlearning_rate: 0.1\nstate0: [0]\nU: [[0.5, 0.1]]\nW: [[0.3]]\nb: [0.0]\n"
+)
+
+
+def test_result_paths_link_structurally(runner, tmp_path: Path) -> None:
+    """A vector path (time[1].y, ŷ = s without V) follows from a wrong s_1: carried, not wrong."""
+    problem = write(tmp_path, "p.yaml", RNN_NO_V)
+    answers = write(tmp_path, "a.yaml", "s_1: 0.70\ntime[1].y: [0.6411]\ntime[1].state[0]: 0.6411\n")
+    assert verdicts(runner, problem, answers) == {
+        "s_1": "✗",
+        "time[1].y": "↪",
+        "time[1].state[0]": "↪",
+    }
+
+
+def test_wrong_late_claim_shows_what_the_students_values_give(runner, tmp_path: Path) -> None:
+    answers = write(tmp_path, "a.yaml", "out_h1: 0.65\nw5_new: 0.30\n")
+    out = runner.invoke(app, ["check", str(EXAMPLES / "mazur.yaml"), answers, "-f", "json"])
+    assert out.exit_code == 1, out.output
+    wrong = {m["name"]: m for m in json.loads(out.output)["result"]["mismatches"]}
+    assert "from_your_values" not in wrong["out_h1"]
+    assert wrong["w5_new"]["from_your_values"] == pytest.approx(0.35525, abs=1e-4)
+    text = runner.invoke(app, ["check", str(EXAMPLES / "mazur.yaml"), answers]).output
+    assert "from your values 0.3552" in text
+
+
+def test_class_report_marks_around_unknown_names(runner, tmp_path: Path) -> None:
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    (sheets / "s10.yaml").write_text("a5: 0.6\nw47+: 0.1\nout_h2: 0.5969\n", encoding="utf-8")
+    (sheets / "s2.yaml").write_text("out_h1: 0.5933\n", encoding="utf-8")
+    report = tmp_path / "marks.csv"
+    out = runner.invoke(
+        app,
+        [
+            "check",
+            str(EXAMPLES / "mazur.yaml"),
+            str(sheets / "s10.yaml"),
+            str(sheets / "s2.yaml"),
+            "--report",
+            str(report),
+        ],
+    )
+    assert out.exit_code in (0, 1), out.output
+    import csv
+
+    rows = list(csv.DictReader(report.read_text(encoding="utf-8").splitlines()))
+    assert [r["student"] for r in rows] == ["s2", "s10"]  # natural order
+    s10 = rows[1]
+    assert s10["claims"] == "2" and "w47+" in s10["error"]  # the rest is marked
+    assert s10["first_wrong"] == "a5"  # as the student wrote it, not out_h1

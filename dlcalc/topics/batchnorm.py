@@ -187,4 +187,18 @@ def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solutio
         result["grad_gamma"] = [f.grad_gamma for f in features]
         result["grad_beta"] = [f.grad_beta for f in features]
         result["grad_input"] = [[f.grad_x[i] for f in features] for i in range(m)]  # type: ignore[index]
-    return Solution("batchnorm", sections, result, title=spec.title, source=spec.source)
+    paths: dict[str, str] = {}
+    for k in range(n):
+        for key, kind in (("mean", "mean"), ("variance", "var"), ("std", "std")):
+            paths[f"{key}[{k}]"] = label(kind, None, k)
+        for i in range(m):
+            paths[f"normalized[{i}][{k}]"] = label("xhat", i, k)
+            paths[f"output[{i}][{k}]"] = label("y", i, k)
+        if spec.grad_output is not None:
+            paths[f"grad_gamma[{k}]"] = label("dgamma", None, k)
+            paths[f"grad_beta[{k}]"] = label("dbeta", None, k)
+            for i in range(m):
+                paths[f"grad_input[{i}][{k}]"] = label("dx", i, k)
+    return Solution(
+        "batchnorm", sections, result, title=spec.title, source=spec.source, paths=paths
+    )
