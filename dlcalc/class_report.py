@@ -154,7 +154,9 @@ def mark_sheets(
         try:
             sheet = load_sheet(path, tol)
             sheet.name = path
-            report = check_sheet(solution, sheet, carry, variants, index=index, unknown_names=unknown)
+            report = check_sheet(
+                solution, sheet, carry, variants, index=index, unknown_names=unknown
+            )
         except InputError as e:
             marks.error = str(e.located(path))
             students.append(marks)

@@ -30,7 +30,7 @@ def verdicts(runner: Any, problem: str, answers: str, *options: str) -> dict[str
     out = runner.invoke(app, ["check", problem, answers, *options, "-f", "json"])
     assert out.exit_code in (0, 1), out.output
     result = json.loads(out.output)["result"]
-    marks = {name: "✓" for name in result["right"]}
+    marks = dict.fromkeys(result["right"], "✓")
     marks.update({m["name"]: "↪" for m in result["carried_forward"]})
     marks.update({m["name"]: "✗" for m in result["mismatches"]})
     return marks
@@ -208,7 +208,9 @@ RNN_NO_V = (
 def test_result_paths_link_structurally(runner, tmp_path: Path) -> None:
     """A vector path (time[1].y, ŷ = s without V) follows from a wrong s_1: carried, not wrong."""
     problem = write(tmp_path, "p.yaml", RNN_NO_V)
-    answers = write(tmp_path, "a.yaml", "s_1: 0.70\ntime[1].y: [0.6411]\ntime[1].state[0]: 0.6411\n")
+    answers = write(
+        tmp_path, "a.yaml", "s_1: 0.70\ntime[1].y: [0.6411]\ntime[1].state[0]: 0.6411\n"
+    )
     assert verdicts(runner, problem, answers) == {
         "s_1": "✗",
         "time[1].y": "↪",

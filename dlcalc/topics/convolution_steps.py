@@ -641,7 +641,6 @@ class Writer:
             section.add(Grid(gx.map_title(ch), gx.values[ch]))
         return section
 
-
     def routed(
         self,
         window: Window,
@@ -657,9 +656,7 @@ class Writer:
         top, _, left, _ = window.padding
         faint = padding_cells(window, len(x.values[ch]), len(x.values[ch][0]))
         inside = [
-            (r - top, s - left)
-            for _, _, r, s in engine.taps(window, *out)
-            if (r, s) not in faint
+            (r - top, s - left) for _, _, r, s in engine.taps(window, *out) if (r, s) not in faint
         ]
         k = inside.index(cell)
         me = x.leaf(ch, *cell)
@@ -678,7 +675,6 @@ class Writer:
 
 def _largest(leaves: list[Q]) -> Node:
     return leaves[0] if len(leaves) == 1 else call("max", *leaves)
-
 
 
 def layer_names(net: ConvNet) -> list[tuple[str, str, str]]:
