@@ -14,6 +14,7 @@ from dlcalc.cli import app
 from tests.conftest import EXAMPLES
 
 MAZUR = str(EXAMPLES / "mazur.yaml")
+SOFTMAX = str(EXAMPLES / "softmax-3-4-10-3.yaml")
 
 
 def cli_json(runner, *args: str) -> dict:
@@ -129,7 +130,7 @@ BAD = {
         (["backprop", "syntax.yaml"], "syntax.yaml", "backprop", {}),
         (["solve", "tag.yaml"], "tag.yaml", None, {}),
         (["solve", "nameless.yaml"], "nameless.yaml", None, {}),
-        (["forward", MAZUR], MAZUR, "forward", {}),  # a backprop file given to forward
+        (["backprop", SOFTMAX], SOFTMAX, "backprop", {}),  # a softmax file given to backprop
         (["backprop", "no-such-file.yaml"], "no-such-file.yaml", "backprop", {}),
         (["backprop", MAZUR, "--diagram", "net.png"], MAZUR, None, {"diagram": "net.png"}),
         (
