@@ -28,13 +28,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from dlcalc.errors import InputError
 from dlcalc.limits import CONTROL, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.steps import Mark, Section, Solution, Step, Table
+
+if TYPE_CHECKING:
+    from dlcalc.marking import Policy, Scores
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
@@ -43,6 +46,7 @@ MAX_CLAIMS = 5_000
 _INFINITE = ("inf", ".inf", "infinity")
 MAX_LIST = 1_000
 RIGHT, WRONG, CARRIED = "right", "wrong", "carried"
+PLAIN_REASON = re.compile(r"right|wrong( \(where it went wrong\))?|carried forward: .*")
 ECF_SLACK = (
     2.0  # carried forward: within one unit of the claim's last decimal (twice the half-unit)
 )
@@ -84,6 +88,7 @@ class Report:
     conventions: list[tuple[str, str, list[str]]] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # conventions seen but not accepted
     seen: tuple[str, list[str]] | None = None  # the best of those: title, its mismatches
+    scores: Scores | None = None  # points under the marking policy (dlcalc.marking)
 
     @property
     def mismatches(self) -> list[Verdict]:
@@ -108,10 +113,13 @@ class Report:
         text += "."
         for _, title, names in self.conventions:
             text += f" Marked under {title} ({len(names)} claim{'s' if len(names) != 1 else ''})."
+        if self.scores is not None:
+            text += " " + self.scores.line()
         return text
 
     def result(self) -> dict[str, Any]:
-        """The contract's ``result`` of ``check``."""
+        """The contract's ``result`` of ``check``: counts, the mismatches, every claim with its
+        verdict (and its points, reason, ``score`` and ``max_score`` when marked)."""
 
         def entry(v: Verdict) -> dict[str, Any]:
             out: dict[str, Any] = {
@@ -123,12 +131,32 @@ class Report:
                 out["follows_from_claims"] = v.expected
             return out
 
+        def claim(v: Verdict) -> dict[str, Any]:
+            out = {"name": v.claim.name, "label": v.label, "status": v.status, **entry(v)}
+            points = self.scores.of(v) if self.scores is not None else None
+            if points is not None:
+                out.update(points=points.points, max_points=points.max_points, reason=points.reason)
+            return out
+
         first = self.first_wrong
+        scored: dict[str, Any] = {}
+        if self.scores is not None:
+            scored = {
+                "score": self.scores.score,
+                "max_score": self.scores.max_score,
+                "unanswered": [
+                    {"name": label, "max_points": points}
+                    for label, points in self.scores.unanswered
+                ],
+            }
         return {
             "checked": len(self.verdicts),
+            **scored,
+            "right": len(self.verdicts) - len(self.mismatches) - len(self.carried),
+            "carried_forward": len(self.carried),
+            "wrong": len(self.mismatches),
             "mismatches": [entry(v) for v in self.mismatches],
-            "carried_forward": [entry(v) for v in self.carried],
-            "right": [v.claim.name for v in self.verdicts if v.status == RIGHT],
+            "claims": [claim(v) for v in self.verdicts],
             "first_wrong": first.claim.name if first else None,
             "conventions": [
                 {"convention": name, "title": title, "explains": names}
@@ -826,23 +854,51 @@ def marked(solution: Solution, report: Report) -> Solution:
 
     The table holds the correct values themselves; renderers format them like every number.
     """
+    from dlcalc.marking import fmt_points
+
     labels = {step.label for step in solution.iter_steps()}
+    scores = report.scores
+
+    def points(v: Verdict) -> str | None:
+        p = scores.of(v) if scores is not None else None
+        if p is None or not p.asked:
+            return None
+        return f"{fmt_points(p.points)} of {fmt_points(p.max_points)}"
+
     marks: dict[str, Mark] = {}
     for v in report.verdicts:
         if v.label is not None and v.label in labels:
             marks[v.label] = Mark(
-                v.status, v.claim.value, v.correct, v.claim.text, v.expected, v.first_wrong
+                v.status,
+                v.claim.value,
+                v.correct,
+                v.claim.text,
+                v.expected,
+                v.first_wrong,
+                points(v),
             )
     signs = {RIGHT: "✓", WRONG: "✗", CARRIED: "↪ carried forward"}
     rows = []
+    reasons = []  # the reasons a verdict and its points do not say by themselves
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
         if v.note:
             verdict = v.note
-        rows.append([v.claim.name, v.claim.text, v.correct, verdict])
-    section = Section(
-        "Your answers", [Table(["quantity", "you wrote", "correct", "verdict"], rows)]
-    )
+        row = [v.claim.name, v.claim.text, v.correct, verdict]
+        p = scores.of(v) if scores is not None else None
+        if scores is not None:
+            row.append(f"{fmt_points(p.points)}/{fmt_points(p.max_points)}" if p else "")
+        if p is not None and not PLAIN_REASON.fullmatch(p.reason):
+            reasons.append(f"{v.claim.name}: {p.reason}.")
+        rows.append(row)
+    columns = ["quantity", "you wrote", "correct", "verdict"]
+    if scores is not None:
+        columns.append("points")
+    section = Section("Your answers", [Table(columns, rows)])
+    for reason in reasons:
+        section.add(reason)
+    if scores is not None:
+        section.add(scores.policy.describe())
     section.add(report.summary())
     for hint in report.hints:
         section.add(hint)
@@ -861,23 +917,32 @@ def check_sheet(
     carry: int | None = None,
     problem: Any = None,
     index: Index | None = None,
+    policy: Policy | None = None,
+    guard: Any = None,
 ) -> Report:
     """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
 
     ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
     problem be tried by solving it again; without it only conventions on the claimed values
-    are tried.
+    are tried.  ``policy`` (:class:`dlcalc.marking.Policy`) decides the tolerances and the
+    points; ``guard`` (a :class:`dlcalc.marking.Guard` of the same index) is shared by a class.
     """
     from dlcalc import conventions as conv
 
     try:
         index = index or Index.of(solution)
         verdicts = resolve(index, sheet.claims)
+        if policy is not None:
+            verdicts = policy.apply(verdicts)
         report = judge(index, sheet.claims, carry, verdicts)
         offered = conv.alternatives(solution)
         declared = conv.declared(sheet.conventions, solution.command, offered=offered)
         if declared or report.mismatches or report.carried:
             report, _, _ = conv.detect(index, report, problem, declared)
+        if policy is not None:
+            from dlcalc.marking import score
+
+            report.scores = score(report, policy, index, guard)
     except InputError as e:
         e.file = sheet.name
         raise
@@ -890,9 +955,10 @@ def check_solution(
     tol: float | None = None,
     carry: int | None = None,
     problem: Any = None,
+    policy: Policy | None = None,
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
     sheet = load_sheet(answers, tol)
     sheet.name = "<stdin>" if answers == "-" else answers
-    report = check_sheet(solution, sheet, carry, problem)
+    report = check_sheet(solution, sheet, carry, problem, policy=policy)
     return marked(solution, report), report

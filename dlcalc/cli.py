@@ -211,6 +211,10 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
         doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
         refuse_other_command(doc, name)
         checked = variants(name, doc, settings) if settings.check else None
+        if settings.check:
+            from dlcalc.marking import load_policy
+
+            settings.policy = load_policy(doc)
         try:
             solution = solve(name, doc, settings)
         except InputError as e:

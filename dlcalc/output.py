@@ -68,7 +68,7 @@ def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
         from dlcalc.checking import check_solution
 
         solution, report = check_solution(
-            solution, str(settings.check), settings.tol, settings.carry, variants
+            solution, str(settings.check), settings.tol, settings.carry, variants, settings.policy
         )
         wrong = bool(report.mismatches)
     emit(solution, settings)
@@ -183,13 +183,19 @@ def mark_class(
     return 1 if marks.any_wrong else 0
 
 
-def check_answers(problem: str, command: str | None, settings: Settings) -> int:
-    """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status."""
+def check_answers(
+    problem: str, command: str | None, settings: Settings, marks: str | None = None
+) -> int:
+    """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status.
+
+    ``marks``: a ``--marks FILE`` whose policy replaces the problem's ``marks:``."""
     from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
     name = command_of(doc, command)
+    settings.policy = load_policy(doc, marks)
     return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
 
 

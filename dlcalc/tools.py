@@ -62,7 +62,8 @@ def run_check(values: dict[str, Any], settings: Settings) -> int:
             problem, answers, values["command"], values["tol"], values["report"], settings
         )
     settings.check, settings.tol = answers[0], values["tol"]
-    return check_answers(problem, values["command"], settings)
+    marks = values.get("marks")
+    return check_answers(problem, values["command"], settings, str(marks) if marks else None)
 
 
 KEY_HELP = """\
@@ -178,6 +179,13 @@ TOOLS: dict[str, Tool] = {
                     float,
                     min=0.0,
                     max=1e6,
+                ),
+                Opt(
+                    "marks",
+                    ("--marks",),
+                    "A marking policy (YAML with `marks:` and optionally `ask:`) that replaces the problem's: weights per step, tolerance mode, carried-forward credit, precision penalty (docs/marking.md).",
+                    Path,
+                    metavar="FILE",
                 ),
                 Opt(
                     "report",
