@@ -528,6 +528,7 @@ class Guard:
             return None
         seen: set[str] = set()
         stack = list(self.index.inputs.get(v.label, ()))
+        found: list[tuple[int, str]] = []
         while stack:
             label = stack.pop()
             if label in seen:
@@ -537,9 +538,10 @@ class Guard:
             if before is not None and before.status != "right":
                 why = self.implausible(label, before.claim.value, before.correct)
                 if why is not None:
-                    return f"it builds on your {before.claim.name} = {before.claim.text}, {why}"
+                    text = f"it builds on your {before.claim.name} = {before.claim.text}, {why}"
+                    found.append((self.index.position.get(label, 0), text))
             stack.extend(self.index.inputs.get(label, ()))
-        return None
+        return min(found)[1] if found else None  # the earliest: where the trouble starts
 
 
 # --- points ------------------------------------------------------------------------------------
