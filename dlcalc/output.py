@@ -65,10 +65,15 @@ def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
-        from dlcalc.checking import check_solution
+        from dlcalc.checking import check_solution, shown_policy
 
         solution, report = check_solution(
-            solution, str(settings.check), settings.tol, settings.carry, variants
+            solution,
+            str(settings.check),
+            settings.tol,
+            settings.carry,
+            variants,
+            shown_policy(settings.decimals),
         )
         wrong = bool(report.mismatches)
     emit(solution, settings)
@@ -176,6 +181,7 @@ def mark_class(
         tol,
         settings.carry,
         variants(name, doc, settings),
+        settings.decimals,
     )
     if report is not None:
         cr.write(marks, report)
