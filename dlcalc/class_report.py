@@ -4,7 +4,14 @@
 carried forward and the textbook conventions (as ``check`` does one sheet), then writes one
 row per student (right, carried forward, wrong, where it first went wrong, conventions) and
 the steps that are most often the first wrong one across the class.  A sheet that cannot be
-read is a row with its error, not the end of the run.  Nothing here prints.
+read or marked, for any reason, is a row with its error, not the end of the run.  Nothing
+here prints.
+
+Every cell is written by a student (a file name, a quantity name, an error quoting the
+sheet), so every format gets it as inert text: control characters escaped (``\x1b``),
+Markdown and HTML escaped as the solution renderers escape them, and a CSV cell that a
+spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return
+first) prefixed with ``'`` as OWASP recommends.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlcalc.errors import InputError
+from dlcalc.errors import InputError, printable
 from dlcalc.steps import Solution
 
 COLUMNS = [
@@ -78,7 +85,7 @@ class ClassReport:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(COLUMNS)
         for s in self.students:
-            writer.writerow(s.row())
+            writer.writerow([csv_cell(v) for v in s.row()])
         return out.getvalue()
 
     def to_markdown(self) -> str:
@@ -110,13 +117,64 @@ _HEADINGS = [
 ]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: control characters escaped, and a text that
+    a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+1+1``, ``@SUM(1)``, a tab or
+    carriage return first) prefixed with ``'`` (OWASP, "CSV Injection").  Counts stay numbers."""
+    if not isinstance(value, str):
+        return value
+    text = printable(value)
+    if value.startswith(FORMULA_START) or text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
 def _cell(text: str) -> str:
-    """Text for a Markdown table cell: pipes escaped, no line breaks."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """Text for a Markdown table cell: escaped as the solution renderers escape, one line."""
+    from dlcalc.render.markdown import escape
+
+    return escape(printable(text))
 
 
 def student_name(path: str) -> str:
     return "<stdin>" if path == "-" else Path(path).stem
+
+
+def student_names(paths: list[str]) -> list[str]:
+    """Each sheet's student: the file's stem, or its whole path where two stems are the same
+    (``alice.yaml`` and ``alice.yml`` are two rows, not one student twice)."""
+    stems = [student_name(p) for p in paths]
+    counts = Counter(stems)
+    return [stem if counts[stem] == 1 else path for stem, path in zip(stems, paths)]
+
+
+def sheet_file(path: str) -> None:
+    """Refuse a sheet that is not a plain file in its own folder.
+
+    A symbolic link out of the sheets' folder (``bob.yaml → ../key.yaml`` or a file of
+    secrets) would mark the teacher's answers, or quote a line of any readable file in the
+    published error column; a FIFO or a device would hold up the whole class run.
+    """
+    if path == "-":
+        return
+    import os
+    import stat
+
+    given = Path(path)
+    try:
+        info = os.stat(given)
+    except OSError:
+        return  # the reader reports a missing or unreadable file
+    if os.path.dirname(os.path.realpath(given)) != os.path.realpath(given.parent):
+        raise InputError(
+            "is a symbolic link out of the sheets' folder; copy the sheet into the folder",
+            file=path,
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError("is not a regular file (a pipe or a device); give a sheet file", file=path)
 
 
 def mark_sheets(
@@ -125,20 +183,29 @@ def mark_sheets(
     tol: float | None = None,
     carry: int | None = None,
     variants: Any = None,
+    decimals: int = 4,
 ) -> ClassReport:
-    """Mark every sheet in ``paths`` against ``solution`` (see :func:`dlcalc.checking.check_sheet`)."""
-    from dlcalc.checking import Index, check_sheet, load_sheet
+    """Mark every sheet in ``paths`` against ``solution`` (see :func:`dlcalc.checking.check_sheet`).
 
+    ``decimals``: how the key shows its values, which bounds every claim's tolerance
+    (:func:`dlcalc.checking.claim_tolerance`).
+    """
+    from dlcalc.checking import Index, check_sheet, load_sheet, shown_policy
+
+    policy = shown_policy(decimals)
     index = Index.of(solution)  # shared by every sheet
     students = []
-    for path in paths:
-        marks = StudentMarks(student_name(path))
+    for path, name in zip(paths, student_names(paths)):
+        marks = StudentMarks(name)
         try:
-            sheet = load_sheet(path, tol)
+            sheet_file(path)
+            sheet = load_sheet(path, tol, policy)
             sheet.name = path
             report = check_sheet(solution, sheet, carry, variants, index=index)
-        except InputError as e:
-            marks.error = str(e.located(path))
+        except Exception as e:  # one sheet's error is its row, never the end of the run
+            from dlcalc.output import failure
+
+            marks.error = failure(e, path)
             students.append(marks)
             continue
         marks.claims = len(report.verdicts)

@@ -3,7 +3,8 @@
 A problem file's ``marks:`` (or ``--marks FILE``) becomes a :class:`Policy`.  It does two
 things to a checked sheet, and nothing else:
 
-* **before judging** it decides each claim's tolerance (:meth:`Policy.tolerance`): one of
+* **before judging** it decides each claim's tolerance (:meth:`Policy.tolerance_of`, called
+  by :func:`dlcalc.checking.claim_tolerance`, the one place tolerances are decided): one of
   ``absolute`` ±v, ``relative`` ±v·|correct|, ``significant`` (half a unit in the n-th
   significant figure of the correct value) or ``decimals`` (half a unit in the n-th
   decimal); ``strict`` also asks the claim to be *written* to exactly that many digits
@@ -70,6 +71,8 @@ def written(text: str) -> Written | None:
 
 def _texts(claim: Claim) -> list[str]:
     """The claim's numbers as written, one per value (lists flattened)."""
+    if claim.written is not None:
+        return [w for w in _flat(claim.written) if isinstance(w, str)]
     if isinstance(claim.value, list):
         return NUMBER_TOKEN.findall(claim.text)
     return [claim.text]
@@ -144,19 +147,9 @@ class Policy:
 
     # -- tolerance (before judging) --
 
-    def tolerance(self, claim: Claim, correct: Any) -> Any:
-        """The tolerance of ``claim`` against ``correct`` under this policy (a list for a list)."""
-        if self.mode is None:
-            return claim.tol
-        if isinstance(claim.value, list):
-            values, corrects, texts = _flat(claim.value), _flat(correct), _texts(claim)
-            if len(values) != len(corrects) or len(texts) != len(values):
-                return claim.tol  # a shape mismatch is wrong anyway
-            flat = [self._one(t, c) for t, c in zip(texts, corrects)]
-            return _reshape(flat, claim.value)
-        return self._one(claim.text, correct)
-
-    def _one(self, text: str, correct: Any) -> float:
+    def tolerance_of(self, text: str, correct: Any) -> float:
+        """The tolerance of a number written ``text`` against ``correct``; called by
+        :func:`dlcalc.checking.claim_tolerance`, the one place tolerances are decided."""
         c = _number(correct)
         if c is None or not math.isfinite(c):
             return 0.0
@@ -179,24 +172,6 @@ class Policy:
             return False
         n = int(self.value)
         return w.decimals == n if self.mode == "decimals" else w.fewest <= n <= w.most
-
-    def apply(self, verdicts: list[Verdict]) -> list[Verdict]:
-        """The verdicts (unmarked) with each claim's tolerance decided by the policy."""
-        if self.mode is None:
-            return verdicts
-        from dataclasses import replace
-
-        from dlcalc.checking import Verdict
-
-        return [
-            Verdict(
-                replace(v.claim, tol=self.tolerance(v.claim, v.correct)),
-                v.label,
-                v.path,
-                v.correct,
-            )
-            for v in verdicts
-        ]
 
     # -- points (after judging) --
 
@@ -225,15 +200,6 @@ def _share(fraction: float) -> str:
     if fraction == 0:
         return "no"
     return f"{fraction * 100:g} %"
-
-
-def _reshape(flat: list[float], like: list[Any]) -> list[Any]:
-    it = iter(flat)
-
-    def build(v: Any) -> Any:
-        return [build(x) for x in v] if isinstance(v, list) else next(it)
-
-    return build(like)
 
 
 def load_policy(doc: Any, marks_file: str | None = None) -> Policy | None:

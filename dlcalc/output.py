@@ -65,10 +65,16 @@ def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
-        from dlcalc.checking import check_solution
+        from dlcalc.checking import check_solution, shown_policy
 
         solution, report = check_solution(
-            solution, str(settings.check), settings.tol, settings.carry, variants, settings.policy
+            solution,
+            str(settings.check),
+            settings.tol,
+            settings.carry,
+            variants,
+            shown_policy(settings.decimals),
+            settings.marks,
         )
         wrong = bool(report.mismatches)
     emit(solution, settings)
@@ -176,6 +182,7 @@ def mark_class(
         tol,
         settings.carry,
         variants(name, doc, settings),
+        settings.decimals,
     )
     if report is not None:
         cr.write(marks, report)
@@ -195,7 +202,7 @@ def check_answers(
 
     doc = load(problem)
     name = command_of(doc, command)
-    settings.policy = load_policy(doc, marks)
+    settings.marks = load_policy(doc, marks)
     return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
 
 

@@ -29,6 +29,7 @@ class Tool:
     run: Callable[[dict[str, Any], Settings], int | None]
     where: Callable[[dict[str, Any]], str] = lambda values: ""  # the input errors are about
     expression: bool = False  # its first argument is an expression that may begin with '-'
+    files: bool = False  # its arguments are files whose names may begin with '-' (-2+3.yaml)
 
 
 CHECK_HELP = """\
@@ -198,6 +199,7 @@ TOOLS: dict[str, Tool] = {
             ("carry", "every_step"),
             run_check,
             _where,
+            files=True,
         ),
         Tool(
             "key",

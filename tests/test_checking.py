@@ -98,7 +98,10 @@ loss: 0.2984
 """
     report = judge(solve(MAZUR), load_claims(sheet(tmp_path, text)))
     assert set(statuses(report).values()) == {RIGHT}
-    labels = {v.claim.name: v.label for v in report.verdicts}
+    labels = {v.claim.name: v.label for v in [*report.verdicts, *report.not_counted]}
+    # w5 is a given (not a claim) and the path is w5⁺ written again: each counts once
+    assert {v.claim.name for v in report.not_counted} == {"w5", "layers[1].weights[0][0]"}
+    assert len(report.verdicts) == 9
     assert labels["∂E/∂w5"] == "dE_dw5"
     assert labels["w5⁺"] == "w5_new"
     assert labels["δ_o1"] == "delta_o1"

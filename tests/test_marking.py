@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.checking import Claim, Index, check_sheet, load_sheet, within
+from dlcalc.checking import (
+    Index,
+    MarkingPolicy,
+    check_sheet,
+    claim_tolerance,
+    load_sheet,
+    within,
+)
 from dlcalc.cli import app
 from dlcalc.commands import solve
 from dlcalc.conventions import variants_of
@@ -28,8 +35,8 @@ def policy(**marks) -> Policy:
 
 
 def right(p: Policy, correct: float, text: str) -> bool:
-    claim = Claim("x", float(text), text, 0.0)
-    return within(claim.value, correct, p.tolerance(claim, correct))
+    """Through the one place tolerances are decided (checking.claim_tolerance)."""
+    return within(float(text), correct, claim_tolerance(text, correct, MarkingPolicy(marks=p)))
 
 
 # --- tolerance modes -----------------------------------------------------------------------------
@@ -111,7 +118,8 @@ def mark(mazur, tmp_path: Path, values: dict[str, float | str], p: Policy):
         "".join(f"{k}: {v if isinstance(v, str) else f'{v:.4f}'}\n" for k, v in values.items()),
         encoding="utf-8",
     )
-    return check_sheet(solution, load_sheet(str(path)), None, variants, index, p)
+    sheet = load_sheet(str(path), None, MarkingPolicy(marks=p))
+    return check_sheet(solution, sheet, None, variants, index, p)
 
 
 def slipped(**slips: float) -> dict[str, float]:
