@@ -232,7 +232,7 @@ def asked_labels(index: Index, ask: Iterable[str], where: str = "ask") -> list[s
                 field=f"{where}[{k}]",
             )
         else:
-            from dlcalc.checking import _link, resolve_path, unknown
+            from dlcalc.checking import Claim, Verdict, _link, quantity_key, resolve_path, unknown
 
             try:
                 correct = resolve_path(index.result, name)
@@ -240,7 +240,8 @@ def asked_labels(index: Index, ask: Iterable[str], where: str = "ask") -> list[s
                 error = unknown(name, index)
                 error.field = f"{where}[{k}]"
                 raise error from None
-            key = _link(index, name, correct) or name
+            path = Verdict(Claim(name, None, name, 0.0), _link(index, name, correct), name, correct)
+            key = quantity_key(index, path)  # as the claims are keyed
         if key not in out:
             out.append(key)
     return out
@@ -555,45 +556,37 @@ def fmt_points(x: float) -> str:
     return f"{round(x, 6):g}"
 
 
-def _key(v: Verdict) -> str:
-    return v.label if v.label is not None else v.claim.name
-
-
 def score(report: Report, policy: Policy, index: Index, guard: Guard | None = None) -> Scores:
-    """Points for every verdict of ``report`` under ``policy`` (see the module docstring)."""
+    """Points for every verdict of ``report`` under ``policy`` (see the module docstring).
+
+    Each quantity is one verdict by now (:func:`dlcalc.checking.count_once`)."""
+    from dlcalc.checking import quantity_key
+
     guard = guard or Guard.of(index)
     asked = asked_labels(index, policy.ask) if policy.ask is not None else None
     by_label = {v.label: v for v in report.verdicts if v.label is not None}
-    groups: dict[str, list[Verdict]] = {}
-    for v in report.verdicts:
-        groups.setdefault(_key(v), []).append(v)
     by_claim: dict[int, Points] = {}
     withheld: list[tuple[str, str]] = []
-    total = 0.0
-    for key, verdicts in groups.items():
-        is_asked = asked is None or key in asked
-        weight = policy.weight(key) if is_asked else 0.0
-        best: Points | None = None
-        for v in verdicts:
-            p = _points(v, weight, policy, guard, by_label) if is_asked else None
-            if p is None:
-                p = Points(0.0, 0.0, "not asked: marked, but earns no points", asked=False)
-            if p.reason.startswith("carried forward, but no credit"):
-                withheld.append((v.claim.name, p.reason.split(": ", 1)[-1]))
-            by_claim[id(v)] = p
-            best = p if best is None or p.points < best.points else best
-        if len(verdicts) > 1 and best is not None:
-            for v in verdicts[1:]:  # a quantity counts once, at its lowest mark
-                by_claim[id(v)] = Points(
-                    0.0, 0.0, f"{key} is claimed more than once; it counts once"
-                )
-            by_claim[id(verdicts[0])] = best
-        total += best.points if best is not None else 0.0
-    maximum = sum(policy.weight(k) for k in asked) if asked is not None else 0.0
-    if asked is None:
-        maximum = sum(policy.weight(k) for k in groups)
-    unanswered = [(k, policy.weight(k)) for k in (asked or []) if k not in groups]
+    answered: set[str] = set()
+    total = maximum = 0.0
+    for v in report.verdicts:
+        key = quantity_key(index, v)
+        answered.add(key)
+        if asked is not None and key not in asked:
+            by_claim[id(v)] = Points(0.0, 0.0, "not asked: marked, but earns no points", False)
+            continue
+        p = _points(v, policy.weight(key), policy, guard, by_label)
+        if p.reason.startswith(NO_CREDIT):
+            withheld.append((v.claim.name, p.reason.removeprefix(NO_CREDIT)))
+        by_claim[id(v)] = p
+        total += p.points
+        maximum += p.max_points
+    unanswered = [(k, policy.weight(k)) for k in (asked or []) if k not in answered]
+    maximum += sum(points for _, points in unanswered)
     return Scores(total, maximum, by_claim, unanswered, withheld, policy)
+
+
+NO_CREDIT = "carried forward, but no credit: "
 
 
 def _points(
@@ -610,7 +603,7 @@ def _points(
     if v.status == "carried":
         reason = guard.withheld(v, earlier)
         if reason is not None:
-            return Points(0.0, weight, f"carried forward, but no credit: {reason}")
+            return Points(0.0, weight, NO_CREDIT + reason)
         share = policy.carried_forward
         return Points(
             weight * share,
