@@ -1056,7 +1056,7 @@ def marked(solution: Solution, report: Report) -> Solution:
             )
     signs = {RIGHT: "✓", WRONG: "✗", CARRIED: "↪ carried forward"}
     rows = []
-    reasons = []  # the reasons a verdict and its points do not say by themselves
+    reasons: dict[str, list[str]] = {}  # reasons a verdict and its points do not say, by claim
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
         if v.note:
@@ -1066,7 +1066,7 @@ def marked(solution: Solution, report: Report) -> Solution:
         if scores is not None:
             row.append(f"{fmt_points(p.points)}/{fmt_points(p.max_points)}" if p else "")
         if p is not None and not PLAIN_REASON.fullmatch(p.reason):
-            reasons.append(f"{printable(v.claim.name)}: {p.reason}.")
+            reasons.setdefault(p.reason, []).append(printable(v.claim.name))
         rows.append(row)
     columns = ["quantity", "you wrote", "correct", "verdict"]
     if scores is not None:
@@ -1076,8 +1076,8 @@ def marked(solution: Solution, report: Report) -> Solution:
         row = [printable(v.claim.name), printable(v.claim.text), v.correct, note]
         rows.append(row + ([""] if scores is not None else []))
     section = Section("Your answers", [Table(columns, rows)])
-    for reason in reasons:
-        section.add(reason)
+    for reason, names in reasons.items():
+        section.add(f"{', '.join(names)}: {reason}.")
     if scores is not None:
         section.add(scores.policy.describe())
     section.add(report.summary())

@@ -165,27 +165,37 @@ def mark_class(
     tol: float | None,
     report: Path | None,
     settings: Settings,
+    marks_file: str | None = None,
+    feedback: Path | None = None,
 ) -> int:
     """``check`` with several sheets or --report: mark them all, print the class report (Markdown).
 
-    The exit status: 1 when any sheet has a genuinely wrong claim.
+    ``marks_file``: a ``--marks FILE`` policy (else the problem's ``marks:``); ``feedback``: a
+    folder for one HTML page per student.  The exit status: 1 when any sheet has a
+    genuinely wrong claim.
     """
     from dlcalc import class_report as cr
     from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
     name = command_of(doc, command)
+    policy = load_policy(doc, marks_file)
+    solution = solve(name, doc, settings)
     marks = cr.mark_sheets(
-        solve(name, doc, settings),
+        solution,
         [str(a) for a in answers],
         tol,
         settings.carry,
         variants(name, doc, settings),
         settings.decimals,
+        policy,
     )
     if report is not None:
         cr.write(marks, report)
+    if feedback is not None:
+        cr.write_feedback(marks, solution, feedback, settings.decimals)
     files.write_stdout(marks.to_markdown())
     return 1 if marks.any_wrong else 0
 

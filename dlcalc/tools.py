@@ -58,13 +58,20 @@ def run_check(values: dict[str, Any], settings: Settings) -> int:
     from dlcalc.output import check_answers, mark_class
 
     problem, answers = values["problem"], [Path(a) for a in values["answers"]]
-    if values["report"] is not None or len(answers) > 1:
+    marks = str(values["marks"]) if values.get("marks") else None
+    if values["report"] is not None or values.get("feedback") is not None or len(answers) > 1:
         return mark_class(
-            problem, answers, values["command"], values["tol"], values["report"], settings
+            problem,
+            answers,
+            values["command"],
+            values["tol"],
+            values["report"],
+            settings,
+            marks,
+            values.get("feedback"),
         )
     settings.check, settings.tol = answers[0], values["tol"]
-    marks = values.get("marks")
-    return check_answers(problem, values["command"], settings, str(marks) if marks else None)
+    return check_answers(problem, values["command"], settings, marks)
 
 
 KEY_HELP = """\
@@ -187,6 +194,13 @@ TOOLS: dict[str, Tool] = {
                     "A marking policy (YAML with `marks:` and optionally `ask:`) that replaces the problem's: weights per step, tolerance mode, carried-forward credit, precision penalty (docs/marking.md).",
                     Path,
                     metavar="FILE",
+                ),
+                Opt(
+                    "feedback",
+                    ("--feedback",),
+                    "Mark every ANSWERS file and write one HTML feedback page per student into DIR (the marked worked solution, the points and why).",
+                    Path,
+                    metavar="DIR",
                 ),
                 Opt(
                     "report",
