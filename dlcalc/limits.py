@@ -39,6 +39,7 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # --- reading files -----------------------------------------------------------------------------
 MAX_FILE_BYTES = 300_000  # a problem or answers file; a worked example is a few kB
+MAX_ROSTER_BYTES = 5_000_000  # an LMS export (dlcalc grade): thousands of attempts
 MAX_DEPTH = 50  # nesting of YAML lists and mappings
 MAX_TEXT = 200  # characters of any text in a file: titles, sources, labels
 MAX_NAME = 64  # characters of a name: a unit, a column, a class label, a symbol

@@ -235,3 +235,57 @@ def answer_key(problems: list[str], settings: Settings, title: str) -> None:
             raise InputError(failure(e, name)) from None
         solved.append(Problem(solution, Path(name).name, leading_comment(doc.text)))
     write_key(solved, settings, title)
+
+
+def grade_class(values: dict[str, Any], settings: Settings) -> int:
+    """``grade``: re-mark every attempt of an LMS responses report, write the LMS's grade CSV."""
+    from dlcalc import class_report as cr
+    from dlcalc import gradebook as gb
+    from dlcalc.checking import Index
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import Policy, asked_labels, load_policy
+    from dlcalc.specs.loader import load
+
+    if settings.output is None:
+        raise InputError("give the grade file to write with -o FILE (.csv)", field="--output")
+    if values["to"] not in (None, "moodle", "canvas"):
+        raise InputError(f"unknown LMS {values['to']!r}; expected moodle or canvas", field="--to")
+    problem = values["problem"]
+    doc = load(problem)
+    name = command_of(doc, values["command"])
+    marks = values.get("marks")
+    policy = load_policy(doc, str(marks) if marks else None) or Policy()
+    if policy.ask is None:
+        raise InputError(
+            "needs `ask: [label, ...]` (in the problem or the --marks file): the quiz's parts are the asked quantities in order",
+            file=str(problem),
+            field="ask",
+        )
+    solution = solve(name, doc, settings)
+    index = Index.of(solution)
+    asked = asked_labels(index, policy.ask)
+    path = str(values["responses"])
+    responses = gb.read_responses(path, asked, index, values["question"])
+    sheets = [
+        (a.student, f"{path}, line {a.row}", gb.sheet_of(a, f"{path}, line {a.row}", values["tol"]))
+        for a in responses.attempts
+    ]
+    report = cr.mark_loaded(
+        solution, sheets, settings.carry, variants(name, doc, settings), settings.decimals, policy
+    )
+    rows = gb.best_attempts(responses, report)
+    item = values["item"] or f"dlcalc: {solution.title or name}"
+    limits.check_text("--item", item)
+    to = values["to"] or responses.lms
+    possible = report.students[0].max_score if report.students else None
+    text = (
+        gb.moodle_grades(rows, item) if to == "moodle" else gb.canvas_grades(rows, item, possible)
+    )
+    files.write_text(settings.output, text)
+    if values["report"] is not None:
+        cr.write(report, values["report"])
+    if values["feedback"] is not None:
+        cr.write_feedback(report, solution, values["feedback"], settings.decimals)
+    files.commit()
+    files.write_stdout(report.to_markdown())
+    return 0

@@ -74,6 +74,32 @@ def run_check(values: dict[str, Any], settings: Settings) -> int:
     return check_answers(problem, values["command"], settings, marks)
 
 
+GRADE_HELP = """\
+Re-mark a quiz's attempts from the LMS and write the grades in the LMS's import format.
+
+RESPONSES is a Moodle quiz "Responses" report or a Canvas "Student Analysis" report,
+downloaded as CSV (the format is told by its header).  Every attempt is marked with
+error carried forward, the textbook conventions and the problem's marking policy
+(`marks:`, or --marks FILE); the problem's `ask:` list says which quantity each part
+(Moodle's cloze "part k", Canvas's k-th question) is.  -o gets the grade file: Moodle's
+grade import CSV (ID number, Email address, the grade item, Feedback) or Canvas's
+gradebook CSV (Student, ID, SIS User ID, SIS Login ID, Section, the assignment), for
+the LMS the responses came from unless --to says otherwise.  A student's best attempt
+counts.  Cells a spreadsheet would run as formulas are neutralised.
+
+\b
+Examples:
+  dlcalc grade quiz.yaml responses.csv -o grades.csv
+  dlcalc grade quiz.yaml student_analysis.csv -o gradebook.csv --to canvas --feedback fb/
+"""
+
+
+def run_grade(values: dict[str, Any], settings: Settings) -> int:
+    from dlcalc.output import grade_class
+
+    return grade_class(values, settings)  # -o (settings.output) is the grade file
+
+
 KEY_HELP = """\
 Answer key: solve several problem files into one numbered Markdown or LaTeX document.
 
@@ -214,6 +240,80 @@ TOOLS: dict[str, Tool] = {
             run_check,
             _where,
             files=True,
+        ),
+        Tool(
+            "grade",
+            GRADE_HELP,
+            (
+                PROBLEM,
+                Opt(
+                    "responses",
+                    (),
+                    "The LMS's responses report (CSV): Moodle quiz Responses or Canvas Student Analysis.",
+                    Path,
+                    metavar="RESPONSES",
+                    required=True,
+                ),
+                Opt(
+                    "to",
+                    ("--to",),
+                    "The grade file's LMS: moodle or canvas (default: the responses' own).",
+                    metavar="LMS",
+                ),
+                Opt(
+                    "item",
+                    ("--item",),
+                    "The grade item (Moodle) or assignment (Canvas) column name (default: dlcalc: <title>).",
+                    metavar="NAME",
+                ),
+                Opt(
+                    "question",
+                    ("--question",),
+                    "Which Moodle question (Response N) holds this problem's cloze parts (default 1).",
+                    int,
+                    default=1,
+                    min=1,
+                    max=1000,
+                ),
+                Opt(
+                    "command",
+                    ("--command", "-c"),
+                    "The command that solves the problem (default: the problem file's `command:` key).",
+                    metavar="COMMAND",
+                ),
+                Opt(
+                    "marks",
+                    ("--marks",),
+                    "A marking policy file (`marks:` and `ask:`) that replaces the problem's.",
+                    Path,
+                    metavar="FILE",
+                ),
+                Opt(
+                    "tol",
+                    ("--tol",),
+                    "Absolute tolerance for every answer (default: the marking policy).",
+                    float,
+                    min=0.0,
+                    max=1e6,
+                ),
+                Opt(
+                    "report",
+                    ("--report",),
+                    "Also write the class report (.csv or .md).",
+                    Path,
+                    metavar="FILE",
+                ),
+                Opt(
+                    "feedback",
+                    ("--feedback",),
+                    "Also write one HTML feedback page per attempt into DIR.",
+                    Path,
+                    metavar="DIR",
+                ),
+            ),
+            ("carry",),
+            run_grade,
+            _where,
         ),
         Tool(
             "key",
