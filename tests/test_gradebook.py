@@ -190,7 +190,7 @@ def test_csv_formula_injection_is_neutralised(runner, tmp_path: Path, problem: P
 def test_an_lms_answer_that_is_text(runner, tmp_path: Path, problem: Path):
     """A non-number typed into the LMS is a wrong claim, not a crash."""
     responses = tmp_path / "r.csv"
-    p = Planted("x", {label: 0.5 for label in ASK})
+    p = Planted("x", dict.fromkeys(ASK, 0.5))
     text = moodle_csv([p]).replace("part 2: 0.5000", "part 2: about a half")
     responses.write_text(text, encoding="utf-8")
     out = tmp_path / "g.csv"
