@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ASK = [
@@ -129,9 +130,16 @@ def generate(n: int, seed: int = 0) -> list[Planted]:
     return out
 
 
-def expected(p: Planted, carried_forward: float, weights: dict[str, float] | None = None) -> float:
-    """The score the sheet should get, from what was planted (weight 1 per asked step by default)."""
+def expected(
+    p: Planted,
+    carried_forward: float,
+    weights: dict[str, float] | None = None,
+    tol: Callable[[float], float] | None = None,
+) -> float:
+    """The score the sheet should get, from what was planted (weight 1 per asked step by
+    default; ``tol(correct)``: the policy's tolerance, default ±0.00005 for 4 decimals)."""
     weights = weights or {}
+    tol = tol or (lambda x: 0.00005)
     total = 0.0
     for name in ASK:
         w = weights.get(name, 1.0)
@@ -143,7 +151,7 @@ def expected(p: Planted, carried_forward: float, weights: dict[str, float] | Non
             continue  # the slip itself is wrong
         elif p.slip in DEPENDS[name]:
             # carried forward, unless the same value comes out anyway (right) or gaming
-            same = abs(p.values[name] - EXACT[name]) <= 0.00005 + 1e-12
+            same = abs(round(p.values[name], 4) - EXACT[name]) <= tol(EXACT[name]) + 1e-12
             if same:
                 total += w
             elif not p.gaming:
@@ -151,3 +159,8 @@ def expected(p: Planted, carried_forward: float, weights: dict[str, float] | Non
         else:
             total += w
     return total
+
+
+def significant(n: int) -> Callable[[float], float]:
+    """The tolerance of ``n`` significant figures: half a unit in the n-th figure."""
+    return lambda x: 0.5 * 10.0 ** (math.floor(math.log10(abs(x))) - n + 1) if x else 0.0
