@@ -138,7 +138,12 @@ class Policy:
             parts.append(
                 f"right {unit}" + (" (strict: rounded to exactly that)" if self.strict else "")
             )
-        parts.append(f"carried forward earns {_share(self.carried_forward)} of a step's points")
+        share = self.carried_forward
+        parts.append(
+            "carried forward earns a step's full points"
+            if share == 1
+            else f"carried forward earns {_share(share)} of a step's points"
+        )
         if self.precision is not None:
             mode, digits, credit = self.precision
             what = "significant figures" if mode == "significant" else "decimals"
