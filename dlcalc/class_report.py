@@ -423,7 +423,7 @@ def write_feedback(report: ClassReport, solution: Solution, folder: Path, decima
     for s in report.students:
         if s.report is None:
             continue
-        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(s.student).name).strip("_")[:80] or "student"
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", s.student).strip("_")[:80] or "student"
         name, k = stem, 1
         while name.lower() in used:
             k += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,7 @@ def test_moodle_to_canvas_and_best_attempt(runner, tmp_path: Path, problem: Path
 def test_csv_formula_injection_is_neutralised(runner, tmp_path: Path, problem: Path, sheets):
     evil = [
         '=HYPERLINK("http://evil.example","click")',
-        "+1+1",
+        "+1+1<script>alert(1)</script>",
         "ID9",
         "@SUM(1)",
         "Finished",
@@ -177,11 +178,18 @@ def test_csv_formula_injection_is_neutralised(runner, tmp_path: Path, problem: P
     responses = tmp_path / "responses.csv"
     responses.write_text(moodle_csv(sheets[:1], [evil]), encoding="utf-8")
     out = tmp_path / "grades.csv"
-    result = runner.invoke(app, ["grade", str(problem), str(responses), "-o", str(out)])
+    feedback = tmp_path / "fb"
+    args = ["grade", str(problem), str(responses), "-o", str(out), "--feedback", str(feedback)]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
+    pages = sorted(p.name for p in feedback.iterdir())
+    assert len(pages) == 2 and all(re.fullmatch(r"[A-Za-z0-9_-]+\.html", p) for p in pages)
+    html = "".join(p.read_text(encoding="utf-8") for p in feedback.iterdir())
+    assert "<script>" not in html and "&lt;script&gt;" in html
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     bad = rows[2]
-    assert bad[0] == "'+1+1" and bad[1].startswith("'=HYPERLINK") and bad[3] == "'@SUM(1)"
+    assert bad[0] == "'+1+1<script>alert(1)</script>" and bad[1].startswith("'=HYPERLINK")
+    assert bad[3] == "'@SUM(1)"
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
