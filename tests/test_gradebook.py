@@ -239,3 +239,83 @@ def test_unknown_lms_exit_2(runner, tmp_path: Path, problem: Path) -> None:
     args = ["grade", str(problem), str(responses), "-o", str(tmp_path / "g.csv"), "--to", "excel"]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "moodle or canvas" in result.output
+
+
+def test_moodle_one_question_per_quantity(runner, tmp_path: Path, problem: Path, sheets):
+    """A quiz of 12 numerical questions: Response k is the k-th asked quantity."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        [
+            "Surname",
+            "First name",
+            "Email address",
+            "State",
+            *[f"Response {k}" for k in range(1, 13)],
+        ]
+    )
+    for p in sheets[:6]:
+        w.writerow(
+            [
+                "S",
+                p.student,
+                f"{p.student}@uni.example",
+                "Finished",
+                *[answer(p, a) or "-" for a in ASK],
+            ]
+        )
+    w.writerow(["S", "late", "late@uni.example", "In progress", *["0"] * 12])  # not submitted
+    responses = tmp_path / "r.csv"
+    responses.write_text(out.getvalue(), encoding="utf-8")
+    grades_file = tmp_path / "g.csv"
+    result = runner.invoke(app, ["grade", str(problem), str(responses), "-o", str(grades_file)])
+    assert result.exit_code == 0, result.output
+    rows = grades(grades_file)
+    assert [r["First name"] for r in rows] == [p.student for p in sheets[:6]]
+    item = list(rows[0])[4]
+    for p, row in zip(sheets, rows):
+        assert float(row[item]) == pytest.approx(expected(p, CARRIED, WEIGHTS))
+
+
+def test_canvas_fill_in_multiple_blanks(runner, tmp_path: Path, problem: Path, sheets):
+    """One fill-in-multiple-blanks question: its answer a,b,c holds the asked quantities in order."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        [
+            "name",
+            "id",
+            "section",
+            "section_id",
+            "submitted",
+            "77: Fill in the blanks",
+            "12.0",
+            "n correct",
+            "n incorrect",
+            "score",
+        ]
+    )
+    for k, p in enumerate(sheets[:6]):
+        w.writerow(
+            [
+                p.student,
+                str(k + 1),
+                "A",
+                "1",
+                "",
+                ",".join(answer(p, a) for a in ASK),
+                "0",
+                "0",
+                "1",
+                "0",
+            ]
+        )
+    responses = tmp_path / "r.csv"
+    responses.write_text(out.getvalue(), encoding="utf-8")
+    grades_file = tmp_path / "g.csv"
+    result = runner.invoke(app, ["grade", str(problem), str(responses), "-o", str(grades_file)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(grades_file.read_text(encoding="utf-8").splitlines()))[2:]
+    assert len(rows) == 6
+    for p, row in zip(sheets, rows):
+        assert float(row[5]) == pytest.approx(expected(p, CARRIED, WEIGHTS))

@@ -312,3 +312,41 @@ def test_unknown_asked_label_exit_2(runner, tmp_path: Path) -> None:
     answers.write_text("out_h1: 0.5933\n", encoding="utf-8")
     result = runner.invoke(app, ["check", str(problem), str(answers)])
     assert result.exit_code == 2 and "out_h9" in result.output and "ask[1]" in result.output
+
+
+def test_class_report_scores_and_step_statistics(runner, tmp_path: Path) -> None:
+    """check --report with a policy: score columns, and each step's shares, most common wrong
+    value and the known slip that explains it (the sign, a factor of 2, another step's value)."""
+    problem = tmp_path / "p.yaml"
+    problem.write_text(
+        MAZUR.read_text(encoding="utf-8")
+        + f"\nask: [{', '.join(ASK)}]\nmarks: {{carried_forward: 0.5}}\n",
+        encoding="utf-8",
+    )
+    exact = {k: f"{v:.4f}" for k, v in EXACT.items()}
+    slips = {
+        "a": {"net_h1": f"{-EXACT['net_h1']:.4f}"},  # the sign
+        "b": {"net_h1": f"{-EXACT['net_h1']:.4f}"},
+        "c": {"delta_o1": f"{2 * EXACT['delta_o1']:.4f}"},  # a factor of 2
+        "d": {"out_h2": exact["out_h1"]},  # another step's value
+        "e": {},
+    }
+    paths = []
+    for name, slip in slips.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            "".join(f"{k}: {slip.get(k, v)}\n" for k, v in exact.items()), encoding="utf-8"
+        )
+        paths.append(str(path))
+    report = tmp_path / "marks.csv"
+    result = runner.invoke(app, ["check", str(problem), *paths, "--report", str(report)])
+    assert result.exit_code == 1, result.output
+    header = report.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("student,score,max_score,")
+    text = result.output
+    assert "## Each step" in text
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    assert "the sign flipped" in rows["net\\_h1"] and "(2×)" in rows["net\\_h1"]
+    assert "a factor of 2" in rows["delta\\_o1"]
+    assert "the value of out\\_h1" in rows["out\\_h2"]
+    assert "| e | 12 | 12 |" in text  # the honest sheet: 12 of 12
