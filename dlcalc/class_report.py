@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,12 +55,18 @@ class StudentMarks:
     wrong: int = 0
     first_wrong: str | None = None
     conventions: list[str] = field(default_factory=list)
-    error: str | None = None
+    unknown: list[str] = field(default_factory=list)  # names the sheet uses that mean nothing here
+    error: str | None = None  # the sheet could not be marked at all
     score: float | None = None  # under a marking policy (dlcalc.marking)
     max_score: float | None = None
-    report: Report | None = field(
-        default=None, repr=False
-    )  # for the per-step statistics and feedback
+    # the marked sheet, for the per-step statistics and the feedback pages
+    report: Report | None = field(default=None, repr=False)
+
+    def _unknown(self) -> str:
+        """The error column of a marked sheet that names quantities the problem does not have."""
+        if not self.unknown:
+            return ""
+        return f"not marked, no such quantity: {', '.join(self.unknown)}"
 
     def row(self, scored: bool = False) -> list[Any]:
         from dlcalc.marking import fmt_points
@@ -79,7 +86,7 @@ class StudentMarks:
             self.wrong,
             self.first_wrong or "",
             "; ".join(self.conventions),
-            self.error or "",
+            self.error or self._unknown(),
         ]
 
 
@@ -128,7 +135,7 @@ STEP_HEADINGS = [
 
 @dataclass
 class ClassReport:
-    """Every student's marks, in the order the sheets were given."""
+    """Every student's marks, students in natural order (s2 before s10)."""
 
     students: list[StudentMarks]
     title: str | None = None
@@ -283,6 +290,15 @@ def sheet_file(path: str) -> None:
         raise InputError("is not a regular file (a pipe or a device); give a sheet file", file=path)
 
 
+def natural(name: str) -> tuple[Any, ...]:
+    """Sort key that reads digits as numbers: s2 before s10."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        for part in re.split(r"(\d+)", name)
+        if part
+    )
+
+
 def mark_sheets(
     solution: Solution,
     paths: list[str],
@@ -309,7 +325,9 @@ def mark_sheets(
         return read
 
     sheets = [(name, path, reader(path)) for path, name in zip(paths, student_names(paths))]
-    return mark_loaded(solution, sheets, carry, variants, decimals, marks)
+    report = mark_loaded(solution, sheets, carry, variants, decimals, marks)
+    report.students.sort(key=lambda s: natural(s.student))  # s2 before s10
+    return report
 
 
 def mark_loaded(
@@ -321,10 +339,10 @@ def mark_loaded(
     marks: Policy | None = None,
 ) -> ClassReport:
     """Mark sheets given as ``(student, where, read)``: ``read(policy)`` returns the sheet
-    (from a file, or from a row of an LMS export: dlcalc.gradebook)."""
+    (from a file, or from a row of an LMS export: dlcalc.gradebook); students in that order."""
     import dataclasses
 
-    from dlcalc.checking import Index, check_sheet, shown_policy
+    from dlcalc.checking import Claim, Index, check_sheet, shown_policy
 
     policy = shown_policy(decimals)
     if marks is not None:
@@ -338,22 +356,26 @@ def mark_loaded(
     students = []
     for name, where, read in sheets:
         student = StudentMarks(name)
+        unknown: list[Claim] = []
         try:
             sheet = read(policy)
-            report = check_sheet(solution, sheet, carry, variants, index, marks, guard)
+            report = check_sheet(
+                solution, sheet, carry, variants, index, marks, guard, unknown_names=unknown
+            )
         except Exception as e:  # one sheet's error is its row, never the end of the run
             from dlcalc.output import failure
 
             student.error = failure(e, where)
             students.append(student)
             continue
+        student.unknown = [claim.name for claim in unknown]  # listed in the row; the rest is marked
         student.claims = len(report.verdicts)
         student.wrong = len(report.mismatches)
         student.carried = len(report.carried)
         student.right = student.claims - student.wrong - student.carried
         first = report.first_wrong
         if first is not None:
-            student.first_wrong = first.label or first.claim.name
+            student.first_wrong = first.claim.name  # as the student wrote it (a5, not out_5)
         student.conventions = [name for name, _, _ in report.conventions]
         if report.scores is not None:
             student.score, student.max_score = report.scores.score, report.scores.max_score
@@ -405,7 +427,6 @@ def write_feedback(report: ClassReport, solution: Solution, folder: Path, decima
     """One HTML page per marked student in ``folder`` (the marked worked solution, their score
     and the reasons); the number written.  File names are made from the student's name with
     anything but letters, digits, ``-`` and ``_`` replaced, so a name cannot leave the folder."""
-    import re
 
     from dlcalc import files
     from dlcalc.checking import marked

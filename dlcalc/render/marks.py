@@ -20,6 +20,10 @@ def describe(mark: Mark, decimals: int) -> str:
         text += " (follows from your earlier value)"
     elif mark.first_wrong:
         text += f" ({WHERE})"
+    elif (
+        mark.status == "wrong" and mark.expected is not None and not isinstance(mark.expected, list)
+    ):
+        text += f"; from your values {fmt(mark.expected, decimals)}"
     if mark.points is not None:
         text += f" · points: {mark.points}"
     return text
