@@ -219,6 +219,10 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
             solution = solve(name, doc, settings)
         except InputError as e:
             raise explain_unknown_key(e, doc, name) from None
+        if settings.marks is not None:
+            from dlcalc.output import bound
+
+            settings.marks = bound(settings.marks, solution)
         return finish(solution, settings, checked)
 
     guarded(where, action)

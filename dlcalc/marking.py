@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
@@ -105,6 +105,35 @@ class Policy:
     carried_forward: float = 1.0
     precision: tuple[str, int, float] | None = None  # (mode, digits, credit)
     ask: tuple[str, ...] | None = None
+    bound: bool = False  # ask and steps name their quantities by the keys claims get (bind)
+    # the files ``ask`` and ``marks`` were read from (Documents), for messages
+    sources: tuple[Any, Any] = field(default=(None, None), compare=False)
+
+    def bind(self, index: Index) -> Policy:
+        """This policy with ``ask`` and ``steps`` named as the claims are keyed (labels, result
+        paths); a name the solution does not have is invalid input at its line of the file."""
+        if self.bound:
+            return self
+
+        def key(name: str, where: str, loc: tuple[str | int, ...]) -> str:
+            try:
+                return quantity_of(index, name)
+            except InputError as e:
+                e.field = where
+                doc = self.sources[0 if loc[0] == "ask" else 1]
+                if doc is not None:
+                    e.file, e.line = doc.name, doc.line_of(loc)
+                raise
+
+        asked = None
+        if self.ask is not None:
+            asked = tuple(
+                dict.fromkeys(key(n, f"ask[{k}]", ("ask", k)) for k, n in enumerate(self.ask))
+            )
+        steps = {
+            key(n, f"marks.steps.{n}", ("marks", "steps", n)): w for n, w in self.steps.items()
+        }
+        return replace(self, ask=asked, steps=steps, bound=True)
 
     @classmethod
     def of(cls, spec: MarksSpec | None, ask: Iterable[str] | None = None) -> Policy:
@@ -180,9 +209,6 @@ class Policy:
 
     # -- points (after judging) --
 
-    def weight(self, key: str) -> float:
-        return self.steps.get(key, self.default)
-
     def too_few_digits(self, claim: Claim) -> str | None:
         """Why a right claim loses the precision penalty (None: written with enough digits)."""
         if self.precision is None:
@@ -217,39 +243,32 @@ def load_policy(doc: Any, marks_file: str | None = None) -> Policy | None:
         from dlcalc.specs.loader import load
         from dlcalc.specs.marks import load_marks_file
 
-        other = load_marks_file(load(marks_file))
-        return Policy.of(other.marks, other.ask if other.ask is not None else own.ask)
+        marks_doc = load(marks_file)
+        other = load_marks_file(marks_doc)
+        if other.ask is None:  # the problem's ask with the file's marks
+            return replace(Policy.of(other.marks, own.ask), sources=(doc, marks_doc))
+        return replace(Policy.of(other.marks, other.ask), sources=(marks_doc, marks_doc))
     if own.marks is None and own.ask is None:
         return None
-    return Policy.of(own.marks, own.ask)
+    return replace(Policy.of(own.marks, own.ask), sources=(doc, doc))
 
 
-def asked_labels(index: Index, ask: Iterable[str], where: str = "ask") -> list[str]:
-    """The labels an ``ask:`` list names (labels, symbols or result paths); unknown ones are invalid."""
-    out: list[str] = []
-    for k, name in enumerate(ask):
-        labels = index.lookup(name)
-        if labels is not None and len(labels) == 1:
-            key = labels[0]
-        elif labels:
-            raise InputError(
-                f"{name!r} is shown more than once; name one of: {', '.join(labels[:10])}",
-                field=f"{where}[{k}]",
-            )
-        else:
-            from dlcalc.checking import Claim, Verdict, _link, quantity_key, resolve_path, unknown
+def quantity_of(index: Index, name: str) -> str:
+    """The key a claim of ``name`` gets (a label, symbol, slide-style name or result path):
+    its step's label, else its result path; a name the solution lacks is invalid input."""
+    labels = index.lookup(name)
+    if labels is not None and len(labels) == 1:
+        return labels[0]
+    if labels:
+        raise InputError(f"{name!r} is shown more than once; name one of: {', '.join(labels[:10])}")
+    from dlcalc.checking import Claim, Verdict, _link, quantity_key, resolve_path, unknown
 
-            try:
-                correct = resolve_path(index.result, name)
-            except KeyError:
-                error = unknown(name, index)
-                error.field = f"{where}[{k}]"
-                raise error from None
-            path = Verdict(Claim(name, None, name, 0.0), _link(index, name, correct), name, correct)
-            key = quantity_key(index, path)  # as the claims are keyed
-        if key not in out:
-            out.append(key)
-    return out
+    try:
+        correct = resolve_path(index.result, name)
+    except KeyError:
+        raise unknown(name, index) from None
+    path = Verdict(Claim(name, None, name, 0.0), _link(index, name, correct), name, correct)
+    return quantity_key(index, path)
 
 
 # --- the gaming guard ------------------------------------------------------------------------
@@ -568,7 +587,12 @@ def score(report: Report, policy: Policy, index: Index, guard: Guard | None = No
     from dlcalc.checking import quantity_key
 
     guard = guard or Guard.of(index)
-    asked = asked_labels(index, policy.ask) if policy.ask is not None else None
+    policy = policy.bind(index)
+    asked = policy.ask
+
+    def weight(key: str) -> float:
+        return policy.steps.get(key, policy.default)
+
     by_label = {v.label: v for v in report.verdicts if v.label is not None}
     by_claim: dict[int, Points] = {}
     withheld: list[tuple[str, str]] = []
@@ -580,13 +604,13 @@ def score(report: Report, policy: Policy, index: Index, guard: Guard | None = No
         if asked is not None and key not in asked:
             by_claim[id(v)] = Points(0.0, 0.0, "not asked: marked, but earns no points", False)
             continue
-        p = _points(v, policy.weight(key), policy, guard, by_label)
+        p = _points(v, weight(key), policy, guard, by_label)
         if p.reason.startswith(NO_CREDIT):
             withheld.append((v.claim.name, p.reason.removeprefix(NO_CREDIT)))
         by_claim[id(v)] = p
         total += p.points
         maximum += p.max_points
-    unanswered = [(k, policy.weight(k)) for k in (asked or []) if k not in answered]
+    unanswered = [(k, weight(k)) for k in (asked or []) if k not in answered]
     maximum += sum(points for _, points in unanswered)
     return Scores(total, maximum, by_claim, unanswered, withheld, policy)
 

@@ -181,8 +181,8 @@ def mark_class(
 
     doc = load(problem)
     name = command_of(doc, command)
-    policy = load_policy(doc, marks_file)
     solution = solve(name, doc, settings)
+    policy = bound(load_policy(doc, marks_file), solution)
     marks = cr.mark_sheets(
         solution,
         [str(a) for a in answers],
@@ -212,8 +212,19 @@ def check_answers(
 
     doc = load(problem)
     name = command_of(doc, command)
-    settings.marks = load_policy(doc, marks)
-    return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
+    policy = load_policy(doc, marks)
+    solution = solve(name, doc, settings)
+    settings.marks = bound(policy, solution)
+    return finish(solution, settings, variants(name, doc, settings))
+
+
+def bound(policy: Any, solution: Solution) -> Any:
+    """``policy`` (a dlcalc.marking.Policy, or None) with its names checked against ``solution``."""
+    if policy is None:
+        return None
+    from dlcalc.checking import Index
+
+    return policy.bind(Index.of(solution))
 
 
 def answer_key(problems: list[str], settings: Settings, title: str) -> None:
@@ -243,7 +254,7 @@ def grade_class(values: dict[str, Any], settings: Settings) -> int:
     from dlcalc import gradebook as gb
     from dlcalc.checking import Index
     from dlcalc.commands import command_of, solve, variants
-    from dlcalc.marking import Policy, asked_labels, load_policy
+    from dlcalc.marking import Policy, load_policy
     from dlcalc.specs.loader import load
 
     if settings.output is None:
@@ -263,7 +274,8 @@ def grade_class(values: dict[str, Any], settings: Settings) -> int:
         )
     solution = solve(name, doc, settings)
     index = Index.of(solution)
-    asked = asked_labels(index, policy.ask)
+    policy = policy.bind(index)
+    asked = list(policy.ask or ())
     path = str(values["responses"])
     responses = gb.read_responses(path, asked, index, values["question"])
     sheets = [

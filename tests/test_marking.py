@@ -221,7 +221,7 @@ def test_precision_penalty(mazur, tmp_path: Path, text: str, points: float, why:
 def test_weights_asked_unanswered_and_not_asked(mazur, tmp_path: Path) -> None:
     from dlcalc.specs.marks import MarksSpec
 
-    spec = MarksSpec.model_validate({"default": 2, "steps": {"w5_new": 5}})
+    spec = MarksSpec.model_validate({"default": 2, "steps": {"w5⁺": 5}})  # a symbol names it too
     p = Policy.of(spec, ["out_h1", "w5_new", "E_total"])
     values = {"out_h1": f"{EXACT['out_h1']:.4f}", "w5_new": f"{EXACT['w5_new']:.4f}"}
     values["net_h1"] = f"{EXACT['net_h1']:.4f}"  # not asked
@@ -290,6 +290,7 @@ def test_marks_file_replaces_the_problems_policy(runner, tmp_path: Path) -> None
         ("{steps: {out_h1: -1}}", "marks.steps.out_h1"),
         ("{bonus: 1}", "marks"),
         ("{precision: {mode: decimals, value: 4, credit: 2}}", "marks.precision.credit"),
+        ("{steps: {out_h9: 2}}", "marks.steps.out_h9"),
     ],
 )
 def test_invalid_policies_exit_2(runner, tmp_path: Path, marks: str, field: str) -> None:
@@ -300,7 +301,7 @@ def test_invalid_policies_exit_2(runner, tmp_path: Path, marks: str, field: str)
     result = runner.invoke(app, ["check", str(problem), str(answers)])
     assert result.exit_code == 2
     assert field in result.output and "Traceback" not in result.output
-    assert "line " in result.output
+    assert "p.yaml, line " in result.output
 
 
 def test_unknown_asked_label_exit_2(runner, tmp_path: Path) -> None:
@@ -312,6 +313,7 @@ def test_unknown_asked_label_exit_2(runner, tmp_path: Path) -> None:
     answers.write_text("out_h1: 0.5933\n", encoding="utf-8")
     result = runner.invoke(app, ["check", str(problem), str(answers)])
     assert result.exit_code == 2 and "out_h9" in result.output and "ask[1]" in result.output
+    assert "p.yaml, line " in result.output  # the problem file is blamed, not the answers
 
 
 def test_class_report_scores_and_step_statistics(runner, tmp_path: Path) -> None:
