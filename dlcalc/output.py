@@ -90,7 +90,9 @@ def emit(solution: Solution, settings: Settings) -> None:
 
     decimals, every_step, path = settings.decimals, settings.every_step, settings.output
     chosen_format = settings.fmt or EXTENSIONS.get(path.suffix.lower() if path else "")
-    limits.check_steps(limits.solution_size(solution), chosen_format in (None, Format.rich))
+    terminal = chosen_format in (None, Format.rich)
+    limits.check_steps(limits.solution_size(solution), terminal)
+    limits.check_grid_cells(limits.grid_cells(solution), terminal)
     if path is None:
         fmt = settings.fmt or Format.rich
         if fmt is Format.rich:
@@ -150,7 +152,7 @@ def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
     from dlcalc.render import answer_key
 
     render = answer_key.latex if key_format(settings) is Format.latex else answer_key.markdown
-    text = render(problems, settings.decimals, settings.every_step, title)
+    text = limits.check_output(render(problems, settings.decimals, settings.every_step, title))
     if settings.output is None:
         files.write_stdout(text)
     else:
@@ -237,13 +239,20 @@ def answer_key(problems: list[str], settings: Settings, title: str) -> None:
     files.reset()
     limits.check_text("--title", title)
     solved: list[Problem] = []
+    steps = cells = 0  # the whole key is held to the limits of one document
     for problem in problems:
         name = "<stdin>" if problem == "-" else problem
         try:
             doc = load(problem)
             solution = solve(command_of(doc, None), doc, settings)
+            size, grid = limits.solution_size(solution), limits.grid_cells(solution)
+            limits.check_steps(size, False)
+            limits.check_grid_cells(grid, False)
         except Exception as e:  # the message names the file that failed
             raise InputError(failure(e, name)) from None
+        steps, cells = steps + size, cells + grid
+        limits.check_steps(steps, False, f"{name} (the answer key so far)")
+        limits.check_grid_cells(cells, False, f"{name} (the answer key so far)")
         solved.append(Problem(solution, Path(name).name, leading_comment(doc.text)))
     write_key(solved, settings, title)
 

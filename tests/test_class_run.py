@@ -292,3 +292,143 @@ def test_same_stem_two_students(tmp_path: Path) -> None:
     report = mark_sheets(mazur(), [a, b])
     names = [s.student for s in report.students]
     assert len(set(names)) == 2 and all("alice" in n for n in names)
+
+
+# --- high and medium: bounded work -----------------------------------------------------------
+
+
+def conv_problem(tmp_path: Path, padding: int, name: str = "pad.yaml") -> str:
+    text = (
+        f"command: conv\ninput: [[1]]\nlayers:\n  - conv: {{kernel: [[1]], padding: {padding}}}\n"
+    )
+    return write(tmp_path, name, text)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["conv"], ["conv", "-o", "{tmp}/x.html"], ["key", "-o", "{tmp}/k.md"], ["solve"]],
+)
+def test_conv_padding_is_refused_quickly_naming_the_padding(runner, tmp_path: Path, args) -> None:
+    import time
+
+    path = conv_problem(tmp_path, 865)
+    command = [args[0], path, *[a.format(tmp=tmp_path) for a in args[1:]]]
+    start = time.perf_counter()
+    result = runner.invoke(app, command)
+    assert time.perf_counter() - start < 1.0
+    assert result.exit_code == 2 and "padding" in result.output, result.output
+    assert "cells" in result.output
+
+
+def test_grid_cells_count_in_the_terminal(runner, tmp_path: Path) -> None:
+    """padding 100 on a 1×1 input: few steps but 121,205 grid cells to draw."""
+    path = conv_problem(tmp_path, 100)
+    result = runner.invoke(app, ["conv", path])
+    assert result.exit_code == 2 and "grid cells" in result.output, result.output
+    assert "--format markdown or json" in result.output
+
+
+def test_grid_cells_limit_documents(tmp_path: Path, monkeypatch) -> None:
+    from dlcalc import limits
+    from dlcalc.errors import InputError
+
+    monkeypatch.setattr(limits, "MAX_GRID_CELLS", 100)
+    with pytest.raises(InputError, match="grid cells"):
+        limits.check_grid_cells(101, terminal=False)
+    limits.check_grid_cells(100, terminal=False)
+
+
+def test_optimize_budget_counts_gradient_size_times_steps(runner, tmp_path: Path, monkeypatch):
+    from dlcalc import limits
+
+    function = "w"
+    for _ in range(12):
+        function = f"σ(w*{function})"
+    text = f'command: optimize\noptimizer: sgd\nlearning_rate: 0.1\nstart: [0.5]\nfunction: "{function}"\n'
+    few = write(tmp_path, "few.yaml", text + "steps: 10\n")
+    many = write(tmp_path, "many.yaml", text + "steps: 2000\n")
+    monkeypatch.setattr(limits, "MAX_GRADIENT_WORK", 20_000)
+    assert runner.invoke(app, ["optimize", few, "-f", "json"]).exit_code == 0
+    result = runner.invoke(app, ["optimize", many, "-f", "json"])
+    assert result.exit_code == 2 and "steps" in result.output and "× steps" in result.output
+    monkeypatch.setattr(limits, "MAX_GRADIENT_SIZE", 100)
+    result = runner.invoke(app, ["optimize", few, "-f", "json"])
+    assert result.exit_code == 2 and "function" in result.output, result.output
+
+
+def test_optimize_gradient_values_with_repeated_parts() -> None:
+    """The memo of repeated parts gives the same gradient as finite differences."""
+    import math
+
+    from dlcalc.expressions import parse
+    from dlcalc.topics.optimize import Gradient
+
+    function = "w"
+    for _ in range(6):
+        function = f"σ(w*{function})"
+    gradient = Gradient(parse(function), ["w1"], 1)
+
+    def f(w: float) -> float:
+        x = w
+        for _ in range(6):
+            x = 1 / (1 + math.exp(-w * x))
+        return x
+
+    h = 1e-6
+    assert gradient.at([0.7])[0] == pytest.approx((f(0.7 + h) - f(0.7 - h)) / (2 * h), rel=1e-6)
+
+
+def exact_conv(tmp_path: Path, channels: int, size: int, layers: int, decimals: int) -> str:
+    import json
+    import random
+
+    rng = random.Random(23)
+
+    def number() -> float:
+        return round(rng.uniform(-1, 1), decimals) if decimals else rng.randint(-2, 2)
+
+    def maps(n: int) -> list:
+        return [[[number() for _ in range(size)] for _ in range(size)] for _ in range(n)]
+
+    def kernel(n: int) -> list:
+        return [[[number() for _ in range(3)] for _ in range(3)] for _ in range(n)]
+
+    data = {
+        "command": "conv",
+        "input": maps(channels),
+        "layers": [
+            {
+                "conv": {
+                    "filters": [{"kernel": kernel(channels)} for _ in range(channels)],
+                    "padding": 1,
+                }
+            }
+            for _ in range(layers)
+        ],
+        "grad_output": maps(channels),
+    }
+    return write(tmp_path, f"exact{decimals}.yaml", json.dumps(data))
+
+
+def test_exact_conv_counts_decimals_and_the_backward_pass(tmp_path: Path) -> None:
+    from dlcalc.errors import InputError
+    from dlcalc.specs.convolution import load_convolution
+
+    with pytest.raises(InputError, match="decimals") as e:
+        load_convolution(load(exact_conv(tmp_path, 8, 20, 5, 6)))
+    assert "backward pass" in str(e.value)
+    load_convolution(load(exact_conv(tmp_path, 2, 12, 2, 6)))  # a small one is fine
+    load_convolution(load(exact_conv(tmp_path, 8, 20, 5, 0)))  # whole numbers: cheap
+
+
+def test_key_has_the_output_limits(runner, tmp_path: Path, monkeypatch) -> None:
+    from dlcalc import limits
+
+    monkeypatch.setattr(limits, "MAX_STEPS", 80)
+    one = runner.invoke(app, ["key", str(MAZUR), "-o", str(tmp_path / "k.md")])
+    assert one.exit_code == 0, one.output  # Mazur's 2-2-2 has fewer steps
+    result = runner.invoke(app, ["key", str(MAZUR), str(MAZUR), "-o", str(tmp_path / "k.md")])
+    assert result.exit_code == 2 and "answer key so far" in result.output, result.output
+    monkeypatch.setattr(limits, "MAX_STEPS", 10)
+    result = runner.invoke(app, ["key", str(MAZUR), "-o", str(tmp_path / "k.md")])
+    assert result.exit_code == 2 and "worked steps" in result.output
