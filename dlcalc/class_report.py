@@ -20,7 +20,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,9 +149,11 @@ class ClassReport:
         """One row per step any sheet claimed, in the key's order (see :class:`StepStats`)."""
         stats: dict[str, StepStats] = {}
         wrong_values: dict[str, Counter[str]] = {}
-        examples: dict[tuple[str, str], Any] = {}
+        examples: dict[tuple[str, str], tuple[Verdict, list[str]]] = {}
         for s in self.students:
-            for v in s.report.verdicts if s.report is not None else []:
+            if s.report is None:
+                continue
+            for v in s.report.verdicts:
                 key = v.label or v.claim.name
                 st = stats.setdefault(key, StepStats(key))
                 if v.status == "right":
@@ -162,13 +164,13 @@ class ClassReport:
                     st.wrong += 1
                     text = printable(v.claim.text)
                     wrong_values.setdefault(key, Counter())[text] += 1
-                    examples.setdefault((key, text), v)
+                    examples.setdefault((key, text), (v, s.report.hints))
         for key, counts in wrong_values.items():
             text, count = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             st = stats[key]
             st.common_wrong, st.common_count = text, count
-            v = examples[(key, text)]
-            st.explained = known_slip(v, self.index)
+            v, hints = examples[(key, text)]
+            st.explained = known_slip(v, self.index, hints)
         position = self.index.position if self.index is not None else {}
         return sorted(
             stats.values(), key=lambda st: (position.get(st.label, len(position)), st.label)
@@ -384,13 +386,18 @@ def mark_loaded(
     return ClassReport(students, solution.title, index)
 
 
-def known_slip(v: Verdict, index: Index | None) -> str | None:
-    """A common slip that explains a wrong value: a convention seen on the sheet, the sign,
-    a factor of 2, the value of another step, or two digits swapped."""
+def known_slip(v: Verdict, index: Index | None, hints: Iterable[str] = ()) -> str | None:
+    """A common slip that explains a wrong value: a textbook convention that gives it (a hint
+    of :mod:`dlcalc.conventions`), the sign, a factor of 2, the value of another step, or
+    two digits swapped."""
     from dlcalc.checking import within
 
     if v.note:
         return v.note
+    said = f"{v.claim.name} = {v.claim.text}"
+    for hint in hints:
+        if said in hint:
+            return hint.split("; not accepted")[0]
     x, c = v.claim.value, v.correct
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not isinstance(c, (int, float)):
         return None

@@ -352,3 +352,16 @@ def test_class_report_scores_and_step_statistics(runner, tmp_path: Path) -> None
     assert "a factor of 2" in rows["delta\\_o1"]
     assert "the value of out\\_h1" in rows["out\\_h2"]
     assert "| e | 12 | 12 |" in text  # the honest sheet: 12 of 12
+
+
+def test_step_statistics_name_the_convention_that_explains_a_wrong_value(runner, tmp_path: Path):
+    """E_o1 written without the ½ on two sheets: a convention explains the common wrong value."""
+    paths = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(f"net_h1: 0.3775\nE_o1: {2 * EXACT['E_o1']:.4f}\n", encoding="utf-8")
+        paths.append(str(path))
+    result = runner.invoke(app, ["check", str(MAZUR), *paths])
+    assert result.exit_code == 1, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("| E\\_o1 | 2 |"))
+    assert "(2×)" in row and "without the ½" in row
