@@ -349,7 +349,7 @@ def test_class_report_scores_and_step_statistics(runner, tmp_path: Path) -> None
     assert "## Each step" in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
     assert "the sign flipped" in rows["net\\_h1"] and "(2×)" in rows["net\\_h1"]
-    assert "a factor of 2" in rows["delta\\_o1"]
+    assert "without the ½" in rows["delta\\_o1"]  # 2δ: the sse convention explains it
     assert "the value of out\\_h1" in rows["out\\_h2"]
     assert "| e | 12 | 12 |" in text  # the honest sheet: 12 of 12
 
@@ -366,3 +366,24 @@ def test_step_statistics_name_the_convention_that_explains_a_wrong_value(runner,
     rows = [line for line in result.output.splitlines() if line.startswith("| E\\_o1 | 2 | ")]
     row = rows[-1]  # the step statistics (after "where the class first went wrong")
     assert "(2×)" in row and "without the ½" in row
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "why"),
+    [
+        ("-0.3775", "net_h1", "the sign flipped"),
+        ("0.7550", "net_h1", "twice the value"),
+        ("0.1888", "net_h1", "half the value"),
+        ("0.3757", "net_h1", "two digits swapped"),
+        ("0.5969", "out_h1", "the value of out_h2"),
+        ("0.1234", "net_h1", None),
+    ],
+)
+def test_known_slips(mazur, text: str, label: str, why: str | None) -> None:
+    from dlcalc.checking import Claim, Verdict
+    from dlcalc.class_report import known_slip
+
+    _, index, _ = mazur
+    v = Verdict(Claim(label, float(text), text, 0.00005), label, None, index.by_label[label].value)
+    got = known_slip(v, index)
+    assert (got is None) if why is None else (got is not None and why in got)
