@@ -1166,7 +1166,7 @@ def marked(solution: Solution, report: Report) -> Solution:
     section = Section("Your answers", [Table(columns, rows)])
     for reason, names in reasons.items():
         section.add(f"{', '.join(names)}: {reason}.")
-    if scores is not None:
+    if scores is not None and not scores.policy.is_default:
         section.add(scores.policy.describe())
     section.add(report.summary())
     for hint in report.hints:

@@ -154,6 +154,11 @@ class Policy:
             ask=asked,
         )
 
+    @property
+    def is_default(self) -> bool:
+        """Nothing set: 1 point a claim, full credit carried forward, the default tolerance."""
+        return self == Policy(bound=self.bound, ask=self.ask) and self.ask is None
+
     def describe(self) -> str:
         """One sentence for the teacher and the student: what the policy does."""
         parts = []
@@ -233,9 +238,10 @@ def _share(fraction: float) -> str:
     return f"{fraction * 100:g} %"
 
 
-def load_policy(doc: Any, marks_file: str | None = None) -> Policy | None:
+def load_policy(doc: Any, marks_file: str | None = None) -> Policy:
     """The policy of a problem file (its ``marks:`` and ``ask:``), or of ``--marks FILE`` when
-    given (its ``ask:``, else the problem's); None when there is neither."""
+    given (its ``ask:``, else the problem's); the default policy when there is neither (every
+    claim 1 point, carried forward full credit, the default tolerance)."""
     from dlcalc.specs.marks import read_marks
 
     own = read_marks(doc)
@@ -248,8 +254,6 @@ def load_policy(doc: Any, marks_file: str | None = None) -> Policy | None:
         if other.ask is None:  # the problem's ask with the file's marks
             return replace(Policy.of(other.marks, own.ask), sources=(doc, marks_doc))
         return replace(Policy.of(other.marks, other.ask), sources=(marks_doc, marks_doc))
-    if own.marks is None and own.ask is None:
-        return None
     return replace(Policy.of(own.marks, own.ask), sources=(doc, doc))
 
 

@@ -263,7 +263,7 @@ def grade_class(values: dict[str, Any], settings: Settings) -> int:
     from dlcalc import gradebook as gb
     from dlcalc.checking import Index
     from dlcalc.commands import command_of, solve, variants
-    from dlcalc.marking import Policy, load_policy
+    from dlcalc.marking import load_policy
     from dlcalc.specs.loader import load
 
     if settings.output is None:
@@ -274,7 +274,7 @@ def grade_class(values: dict[str, Any], settings: Settings) -> int:
     doc = load(problem)
     name = command_of(doc, values["command"])
     marks = values.get("marks")
-    policy = load_policy(doc, str(marks) if marks else None) or Policy()
+    policy = load_policy(doc, str(marks) if marks else None)
     if policy.ask is None:
         raise InputError(
             "needs `ask: [label, ...]` (in the problem or the --marks file): the quiz's parts are the asked quantities in order",
