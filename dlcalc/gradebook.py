@@ -35,13 +35,13 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dlcalc.errors import InputError
 
 if TYPE_CHECKING:
     from dlcalc.checking import Index, MarkingPolicy, Sheet
-    from dlcalc.class_report import ClassReport
+    from dlcalc.class_report import ClassReport, StudentMarks
 
 MAX_ROWS = 10_000
 MAX_CELL = 20_000
@@ -231,17 +231,14 @@ def sheet_of(attempt: Attempt, where: str, tol: float | None) -> Callable[[Marki
 # --- the grade files ---------------------------------------------------------------------------
 
 
-def best_attempts(responses: Responses, report: ClassReport) -> list[tuple[Attempt, Any]]:
-    """One (attempt, marks) per student: their highest score (ties: the later attempt)."""
-    best: dict[str, tuple[Attempt, Any]] = {}
+def best_attempts(responses: Responses, report: ClassReport) -> list[tuple[Attempt, StudentMarks]]:
+    """One (attempt, marks) per student: their highest score (ties: the later attempt; an
+    attempt that could not be marked counts as 0)."""
+    best: dict[str, tuple[Attempt, StudentMarks]] = {}
     for attempt, marks in zip(responses.attempts, report.students):
         key = _identity(attempt)
-        score = marks.score if marks.score is not None else marks.right
         old = best.get(key)
-        old_score = (
-            None if old is None else (old[1].score if old[1].score is not None else old[1].right)
-        )
-        if old is None or (score is not None and (old_score is None or score >= old_score)):
+        if old is None or (marks.score or 0.0) >= (old[1].score or 0.0):
             best[key] = (attempt, marks)
     return list(best.values())
 
@@ -253,7 +250,7 @@ def _identity(a: Attempt) -> str:
     return f"row:{a.row}"
 
 
-def _feedback(marks: Any) -> str:
+def _feedback(marks: StudentMarks) -> str:
     if marks.error:
         return f"not marked: {marks.error}"
     text = f"{marks.right} right, {marks.carried} carried forward, {marks.wrong} wrong"
@@ -262,7 +259,7 @@ def _feedback(marks: Any) -> str:
     return text + " (dlcalc)"
 
 
-def moodle_grades(rows: list[tuple[Attempt, Any]], item: str) -> str:
+def moodle_grades(rows: list[tuple[Attempt, StudentMarks]], item: str) -> str:
     """Moodle's grade import CSV (see the module docstring)."""
     from dlcalc.class_report import csv_cell
     from dlcalc.marking import fmt_points
@@ -283,7 +280,9 @@ def moodle_grades(rows: list[tuple[Attempt, Any]], item: str) -> str:
     return out.getvalue()
 
 
-def canvas_grades(rows: list[tuple[Attempt, Any]], item: str, possible: float | None) -> str:
+def canvas_grades(
+    rows: list[tuple[Attempt, StudentMarks]], item: str, possible: float | None
+) -> str:
     """Canvas's gradebook CSV (see the module docstring)."""
     from dlcalc.class_report import csv_cell
     from dlcalc.marking import fmt_points

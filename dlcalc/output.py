@@ -298,7 +298,7 @@ def grade_class(values: dict[str, Any], settings: Settings) -> int:
     item = values["item"] or f"dlcalc: {solution.title or name}"
     limits.check_text("--item", item)
     to = values["to"] or responses.lms
-    possible = report.students[0].max_score if report.students else None
+    possible = max((s.max_score for s in report.students if s.max_score is not None), default=None)
     text = (
         gb.moodle_grades(rows, item) if to == "moodle" else gb.canvas_grades(rows, item, possible)
     )
