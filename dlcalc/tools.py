@@ -180,6 +180,21 @@ EXPRESSION = Opt(
 AT = "x=0.3,y=1"
 
 
+COMMAND_OPTION = Opt(
+    "command",
+    ("--command", "-c"),
+    "The command that solves the problem (default: the problem file's `command:` key).",
+    metavar="COMMAND",
+)
+MARKS_OPTION = Opt(
+    "marks",
+    ("--marks",),
+    "A marking policy (YAML with `marks:` and optionally `ask:`) that replaces the problem's: weights per step, tolerance mode, carried-forward credit, precision penalty (docs/marking.md).",
+    Path,
+    metavar="FILE",
+)
+
+
 def _where(values: dict[str, Any]) -> str:
     return "<stdin>" if values["problem"] == "-" else str(values["problem"])
 
@@ -200,12 +215,7 @@ TOOLS: dict[str, Tool] = {
                     metavar="ANSWERS",
                     required=True,
                 ),
-                Opt(
-                    "command",
-                    ("--command", "-c"),
-                    "The command that solves the problem (default: the problem file's `command:` key).",
-                    metavar="COMMAND",
-                ),
+                COMMAND_OPTION,
                 Opt(
                     "tol",
                     ("--tol",),
@@ -214,13 +224,7 @@ TOOLS: dict[str, Tool] = {
                     min=0.0,
                     max=1e6,
                 ),
-                Opt(
-                    "marks",
-                    ("--marks",),
-                    "A marking policy (YAML with `marks:` and optionally `ask:`) that replaces the problem's: weights per step, tolerance mode, carried-forward credit, precision penalty (docs/marking.md).",
-                    Path,
-                    metavar="FILE",
-                ),
+                MARKS_OPTION,
                 Opt(
                     "feedback",
                     ("--feedback",),
@@ -275,19 +279,8 @@ TOOLS: dict[str, Tool] = {
                     min=1,
                     max=1000,
                 ),
-                Opt(
-                    "command",
-                    ("--command", "-c"),
-                    "The command that solves the problem (default: the problem file's `command:` key).",
-                    metavar="COMMAND",
-                ),
-                Opt(
-                    "marks",
-                    ("--marks",),
-                    "A marking policy file (`marks:` and `ask:`) that replaces the problem's.",
-                    Path,
-                    metavar="FILE",
-                ),
+                COMMAND_OPTION,
+                MARKS_OPTION,
                 Opt(
                     "tol",
                     ("--tol",),

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import re
-import shlex
+from functools import partial
 
 import pytest
 
 from dlcalc.cli import app
 from tests.conftest import ROOT
+from tests.test_readme import console_blocks as blocks_of
 
 PAGE = (ROOT / "docs/marking.md").read_text(encoding="utf-8")
-
-
-def console_blocks() -> list[tuple[list[str], list[str]]]:
-    out = []
-    for block in re.findall(r"```console\n(.*?)```", PAGE, re.S):
-        first, *shown = block.splitlines()
-        words = shlex.split(first.removeprefix("$ "))
-        out.append((words[1:], [line for line in shown if line.strip() and line != "…"]))
-    return out
+console_blocks = partial(blocks_of, PAGE)
 
 
 def test_the_page_has_three_worked_examples() -> None:
