@@ -237,10 +237,10 @@ def solve_problem(command: str | None, doc: Document, settings: Settings) -> Sol
         solution = solve(name, doc, settings)
     except InputError as e:
         raise explain_unknown_key(e, doc, name) from None
-    if settings.check is not None:  # the marking policy: --marks FILE's, else the problem's
+    if settings.check is not None:  # the problem's marking policy (marks:, ask:)
         from dlcalc.marking import load_policy
 
-        settings.marks = (settings.marks or load_policy(doc)).bind(Index.of(solution))
+        settings.marks = load_policy(doc).bind(Index.of(solution))
     solution, wrong = complete(solution, settings, checked)
     add_diagram(name, doc, solution, settings)
     return Solved(solution, wrong, name, doc, settings)
