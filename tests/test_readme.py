@@ -52,6 +52,18 @@ def console_samples() -> list[Sample]:
 SAMPLES = console_samples()
 
 
+def console_blocks(text: str = README) -> list[tuple[list[str], list[str]]]:
+    """(command words, shown output lines) of every ```console block of ``text`` that runs
+    dlcalc (the shape tests/test_marking_docs.py reads; the … lines and blank lines left out)."""
+    out = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        first, *shown = block.splitlines()
+        words = shlex.split(first.removeprefix("$ ").split(" | ")[0], comments=True)
+        if words and words[0] == "dlcalc":
+            out.append((words[1:], [line for line in shown if line.strip() and line != ELIDED]))
+    return out
+
+
 def runs_of_lines(shown: list[str]) -> list[list[str]]:
     """The shown lines as runs that must appear one after another; a line of … separates runs."""
     runs: list[list[str]] = [[]]
@@ -89,9 +101,14 @@ def test_samples_were_found() -> None:
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=repr)
-def test_console_sample_is_the_real_output(runner, monkeypatch, sample: Sample) -> None:
-    """Run at 80 columns from the checkout: the shown lines appear in order, … eliding."""
-    monkeypatch.chdir(ROOT)
+def test_console_sample_is_the_real_output(runner, monkeypatch, tmp_path, sample: Sample) -> None:
+    """Run at 80 columns as from the checkout: the shown lines appear in order, … eliding.
+
+    The checkout's folders are linked into a scratch folder, so that a sample's -o FILE is
+    written there and not into the repository."""
+    for folder in ("examples", "docs", "tests", "benchmarks"):
+        (tmp_path / folder).symlink_to(ROOT / folder, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("DLCALC_ASCII", "")
     for word in sample.words:
