@@ -57,9 +57,10 @@ SHARED: dict[str, Opt] = {
         Opt(
             "decimals",
             ("--decimals", "-d"),
-            "Digits shown.  Default: 4 decimal places with trailing zeros dropped, and 4 significant "
-            "figures below 0.1 (0.0004386).  Given: exactly N decimal places, zeros kept (1.2560).  "
-            "JSON numbers keep full precision.",
+            "Digits shown.  Default: 4 decimal places with trailing zeros dropped where the number "
+            "ends there (0.5, but 0.2800 when rounded), and 4 significant figures below 0.1 "
+            "(0.0004386).  Given: exactly N decimal places, zeros kept (1.2560); givens in the "
+            "working as written.  JSON numbers keep full precision.",
             int,
             min=0,
             max=15,

@@ -105,3 +105,20 @@ def test_help_on_a_cp1252_console() -> None:
         assert b"Traceback" not in done.stderr, done.stderr[-400:]
         assert done.returncode == (2 if args == ["backprob"] else 0)
     assert b"did you mean 'backprop'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "examples/mazur.yaml", "examples/answers/mazur.yaml"],
+        ["check", "examples/marking/quiz.yaml", "examples/marking/gaming.yaml"],
+        ["key", "examples/mazur.yaml"],
+        ["derive", "sin(x^2)*x"],
+        ["softmax", "3", "4", "10", "3"],
+    ],
+)
+def test_ascii_after_any_command(runner, monkeypatch, args: list[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, [*args, "--ascii"])
+    assert result.exit_code in (0, 1), result.output
+    assert result.stdout.isascii() and len(result.stdout.splitlines()) > 5
