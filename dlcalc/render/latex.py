@@ -264,8 +264,13 @@ OPERATOR_END = tuple("=−+×·/≥≤≠→≈(")
 CONNECTORS = {"if", "else", "ln", "log", "exp", "max", "min", "tanh"}
 
 
+KEY_NAME = re.compile(r"[a-z]{2,}(?:_[a-z]{2,})+")  # half_sse, update_bias: a key, not maths
+
+
 def _is_maths(word: str) -> bool:
     core = word.strip("()" + TRAIL)
+    if KEY_NAME.fullmatch(core):
+        return False
     return bool(core) and (bool(MATH_CHARS.search(word)) or bool(SHORT_SYMBOL.fullmatch(core)))
 
 
@@ -327,7 +332,12 @@ def heading(title: str) -> str:
 
 
 def _quoted(word: str) -> str:
-    """A word of prose; a single quote opening it is LaTeX's opening quote (`…')."""
+    """A word of prose; a single quote opening it is LaTeX's opening quote (`…'); a key
+    name (update_bias) in typewriter."""
+    key = KEY_NAME.search(word)
+    if key is not None:
+        before, after = word[: key.start()], word[key.end() :]
+        return _text(before) + r"\texttt{" + _text(key.group()) + "}" + _text(after)
     return ("`" + _text(word[1:])) if word.startswith("'") and len(word) > 1 else _text(word)
 
 
