@@ -55,6 +55,9 @@ def esc(text: Any) -> str:
     return html.escape(visible(str(text)))
 
 
+VERDICT_CLASS = {"✓": "mark-right", "✗": "mark-wrong", "↪": "mark-carried"}
+
+
 def note(text: str) -> str:
     """A note as HTML: escaped, its `code` spans in typewriter."""
     return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", esc(text))
@@ -227,6 +230,8 @@ def data_table(table: Table, decimals: int, every_step: bool) -> str:
         cells = []
         for k, v in enumerate(row):
             css = ' class="num"' if k < len(numeric) and numeric[k] else ""
+            if isinstance(v, str) and v[:1] in VERDICT_CLASS:  # ✓ ✗ ↪ in "Your answers"
+                css = f' class="{VERDICT_CLASS[v[:1]]}"'
             cells.append(f"<td{css}>{esc(fmt(v, decimals))}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")

@@ -143,3 +143,13 @@ def test_a_name_that_is_its_formula_is_not_repeated(runner, monkeypatch) -> None
         assert "tanh(s_1) = tanh(s_1)" not in out and "{\\tanh (s_{1})} &= \\tanh(s" not in out
     rich = run(runner, monkeypatch, "rnn", str(EXAMPLES / "lstm-gomez.yaml"))
     assert "│ tanh(s_1) = tanh(0.7857)" in rich
+
+
+def test_html_answers_table_colours_verdicts(runner, tmp_path: Path) -> None:
+    out = tmp_path / "checked.html"
+    args = ["check", str(EXAMPLES / "mazur.yaml"), str(EXAMPLES / "answers/mazur.yaml")]
+    result = runner.invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '<td class="mark-wrong">✗ ← where it went wrong</td>' in page
+    assert '<td class="mark-right">✓</td>' in page
