@@ -943,6 +943,11 @@ def marked(solution: Solution, report: Report) -> Solution:
     )
 
 
+# Judges a report again under the textbook conventions (dlcalc.conventions.apply):
+# (index, report, sheet, problem) -> report.
+Conventions = Callable[[Index, Report, Sheet, Any], Report]
+
+
 def check_sheet(
     solution: Solution,
     sheet: Sheet,
@@ -950,24 +955,25 @@ def check_sheet(
     problem: Any = None,
     index: Index | None = None,
     unknown_names: list[Claim] | None = None,
+    *,
+    conventions: Conventions | None,
 ) -> Report:
-    """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
+    """Judge one sheet: error carried forward, then the textbook conventions.
 
-    ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
-    problem be tried by solving it again; without it only conventions on the claimed values
-    are tried.  ``unknown_names``: collect the claims naming no quantity there instead of
-    failing (see :func:`resolve`).
+    ``conventions`` (:func:`dlcalc.conventions.apply`, passed in so that checking does not
+    import what builds on it; None: none tried) judges the report again under the
+    conventions the sheet declares or its mismatches suggest.  ``problem`` (a
+    :class:`dlcalc.conventions.Problem`) lets conventions that change the problem be tried by
+    solving it again; without it only conventions on the claimed values are tried.
+    ``unknown_names``: collect the claims naming no quantity there instead of failing (see
+    :func:`resolve`).
     """
-    from dlcalc import conventions as conv
-
     try:
         index = index or Index.of(solution)
         verdicts = resolve(index, sheet.claims, unknown_names)
         report = judge(index, sheet.claims, carry, verdicts)
-        offered = conv.alternatives(solution)
-        declared = conv.declared(sheet.conventions, solution.command, offered=offered)
-        if declared or report.mismatches or report.carried:
-            report, _, _ = conv.detect(index, report, problem, declared)
+        if conventions is not None:
+            report = conventions(index, report, sheet, problem)
     except InputError as e:
         e.file = sheet.name
         raise
@@ -980,9 +986,11 @@ def check_solution(
     tol: float | None = None,
     carry: int | None = None,
     problem: Any = None,
+    *,
+    conventions: Conventions | None,
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
     sheet = load_sheet(answers, tol)
     sheet.name = "<stdin>" if answers == "-" else answers
-    report = check_sheet(solution, sheet, carry, problem)
+    report = check_sheet(solution, sheet, carry, problem, conventions=conventions)
     return marked(solution, report), report

@@ -144,6 +144,7 @@ def mark_sheets(
     variants: Any = None,
 ) -> ClassReport:
     """Mark every sheet in ``paths`` against ``solution`` (see :func:`dlcalc.checking.check_sheet`)."""
+    from dlcalc import conventions
     from dlcalc.checking import Claim, Index, check_sheet, load_sheet
 
     index = Index.of(solution)  # shared by every sheet
@@ -155,7 +156,13 @@ def mark_sheets(
             sheet = load_sheet(path, tol)
             sheet.name = path
             report = check_sheet(
-                solution, sheet, carry, variants, index=index, unknown_names=unknown
+                solution,
+                sheet,
+                carry,
+                variants,
+                index=index,
+                unknown_names=unknown,
+                conventions=conventions.apply,
             )
         except InputError as e:
             marks.error = str(e.located(path))

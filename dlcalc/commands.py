@@ -13,6 +13,7 @@ that importing the registry (and ``dlcalc --help``) stays fast.  See docs/adding
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -144,10 +145,24 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
 
 
 def variants(name: str, doc: Document, settings: Settings) -> Any:
-    """What ``check`` re-solves to try the textbook conventions (dlcalc.conventions)."""
-    from dlcalc.conventions import variants_of
+    """What ``check`` re-solves to try the textbook conventions: a :class:`dlcalc.conventions.Problem`.
 
-    return variants_of(name, doc, settings)
+    Its ``solve`` is this command layer's :func:`solve` (with ``--carry`` and ``--every-step``;
+    options such as ``--base 2`` go into the data), so the conventions never import commands.
+    """
+    if not isinstance(doc.data, dict):
+        return None
+    from dlcalc.conventions import Problem
+    from dlcalc.specs.loader import Document
+
+    plain = Settings(carry=settings.carry, every_step=settings.every_step)
+    data = copy.deepcopy(doc.data)
+    data.update(copy.deepcopy(settings.overrides))
+
+    def resolve(variant: dict[str, Any]) -> Solution:
+        return solve(name, Document(variant, doc.name), plain)
+
+    return Problem(name, data, resolve, settings.carry, settings.every_step)
 
 
 def command_of(doc: Document, command: str | None) -> str:

@@ -74,10 +74,16 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
+        from dlcalc import conventions
         from dlcalc.checking import check_solution
 
         solution, report = check_solution(
-            solution, str(settings.check), settings.tol, settings.carry, variants
+            solution,
+            str(settings.check),
+            settings.tol,
+            settings.carry,
+            variants,
+            conventions=conventions.apply,
         )
         wrong = bool(report.mismatches)
     return solution, wrong
