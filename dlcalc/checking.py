@@ -365,11 +365,6 @@ def givens(solution: Solution) -> dict[str, float]:
     return Index.of(solution).given
 
 
-def name_index(solution: Solution) -> dict[str, list[str]]:
-    """Every accepted name → the labels it may mean (more than one: ambiguous)."""
-    return Index.of(solution).names
-
-
 def resolve_path(result: Any, path: str) -> Any:
     """Follow ``layers[1].weights[0][0]`` (``result.`` may lead) into ``result``; KeyError if absent."""
     parts = PATH.findall(path.removeprefix("result."))

@@ -129,18 +129,13 @@ def emit(solution: Solution, settings: Settings) -> None:
             )
         return
     suffix = path.suffix.lower()
-    if settings.fmt is None and suffix == ".html":
-        from dlcalc.render.terminal import to_html
-
-        text = to_html(solution, decimals, every_step)
-    else:
-        chosen = settings.fmt or EXTENSIONS.get(suffix)
-        if chosen is None:
-            raise InputError(
-                f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
-                field="--output",
-            )
-        text = render_text(solution, chosen, decimals, every_step)
+    chosen = settings.fmt or EXTENSIONS.get(suffix)  # .html: Format.html
+    if chosen is None:
+        raise InputError(
+            f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
+            field="--output",
+        )
+    text = render_text(solution, chosen, decimals, every_step)
     write(path, limits.check_output(text))
 
 

@@ -500,13 +500,6 @@ def write(console: Console, items: list[RenderableType]) -> None:
             console.print(item)
 
 
-def to_html(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
-    """A self-contained HTML page (the writer behind ``-o x.html``)."""
-    from dlcalc.render import html
-
-    return html.render(solution, decimals, every_step)
-
-
 def print_solution(
     solution: Solution, decimals: int = 4, every_step: bool = False, ascii: bool = False
 ) -> None:
