@@ -20,6 +20,19 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
         "latex.math/text are shared by notation and layout; moving them out of latex.py waits "
         "for the publish branch, which rewrites them"
     ),
+    # came with the marks branch (merged into main while this test was written):
+    frozenset({"dlcalc.checking", "dlcalc.marking"}): (
+        "check_sheet scores with marking.score and marking reads claims with checking's "
+        "helpers; wants the scoring passed in as conventions.apply is (classrun edits checking)"
+    ),
+    frozenset({"dlcalc.class_report", "dlcalc.gradebook", "dlcalc.output"}): (
+        "class_report formats a sheet's error with output.failure; failure belongs below both "
+        "(it needs specs.loader.annotate, so not in errors.py as it stands)"
+    ),
+    frozenset({"dlcalc.specs.common", "dlcalc.specs.marks"}): (
+        "common's Problem has a marks: field typed by specs.marks, which builds on common's "
+        "Strict, Name and Number; Problem wants a module of its own"
+    ),
     frozenset({"dlcalc.topics.rnn", "dlcalc.topics.rnn_steps"}): (
         "rnn_steps types its Recorder with rnn's Model, Frame and Params (TYPE_CHECKING); "
         "moving them waits for the training branch, which changes Model"

@@ -500,6 +500,13 @@ def write(console: Console, items: list[RenderableType]) -> None:
             console.print(item)
 
 
+def to_html(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
+    """A self-contained HTML page (class_report's feedback pages)."""
+    from dlcalc.render import html
+
+    return html.render(solution, decimals, every_step)
+
+
 def print_solution(
     solution: Solution, decimals: int = 4, every_step: bool = False, ascii: bool = False
 ) -> None:
