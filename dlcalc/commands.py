@@ -403,7 +403,8 @@ BASE = Opt("base", ("--base",), "Log base: e (default), 2 (bits) or 10.", metava
 def build_conv_shape(doc: Document, settings: Settings) -> Solution:
     """CNN shapes: each layer's output size (W − F + 2P)/S + 1, parameters, MACs and receptive field.
 
-    Layers: conv, conv_transpose, maxpool, avgpool, global_avgpool, flatten, dense.
+    Layers: conv, conv_transpose, maxpool, avgpool, global_avgpool, flatten, dense, and
+    inception (GoogLeNet's four branches, with what the 1×1 reductions save).
     Sizes may be [h, w] pairs (3x5 on the command line); padding a number, same or
     valid.  Where (W − F + 2P)/S is not whole it is floored, and the row says so.
 
@@ -413,6 +414,7 @@ def build_conv_shape(doc: Document, settings: Settings) -> Solution:
       conv_transpose:FILTERS:KERNEL:STRIDE:PADDING:OUTPUT_PADDING
       maxpool:KERNEL:STRIDE:PADDING  avgpool:…          (stride = kernel)
       global_avgpool   flatten   dense:UNITS
+      inception:1X1:REDUCE3:3X3:REDUCE5:5X5:POOL_PROJ  (GoogLeNet's table)
 
     \b
     Examples:
