@@ -792,6 +792,9 @@ def with_convention(net: ConvNet, name: str) -> ConvNet:
 
 def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool = False) -> Solution:
     """Forward (and with grad_output, backward) pass of the stack, cell by cell."""
+    from dlcalc.topics.edges import edge_section, gaussian_sections
+
+    net, kernel_sections = gaussian_sections(net, carry)
     records = engine.forward(net, carry)
     if net.grad_output is not None:
         engine.backward(records, net.grad_output, carry)
@@ -803,6 +806,8 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
         zip(net.layers, records, writer.names), start=1
     ):
         out = Tensor3(base, record.output)
+        if n - 1 in kernel_sections:
+            sections.append(kernel_sections[n - 1])
         if isinstance(layer, ConvLayer):
             sections.append(writer.conv_section(n, layer, tensors[-1], out, kname, bname))
         elif isinstance(layer, PoolLayer):
@@ -810,6 +815,10 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
         else:
             sections.append(writer.activation_section(n, layer, tensors[-1], out))
         tensors.append(out)
+    edges = None
+    if net.edges:
+        edge_part, edges = edge_section(tensors[-1], carry)
+        sections.append(edge_part)
     if net.grad_output is not None:
         g = grad_tensor(tensors[-1], engine.to_exact(net.grad_output))
         sections.append(writer.grad_output_section(g))
@@ -835,6 +844,7 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
         notes.append(
             f"--carry {carry}: every computed cell is rounded to {carry} decimals (ties away from zero) before later steps use it."
         )
-    return Solution(
-        "conv", sections, engine.result(records), title=net.title, source=net.source, notes=notes
-    )
+    result = engine.result(records)
+    if edges is not None:
+        result["edges"] = edges
+    return Solution("conv", sections, result, title=net.title, source=net.source, notes=notes)
