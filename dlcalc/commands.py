@@ -743,3 +743,25 @@ def build_attention(doc: Document, settings: Settings) -> Solution:
     from dlcalc.topics.attention import solve_attention
 
     return solve_attention(load_attention(doc), settings.carry)
+
+
+@register("autoencoder")
+def build_autoencoder(doc: Document, settings: Settings) -> Solution:
+    """Autoencoder with one code layer: forward, loss, penalties and every gradient; tied weights.
+
+    `input:` (x), `weights:` (encoder W, one row per code unit), `bias:`; `tied: true` decodes
+    with Wᵀ (each W_ji then gets its encoder and decoder gradient terms, summed), else
+    `decoder_weights:` and `decoder_bias:`.  Variants: `noise_mask:` (denoising: the encoder
+    sees x ⊙ mask, the loss the clean x), `sparsity: {kind: l1 | kl, weight, rho}` and
+    `contractive: λ` (‖∂h/∂x‖²_F).  Format and labels: docs/generative.md.
+
+    \b
+    Examples:
+      dlcalc autoencoder examples/autoencoder-tied.yaml
+      dlcalc autoencoder examples/autoencoder-sparse-denoising.yaml --carry 4
+      dlcalc autoencoder examples/autoencoder-tied.yaml -f json | jq .result.grad_weights
+    """
+    from dlcalc.specs.autoencoder import load_autoencoder
+    from dlcalc.topics.autoencoder import solve_autoencoder
+
+    return solve_autoencoder(load_autoencoder(doc), settings.carry)
