@@ -672,8 +672,11 @@ def build_conv(doc: Document, settings: Settings) -> Solution:
       dlcalc conv examples/conv-backward.yaml -f json | jq .result.layers[0].grad_kernel
     """
     from dlcalc.specs.convolution import load_convolution
+    from dlcalc.specs.letters import has_letters
     from dlcalc.topics.convolution_steps import solve_convolution
 
+    if has_letters(doc):  # the slides' toy example: input a … A, kernel w x / y z
+        return _letters(doc, settings)
     return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)
 
 
@@ -765,3 +768,11 @@ def build_autoencoder(doc: Document, settings: Settings) -> Solution:
     from dlcalc.topics.autoencoder import solve_autoencoder
 
     return solve_autoencoder(load_autoencoder(doc), settings.carry)
+
+
+def _letters(doc: Document, settings: Settings) -> Solution:
+    """conv with letters (issue 29): worked symbolically (--carry has no numbers to round)."""
+    from dlcalc.specs.letters import load_letters
+    from dlcalc.topics.letters import solve_letters
+
+    return solve_letters(load_letters(doc))
