@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlcalc.specs.common import Matrix, Problem
+from dlcalc.specs.common import Matrix, Problem, Strict, Whole
 from dlcalc.specs.generative import fail
 from dlcalc.specs.loader import Document, validate
 
@@ -10,26 +10,51 @@ MAX_SIDE = 64  # queries, keys or features
 MAX_WORK = 50_000  # multiply-adds n·m·(d_k + d_v): each is written out as a term
 
 
+class MultiHead(Strict):
+    """Multi-head attention's sizes: d_model split over ``heads``, n queries over m keys."""
+
+    d_model: Whole
+    heads: Whole
+    queries: Whole  # n: positions that ask (the sequence length, for self-attention)
+    keys: Whole | None = None  # m: positions attended to (default n)
+    bias: bool = True
+
+
 class AttentionProblem(Problem):
-    queries: Matrix
-    keys: Matrix
-    values: Matrix
+    queries: Matrix | None = None
+    keys: Matrix | None = None
+    values: Matrix | None = None
     mask: Matrix | None = None
     scale: bool = True
     grad_output: Matrix | None = None
+    multi_head: MultiHead | None = None
 
     @property
     def d_k(self) -> int:
+        assert self.queries is not None
         return len(self.queries[0])
 
     @property
     def d_v(self) -> int:
+        assert self.values is not None
         return len(self.values[0])
 
 
 def load_attention(doc: Document) -> AttentionProblem:
     """Validate an attention problem: the shapes agree, the mask is 0/1 and blocks no whole row."""
     spec = validate(AttentionProblem, doc)
+    if spec.multi_head is not None:
+        _check_heads(doc, spec.multi_head)
+    given = [k for k in ("queries", "keys", "values") if getattr(spec, k) is not None]
+    if spec.multi_head is not None and not given:
+        for key in ("mask", "grad_output"):
+            if getattr(spec, key) is not None:
+                raise fail(doc, "give queries, keys and values for a mask or a backward pass", key)
+        return spec
+    for key in ("queries", "keys", "values"):
+        if getattr(spec, key) is None:
+            raise fail(doc, f"missing required key {key!r}")
+    assert spec.queries is not None and spec.keys is not None and spec.values is not None
     n, m = len(spec.queries), len(spec.keys)
     for key, size in (
         ("queries", n),
@@ -91,3 +116,26 @@ def load_attention(doc: Document) -> AttentionProblem:
                 "grad_output",
             )
     return spec
+
+
+MAX_SIZE = 10**6
+
+
+def _check_heads(doc: Document, h: MultiHead) -> None:
+    for key in ("d_model", "heads", "queries", "keys"):
+        value = getattr(h, key)
+        if value is not None and not 1 <= value <= MAX_SIZE:
+            raise fail(
+                doc,
+                f"expected a whole number from 1 to {MAX_SIZE:,}, got {value}",
+                "multi_head",
+                key,
+            )
+    if h.d_model % h.heads:
+        raise fail(
+            doc,
+            f"d_model = {h.d_model} does not split into {h.heads} heads of equal size "
+            f"(d_k = d_model/heads = {h.d_model / h.heads:g}); expected a divisor of d_model",
+            "multi_head",
+            "heads",
+        )

@@ -13,8 +13,8 @@ import math
 from typing import Any
 
 from dlcalc.formula import Name, Node, Num, Partial, Q, call, q, total
-from dlcalc.specs.attention import AttentionProblem
-from dlcalc.steps import Grid, Section, Solution
+from dlcalc.specs.attention import AttentionProblem, MultiHead
+from dlcalc.steps import Grid, Section, Solution, Step
 from dlcalc.topics.worked import Work, indexed, label
 
 
@@ -32,6 +32,13 @@ def _sum_or_zero(terms: list[Node]) -> Node:
 
 def solve_attention(spec: AttentionProblem, carry: int | None = None) -> Solution:
     """Scores, row softmax, output, and with ``grad_output`` ∂L/∂Q, ∂L/∂K, ∂L/∂V."""
+    heads = _multi_head(spec.multi_head) if spec.multi_head is not None else None
+    if spec.queries is None:
+        assert heads is not None
+        return Solution(
+            "attention", [heads[0]], {"multi_head": heads[1]}, title=spec.title, source=spec.source
+        )
+    assert spec.keys is not None and spec.values is not None
     work = Work(carry)
     n, m, d_k, d_v = len(spec.queries), len(spec.keys), spec.d_k, spec.d_v
     Q_, K_, V_ = _matrix("Q", spec.queries), _matrix("K", spec.keys), _matrix("V", spec.values)
@@ -128,7 +135,61 @@ def solve_attention(spec: AttentionProblem, carry: int | None = None) -> Solutio
     if spec.grad_output is not None:
         sections += _backward(work, spec, Q_, K_, V_, A, scaled, result)
     sections.append(summary)
+    if heads is not None:
+        sections.append(heads[0])
+        result["multi_head"] = heads[1]
     return Solution("attention", sections, result, title=spec.title, source=spec.source)
+
+
+def _multi_head(h: MultiHead) -> tuple[Section, dict[str, int]]:
+    """Multi-head attention's shapes, parameters and multiply–accumulates, as conv-shape counts."""
+    section = Section(f"Multi-head attention: d_model = {h.d_model}, {h.heads} heads")
+    section.add(
+        "Each head projects the queries, keys and values to d_k = d_model/h dimensions "
+        "(W_Q, W_K, W_V: d_model × d_model in all, h blocks of d_model × d_k), attends, and "
+        "the heads' outputs are concatenated back to d_model and projected by W_O.  "
+        "MACs: multiply–accumulates."
+    )
+    m_value = h.keys if h.keys is not None else h.queries
+    d_model = q("d_model", h.d_model, Name("d", "model"))
+    heads = q("h", h.heads, Name("h"))
+    n = q("n", h.queries, Name("n"))
+    m = q("m", m_value, Name("m"))
+    values: dict[str, int] = {}
+
+    def add(label: str, name: Name, expr: Node, note: str | None = None) -> Q:
+        value = int(round(float(expr.evaluate())))
+        section.add(Step(label, value, name=name, expr=expr, note=note))
+        values[label] = value
+        return q(label, value, name)
+
+    d_k = add("d_k", Name("d", "k"), d_model / heads, "each head's query and key size (d_v alike)")
+    weights = d_model * d_model
+    one = add(
+        "params_projection",
+        Name("params", "W"),
+        weights + d_model if h.bias else weights,
+        "one of W_Q, W_K, W_V, W_O" + (" with its bias" if h.bias else ""),
+    )
+    add("params", Name("params"), Num(4) * one, "W_Q, W_K, W_V and W_O")
+    projections = add(
+        "MACs_projections",
+        Name("MACs", "QKV"),
+        n * d_model * d_model + Num(2) * m * d_model * d_model,
+        "Q from the n queries; K and V from the m keys",
+    )
+    scores = add("MACs_scores", Name("MACs", "scores"), heads * n * m * d_k, "QKᵀ in every head")
+    mix = add("MACs_weighted", Name("MACs", "AV"), heads * n * m * d_k, "A·V in every head")
+    out = add("MACs_output", Name("MACs", "O"), n * d_model * d_model, "the output projection W_O")
+    add("MACs", Name("MACs"), projections + scores + mix + out)
+    add("weights_per_head", Name("A", "entries"), n * m, "each head's attention matrix is n × m")
+    return section, {
+        "d_k": values["d_k"],
+        "params": values["params"],
+        "params_per_projection": values["params_projection"],
+        "macs": values["MACs"],
+        "attention_entries_per_head": values["weights_per_head"],
+    }
 
 
 def _sub(*index: int) -> str:

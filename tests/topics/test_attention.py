@@ -131,3 +131,46 @@ def test_carried_steps_are_their_trees_rounded() -> None:
             checked += 1
     assert checked > 30
     assert s.result["weights"][0][1] == s.step("A_1_2").value
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.booleans(),
+)
+def test_multi_head_counts_match_torch(heads: int, d_k: int, n: int, m: int, bias: bool) -> None:
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    d_model = heads * d_k
+    mha = torch.nn.MultiheadAttention(d_model, heads, bias=bias, batch_first=True)
+    query, key = torch.zeros(1, n, d_model), torch.zeros(1, m, d_model)
+    with FlopCounterMode(display=False) as flops:
+        mha(query, key, key, need_weights=True)  # (the fused path is not counted)
+    result = solve(
+        {"multi_head": {"d_model": d_model, "heads": heads, "queries": n, "keys": m, "bias": bias}}
+    ).result["multi_head"]
+    assert result["d_k"] == d_k
+    assert result["params"] == sum(p.numel() for p in mha.parameters())
+    assert result["macs"] == flops.get_total_flops() // 2
+
+
+def test_multi_head_beside_a_worked_problem_and_its_errors() -> None:
+    s = solve(
+        {
+            "queries": [[1, 0]],
+            "keys": [[1, 0]],
+            "values": [[1, 2]],
+            "multi_head": {"d_model": 512, "heads": 8, "queries": 10},
+        }
+    )
+    assert s.result["multi_head"]["params"] == 4 * (512 * 512 + 512)
+    assert s.result["output"] == [[1.0, 2.0]]
+    with pytest.raises(InputError) as e:
+        solve({"multi_head": {"d_model": 10, "heads": 3, "queries": 2}})
+    assert e.value.field == "multi_head.heads"
+    with pytest.raises(InputError, match="missing required key 'keys'"):
+        solve({"queries": [[1]]})
