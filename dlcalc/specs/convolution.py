@@ -384,8 +384,13 @@ class _Loader:
         if len(value) != 1:
             raise self.fail("expected `kernel: {gaussian: {sigma: ..., size: ...}}` alone", *loc)
         g = self.settings(GaussianSettings, value["gaussian"], (*loc, "gaussian"))
-        if g.sigma <= 0:
-            raise self.fail(f"expected sigma above 0, got {g.sigma:g}", *loc, "gaussian", "sigma")
+        if not 0.01 <= g.sigma <= 1000:
+            raise self.fail(
+                f"expected sigma from 0.01 to 1000 pixels, got {g.sigma:g}",
+                *loc,
+                "gaussian",
+                "sigma",
+            )
         if g.size < 1 or g.size % 2 == 0 or g.size > MAX_GAUSSIAN:
             raise self.fail(
                 f"expected an odd size from 1 to {MAX_GAUSSIAN} (the kernel has a centre), got {g.size}",

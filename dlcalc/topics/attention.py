@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from dlcalc.errors import InputError
 from dlcalc.formula import Name, Node, Num, Partial, Q, call, q, total
 from dlcalc.specs.attention import AttentionProblem, MultiHead
 from dlcalc.steps import Grid, Section, Solution, Step
@@ -66,6 +67,14 @@ def solve_attention(spec: AttentionProblem, carry: int | None = None) -> Solutio
             dot = total([Q_[i][k] * K_[j][k] for k in range(d_k)])
             row.append(work.step(scores_section, label("S", i, j), indexed("S", i, j), scaled(dot)))
         S.append(row)
+    for i, row_s in enumerate(S):
+        for j, s_ij in enumerate(row_s):
+            if s_ij is not None and not math.isfinite(s_ij.value):
+                raise InputError(
+                    f"the score of query {i + 1} and key {j + 1} overflows a double "
+                    "(about 1.8e308); use queries and keys of ordinary size",
+                    field="queries",
+                )
     blocked = [f"S{_sub(i, j)}" for i in range(n) for j in range(m) if not open_[i][j]]
     if blocked:
         scores_section.add(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dlcalc.errors import InputError
 from dlcalc.formula import ONE, TWO, Name, Node, Num, Partial, Q, call, q, total
 from dlcalc.specs.autoencoder import AutoencoderProblem
 from dlcalc.steps import Section, Solution
@@ -24,6 +25,33 @@ def _slope_of_slope(kind: str, h: Q, s: Q) -> Node:
     if kind == "tanh":
         return -(TWO * h * s)
     return Num(0)  # relu, linear: f′ is constant where it is defined
+
+
+def _refuse_saturated(
+    spec: AutoencoderProblem, carry: int | None, h: list[Q], xhat: list[Q]
+) -> None:
+    """A sigmoid that came out as exactly 0 or 1 where a log or 1/(1 − h) needs it inside (0, 1)."""
+    why = (
+        f"after rounding to {carry} decimals (--carry {carry}); carry more decimals"
+        if carry is not None
+        else "in double precision: its net input is too large; use smaller weights"
+    )
+    if spec.loss == "bce":
+        for i, x in enumerate(xhat):
+            if x.value in (0.0, 1.0):
+                raise InputError(
+                    f"the reconstruction x̂{i + 1} comes out as exactly {x.value:g} {why}, and bce "
+                    "needs ln x̂ and ln(1 − x̂)",
+                    field="loss",
+                )
+    if spec.sparsity is not None and spec.sparsity.kind == "kl":
+        for j, v in enumerate(h):
+            if v.value in (0.0, 1.0):
+                raise InputError(
+                    f"the code value h{j + 1} comes out as exactly {v.value:g} {why}, and the KL "
+                    "sparsity penalty needs ln h and ln(1 − h)",
+                    field="sparsity",
+                )
 
 
 def solve_autoencoder(spec: AutoencoderProblem, carry: int | None = None) -> Solution:
@@ -93,6 +121,7 @@ def solve_autoencoder(spec: AutoencoderProblem, carry: int | None = None) -> Sol
         )
         for i in range(n)
     ]
+    _refuse_saturated(spec, carry, h, xhat)
     cost = Section(f"Loss: {loss.description}, with t = x and out the reconstruction")
     errors = [
         work.step(cost, label("E", i), indexed("E", i), loss.term_formula(xs[i], xhat[i], n))

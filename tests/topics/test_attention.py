@@ -174,3 +174,9 @@ def test_multi_head_beside_a_worked_problem_and_its_errors() -> None:
     assert e.value.field == "multi_head.heads"
     with pytest.raises(InputError, match="missing required key 'keys'"):
         solve({"queries": [[1]]})
+
+
+def test_overflowing_scores_are_input_errors() -> None:
+    with pytest.raises(InputError, match="overflows") as e:
+        solve({"queries": [[1e200]], "keys": [[1e200], [1.0]], "values": [[1.0], [2.0]]})
+    assert e.value.field == "queries"

@@ -141,3 +141,16 @@ def test_carried_steps_are_their_trees_rounded() -> None:
             assert step.value == carry_round(float(step.recompute({})), 4), step.label
             checked += 1
     assert checked > 40
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"loss": "bce"}, "loss"), ({"sparsity": {"kind": "kl"}}, "sparsity")],
+)
+def test_a_saturated_sigmoid_where_a_log_needs_it_is_an_input_error(
+    change: dict, field: str
+) -> None:
+    data = {"input": [1, 0], "weights": [[1000, 1000]], "tied": True, **change}
+    with pytest.raises(InputError, match="exactly 1") as e:
+        solve(data)
+    assert e.value.field == field

@@ -93,7 +93,10 @@ def test_carried_gaussian_kernel_is_what_the_convolution_uses() -> None:
             "edges",
         ),
         (
-            {"input": [[1] * 3] * 3, "layers": [{"conv": {"kernel": {"gaussian": {"sigma": 0}}}}]},
+            {
+                "input": [[1] * 3] * 3,
+                "layers": [{"conv": {"kernel": {"gaussian": {"sigma": 1e-200}}}}],
+            },
             "layers[0].conv.kernel.gaussian.sigma",
         ),
         (
