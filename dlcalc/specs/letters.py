@@ -18,6 +18,7 @@ from dlcalc.specs.loader import Document, describe, field_path, validate
 LETTER = re.compile(r"[A-Za-z][A-Za-z0-9]{0,5}", re.ASCII)  # a, w, x1, A: a symbol as written
 Entry = str | float  # a letter, or a number
 MAX_CELLS = 400
+MAX_TERMS = 5_000  # products written out over all output cells of a layer
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def load_letters(doc: Document) -> LetterNet:
     if not isinstance(layers, list) or not layers:
         raise r.fail("expected a list of conv layers", "layers")
     shape = (len(x), len(x[0]), len(x[0][0]))
+    terms = 1
     out = []
     for i, item in enumerate(layers):
         if (
@@ -210,6 +212,13 @@ def load_letters(doc: Document) -> LetterNet:
         if h < 1 or w < 1:
             raise r.fail(
                 f"the kernel {size[0]}×{size[1]} is larger than its padded input", *loc, "kernel"
+            )
+        terms *= shape[0] * size[0] * size[1]  # an output cell's terms, expanded, at most
+        if terms * len(kernels) * h * w > MAX_TERMS:
+            raise r.fail(
+                f"written out, these cells would hold about {terms * len(kernels) * h * w:,} "
+                f"terms, over the limit of {MAX_TERMS:,}; use fewer or smaller layers",
+                *loc,
             )
         out.append(LetterConv(kernels, stride, padding, flip))
         shape = (len(kernels), h, w)

@@ -115,3 +115,12 @@ def test_invalid_input_names_the_field(data: dict, field: str) -> None:
 def test_carry_has_nothing_to_round() -> None:
     doc = Document({"input": [["a"]], "layers": [{"conv": {"kernel": [["w"]]}}]}, "l.yaml")
     assert COMMANDS["conv"].build(doc, Settings(carry=3)).result["output"] == [[["aw"]]]
+
+
+def test_symbolic_work_is_bounded() -> None:
+    image = [[f"a{i}{j}" for j in range(12)] for i in range(12)]
+    kernel = [["w", "x", "y"], ["z", "u", "v"], ["p", "q", "r"]]
+    layers = [{"conv": {"kernel": kernel}}, {"conv": {"kernel": kernel}}]
+    with pytest.raises(InputError, match="terms") as e:
+        solve({"input": image, "layers": layers})
+    assert e.value.field == "layers[1].conv"
