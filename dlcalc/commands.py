@@ -756,7 +756,8 @@ def build_autoencoder(doc: Document, settings: Settings) -> Solution:
     with Wᵀ (each W_ji then gets its encoder and decoder gradient terms, summed), else
     `decoder_weights:` and `decoder_bias:`.  Variants: `noise_mask:` (denoising: the encoder
     sees x ⊙ mask, the loss the clean x), `sparsity: {kind: l1 | kl, weight, rho}` and
-    `contractive: λ` (‖∂h/∂x‖²_F).  Format and labels: docs/generative.md.
+    `contractive: λ` (‖∂h/∂x‖²_F); `learning_rate:` adds one update of every parameter.
+    Format and labels: docs/generative.md.
 
     \b
     Examples:

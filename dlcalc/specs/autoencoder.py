@@ -47,6 +47,7 @@ class AutoencoderProblem(Problem):
     noise_mask: Vector | None = None  # denoising: the encoder sees x ⊙ mask, the loss the clean x
     sparsity: Sparsity | None = None
     contractive: Number | None = None  # λ of ‖∂h/∂x‖²_F
+    learning_rate: Number | None = None  # η: one gradient-descent update of every parameter
 
     @property
     def code_size(self) -> int:
@@ -119,6 +120,10 @@ def load_autoencoder(doc: Document) -> AutoencoderProblem:
                     "sparsity",
                     "rho",
                 )
+    if spec.learning_rate is not None and spec.learning_rate <= 0:
+        raise fail(
+            doc, f"expected a learning rate above 0, got {spec.learning_rate:g}", "learning_rate"
+        )
     if spec.contractive is not None and spec.contractive < 0:
         raise fail(doc, "expected λ of at least 0", "contractive")
     return spec

@@ -238,14 +238,12 @@ def solve_autoencoder(spec: AutoencoderProblem, carry: int | None = None) -> Sol
         d_a.append(work.step(back, label("da", j), Partial(J, indexed("a", j)), expr))
     grads = Section("Gradients" + (": tied weights get both terms, summed" if spec.tied else ""))
     grad_b = [
-        work.step(grads, label("db", j), Partial(J, indexed("b", j)), d_a[j]).value
-        for j in range(k)
+        work.step(grads, label("db", j), Partial(J, indexed("b", j)), d_a[j]) for j in range(k)
     ]
     grad_c = [
-        work.step(grads, label("dc", i), Partial(J, indexed("c", i)), d_hat[i]).value
-        for i in range(n)
+        work.step(grads, label("dc", i), Partial(J, indexed("c", i)), d_hat[i]) for i in range(n)
     ]
-    grad_w = []
+    grad_w: list[list[Q]] = []
     for j in range(k):
         row = []
         for i in range(n):
@@ -255,28 +253,47 @@ def solve_autoencoder(spec: AutoencoderProblem, carry: int | None = None) -> Sol
             if contract_terms:
                 s_j = contract_terms[j][0]
                 expr = expr + lam * TWO * s_j**TWO * W[j][i]
-            row.append(
-                work.step(grads, label("dW", j, i), Partial(J, indexed("W", j, i)), expr).value
-            )
+            row.append(work.step(grads, label("dW", j, i), Partial(J, indexed("W", j, i)), expr))
         grad_w.append(row)
+    grad_v: list[list[Q]] = []
+    if not spec.tied:
+        grad_v = [
+            [
+                work.step(grads, label("dV", i, j), Partial(J, indexed("V", i, j)), d_hat[i] * h[j])
+                for j in range(k)
+            ]
+            for i in range(n)
+        ]
+
+    def values(rows: list[list[Q]]) -> list[list[float]]:
+        return [[x.value for x in row] for row in rows]
+
     result: dict[str, Any] = {
         "hidden": [x.value for x in h],
         "reconstruction": [x.value for x in xhat],
         "loss": e_total.value,
         "cost": objective.value,
-        "grad_weights": grad_w,
-        "grad_bias": grad_b,
-        "grad_decoder_bias": grad_c,
+        "grad_weights": values(grad_w),
+        "grad_bias": [g.value for g in grad_b],
+        "grad_decoder_bias": [g.value for g in grad_c],
     }
-    if not spec.tied:
-        result["grad_decoder_weights"] = [
-            [
-                work.step(
-                    grads, label("dV", i, j), Partial(J, indexed("V", i, j)), d_hat[i] * h[j]
-                ).value
-                for j in range(k)
-            ]
-            for i in range(n)
-        ]
+    if grad_v:
+        result["grad_decoder_weights"] = values(grad_v)
     sections = [encode, decode, cost, back, grads]
+    if spec.learning_rate is not None:
+        update = Section("Update θ⁺ = θ − η·∂J/∂θ")
+        eta = q("learning_rate", spec.learning_rate, Name("η"))
+
+        def new(old: Q, grad: Q) -> float:
+            name = old.symbol.replace(sup="+")  # type: ignore[union-attr]
+            return work.step(update, old.label + "_new", name, old - eta * grad).value
+
+        result["weights"] = [[new(W[j][i], grad_w[j][i]) for i in range(n)] for j in range(k)]
+        result["bias"] = [new(b[j], grad_b[j]) for j in range(k)]
+        if grad_v:
+            result["decoder_weights"] = [
+                [new(V[i][j], grad_v[i][j]) for j in range(k)] for i in range(n)
+            ]
+        result["decoder_bias"] = [new(c[i], grad_c[i]) for i in range(n)]
+        sections.append(update)
     return Solution("autoencoder", sections, result, title=spec.title, source=spec.source)

@@ -38,6 +38,7 @@ def problems(draw: st.DrawFn) -> dict:
         if loss == "bce"
         else draw(st.sampled_from(["sigmoid", "linear"])),
         "loss": loss,
+        "learning_rate": 0.5,
     }
     if not tied:
         data["decoder_weights"] = [[draw(weight) for _ in range(k)] for _ in range(n)]
@@ -102,6 +103,11 @@ def test_cost_and_gradients_match_torch(p: dict) -> None:
     if not p["tied"]:
         for got, want in zip(result["grad_decoder_weights"], V.grad.tolist()):
             assert got == pytest.approx(want, rel=1e-8, abs=1e-10)
+    with torch.no_grad():  # one step of gradient descent, η = 0.5
+        updated = (W - 0.5 * W.grad).tolist()
+    for got, want in zip(result["weights"], updated):
+        assert got == pytest.approx(want, rel=1e-8, abs=1e-10)
+    assert result["decoder_bias"] == pytest.approx((c - 0.5 * c.grad).tolist(), rel=1e-8, abs=1e-10)
 
 
 @pytest.mark.parametrize(
