@@ -374,7 +374,7 @@ def mark_loaded(
                 conventions=conventions.apply,
             )
         except Exception as e:  # one sheet's error is its row, never the end of the run
-            from dlcalc.output import failure
+            from dlcalc.specs.loader import failure
 
             student.error = failure(e, where)
             students.append(student)

@@ -21,24 +21,6 @@ if TYPE_CHECKING:
     from dlcalc.steps import Solution
 
 
-def failure(error: Exception, where: str) -> str:
-    """The one-line message for an error while solving the input ``where`` (a file, "command line").
-
-    Input errors that know their file keep it; any other exception (a bug) still becomes a
-    message, never a traceback.
-    """
-    prefix = f"{where}: " if where else ""
-    if isinstance(error, InputError):
-        from dlcalc.specs.loader import annotate
-
-        return str(annotate(error.located(where or None)))
-    if isinstance(error, OverflowError):
-        return f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
-    if isinstance(error, (RecursionError, MemoryError)):
-        return f"{prefix}too large or too deeply nested to work out ({type(error).__name__})"
-    return f"{prefix}internal error ({type(error).__name__}: {error}); please report this input"
-
-
 def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
     """Add exact values and check answers where asked, then write; the exit status (0 or 1).
 
@@ -249,7 +231,7 @@ def answer_key(problems: list[str], settings: Settings, title: str) -> None:
     """``key``: solve each problem file with the command it names, write one answer key."""
     from dlcalc.commands import command_of, solve
     from dlcalc.render.answer_key import Problem, leading_comment
-    from dlcalc.specs.loader import load
+    from dlcalc.specs.loader import failure, load
 
     key_format(settings)  # refuse a format an answer key cannot have, before solving
     files.reset()

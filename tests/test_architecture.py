@@ -25,10 +25,6 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
         "check_sheet scores with marking.score and marking reads claims with checking's "
         "helpers; wants the scoring passed in as conventions.apply is (classrun edits checking)"
     ),
-    frozenset({"dlcalc.class_report", "dlcalc.gradebook", "dlcalc.output"}): (
-        "class_report formats a sheet's error with output.failure; failure belongs below both "
-        "(it needs specs.loader.annotate, so not in errors.py as it stands)"
-    ),
     frozenset({"dlcalc.specs.common", "dlcalc.specs.marks"}): (
         "common's Problem has a marks: field typed by specs.marks, which builds on common's "
         "Strict, Name and Number; Problem wants a module of its own"
