@@ -717,7 +717,7 @@ def build_conv(doc: Document, settings: Settings) -> Solution:
     """
     from dlcalc.specs.convolution import load_convolution
     from dlcalc.specs.letters import has_letters
-    from dlcalc.topics.convolution_steps import solve_convolution
+    from dlcalc.topics.convolution_solve import solve_convolution
 
     if has_letters(doc):  # the slides' toy example: input a … A, kernel w x / y z
         return _letters(doc, settings)

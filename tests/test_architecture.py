@@ -29,11 +29,6 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
         "common's Problem has a marks: field typed by specs.marks, which builds on common's "
         "Strict, Name and Number; Problem wants a module of its own"
     ),
-    # came with the genattn branch (merged into main at the end of this work):
-    frozenset({"dlcalc.topics.convolution_steps", "dlcalc.topics.edges"}): (
-        "convolution_steps.solve_convolution appends edges' sections and edges builds on "
-        "convolution_steps' Tensor3 and labels; solve_convolution wants a module above both"
-    ),
     frozenset({"dlcalc.topics.rnn", "dlcalc.topics.rnn_steps"}): (
         "rnn_steps types its Recorder with rnn's Model, Frame and Params (TYPE_CHECKING); "
         "moving them waits for the training branch, which changes Model"
