@@ -70,6 +70,7 @@ SYMBOLS = {
     "³": "^{3}",
     "¹": "^{1}",
     "⁻": "^{-}",
+    "ᵀ": "^{\\top}",
 }
 HAT = "\u0302"  # a combining circumflex (ŷ written by formula-tree names)
 TILDE = "\u0303"  # a combining tilde, as in the slides' s̃ (the LSTM/GRU candidate state)
@@ -116,6 +117,8 @@ SUBSCRIPT_DIGITS = re.compile(
 FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 SUPERSCRIPT_INDEX = re.compile("⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾")
 FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵀ]+")
+FROM_SUPERSCRIPT_RUN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵀ", "0123456789+−T")
 
 
 SUBSCRIPT_TEXT = {chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)} | {"°": r"$^\circ$"}
@@ -165,8 +168,12 @@ def math(text: str) -> str:
     text = SUPERSCRIPT_INDEX.sub(
         lambda m: "^((" + m.group(1).translate(FROM_SUPERSCRIPT) + "))", text
     )
+    text = SUPERSCRIPT_RUN.sub(  # tan⁻¹: one exponent, not two
+        lambda m: "^(" + m.group().translate(FROM_SUPERSCRIPT_RUN) + ")", text
+    )
     text = re.sub("(?<!_)ŷ", "y" + HAT, text)  # ŷ_1 -> \hat{y}_{1} (the rnn helper)
     text = re.sub(r"_\{([^{}]*)\}", r"_(\1)", text)  # s_{t+1}: a subscript group
+    text = re.sub("_([α-ωΑ-Ω])", r"_(\1)", text)  # G_σ: a Greek subscript
     for token in TOKEN.findall(text):
         if token in ("^(", "_("):
             out.append(token[0] + "{")
@@ -198,7 +205,8 @@ def math(text: str) -> str:
         elif ord(token[0]) > 127:
             from dlcalc.render.notation import latex_accented
 
-            out.append(greek(token) or latex_accented(token) or r"\text{?}")
+            shown = greek(token) or latex_accented(token)
+            out.append(shown or r"\text{" + latex_text_char(token) + "}")
         else:
             out.append(token)
     out.extend("}" if g else "" for g in reversed(depth))
