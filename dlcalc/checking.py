@@ -38,7 +38,8 @@ from dlcalc.steps import Mark, Section, Solution, Step, Table
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
-WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+\])*")
+# a path into the result, or a label with a subscript such as U_r_new[1,1] (rnn)
+WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+(?:,-?\d+)*\])*")
 MAX_CLAIMS = 5_000
 _INFINITE = ("inf", ".inf", "infinity")
 MAX_LIST = 1_000

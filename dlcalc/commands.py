@@ -136,6 +136,10 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
     if settings.overrides and isinstance(doc.data, dict):
         doc.data.update(settings.overrides)
     solution = COMMANDS[name].build(doc, settings)
+    if isinstance(doc.data, dict) and "ask" in doc.data:
+        from dlcalc.asking import check_asks
+
+        check_asks(doc, solution)  # every asked quantity is one the solution has
     if settings.carry is not None:
         from dlcalc.scalars import say_carry_mode
 
