@@ -37,7 +37,9 @@ TYPES = (
     r"(MULTICHOICE_S|MCS)|(MULTICHOICE_VS|MCVS)|(MULTICHOICE_HS|MCHS)|"
     r"(MULTIRESPONSE|MR)|(MULTIRESPONSE_H|MRH)|(MULTIRESPONSE_S|MRS)|(MULTIRESPONSE_HS|MRHS)"
 )
-ANSWER = re.compile(r"\{([0-9]*):(" + TYPES + "):(" + ALTERNATIVE + "(~" + ALTERNATIVE + ")*)\\}", re.S)
+ANSWER = re.compile(
+    r"\{([0-9]*):(" + TYPES + "):(" + ALTERNATIVE + "(~" + ALTERNATIVE + ")*)\\}", re.S
+)
 
 
 def cloze_parts(text: str) -> list[tuple[str, str, str | None]]:
@@ -162,7 +164,9 @@ def test_moodle_xml_structure(tmp_path: Path) -> None:
     assert r"\(" in feedback and r"\frac{\partial E}{\partial w_{5}}" in feedback
     assert question.findtext("idnumber") == "mazur"
     numerical = ET.fromstring(
-        exported(tmp_path, "moodle", str(EXAMPLES / "mazur.yaml"), extra=("--moodle-type", "numerical"))
+        exported(
+            tmp_path, "moodle", str(EXAMPLES / "mazur.yaml"), extra=("--moodle-type", "numerical")
+        )
     )
     questions = numerical.findall("question")
     assert {q.get("type") for q in questions} == {"numerical"}
@@ -247,7 +251,9 @@ def test_hostile_titles_and_names_are_inert(tmp_path: Path, title: str) -> None:
                 "source": title,
                 "input": [1.0],
                 "target": [0.5],
-                "layers": [{"units": [unit], "activation": "sigmoid", "weights": [[0.5]], "bias": 0.1}],
+                "layers": [
+                    {"units": [unit], "activation": "sigmoid", "weights": [[0.5]], "bias": 0.1}
+                ],
             }
         ),
         encoding="utf-8",

@@ -30,7 +30,6 @@ def export(inputs: list[str], to: str, settings: Any, moodle_type: str = "cloze"
     from dlcalc import files
     from dlcalc.export import gift, moodle, qti
     from dlcalc.export.quiz import questions
-
     from dlcalc.specs.loader import suggest
 
     if to not in FORMATS:
@@ -42,6 +41,10 @@ def export(inputs: list[str], to: str, settings: Any, moodle_type: str = "cloze"
         raise InputError(
             f"unknown Moodle question type {moodle_type!r}; expected cloze or numerical",
             field="--moodle-type",
+        )
+    if settings.fmt is not None:
+        raise InputError(
+            "export writes the quiz format --to names; leave out --format", field="--format"
         )
     output = settings.output
     if to == "qti" and output is None:

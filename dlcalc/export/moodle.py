@@ -100,7 +100,9 @@ def numerical(question: Question, root: ET.Element) -> None:
         ET.SubElement(element, "defaultgrade").text = repr(float(part.points))
         ET.SubElement(element, "penalty").text = PENALTY
         ET.SubElement(element, "hidden").text = "0"
-        answer = ET.SubElement(element, "answer", {"fraction": "100", "format": "moodle_auto_format"})
+        answer = ET.SubElement(
+            element, "answer", {"fraction": "100", "format": "moodle_auto_format"}
+        )
         ET.SubElement(answer, "text").text = part.answer
         if part.numeric:
             ET.SubElement(answer, "tolerance").text = part.tolerance

@@ -47,8 +47,12 @@ def item(question: Question, part: Part, k: int, feedback: bool) -> ET.Element:
         f"<p><strong>{esc(question.title)}</strong></p>\n{question.intro_html}\n"
         f"<p>Work out {part.name_html}.</p>",
     )
-    response = ET.SubElement(presentation, "response_str", {"ident": "response1", "rcardinality": "Single"})
-    fib = ET.SubElement(response, "render_fib", {"fibtype": "Decimal" if part.numeric else "String"})
+    response = ET.SubElement(
+        presentation, "response_str", {"ident": "response1", "rcardinality": "Single"}
+    )
+    fib = ET.SubElement(
+        response, "render_fib", {"fibtype": "Decimal" if part.numeric else "String"}
+    )
     ET.SubElement(fib, "response_label", {"ident": "answer1"})
     processing = ET.SubElement(element, "resprocessing")
     outcomes = ET.SubElement(processing, "outcomes")

@@ -21,7 +21,6 @@ from dlcalc.records import Record
 if TYPE_CHECKING:
     from dlcalc.asking import Asked
     from dlcalc.settings import Settings
-    from dlcalc.steps import Solution
 
 MAX_QUESTIONS = 2_000  # problems or variants one export may hold
 
@@ -148,8 +147,7 @@ def question_of(
         raise InputError(f"{name}: the problem asks for nothing; add `ask: [label, ...]`")
     try:
         parts = [
-            part_of(a, policy.steps.get(a.label, policy.default), policy.tolerance)
-            for a in asked
+            part_of(a, policy.steps.get(a.label, policy.default), policy.tolerance) for a in asked
         ]
     except InputError as e:
         raise InputError(failure(e, name)) from None
