@@ -309,3 +309,72 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
         assert words in result.output, result.output
         assert "Traceback" not in result.output
     assert not list(tmp_path.iterdir())
+
+
+def variants(folder: Path, count: int) -> Path:
+    """A manifest of ``count`` variants of Mazur's network (different weights), as `vary` writes."""
+    import random
+
+    import yaml
+
+    base = yaml.safe_load((EXAMPLES / "mazur.yaml").read_text(encoding="utf-8"))
+    rng = random.Random(7)
+    rows = ["id,seed,problem"]
+    for k in range(count):
+        doc = dict(base)
+        doc["layers"] = [
+            {
+                **layer,
+                "weights": [
+                    [round(rng.uniform(-1, 1), 2) for _ in row] for row in layer["weights"]
+                ],
+            }
+            for layer in base["layers"]
+        ]
+        (folder / "problems").mkdir(exist_ok=True)
+        (folder / "problems" / f"s{k:02d}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+        rows.append(f"s{k:02d},{k},problems/s{k:02d}.yaml")
+    manifest = folder / "manifest.csv"
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return manifest
+
+
+def test_twenty_variants_share_a_category_and_export_their_own_values(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    manifest = variants(tmp_path, 20)
+    root = ET.fromstring(exported(tmp_path, "moodle", str(manifest)))
+    questions = root.findall("question")
+    assert questions[0].get("type") == "category"
+    assert questions[0].findtext("category/text") == (
+        "$course$/top/dlcalc/Step-by-step backpropagation, 2-2-2 sigmoid network"
+    )
+    cloze = questions[1:]
+    assert [q.findtext("idnumber") for q in cloze] == [f"s{k:02d}" for k in range(20)]
+    for k, question in enumerate(cloze):
+        problem = str(tmp_path / "problems" / f"s{k:02d}.yaml")
+        steps, result = json_values(problem)
+        labels = ["E_total"] + [f"w{j}_new" for j in range(1, 9)]
+        parts = cloze_parts(question.findtext("questiontext/text") or "")
+        assert len(parts) == 9
+        for label, (_, answer, tolerance) in zip(labels, parts):
+            assert tolerance is not None
+            agrees(answer, tolerance, expected(label, steps, result))
+    gift = str(exported(tmp_path, "gift", str(manifest)))
+    assert gift.startswith("$CATEGORY: $course$/top/dlcalc/Step-by-step")
+    assert gift.count("::[html]") == 20 * 9
+
+
+def test_a_manifest_names_its_own_variants_only(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dlcalc.cli import app
+
+    (tmp_path / "set").mkdir()
+    manifest = tmp_path / "set" / "manifest.csv"
+    manifest.write_text("id,seed,problem\ns1,1,../secret.yaml\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["export", str(manifest), "--to", "gift"])
+    assert result.exit_code == 2 and "outside the manifest's folder" in result.output
+    manifest.write_text("name,problem\nx,p.yaml\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["export", str(manifest), "--to", "gift"])
+    assert result.exit_code == 2 and "missing: id" in result.output
