@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
@@ -60,16 +61,24 @@ class Asked:
 
 
 def shown_decimals(value: Any, decimals: int) -> int:
-    """How many decimals ``value`` shows under the renderers' rule ``decimals``: 0.5933 → 4,
-    0.0004386 → 7 (4 significant figures below 0.1), 34,944 → 0, 1.2e-05 → 6."""
-    from dlcalc.render.numbers import fmt
+    """How many decimals ``value`` is asked and shown to under the renderers' rule ``decimals``,
+    trailing zeros counted: 0.5933 → 4, 0.119 → 4, 0.0004386 → 7 (4 significant figures
+    below 0.1), 34,944 → 0; ``Places(4)``: 4; ``Significant(3)``: 0.04386 → 4."""
+    from dlcalc.render.numbers import HUGE, Places, Significant
 
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, (bool, str, Integral)) or value is None:
         return 0
-    text = fmt(value, decimals).replace("−", "-").replace(",", "")
-    mantissa, _, exponent = text.partition("e")
-    places = len(mantissa.partition(".")[2])
-    return max(0, places - int(exponent or 0))
+    x = float(value)
+    digits = int(decimals)
+    if isinstance(decimals, Places):
+        return digits
+    if x == 0 or not math.isfinite(x):
+        return max(digits - 1, 0) if isinstance(decimals, Significant) else digits
+    figures = max(digits, 1) if isinstance(decimals, Significant) or abs(x) < 0.1 else None
+    if figures is None:
+        return 0 if abs(x) >= HUGE else digits
+    exponent = int(f"{x:.{figures - 1}e}".split("e")[1])  # of the rounded value
+    return max(0, figures - 1 - exponent)
 
 
 def rounded(value: Any, decimals: int) -> Any:

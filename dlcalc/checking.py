@@ -41,6 +41,7 @@ PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
 # a path into the result, or a label with a subscript such as U_r_new[1,1] (rnn)
 WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+(?:,-?\d+)*\])*")
 MAX_CLAIMS = 5_000
+OWNER_KEYS = ("id", "student")  # not claims: whose sheet it is
 _INFINITE = ("inf", ".inf", "infinity")
 MAX_LIST = 1_000
 RIGHT, WRONG, CARRIED = "right", "wrong", "carried"
@@ -217,6 +218,9 @@ class Sheet:
     claims: list[Claim]
     conventions: dict[str, str] = field(default_factory=dict)
     name: str = ""
+    owner: str | None = (
+        None  # its ``id:`` or ``student:`` key: the variant it answers (dlcalc vary)
+    )
 
 
 def load_claims(path: str, tol: float | None = None) -> list[Claim]:
@@ -250,6 +254,7 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
         raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
     claims = []
     declared: dict[str, str] = {}
+    owner: str | None = None
     seen: set[str] = set()
     for key_node, value_node in pairs:
         line = key_node.start_mark.line + 1
@@ -267,6 +272,11 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
                     )
                 declared[str(k.value).strip()] = str(v.value).strip()
             continue
+        if key in OWNER_KEYS and isinstance(value_node, yaml.ScalarNode):
+            owner = str(value_node.value).strip()  # whose sheet it is (dlcalc vary's stubs)
+            continue
+        if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
+            continue  # left blank: not answered
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
@@ -286,7 +296,7 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
         claims.append(Claim(key, value, shown, claim_tol, line))
     if not claims:
         raise InputError("has no claims; expected quantity names with values", file=name)
-    return Sheet(claims, declared, name)
+    return Sheet(claims, declared, name, owner)
 
 
 SIMPLE_LINE = re.compile(
@@ -332,7 +342,11 @@ def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str)
         raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
     claims = []
     seen: set[str] = set()
+    owner: str | None = None
     for key, text, line in pairs:
+        if key in OWNER_KEYS:
+            owner = text  # whose sheet it is (dlcalc vary's stubs)
+            continue
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
@@ -351,7 +365,7 @@ def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str)
         written = tolerance(text)
         claim_tol = tol if tol is not None else (written if written is not None else 1e-9)
         claims.append(Claim(key, value, text, claim_tol, line))
-    return Sheet(claims, {}, name)
+    return Sheet(claims, {}, name, owner)
 
 
 def _flow(node: yaml.Node) -> str:
