@@ -587,14 +587,14 @@ def run_practice(values: dict[str, Any], settings: Settings) -> int:
     answers = folder / f"{row.id}-answers.yaml"
     mark_with = f"dlcalc check {problem} {answers}"
     sheet = sheet_of(variant, variant.solution.title or "Practice", str(answers))
-    from dlcalc.render.sheet import markdown
+    from dlcalc.render.sheet import plain
 
     folder.mkdir(parents=True, exist_ok=True)
     files.write_text(problem, variant.text)
     files.write_text(answers, answers_stub(variant, decimals, mark_with))
     files.commit()
     files.write_stdout(
-        markdown(sheet, decimals)
+        plain(sheet, decimals)
         + f"\nProblem: {problem}\nAnswers: {answers} (fill it in, then: {mark_with})\n"
         + f"The same problem again: dlcalc practice {values['template']} --seed {seed}\n"
     )

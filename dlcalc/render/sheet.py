@@ -95,6 +95,19 @@ def markdown(sheet: Sheet, decimals: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plain(sheet: Sheet, decimals: int) -> str:
+    """The sheet as plain text for the terminal (``dlcalc practice``); control characters shown."""
+    from dlcalc.render.notation import visible
+
+    givens = ", ".join(f"{s} = {fmt(v)}" for s, v in sheet.givens)
+    lines = [sheet.title, "=" * min(len(sheet.title), 80), "", f"Given: {givens}", ""]
+    lines += ["The problem file:", "", *("    " + line for line in sheet.problem.splitlines())]
+    lines += ["", _instructions(sheet, decimals), ""]
+    width = max((len(a.symbol) for a in sheet.asked), default=8)
+    lines += [f"  {a.symbol:<{width}}  (write it as {a.label})" for a in sheet.asked]
+    return visible("\n".join(lines)) + "\n"
+
+
 def _fenced(text: str) -> str:
     """Text inside a ``` fence: a line of backticks in it cannot close the fence."""
     return text.rstrip("\n").replace("```", "`\u200b``")
