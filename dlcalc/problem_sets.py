@@ -12,6 +12,7 @@ file against its own variant and makes the class report.  Typer-free.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -39,7 +40,9 @@ MAX_SET_ATTEMPTS = 10_000  # draws tried for the whole set
 MAX_SET_STEPS = 400_000  # worked steps of the whole set (count × steps of one variant)
 MAX_COLUMNS = 50  # roster columns
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-TIE = 1e-6  # an asked value this close to a rounding tie is not asked
+# An asked value this close to a rounding tie is not asked: 1e-6 at 4 decimals, a hundredth
+# of the last shown unit at any number of decimals.
+TIE = 1e-6
 SATURATED = 1e-3  # a sigmoid output this close to 0 or 1, a tanh this close to ±1
 MANIFEST_COLUMNS = [
     "id",
@@ -229,15 +232,14 @@ def _try(
     """Draw, solve and judge one variant: (the variant, "") or (None, why it is not sound)."""
     from dlcalc.asking import asked_quantities, asks_of
     from dlcalc.commands import command_of, solve
-    from dlcalc.specs.loader import parse_yaml
+    from dlcalc.specs.loader import Document
     from dlcalc.templates import check_names, instantiate, solution_values
 
     data = instantiate(template, seed)
     key = json.dumps(data, sort_keys=True, default=str)
     if key in seen:
         return None, "it is the same as an earlier variant"
-    text = problem_text(data, row.id, seed, None)
-    doc = parse_yaml(text, "<variant>")
+    doc = Document(copy.deepcopy(data), "<variant>")  # its file is written once it is sound
     name = command_of(doc, None)
     solution = solve(name, doc, settings)
     if solution.first_undefined() is not None or not _finite(solution):
@@ -253,9 +255,8 @@ def _try(
     for a in asked:
         if _near_tie(a.value, a.decimals):
             return None, "an asked value is within 1e-6 of a rounding tie"
-    if asks_of(doc) is None:  # the variant's file names what it asks for
-        text = problem_text(data, row.id, seed, [a.label for a in asked])
-        doc = parse_yaml(text, "<variant>")
+    asks = asks_of(doc) or [a.label for a in asked]  # the variant's file names what it asks for
+    text = problem_text(data, row.id, seed, asks)
     seen.add(key)
     return Variant(row, seed, text, solution, asked, name), ""
 
@@ -272,10 +273,12 @@ def _finite(solution: Solution) -> bool:
 def _saturated(solution: Solution) -> bool:
     """Whether a sigmoid output is within :data:`SATURATED` of 0 or 1, or a tanh of ±1."""
     for step in solution.iter_steps():
-        formula = step.formula() or ""
         if not isinstance(step.value, (int, float)) or isinstance(step.value, bool):
             continue
         v = float(step.value)
+        if SATURATED < abs(v) < 1 - SATURATED or abs(v) > 1:
+            continue  # far from every limit: no need to read the formula
+        formula = step.formula() or ""
         if ("1/(1 + e^(−" in formula or formula.startswith("σ(")) and not (
             SATURATED < v < 1 - SATURATED
         ):
@@ -286,13 +289,14 @@ def _saturated(solution: Solution) -> bool:
 
 
 def _near_tie(value: Any, decimals: int) -> bool:
-    """Whether ``value`` lies within :data:`TIE` of a rounding tie at ``decimals`` decimals."""
+    """Whether ``value`` lies within a hundredth of a unit of its last decimal of a rounding tie
+    (:data:`TIE` at 4 decimals): 0.12345 and 0.1234495 at 4 decimals are, 0.12344 is not."""
     if isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
         return False
     if isinstance(value, int) or not math.isfinite(value):
         return False
     scaled = abs(value) * 10**decimals
-    return abs(scaled - math.floor(scaled) - 0.5) * 10**-decimals < TIE
+    return abs(scaled - math.floor(scaled) - 0.5) < TIE * 10**4  # in units of the last decimal
 
 
 def problem_text(data: dict[str, Any], row_id: str, seed: int, asks: list[str] | None) -> str:
@@ -421,9 +425,23 @@ def write_set(
     for folder in ("", "problems", "sheets", "keys", "answers"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     for rel, text in texts.items():
-        files.write_text(out / rel, text)
+        _stage(out / rel, text)
     files.commit()
     return [("variants", len(variants)), ("files", len(texts))]
+
+
+def _stage(path: Path, text: str) -> None:
+    """Write ``text`` beside ``path`` for :func:`dlcalc.files.commit` to rename onto it.
+
+    Like :func:`dlcalc.files.write_text` without its fsync per file: a set has thousands of
+    files, and one that is cut short is never renamed into place.
+    """
+    tmp = files.staged(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+    except OSError as e:
+        files.discard()
+        raise InputError(f"cannot be written: {e.strerror or e}", file=str(path)) from None
 
 
 # --- the command lines ---------------------------------------------------------------------------
