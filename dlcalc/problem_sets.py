@@ -39,7 +39,7 @@ MAX_ATTEMPTS = 100  # draws tried for one variant before the template is called 
 MAX_SET_ATTEMPTS = 10_000  # draws tried for the whole set
 MAX_SET_STEPS = 400_000  # worked steps of the whole set (count × steps of one variant)
 MAX_COLUMNS = 50  # roster columns
-ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # an id usable as a file name
 # An asked value this close to a rounding tie is not asked: 1e-6 at 4 decimals, a hundredth
 # of the last shown unit at any number of decimals.
 TIE = 1e-6
@@ -60,10 +60,33 @@ MANIFEST_COLUMNS = [
 
 @dataclass
 class Row:
-    """One variant to make: its id and the roster's other columns (heading, text)."""
+    """One variant to make: its id, the roster's other columns (heading, text) and the stem of
+    its files (the id itself where that is a safe file name)."""
 
     id: str
     columns: list[tuple[str, str]] = field(default_factory=list)
+    file: str = ""
+
+    @property
+    def stem(self) -> str:
+        return self.file or self.id
+
+
+def file_stems(ids: list[str]) -> list[str]:
+    """A safe, distinct file name stem for each id: the id itself, or its letters and digits
+    with ``_`` for the rest (``Ana López`` → ``Ana_L_pez``), numbered when two meet."""
+    stems: list[str] = []
+    taken: set[str] = set()
+    for student in ids:
+        stem = student if SAFE_STEM.fullmatch(student) else re.sub(r"[^A-Za-z0-9_.-]", "_", student)
+        if not SAFE_STEM.fullmatch(stem):
+            stem = "s_" + stem.lstrip("._-")[:60]
+        base, k = stem, 2
+        while stem.lower() in taken:  # case-insensitive file systems too
+            stem, k = f"{base}_{k}", k + 1
+        taken.add(stem.lower())
+        stems.append(stem)
+    return stems
 
 
 @dataclass
@@ -122,10 +145,9 @@ def read_roster(path: str) -> list[Row]:
                 e.file, e.line = name, line
                 raise
         student = cells[0].strip()
-        if not ID.fullmatch(student):
+        if not student or len(student) > limits.MAX_NAME:
             raise InputError(
-                f"the id {student[:40]!r} is not usable as a file name; ids are letters, digits, "
-                "'_', '.' and '-' (at most 64, starting with a letter or digit)",
+                f"expected the student's id in the first column, at most {limits.MAX_NAME} characters",
                 file=name,
                 line=line,
                 field=header[0] or "column 1",
@@ -142,6 +164,8 @@ def read_roster(path: str) -> list[Row]:
             for k in range(1, len(cells))
         ]
         rows.append(Row(student, columns))
+    for row, stem in zip(rows, file_stems([r.id for r in rows])):
+        row.file = stem
     return rows
 
 
@@ -348,7 +372,7 @@ def answers_stub(variant: Variant, decimals: int, mark_with: str) -> str:
         f"# Answers of variant {variant.row.id}: write each value after its colon, to "
         f"{precision(decimals)}.",
         f"# Then: {mark_with}",
-        f"id: {variant.row.id}",
+        f"id: {_yaml_scalar(variant.row.id)}",
     ]
     lines += [f"{_yaml_key(a.label)}:" for a in variant.asked]
     return "\n".join(lines) + "\n"
@@ -358,9 +382,22 @@ def _yaml_key(label: str) -> str:
     return label if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label) else json.dumps(label)
 
 
+def _yaml_scalar(text: str) -> str:
+    """``text`` as a YAML value that reads back as the same text (quoted unless plainly safe)."""
+    return text if SAFE_STEM.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def neutral(cell: str) -> str:
     """A CSV cell that no spreadsheet runs as a formula (OWASP: a leading ' before = + - @ tab CR)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+    return "'" + cell if cell[:1] in FORMULA_START else cell
+
+
+def unneutral(cell: str) -> str:
+    """The text :func:`neutral` wrote ``cell`` for."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START else cell
 
 
 def write_set(
@@ -383,7 +420,7 @@ def write_set(
             if h not in extra:
                 extra.append(h)
     for v in variants:
-        i = v.row.id
+        i = v.row.stem
         paths = {
             "problem": f"problems/{i}.yaml",
             "sheet_md": f"sheets/{i}.md",
@@ -409,7 +446,7 @@ def write_set(
         texts[paths["answers"]] = answers_stub(v, decimals, mark_with)
         columns = dict(v.row.columns)
         rows.append(
-            [i, str(v.seed), *(paths[c] for c in MANIFEST_COLUMNS[2:])]
+            [neutral(v.row.id), str(v.seed), *(paths[c] for c in MANIFEST_COLUMNS[2:])]
             + [neutral(columns.get(h, "")) for h in extra]
         )
     texts["sheets.tex"] = render.latex_document(sheets, heading)
@@ -482,8 +519,9 @@ def _sheet_decimals(settings: Settings) -> int:
 # --- marking through the manifest -----------------------------------------------------------------
 
 
-def read_manifest(path: str) -> tuple[dict[str, str], Path]:
-    """``id`` → problem path of a manifest (paths inside its folder only)."""
+def read_manifest(path: str) -> tuple[dict[str, str], dict[str, str]]:
+    """``id`` → problem path of a manifest (paths inside its folder only), and the stem of
+    each problem file → its id (for answers files named after them)."""
     from dlcalc.specs.loader import _decode
 
     name, raw = files.read_input(path)
@@ -494,8 +532,10 @@ def read_manifest(path: str) -> tuple[dict[str, str], Path]:
         raise InputError(f"is not a CSV file ({e})", file=name, field="--manifest") from None
     folder = Path(path).parent
     problems: dict[str, str] = {}
+    stems: dict[str, str] = {}
     for line, row in enumerate(table, 2):
-        student, problem = (row.get("id") or "").strip(), (row.get("problem") or "").strip()
+        student = unneutral((row.get("id") or "").strip())
+        problem = (row.get("problem") or "").strip()
         if not student or not problem:
             raise InputError(
                 "expected the columns id and problem (a manifest.csv written by dlcalc vary)",
@@ -511,7 +551,8 @@ def read_manifest(path: str) -> tuple[dict[str, str], Path]:
                 line=line,
             )
         problems[student] = str(folder / rel)
-    return problems, folder
+        stems[rel.stem] = student
+    return problems, stems
 
 
 def sheet_owner(path: str) -> str:
@@ -534,12 +575,13 @@ def mark_manifest(
     from dlcalc.commands import command_of, solve, variants
     from dlcalc.specs.loader import load
 
-    problems, _ = read_manifest(manifest)
+    problems, stems = read_manifest(manifest)
     solved: dict[str, tuple[Any, Any]] = {}
     students: list[cr.StudentMarks] = []
     title = None
     for path in answers:
         owner = sheet_owner(path)
+        owner = owner if owner in problems else stems.get(owner, owner)
         if owner not in problems:
             near = _close(owner, problems)
             students.append(
