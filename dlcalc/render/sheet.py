@@ -168,7 +168,7 @@ def latex_body(sheet: Sheet, decimals: int) -> str:
             rows,
             "\\end{tabular}",
             "",
-            "\\medskip\\noindent The problem file:\\\\[2pt]",
+            "\\medskip\\noindent The problem file:",
             "\\begin{multicols}{2}\\footnotesize\\setlength{\\parindent}{0pt}",
             _tex_lines(sheet.problem),
             "\\end{multicols}",
@@ -215,7 +215,7 @@ def latex_document(bodies: list[str], title: str) -> str:
 
     lines = [
         PREAMBLE,
-        "\\usepackage{lmodern,multicol}",
+        "\\usepackage{lmodern,multicol}\\setlength{\\multicolsep}{4pt}",
         f"\\title{{{text(title)}}}",
         "\\begin{document}",
     ]
