@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from dlcalc.asking import asks_of
 from dlcalc.cli import app
@@ -372,3 +374,29 @@ def test_the_class_documents_typeset(runner, tmp_path) -> None:
     pages = subprocess.run(["pdfinfo", "sheets.pdf"], cwd=out, capture_output=True, text=True)
     if pages.returncode == 0:  # poppler installed: one student a page
         assert "Pages:           4" in pages.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    low=st.integers(-10_000, 10_000),
+    span=st.integers(0, 10_000),
+    decimals=st.integers(0, 4),
+    seed=st.integers(0, 2**48),
+)
+def test_a_uniform_draw_is_in_its_range_with_its_decimals(low, span, decimals, seed) -> None:
+    """Against exact decimal arithmetic: every drawn number lies in [lo, hi] and has at most
+    ``decimals`` decimals as YAML writes it (its repr)."""
+    import random
+    from decimal import Decimal
+
+    from dlcalc.templates import Draw
+
+    lo, hi = Decimal(low) / 100, Decimal(low + span) / 100
+    unit = Decimal(1).scaleb(-decimals)
+    assume((hi / unit).to_integral_value(rounding="ROUND_FLOOR") * unit >= lo)
+    draw = Draw(("x",), "uniform", float(lo), float(hi), decimals)
+    value = draw.pick(random.Random(seed))
+    written = Decimal(repr(value))
+    assert lo <= written <= hi
+    assert written == written.quantize(unit)
+    assert draw.allows(value)
