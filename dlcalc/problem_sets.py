@@ -263,7 +263,9 @@ def _try(
     key = json.dumps(data, sort_keys=True, default=str)
     if key in seen:
         return None, "it is the same as an earlier variant"
-    doc = Document(copy.deepcopy(data), "<variant>")  # its file is written once it is sound
+    # solved from the drawn data (its file is written once it is sound), with the template's
+    # name and lines, so that an error in it points into the template
+    doc = Document(copy.deepcopy(data), template.doc.name, template.doc.text, template.doc.lines)
     name = command_of(doc, None)
     solution = solve(name, doc, settings)
     if solution.first_undefined() is not None or not _finite(solution):
