@@ -400,3 +400,30 @@ def test_a_uniform_draw_is_in_its_range_with_its_decimals(low, span, decimals, s
     assert lo <= written <= hi
     assert written == written.quantize(unit)
     assert draw.allows(value)
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_every_templates_stubs_filled_with_the_key_are_all_right(path: Path, tmp_path) -> None:
+    """The key's values, written to the decimals the key shows, are ✓ in every format of
+    answer (numbers, whole numbers, class labels) for every command."""
+    from dlcalc.checking import check_sheet, load_sheet
+    from dlcalc.problem_sets import answers_stub
+
+    for v in make_set(str(path), counted_rows(5), 11, DEFAULT_DECIMALS, Settings()):
+        stub = tmp_path / f"{v.row.stem}.yaml"
+        stub.write_text(answers_stub(v, DEFAULT_DECIMALS, "dlcalc check"), encoding="utf-8")
+        values = {a.label: a.value for a in v.asked}
+        lines = []
+        for line in stub.read_text(encoding="utf-8").splitlines():
+            if line.endswith(":") and not line.startswith("#"):
+                key = json.loads(line[:-1]) if line.startswith('"') else line[:-1]
+                a = next(a for a in v.asked if a.label == key)
+                value = values[key]
+                line += f" {value}" if isinstance(value, str) else f" {value:.{a.decimals}f}"
+            lines.append(line)
+        stub.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        sheet = load_sheet(str(stub))
+        assert sheet.owner == v.row.id
+        report = check_sheet(v.solution, sheet)
+        assert len(report.verdicts) == len(v.asked)
+        assert not report.mismatches and not report.carried, (v.row.id, report.summary())
