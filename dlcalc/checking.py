@@ -38,8 +38,7 @@ from dlcalc.steps import Mark, Section, Solution, Step, Table
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
-# a path into the result, or a label with a subscript such as U_r_new[1,1] (rnn)
-WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+(?:,-?\d+)*\])*")
+WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+\])*")
 MAX_CLAIMS = 5_000
 OWNER_KEYS = ("id", "student")  # not claims: whose sheet it is
 _INFINITE = ("inf", ".inf", "infinity")
@@ -220,9 +219,8 @@ class Sheet:
     claims: list[Claim]
     conventions: dict[str, str] = field(default_factory=dict)
     name: str = ""
-    owner: str | None = (
-        None  # its ``id:`` or ``student:`` key: the variant it answers (dlcalc vary)
-    )
+    # its ``id:`` or ``student:`` key: the variant it answers (dlcalc vary)
+    owner: str | None = None
 
 
 def load_claims(path: str, tol: float | None = None) -> list[Claim]:

@@ -600,6 +600,7 @@ def mark_manifest(
         for marks in report.students:
             marks.student = owner
             students.append(marks)
+    students.sort(key=lambda s: cr.natural(s.student))  # as every class report: s2 before s10
     return cr.ClassReport(students, title)
 
 
