@@ -491,22 +491,36 @@ def run_vary(values: dict[str, Any], settings: Settings) -> int:
     decimals = _sheet_decimals(settings)
     if settings.output is None:
         raise InputError("give the folder to write the set into, e.g. -o set/", field="--output")
-    if settings.fmt is not None:
-        raise InputError(
-            "vary writes Markdown, LaTeX and HTML sheets and keys; leave out --format",
-            field="--format",
-        )
     count, roster = values.get("count"), values.get("roster")
     if (count is None) == (roster is None):
         raise InputError("give either --count N or --roster FILE.csv", field="--count")
     rows = read_roster(str(roster)) if roster is not None else counted_rows(int(count or 0))
     variants = make_set(values["template"], rows, values["seed"], decimals, Settings())
     written = write_set(variants, settings.output, decimals, values.get("title"))
+    if _json(settings):  # what was written, for scripts
+        manifest = [
+            {"id": v.row.id, "seed": v.seed, "problem": f"problems/{v.row.stem}.yaml"}
+            for v in variants
+        ]
+        result = {
+            "manifest": str(settings.output / "manifest.csv"),
+            "variants": manifest,
+            "files": written[1][1],
+        }
+        files.write_stdout(json.dumps({"command": "vary", "result": result, "steps": []}) + "\n")
+        return 0
     files.write_stdout(
         f"{written[0][1]} variants, {written[1][1]} files in {settings.output}: "
         f"manifest.csv, sheets.tex, keys.tex, problems/, sheets/, keys/, answers/\n"
     )
     return 0
+
+
+def _json(settings: Settings) -> bool:
+    """Whether ``--format json`` asks for a JSON summary instead of the text one."""
+    from dlcalc.render import Format
+
+    return settings.fmt is Format.json
 
 
 def _sheet_decimals(settings: Settings) -> int:
@@ -656,6 +670,17 @@ def run_practice(values: dict[str, Any], settings: Settings) -> int:
     files.write_text(problem, variant.text)
     files.write_text(answers, answers_stub(variant, decimals, mark_with))
     files.commit()
+    if _json(settings):
+        result = {
+            "seed": seed,
+            "problem": str(problem),
+            "answers": str(answers),
+            "ask": [a.label for a in variant.asked],
+        }
+        files.write_stdout(
+            json.dumps({"command": "practice", "result": result, "steps": []}) + "\n"
+        )
+        return 0
     files.write_stdout(
         plain(sheet, decimals)
         + f"\nProblem: {problem}\nAnswers: {answers} (fill it in, then: {mark_with})\n"

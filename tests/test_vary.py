@@ -82,6 +82,21 @@ def test_sixty_variants_of_every_template(path: Path) -> None:
     assert checked >= 60
 
 
+def test_json_summaries_name_what_was_written(runner, tmp_path) -> None:
+    out = tmp_path / "set"
+    args = ["vary", BACKPROP, "--count", "2", "--seed", "4", "-o", str(out), "-f", "json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["command"] == "vary" and doc["result"]["files"] == 2 * 8 + 3
+    for v in doc["result"]["variants"]:
+        assert (out / v["problem"]).is_file() and isinstance(v["seed"], int)
+    args = ["practice", "backprop", "--seed", "4", "-o", str(tmp_path), "-f", "json"]
+    practice = json.loads(runner.invoke(app, args).output)["result"]
+    assert Path(practice["problem"]).is_file() and Path(practice["answers"]).is_file()
+    assert practice["ask"][0] == "net_h1"
+
+
 def test_a_variant_seed_is_a_stable_hash_of_the_seed_and_the_id() -> None:
     assert variant_seed(2026, "s01") == variant_seed(2026, "s01")
     assert variant_seed(2026, "s01") != variant_seed(2026, "s02")
