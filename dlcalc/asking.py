@@ -95,6 +95,8 @@ def asks_of(doc: Document | None) -> list[str] | None:
     asks = data.get("ask")
     if asks is None:
         return None
+    if isinstance(asks, str):
+        asks = [asks]  # ask: out_o1
     return [str(a).strip() for a in asks]
 
 

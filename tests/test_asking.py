@@ -112,6 +112,14 @@ def test_bad_asks_are_one_line(runner, tmp_path, asks, message: str) -> None:
     assert message in result.output and len(result.output.strip().splitlines()) == 1
 
 
+def test_one_name_may_stand_alone(runner, tmp_path) -> None:
+    path = _with_ask(tmp_path, "E_total")
+    solution, doc = _solved(path)
+    from dlcalc.asking import asks_of
+
+    assert [a.label for a in asked_quantities(solution, asks_of(doc))] == ["E_total"]
+
+
 def test_the_api_raises_input_error_for_an_unknown_ask() -> None:
     solution, _ = _solved(EXAMPLES / "mazur.yaml")
     with pytest.raises(InputError, match="no quantity named 'netto'"):

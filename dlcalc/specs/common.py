@@ -132,6 +132,8 @@ def vector(value: Any, what: str = "a list of numbers") -> list[float]:
 
 def matrix(value: Any) -> list[list[float]]:
     """A list of equally long rows of numbers."""
+    if isinstance(value, str) and value.strip():
+        value = [value]  # ask: out_o1 asks for one quantity
     if not isinstance(value, list) or not value:
         raise ValueError(f"expected a list of rows (a matrix), got {describe(value)}")
     rows = []
@@ -210,6 +212,8 @@ def to_asks(value: Any) -> list[str]:
     """``ask:``: a list of quantity names (which ones the solution has is checked once it is solved)."""
     from dlcalc.asking import MAX_ASKED
 
+    if isinstance(value, str) and value.strip():
+        value = [value]  # ask: out_o1 asks for one quantity
     if not isinstance(value, list) or not value:
         raise ValueError(
             f"expected a list of quantity names, e.g. [out_o1, E_total], got {describe(value)}"
