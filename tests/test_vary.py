@@ -442,3 +442,23 @@ def test_every_templates_stubs_filled_with_the_key_are_all_right(path: Path, tmp
         report = check_sheet(v.solution, sheet)
         assert len(report.verdicts) == len(v.asked)
         assert not report.mismatches and not report.carried, (v.row.id, report.summary())
+
+
+def _text_blocks(page: str) -> list[str]:
+    import re
+
+    from tests.conftest import ROOT
+
+    return re.findall(r"```text\n(.*?)```", (ROOT / "docs" / page).read_text("utf-8"), re.S)
+
+
+def test_the_docs_show_real_output(runner, tmp_path, monkeypatch) -> None:
+    """docs/practice.md's session and docs/teaching-sets.md's refusal are what dlcalc prints."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["practice", "softmax", "--seed", "7"])
+    assert result.exit_code == 0
+    (session,) = _text_blocks("practice.md")
+    assert session.strip().splitlines() == result.output.strip().splitlines()
+    Path("t.yaml").write_text(SOFTMAX + "constraints: ['p_1 > 0.9']\n", encoding="utf-8")
+    refusal = runner.invoke(app, ["vary", "t.yaml", "--count", "3", "-o", "set"])
+    assert refusal.output.strip() in _text_blocks("teaching-sets.md")[0]
