@@ -267,7 +267,10 @@ def _try(
     # name and lines, so that an error in it points into the template
     doc = Document(copy.deepcopy(data), template.doc.name, template.doc.text, template.doc.lines)
     name = command_of(doc, None)
-    solution = solve(name, doc, settings)
+    try:
+        solution = solve(name, doc, settings)
+    except ArithmeticError:  # an overflow or a division by zero of this draw's numbers
+        return None, "a value is NaN or infinite"
     if solution.first_undefined() is not None or not _finite(solution):
         return None, "a value is NaN or infinite"
     if not template.allow_saturated and _saturated(solution):
