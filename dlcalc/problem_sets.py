@@ -608,9 +608,13 @@ def mark_manifest(
             )
             continue
         if owner not in solved:
-            doc = load(problems[owner])
-            name = command_of(doc, None)
-            solved[owner] = (solve(name, doc, settings), variants(name, doc, settings))
+            try:
+                doc = load(problems[owner])
+                name = command_of(doc, None)
+                solved[owner] = (solve(name, doc, settings), variants(name, doc, settings))
+            except InputError as e:  # the variant's own file: a row with its error
+                students.append(cr.StudentMarks(owner, error=str(e.located(problems[owner]))))
+                continue
         solution, alternatives = solved[owner]
         title = title or solution.title
         report = cr.mark_sheets(solution, [path], tol, settings.carry, alternatives)

@@ -331,6 +331,15 @@ def test_blank_answers_are_not_claims(runner, tmp_path) -> None:
     assert json.loads(result.output)["result"]["checked"] == 1
 
 
+def test_a_missing_variant_file_is_a_row_with_its_error(runner, tmp_path) -> None:
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("id,seed,problem\nana,1,problems/ana.yaml\n", encoding="utf-8")
+    answers = tmp_path / "ana.yaml"
+    answers.write_text("net_h1: 1\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", "--manifest", str(manifest), str(answers)])
+    assert result.exit_code == 0 and "| ana |" in result.output and "ana.yaml" in result.output
+
+
 def test_the_manifest_may_not_point_outside_its_folder(runner, tmp_path) -> None:
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("id,seed,problem\n1,1,../../etc/passwd\n", encoding="utf-8")
