@@ -143,3 +143,12 @@ def test_the_api_raises_input_error_for_an_unknown_ask() -> None:
 )
 def test_shown_decimals(value, decimals: int, shown: int) -> None:
     assert shown_decimals(value, decimals) == shown
+
+
+def test_the_teachers_page_lists_every_commands_final_answers() -> None:
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "teaching-sets.md").read_text(encoding="utf-8")
+    for command, parts in FINAL_ANSWERS.items():
+        row = f"| `{command}` | " + ", ".join(f"`{p}`" for p in parts) + " |"
+        assert row in page, row
