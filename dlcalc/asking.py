@@ -81,14 +81,6 @@ def shown_decimals(value: Any, decimals: int) -> int:
     return max(0, figures - 1 - exponent)
 
 
-def rounded(value: Any, decimals: int) -> Any:
-    """``value`` as shown with ``decimals`` decimals (a number; a text answer unchanged)."""
-    if isinstance(value, (bool, str)) or value is None:
-        return value
-    x = float(value)
-    return round(x, decimals) if math.isfinite(x) else x
-
-
 def asks_of(doc: Document | None) -> list[str] | None:
     """The problem file's ``ask:`` list (None: it has none, the final answers are asked)."""
     data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
