@@ -9,6 +9,7 @@ its format.  Renderers never compute: the values come from :mod:`dlcalc.asking`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,16 @@ def givens(solution: Solution) -> list[tuple[str, Any]]:
         for a in step.args:
             if a.name in index.given:
                 symbols.setdefault(a.name, a.symbol or a.name)
-    return [(symbols.get(k, k), v) for k, v in list(index.given.items())[:MAX_GIVENS]]
+    shown = [(k, symbols.get(k, k), v) for k, v in list(index.given.items())[:MAX_GIVENS]]
+    count = Counter(symbol for _, symbol, _ in shown)
+    # a symbol shared by several givens (x1 of every input) is told apart by its label (x1@2)
+    return [(symbol if count[symbol] == 1 else k, v) for k, symbol, v in shown]
+
+
+def symbols(asked: list[Asked]) -> list[str]:
+    """How a sheet names each asked quantity: its symbol, or its label where several share it."""
+    count = Counter(a.symbol for a in asked)
+    return [a.symbol if count[a.symbol] == 1 else a.label for a in asked]
 
 
 def precision(decimals: int) -> str:
@@ -91,7 +101,10 @@ def markdown(sheet: Sheet, decimals: int) -> str:
     lines += ["", "The problem file:", "", "```yaml", _fenced(sheet.problem), "```", ""]
     lines += ["## Your answers", "", escape(_instructions(sheet, decimals)), ""]
     lines += ["| quantity | name in the answers file | your answer |", "|---|---|---|"]
-    lines += [f"| {escape(a.symbol)} | {code(a.label)} |   |" for a in sheet.asked]
+    lines += [
+        f"| {escape(sym)} | {code(a.label)} |   |"
+        for sym, a in zip(symbols(sheet.asked), sheet.asked)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -103,8 +116,11 @@ def plain(sheet: Sheet, decimals: int) -> str:
     lines = [sheet.title, "=" * min(len(sheet.title), 80), "", f"Given: {givens}", ""]
     lines += ["The problem file:", "", *("    " + line for line in sheet.problem.splitlines())]
     lines += ["", _instructions(sheet, decimals), ""]
-    width = max((len(a.symbol) for a in sheet.asked), default=8)
-    lines += [f"  {a.symbol:<{width}}  (write it as {a.label})" for a in sheet.asked]
+    width = max((len(sym) for sym in symbols(sheet.asked)), default=8)
+    lines += [
+        f"  {sym:<{width}}  (write it as {a.label})"
+        for sym, a in zip(symbols(sheet.asked), sheet.asked)
+    ]
     return visible("\n".join(lines)) + "\n"
 
 
@@ -120,8 +136,8 @@ def markdown_key(sheet: Sheet, decimals: int) -> str:
     lines = [f"# Key: {md.escape(sheet.title)}", "", f"Variant **{md.escape(sheet.id)}**", ""]
     lines += ["| quantity | name | value |", "|---|---|---|"]
     lines += [
-        f"| {md.escape(a.symbol)} | {md.code(a.label)} | {md.escape(_shown(a, decimals))} |"
-        for a in sheet.asked
+        f"| {md.escape(sym)} | {md.code(a.label)} | {md.escape(_shown(a, decimals))} |"
+        for sym, a in zip(symbols(sheet.asked), sheet.asked)
     ]
     lines += ["", md.render(sheet.solution.replace(title=None), decimals, level=2)]
     return "\n".join(lines).rstrip() + "\n"
@@ -155,8 +171,8 @@ def latex_body(sheet: Sheet, decimals: int) -> str:
     )
     about = "".join(f"\\\\\n{text(k)}: {text(v)}" for k, v in sheet.about)
     asked = "\n".join(
-        f"{text(a.symbol)} & \\texttt{{{text(a.label)}}} & \\rule{{0pt}}{{1.3em}} \\\\ \\hline"
-        for a in sheet.asked
+        f"{text(sym)} & \\texttt{{{text(a.label)}}} & \\rule{{0pt}}{{1.3em}} \\\\ \\hline"
+        for sym, a in zip(symbols(sheet.asked), sheet.asked)
     )
     return "\n".join(
         [
@@ -189,8 +205,8 @@ def latex_key_body(sheet: Sheet, decimals: int) -> str:
     from dlcalc.render.latex import body, text
 
     rows = "\n".join(
-        f"{text(a.symbol)} & \\texttt{{{text(a.label)}}} & {text(_shown(a, decimals))} \\\\"
-        for a in sheet.asked
+        f"{text(sym)} & \\texttt{{{text(a.label)}}} & {text(_shown(a, decimals))} \\\\"
+        for sym, a in zip(symbols(sheet.asked), sheet.asked)
     )
     return "\n".join(
         [
@@ -271,8 +287,8 @@ def html(sheet: Sheet, decimals: int) -> str:
         for row in _rows(sheet.givens)
     )
     asked = "".join(
-        f'<tr><td>{esc(a.symbol)}</td><td><code>{esc(a.label)}</code></td><td class="blank"></td></tr>'
-        for a in sheet.asked
+        f'<tr><td>{esc(sym)}</td><td><code>{esc(a.label)}</code></td><td class="blank"></td></tr>'
+        for sym, a in zip(symbols(sheet.asked), sheet.asked)
     )
     return _html_page(
         sheet.title,
@@ -296,8 +312,8 @@ def html_key(sheet: Sheet, decimals: int) -> str:
     from dlcalc.render.html import esc, render
 
     rows = "".join(
-        f'<tr><td>{esc(a.symbol)}</td><td><code>{esc(a.label)}</code></td><td class="num">{esc(_shown(a, decimals))}</td></tr>'
-        for a in sheet.asked
+        f'<tr><td>{esc(sym)}</td><td><code>{esc(a.label)}</code></td><td class="num">{esc(_shown(a, decimals))}</td></tr>'
+        for sym, a in zip(symbols(sheet.asked), sheet.asked)
     )
     page = render(sheet.solution.replace(title=f"Key: {sheet.title}"), decimals)
     table = (
