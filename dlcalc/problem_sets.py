@@ -121,22 +121,27 @@ def read_roster(path: str) -> list[Row]:
     text = _decode(raw, name)
     reader = csv.reader(io.StringIO(text))
     try:
-        table = [row for row in reader if any(cell.strip() for cell in row)]
+        table = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as e:
         raise InputError(f"is not a CSV file ({e})", file=name, field="--roster") from None
-    if len(table) < 2:
+    if table and _is_header(table[0][1]):
+        header = [h.strip() for h in table[0][1]]
+        table = table[1:]
+    else:  # no header line: the first column is the id, the others are numbered
+        header = ["id"]
+    if not table:
         raise InputError(
-            "expected a header line and one line per student (first column: the student's id)",
+            "expected one line per student (first column: the student's id), after an "
+            "optional header line",
             file=name,
             field="--roster",
         )
-    header = [h.strip() for h in table[0]]
-    if len(header) > MAX_COLUMNS:
-        raise InputError(f"{len(header)} columns; at most {MAX_COLUMNS}", file=name)
-    limits.check_count("--roster", len(table) - 1, MAX_VARIANTS, "students")
+    if max(len(header), *(len(cells) for _, cells in table)) > MAX_COLUMNS:
+        raise InputError(f"more than {MAX_COLUMNS} columns", file=name, field="--roster")
+    limits.check_count("--roster", len(table), MAX_VARIANTS, "students")
     rows: list[Row] = []
     seen: dict[str, int] = {}
-    for line, cells in enumerate(table[1:], 2):
+    for line, cells in table:
         for k, cell in enumerate(cells):
             where = header[k] if k < len(header) and header[k] else f"column {k + 1}"
             try:
@@ -167,6 +172,24 @@ def read_roster(path: str) -> list[Row]:
     for row, stem in zip(rows, file_stems([r.id for r in rows])):
         row.file = stem
     return rows
+
+
+# What a roster's header calls its first column (a first line starting otherwise is a student).
+HEADER_WORDS = frozenset(
+    "id ids student students pupil learner sid name names username user login email mail "
+    "matrikel matric matriculation number no nr roll candidate".split()
+)
+
+
+def _is_header(cells: list[str]) -> bool:
+    """Whether a roster's first line is its header: its first cell names the id column."""
+    first = re.sub(r"[\s_\-.#]+", " ", cells[0].strip().lower()).strip() if cells else ""
+    return (
+        first in HEADER_WORDS
+        or first.replace(" ", "") in HEADER_WORDS  # e-mail, user name
+        or first.split(" ")[0] in ("student", "user")
+        or first.endswith(" id")
+    )
 
 
 # --- making the set -----------------------------------------------------------------------------

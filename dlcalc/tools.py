@@ -167,7 +167,7 @@ A template is a problem file in which a number may be a draw: {uniform: [lo, hi]
 decimals: d}, {integer: [lo, hi]} or {choice: [a, b, ...]}; `constraints:` lists
 conditions on the solved variant ('abs(net_h1) < 3', '0.05 < out_o1 < 0.95') and `ask:`
 the quantities asked (default: the command's final answers).  One variant per row of
---roster (a CSV with a header; first column: the student's id) or per number up to
+--roster (a CSV, first column the student's id; a header line is recognised) or up to
 --count; each variant's seed is a hash of --seed and its id, so the same arguments give
 the same files and a student added later changes nobody's problem.  Written into -o DIR:
 manifest.csv; per variant problems/ID.yaml, sheets/ID.{md,tex,html}, keys/ID.{md,tex,html}
@@ -292,7 +292,7 @@ TOOLS: dict[str, Tool] = {
                 Opt(
                     "count",
                     ("--count", "-n"),
-                    "Make N variants (ids 1 … N).",
+                    "Make N variants (ids 1 … N, zero-padded to one width: 01 … 60).",
                     int,
                     min=1,
                     max=10**6,

@@ -203,7 +203,7 @@ def test_adding_a_student_changes_nobody_elses_problem(runner, tmp_path) -> None
     [
         ([["id"], ["x" * 65]], "at most 64 characters"),
         ([["id"], ["a"], ["a"]], "ids must differ"),
-        ([["id"]], "expected a header line and one line per student"),
+        ([["id"]], "expected one line per student"),
         ([["id", "name"], ["a", "x\x1b[31m"]], "control character"),
     ],
 )
@@ -368,6 +368,20 @@ def test_practice_writes_a_problem_and_its_stub(runner, tmp_path) -> None:
     assert again.exit_code == 0
     wrong = runner.invoke(app, ["practice", "softmx"])
     assert wrong.exit_code == 2 and "did you mean 'softmax'" in wrong.output
+
+
+def test_a_roster_without_a_header_is_all_students(tmp_path) -> None:
+    from dlcalc.problem_sets import _is_header
+
+    roster = _roster(tmp_path / "c.csv", [["s01", "Ann"], ["s02", "Bo"]])
+    assert [(r.id, r.columns) for r in read_roster(str(roster))] == [
+        ("s01", [("column 2", "Ann")]),
+        ("s02", [("column 2", "Bo")]),
+    ]
+    for heading in ("id", "Student ID", "student_number", "E-mail", "Name", "user name"):
+        assert _is_header([heading])
+    for student in ("s01", "ana", "1234567"):
+        assert not _is_header([student])
 
 
 def test_roster_reader_keeps_the_other_columns(tmp_path) -> None:
