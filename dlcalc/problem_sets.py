@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 MAX_VARIANTS = 500  # variants in one set (--count, roster rows)
 MAX_ATTEMPTS = 100  # draws tried for one variant before the template is called unsatisfiable
 MAX_SET_ATTEMPTS = 10_000  # draws tried for the whole set
-MAX_SET_STEPS = 400_000  # worked steps of the whole set (count × steps of one variant)
+MAX_SET_STEPS = 30_000  # worked steps written for the whole set (count × steps of one variant)
+MAX_SOLVED_STEPS = 100_000  # worked steps solved for the whole set, every draw tried counted
 MAX_COLUMNS = 50  # roster columns
 SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # an id usable as a file name
 # An asked value this close to a rounding tie is not asked: 1e-6 at 4 decimals, a hundredth
@@ -206,7 +207,7 @@ def make_set(
     template = read_template(doc)
     variants: list[Variant] = []
     seen: set[str] = set()
-    budget = [MAX_SET_ATTEMPTS]
+    budget = [MAX_SET_ATTEMPTS, MAX_SOLVED_STEPS]  # draws and solved steps left
     for row in rows:
         variant = _variant(template, row, seed, decimals, settings, seen, budget)
         if not variants:
@@ -247,7 +248,10 @@ def _variant(
         budget[0] -= 1
         s = variant_seed(seed, row.id, attempt)
         try:
-            variant, reason = _try(template, row, s, decimals, settings, seen)
+            variant, reason = _try(template, row, s, decimals, settings, seen, budget)
+        except SetTooLarge as e:
+            e.file, e.field = template.doc.name, "--count"
+            raise
         except InputError as e:
             reason = f"the variant is not a valid problem ({e.message})"
             errors.setdefault(reason, e)
@@ -273,8 +277,18 @@ def _located(error: InputError, template: Template) -> InputError:
     return error
 
 
+class SetTooLarge(InputError):
+    """The set would take more work than the budget allows (never retried)."""
+
+
 def _try(
-    template: Template, row: Row, seed: int, decimals: int, settings: Settings, seen: set[str]
+    template: Template,
+    row: Row,
+    seed: int,
+    decimals: int,
+    settings: Settings,
+    seen: set[str],
+    budget: list[int],
 ) -> tuple[Variant | None, str]:
     """Draw, solve and judge one variant: (the variant, "") or (None, why it is not sound)."""
     from dlcalc.asking import asked_quantities, asks_of
@@ -294,6 +308,12 @@ def _try(
         solution = solve(name, doc, settings)
     except ArithmeticError:  # an overflow or a division by zero of this draw's numbers
         return None, "a value is NaN or infinite"
+    budget[1] -= limits.solution_size(solution)
+    if budget[1] < 0:
+        raise SetTooLarge(
+            f"the set needs more than {MAX_SOLVED_STEPS:,} worked steps solved (every draw "
+            "tried counts); use fewer variants, a smaller problem or looser constraints"
+        )
     if solution.first_undefined() is not None or not _finite(solution):
         return None, "a value is NaN or infinite"
     if not template.allow_saturated and _saturated(solution):

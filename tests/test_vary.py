@@ -27,6 +27,7 @@ from tests.conftest import EXAMPLES
 
 TEMPLATES = sorted((EXAMPLES / "templates").glob("*.yaml"))
 BACKPROP = str(EXAMPLES / "templates" / "backprop.yaml")
+BACKPROP_TEXT = Path(BACKPROP).read_text(encoding="utf-8")
 
 
 def _at(data, path):
@@ -257,6 +258,17 @@ def test_counts_stay_within_the_budget(runner, tmp_path) -> None:
     few = _template(tmp_path, "command: softmax\nlogits: [{choice: [1, 2]}, 0]\n")
     result = runner.invoke(app, ["vary", few, "--count", "3", "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "same as an earlier variant" in result.output
+
+
+def test_the_work_of_every_draw_counts(runner, tmp_path, monkeypatch) -> None:
+    """A template whose draws are all refused stops at the budget of solved steps."""
+    import dlcalc.problem_sets as ps
+
+    monkeypatch.setattr(ps, "MAX_SOLVED_STEPS", 2_000)
+    never = BACKPROP_TEXT + "  - out_o1 > 2\n"
+    args = ["vary", _template(tmp_path, never), "--count", "3", "-o", str(tmp_path / "o")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "more than 2,000 worked steps solved" in result.output
 
 
 def test_rounding_ties_and_saturation_are_guarded() -> None:
