@@ -152,3 +152,12 @@ def test_the_teachers_page_lists_every_commands_final_answers() -> None:
     for command, parts in FINAL_ANSWERS.items():
         row = f"| `{command}` | " + ", ".join(f"`{p}`" for p in parts) + " |"
         assert row in page, row
+
+
+def test_the_python_api_refuses_an_unknown_ask_with_the_same_line() -> None:
+    import dlcalc
+
+    with pytest.raises(dlcalc.InvalidInput, match=r"ask\[0\]: no quantity named 'p_9'"):
+        dlcalc.solve({"command": "softmax", "logits": [1, 2, 3], "ask": ["p_9"]})
+    solved = dlcalc.solve({"command": "softmax", "logits": [1, 2, 3], "ask": ["p_1"]})
+    assert solved.result["probabilities"][0] == pytest.approx(0.09003057317038046)
