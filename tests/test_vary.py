@@ -503,3 +503,17 @@ def test_the_docs_show_real_output(runner, tmp_path, monkeypatch) -> None:
     Path("t.yaml").write_text(SOFTMAX + "constraints: ['p_1 > 0.9']\n", encoding="utf-8")
     refusal = runner.invoke(app, ["vary", "t.yaml", "--count", "3", "-o", "set"])
     assert refusal.output.strip() in _text_blocks("teaching-sets.md")[0]
+
+
+def test_saturated_draws_are_refused_unless_allowed(tmp_path) -> None:
+    text = (
+        "command: forward\ninput: [1, 1]\ntarget: [1]\nloss: half_sse\nlayers:\n"
+        "  - activation: sigmoid\n    weights: [[{uniform: [-12, 12], decimals: 1}, 1]]\n"
+        "    bias: 0\n"
+    )
+    plain = make_set(_template(tmp_path, text), counted_rows(20), 1, DEFAULT_DECIMALS, Settings())
+    outs = [v.solution.step("out_o1").value for v in plain]
+    assert all(0.001 < out < 0.999 for out in outs)
+    allowed = _template(tmp_path, text + "vary: {allow_saturated: true}\n")
+    free = make_set(allowed, counted_rows(20), 1, DEFAULT_DECIMALS, Settings())
+    assert any(not 0.001 < v.solution.step("out_o1").value < 0.999 for v in free)
