@@ -20,6 +20,7 @@ from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
+from dlcalc.limits import MAX_ASKED
 
 if TYPE_CHECKING:
     from dlcalc.checking import Index
@@ -46,7 +47,6 @@ FINAL_ANSWERS: dict[str, tuple[str, ...]] = {
     "batchnorm": ("output", "grad_gamma", "grad_beta", "grad_input"),
 }  # a command not here: the steps of its last section that has steps
 _ITEM = re.compile(r"[^.\[\]]+\[(\d+)\]\.")
-MAX_ASKED = 200  # quantities one problem may ask for (a sheet is a page or two)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from dlcalc import files, limits
 from dlcalc.errors import InputError
+from dlcalc.limits import (
+    MAX_DRAW_ATTEMPTS,
+    MAX_ROSTER_COLUMNS,
+    MAX_SET_DRAWS,
+    MAX_SET_STEPS,
+    MAX_SOLVED_STEPS,
+    MAX_VARIANTS,
+)
 from dlcalc.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,12 +42,6 @@ if TYPE_CHECKING:
     from dlcalc.steps import Solution
     from dlcalc.templates import Template
 
-MAX_VARIANTS = 500  # variants in one set (--count, roster rows)
-MAX_ATTEMPTS = 100  # draws tried for one variant before the template is called unsatisfiable
-MAX_SET_ATTEMPTS = 10_000  # draws tried for the whole set
-MAX_SET_STEPS = 30_000  # worked steps written for the whole set (count × steps of one variant)
-MAX_SOLVED_STEPS = 100_000  # worked steps solved for the whole set, every draw tried counted
-MAX_COLUMNS = 50  # roster columns
 SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # an id usable as a file name
 # An asked value this close to a rounding tie is not asked: 1e-6 at 4 decimals, a hundredth
 # of the last shown unit at any number of decimals.
@@ -137,8 +139,8 @@ def read_roster(path: str) -> list[Row]:
             file=name,
             field="--roster",
         )
-    if max(len(header), *(len(cells) for _, cells in table)) > MAX_COLUMNS:
-        raise InputError(f"more than {MAX_COLUMNS} columns", file=name, field="--roster")
+    if max(len(header), *(len(cells) for _, cells in table)) > MAX_ROSTER_COLUMNS:
+        raise InputError(f"more than {MAX_ROSTER_COLUMNS} columns", file=name, field="--roster")
     limits.check_count("--roster", len(table), MAX_VARIANTS, "students")
     rows: list[Row] = []
     seen: dict[str, int] = {}
@@ -207,7 +209,7 @@ def make_set(
     template = read_template(doc)
     variants: list[Variant] = []
     seen: set[str] = set()
-    budget = [MAX_SET_ATTEMPTS, MAX_SOLVED_STEPS]  # draws and solved steps left
+    budget = [MAX_SET_DRAWS, MAX_SOLVED_STEPS]  # draws and solved steps left
     for row in rows:
         variant = _variant(template, row, seed, decimals, settings, seen, budget)
         if not variants:
@@ -237,10 +239,10 @@ def _variant(
 
     failed: Counter[str] = Counter()
     errors: dict[str, InputError] = {}
-    for attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_DRAW_ATTEMPTS):
         if budget[0] <= 0:
             raise InputError(
-                f"the set needs more than {MAX_SET_ATTEMPTS:,} draws; loosen the template's "
+                f"the set needs more than {MAX_SET_DRAWS:,} draws; loosen the template's "
                 "constraints or ranges",
                 file=template.doc.name,
                 field="constraints",
@@ -262,10 +264,10 @@ def _variant(
             return variant
         failed[reason] += 1
     reason, count = failed.most_common(1)[0]
-    if reason in errors and count == MAX_ATTEMPTS:
+    if reason in errors and count == MAX_DRAW_ATTEMPTS:
         raise _located(errors[reason], template)
     raise InputError(
-        f"no sound variant for {row.id!r} in {MAX_ATTEMPTS} draws: {reason} in {count} of them; "
+        f"no sound variant for {row.id!r} in {MAX_DRAW_ATTEMPTS} draws: {reason} in {count} of them; "
         "loosen that condition or the ranges of the draws",
         file=template.doc.name,
         field="constraints",

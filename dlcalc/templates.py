@@ -22,15 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc.errors import InputError
+from dlcalc.limits import (
+    MAX_CHOICES,
+    MAX_CONSTRAINTS,
+    MAX_DRAW_DECIMALS,
+    MAX_DRAW_MAGNITUDE,
+    MAX_DRAWS,
+)
 from dlcalc.specs.loader import Document, field_path
 
 DRAW_KINDS = ("uniform", "integer", "choice")
 TEMPLATE_KEYS = ("constraints", "vary")  # a template's own keys: not in its variants
-MAX_DRAWS = 1_000  # draws in one template
-MAX_CHOICES = 100  # options of one choice
-MAX_DECIMALS = 6
-MAX_MAGNITUDE = 1e9  # |lo|, |hi| of a range
-MAX_CONSTRAINTS = 50
 COMPARISON = re.compile(r"<=|>=|==|!=|<|>|≤|≥|≠")
 _COMPARE = {
     "<": lambda a, b: a < b,
@@ -184,17 +186,20 @@ def _draw(spec: dict[str, Any], path: tuple[str | int, ...], doc: Document) -> D
     ):
         raise bad(f"{kind}: expected [low, high], two numbers, e.g. [-0.5, 0.5]")
     low, high = float(bounds[0]), float(bounds[1])
-    if not (math.isfinite(low) and math.isfinite(high)) or max(abs(low), abs(high)) > MAX_MAGNITUDE:
-        raise bad(f"{kind}: the bounds must be finite numbers within ±{MAX_MAGNITUDE:g}")
+    if (
+        not (math.isfinite(low) and math.isfinite(high))
+        or max(abs(low), abs(high)) > MAX_DRAW_MAGNITUDE
+    ):
+        raise bad(f"{kind}: the bounds must be finite numbers within ±{MAX_DRAW_MAGNITUDE:g}")
     if low > high:
         raise bad(f"{kind}: low {bounds[0]} is above high {bounds[1]}; write [low, high]")
     decimals = 0
     if kind == "uniform":
         decimals = spec.get("decimals", 2)
         if isinstance(decimals, bool) or not isinstance(decimals, int):
-            raise bad(f"decimals: expected a whole number from 0 to {MAX_DECIMALS}")
-        if not 0 <= decimals <= MAX_DECIMALS:
-            raise bad(f"decimals: {decimals}; expected 0 to {MAX_DECIMALS}")
+            raise bad(f"decimals: expected a whole number from 0 to {MAX_DRAW_DECIMALS}")
+        if not 0 <= decimals <= MAX_DRAW_DECIMALS:
+            raise bad(f"decimals: {decimals}; expected 0 to {MAX_DRAW_DECIMALS}")
     elif low != int(low) or high != int(high):
         raise bad("integer: expected whole bounds, e.g. [1, 5]")
     scale = 10**decimals

@@ -210,7 +210,7 @@ class Strict(BaseModel):
 
 def to_asks(value: Any) -> list[str]:
     """``ask:``: a list of quantity names (which ones the solution has is checked once it is solved)."""
-    from dlcalc.asking import MAX_ASKED
+    from dlcalc.limits import MAX_ASKED
 
     if isinstance(value, str) and value.strip():
         value = [value]  # ask: out_o1 asks for one quantity
