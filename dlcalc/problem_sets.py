@@ -153,6 +153,13 @@ def read_roster(path: str) -> list[Row]:
                 e.file, e.line = name, line
                 raise
         student = cells[0].strip()
+        if any(ch in student for ch in "\n\r\t\v\f"):
+            raise InputError(
+                "an id must be on one line (no line break or tab in it)",
+                file=name,
+                line=line,
+                field=header[0] or "column 1",
+            )
         if not student or len(student) > limits.MAX_NAME:
             raise InputError(
                 f"expected the student's id in the first column, at most {limits.MAX_NAME} characters",

@@ -203,6 +203,7 @@ def test_adding_a_student_changes_nobody_elses_problem(runner, tmp_path) -> None
     ("rows", "message"),
     [
         ([["id"], ["x" * 65]], "at most 64 characters"),
+        ([["id"], ["a\nid: b"]], "on one line"),
         ([["id"], ["a"], ["a"]], "ids must differ"),
         ([["id"]], "expected one line per student"),
         ([["id", "name"], ["a", "x\x1b[31m"]], "control character"),
