@@ -92,7 +92,7 @@ def markdown(sheet: Sheet, decimals: int) -> str:
     from dlcalc.render.markdown import code, escape
 
     lines = [f"# {escape(sheet.title)}", "", f"Variant **{escape(sheet.id)}**"]
-    lines += [f"{escape(k)}: {escape(v)}" for k, v in sheet.about]
+    lines += [""] + [f"- {escape(k)}: {escape(v)}" for k, v in sheet.about] if sheet.about else []
     lines += ["", "## Given", "", "| quantity | value " * GIVENS_PER_ROW + "|"]
     lines += ["|---|---" * GIVENS_PER_ROW + "|"]
     for row in _rows(sheet.givens):
