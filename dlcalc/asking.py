@@ -20,7 +20,6 @@ from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
-from dlcalc.limits import MAX_ASKED
 
 if TYPE_CHECKING:
     from dlcalc.checking import Index
@@ -87,8 +86,6 @@ def asks_of(doc: Document | None) -> list[str] | None:
     asks = data.get("ask")
     if asks is None:
         return None
-    if isinstance(asks, str):
-        asks = [asks]  # ask: out_o1
     return [str(a).strip() for a in asks]
 
 
@@ -113,8 +110,6 @@ def asked_quantities(
     if asks is None:
         pairs = _final_answers(index, solution.command)
     else:
-        if len(asks) > MAX_ASKED:
-            raise InputError(f"{len(asks):,} asked quantities; at most {MAX_ASKED}", field="ask")
         pairs = []
         for k, name in enumerate(asks):
             try:

@@ -639,15 +639,25 @@ def sheet_owner(path: str) -> str:
 
 
 def mark_manifest(
-    manifest: str, answers: list[str], tol: float | None, settings: Settings
+    manifest: str,
+    answers: list[str],
+    tol: float | None,
+    settings: Settings,
+    marks_file: str | None = None,
 ) -> ClassReport:
-    """Mark every answers file against its own variant; the class report (one row per file)."""
+    """Mark every answers file against its own variant; the class report (one row per file).
+
+    Each variant's marking policy is its own ``ask:`` and ``marks:`` (or ``--marks FILE``'s),
+    as ``check`` marks one problem (:func:`dlcalc.marking.load_policy`).
+    """
     from dlcalc import class_report as cr
     from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
+    from dlcalc.output import bound
     from dlcalc.specs.loader import load
 
     problems, stems = read_manifest(manifest)
-    solved: dict[str, tuple[Any, Any]] = {}
+    solved: dict[str, tuple[Any, Any, Any]] = {}
     students: list[cr.StudentMarks] = []
     title = None
     for path in answers:
@@ -663,13 +673,17 @@ def mark_manifest(
             try:
                 doc = load(problems[owner])
                 name = command_of(doc, None)
-                solved[owner] = (solve(name, doc, settings), variants(name, doc, settings))
+                solution = solve(name, doc, settings)
+                policy = bound(load_policy(doc, marks_file), solution)
+                solved[owner] = (solution, variants(name, doc, settings), policy)
             except InputError as e:  # the variant's own file: a row with its error
                 students.append(cr.StudentMarks(owner, error=str(e.located(problems[owner]))))
                 continue
-        solution, alternatives = solved[owner]
+        solution, alternatives, policy = solved[owner]
         title = title or solution.title
-        report = cr.mark_sheets(solution, [path], tol, settings.carry, alternatives)
+        report = cr.mark_sheets(
+            solution, [path], tol, settings.carry, alternatives, settings.decimals, policy
+        )
         for marks in report.students:
             marks.student = owner
             students.append(marks)
@@ -757,8 +771,9 @@ def run_manifest(values: dict[str, Any], settings: Settings) -> int:
     from dlcalc import class_report as cr
 
     answers = [values["problem"], *(values.get("answers") or ())]
+    marks_file = str(values["marks"]) if values.get("marks") else None
     marks = mark_manifest(
-        str(values["manifest"]), [str(a) for a in answers], values["tol"], settings
+        str(values["manifest"]), [str(a) for a in answers], values["tol"], settings, marks_file
     )
     if values["report"] is not None:
         cr.write(marks, values["report"])

@@ -99,8 +99,8 @@ def test_unknown_ask_is_invalid_input_naming_it_with_close_names(runner, tmp_pat
 @pytest.mark.parametrize(
     ("asks", "message"),
     [
-        (3, "expected a list of quantity names"),
-        ([], "expected a list of quantity names"),
+        (3, "expected a list of step labels"),
+        ([], "expected a list of step labels"),
         (["out_o1", "out_o1"], "asked for twice"),
         (["layers"], "a group of results"),
         ([["out_o1"]], "expected a name"),
@@ -110,14 +110,6 @@ def test_bad_asks_are_one_line(runner, tmp_path, asks, message: str) -> None:
     result = runner.invoke(app, ["solve", str(_with_ask(tmp_path, asks))])
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
-
-
-def test_one_name_may_stand_alone(runner, tmp_path) -> None:
-    path = _with_ask(tmp_path, "E_total")
-    solution, doc = _solved(path)
-    from dlcalc.asking import asks_of
-
-    assert [a.label for a in asked_quantities(solution, asks_of(doc))] == ["E_total"]
 
 
 def test_the_api_raises_input_error_for_an_unknown_ask() -> None:

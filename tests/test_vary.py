@@ -184,8 +184,20 @@ def test_any_id_names_safe_files_and_marks_by_its_id_key(runner, tmp_path) -> No
     text = stub.read_text(encoding="utf-8").replace("net_h1:", "net_h1: 5")
     returned = tmp_path / "whatever.yaml"
     returned.write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["check", "--manifest", str(out / "manifest.csv"), str(returned)])
-    assert result.exit_code == 1 and "| =1+1 | 1 | 0 | 0 | 1 | net_h1 |" in result.output
+    report = tmp_path / "marks.csv"
+    args = [
+        "check",
+        "--manifest",
+        str(out / "manifest.csv"),
+        str(returned),
+        "--report",
+        str(report),
+    ]
+    assert runner.invoke(app, args).exit_code == 1
+    with open(report, encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["student"] == "'=1+1"  # the class report neutralises it too
+    assert row["wrong"] == "1" and row["first_wrong"] == "net_h1"
 
 
 def test_adding_a_student_changes_nobody_elses_problem(runner, tmp_path) -> None:
