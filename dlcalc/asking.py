@@ -44,7 +44,11 @@ FINAL_ANSWERS: dict[str, tuple[str, ...]] = {
     "rnn": ("loss", "parameters"),
     "optimize": ("weights", "loss"),
     "batchnorm": ("output", "grad_gamma", "grad_beta", "grad_input"),
-}  # a command not here: the steps of its last section that has steps
+    "attention": ("output",),
+    "autoencoder": ("reconstruction", "loss"),
+    "gan": ("discriminator_loss", "generator_loss"),
+    "vae": ("z", "kl", "loss"),
+}  # otherwise (a command not here, a result without these parts): its last section's steps
 _ITEM = re.compile(r"[^.\[\]]+\[(\d+)\]\.")
 
 
@@ -284,7 +288,7 @@ def _final_answers(index: Index, command: str) -> list[tuple[str, Any]]:
                         for label, v in found
                         if label in index.by_label or isinstance(v, str)
                     ]
-    if not pairs and command not in FINAL_ANSWERS:
+    if not pairs:  # a command not in the table, or a result without those parts
         last = [section.steps for section in index.solution.sections if section.steps]
         pairs = [(step.label, step.value) for step in (last[-1] if last else [])]
     return pairs
