@@ -657,3 +657,44 @@ def test_conv_result_paths_name_their_steps(problem: dict[str, Any]) -> None:
             linked += 1
             assert float(steps[label].value) == pytest.approx(resolve_path(result, path))
     assert linked > 0
+
+
+@given(
+    x=st.lists(tenth, min_size=2, max_size=2),
+    t=st.lists(tenth, min_size=2, max_size=2),
+    hidden=matrix(2, 2),
+    output=matrix(2, 2),
+    decay=st.sampled_from([0, 0.1]),
+)
+@FEW
+def test_backprop_exact_is_the_fraction(
+    x: list[float], t: list[float], hidden: Any, output: Any, decay: float
+) -> None:
+    """A linear 2-2-2 network with weight decay: every quantity is rational."""
+    problem = {
+        "input": x,
+        "target": t,
+        "learning_rate": 0.5,
+        "loss": "half_sse",
+        "weight_decay": decay,
+        "layers": [
+            {"units": ["h1", "h2"], "activation": "linear", "weights": hidden, "bias": 0.35},
+            {"units": ["o1", "o2"], "activation": "linear", "weights": output, "bias": 0.6},
+        ],
+    }
+    exact = exact_values(solve("backprop", problem))
+    X, T = [F(v) for v in x], [F(v) for v in t]
+    W1 = [[F(v) for v in row] for row in hidden]
+    W2 = [[F(v) for v in row] for row in output]
+    h = [W1[j][0] * X[0] + W1[j][1] * X[1] + Fraction(35, 100) for j in (0, 1)]
+    o = [W2[k][0] * h[0] + W2[k][1] * h[1] + Fraction(6, 10) for k in (0, 1)]
+    delta_o = [o[k] - T[k] for k in (0, 1)]
+    delta_h = [delta_o[0] * W2[0][j] + delta_o[1] * W2[1][j] for j in (0, 1)]
+    assert exact["net_h1"] == h[0] and exact["out_o2"] == o[1]
+    assert exact["E_total"] == sum((tk - ok) ** 2 for tk, ok in zip(T, o)) / 2
+    assert exact["delta_o1"] == delta_o[0] and exact["delta_h2"] == delta_h[1]
+    grad_w5 = delta_o[0] * h[0]
+    assert exact["dE_dw5"] == grad_w5
+    assert exact["w5_new"] == W2[0][0] - Fraction(1, 2) * (grad_w5 + F(decay) * W2[0][0])
+    grad_w1 = delta_h[0] * X[0]
+    assert exact["w1_new"] == W1[0][0] - Fraction(1, 2) * (grad_w1 + F(decay) * W1[0][0])
