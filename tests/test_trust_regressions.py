@@ -254,3 +254,57 @@ def test_class_report_marks_around_unknown_names(runner, tmp_path: Path) -> None
     s10 = rows[1]
     assert s10["claims"] == "2" and "w47+" in s10["error"]  # the rest is marked
     assert s10["first_wrong"] == "a5"  # as the student wrote it, not out_h1
+
+
+def test_every_label_and_result_path_of_every_example_is_a_claim() -> None:
+    """Row E for every command: each JSON quantity and each path into result is accepted."""
+    from dlcalc.checking import Claim, Index, resolve, result_paths
+    from dlcalc.commands import COMMANDS
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import load
+
+    checked = 0
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        doc = load(str(path))
+        command = doc.data.get("command")
+        if command not in COMMANDS:
+            continue
+        solution = COMMANDS[command].build(doc, Settings())
+        index = Index.of(solution)
+        names = [s.label for s in solution.iter_steps()]
+        names += list(solution.paths) + result_paths(index.result, limit=300)
+        verdicts = resolve(index, [Claim(n, 0.0, "0", 0.5) for n in dict.fromkeys(names)])
+        checked += len(verdicts)
+    assert checked > 1000
+
+
+@pytest.mark.parametrize(
+    "example",
+    [
+        "conv-backward.yaml",
+        "conv-relu-maxpool.yaml",
+        "rnn-1unit.yaml",
+        "lstm-gomez.yaml",
+        "gru-1unit.yaml",
+        "batchnorm.yaml",
+        "adam-step.yaml",
+        "momentum-trace.yaml",
+    ],
+)
+def test_result_paths_name_the_steps_that_show_them(example: str) -> None:
+    """Solution.paths: each path's number is the value of the step it names."""
+    from dlcalc.checking import Index, resolve_path
+    from dlcalc.commands import COMMANDS
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import load
+
+    doc = load(str(EXAMPLES / example))
+    solution = COMMANDS[doc.data["command"]].build(doc, Settings())
+    index = Index.of(solution)
+    linked = 0
+    for path, label in solution.paths.items():
+        value = resolve_path(index.result, path)
+        if label in index.by_label:
+            linked += 1
+            assert float(index.by_label[label].value) == pytest.approx(value, abs=1e-12)
+    assert linked >= 4

@@ -601,6 +601,7 @@ def solve_optimize(
     start_loss = gradient.loss(w.tolist()) if gradient is not None else None
     rows: list[list[Any]] = [[0, *w.tolist(), *([start_loss] if gradient else []), *[None] * n]]
     history: list[dict[str, Any]] = []
+    paths: dict[str, str] = {}
     for t in range(1, total_steps + 1):
         if gradient is not None:
             raw = rnd(np.array(gradient.at(w.tolist())))
@@ -618,6 +619,18 @@ def solve_optimize(
                 for step in update_steps(h, t, names[i], before[i], g, update, (i,), previous[i]):
                     section.add(step)
             sections.append(section)
+        if record_all or t == 1:  # the result's numbers of a written step → their labels
+            at = f"steps[{t - 1}]"
+            for i in range(n):
+                paths[f"{at}.weights[{i}]"] = names[i].label("w", t)
+                paths[f"{at}.gradient[{i}]"] = names[i].label("g", t)
+                if h.l2:
+                    paths[f"{at}.gradient_with_decay[{i}]"] = names[i].label("g_reg", t)
+                for key in update.state:
+                    kind = "r" if (h.optimizer, key) == ("rmsprop", "v") else SHORT.get(key, key)
+                    paths[f"{at}.{key}[{i}]"] = names[i].label(kind, t)
+                if t == total_steps:
+                    paths[f"weights[{i}]"] = names[i].label("w", t)
         entry: dict[str, Any] = {
             "step": t,
             "weights": update.weights.tolist(),
@@ -665,7 +678,13 @@ def solve_optimize(
         )
         notes.append(f"{total_steps:,} steps: the first is worked out in full; {hint}.")
     solution = Solution(
-        "optimize", sections, result, title=spec.title, source=spec.source, notes=notes
+        "optimize",
+        sections,
+        result,
+        title=spec.title,
+        source=spec.source,
+        notes=notes,
+        paths=paths,
     )
     if variant is None:
         for v in variants(h):
