@@ -698,3 +698,118 @@ def test_backprop_exact_is_the_fraction(
     assert exact["w5_new"] == W2[0][0] - Fraction(1, 2) * (grad_w5 + F(decay) * W2[0][0])
     grad_w1 = delta_h[0] * X[0]
     assert exact["w1_new"] == W1[0][0] - Fraction(1, 2) * (grad_w1 + F(decay) * W1[0][0])
+
+
+# optimize once more, against a recursion of its own (the update rules of docs/training.md,
+# as torch.optim has them) that takes the student's slip and works on from it.
+
+HYPER = {"momentum": 0.9, "rho": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+def optimizer_world(
+    optimizer: str,
+    start: list[float],
+    decay: float,
+    steps: int,
+    carry: int | None,
+    slip: tuple[str, float] | None = None,
+) -> dict[str, float]:
+    """Every labelled number of the run (two weights: ``g1_2`` is weight 1 at step 2)."""
+    values: dict[str, float] = {}
+
+    def put(kind: str, i: int, t: int, v: float) -> float:
+        label = f"{kind}{i + 1}_{t}"
+        if slip is not None and label == slip[0]:
+            v = slip[1]
+        elif carry is not None:
+            v = carried(v, carry)
+        if not math.isfinite(v):
+            raise ValueError(label)
+        values[label] = v
+        return v
+
+    eta, mu, rho = 0.1, HYPER["momentum"], HYPER["rho"]
+    b1, b2, eps = HYPER["beta1"], HYPER["beta2"], HYPER["epsilon"]
+    w = [carried(x, carry) if carry is not None else x for x in start]
+    state = {k: [0.0, 0.0] for k in ("v", "a", "r", "m", "s")}
+    for t in range(1, steps + 1):
+        grad = [2 * w[0] + 0.5 * w[1], 0.5 * w[0] + 4 * w[1]]
+        g = [put("g", i, t, grad[i]) for i in (0, 1)]
+        new = list(w)
+        for i in (0, 1):
+            gr = g[i]
+            if decay and optimizer != "adamw":
+                gr = put("g_reg", i, t, g[i] + decay * w[i])
+            if optimizer == "sgd":
+                new[i] = w[i] - eta * gr
+            elif optimizer in ("momentum", "nesterov"):
+                v = state["v"][i] = put("v", i, t, mu * state["v"][i] + gr)
+                new[i] = w[i] - eta * (v if optimizer == "momentum" else gr + mu * v)
+            elif optimizer == "adagrad":
+                a = state["a"][i] = put("a", i, t, state["a"][i] + gr * gr)
+                new[i] = w[i] - eta * gr / (math.sqrt(a) + eps)
+            elif optimizer == "rmsprop":
+                r = state["r"][i] = put("r", i, t, rho * state["r"][i] + (1 - rho) * gr * gr)
+                new[i] = w[i] - eta * gr / (math.sqrt(r) + eps)
+            else:  # adam, adamw
+                m = state["m"][i] = put("m", i, t, b1 * state["m"][i] + (1 - b1) * gr)
+                s = state["s"][i] = put("v", i, t, b2 * state["s"][i] + (1 - b2) * gr * gr)
+                m_hat = put("m_hat", i, t, m / (1 - b1**t))
+                v_hat = put("v_hat", i, t, s / (1 - b2**t))
+                new[i] = w[i] - eta * (
+                    m_hat / (math.sqrt(v_hat) + eps) + (decay * w[i] if optimizer == "adamw" else 0)
+                )
+            new[i] = put("w", i, t, new[i])
+        w = new
+    return values
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@given(
+    start=st.lists(st.integers(-20, 20).map(lambda k: k / 10), min_size=2, max_size=2),
+    decay=st.sampled_from([0, 0.1]),
+    k=pick,
+)
+@FEW
+def test_optimize_slip_against_a_recursion_of_its_own(
+    optimizer: str, start: list[float], decay: float, k: int
+) -> None:
+    problem = {
+        "optimizer": optimizer,
+        "learning_rate": 0.1,
+        "start": start,
+        "function": "w1^2 + 0.5*w1*w2 + 2*w2^2",
+        "steps": 3,
+        "weight_decay": decay,
+        **HYPER,
+    }
+    for carry in (None, CARRY):
+        solution = solve("optimize", problem, carry)
+        steps = steps_of(solution)
+        correct = optimizer_world(optimizer, start, decay, 3, carry)
+        assert set(correct) == {s.label for s in steps.values() if numeric(s)}
+        for label, value in correct.items():  # the solution agrees with this recursion
+            assert float(steps[label].value) == pytest.approx(value, rel=1e-9, abs=1e-9)
+        labels = list(correct)
+        slipped = labels[k % len(labels)]
+        v = correct[slipped]
+        shift = 0.25 * max(1.0, abs(v))
+        shift = carried(shift, carry) if carry is not None else shift
+        try:
+            world = optimizer_world(
+                optimizer, start, decay, 3, carry, (slipped, -v - shift if v > 0 else -v + shift)
+            )
+        except ValueError:  # a state under a square root: the slip stays on its side of 0
+            world = optimizer_world(optimizer, start, decay, 3, carry, (slipped, v + shift))
+        claims = [claim(label, world[label], carry) for label in labels]
+        expected = {}
+        for c in claims:
+            if c.name == slipped:
+                expected[c.name] = WRONG
+            elif abs(c.value - correct[c.name]) > c.tol * (1 + 1e-9):
+                expected[c.name] = CARRIED
+            else:
+                expected[c.name] = RIGHT
+        report = judge(solution, claims, carry)
+        got = {v.claim.name: v.status for v in report.verdicts}
+        assert got == expected, {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
