@@ -143,9 +143,25 @@ def one_slip(solution: Solution, carry: int | None, pick: int) -> None:
     assert report.first_wrong is not None and report.first_wrong.claim.name == slipped.label
 
 
+def written_numbers_give_written_values(solution: Solution, carry: int) -> None:
+    """--carry: each value is its formula at the written numbers, rounded (nothing unseen is)."""
+    checked = 0
+    for step in steps_of(solution).values():
+        if numeric(step):
+            value = step.recompute({})
+            if isinstance(value, Real) and not isinstance(value, bool):
+                assert float(step.value) == pytest.approx(carried(value, carry), abs=1e-12), (
+                    step.label
+                )
+                checked += 1
+    assert checked
+
+
 def check_modes(command: str, data: dict[str, Any], pick: int) -> None:
     for carry in (None, CARRY):
         solution = solve(command, data, carry)
+        if carry is not None:
+            written_numbers_give_written_values(solution, carry)
         own_answers_all_right(solution, carry)
         one_slip(solution, carry, pick)
 

@@ -308,3 +308,28 @@ def test_result_paths_name_the_steps_that_show_them(example: str) -> None:
             linked += 1
             assert float(index.by_label[label].value) == pytest.approx(value, abs=1e-12)
     assert linked >= 4
+
+
+# --- found on the way: --carry rounded values the solution does not write ---------------------
+
+
+def test_carry_nesterov_rounds_only_written_values(runner, tmp_path: Path) -> None:
+    problem = write(
+        tmp_path,
+        "p.yaml",
+        "optimizer: nesterov\nlearning_rate: 0.1\nmomentum: 0.9\nstart: [0.2, -0.2]\n"
+        'function: "w1^2 + 0.5*w1*w2 + 2*w2^2"\nsteps: 2\nweight_decay: 0.1\n',
+    )
+    out = runner.invoke(app, ["optimize", problem, "--carry", "3", "-f", "json"])
+    values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
+    # 0.139 − 0.1 × (0.261 + 0.9 × 0.549) = 0.06349: the unwritten 0.7551 is not rounded first
+    assert values["w1_2"] == pytest.approx(0.063)
+
+
+def test_carry_dropout_rounds_only_written_values(runner) -> None:
+    out = runner.invoke(
+        app, ["backprop", str(EXAMPLES / "mazur-dropout.yaml"), "--carry", "2", "-f", "json"]
+    )
+    values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
+    # (0.14 × 0.4 + (−0.04) × 0.5) × 1/(1 − 0.5) = 0.072: the sum 0.036 is not rounded on its own
+    assert values["dE_dout_h1"] == pytest.approx(0.07)
