@@ -829,3 +829,91 @@ def test_optimize_slip_against_a_recursion_of_its_own(
         report = judge(solution, claims, carry)
         got = {v.claim.name: v.status for v in report.verdicts}
         assert got == expected, {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
+
+
+# batchnorm once more, against a computation of its own that takes the student's slip.
+
+
+def batchnorm_world(
+    xs: list[float],
+    gamma: float,
+    beta: float,
+    eps: float,
+    dys: list[float],
+    carry: int | None,
+    slip: tuple[str, float] | None = None,
+) -> dict[str, float]:
+    values: dict[str, float] = {}
+
+    def put(label: str, v: float) -> float:
+        if slip is not None and label == slip[0]:
+            v = slip[1]
+        elif carry is not None:
+            v = carried(v, carry)
+        if not math.isfinite(v):
+            raise ValueError(label)
+        values[label] = v
+        return v
+
+    m = len(xs)
+    mean = put("mean", sum(xs) / m)
+    var = put("var", sum((x - mean) ** 2 for x in xs) / m)
+    std = put("std", math.sqrt(var + eps))
+    xhat = [put(f"xhat_{i + 1}", (x - mean) / std) for i, x in enumerate(xs)]
+    for i, h in enumerate(xhat):
+        put(f"y_{i + 1}", gamma * h + beta)
+    dbeta = put("dbeta", sum(dys))
+    dgamma = put("dgamma", sum(d * h for d, h in zip(dys, xhat)))
+    for i, (d, h) in enumerate(zip(dys, xhat)):
+        put(f"dx_{i + 1}", gamma / std * (d - dbeta / m - h * dgamma / m))
+    return values
+
+
+@given(
+    xs=st.lists(quarter, min_size=3, max_size=4).filter(lambda v: len(set(v)) > 1),
+    gamma=tenth.filter(bool),
+    beta=tenth,
+    dys=st.lists(tenth, min_size=4, max_size=4),
+    k=pick,
+)
+@FEW
+def test_batchnorm_slip_against_a_computation_of_its_own(
+    xs: list[float], gamma: float, beta: float, dys: list[float], k: int
+) -> None:
+    dys = dys[: len(xs)]
+    problem = {
+        "batch": [[x] for x in xs],
+        "gamma": [gamma],
+        "beta": [beta],
+        "epsilon": 0.01,
+        "grad_output": [[d] for d in dys],
+    }
+    for carry in (None, CARRY):
+        solution = solve("batchnorm", problem, carry)
+        steps = steps_of(solution)
+        correct = batchnorm_world(xs, gamma, beta, 0.01, dys, carry)
+        assert set(correct) == {s.label for s in steps.values() if numeric(s)}
+        for label, value in correct.items():
+            assert float(steps[label].value) == pytest.approx(value, rel=1e-9, abs=1e-9)
+        labels = list(correct)
+        slipped = labels[k % len(labels)]
+        v = correct[slipped]
+        shift = carried(0.25 * max(1.0, abs(v)), carry) if carry else 0.25 * max(1.0, abs(v))
+        try:
+            world = batchnorm_world(
+                xs, gamma, beta, 0.01, dys, carry, (slipped, -v - shift if v > 0 else -v + shift)
+            )
+        except ValueError:  # σ² + ε under the square root: stay on its side of 0
+            world = batchnorm_world(xs, gamma, beta, 0.01, dys, carry, (slipped, v + shift))
+        claims = [claim(label, world[label], carry) for label in labels]
+        expected = {
+            c.name: WRONG
+            if c.name == slipped
+            else CARRIED
+            if abs(c.value - correct[c.name]) > c.tol * (1 + 1e-9)
+            else RIGHT
+            for c in claims
+        }
+        report = judge(solution, claims, carry)
+        got = {v.claim.name: v.status for v in report.verdicts}
+        assert got == expected, {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
