@@ -333,3 +333,13 @@ def test_carry_dropout_rounds_only_written_values(runner) -> None:
     values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
     # (0.14 × 0.4 + (−0.04) × 0.5) × 1/(1 − 0.5) = 0.072: the sum 0.036 is not rounded on its own
     assert values["dE_dout_h1"] == pytest.approx(0.07)
+
+
+def test_carry_rounds_the_perceptron_boundary(runner) -> None:
+    out = runner.invoke(
+        app,
+        ["perceptron", str(EXAMPLES / "perceptron-trace.yaml"), "--carry", "2", "-f", "json"],
+    )
+    values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
+    assert values["x2_intercept"] == pytest.approx(5.78)
+    assert values["x2_slope"] == pytest.approx(-0.11)
