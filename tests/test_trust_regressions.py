@@ -343,3 +343,35 @@ def test_carry_rounds_the_perceptron_boundary(runner) -> None:
     values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
     assert values["x2_intercept"] == pytest.approx(5.78)
     assert values["x2_slope"] == pytest.approx(-0.11)
+
+
+@pytest.mark.parametrize("carry", [2, 3])
+def test_every_example_under_carry_writes_what_its_numbers_give(carry: int) -> None:
+    """--carry for every command: a step's value is its formula at the written numbers, rounded."""
+    from numbers import Real
+
+    from dlcalc.commands import COMMANDS
+    from dlcalc.numerics import rounder
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import load
+
+    rnd = rounder(carry)
+    checked = 0
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        doc = load(str(path))
+        command = doc.data.get("command")
+        if command not in COMMANDS or "carry" not in COMMANDS[command].options:
+            continue
+        solution = COMMANDS[command].build(doc, Settings(carry=carry))
+        for step in solution.iter_steps():
+            if not step.computed or isinstance(step.value, bool):
+                continue
+            if not isinstance(step.value, Real):
+                continue
+            value = step.recompute({})
+            if isinstance(value, Real) and not isinstance(value, bool):
+                assert float(step.value) == pytest.approx(float(rnd(value)), abs=1e-12), (
+                    f"{path.name}: {step.label}"
+                )
+                checked += 1
+    assert checked > 500
