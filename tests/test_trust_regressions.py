@@ -109,6 +109,12 @@ def test_c_batchnorm_carry_to_zero_is_an_input_error(runner, tmp_path: Path) -> 
     assert "--carry" in message and "rounds to 0" in message and "epsilon" in message
 
 
+def test_c_batchnorm_underflow_is_an_input_error(runner, tmp_path: Path) -> None:
+    problem = write(tmp_path, "p.yaml", "batch: [[1e-300], [2e-300]]\nepsilon: 0\n")
+    out = runner.invoke(app, ["batchnorm", problem])
+    assert out.exit_code == 2 and "epsilon" in out.output and "internal" not in out.output
+
+
 # --- D: error carried forward re-decides relu slopes and max-pool routes ----------------------
 
 
