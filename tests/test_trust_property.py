@@ -917,3 +917,121 @@ def test_batchnorm_slip_against_a_computation_of_its_own(
         report = judge(solution, claims, carry)
         got = {v.claim.name: v.status for v in report.verdicts}
         assert got == expected, {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
+
+
+# the rnn cell once more, against a computation of its own (one unit, two steps, tanh state,
+# linear output layer, ½ squared error, one update with η = 0.1)
+
+
+def rnn_world(
+    xs: list[list[float]],
+    ys: list[float],
+    u: list[float],
+    w: float,
+    b: float,
+    v: float,
+    c: float,
+    carry: int | None,
+    slip: tuple[str, float] | None = None,
+) -> dict[str, float]:
+    values: dict[str, float] = {}
+
+    def put(label: str, x: float) -> float:
+        if slip is not None and label == slip[0]:
+            x = slip[1]
+        elif carry is not None:
+            x = carried(x, carry)
+        if not math.isfinite(x):
+            raise ValueError(label)
+        values[label] = x
+        return x
+
+    s = [0.0]
+    yhat = []
+    for t in (1, 2):
+        x = xs[t - 1]
+        s.append(put(f"s_{t}", math.tanh(u[0] * x[0] + u[1] * x[1] + w * s[-1] + b)))
+        net = put(f"net_yhat_{t}", v * s[t] + c)
+        yhat.append(put(f"yhat_{t}", net))
+        put(f"L_{t}", (yhat[-1] - ys[t - 1]) ** 2 / 2)
+    put("L", values["L_1"] + values["L_2"])
+    dy2 = put("dL_dyhat_2", yhat[1] - ys[1])
+    d_out2 = put("delta_yhat_2", dy2 * 1)
+    ds2 = put("dL_ds_2", d_out2 * v)
+    delta2 = put("delta_2", ds2 * (1 - s[2] * s[2]))
+    dy1 = put("dL_dyhat_1", yhat[0] - ys[0])
+    d_out1 = put("delta_yhat_1", dy1 * 1)
+    explicit = put("dL_ds_1_explicit", d_out1 * v)
+    implicit = put("dL_ds_1_implicit", delta2 * w)
+    ds1 = put("dL_ds_1", explicit + implicit)
+    delta1 = put("delta_1", ds1 * (1 - s[1] * s[1]))
+    deltas = [delta1, delta2]
+    grad = {
+        "U[1,1]": put("dL_dU[1,1]", deltas[0] * xs[0][0] + deltas[1] * xs[1][0]),
+        "U[1,2]": put("dL_dU[1,2]", deltas[0] * xs[0][1] + deltas[1] * xs[1][1]),
+        "W": put("dL_dW", deltas[0] * s[0] + deltas[1] * s[1]),
+        "b": put("dL_db", deltas[0] + deltas[1]),
+        "V": put("dL_dV", d_out1 * s[1] + d_out2 * s[2]),
+        "c": put("dL_dc", d_out1 + d_out2),
+    }
+    before = {"U[1,1]": u[0], "U[1,2]": u[1], "W": w, "b": b, "V": v, "c": c}
+    for name, g in grad.items():
+        base, bracket, rest = name.partition("[")
+        put(f"{base}_new{bracket}{rest}", before[name] - 0.1 * g)
+    return values
+
+
+@given(
+    xs=matrix(2, 2),
+    ys=st.lists(tenth, min_size=2, max_size=2),
+    u=st.lists(tenth, min_size=2, max_size=2),
+    w=tenth,
+    b=tenth,
+    v=tenth.filter(bool),
+    c=tenth,
+    k=pick,
+)
+@FEW
+def test_rnn_slip_against_a_computation_of_its_own(
+    xs: Any, ys: list[float], u: list[float], w: float, b: float, v: float, c: float, k: int
+) -> None:
+    problem = {
+        "cell": "rnn",
+        "inputs": xs,
+        "targets": [[y] for y in ys],
+        "loss": "half_sse",
+        "learning_rate": 0.1,
+        "state0": [0],
+        "U": [u],
+        "W": [[w]],
+        "b": [b],
+        "V": [[v]],
+        "c": [c],
+        "state_activation": "tanh",
+    }
+    for carry in (None, CARRY):
+        solution = solve("rnn", problem, carry)
+        steps = steps_of(solution)
+        correct = rnn_world(xs, ys, u, w, b, v, c, carry)
+        assert set(correct) == {s.label for s in steps.values() if numeric(s)}
+        for label, value in correct.items():
+            assert float(steps[label].value) == pytest.approx(value, rel=1e-9, abs=1e-9), label
+        labels = list(correct)
+        slipped = labels[k % len(labels)]
+        x = correct[slipped]
+        shift = carried(0.25 * max(1.0, abs(x)), carry) if carry else 0.25 * max(1.0, abs(x))
+        world = rnn_world(
+            xs, ys, u, w, b, v, c, carry, (slipped, -x - shift if x > 0 else -x + shift)
+        )
+        claims = [claim(label, world[label], carry) for label in labels]
+        expected = {
+            cl.name: WRONG
+            if cl.name == slipped
+            else CARRIED
+            if abs(cl.value - correct[cl.name]) > cl.tol * (1 + 1e-9)
+            else RIGHT
+            for cl in claims
+        }
+        report = judge(solution, claims, carry)
+        got = {vd.claim.name: vd.status for vd in report.verdicts}
+        assert got == expected, {n: (got[n], expected[n]) for n in got if got[n] != expected[n]}
