@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
@@ -43,9 +44,12 @@ FINAL_ANSWERS: dict[str, tuple[str, ...]] = {
     "rnn": ("loss", "parameters"),
     "optimize": ("weights", "loss"),
     "batchnorm": ("output", "grad_gamma", "grad_beta", "grad_input"),
-}  # a command not here: the steps of its last section that has steps
+    "attention": ("output",),
+    "autoencoder": ("reconstruction", "loss"),
+    "gan": ("discriminator_loss", "generator_loss"),
+    "vae": ("z", "kl", "loss"),
+}  # otherwise (a command not here, a result without these parts): its last section's steps
 _ITEM = re.compile(r"[^.\[\]]+\[(\d+)\]\.")
-MAX_ASKED = 200  # quantities one problem may ask for (a sheet is a page or two)
 
 
 @dataclass(frozen=True)
@@ -60,24 +64,24 @@ class Asked:
 
 
 def shown_decimals(value: Any, decimals: int) -> int:
-    """How many decimals ``value`` shows under the renderers' rule ``decimals``: 0.5933 → 4,
-    0.0004386 → 7 (4 significant figures below 0.1), 34,944 → 0, 1.2e-05 → 6."""
-    from dlcalc.render.numbers import fmt
+    """How many decimals ``value`` is asked and shown to under the renderers' rule ``decimals``,
+    trailing zeros counted: 0.5933 → 4, 0.119 → 4, 0.0004386 → 7 (4 significant figures
+    below 0.1), 34,944 → 0; ``Places(4)``: 4; ``Significant(3)``: 0.04386 → 4."""
+    from dlcalc.render.numbers import HUGE, Places, Significant
 
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, (bool, str, Integral)) or value is None:
         return 0
-    text = fmt(value, decimals).replace("−", "-").replace(",", "")
-    mantissa, _, exponent = text.partition("e")
-    places = len(mantissa.partition(".")[2])
-    return max(0, places - int(exponent or 0))
-
-
-def rounded(value: Any, decimals: int) -> Any:
-    """``value`` as shown with ``decimals`` decimals (a number; a text answer unchanged)."""
-    if isinstance(value, (bool, str)) or value is None:
-        return value
     x = float(value)
-    return round(x, decimals) if math.isfinite(x) else x
+    digits = int(decimals)
+    if isinstance(decimals, Places):
+        return digits
+    if x == 0 or not math.isfinite(x):
+        return max(digits - 1, 0) if isinstance(decimals, Significant) else digits
+    figures = max(digits, 1) if isinstance(decimals, Significant) or abs(x) < 0.1 else None
+    if figures is None:
+        return 0 if abs(x) >= HUGE else digits
+    exponent = int(f"{x:.{figures - 1}e}".split("e")[1])  # of the rounded value
+    return max(0, figures - 1 - exponent)
 
 
 def asks_of(doc: Document | None) -> list[str] | None:
@@ -110,8 +114,6 @@ def asked_quantities(
     if asks is None:
         pairs = _final_answers(index, solution.command)
     else:
-        if len(asks) > MAX_ASKED:
-            raise InputError(f"{len(asks):,} asked quantities; at most {MAX_ASKED}", field="ask")
         pairs = []
         for k, name in enumerate(asks):
             try:
@@ -286,7 +288,7 @@ def _final_answers(index: Index, command: str) -> list[tuple[str, Any]]:
                         for label, v in found
                         if label in index.by_label or isinstance(v, str)
                     ]
-    if not pairs and command not in FINAL_ANSWERS:
+    if not pairs:  # a command not in the table, or a result without those parts
         last = [section.steps for section in index.solution.sections if section.steps]
         pairs = [(step.label, step.value) for step in (last[-1] if last else [])]
     return pairs

@@ -50,7 +50,7 @@ class Commands(typer.core.TyperGroup):
                 from dlcalc.tools import TOOLS
 
                 tool = TOOLS[name]
-                cls = ExpressionCommand if tool.expression else None
+                cls = ExpressionCommand if tool.expression else FilesCommand if tool.files else None
                 one.command(name, help=tool.help, cls=cls)(tool_command(tool))
             else:
                 BY_HAND[name](one)
@@ -180,7 +180,7 @@ def fail(message: str) -> typer.Exit:
 
 def guarded(where: str, action: Callable[[], int | None]) -> None:
     """Run ``action`` and exit with its status; any error is one line and exit status 2."""
-    from dlcalc.output import failure
+    from dlcalc.specs.loader import failure
 
     try:
         status = action()
@@ -194,9 +194,8 @@ def guarded(where: str, action: Callable[[], int | None]) -> None:
 
 def run(name: str, problem: str | None, settings: Settings, data: dict | None = None) -> None:
     """Solve ``problem`` (a file or -), or else the problem ``data`` built from command-line numbers; write it."""
-    from dlcalc.commands import solve, variants
-    from dlcalc.output import finish
-    from dlcalc.specs.loader import Document, load
+    from dlcalc.output import publish
+    from dlcalc.solving import read_document, solve_problem
 
     if data is not None and problem is not None:
         raise fail(f"give either a problem file ({problem}) or the numbers as options, not both")
@@ -206,16 +205,8 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
     files.reset()
 
     def action() -> int:
-        from dlcalc.solving import explain_unknown_key, refuse_other_command
-
-        doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
-        refuse_other_command(doc, name)
-        checked = variants(name, doc, settings) if settings.check else None
-        try:
-            solution = solve(name, doc, settings)
-        except InputError as e:
-            raise explain_unknown_key(e, doc, name) from None
-        return finish(solution, settings, checked)
+        solved = solve_problem(name, read_document(problem, data), settings)
+        return publish(solved.solution, settings, solved.wrong)
 
     guarded(where, action)
 
@@ -299,6 +290,19 @@ class ExpressionCommand(typer.core.TyperCommand):
         takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
         known |= set(ctx.help_option_names)
         return super().parse_args(ctx, expressions_last(args, known, takes_value))
+
+
+class FilesCommand(typer.core.TyperCommand):
+    """A command whose file arguments may begin with '-' (a sheet named ``-2+3.yaml``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from dlcalc.arguments import dash_files
+
+        known = {o for p in self.params for o in (*p.opts, *p.secondary_opts)}
+        options = [p for p in self.params if p.param_type_name == "option"]
+        takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
+        known |= set(ctx.help_option_names)
+        return super().parse_args(ctx, dash_files(args, known, takes_value))
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ under 10 s on a 2-core laptop (tests/test_hostile.py measures the largest cases)
 How a command uses it (all raise :class:`~dlcalc.errors.InputError`, i.e. exit 2)::
 
     from dlcalc import limits
-    limits.check_name("layers[0].units[1]", name)      # names, labels: ≤ MAX_NAME characters
     limits.check_text("title", title)                  # titles, sources: ≤ MAX_TEXT characters
     limits.check_count("examples", len(rows), limits.MAX_ROWS, "examples")
     limits.check_work("epochs", epochs * steps_per_epoch)          # ≤ MAX_WORK steps in total
@@ -18,8 +17,7 @@ How a command uses it (all raise :class:`~dlcalc.errors.InputError`, i.e. exit 2
 
 ``check_work``'s ``amount`` is the number of elementary recorded steps the command will
 make: for a network, (units + weights) × examples × epochs summed over the layers, so
-depth counts as much as width; for an exact (fraction) run, multiply by
-:data:`EXACT_COST` because fractions grow.  New commands (conv, rnn, optimize,
+depth counts as much as width.  New commands (conv, rnn, optimize,
 batchnorm, solve) should estimate their own amount the same way and call ``check_work``
 once, before the first step.  The problem-file reader (dlcalc.specs.loader) already
 enforces MAX_FILE_BYTES, MAX_DEPTH, MAX_TEXT for every string and MAX_NUMBER_CHARS for
@@ -39,16 +37,29 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # --- reading files -----------------------------------------------------------------------------
 MAX_FILE_BYTES = 300_000  # a problem or answers file; a worked example is a few kB
+MAX_ROSTER_BYTES = 5_000_000  # an LMS export (dlcalc grade): thousands of attempts
 MAX_DEPTH = 50  # nesting of YAML lists and mappings
 MAX_TEXT = 200  # characters of any text in a file: titles, sources, labels
 MAX_NAME = 64  # characters of a name: a unit, a column, a class label, a symbol
 MAX_ARGUMENTS = 10_100  # words on the command line (softmax takes at most 10,000 scores)
 MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789e-300 fits)
 
+# --- sets of problems: ask:, dlcalc vary and practice (docs/teaching-sets.md) ------------------
+MAX_VARIANTS = 500  # variants of one set (--count, roster lines)
+MAX_DRAWS = 1_000  # draws in one template
+MAX_CHOICES = 100  # options of one {choice: [...]}
+MAX_CONSTRAINTS = 50  # conditions of one template
+MAX_DRAW_DECIMALS = 6  # decimals of a {uniform: ...} draw
+MAX_DRAW_MAGNITUDE = 1e9  # |lo|, |hi| of a draw's range
+MAX_ROSTER_COLUMNS = 50  # columns of a roster
+MAX_DRAW_ATTEMPTS = 100  # draws tried for one variant before its template is called unsatisfiable
+MAX_SET_DRAWS = 10_000  # draws tried for one set
+MAX_SET_STEPS = 30_000  # worked steps written for one set (three formats each; about 0.35 ms)
+MAX_SOLVED_STEPS = 100_000  # worked steps solved for one set, every draw tried counted
+
 # --- work (measured on a 2-core machine shared with other jobs; see docs/security.md) -----------
 MAX_WORK = 5_000_000  # about µs of CPU: network passes × (LAYER_COST × layers + weights + units)
 LAYER_COST = 150  # one layer's overhead per pass, counted in weights (about 0.15 ms of CPU)
-EXACT_COST = 20  # an exact-fraction step costs this many float steps (fractions grow)
 PERCEPTRON_WORK = (
     20_000  # perceptron: rows × weights × epochs actually run (exact fractions), metered
 )
@@ -56,24 +67,33 @@ DELTA_WORK = 24_000  # delta rule: epochs × rows × weights (fixed length, so c
 MAX_SYMBOLIC = 150  # --symbolic: Σ over weights of paths to the loss × path length, + 10 per layer
 MAX_EXACT_STEPS = 500  # --exact: steps whose exact value SymPy works out (about 10 ms each)
 MAX_POWER = 10_000  # derive/graph: largest exponent of a power SymPy may see (9^9^9 is refused)
+# optimize on a loss expression: distinct operations in ∂f/∂w (all weights) × steps, each
+# about 5 µs; and the gradient written out (as a formula, once) at most this many operations
+# (σ nested 20 deep: 2,009 written, 140 distinct; 28 deep: 3,821 written, refused)
+MAX_GRADIENT_WORK = 1_000_000
+MAX_GRADIENT_SIZE = 2_500
 
 # --- output ------------------------------------------------------------------------------------
 MAX_STEPS = 15_000  # worked steps written out (Markdown, LaTeX, JSON: about 0.25 ms each)
 MAX_TERMINAL_STEPS = 5_000  # in the terminal, HTML and .txt (about 0.2 ms each since the layout needs no Rich tables)
 MAX_OUTPUT_CHARS = 8_000_000  # a rendered solution (8 MB of text is already unreadable)
+# Grids (images, kernels, feature maps) are drawn cell by cell: a cell costs about 0.2 ms in
+# the terminal (Rich tables) and 0.02 ms in a document, so cells are counted on their own.
+MAX_TERMINAL_GRID_CELLS = 35_000  # the 28×28, 8-filter example with its backward pass has 32,240
+MAX_GRID_CELLS = 300_000  # Markdown, LaTeX, JSON, HTML
+# conv: cells of every map worked out (each layer's padded input and its output, channels
+# included; twice with grad_output), checked before computing: padding 865 on a 1×1 input
+# would be 6,000,000 cells
+MAX_CONV_CELLS = 150_000
+# conv works in exact fractions: a multiply-add costs more the more decimals the numbers
+# are written with (denominators grow layer by layer) and the backward pass costs two more
+MAX_CONV_WORK = 3_000_000  # multiply-adds × decimal cost × backward cost, about 1.5 µs each
+CONV_DECIMAL_COST = 0.25  # extra cost of a multiply-add per decimal written, per layer deep
+CONV_BACKWARD_COST = 2  # forward, then ∂L/∂K and ∂L/∂x (measured: about twice the forward)
 
 
 def _refuse(field: str, message: str) -> InputError:
     return InputError(message, field=field)
-
-
-def check_name(field: str, text: str, limit: int = MAX_NAME) -> str:
-    """``text`` if it is a short one-line name; else exit 2 naming ``field`` and the limit."""
-    if len(text) > limit:
-        raise _refuse(field, f"a name of {len(text):,} characters; names may have at most {limit}")
-    if any(ch in text for ch in "\n\r\t\v\f"):
-        raise _refuse(field, "a name must be on one line (no newline or tab in it)")
-    return text
 
 
 def check_text(field: str, text: str, limit: int = MAX_TEXT) -> str:
@@ -240,6 +260,30 @@ def check_network(spec: Any, training: bool, every_step: bool, symbolic: bool) -
             "units of symbolic work (paths through the network × their length)",
             "--symbolic is for small networks (at most 2-2-2-2 or a 5-layer chain); leave it out for this one",
         )
+
+
+def check_grid_cells(count: int, terminal: bool, field: str = "--format") -> None:
+    """Refuse to draw more grid cells than a format draws in a few seconds."""
+    limit = MAX_TERMINAL_GRID_CELLS if terminal else MAX_GRID_CELLS
+    if count > limit:
+        where = "the terminal draws at most" if terminal else "a document holds at most"
+        raise _refuse(
+            field,
+            f"the solution has {count:,} grid cells; {where} {limit:,}"
+            + ("; use --format markdown or json" if terminal and count <= MAX_GRID_CELLS else "")
+            + ", or solve a smaller problem",
+        )
+
+
+def grid_cells(solution: object) -> int:
+    """The number of grid cells (images, kernels, maps) a renderer would draw (duck-typed)."""
+    cells = 0
+    for section in getattr(solution, "sections", []):
+        for item in getattr(section, "items", []):
+            grid = getattr(item, "cells", None)
+            if isinstance(grid, list):
+                cells += sum(len(row) for row in grid if isinstance(row, list))
+    return cells
 
 
 def solution_size(solution: object) -> int:

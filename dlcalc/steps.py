@@ -201,7 +201,7 @@ Item = Union[Step, Table, Grid, Rule, str]  # a str is a note
 class Mark(Record):
     """A claimed value for a step, as judged by ``check``: right, wrong or carried (forward)."""
 
-    __slots__ = ("status", "claimed", "correct", "text", "expected", "first_wrong")
+    __slots__ = ("status", "claimed", "correct", "text", "expected", "first_wrong", "points")
 
     def __init__(
         self,
@@ -211,6 +211,7 @@ class Mark(Record):
         text: str | None = None,
         expected: Value = None,
         first_wrong: bool = False,
+        points: str | None = None,
     ) -> None:
         self.status = status  # "right" | "wrong" | "carried"
         self.claimed = claimed
@@ -218,6 +219,7 @@ class Mark(Record):
         self.text = text  # the claim as the student wrote it
         self.expected = expected  # carried: the value that follows from the student's own inputs
         self.first_wrong = first_wrong  # the first genuinely wrong step: "where it went wrong"
+        self.points = points  # under a marking policy: "0.5 of 1" (dlcalc.marking)
 
     @property
     def sign(self) -> str:
@@ -250,7 +252,10 @@ class Solution(Record):
     or a failed write leaves nothing behind.  ``alternatives``: other conventions a student
     may have used (e.g. momentum as v = μv − ηg), each a description and a function that
     solves the problem under it; ``check`` tries them when claims are wrong, to say which
-    convention the answers follow.
+    convention the answers follow.  ``paths``: result path → the label of the quantity it
+    holds (``layers[0].output[0][1][2]`` → ``y[0][1][2]``), set by topics whose result is not
+    read by :func:`dlcalc.check_names.path_label`; ``check`` links a claim written as a path to
+    its step by it, and accepts a label that no step shows (an elided cell) by its path.
     """
 
     __slots__ = (
@@ -263,6 +268,7 @@ class Solution(Record):
         "marks",
         "figures",
         "alternatives",
+        "paths",
     )
 
     def __init__(
@@ -276,6 +282,7 @@ class Solution(Record):
         marks: dict[str, Mark] | None = None,
         figures: list[Callable[[], None]] | None = None,
         alternatives: list[tuple[str, Callable[[], Solution]]] | None = None,
+        paths: dict[str, str] | None = None,
     ) -> None:
         self.command = command
         self.sections = sections
@@ -288,6 +295,7 @@ class Solution(Record):
         self.alternatives: list[tuple[str, Callable[[], Solution]]] = (
             alternatives if alternatives is not None else []
         )
+        self.paths: dict[str, str] = paths if paths is not None else {}
 
     def replace(self, **changes: Any) -> Solution:
         """A shallow copy with some fields changed (as ``dataclasses.replace``)."""

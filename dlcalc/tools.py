@@ -12,10 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlcalc.commands import PROBLEM
+from dlcalc.errors import InputError
 from dlcalc.settings import Opt, Settings
+
+if TYPE_CHECKING:
+    from dlcalc.steps import Solution
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Tool:
     run: Callable[[dict[str, Any], Settings], int | None]
     where: Callable[[dict[str, Any]], str] = lambda values: ""  # the input errors are about
     expression: bool = False  # its first argument is an expression that may begin with '-'
+    files: bool = False  # its arguments are files whose names may begin with '-' (-2+3.yaml)
 
 
 CHECK_HELP = """\
@@ -49,6 +54,7 @@ Examples:
   dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
   dlcalc check problem.yaml answers.yaml --command backprop --format json
   dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
+  dlcalc check --manifest set/manifest.csv returned/*.yaml --report marks.csv
 """
 
 
@@ -56,13 +62,56 @@ def run_check(values: dict[str, Any], settings: Settings) -> int:
     """Mark one answers file against the solution, or a whole class (several files, --report)."""
     from dlcalc.output import check_answers, mark_class
 
-    problem, answers = values["problem"], [Path(a) for a in values["answers"]]
-    if values["report"] is not None or len(answers) > 1:
+    if values.get("manifest") is not None:  # every sheet against its own variant (dlcalc vary)
+        from dlcalc.problem_sets import run_manifest
+
+        return run_manifest(values, settings)
+    problem, answers = values["problem"], [Path(a) for a in values["answers"] or ()]
+    if not answers:
+        raise InputError(
+            "give the answers file to check, e.g. dlcalc check problem.yaml answers.yaml",
+            field="ANSWERS",
+        )
+    marks = str(values["marks"]) if values.get("marks") else None
+    if values["report"] is not None or values.get("feedback") is not None or len(answers) > 1:
         return mark_class(
-            problem, answers, values["command"], values["tol"], values["report"], settings
+            problem,
+            answers,
+            values["command"],
+            values["tol"],
+            values["report"],
+            settings,
+            marks,
+            values.get("feedback"),
         )
     settings.check, settings.tol = answers[0], values["tol"]
-    return check_answers(problem, values["command"], settings)
+    return check_answers(problem, values["command"], settings, marks)
+
+
+GRADE_HELP = """\
+Re-mark a quiz's attempts from the LMS and write the grades in the LMS's import format.
+
+RESPONSES is a Moodle quiz "Responses" report or a Canvas "Student Analysis" report,
+downloaded as CSV (the format is told by its header).  Every attempt is marked with
+error carried forward, the textbook conventions and the problem's marking policy
+(`marks:`, or --marks FILE); the problem's `ask:` list says which quantity each part
+(Moodle's cloze "part k", Canvas's k-th question) is.  -o gets the grade file: Moodle's
+grade import CSV (ID number, Email address, the grade item, Feedback) or Canvas's
+gradebook CSV (Student, ID, SIS User ID, SIS Login ID, Section, the assignment), for
+the LMS the responses came from unless --to says otherwise.  A student's best attempt
+counts.  Cells a spreadsheet would run as formulas are neutralised.
+
+\b
+Examples:
+  dlcalc grade quiz.yaml responses.csv -o grades.csv
+  dlcalc grade quiz.yaml student_analysis.csv -o gradebook.csv --to canvas --feedback fb/
+"""
+
+
+def run_grade(values: dict[str, Any], settings: Settings) -> int:
+    from dlcalc.output import grade_class
+
+    return grade_class(values, settings)  # -o (settings.output) is the grade file
 
 
 KEY_HELP = """\
@@ -115,22 +164,44 @@ Examples:
 """
 
 
-def run_expression(solve: Callable[[Any, dict[str, Any]], Any]) -> Callable[..., int]:
+def expression_solver(
+    name: str, solve: Callable[[Any, dict[str, Any]], Solution]
+) -> Callable[[dict[str, Any], Settings], Solution]:
     """Parse the expression and ``--at`` first (bad input never waits for SymPy), then solve.
 
     ``solve(calculus, values)`` gets the topic module and the option values, with ``at``
-    parsed into a mapping of symbol values."""
+    parsed into a mapping of symbol values (a mapping given to :func:`dlcalc.solve` is
+    read like ``x=0.5,y=2``)."""
 
-    def run(values: dict[str, Any], settings: Settings) -> int:
+    def solved(values: dict[str, Any], settings: Settings) -> Solution:
         from dlcalc.expressions import parse, parse_assignments
-        from dlcalc.output import finish
+        from dlcalc.solving import add_diagram
 
+        if settings.diagram is not None:
+            from dlcalc.render.diagram import check_diagram_path
+
+            check_diagram_path(settings.diagram)
         parse(values["expression"])
         at = values.get("at")
+        if isinstance(at, dict):
+            at = ",".join(f"{k}={v}" for k, v in at.items())
         values = {**values, "at": parse_assignments(at) if at is not None else None}
         from dlcalc.topics import calculus
 
-        return finish(solve(calculus, values), settings)
+        solution = solve(calculus, values)
+        add_diagram(name, None, solution, settings)
+        return solution
+
+    return solved
+
+
+def run_solved(solve: Callable[[dict[str, Any], Settings], Solution]) -> Callable[..., int]:
+    """Solve, then add exact values, check and write as every problem command does."""
+
+    def run(values: dict[str, Any], settings: Settings) -> int:
+        from dlcalc.output import finish
+
+        return finish(solve(values, settings), settings)
 
     return run
 
@@ -171,9 +242,89 @@ def run_export(values: dict[str, Any], settings: Settings) -> None:
     export(values["problems"], values["to"], settings, values["moodle_type"])
 
 
+DERIVE = expression_solver(
+    "derive", lambda calculus, v: calculus.solve_derive(v["expression"], v.get("wrt"), v["at"])
+)
+GRAPH = expression_solver(
+    "graph", lambda calculus, v: calculus.solve_graph(v["expression"], v["at"])
+)
+# The tools that work out one solution (run writes it; dlcalc.solve shows it).
+SOLVERS: dict[str, Callable[[dict[str, Any], Settings], Solution]] = {
+    "derive": DERIVE,
+    "graph": GRAPH,
+}
+
+COMMAND_OPTION = Opt(
+    "command",
+    ("--command", "-c"),
+    "The command that solves the problem (default: the problem file's `command:` key).",
+    metavar="COMMAND",
+)
+MARKS_OPTION = Opt(
+    "marks",
+    ("--marks",),
+    "A marking policy (YAML with `marks:` and optionally `ask:`) that replaces the problem's: weights per step, tolerance mode, carried-forward credit, precision penalty (docs/marking.md).",
+    Path,
+    metavar="FILE",
+)
+
+
 def _where(values: dict[str, Any]) -> str:
     return "<stdin>" if values["problem"] == "-" else str(values["problem"])
 
+
+VARY_HELP = """\
+A different problem for every student: variants of a template, their sheets, keys and a manifest.
+
+A template is a problem file in which a number may be a draw: {uniform: [lo, hi],
+decimals: d}, {integer: [lo, hi]} or {choice: [a, b, ...]}; `constraints:` lists
+conditions on the solved variant ('abs(net_h1) < 3', '0.05 < out_o1 < 0.95') and `ask:`
+the quantities asked (default: the command's final answers).  One variant per row of
+--roster (a CSV, first column the student's id; a header line is recognised) or up to
+--count; each variant's seed is a hash of --seed and its id, so the same arguments give
+the same files and a student added later changes nobody's problem.  Written into -o DIR:
+manifest.csv; per variant problems/ID.yaml, sheets/ID.{md,tex,html}, keys/ID.{md,tex,html}
+and answers/ID.yaml (the stub the student fills in); sheets.tex and keys.tex (one student
+a page).  Mark the returned answers with dlcalc check --manifest DIR/manifest.csv.
+
+\b
+Examples:
+  dlcalc vary examples/templates/backprop.yaml --count 60 --seed 2026 -o set/
+  dlcalc vary examples/templates/backprop.yaml --roster class.csv --seed 2026 -o set/
+  dlcalc check --manifest set/manifest.csv returned/*.yaml --report marks.csv
+"""
+
+PRACTICE_HELP = """\
+Practice: a fresh problem like the ones in class, with its answers file to fill in.
+
+TEMPLATE is a template file or the name of a shipped one (backprop, forward, softmax,
+... : examples/templates/).  Prints the problem and writes it with an answers stub;
+after filling the stub in, dlcalc check PROBLEM ANSWERS shows where it went wrong.
+--show also prints the worked solution.  --seed repeats a problem.
+
+\b
+Examples:
+  dlcalc practice backprop
+  dlcalc practice softmax --seed 7 --show
+  dlcalc practice my-template.yaml -o practice/
+"""
+
+
+def run_vary(values: dict[str, Any], settings: Settings) -> int:
+    from dlcalc.problem_sets import run_vary as run
+
+    return run(values, settings)
+
+
+def run_practice(values: dict[str, Any], settings: Settings) -> int:
+    from dlcalc.problem_sets import run_practice as run
+
+    return run(values, settings)
+
+
+SEED = Opt(
+    "seed", ("--seed",), "The seed: the same seed gives the same problems.", int, min=0, max=10**12
+)
 
 TOOLS: dict[str, Tool] = {
     tool.name: tool
@@ -189,14 +340,8 @@ TOOLS: dict[str, Tool] = {
                     "YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
                     list,
                     metavar="ANSWERS",
-                    required=True,
                 ),
-                Opt(
-                    "command",
-                    ("--command", "-c"),
-                    "The command that solves the problem (default: the problem file's `command:` key).",
-                    metavar="COMMAND",
-                ),
+                COMMAND_OPTION,
                 Opt(
                     "tol",
                     ("--tol",),
@@ -205,6 +350,14 @@ TOOLS: dict[str, Tool] = {
                     min=0.0,
                     max=1e6,
                 ),
+                MARKS_OPTION,
+                Opt(
+                    "feedback",
+                    ("--feedback",),
+                    "Mark every ANSWERS file and write one HTML feedback page per student into DIR (the marked worked solution, the points and why).",
+                    Path,
+                    metavar="DIR",
+                ),
                 Opt(
                     "report",
                     ("--report",),
@@ -212,9 +365,80 @@ TOOLS: dict[str, Tool] = {
                     Path,
                     metavar="FILE",
                 ),
+                Opt(
+                    "manifest",
+                    ("--manifest",),
+                    "A manifest.csv of dlcalc vary: then every argument is an answers file, marked against its own variant (its id: key, else its file name).",
+                    Path,
+                    metavar="MANIFEST",
+                ),
             ),
             ("carry", "every_step"),
             run_check,
+            _where,
+            files=True,
+        ),
+        Tool(
+            "grade",
+            GRADE_HELP,
+            (
+                PROBLEM,
+                Opt(
+                    "responses",
+                    (),
+                    "The LMS's responses report (CSV): Moodle quiz Responses or Canvas Student Analysis.",
+                    Path,
+                    metavar="RESPONSES",
+                    required=True,
+                ),
+                Opt(
+                    "to",
+                    ("--to",),
+                    "The grade file's LMS: moodle or canvas (default: the responses' own).",
+                    metavar="LMS",
+                ),
+                Opt(
+                    "item",
+                    ("--item",),
+                    "The grade item (Moodle) or assignment (Canvas) column name (default: dlcalc: <title>).",
+                    metavar="NAME",
+                ),
+                Opt(
+                    "question",
+                    ("--question",),
+                    "Which Moodle question (Response N) holds this problem's cloze parts (default 1).",
+                    int,
+                    default=1,
+                    min=1,
+                    max=1000,
+                ),
+                COMMAND_OPTION,
+                MARKS_OPTION,
+                Opt(
+                    "tol",
+                    ("--tol",),
+                    "Absolute tolerance for every answer (default: the marking policy).",
+                    float,
+                    min=0.0,
+                    max=1e6,
+                ),
+                Opt(
+                    "report",
+                    ("--report",),
+                    "Also write the class report (.csv or .md).",
+                    Path,
+                    metavar="FILE",
+                ),
+                Opt(
+                    "feedback",
+                    ("--feedback",),
+                    "Also write one HTML feedback page per attempt into DIR.",
+                    Path,
+                    metavar="DIR",
+                ),
+            ),
+            ("carry",),
+            run_grade,
             _where,
         ),
         Tool(
@@ -265,6 +489,69 @@ TOOLS: dict[str, Tool] = {
             run_export,
         ),
         Tool(
+            "vary",
+            VARY_HELP,
+            (
+                Opt(
+                    "template",
+                    (),
+                    "The template: a problem file with draws.",
+                    metavar="TEMPLATE",
+                    required=True,
+                ),
+                Opt(
+                    "count",
+                    ("--count", "-n"),
+                    "Make N variants (ids 1 … N, zero-padded to one width: 01 … 60).",
+                    int,
+                    min=1,
+                    max=10**6,
+                ),
+                Opt(
+                    "roster",
+                    ("--roster",),
+                    "A CSV class list: one variant per row, the first column the student's id.",
+                    Path,
+                    metavar="FILE.csv",
+                ),
+                Opt(
+                    "seed",
+                    ("--seed",),
+                    "The set's seed: the same seed gives the same problems.",
+                    int,
+                    default=0,
+                    min=0,
+                    max=10**12,
+                ),
+                Opt(
+                    "title",
+                    ("--title",),
+                    "The sheets' title (default: the template's).",
+                    metavar="TEXT",
+                ),
+            ),
+            (),
+            run_vary,
+            lambda values: str(values["template"]),
+        ),
+        Tool(
+            "practice",
+            PRACTICE_HELP,
+            (
+                Opt(
+                    "template",
+                    (),
+                    "A template file, or a shipped template's name (backprop, softmax, …).",
+                    metavar="TEMPLATE",
+                    required=True,
+                ),
+                SEED,
+                Opt("show", ("--show",), "Also print the worked solution.", bool),
+            ),
+            (),
+            run_practice,
+        ),
+        Tool(
             "derive",
             DERIVE_HELP,
             (
@@ -283,9 +570,7 @@ TOOLS: dict[str, Tool] = {
                 ),
             ),
             (),
-            run_expression(
-                lambda calculus, v: calculus.solve_derive(v["expression"], v["wrt"], v["at"])
-            ),
+            run_solved(DERIVE),
             expression=True,
         ),
         Tool(
@@ -301,8 +586,8 @@ TOOLS: dict[str, Tool] = {
                     required=True,
                 ),
             ),
-            (),
-            run_expression(lambda calculus, v: calculus.solve_graph(v["expression"], v["at"])),
+            ("diagram",),
+            run_solved(GRAPH),
             expression=True,
         ),
     )

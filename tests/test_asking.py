@@ -57,7 +57,7 @@ def test_default_asks_are_the_json_values_and_check_accepts_them(path: Path, tmp
     answers.write_text(
         "".join(f"{json.dumps(a.label)}: {json.dumps(a.value)}\n" for a in asked), "utf-8"
     )
-    report = check_sheet(solution, load_sheet(str(answers)))
+    report = check_sheet(solution, load_sheet(str(answers)), conventions=None)
     assert len(report.verdicts) == len(asked)
     assert not report.mismatches and not report.carried
 
@@ -99,8 +99,8 @@ def test_unknown_ask_is_invalid_input_naming_it_with_close_names(runner, tmp_pat
 @pytest.mark.parametrize(
     ("asks", "message"),
     [
-        (3, "expected a list of quantity names"),
-        ([], "expected a list of quantity names"),
+        (3, "expected a list of step labels"),
+        ([], "expected a list of step labels"),
         (["out_o1", "out_o1"], "asked for twice"),
         (["layers"], "a group of results"),
         ([["out_o1"]], "expected a name"),
@@ -124,12 +124,32 @@ def test_the_api_raises_input_error_for_an_unknown_ask() -> None:
         (0.5933, 4, 4),
         (0.0004386, 4, 7),
         (34944, 4, 0),
-        (1.25, 4, 2),
+        (1.25, 4, 4),
+        (-0.119, 4, 4),
+        (2.0, 4, 4),
         (1.25, Places(4), 4),
         (0.04386, Significant(3), 4),
-        (1.2e-20, 4, 21),
+        (1.2e-20, 4, 23),
         ("car", 4, 0),
     ],
 )
 def test_shown_decimals(value, decimals: int, shown: int) -> None:
     assert shown_decimals(value, decimals) == shown
+
+
+def test_the_teachers_page_lists_every_commands_final_answers() -> None:
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "teaching-sets.md").read_text(encoding="utf-8")
+    for command, parts in FINAL_ANSWERS.items():
+        row = f"| `{command}` | " + ", ".join(f"`{p}`" for p in parts) + " |"
+        assert row in page, row
+
+
+def test_the_python_api_refuses_an_unknown_ask_with_the_same_line() -> None:
+    import dlcalc
+
+    with pytest.raises(dlcalc.InvalidInput, match=r"ask\[0\]: no quantity named 'p_9'"):
+        dlcalc.solve({"command": "softmax", "logits": [1, 2, 3], "ask": ["p_9"]})
+    solved = dlcalc.solve({"command": "softmax", "logits": [1, 2, 3], "ask": ["p_1"]})
+    assert solved.result["probabilities"][0] == pytest.approx(0.09003057317038046)

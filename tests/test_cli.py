@@ -18,11 +18,15 @@ MAZUR = str(EXAMPLES / "mazur.yaml")
 OTHERS = {
     "check": ("carry", "every_step"),
     "key": ("carry", "every_step"),
+    "grade": ("carry",),
     "derive": (),
     "graph": (),
+    "vary": (),
+    "practice": (),
     "solve": (),  # passes every option on to the command the problem names
 }
 OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}
+OPTIONS["graph"] = ("diagram",)  # graph draws its computational graph (--diagram)
 PASS_THROUGH = {"solve"}
 
 
@@ -63,9 +67,12 @@ BAD_INPUT = {
     **{name: [name, "no-such-problem.yaml"] for name in COMMANDS},
     "check": ["check", "no-such-problem.yaml", "answers.yaml"],
     "key": ["key", "no-such-problem.yaml"],
+    "grade": ["grade", "no-such-problem.yaml", "responses.csv", "-o", "grades.csv"],
     "derive": ["derive", "(x"],
     "graph": ["graph", "(x", "--at", "x=1"],
     "solve": ["solve", "no-such-problem.yaml"],
+    "vary": ["vary", "no-such-problem.yaml", "--count", "2", "-o", "no-such-set"],
+    "practice": ["practice", "no-such-problem.yaml"],
 }
 
 

@@ -273,22 +273,37 @@ def test_hostile_titles_and_names_are_inert(tmp_path: Path, title: str) -> None:
     assert len(tree.findall(".//item")) == 2
 
 
-def test_tolerance_follows_the_marking_policy(tmp_path: Path) -> None:
+def test_tolerance_follows_the_marking_policy() -> None:
     from dlcalc.export.quiz import answer_and_tolerance
-    from dlcalc.specs.marks import ToleranceSpec
 
     assert answer_and_tolerance(0.75136507, 4) == ("0.7514", "0.00005")
     assert answer_and_tolerance(34944, 0) == ("34944", "0.5")
     assert answer_and_tolerance(-0.0000001, 4) == ("0.0000", "0.00005")
-    spec = ToleranceSpec(mode="absolute", value=0.01)
-    assert answer_and_tolerance(0.75136507, 4, spec) == ("0.7514", "0.01")
-    spec = ToleranceSpec(mode="relative", value=0.01)
-    assert answer_and_tolerance(2.5, 4, spec) == ("2.5000", "0.025")
-    spec = ToleranceSpec(mode="decimals", value=2)
-    assert answer_and_tolerance(0.75136507, 4, spec) == ("0.75", "0.005")
-    spec = ToleranceSpec(mode="significant", value=3)
-    assert answer_and_tolerance(0.0012345, 4, spec) == ("0.00123", "0.000005")
-    assert answer_and_tolerance(1234.5, 4, spec) == ("1230", "5")
+    assert answer_and_tolerance(0.75136507, 4, "absolute", 0.01) == ("0.7514", "0.01")
+    assert answer_and_tolerance(2.5, 4, "relative", 0.01) == ("2.5000", "0.025")
+    assert answer_and_tolerance(0.75136507, 4, "decimals", 2) == ("0.75", "0.005")
+    assert answer_and_tolerance(0.0012345, 4, "significant", 3) == ("0.00123", "0.000005")
+    assert answer_and_tolerance(1234.5, 4, "significant", 3) == ("1230", "5")
+
+
+def test_marks_policy_sets_points_and_tolerance(tmp_path: Path) -> None:
+    """A problem's marks: gives each part its points and its tolerance in the export."""
+    import xml.etree.ElementTree as ET
+
+    problem = tmp_path / "p.yaml"
+    problem.write_text(
+        (EXAMPLES / "mazur.yaml").read_text(encoding="utf-8")
+        + "ask: [out_o1, E_total, w5_new]\n"
+        + "marks: {default: 1, steps: {w5_new: 2}, tolerance: {mode: absolute, value: 0.001}}\n",
+        encoding="utf-8",
+    )
+    root = ET.fromstring(exported(tmp_path, "moodle", str(problem)))
+    text = html_of_questiontext(ET.tostring(root, encoding="unicode"))
+    assert re.findall(r"\{(\d+):NUMERICAL:=([-0-9.]+):([0-9.]+)\}", text) == [
+        ("1", "0.7514", "0.001"),
+        ("1", "0.2984", "0.001"),
+        ("2", "0.3589", "0.001"),
+    ]
 
 
 def test_bad_input_is_one_line(tmp_path: Path) -> None:
@@ -311,58 +326,48 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
-def variants(folder: Path, count: int) -> Path:
-    """A manifest of ``count`` variants of Mazur's network (different weights), as `vary` writes."""
-    import random
+def varied(folder: Path, template: str, count: int) -> Path:
+    """``dlcalc vary`` a shipped template into ``folder``; its manifest."""
+    from typer.testing import CliRunner
 
-    import yaml
+    from dlcalc.cli import app
 
-    base = yaml.safe_load((EXAMPLES / "mazur.yaml").read_text(encoding="utf-8"))
-    rng = random.Random(7)
-    rows = ["id,seed,problem"]
-    for k in range(count):
-        doc = dict(base)
-        doc["layers"] = [
-            {
-                **layer,
-                "weights": [
-                    [round(rng.uniform(-1, 1), 2) for _ in row] for row in layer["weights"]
-                ],
-            }
-            for layer in base["layers"]
-        ]
-        (folder / "problems").mkdir(exist_ok=True)
-        (folder / "problems" / f"s{k:02d}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
-        rows.append(f"s{k:02d},{k},problems/s{k:02d}.yaml")
-    manifest = folder / "manifest.csv"
-    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return manifest
+    template_path = str(EXAMPLES / "templates" / f"{template}.yaml")
+    args = ["vary", template_path, "--count", str(count), "--seed", "3", "-o", str(folder)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return folder / "manifest.csv"
 
 
-def test_twenty_variants_share_a_category_and_export_their_own_values(tmp_path: Path) -> None:
+@pytest.mark.parametrize("template", ["backprop", "softmax", "conv"])
+def test_twenty_variants_share_a_category_and_export_their_own_values(
+    tmp_path: Path, template: str
+) -> None:
+    import csv
     import xml.etree.ElementTree as ET
 
-    manifest = variants(tmp_path, 20)
+    from dlcalc.export.quiz import questions
+    from dlcalc.settings import Settings
+
+    manifest = varied(tmp_path / "set", template, 20)
+    rows = list(csv.DictReader(manifest.read_text(encoding="utf-8").splitlines()))
     root = ET.fromstring(exported(tmp_path, "moodle", str(manifest)))
-    questions = root.findall("question")
-    assert questions[0].get("type") == "category"
-    assert questions[0].findtext("category/text") == (
-        "$course$/top/dlcalc/Step-by-step backpropagation, 2-2-2 sigmoid network"
-    )
-    cloze = questions[1:]
-    assert [q.findtext("idnumber") for q in cloze] == [f"s{k:02d}" for k in range(20)]
-    for k, question in enumerate(cloze):
-        problem = str(tmp_path / "problems" / f"s{k:02d}.yaml")
-        steps, result = json_values(problem)
-        labels = ["E_total"] + [f"w{j}_new" for j in range(1, 9)]
-        parts = cloze_parts(question.findtext("questiontext/text") or "")
-        assert len(parts) == 9
-        for label, (_, answer, tolerance) in zip(labels, parts):
-            assert tolerance is not None
-            agrees(answer, tolerance, expected(label, steps, result))
+    category, *cloze = root.findall("question")
+    assert category.get("type") == "category"
+    made = questions([str(manifest)], Settings())
+    assert category.findtext("category/text") == "$course$/top/dlcalc/" + made[0].title
+    assert [q.findtext("idnumber") for q in cloze] == [row["id"] for row in rows]
+    for row, question, element in zip(rows, made, cloze):
+        steps, result = json_values(str(manifest.parent / row["problem"]))
+        parts = cloze_parts(element.findtext("questiontext/text") or "")
+        assert len(parts) == len(question.parts) > 0
+        for part, (_, answer, tolerance) in zip(question.parts, parts):
+            if part.numeric:
+                assert tolerance is not None
+                agrees(answer, tolerance, expected(part.label, steps, result))
     gift = str(exported(tmp_path, "gift", str(manifest)))
-    assert gift.startswith("$CATEGORY: $course$/top/dlcalc/Step-by-step")
-    assert gift.count("::[html]") == 20 * 9
+    assert gift.startswith("$CATEGORY: $course$/top/dlcalc/")
+    assert gift.count("::[html]") == sum(len(q.parts) for q in made)
 
 
 def test_a_manifest_names_its_own_variants_only(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from dlcalc.records import Record
 
 if TYPE_CHECKING:
     from dlcalc.asking import Asked
+    from dlcalc.marking import Policy
     from dlcalc.settings import Settings
 
 MAX_QUESTIONS = 2_000  # problems or variants one export may hold
@@ -78,7 +79,9 @@ def decimal_text(x: Decimal) -> str:
     return "0" if text.lstrip("-").strip("0.") == "" and "." not in text.strip("-0") else text
 
 
-def answer_and_tolerance(value: Any, places: int, tolerance: Any = None) -> tuple[str, str]:
+def answer_and_tolerance(
+    value: Any, places: int, mode: str | None = None, amount: float = 0.0
+) -> tuple[str, str]:
     """The answer as the key shows it and the absolute tolerance an LMS accepts around it.
 
     Default: ``places`` decimals (as the key shows the value) and half a unit in the last of
@@ -90,31 +93,31 @@ def answer_and_tolerance(value: Any, places: int, tolerance: Any = None) -> tupl
     x = float(value)
     if not math.isfinite(x):
         raise InputError(f"an asked value is {value}; an LMS cannot take it as an answer")
-    mode = getattr(tolerance, "mode", None)
     last = -places  # the power of ten of the last shown digit
     if mode == "decimals":
-        last = -int(tolerance.value)
+        last = -int(amount)
     elif mode == "significant" and x != 0:
-        last = math.floor(math.log10(abs(x))) - int(tolerance.value) + 1
+        last = math.floor(math.log10(abs(x))) - int(amount) + 1
     shown = Decimal(f"{round(x, -last):.{max(0, -last)}f}")
     if shown == 0:
         shown = abs(shown)  # -0.0000 reads as 0.0000
     margin = Decimal(5).scaleb(last - 1)
     if mode == "absolute":
-        margin = Decimal(repr(float(tolerance.value)))
+        margin = Decimal(repr(float(amount)))
     elif mode == "relative":
-        margin = Decimal(repr(float(tolerance.value) * abs(x)))
+        margin = Decimal(repr(float(amount) * abs(x)))
     return decimal_text(shown), decimal_text(margin.normalize())
 
 
-def part_of(asked: Asked, points: float, tolerance: Any = None) -> Part:
-    """The quiz part of one asked quantity (``tolerance``: the policy's, None: the default)."""
+def part_of(asked: Asked, policy: Policy) -> Part:
+    """The quiz part of one asked quantity, with its points and tolerance from ``policy``."""
     from dlcalc.render.notation import visible
 
     name_html = html_name(asked.symbol)
+    points = policy.steps.get(asked.label, policy.default)
     if isinstance(asked.value, (str, bool)):
         return Part(asked.label, name_html, visible(str(asked.value)), None, points)
-    answer, margin = answer_and_tolerance(asked.value, asked.decimals, tolerance)
+    answer, margin = answer_and_tolerance(asked.value, asked.decimals, policy.mode, policy.value)
     return Part(asked.label, name_html, answer, margin, points)
 
 
@@ -130,25 +133,24 @@ def question_of(
 ) -> Question:
     """Solve ``problem`` (a file, or - for standard input) and make its quiz question."""
     from dlcalc.asking import asked_quantities, asks_of
+    from dlcalc.checking import Index
     from dlcalc.commands import command_of, solve
     from dlcalc.export.pages import feedback_html, intro_html
-    from dlcalc.output import failure
-    from dlcalc.specs.loader import load
+    from dlcalc.marking import load_policy
+    from dlcalc.specs.loader import failure, load
 
     name = "<stdin>" if problem == "-" else problem
     try:
         doc = load(problem)
         solution = solve(command_of(doc, None), doc, settings)
         asked = asked_quantities(solution, asks_of(doc), settings.decimals, doc)
-        policy = marks_of(doc)
+        policy = load_policy(doc).bind(Index.of(solution))
     except Exception as e:  # the message names the file that failed
         raise InputError(failure(e, name)) from None
     if not asked:
         raise InputError(f"{name}: the problem asks for nothing; add `ask: [label, ...]`")
     try:
-        parts = [
-            part_of(a, policy.steps.get(a.label, policy.default), policy.tolerance) for a in asked
-        ]
+        parts = [part_of(a, policy) for a in asked]
     except InputError as e:
         raise InputError(failure(e, name)) from None
     title = solution.title or f"dlcalc {solution.command}"
@@ -160,14 +162,6 @@ def question_of(
         parts,
         feedback_html(solution, settings.decimals),
     )
-
-
-def marks_of(doc: Any) -> Any:
-    """The problem's marking policy (``marks:``), or the default one (1 point, default tolerance)."""
-    from dlcalc.specs.marks import MarksSpec
-
-    data = doc.data if isinstance(doc.data, dict) else {}
-    return MarksSpec.model_validate(data.get("marks") or {})
 
 
 def read_manifest(path: Path) -> list[tuple[str, str]]:

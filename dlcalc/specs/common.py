@@ -206,23 +206,15 @@ class Strict(BaseModel):
         return data
 
 
-def to_asks(value: Any) -> list[str]:
-    """``ask:``: a list of quantity names (which ones the solution has is checked once it is solved)."""
-    from dlcalc.asking import MAX_ASKED
-
-    if not isinstance(value, list) or not value:
-        raise ValueError(
-            f"expected a list of quantity names, e.g. [out_o1, E_total], got {describe(value)}"
-        )
-    if len(value) > MAX_ASKED:
-        raise ValueError(f"{len(value):,} asked quantities; at most {MAX_ASKED}")
-    return [to_name(name) for name in value]
+# The marking keys build on the types above (dlcalc/specs/__init__.py loads this module first).
+from dlcalc.specs.marks import Ask, MarksSpec  # noqa: E402
 
 
 class Problem(Strict):
-    """Keys every problem file may carry."""
+    """Keys every problem file may carry (``ask`` and ``marks``: dlcalc.specs.marks)."""
 
-    ask: Annotated[list[str], BeforeValidator(to_asks)] | None = None
     title: Title | None = None
     source: Title | None = None
     command: str | None = None
+    ask: Ask | None = None
+    marks: MarksSpec | None = None

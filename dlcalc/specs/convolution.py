@@ -10,11 +10,13 @@ larger than the padded input, a kernel with the wrong number of channels, a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
+from dlcalc import limits
 from dlcalc.errors import InputError
 from dlcalc.specs.common import Number, Problem, Strict, one_of, to_number
 from dlcalc.specs.conv import Dilation, Kernel, Padding, Stride
@@ -26,7 +28,7 @@ Pair = tuple[int, int]
 
 MAX_LAYERS = 50
 MAX_CELLS = 40_000  # numbers in the input (all channels)
-MAX_WORK = 3_000_000  # multiply-adds of the forward pass (exact arithmetic is slow beyond)
+MAX_WORK = limits.MAX_CONV_WORK  # multiply-adds, weighted by decimals and the backward pass
 ELEMENTWISE = (
     "relu",
     "leaky_relu",
@@ -88,6 +90,7 @@ class ConvLayer:
     window: Window
     flip: bool = False
     kind: str = "conv"
+    gaussian: tuple[float, int] | None = None  # (σ, size): a kernel given as `gaussian:`
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,9 @@ class ConvNet:
     source: str | None = None
     file: str | None = None
     lines: list[int | None] | None = None
+    edges: bool = (
+        False  # the last output's two channels are s_x and s_y: add magnitude and direction
+    )
 
 
 # --- models of the settings -------------------------------------------------------------------
@@ -153,10 +159,30 @@ class ActivationSettings(Strict):
     alpha: Number = 0.01
 
 
+class GaussianSettings(Strict):
+    sigma: Number
+    size: int = 3
+
+
 class ConvProblemFile(Problem):
     input: Any
     layers: list[Any]
     grad_output: Any = None
+    edges: bool = False
+
+
+MAX_GAUSSIAN = 15  # sides of a Gaussian kernel written out entry by entry
+
+
+def gaussian_kernel(sigma: float, size: int) -> list[list[float]]:
+    """e^(−(u² + v²)/(2σ²)) at the offsets u, v = −r … r from the centre, divided by their sum."""
+    r = size // 2
+    g = [
+        [math.exp(-(u * u + v * v) / (2 * sigma * sigma)) for v in range(-r, r + 1)]
+        for u in range(-r, r + 1)
+    ]
+    total = math.fsum(x for row in g for x in row)
+    return [[x / total for x in row] for row in g]
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -314,10 +340,16 @@ class _Loader:
             )
         kernels: list[Tensor] = []
         biases: list[float] = []
-        if s.kernel is not None:
-            kernels.append(self.tensor(s.kernel, (*loc, "kernel"), "a kernel"))
+        gaussian = None
+        if isinstance(s.kernel, dict) and "gaussian" in s.kernel:
+            gaussian = self.gaussian(s.kernel, (*loc, "kernel"), shape)
+            kernels.append([gaussian_kernel(*gaussian)])
             biases.append(s.bias or 0.0)
             where: list[Loc] = [(*loc, "kernel")]
+        elif s.kernel is not None:
+            kernels.append(self.tensor(s.kernel, (*loc, "kernel"), "a kernel"))
+            biases.append(s.bias or 0.0)
+            where = [(*loc, "kernel")]
         else:
             if not s.filters:
                 raise self.fail("expected at least one filter", *loc, "filters")
@@ -344,7 +376,34 @@ class _Loader:
                     *kloc,
                 )
         window = self.window(size, s.stride, s.padding, s.dilation, shape, loc, pool=False)
-        return ConvLayer(kernels, biases, window, s.flip)
+        return ConvLayer(kernels, biases, window, s.flip, gaussian=gaussian)
+
+    def gaussian(
+        self, value: dict[str, Any], loc: Loc, shape: tuple[int, int, int]
+    ) -> tuple[float, int]:
+        """``{gaussian: {sigma: 1, size: 3}}``: σ > 0 and an odd size, over one input channel."""
+        if len(value) != 1:
+            raise self.fail("expected `kernel: {gaussian: {sigma: ..., size: ...}}` alone", *loc)
+        g = self.settings(GaussianSettings, value["gaussian"], (*loc, "gaussian"))
+        if not 0.01 <= g.sigma <= 1000:
+            raise self.fail(
+                f"expected sigma from 0.01 to 1000 pixels, got {g.sigma:g}",
+                *loc,
+                "gaussian",
+                "sigma",
+            )
+        if g.size < 1 or g.size % 2 == 0 or g.size > MAX_GAUSSIAN:
+            raise self.fail(
+                f"expected an odd size from 1 to {MAX_GAUSSIAN} (the kernel has a centre), got {g.size}",
+                *loc,
+                "gaussian",
+                "size",
+            )
+        if shape[0] != 1:
+            raise self.fail(
+                f"a Gaussian kernel blurs one channel; the input has {shape[0]}", *loc, "gaussian"
+            )
+        return (g.sigma, g.size)
 
     def pool(self, kind: str, value: Any, loc: Loc, shape: tuple[int, int, int]) -> PoolLayer:
         s = self.settings(PoolSettings, value, loc)
@@ -386,6 +445,8 @@ def load_convolution(doc: Document) -> ConvNet:
     shapes: list[tuple[int, int, int]] = []
     lines: list[int | None] = []
     work = 0
+    macs: list[int] = []  # each convolution's multiply-adds
+    cells = sum(len(m) * len(m[0]) for m in x)  # every map worked out, cell by cell
     for i, item in enumerate(problem.layers):
         if not isinstance(item, dict) or len(item) != 1:
             got = f"{len(item)} keys" if isinstance(item, dict) else describe(item)
@@ -402,7 +463,12 @@ def load_convolution(doc: Document) -> ConvNet:
         if key == "conv":
             layer = loader.conv(value, loc, shape)
             out_h, out_w = layer.window.out_size(shape[1], shape[2])
-            work += (
+            top, bottom, left, right = layer.window.padding
+            padded = shape[0] * (shape[1] + top + bottom) * (shape[2] + left + right)
+            size = cells + padded + len(layer.kernels) * out_h * out_w
+            _check_cells(loader, size, loc, padded, shape[0] * shape[1] * shape[2])
+            cells += padded + len(layer.kernels) * out_h * out_w
+            macs.append(
                 len(layer.kernels)
                 * shape[0]
                 * layer.window.size[0]
@@ -410,10 +476,16 @@ def load_convolution(doc: Document) -> ConvNet:
                 * out_h
                 * out_w
             )
+            work += macs[-1]
             shape = (len(layer.kernels), out_h, out_w)
         elif key in ("maxpool", "avgpool"):
             layer = loader.pool(key, value, loc, shape)
             out_h, out_w = layer.window.out_size(shape[1], shape[2])
+            top, bottom, left, right = layer.window.padding
+            padded = shape[0] * (shape[1] + top + bottom) * (shape[2] + left + right)
+            size = cells + padded + shape[0] * out_h * out_w
+            _check_cells(loader, size, loc, padded, shape[0] * shape[1] * shape[2])
+            cells += padded + shape[0] * out_h * out_w
             work += shape[0] * layer.window.size[0] * layer.window.size[1] * out_h * out_w
             shape = (shape[0], out_h, out_w)
         elif key == "activation":
@@ -449,7 +521,70 @@ def load_convolution(doc: Document) -> ConvNet:
                 "expected ∂L/∂output of the same shape",
                 "grad_output",
             )
-    return ConvNet(x, layers, shapes, grad, problem.title, problem.source, doc.name, lines)
+        _check_cells(loader, 2 * cells, ("grad_output",), 0)
+    _check_exact_work(loader, x, layers, grad, macs)
+    if problem.edges and shape[0] != 2:
+        raise loader.fail(
+            f"edges: true reads the last output as two edge maps s_x and s_y (a conv with two "
+            f"filters, e.g. Sobel x and y); it has {shape[0]} channel{'s' if shape[0] != 1 else ''}",
+            "edges",
+        )
+    return ConvNet(
+        x, layers, shapes, grad, problem.title, problem.source, doc.name, lines, problem.edges
+    )
+
+
+def _check_cells(loader: _Loader, cells: int, loc: Loc, padded: int, unpadded: int = 0) -> None:
+    """Refuse a problem whose maps (padded inputs and outputs) have too many cells to work
+    out and draw; the message names the padding when the padding makes most of them."""
+    if cells <= limits.MAX_CONV_CELLS:
+        return
+    if padded > 2 * unpadded > 0:
+        loc = (*loc, "padding")
+    raise loader.fail(
+        f"the maps to work out (padded inputs and outputs, every channel) have {cells:,} cells, "
+        f"over the limit of {limits.MAX_CONV_CELLS:,}; use less padding or a smaller input",
+        *loc,
+    )
+
+
+def _decimals(value: float) -> int:
+    """How many decimals ``value`` is written with (the digits of its exact denominator)."""
+    if value == int(value):
+        return 0
+    text = repr(float(value))
+    if "e" not in text:
+        return len(text.split(".")[1])
+    from fractions import Fraction
+
+    return len(str(Fraction(text).denominator)) - 1
+
+
+def _check_exact_work(
+    loader: _Loader, x: Tensor, layers: list[Layer], grad: Tensor | None, macs: list[int]
+) -> None:
+    """Refuse an exact run whose multiply-adds, weighted by the decimals of its numbers, are
+    too many: fractions grow layer by layer (each convolution multiplies the denominators),
+    and the backward pass costs two more passes."""
+    numbers = [v for m in x for row in m for v in row]
+    for layer in layers:
+        if isinstance(layer, ConvLayer):
+            numbers += [v for k in layer.kernels for m in k for row in m for v in row]
+            numbers += layer.biases
+    if grad is not None:
+        numbers += [v for m in grad for row in m for v in row]
+    decimals = max((_decimals(v) for v in numbers), default=0)
+    cost = sum(n * (1 + limits.CONV_DECIMAL_COST * decimals * (k + 1)) for k, n in enumerate(macs))
+    if grad is not None:
+        cost *= limits.CONV_BACKWARD_COST
+    if cost > MAX_WORK:
+        raise loader.fail(
+            f"this problem needs about {int(cost):,} units of exact work (multiply-adds, weighted "
+            f"by the {decimals} decimals its numbers are written with"
+            + (" and by the backward pass" if grad is not None else "")
+            + f"), over the limit of {MAX_WORK:,}; use fewer decimals, channels, layers or cells",
+            "layers",
+        )
 
 
 def _shape(shape: tuple[int, int, int]) -> str:

@@ -33,27 +33,6 @@ ALPHA = 0.01
 MAX_WRITTEN_TERMS = 5_000  # larger problems are solved, but not written out step by step  # leaky_relu's slope for negative net input (as for networks)
 INLINE_SLOPES = ("tanh", "sigmoid", "linear")  # slopes written from the output inside δ's formula
 
-# How each block of parameters and its value are written: (label, symbol) of the value,
-# the suffix of its parameters (U_f, W_f, b_f; the candidate's are plain U, W, b).
-VALUE_NAME = {
-    "cell": ("s", "s"),
-    "input": ("i", "i"),
-    "forget": ("f", "f"),
-    "output": ("o", "o"),
-    "candidate": ("stilde", "s̃"),
-    "reset": ("r", "r"),
-    "update": ("z", "z"),
-}
-SUFFIX = {
-    "cell": "",
-    "input": "_i",
-    "forget": "_f",
-    "output": "_o",
-    "candidate": "",
-    "reset": "_r",
-    "update": "_z",
-}
-
 
 # --- the engine -------------------------------------------------------------------------------
 
@@ -524,7 +503,10 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
         )
     elif model.learning_rate is None:
         notes.append("No learning rate: the gradients only (give learning_rate for the update).")
-    return Solution("rnn", sections, result, title=spec.title, source=spec.source, notes=notes)
+    paths = recorder.paths("grad" in result, "parameters" in result)
+    return Solution(
+        "rnn", sections, result, title=spec.title, source=spec.source, notes=notes, paths=paths
+    )
 
 
 def _summary(frames: list[Frame]) -> Section:
