@@ -430,3 +430,70 @@ def test_key_has_the_output_limits(runner, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(limits, "MAX_STEPS", 10)
     result = runner.invoke(app, ["key", str(MAZUR), "-o", str(tmp_path / "k.md")])
     assert result.exit_code == 2 and "worked steps" in result.output
+
+
+# --- medium and low: each handled ----------------------------------------------------------
+
+
+def test_sigterm_leaves_no_temporaries(tmp_path: Path) -> None:
+    """SIGTERM (``timeout``) while -o and --plot are staged: cleaned up as on Ctrl-C."""
+    pytest.importorskip("matplotlib")
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "dlcalc", "optimize", str(EXAMPLES / "momentum-trace.yaml")]
+    command += ["-o", str(tmp_path / "out.md"), "--plot", str(tmp_path / "p.png")]
+    child = subprocess.Popen(command, stderr=subprocess.PIPE)
+    start, staged = time.perf_counter(), []
+    while not staged and child.poll() is None and time.perf_counter() - start < 30:
+        staged = list(tmp_path.glob(".*.tmp"))
+        time.sleep(0.002)
+    assert staged, "the run ended before its output was staged"
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 143 and b"terminated" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_onto_a_symlink_is_refused(runner, tmp_path: Path) -> None:
+    target = tmp_path / "real.md"
+    target.write_text("keep\n", encoding="utf-8")
+    link = tmp_path / "link.md"
+    os.symlink(target, link)
+    result = runner.invoke(app, ["backprop", str(MAZUR), "-o", str(link)])
+    assert result.exit_code == 2 and "symbolic link" in result.output
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "keep\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "field"),
+    [
+        ("batchnorm", "command: batchnorm\nbatch: [[1e-300], [2e-300]]\nepsilon: 0\n", "epsilon"),
+        (
+            "backprop",
+            "command: backprop\ninput: [1]\ntarget: [1]\nlearning_rate: 0.5\nconnections:\n"
+            "  w: 0.1\nlayers:\n  - units: []\n    activation: sigmoid\n",
+            "units",
+        ),
+        (
+            "conv-shape",
+            "command: conv-shape\ninput: [1, 1, 1]\nlayers:\n"
+            + "  - conv_transpose: {filters: 1, kernel: 3, stride: 100000}\n" * 6,
+            "stride",
+        ),
+    ],
+)
+def test_internal_errors_are_one_line(runner, tmp_path: Path, command, text, field) -> None:
+    path = write(tmp_path, "p.yaml", text)
+    result = runner.invoke(app, [command, path])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output and field in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_derive_overflow_is_refused(runner) -> None:
+    result = runner.invoke(app, ["derive", "((x^9999)^9999)^9999", "--at", "x=2"])
+    assert result.exit_code == 2 and "range of a double" in result.output
+    assert "∞" not in result.output.replace("print as ∞", "")

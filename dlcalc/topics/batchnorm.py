@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dlcalc.errors import InputError
 from dlcalc.formula import Name, Node, Num, Partial, Q, call, q, total
 from dlcalc.numerics import rounder
 from dlcalc.specs.batchnorm import BatchNormProblem
@@ -47,6 +48,13 @@ def forward(
     mean = x[0] if constant else float(rnd(math.fsum(x) / m))
     variance = 0.0 if constant else float(rnd(math.fsum((v - mean) ** 2 for v in x) / m))
     std = float(rnd(math.sqrt(variance + eps)))
+    if std == 0:  # values such as 1e-300 apart: σ² underflows to 0 in floating point
+        raise InputError(
+            "the values of a feature differ so little that σ² + ε is 0 in floating point "
+            "(1e-300 squared underflows), so x̂ = (x − μ)/√(σ² + ε) divides by zero; "
+            "give epsilon above 0 (the default is 1e-5) or values further apart",
+            field="epsilon",
+        )
     xhat = [float(rnd((v - mean) / std)) for v in x]
     y = [float(rnd(gamma * h + beta)) for h in xhat]
     return Feature(x, mean, variance, std, xhat, y)
