@@ -339,6 +339,10 @@ def main() -> None:
         files.discard()
         typer.echo("dlcalc: terminated", err=True)
         sys.exit(143)
+    except KeyboardInterrupt:  # Ctrl-C wherever it lands (matplotlib's import): no traceback
+        files.discard()
+        typer.echo("dlcalc: aborted", err=True)
+        sys.exit(130)
     except Exception as e:
         if not hasattr(e, "format_message"):  # not a usage error: let Python report it
             raise
