@@ -104,7 +104,8 @@ def test_cheating_never_beats_the_honest_sheet(
         )
         paths = [str(folder / "honest.yaml"), str(folder / "cheat.yaml")]
         report = mark_sheets(solution, paths)
-        good, bad = report.students
+        by_name = {s.student: s for s in report.students}
+        good, bad = by_name["honest"], by_name["cheat"]
         assert good.error is None and good.right == good.claims == len(honest)
         assert bad.error is None, bad.error  # every trick is read: the property is not vacuous
         assert bad.right <= good.right, (bad, good, cheat)
