@@ -29,13 +29,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from dlcalc.errors import InputError, printable
 from dlcalc.limits import CONTROL, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.steps import Mark, Section, Solution, Step, Table
+
+if TYPE_CHECKING:
+    from dlcalc.marking import Policy, Scores
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
@@ -44,6 +47,7 @@ MAX_CLAIMS = 5_000
 _INFINITE = ("inf", ".inf", "infinity")
 MAX_LIST = 1_000
 RIGHT, WRONG, CARRIED = "right", "wrong", "carried"
+PLAIN_REASON = re.compile(r"right|wrong( \(where it went wrong\))?|carried forward: .*")
 ECF_SLACK = (
     2.0  # carried forward: within one unit of the claim's last decimal (twice the half-unit)
 )
@@ -63,6 +67,8 @@ class MarkingPolicy:
 
     decimals: int | None = 4
     significant: int = 2
+    # A ``marks:`` policy (dlcalc.marking.Policy) whose tolerance mode replaces this rule.
+    marks: Any = field(default=None, compare=False)
 
 
 DEFAULT_POLICY = MarkingPolicy()
@@ -91,6 +97,8 @@ def claim_tolerance(
     and ``0e9`` are wrong; for 1e-9, ``0.0000`` (±0.00005) is right.  A marking policy
     (``marks:``) replaces this function.
     """
+    if policy.marks is not None and policy.marks.mode is not None and written is not None:
+        return float(policy.marks.tolerance_of(written, correct))
     own = tolerance(written) if written is not None else None
     if own is None:
         own = EXACT
@@ -146,6 +154,7 @@ class Report:
     conventions: list[tuple[str, str, list[str]]] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # conventions seen but not accepted
     seen: tuple[str, list[str]] | None = None  # the best of those: title, its mismatches
+    scores: Scores | None = None  # points under the marking policy (dlcalc.marking)
     # Claims that do not count (count_once): copied givens, a quantity's second spelling.
     not_counted: list[Verdict] = field(default_factory=list)
 
@@ -178,10 +187,13 @@ class Report:
                 f" {k} line{'s' if k != 1 else ''} not counted"
                 " (givens of the problem, or a quantity written a second time)."
             )
+        if self.scores is not None:
+            text += " " + self.scores.line()
         return text
 
     def result(self) -> dict[str, Any]:
-        """The contract's ``result`` of ``check``."""
+        """The contract's ``result`` of ``check``: counts, the mismatches, every claim with its
+        verdict (and its points, reason, ``score`` and ``max_score`` when marked)."""
 
         def entry(v: Verdict) -> dict[str, Any]:
             out: dict[str, Any] = {
@@ -195,12 +207,32 @@ class Report:
                 out["from_your_values"] = v.expected
             return out
 
+        def claim(v: Verdict) -> dict[str, Any]:
+            out = {"name": v.claim.name, "label": v.label, "status": v.status, **entry(v)}
+            points = self.scores.of(v) if self.scores is not None else None
+            if points is not None:
+                out.update(points=points.points, max_points=points.max_points, reason=points.reason)
+            return out
+
         first = self.first_wrong
+        scored: dict[str, Any] = {}
+        if self.scores is not None:
+            scored = {
+                "score": self.scores.score,
+                "max_score": self.scores.max_score,
+                "unanswered": [
+                    {"name": label, "max_points": points}
+                    for label, points in self.scores.unanswered
+                ],
+            }
         return {
             "checked": len(self.verdicts),
+            **scored,
+            "right": len(self.verdicts) - len(self.mismatches) - len(self.carried),
+            "carried_forward": len(self.carried),
+            "wrong": len(self.mismatches),
             "mismatches": [entry(v) for v in self.mismatches],
-            "carried_forward": [entry(v) for v in self.carried],
-            "right": [v.claim.name for v in self.verdicts if v.status == RIGHT],
+            "claims": [claim(v) for v in self.verdicts],
             "first_wrong": first.claim.name if first else None,
             "conventions": [
                 {"convention": name, "title": title, "explains": names}
@@ -456,11 +488,6 @@ def _ascii(symbol: str) -> str:
 def givens(solution: Solution) -> dict[str, float]:
     """The quantities steps use but no step computes (``w5``, ``x1``, ``t_o1``, ``learning_rate``)."""
     return Index.of(solution).given
-
-
-def name_index(solution: Solution) -> dict[str, list[str]]:
-    """Every accepted name → the labels it may mean (more than one: ambiguous)."""
-    return Index.of(solution).names
 
 
 def resolve_path(result: Any, path: str) -> Any:
@@ -1078,7 +1105,17 @@ def marked(solution: Solution, report: Report) -> Solution:
 
     The table holds the correct values themselves; renderers format them like every number.
     """
+    from dlcalc.marking import fmt_points
+
     labels = {step.label for step in solution.iter_steps()}
+    scores = report.scores
+
+    def points(v: Verdict) -> str | None:
+        p = scores.of(v) if scores is not None else None
+        if p is None or not p.asked:
+            return None
+        return f"{fmt_points(p.points)} of {fmt_points(p.max_points)}"
+
     marks: dict[str, Mark] = {}
     for v in report.verdicts:
         if v.label is not None and v.label in labels:
@@ -1089,12 +1126,14 @@ def marked(solution: Solution, report: Report) -> Solution:
                 printable(v.claim.text),
                 v.expected,
                 v.first_wrong,
+                points(v),
             )
     signs = {RIGHT: "✓", WRONG: "✗", CARRIED: "↪ carried forward"}
     # a wrong claim after an earlier slip: what the student's own earlier values give, so
     # that they can tell a second slip from the first one carried
     own = any(v.status == WRONG and v.expected is not None for v in report.verdicts)
     rows = []
+    reasons: dict[str, list[str]] = {}  # reasons a verdict and its points do not say, by claim
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
         if v.note:
@@ -1102,15 +1141,28 @@ def marked(solution: Solution, report: Report) -> Solution:
         row = [printable(v.claim.name), printable(v.claim.text), v.correct, verdict]
         if own:
             row.insert(3, v.expected if v.status == WRONG else None)
-        rows.append(row)
-    for v in report.not_counted:
-        row = [printable(v.claim.name), printable(v.claim.text), v.correct]
-        row += [None, v.note or "not counted"] if own else [v.note or "not counted"]
+        p = scores.of(v) if scores is not None else None
+        if scores is not None:
+            row.append(f"{fmt_points(p.points)}/{fmt_points(p.max_points)}" if p else "")
+        if p is not None and not PLAIN_REASON.fullmatch(p.reason):
+            reasons.setdefault(p.reason, []).append(printable(v.claim.name))
         rows.append(row)
     columns = ["quantity", "you wrote", "correct", "verdict"]
     if own:
         columns.insert(3, "from your values")
+    if scores is not None:
+        columns.append("points")
+    for v in report.not_counted:
+        note = v.note or "not counted"
+        row = [printable(v.claim.name), printable(v.claim.text), v.correct, note]
+        if own:
+            row.insert(3, None)
+        rows.append(row + ([""] if scores is not None else []))
     section = Section("Your answers", [Table(columns, rows)])
+    for reason, names in reasons.items():
+        section.add(f"{', '.join(names)}: {reason}.")
+    if scores is not None and not scores.policy.is_default:
+        section.add(scores.policy.describe())
     section.add(report.summary())
     for hint in report.hints:
         section.add(hint)
@@ -1123,32 +1175,47 @@ def marked(solution: Solution, report: Report) -> Solution:
     )
 
 
+# Judges a report again under the textbook conventions (dlcalc.conventions.apply):
+# (index, report, sheet, problem) -> report.
+Conventions = Callable[[Index, Report, Sheet, Any], Report]
+
+
 def check_sheet(
     solution: Solution,
     sheet: Sheet,
     carry: int | None = None,
     problem: Any = None,
     index: Index | None = None,
+    marks: Policy | None = None,
+    guard: Any = None,
     unknown_names: list[Claim] | None = None,
+    *,
+    conventions: Conventions | None,
 ) -> Report:
-    """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
+    """Judge one sheet: error carried forward, then the textbook conventions.
 
-    ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
-    problem be tried by solving it again; without it only conventions on the claimed values
-    are tried.  ``unknown_names``: collect the claims naming no quantity there instead of
-    failing (see :func:`resolve`).
+    ``conventions`` (:func:`dlcalc.conventions.apply`, passed in so that checking does not
+    import what builds on it; None: none tried) judges the report again under the
+    conventions the sheet declares or its mismatches suggest.  ``problem`` (a
+    :class:`dlcalc.conventions.Problem`) lets conventions that change the problem be tried by
+    solving it again; without it only conventions on the claimed values are tried.
+    ``marks`` (:class:`dlcalc.marking.Policy`, a ``marks:`` policy) gives the points (its
+    tolerance mode reaches the claims through :func:`claim_tolerance`); ``guard`` (a
+    :class:`dlcalc.marking.Guard` of the same index) is shared by a class.
+    ``unknown_names``: collect the claims naming no quantity there instead of failing (see
+    :func:`resolve`).
     """
-    from dlcalc import conventions as conv
-
     try:
         index = index or Index.of(solution)
         verdicts, not_counted = count_once(index, resolve(index, sheet.claims, unknown_names))
         claims = [v.claim for v in verdicts]
         report = judge(index, claims, carry, verdicts)
-        offered = conv.alternatives(solution)
-        declared = conv.declared(sheet.conventions, solution.command, offered=offered)
-        if declared or report.mismatches or report.carried:
-            report, _, _ = conv.detect(index, report, problem, declared)
+        if conventions is not None:
+            report = conventions(index, report, sheet, problem)
+        if marks is not None:
+            from dlcalc.marking import score
+
+            report.scores = score(report, marks, index, guard)
     except InputError as e:
         e.file = sheet.name
         raise
@@ -1163,9 +1230,14 @@ def check_solution(
     carry: int | None = None,
     problem: Any = None,
     policy: MarkingPolicy = DEFAULT_POLICY,
+    marks: Policy | None = None,
+    *,
+    conventions: Conventions | None,
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
+    if marks is not None:
+        policy = dataclasses.replace(policy, marks=marks)
     sheet = load_sheet(answers, tol, policy)
     sheet.name = "<stdin>" if answers == "-" else answers
-    report = check_sheet(solution, sheet, carry, problem)
+    report = check_sheet(solution, sheet, carry, problem, marks=marks, conventions=conventions)
     return marked(solution, report), report

@@ -13,6 +13,7 @@ that importing the registry (and ``dlcalc --help``) stays fast.  See docs/adding
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from dlcalc import arguments as args
 from dlcalc.arguments import Given
 from dlcalc.errors import InputError
-from dlcalc.settings import SHARED, Opt, Settings
+from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
 if TYPE_CHECKING:
     from dlcalc.specs.loader import Document
@@ -102,6 +103,32 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+HELP_FLAGS = ("-h", "--help")  # every command's --help (dlcalc/cli.py)
+
+
+def clashes(arguments: tuple[Opt, ...], options: tuple[str, ...]) -> str | None:
+    """Why a command's own ``arguments`` cannot sit beside the shared ``options`` it takes
+    (and --format, --decimals, --sig, --output, --help), or None.
+
+    Each value arrives under its name, so no two may share one (nor take ``settings``, the
+    name the shared options' values arrive under); each flag must mean one option.
+    """
+    shared = [SHARED[n] for n in SHARED if n in ALWAYS or n in options]
+    names: dict[str, str] = {"settings": "the shared options' values"}
+    flags: dict[str, str] = dict.fromkeys(HELP_FLAGS, "the help option")
+    for opt in shared:
+        names[opt.name] = f"the shared option {opt.flags[0]}"
+        flags.update(dict.fromkeys(opt.flags, f"the shared option {opt.flags[0]}"))
+    for opt in arguments:
+        own = f"{opt.flags[0]}" if opt.flags else f"the argument {opt.name!r}"
+        if opt.name in names:
+            return f"{own} is named {opt.name!r}, as is {names[opt.name]}; rename it"
+        names[opt.name] = own
+        for flag in opt.flags:
+            if flag in flags:
+                return f"{own} takes the flag {flag}, which is {flags[flag]}'s; choose another"
+            flags[flag] = own
+    return None
 
 
 def register(
@@ -122,6 +149,9 @@ def register(
     unknown = set(options) - set(SHARED)
     if unknown:
         raise ValueError(f"unknown shared options {sorted(unknown)}")
+    clash = clashes(arguments, options)
+    if clash:
+        raise ValueError(f"command {name!r}: {clash}")
 
     def add(build: Builder) -> Builder:
         text = inspect.cleandoc(build.__doc__ or "")
@@ -144,10 +174,24 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
 
 
 def variants(name: str, doc: Document, settings: Settings) -> Any:
-    """What ``check`` re-solves to try the textbook conventions (dlcalc.conventions)."""
-    from dlcalc.conventions import variants_of
+    """What ``check`` re-solves to try the textbook conventions: a :class:`dlcalc.conventions.Problem`.
 
-    return variants_of(name, doc, settings)
+    Its ``solve`` is this command layer's :func:`solve` (with ``--carry`` and ``--every-step``;
+    options such as ``--base 2`` go into the data), so the conventions never import commands.
+    """
+    if not isinstance(doc.data, dict):
+        return None
+    from dlcalc.conventions import Problem
+    from dlcalc.specs.loader import Document
+
+    plain = Settings(carry=settings.carry, every_step=settings.every_step)
+    data = copy.deepcopy(doc.data)
+    data.update(copy.deepcopy(settings.overrides))
+
+    def resolve(variant: dict[str, Any]) -> Solution:
+        return solve(name, Document(variant, doc.name), plain)
+
+    return Problem(name, data, resolve, settings.carry, settings.every_step)
 
 
 def command_of(doc: Document, command: str | None) -> str:
@@ -403,7 +447,8 @@ BASE = Opt("base", ("--base",), "Log base: e (default), 2 (bits) or 10.", metava
 def build_conv_shape(doc: Document, settings: Settings) -> Solution:
     """CNN shapes: each layer's output size (W − F + 2P)/S + 1, parameters, MACs and receptive field.
 
-    Layers: conv, conv_transpose, maxpool, avgpool, global_avgpool, flatten, dense.
+    Layers: conv, conv_transpose, maxpool, avgpool, global_avgpool, flatten, dense, and
+    inception (GoogLeNet's four branches, with what the 1×1 reductions save).
     Sizes may be [h, w] pairs (3x5 on the command line); padding a number, same or
     valid.  Where (W − F + 2P)/S is not whole it is floored, and the row says so.
 
@@ -413,6 +458,7 @@ def build_conv_shape(doc: Document, settings: Settings) -> Solution:
       conv_transpose:FILTERS:KERNEL:STRIDE:PADDING:OUTPUT_PADDING
       maxpool:KERNEL:STRIDE:PADDING  avgpool:…          (stride = kernel)
       global_avgpool   flatten   dense:UNITS
+      inception:1X1:REDUCE3:3X3:REDUCE5:5X5:POOL_PROJ  (GoogLeNet's table)
 
     \b
     Examples:
@@ -670,6 +716,108 @@ def build_conv(doc: Document, settings: Settings) -> Solution:
       dlcalc conv examples/conv-backward.yaml -f json | jq .result.layers[0].grad_kernel
     """
     from dlcalc.specs.convolution import load_convolution
-    from dlcalc.topics.convolution_steps import solve_convolution
+    from dlcalc.specs.letters import has_letters
+    from dlcalc.topics.convolution_solve import solve_convolution
 
+    if has_letters(doc):  # the slides' toy example: input a … A, kernel w x / y z
+        return _letters(doc, settings)
     return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)
+
+
+# --- gan, vae, attention (issue 29): generative models and scaled dot-product attention --------
+
+
+@register("gan")
+def build_gan(doc: Document, settings: Settings) -> Solution:
+    """GAN losses: the discriminator loss term by term, both generator losses, V(D, G), logit gradients.
+
+    `real:` and `fake:` are the discriminator's outputs D(x) and D(G(z)) (or `real_logits:`
+    and `fake_logits:`, with D = σ(a)); `generator: non_saturating | saturating` picks the
+    generator's loss (both are shown).  Natural log, means over the examples.  Gradients
+    are with respect to the logits, with a note on why the non-saturating loss learns when
+    D(G(z)) is near 0.  Format and labels: docs/generative.md.
+
+    \b
+    Examples:
+      dlcalc gan examples/gan-losses.yaml
+      dlcalc gan examples/gan-logits.yaml --carry 4
+      dlcalc gan examples/gan-losses.yaml -f json | jq .result
+    """
+    from dlcalc.specs.generative import load_gan
+    from dlcalc.topics.generative import solve_gan
+
+    return solve_gan(load_gan(doc), settings.carry)
+
+
+@register("vae")
+def build_vae(doc: Document, settings: Settings) -> Solution:
+    """VAE: σ from ln σ², z = μ + σ·ε, the KL term by term, the reconstruction loss and the backward pass.
+
+    `mu:`, `log_variance:` (or `sigma:`) and `noise:` (ε) per latent dimension; `x:` and
+    `reconstruction:` (x̂) with `reconstruction_loss: bce | sse | half_sse | mse` add the
+    reconstruction loss; `beta:` weighs the KL term.  With `grad_z:` (∂L_rec/∂z from the
+    decoder): ∂L/∂μ and ∂L/∂ln σ² (or ∂L/∂σ) through the reparametrisation.  Format and
+    labels: docs/generative.md.
+
+    \b
+    Examples:
+      dlcalc vae examples/vae-step.yaml
+      dlcalc vae examples/vae-step.yaml --exact
+      dlcalc vae examples/vae-step.yaml -f json | jq .result.grad_mu
+    """
+    from dlcalc.specs.generative import load_vae
+    from dlcalc.topics.generative import solve_vae
+
+    return solve_vae(load_vae(doc), settings.carry)
+
+
+@register("attention")
+def build_attention(doc: Document, settings: Settings) -> Solution:
+    """Scaled dot-product attention: scores QKᵀ/√d_k, the row softmax, A·V, and the backward pass.
+
+    `queries:` (n × d_k), `keys:` (m × d_k) and `values:` (m × d_v) as rows; `mask:` (n × m,
+    0 blocks a key); `scale: false` leaves out the 1/√d_k.  With `grad_output:` (∂L/∂O):
+    ∂L/∂V, the softmax's backward pass and ∂L/∂Q, ∂L/∂K.  Every entry is written out with
+    its numbers.  Format and labels: docs/attention.md.
+
+    \b
+    Examples:
+      dlcalc attention examples/attention.yaml
+      dlcalc attention examples/attention-masked.yaml --carry 4
+      dlcalc attention examples/attention.yaml -f json | jq .result.weights
+    """
+    from dlcalc.specs.attention import load_attention
+    from dlcalc.topics.attention import solve_attention
+
+    return solve_attention(load_attention(doc), settings.carry)
+
+
+@register("autoencoder")
+def build_autoencoder(doc: Document, settings: Settings) -> Solution:
+    """Autoencoder with one code layer: forward, loss, penalties and every gradient; tied weights.
+
+    `input:` (x), `weights:` (encoder W, one row per code unit), `bias:`; `tied: true` decodes
+    with Wᵀ (each W_ji then gets its encoder and decoder gradient terms, summed), else
+    `decoder_weights:` and `decoder_bias:`.  Variants: `noise_mask:` (denoising: the encoder
+    sees x ⊙ mask, the loss the clean x), `sparsity: {kind: l1 | kl, weight, rho}` and
+    `contractive: λ` (‖∂h/∂x‖²_F); `learning_rate:` adds one update of every parameter.
+    Format and labels: docs/generative.md.
+
+    \b
+    Examples:
+      dlcalc autoencoder examples/autoencoder-tied.yaml
+      dlcalc autoencoder examples/autoencoder-sparse-denoising.yaml --carry 4
+      dlcalc autoencoder examples/autoencoder-tied.yaml -f json | jq .result.grad_weights
+    """
+    from dlcalc.specs.autoencoder import load_autoencoder
+    from dlcalc.topics.autoencoder import solve_autoencoder
+
+    return solve_autoencoder(load_autoencoder(doc), settings.carry)
+
+
+def _letters(doc: Document, settings: Settings) -> Solution:
+    """conv with letters (issue 29): worked symbolically (--carry has no numbers to round)."""
+    from dlcalc.specs.letters import load_letters
+    from dlcalc.topics.letters import solve_letters
+
+    return solve_letters(load_letters(doc))

@@ -21,24 +21,6 @@ if TYPE_CHECKING:
     from dlcalc.steps import Solution
 
 
-def failure(error: Exception, where: str) -> str:
-    """The one-line message for an error while solving the input ``where`` (a file, "command line").
-
-    Input errors that know their file keep it; any other exception (a bug) still becomes a
-    message, never a traceback.
-    """
-    prefix = f"{where}: " if where else ""
-    if isinstance(error, InputError):
-        from dlcalc.specs.loader import annotate
-
-        return str(annotate(error.located(where or None)))
-    if isinstance(error, OverflowError):
-        return f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
-    if isinstance(error, (RecursionError, MemoryError)):
-        return f"{prefix}too large or too deeply nested to work out ({type(error).__name__})"
-    return f"{prefix}internal error ({type(error).__name__}: {error}); please report this input"
-
-
 def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
     """Add exact values and check answers where asked, then write; the exit status (0 or 1).
 
@@ -74,6 +56,7 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
+        from dlcalc import conventions
         from dlcalc.checking import check_solution, shown_policy
 
         solution, report = check_solution(
@@ -83,6 +66,8 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
             settings.carry,
             variants,
             shown_policy(settings.decimals),
+            settings.marks,
+            conventions=conventions.apply,
         )
         wrong = bool(report.mismatches)
     return solution, wrong
@@ -130,18 +115,13 @@ def emit(solution: Solution, settings: Settings) -> None:
             )
         return
     suffix = path.suffix.lower()
-    if settings.fmt is None and suffix == ".html":
-        from dlcalc.render.terminal import to_html
-
-        text = to_html(solution, decimals, every_step)
-    else:
-        chosen = settings.fmt or EXTENSIONS.get(suffix)
-        if chosen is None:
-            raise InputError(
-                f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
-                field="--output",
-            )
-        text = render_text(solution, chosen, decimals, every_step)
+    chosen = settings.fmt or EXTENSIONS.get(suffix)  # .html: Format.html
+    if chosen is None:
+        raise InputError(
+            f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
+            field="--output",
+        )
+    text = render_text(solution, chosen, decimals, every_step)
     write(path, limits.check_output(text))
 
 
@@ -185,46 +165,73 @@ def mark_class(
     tol: float | None,
     report: Path | None,
     settings: Settings,
+    marks_file: str | None = None,
+    feedback: Path | None = None,
 ) -> int:
     """``check`` with several sheets or --report: mark them all, print the class report (Markdown).
 
-    The exit status: 1 when any sheet has a genuinely wrong claim.
+    ``marks_file``: a ``--marks FILE`` policy (else the problem's ``marks:``); ``feedback``: a
+    folder for one HTML page per student.  The exit status: 1 when any sheet has a
+    genuinely wrong claim.
     """
     from dlcalc import class_report as cr
     from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
     name = command_of(doc, command)
+    solution = solve(name, doc, settings)
+    policy = bound(load_policy(doc, marks_file), solution)
     marks = cr.mark_sheets(
-        solve(name, doc, settings),
+        solution,
         [str(a) for a in answers],
         tol,
         settings.carry,
         variants(name, doc, settings),
         settings.decimals,
+        policy,
     )
     if report is not None:
         cr.write(marks, report)
+    if feedback is not None:
+        cr.write_feedback(marks, solution, feedback, settings.decimals)
     files.write_stdout(marks.to_markdown())
     return 1 if marks.any_wrong else 0
 
 
-def check_answers(problem: str, command: str | None, settings: Settings) -> int:
-    """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status."""
+def check_answers(
+    problem: str, command: str | None, settings: Settings, marks: str | None = None
+) -> int:
+    """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status.
+
+    ``marks``: a ``--marks FILE`` whose policy replaces the problem's ``marks:``."""
     from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
     name = command_of(doc, command)
-    return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
+    policy = load_policy(doc, marks)
+    solution = solve(name, doc, settings)
+    settings.marks = bound(policy, solution)
+    return finish(solution, settings, variants(name, doc, settings))
+
+
+def bound(policy: Any, solution: Solution) -> Any:
+    """``policy`` (a dlcalc.marking.Policy, or None) with its names checked against ``solution``."""
+    if policy is None:
+        return None
+    from dlcalc.checking import Index
+
+    return policy.bind(Index.of(solution))
 
 
 def answer_key(problems: list[str], settings: Settings, title: str) -> None:
     """``key``: solve each problem file with the command it names, write one answer key."""
     from dlcalc.commands import command_of, solve
     from dlcalc.render.answer_key import Problem, leading_comment
-    from dlcalc.specs.loader import load
+    from dlcalc.specs.loader import failure, load
 
     key_format(settings)  # refuse a format an answer key cannot have, before solving
     files.reset()
@@ -246,3 +253,58 @@ def answer_key(problems: list[str], settings: Settings, title: str) -> None:
         limits.check_grid_cells(cells, False, f"{name} (the answer key so far)")
         solved.append(Problem(solution, Path(name).name, leading_comment(doc.text)))
     write_key(solved, settings, title)
+
+
+def grade_class(values: dict[str, Any], settings: Settings) -> int:
+    """``grade``: re-mark every attempt of an LMS responses report, write the LMS's grade CSV."""
+    from dlcalc import class_report as cr
+    from dlcalc import gradebook as gb
+    from dlcalc.checking import Index
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
+    from dlcalc.specs.loader import load
+
+    if settings.output is None:
+        raise InputError("give the grade file to write with -o FILE (.csv)", field="--output")
+    if values["to"] not in (None, "moodle", "canvas"):
+        raise InputError(f"unknown LMS {values['to']!r}; expected moodle or canvas", field="--to")
+    problem = values["problem"]
+    doc = load(problem)
+    name = command_of(doc, values["command"])
+    marks = values.get("marks")
+    policy = load_policy(doc, str(marks) if marks else None)
+    if policy.ask is None:
+        raise InputError(
+            "needs `ask: [label, ...]` (in the problem or the --marks file): the quiz's parts are the asked quantities in order",
+            file=str(problem),
+            field="ask",
+        )
+    solution = solve(name, doc, settings)
+    index = Index.of(solution)
+    policy = policy.bind(index)
+    asked = list(policy.ask or ())
+    path = str(values["responses"])
+    responses = gb.read_responses(path, asked, index, values["question"])
+    sheets = [
+        (a.student, f"{path}, line {a.row}", gb.sheet_of(a, f"{path}, line {a.row}", values["tol"]))
+        for a in responses.attempts
+    ]
+    report = cr.mark_loaded(
+        solution, sheets, settings.carry, variants(name, doc, settings), settings.decimals, policy
+    )
+    rows = gb.best_attempts(responses, report)
+    item = values["item"] or f"dlcalc: {solution.title or name}"
+    limits.check_text("--item", item)
+    to = values["to"] or responses.lms
+    possible = max((s.max_score for s in report.students if s.max_score is not None), default=None)
+    text = (
+        gb.moodle_grades(rows, item) if to == "moodle" else gb.canvas_grades(rows, item, possible)
+    )
+    files.write_text(settings.output, text)
+    if values["report"] is not None:
+        cr.write(report, values["report"])
+    if values["feedback"] is not None:
+        cr.write_feedback(report, solution, values["feedback"], settings.decimals)
+    files.commit()
+    files.write_stdout(report.to_markdown())
+    return 0

@@ -15,7 +15,7 @@ import pytest
 from dlcalc.checking import RIGHT, WRONG, Report, check_sheet, load_sheet
 from dlcalc.cli import app
 from dlcalc.commands import solve as solve_command
-from dlcalc.conventions import CONVENTIONS, Problem, declared
+from dlcalc.conventions import CONVENTIONS, Problem, apply, declared
 from dlcalc.errors import InputError
 from dlcalc.settings import Settings
 from dlcalc.specs.loader import Document, load
@@ -35,7 +35,7 @@ def check(problem: Path | dict, text: str, tmp_path: Path) -> Report:
     )
     path = tmp_path / "answers.yaml"
     path.write_text(text, encoding="utf-8")
-    return check_sheet(solution, load_sheet(str(path)), None, variants)
+    return check_sheet(solution, load_sheet(str(path)), None, variants, conventions=apply)
 
 
 def statuses(report: Report) -> dict[str, str]:
@@ -293,4 +293,6 @@ def test_slide_answer_in_slide_names(runner) -> None:
     got = json.loads(result.output)["result"]
     assert [m["name"] for m in got["mismatches"]] == ["a4", "w46+"]
     assert [c["convention"] for c in got["conventions"]] == ["delta_sign: han_kamber"]
-    assert got["checked"] == 20 and [c["name"] for c in got["carried_forward"]] == ["z6"]
+    assert got["checked"] == 20 and [
+        c["name"] for c in got["claims"] if c["status"] == "carried"
+    ] == ["z6"]
