@@ -424,6 +424,8 @@ def result_section(
         x1, x2 = trainer.columns
         section.add(f"Decision boundary: w0 + w1·{x1} + w2·{x2} = 0, i.e. {x2} = a + b·{x1}")
         a, b = boundary(w)
+        assert a is not None and b is not None  # w2 ≠ 0
+        a, b = trainer.rnd(a), trainer.rnd(b)  # written values: carried like the rest
         w0, w1, w2 = (lu.weight(f"w{i}_final", w[i], i) for i in range(3))
         section.add(Step("x2_intercept", a, name=Name("a"), expr=-w0 / w2))
         section.add(Step("x2_slope", b, name=Name("b"), expr=-w1 / w2))
