@@ -243,7 +243,13 @@ def discard() -> None:
 
 
 def write_stdout(text: str) -> None:
-    """Write ``text`` to standard output; a full disk or closed pipe is one error line, not a traceback."""
+    """Write ``text`` to standard output; a full disk or closed pipe is one error line, not a traceback.
+
+    Under ``--ascii`` the text is written in plain ASCII whatever wrote it."""
+    if os.environ.get("DLCALC_ASCII") and not text.isascii():
+        from dlcalc.render import any_in_ascii
+
+        text = any_in_ascii(text)
     try:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -85,3 +85,23 @@ def in_ascii(text: str, fmt: Format) -> str:
         else ascii_text(line)
         for line in lines
     )
+
+
+def any_in_ascii(text: str) -> str:
+    """Text of a format not known here (a practice sheet, a summary, JSON) in plain ASCII:
+    JSON's and HTML's characters escaped in place, anything else spelled out line by line."""
+    if text.isascii():
+        return text
+    head = text.lstrip()[:15].lower()
+    if head.startswith(("{", "[")):
+        import json
+
+        try:
+            json.loads(text)
+        except ValueError:
+            pass
+        else:  # non-ASCII characters stand only inside strings: escape them where they are
+            return "".join(json.dumps(ch)[1:-1] if ord(ch) > 127 else ch for ch in text)
+    if head.startswith(("<!doctype", "<html")):
+        return in_ascii(text, Format.html)
+    return in_ascii(text, Format.markdown)

@@ -122,3 +122,11 @@ def test_ascii_after_any_command(runner, monkeypatch, args: list[str]) -> None:
     result = runner.invoke(app, [*args, "--ascii"])
     assert result.exit_code in (0, 1), result.output
     assert result.stdout.isascii() and len(result.stdout.splitlines()) > 5
+
+
+def test_ascii_whatever_writes_to_the_terminal(runner, monkeypatch, tmp_path) -> None:
+    """A practice sheet is written by its own code, not a renderer: --ascii still holds."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["practice", "backprop", "--seed", "7", "--ascii"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.isascii() and "delta_o1" in result.stdout
