@@ -24,6 +24,14 @@ from dlcalc.specs.common import (
 )
 from dlcalc.specs.loader import Document, validate
 from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings
+from dlcalc.specs.training import (
+    Clip,
+    Regularization,
+    Schedule,
+    check_clip,
+    check_regularization,
+    check_schedule,
+)
 
 TRAINING_OPTIONS = (
     "weight_decay",
@@ -36,6 +44,10 @@ TRAINING_OPTIONS = (
     "beta2",
     "rho",
     "epsilon",
+    "regularization",
+    "batch_size",
+    "clip",
+    "schedule",
 )
 
 # Bounds that keep every run to seconds on a laptop (never a hang) while leaving room for any
@@ -106,6 +118,11 @@ class NetworkProblem(Problem):
     beta2: Number = 0.999
     rho: Number = 0.9
     epsilon: Number = 1e-7
+    # Training options, continued: a regularised cost, mini-batches, clipping, a schedule.
+    regularization: Regularization | None = None
+    batch_size: Whole | None = None
+    clip: Clip | None = None
+    schedule: Schedule | None = None
 
     def example_list(self) -> list[Example]:
         if self.examples is not None:
@@ -137,8 +154,14 @@ def weights_note(spec: NetworkProblem) -> str:
     )
 
 
-def load_network(doc: Document, *, training: bool) -> NetworkProblem:
-    """Validate a network problem and check that every shape fits; errors name the line."""
+def load_network(doc: Document, *, training: bool, gradcheck: bool = False) -> NetworkProblem:
+    """Validate a network problem and check that every shape fits; errors name the line.
+
+    ``training``: a ``backprop`` run (a learning rate needed).  ``gradcheck``: the cost of a
+    ``backprop`` (or ``gradcheck``) problem is differentiated, so targets are needed and the
+    training keys are read.  ``forward`` reads the training keys of a ``backprop`` file
+    (``command: backprop``) and uses none of them; in any other file they are refused.
+    """
     spec = validate(NetworkProblem, doc)
 
     def fail(message: str, *loc: str | int) -> InputError:
@@ -207,8 +230,9 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
                 *loc,
                 "target",
             )
-        if training and example.target is None:
-            raise fail("backprop needs a target for every example", *loc, "target")
+        if (training or gradcheck) and example.target is None:
+            command = "backprop" if training else "gradcheck"
+            raise fail(f"{command} needs a target for every example", *loc, "target")
 
     n_parameters = sum(len(layer.matrix) * (len(layer.matrix[0]) + 1) for layer in spec.layers)
     if n_parameters > MAX_PARAMETERS:
@@ -221,7 +245,7 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
     names = [n for layer in spec.layers for n in (layer.units or [])]
     if len(set(names)) != len(names):
         raise fail("unit names must be different across layers", "layers")
-    if not training:
+    if not training and not gradcheck and spec.command != "backprop":
         data = doc.data if isinstance(doc.data, dict) else {}
         for key in TRAINING_OPTIONS:
             if key in data:
@@ -242,6 +266,7 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
         )
         _check_dropout(spec, fail)
         n_examples = len(spec.example_list())
+        _check_training_options(doc, spec, fail)
         if spec.epochs < 1:
             raise fail("expected a whole number of epochs, at least 1", "epochs")
         passes = spec.epochs * n_examples
@@ -252,10 +277,43 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
                 f"at most {limit:,} epochs for this network",
                 "epochs",
             )
+    if gradcheck and not training:
+        _check_dropout(spec, fail)
+        _check_training_options(doc, spec, fail)
     return spec
 
 
 Fail = Callable[..., InputError]
+
+
+def _check_training_options(doc: Document, spec: NetworkProblem, fail: Fail) -> None:
+    """regularization, batch_size, clip and schedule: valid values that fit together."""
+    n = len(spec.example_list())
+    if spec.regularization is not None:
+        check_regularization(doc, spec.regularization, n)
+        if spec.weight_decay:
+            raise fail(
+                "give either `regularization:` (J = E + λ/(2m)·Σw²) or `weight_decay:` "
+                "(the optimizer's λ·w), not both",
+                "weight_decay",
+            )
+    if spec.batch_size is not None:
+        if spec.examples is None:
+            raise fail(
+                "batch_size splits `examples:` into mini-batches; give examples", "batch_size"
+            )
+        if spec.batch_size < 1:
+            raise fail(f"expected a batch size of at least 1, got {spec.batch_size}", "batch_size")
+        if "mode" in spec.model_fields_set and spec.mode == "online":
+            raise fail(
+                "batch_size gives mini-batches (one update per batch of B examples); "
+                "mode: online updates after every example: leave mode out",
+                "mode",
+            )
+    if spec.clip is not None:
+        check_clip(doc, spec.clip)
+    if spec.schedule is not None:
+        check_schedule(doc, spec.schedule)
 
 
 def _standard_weights(spec: NetworkProblem, width: int, fail: Fail) -> NetworkProblem:
