@@ -639,12 +639,18 @@ def solve_optimize(
                 eta = q(eta_step.label, eta_step.value, eta_step.name)
             # every gradient is taken at the weights before this step
             before = [names[i].q("w", t - 1, float(w[i])) for i in range(n)]
-            grads = []
-            for i in range(n):
-                g = names[i].q("g", t, float(raw[i]))
-                section.add(_gradient_step(gradient, i, g, before))
-                grads.append(g)
-            if clip is not None:
+            grads = [names[i].q("g", t, float(raw[i])) for i in range(n)]
+            if clip is None:  # each weight's gradient, then its update
+                for i in range(n):
+                    section.add(_gradient_step(gradient, i, grads[i], before))
+                    steps = update_steps(
+                        h_t, t, names[i], before[i], grads[i], update, (i,), previous[i], eta=eta
+                    )
+                    for step in steps:
+                        section.add(step)
+            else:  # the norm needs every gradient first
+                for i in range(n):
+                    section.add(_gradient_step(gradient, i, grads[i], before))
                 assert norm is not None
                 clipped = [names[i].q("g_clip", t, float(used[i])) for i in range(n)]
                 for item in T.clip_steps(
@@ -652,13 +658,12 @@ def solve_optimize(
                     str(t),
                 ):  # fmt: skip
                     section.add(item)
-                grads = clipped
-            for i in range(n):
-                steps = update_steps(
-                    h_t, t, names[i], before[i], grads[i], update, (i,), previous[i], eta=eta
-                )
-                for step in steps:
-                    section.add(step)
+                for i in range(n):
+                    steps = update_steps(
+                        h_t, t, names[i], before[i], clipped[i], update, (i,), previous[i], eta=eta
+                    )
+                    for step in steps:
+                        section.add(step)
             sections.append(section)
         entry: dict[str, Any] = {
             "step": t,
