@@ -775,3 +775,25 @@ def build_init(doc: Document, settings: Settings) -> Solution:
     from dlcalc.topics.init import solve_init
 
     return solve_init(load_init(doc), settings.carry)
+
+
+@register("early-stopping", options=("carry", "every_step", "check", "exact"))
+def build_early_stopping(doc: Document, settings: Settings) -> Solution:
+    """Early stopping: from a validation-loss curve and a patience, the epoch that stops and the weights kept.
+
+    `validation_loss:` one value per epoch; `patience:` epochs without improvement before
+    stopping; `min_delta:` how much an epoch must beat the best by (default 0);
+    `restore_best:` keep the best epoch's weights (default true) or the last epoch's;
+    optional `training_loss:` (shown beside it) and `weights:` (one row per epoch: the
+    weights kept are printed).  Each epoch: best_t and wait_t with their numbers.
+    Docs: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc early-stopping examples/early-stopping.yaml
+      dlcalc early-stopping examples/early-stopping.yaml -f json | jq .result.kept_epoch
+    """
+    from dlcalc.specs.early_stopping import load_early_stopping
+    from dlcalc.topics.early_stopping import solve_early_stopping
+
+    return solve_early_stopping(load_early_stopping(doc), settings.carry, settings.every_step)
