@@ -113,10 +113,12 @@ def solve_init(spec: InitProblem, carry: int | None = None) -> Solution:
             )  # fmt: skip
             entry["output_variance"] = out.value
             previous = out
-        if spec.seed is not None:
-            _draw(section, entry, spec, i, float(std.value), entry.get("limit"))
         layers.append(entry)
         sections.append(section)
+        if spec.seed is not None:
+            drawn = Section(f"Layer {k}: weights drawn with seed {spec.seed}")
+            _draw(drawn, entry, spec, i, float(std.value), entry.get("limit"))
+            sections.append(drawn)
     sections.append(_comparison(spec))
     if spec.input_variance is not None:
         factors = [layer["fan_in"] * layer["variance"] for layer in layers]

@@ -74,18 +74,17 @@ def rate_expr(schedule: Schedule, eta: Node, t: Node) -> Node:
 
 
 def schedule_rule(schedule: Schedule) -> Rule:
-    """η_k in symbols (k − 1 written as t), said once before the updates."""
+    """η_k in symbols, said once before the updates."""
     eta = Q("η", None, Name("η"))
-    t = Q("t", None, Name("t"))
-    return Rule(
-        rate_name("k"), rate_expr(schedule, eta, t), f"{SCHEDULE_TEXT[schedule.kind]}, t = k − 1"
-    )
+    k = Q("k", None, Name("k"))
+    note = SCHEDULE_TEXT[schedule.kind].split(":")[0]
+    return Rule(rate_name("k"), rate_expr(schedule, eta, k - ONE), note)
 
 
 def scheduled_step(schedule: Schedule, learning_rate: float, k: int, rnd: Round) -> Step:
     """Update k's learning rate as a step: η₃ = η × γ^⌊2/s⌋ = … (its value from its own tree)."""
     eta = q(BASE_RATE, learning_rate, Name("η"))
-    expr = rate_expr(schedule, eta, Num(k - 1))
+    expr = rate_expr(schedule, eta, Num(k) - ONE)
     value = float(rnd(expr.evaluate()))
     return Step(rate_label(k), value, name=rate_name(k), expr=expr, note=f"update {k}")
 

@@ -305,10 +305,8 @@ class Recorder:
     ) -> Section:
         """∂E/∂w = (∂E⁽¹⁾/∂w + …)/n; ``numbers``: the examples' numbers (a mini-batch's)."""
         n = len(passes)
+        what = "batch mode" if numbers is None else "this mini-batch"
         numbers = list(numbers) if numbers is not None else list(range(1, n + 1))
-        what = "batch mode" if len(numbers) == n and numbers[0] == 1 else "this mini-batch"
-        if len(numbers) == n and numbers[-1] != n:
-            what = "this mini-batch"
         section = Section(
             f"{heading}Mean gradient over the {n} examples ({what}; ∂E⁽ᵏ⁾ is example k's loss)"
         )

@@ -379,7 +379,7 @@ def solve_backprop(
                             grad_tag,
                             spec.update_bias,
                             heading(epoch, None, b),
-                            [k + 1 for k in batch],
+                            [k + 1 for k in batch] if len(batches) > 1 else None,
                         )
                     )
                 sections.extend(
