@@ -110,16 +110,17 @@ def check_clip(doc: Document, clip: Clip) -> None:
 
 def check_schedule(doc: Document, schedule: Schedule) -> None:
     kind = schedule.kind
+    a = "an" if kind[0] in "aeiou" else "a"
     given = {k for k in schedule.model_fields_set if k != "kind"}
     wrong = sorted(given - set(SCHEDULE_KEYS[kind]))
     if wrong:
         takes = ", ".join(SCHEDULE_KEYS[kind])
-        raise _fail(doc, f"a {kind} schedule takes {takes}, not {wrong[0]}", "schedule", wrong[0])
+        raise _fail(doc, f"{a} {kind} schedule takes {takes}, not {wrong[0]}", "schedule", wrong[0])
     for key in SCHEDULE_NEEDS[kind]:
         if getattr(schedule, key) is None:
             raise _fail(
                 doc,
-                f"a {kind} schedule needs `{key}:` (it takes {', '.join(SCHEDULE_KEYS[kind])})",
+                f"{a} {kind} schedule needs `{key}:` (it takes {', '.join(SCHEDULE_KEYS[kind])})",
                 "schedule",
             )
     if kind in ("step", "exponential"):
