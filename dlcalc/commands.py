@@ -691,7 +691,7 @@ def _read_gradcheck(values: dict[str, Any]) -> Given:
 
 @register(
     "gradcheck",
-    options=("check", "exact"),
+    options=("check",),  # float64 throughout: no --carry, and no --exact of float differences
     arguments=(
         PROBLEM,
         Opt(
@@ -744,13 +744,6 @@ def build_gradcheck(doc: Document, settings: Settings) -> Solution:
     limits.check_work(
         "layers", 6 * parameters, limits.MAX_STEPS, "worked steps", "use a smaller network"
     )
-    from dlcalc.render.numbers import DEFAULT_DECIMALS, Places, Significant
-
-    if (
-        not isinstance(settings.decimals, (Places, Significant))
-        and settings.decimals == DEFAULT_DECIMALS
-    ):
-        settings.decimals = 10  # E(w ± ε) differ in the 8th digit: 10 places (or figures) shown
     return solve_gradcheck(spec, epsilon)
 
 

@@ -238,7 +238,7 @@ def _parameter_steps(
     cost: Cost,
     penal: bool,
 ) -> tuple[list[Step], float, float]:
-    """E⁺, E⁻, g̃, backprop's g and the relative error of one parameter."""
+    """E⁺, E⁻, their difference, g̃, backprop's g and the relative error of one parameter."""
     from dlcalc.formula import Q, call
 
     assert isinstance(eps_q, Q)
@@ -250,7 +250,15 @@ def _parameter_steps(
         Step(e_plus.label, plus, name=e_plus.symbol, note=f"{of} with {shown} + ε (a forward pass)")
     )
     steps.append(Step(e_minus.label, minus, name=e_minus.symbol, note=f"{of} with {shown} − ε"))
-    numeric_expr: Node = (e_plus - e_minus) / (TWO * eps_q)
+    diff_expr: Node = e_plus - e_minus
+    diff = q(
+        f"{of}_diff_{label}", float(diff_expr.evaluate()), Name(f"Δ{of}", label, label_sub=True)
+    )
+    steps.append(
+        Step(diff.label, diff.value, name=diff.symbol, expr=diff_expr,
+             note=f"{of}⁺ and {of}⁻ differ only in late digits (--decimals 10 shows them)")
+    )  # fmt: skip
+    numeric_expr: Node = diff / (TWO * eps_q)
     numeric = float(numeric_expr.evaluate())
     g_num = q(f"numeric_{label}", numeric, Name("g", label, accent="tilde", label_sub=True))
     steps.append(

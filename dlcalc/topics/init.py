@@ -124,10 +124,10 @@ def solve_init(spec: InitProblem, carry: int | None = None) -> Solution:
         factors = [layer["fan_in"] * layer["variance"] for layer in layers]
         note = Section("The signal through the layers")
         note.add(
-            "Each linear layer multiplies the variance by fan_in·Var(W): "
+            "Each linear layer multiplies the variance by fan in × Var(W): "
             + ", ".join(f"{f:.4g}" for f in factors)
-            + ".  Xavier makes it 2·fan_in/(fan_in + fan_out) (1 when fan_in = fan_out), LeCun 1, "
-            "He 2 (which relu halves again); far from 1, the signal explodes or vanishes with depth."
+            + ".  Xavier makes this factor 1 when fan in = fan out; LeCun makes it 1 and He 2 "
+            "(which relu halves again).  Far from 1, the signal explodes or vanishes with depth."
         )
         sections.append(note)
     result: dict[str, Any] = {"scheme": scheme, "gain": spec.gain, "layers": layers}

@@ -655,7 +655,7 @@ def solve_optimize(
                 clipped = [names[i].q("g_clip", t, float(used[i])) for i in range(n)]
                 for item in T.clip_steps(
                     clip, grads, clipped, f"grad_norm_{t}", norm, factor, f"clip_factor_{t}",
-                    str(t),
+                    str(t), rnd,
                 ):  # fmt: skip
                     section.add(item)
                 for i in range(n):

@@ -103,7 +103,7 @@ def clip_arrays(
     grads: Sequence[Array], clip: Clip, rnd: Round
 ) -> tuple[list[Array], float, float | None]:
     """The clipped gradients, the norm of the unclipped ones over all arrays and, by norm, the factor."""
-    squares = sum(float(np.sum(g * g)) for g in grads)
+    squares = float(rnd(sum(float(np.sum(g * g)) for g in grads)))
     norm = float(rnd(np.sqrt(squares)))
     if clip.norm is not None:
         factor = float(rnd(min(1.0, clip.norm / norm))) if norm > 0 else 1.0
@@ -126,17 +126,25 @@ def clip_steps(
     factor: float | None,
     factor_label: str,
     sub: str | None = None,
+    rnd: Round = lambda x: x,
 ) -> list[Step | str]:
     """‖g‖ = √(g₁² + g₂² + …), the factor min(1, c/‖g‖) and each clipped gradient (or min/max)."""
     items: list[Step | str] = []
     # g²; a gradient written as a fraction (∂E/∂w5) is multiplied out: ∂E/∂w5² would read as
     # a derivative by w5²
     squares: list[Node] = [g * g if isinstance(g.name, Partial) else g**TWO for g in gradients]
-    norm_q = q(norm_label, norm, norm_name(sub))
+    square_sum = float(rnd(total(squares).evaluate()))
+    squared = q(
+        norm_label + "_squared",
+        square_sum,
+        Name("‖g‖", sub, "2", index=bool(sub and sub.isdigit())),
+    )
     items.append(
-        Step(norm_label, norm, name=norm_q.symbol, expr=call("sqrt", total(squares)),
-             note="the length of the whole gradient (every parameter that is updated)")
+        Step(squared.label, square_sum, name=squared.symbol, expr=total(squares),
+             note="the sum of the squares of every gradient that is updated")
     )  # fmt: skip
+    norm_q = q(norm_label, norm, norm_name(sub))
+    items.append(Step(norm_label, norm, name=norm_q.symbol, expr=call("sqrt", squared)))
     if clip.norm is not None:
         c = q("clip_norm", clip.norm, Name("c"))
         assert factor is not None

@@ -307,9 +307,8 @@ class Recorder:
         n = len(passes)
         what = "batch mode" if numbers is None else "this mini-batch"
         numbers = list(numbers) if numbers is not None else list(range(1, n + 1))
-        section = Section(
-            f"{heading}Mean gradient over the {n} examples ({what}; ∂E⁽ᵏ⁾ is example k's loss)"
-        )
+        section = Section(f"{heading}Mean gradient over the {n} examples ({what})")
+        section.add("∂E⁽ᵏ⁾ is the loss of example k.")
         for layer in reversed(range(len(grads_w))):
             for j, u in enumerate(self.net.units[layer]):
                 for i in range(grads_w[layer].shape[1]):

@@ -229,7 +229,7 @@ def solve_backprop(
         tag: str,
         head: str,
     ) -> list[Section]:
-        out = _option_sections(recorder, spec, g, old_w, old_b, grad_tag, head, m)
+        out = _option_sections(recorder, spec, g, old_w, old_b, grad_tag, head, m, rnd)
         stage_w, stage_b = stages()
         first = []
         eta_q = None
@@ -521,6 +521,7 @@ def _option_sections(
     grad_tag: str,
     head: str,
     m: int,
+    rnd: Any,
 ) -> list[Section]:
     """The regularised gradient ∂J/∂w and the clipping of one update, where the problem has them."""
     from dlcalc.formula import Name
@@ -587,7 +588,7 @@ def _option_sections(
             clipped.append(leaf("clip", label, name, float(arrays[1][layer][index])))
         for item in T.clip_steps(
             clip, gradients, clipped, f"grad_norm{grad_tag}", g.norm, g.factor,
-            f"clip_factor{grad_tag}",
+            f"clip_factor{grad_tag}", None, rnd,
         ):  # fmt: skip
             section.add(item)
         out.append(section)
