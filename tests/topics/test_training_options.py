@@ -557,3 +557,79 @@ def test_carry_rounds_each_step_from_its_own_formula(command: str, name: str) ->
             )
             checked += 1
     assert checked > 5
+
+
+# ---- rnn truncate: k — PyTorch with the state detached every k steps
+
+
+@FEW
+@given(
+    k=st.integers(1, 4),
+    steps=st.integers(2, 5),
+    xs=st.lists(st.floats(-1, 1).map(lambda v: round(v, 2)), min_size=10, max_size=10),
+    w=st.sampled_from([0.3, 0.8, -0.6]),
+)
+def test_truncated_bptt_matches_torch_detach(k: int, steps: int, xs: list[float], w: float) -> None:
+    torch = pytest.importorskip("torch")
+    from dlcalc.specs.rnn import load_rnn
+    from dlcalc.topics.rnn import solve_rnn
+
+    inputs = [[xs[2 * t], xs[2 * t + 1]] for t in range(steps)]
+    targets = [[0.5 * (t % 3) - 0.3] for t in range(steps)]
+    problem = {
+        "cell": "rnn",
+        "inputs": inputs,
+        "targets": targets,
+        "learning_rate": 0.1,
+        "U": [[0.5, -0.2]],
+        "W": [[w]],
+        "b": [0.1],
+        "V": [[1.2]],
+        "c": [0.0],
+        "truncate": k,
+    }
+    result = solve_rnn(load_rnn(Document(problem, "r.yaml"))).result
+    f64 = torch.float64
+    U = torch.tensor(problem["U"], dtype=f64, requires_grad=True)
+    W = torch.tensor(problem["W"], dtype=f64, requires_grad=True)
+    b = torch.tensor(problem["b"], dtype=f64, requires_grad=True)
+    V = torch.tensor(problem["V"], dtype=f64, requires_grad=True)
+    c = torch.tensor(problem["c"], dtype=f64, requires_grad=True)
+    s = torch.zeros(1, dtype=f64)
+    loss = torch.zeros((), dtype=f64)
+    for t in range(steps):
+        if t % k == 0:
+            s = s.detach()  # a cut before steps k + 1, 2k + 1, …
+        s = torch.tanh(U @ torch.tensor(inputs[t], dtype=f64) + W @ s + b)
+        y = V @ s + c
+        loss = loss + 0.5 * ((torch.tensor(targets[t], dtype=f64) - y) ** 2).sum()
+    loss.backward()
+    for name, tensor in (("U", U), ("W", W), ("b", b), ("V", V), ("c", c)):
+        assert np.array(result["grad"][name]) == pytest.approx(
+            tensor.grad.numpy(), rel=1e-10, abs=1e-12
+        )
+    if k >= steps:  # nothing is cut: the truncated gradient is full BPTT's
+        assert result["grad"] == result["grad_full"]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_truncation_of_one_step_cuts_every_implicit_part(cell: str) -> None:
+    """k = 1: each step's gradient is its own loss's alone (the sum of one-step problems)."""
+    from dlcalc.specs.loader import load
+    from dlcalc.specs.rnn import load_rnn
+    from dlcalc.topics.rnn import solve_rnn
+    from tests.conftest import EXAMPLES
+
+    name = "lstm-gomez" if cell == "lstm" else "gru-1unit"
+    doc = load(str(EXAMPLES / f"{name}.yaml"))
+    data = dict(doc.data)
+    data.pop("command", None)
+    data["truncate"] = 1
+    truncated = solve_rnn(load_rnn(Document(data, "t.yaml")))
+    labels = [s.label for s in truncated.steps]
+    assert any(label.startswith(("dL_ds_", "dL_dh_")) for label in labels)
+    assert not any("implicit" in label for label in labels)
+    assert truncated.result["grad"] != truncated.result["grad_full"]
+    for step in truncated.steps:  # the worked steps are the truncated sweep's own numbers
+        if step.computed and isinstance(step.value, float):
+            assert step.recompute({}) == pytest.approx(step.value, rel=1e-9, abs=1e-12), step.label
