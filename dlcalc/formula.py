@@ -479,8 +479,6 @@ def sympy_arithmetic() -> Arithmetic:
     def constant(v: Any) -> Any:
         if isinstance(v, bool):
             return v
-        if isinstance(v, sympy.Basic):  # an earlier step's exact value (a Rational is also Real)
-            return v
         if isinstance(v, float):
             return sympy.Rational(str(v)) if math.isfinite(v) else sympy.Float(v)
         if isinstance(v, Fraction):

@@ -570,7 +570,7 @@ def _truncation_section(model: Model, truncated: Params, full: Params) -> Sectio
 
     def add(name: str, a: Array, b: Array) -> None:
         for index in np.ndindex(a.shape):
-            where = "".join(f"[{i}]" for i in index)
+            where = "[" + ",".join(str(i + 1) for i in index) + "]" if a.size > 1 else ""
             value_t, value_f = float(a[index]), float(b[index])
             rows.append([f"{name}{where}", value_t, value_f, value_t - value_f])
 
