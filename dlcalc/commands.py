@@ -188,9 +188,15 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
 
     spec = load_network(doc, training=training)
     limits.check_network(spec, training, settings.every_step, settings.symbolic)
-    if settings.symbolic and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd"):
+    options = (spec.regularization, spec.batch_size, spec.clip, spec.schedule)
+    if (
+        settings.symbolic
+        and training  # forward reads a backprop file's training keys and uses none
+        and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd" or any(options))
+    ):
         raise InputError(
-            "derives plain backpropagation; it does not cover weight_decay, dropout or an optimizer",
+            "derives plain backpropagation; it does not cover weight_decay, dropout, an optimizer, "
+            "regularization, batch_size, clip or a schedule",
             field="--symbolic",
         )
     if training:
