@@ -150,10 +150,10 @@ def clip_steps(
         assert factor is not None
         factor_q = q(factor_label, factor, Name("κ", sub, index=bool(sub and sub.isdigit())))
         note = "‖g‖ ≤ c: nothing is clipped" if factor >= 1 else "scaled down to length c"
-        items.append(
-            Step(factor_label, factor, name=factor_q.symbol, expr=call("min", ONE, c / norm_q),
-                 note=note)
-        )  # fmt: skip
+        expr: Node | None = call("min", ONE, c / norm_q)
+        if norm == 0:  # c/0: a zero gradient has nothing to clip (κ = 1 by definition)
+            expr, note = None, "‖g‖ = 0: nothing to clip"
+        items.append(Step(factor_label, factor, name=factor_q.symbol, expr=expr, note=note))
         for g, out in zip(gradients, clipped):
             items.append(Step(out.label, out.value, name=out.symbol, expr=factor_q * g))
         return items
