@@ -121,6 +121,8 @@ class Report:
             }
             if v.status == CARRIED:
                 out["follows_from_claims"] = v.expected
+            elif v.expected is not None:
+                out["from_your_values"] = v.expected
             return out
 
         first = self.first_wrong
@@ -269,13 +271,6 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
-        if ("[" in key or "." in key) and not WHOLE_PATH.fullmatch(key):
-            raise InputError(
-                "is not a path into the result; write it like layers[1].weights[0][0]",
-                file=name,
-                line=line,
-                field=key,
-            )
         try:
             value, claim_tol = _claimed(value_node, tol, key)
         except InputError as e:
@@ -335,13 +330,6 @@ def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str)
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
-        if ("[" in key or "." in key) and not WHOLE_PATH.fullmatch(key):
-            raise InputError(
-                "is not a path into the result; write it like layers[1].weights[0][0]",
-                file=name,
-                line=line,
-                field=key,
-            )
         value = float(text)
         if not math.isfinite(value):
             raise InputError(
@@ -496,6 +484,7 @@ class Index:
     _by_value: dict[float, list[str]] | None = None
     _normalized: dict[str, str] | None = None
     _order: list[Step] | None = None
+    _label_paths: dict[str, str] | None = None
 
     @classmethod
     def of(cls, solution: Solution) -> Index:
@@ -524,6 +513,17 @@ class Index:
         if self._names is None:
             self._names = _names(self.steps, self.by_label, self.given)
         return self._names
+
+    @property
+    def label_paths(self) -> dict[str, str]:
+        """The result path of each label the topic maps (``Solution.paths``) that no step shows."""
+        if self._label_paths is None:
+            self._label_paths = {
+                label: path
+                for path, label in self.solution.paths.items()
+                if label not in self.by_label and label not in self.given
+            }
+        return self._label_paths
 
     @property
     def result(self) -> Any:
@@ -614,14 +614,17 @@ def _names(
 def _link(index: Index, path: str, correct: Any) -> str | None:
     """The step that shows the result's value at ``path`` (None: none, or no way to tell which).
 
-    By the result's structure first (``layers[1].weights[0][0]`` is the last update of w5),
-    confirmed by the value; else the one step holding exactly that value.  Whole numbers
-    (counts, ±1 outputs) are too common to identify a step by value alone.
+    By the result's structure first (``layers[1].weights[0][0]`` is the last update of w5;
+    the topic's own ``Solution.paths`` map), confirmed by the value; else the one step
+    holding exactly that value.  Whole numbers (counts, ±1 outputs) are too common to
+    identify a step by value alone.
     """
     from dlcalc.check_names import path_label
 
     x = _number(correct)
-    label = path_label(index.solution, path, index.by_label)
+    label = index.solution.paths.get(_path_key(path))
+    if label is None or label not in index.by_label:
+        label = path_label(index.solution, path, index.by_label)
     if label is not None and label in index.by_label:
         step_value = index.by_label[label].value
         if _same(step_value, correct) or (
@@ -632,6 +635,11 @@ def _link(index: Index, path: str, correct: Any) -> str | None:
         return None
     hits = index.by_value(x)
     return hits[0] if len(set(hits)) == 1 else None
+
+
+def _path_key(path: str) -> str:
+    """A result path as ``Solution.paths`` spells it: no ``result.`` prefix, no spaces."""
+    return "".join(path.split()).removeprefix("result.")
 
 
 def _dependency_order(index: Index) -> list[Step]:
@@ -687,8 +695,14 @@ def _carry_round(carry: int | None) -> Callable[[Any], Any]:
     return round_value
 
 
-def resolve(index: Index, claims: Iterable[Claim]) -> list[Verdict]:
-    """One verdict (unmarked) per claim, naming the step or given it claims; unknown names fail."""
+def resolve(
+    index: Index, claims: Iterable[Claim], unknown_names: list[Claim] | None = None
+) -> list[Verdict]:
+    """One verdict (unmarked) per claim, naming the step or given it claims.
+
+    A name that is neither a quantity nor a path fails, unless ``unknown_names`` is given: then
+    it is appended there and the other claims are marked (a class report lists it in the row).
+    """
     verdicts: list[Verdict] = []
     for claim in claims:
         labels = index.lookup(claim.name)
@@ -704,13 +718,23 @@ def resolve(index: Index, claims: Iterable[Claim]) -> list[Verdict]:
             correct = step.value if step is not None else index.given[label]
             verdicts.append(Verdict(claim, label, None, correct))
             continue
+        # a label no step shows (an elided cell, a gradient cell no window reaches) by its
+        # path; else a path into result as written
+        path = index.label_paths.get(claim.name)
+        if path is None and WHOLE_PATH.fullmatch(claim.name.strip()):
+            path = claim.name
         try:
-            correct = resolve_path(index.result, claim.name)
+            if path is None:
+                raise KeyError(claim.name)
+            correct = resolve_path(index.result, path)
         except KeyError:
+            if unknown_names is not None:
+                unknown_names.append(claim)
+                continue
             error = unknown(claim.name, index)
             error.line = claim.line
             raise error from None
-        verdicts.append(Verdict(claim, _link(index, claim.name, correct), claim.name, correct))
+        verdicts.append(Verdict(claim, _link(index, path, correct), path, correct))
     return verdicts
 
 
@@ -757,6 +781,8 @@ def judge(
                 v.status, v.expected = CARRIED, own
             else:
                 v.status = WRONG
+                if from_wrong and own is not None and not within(own, v.correct, 0.0):
+                    v.expected = own  # what their own earlier values give: a second slip?
         student[label] = by_label[label][-1].claim.value
         if any(v.status != RIGHT for v in by_label[label]) or from_wrong:
             tainted.add(label)
@@ -782,8 +808,18 @@ def judge(
             if from_wrong:
                 tainted.add(step.label)
     for v in verdicts:
-        if v.label is None:  # a path that no step shows: right or wrong, nothing to carry
-            v.status = RIGHT if within(v.claim.value, v.correct, v.claim.tol) else WRONG
+        if v.label is not None:
+            continue
+        v.status = RIGHT if within(v.claim.value, v.correct, v.claim.tol) else WRONG
+        parts = _parts(index, v.path) if v.status == WRONG and v.path else None
+        if parts and any(label in tainted for label in parts):
+            # a vector or matrix path (time[1].y): carried when every number of it follows
+            # from the student's own values
+            own = [student.get(label, index.by_label[label].value) for label in parts]
+            if within(_flat(v.claim.value), own, _flat_tol(v.claim.tol, len(own), ECF_SLACK)):
+                v.status, v.expected = CARRIED, _shaped(own, v.correct)
+            else:
+                v.expected = _shaped(own, v.correct)
 
     order = sorted(verdicts, key=lambda v: _place(index, v))
     for v in order:
@@ -791,6 +827,51 @@ def judge(
             v.first_wrong = True
             break
     return Report(order)
+
+
+def _parts(index: Index, path: str) -> list[str] | None:
+    """The step labels of every number under a list-valued result path, in order (None: not
+    every number is a step the topic maps)."""
+    try:
+        value = resolve_path(index.result, path)
+    except KeyError:
+        return None
+    if not isinstance(value, list):
+        return None
+    base = _path_key(path)
+    labels: list[str] = []
+
+    def walk(v: Any, at: str) -> bool:
+        if isinstance(v, list):
+            return all(walk(x, f"{at}[{k}]") for k, x in enumerate(v))
+        label = index.solution.paths.get(at)
+        if label is None or label not in index.by_label:
+            return False
+        labels.append(label)
+        return True
+
+    return labels if walk(value, base) and labels else None
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [x for v in value for x in _flat(v)]
+    return [value]
+
+
+def _flat_tol(tol: Tol, n: int, k: float) -> list[float]:
+    flat = _flat(tol) if isinstance(tol, list) else [tol] * n
+    return [t * k for t in flat]
+
+
+def _shaped(flat: list[Any], like: Any) -> Any:
+    """``flat`` in the nesting of ``like``."""
+    items = iter(flat)
+
+    def build(x: Any) -> Any:
+        return [build(v) for v in x] if isinstance(x, list) else next(items)
+
+    return build(like)
 
 
 def _place(index: Index, v: Verdict) -> tuple[int, int]:
@@ -834,15 +915,22 @@ def marked(solution: Solution, report: Report) -> Solution:
                 v.status, v.claim.value, v.correct, v.claim.text, v.expected, v.first_wrong
             )
     signs = {RIGHT: "✓", WRONG: "✗", CARRIED: "↪ carried forward"}
+    # a wrong claim after an earlier slip: what the student's own earlier values give, so
+    # that they can tell a second slip from the first one carried
+    own = any(v.status == WRONG and v.expected is not None for v in report.verdicts)
     rows = []
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
         if v.note:
             verdict = v.note
-        rows.append([v.claim.name, v.claim.text, v.correct, verdict])
-    section = Section(
-        "Your answers", [Table(["quantity", "you wrote", "correct", "verdict"], rows)]
-    )
+        row = [v.claim.name, v.claim.text, v.correct, verdict]
+        if own:
+            row.insert(3, v.expected if v.status == WRONG else None)
+        rows.append(row)
+    columns = ["quantity", "you wrote", "correct", "verdict"]
+    if own:
+        columns.insert(3, "from your values")
+    section = Section("Your answers", [Table(columns, rows)])
     section.add(report.summary())
     for hint in report.hints:
         section.add(hint)
@@ -861,18 +949,20 @@ def check_sheet(
     carry: int | None = None,
     problem: Any = None,
     index: Index | None = None,
+    unknown_names: list[Claim] | None = None,
 ) -> Report:
     """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
 
     ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
     problem be tried by solving it again; without it only conventions on the claimed values
-    are tried.
+    are tried.  ``unknown_names``: collect the claims naming no quantity there instead of
+    failing (see :func:`resolve`).
     """
     from dlcalc import conventions as conv
 
     try:
         index = index or Index.of(solution)
-        verdicts = resolve(index, sheet.claims)
+        verdicts = resolve(index, sheet.claims, unknown_names)
         report = judge(index, sheet.claims, carry, verdicts)
         offered = conv.alternatives(solution)
         declared = conv.declared(sheet.conventions, solution.command, offered=offered)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,14 @@ class StudentMarks:
     wrong: int = 0
     first_wrong: str | None = None
     conventions: list[str] = field(default_factory=list)
-    error: str | None = None
+    unknown: list[str] = field(default_factory=list)  # names the sheet uses that mean nothing here
+    error: str | None = None  # the sheet could not be marked at all
+
+    def _unknown(self) -> str:
+        """The error column of a marked sheet that names quantities the problem does not have."""
+        if not self.unknown:
+            return ""
+        return f"not marked, no such quantity: {', '.join(self.unknown)}"
 
     def row(self) -> list[Any]:
         return [
@@ -53,13 +61,13 @@ class StudentMarks:
             self.wrong,
             self.first_wrong or "",
             "; ".join(self.conventions),
-            self.error or "",
+            self.error or self._unknown(),
         ]
 
 
 @dataclass
 class ClassReport:
-    """Every student's marks, in the order the sheets were given."""
+    """Every student's marks, students in natural order (s2 before s10)."""
 
     students: list[StudentMarks]
     title: str | None = None
@@ -119,6 +127,15 @@ def student_name(path: str) -> str:
     return "<stdin>" if path == "-" else Path(path).stem
 
 
+def natural(name: str) -> tuple[Any, ...]:
+    """Sort key that reads digits as numbers: s2 before s10."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        for part in re.split(r"(\d+)", name)
+        if part
+    )
+
+
 def mark_sheets(
     solution: Solution,
     paths: list[str],
@@ -127,29 +144,34 @@ def mark_sheets(
     variants: Any = None,
 ) -> ClassReport:
     """Mark every sheet in ``paths`` against ``solution`` (see :func:`dlcalc.checking.check_sheet`)."""
-    from dlcalc.checking import Index, check_sheet, load_sheet
+    from dlcalc.checking import Claim, Index, check_sheet, load_sheet
 
     index = Index.of(solution)  # shared by every sheet
     students = []
     for path in paths:
         marks = StudentMarks(student_name(path))
+        unknown: list[Claim] = []
         try:
             sheet = load_sheet(path, tol)
             sheet.name = path
-            report = check_sheet(solution, sheet, carry, variants, index=index)
+            report = check_sheet(
+                solution, sheet, carry, variants, index=index, unknown_names=unknown
+            )
         except InputError as e:
             marks.error = str(e.located(path))
             students.append(marks)
             continue
+        marks.unknown = [claim.name for claim in unknown]  # listed in the row; the rest is marked
         marks.claims = len(report.verdicts)
         marks.wrong = len(report.mismatches)
         marks.carried = len(report.carried)
         marks.right = marks.claims - marks.wrong - marks.carried
         first = report.first_wrong
         if first is not None:
-            marks.first_wrong = first.label or first.claim.name
+            marks.first_wrong = first.claim.name  # as the student wrote it (a5, not out_5)
         marks.conventions = [name for name, _, _ in report.conventions]
         students.append(marks)
+    students.sort(key=lambda s: natural(s.student))  # s2 before s10
     return ClassReport(students, solution.title)
 
 

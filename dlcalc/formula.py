@@ -283,10 +283,12 @@ class If(Node):
     ``comma``: written "1 if w·x ≥ 0, else −1" (the perceptron slides) rather than
     "1 if net > 0 else 0".  ``worked``: with numbers in, the comparison is written as it came
     out, as the slides do: "2.1 < 3 ← threshold" (``worked`` is the text after the arrow;
-    "" for none: "−30 < 0").
+    "" for none: "−30 < 0").  ``quiet``: written as the branch its condition chooses at the
+    quantities' own values (a ReLU slope "1", a max-pool route), yet evaluated in full, so
+    that ``check`` re-decides it from a student's own values (like ``floor_quiet``).
     """
 
-    __slots__ = ("then", "condition", "otherwise", "comma", "worked")
+    __slots__ = ("then", "condition", "otherwise", "comma", "worked", "quiet")
 
     def __init__(
         self,
@@ -295,12 +297,18 @@ class If(Node):
         otherwise: Node,
         comma: bool = False,
         worked: str | None = None,
+        quiet: bool = False,
     ) -> None:
         self.then = then
         self.condition = condition
         self.otherwise = otherwise
         self.comma = comma
         self.worked = worked
+        self.quiet = quiet
+
+    def chosen(self) -> Node:
+        """The branch the condition picks at the quantities' own values."""
+        return self.then if _evaluate(self.condition, {}, FLOAT) else self.otherwise
 
     def children(self) -> tuple[Node, ...]:
         return (self.then, self.condition, self.otherwise)
@@ -479,6 +487,8 @@ def sympy_arithmetic() -> Arithmetic:
     def constant(v: Any) -> Any:
         if isinstance(v, bool):
             return v
+        if isinstance(v, sympy.Basic):  # an earlier step's exact value: a SymPy rational is a
+            return v  # numbers.Real too, and must never pass through float or str
         if isinstance(v, float):
             return sympy.Rational(str(v)) if math.isfinite(v) else sympy.Float(v)
         if isinstance(v, Fraction):
@@ -635,6 +645,7 @@ class Printer:
         self.leading = True  # at the start of the text or of a bracket: −0.45 needs no brackets
 
     def print(self, node: Node) -> str:
+        node = as_shown(node)
         method = getattr(self, "_print_" + type(node).__name__)
         return str(method(node))
 
@@ -703,6 +714,7 @@ class Printer:
 
     def precedence(self, node: Node) -> int:
         """How strongly ``node`` binds as printed (a quantity standing for a formula: the formula's)."""
+        node = as_shown(node)
         if isinstance(node, Q) and self.number is not None and isinstance(node.value, Node):
             node = node.value
         return PRECEDENCE.get(type(node), 9)
@@ -797,6 +809,29 @@ class Printer:
 
     def _print_Compare(self, node: Compare) -> str:
         return f"{self.print(node.left)} {node.op} {self.leads(node.right)}"
+
+
+def as_shown(node: Node) -> Node:
+    """``node`` as it is written: a quiet :class:`If` as its chosen branch, and a sum without
+    the quiet terms that come to nothing (a max-pool window that routes elsewhere)."""
+    while isinstance(node, If) and node.quiet:
+        node = node.chosen()
+    if isinstance(node, Add) and any(isinstance(t, If) and t.quiet for t in node.terms):
+        terms = [t for t in node.terms if not _nothing(as_shown(t))]
+        if not terms:
+            return Num(0)
+        return as_shown(terms[0]) if len(terms) == 1 else Add(tuple(terms))
+    return node
+
+
+def _nothing(node: Node) -> bool:
+    """A constant 0 written as a plain number."""
+    return (
+        isinstance(node, Num)
+        and node.text is None
+        and not isinstance(node.value, bool)
+        and node.value == 0
+    )
 
 
 def quiet_floor(node: Call) -> bool:

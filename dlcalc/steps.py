@@ -250,7 +250,10 @@ class Solution(Record):
     or a failed write leaves nothing behind.  ``alternatives``: other conventions a student
     may have used (e.g. momentum as v = μv − ηg), each a description and a function that
     solves the problem under it; ``check`` tries them when claims are wrong, to say which
-    convention the answers follow.
+    convention the answers follow.  ``paths``: result path → the label of the quantity it
+    holds (``layers[0].output[0][1][2]`` → ``y[0][1][2]``), set by topics whose result is not
+    read by :func:`dlcalc.check_names.path_label`; ``check`` links a claim written as a path to
+    its step by it, and accepts a label that no step shows (an elided cell) by its path.
     """
 
     __slots__ = (
@@ -263,6 +266,7 @@ class Solution(Record):
         "marks",
         "figures",
         "alternatives",
+        "paths",
     )
 
     def __init__(
@@ -276,6 +280,7 @@ class Solution(Record):
         marks: dict[str, Mark] | None = None,
         figures: list[Callable[[], None]] | None = None,
         alternatives: list[tuple[str, Callable[[], Solution]]] | None = None,
+        paths: dict[str, str] | None = None,
     ) -> None:
         self.command = command
         self.sections = sections
@@ -288,6 +293,7 @@ class Solution(Record):
         self.alternatives: list[tuple[str, Callable[[], Solution]]] = (
             alternatives if alternatives is not None else []
         )
+        self.paths: dict[str, str] = paths if paths is not None else {}
 
     def replace(self, **changes: Any) -> Solution:
         """A shallow copy with some fields changed (as ``dataclasses.replace``)."""

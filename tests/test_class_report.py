@@ -55,7 +55,7 @@ def sheets(tmp_path: Path) -> tuple[list[str], dict[str, tuple[int, int, int, in
         ],
     )
     expected["ivy"] = (3, 3, 0, 0, "")
-    # A sheet with a name that does not exist: a row with its error.
+    # A sheet with a name that does not exist: listed in its row, nothing else to mark.
     write("jon", ["out_h9: 0.5"])
     expected["jon"] = (0, 0, 0, 0, "")
     return paths, expected
@@ -73,7 +73,8 @@ def test_ten_sheets_totals(tmp_path: Path) -> None:
     assert got == expected
     by_name = {s.student: s for s in report.students}
     assert by_name["ivy"].conventions == ["delta_sign: han_kamber"]
-    assert by_name["jon"].error is not None and "out_h9" in by_name["jon"].error
+    # an unknown name is listed in the row; the sheet's other claims are still marked
+    assert by_name["jon"].unknown == ["out_h9"] and "out_h9" in by_name["jon"].row()[-1]
     assert report.first_wrong_counts() == [
         ("out_h1", 3),
         ("E_total", 1),

@@ -82,3 +82,16 @@ def test_goldens_cover_every_example() -> None:
     folder = Path(__file__).resolve().parent / "golden" / "examples"
     stems = {p.name.split(".")[0] for p in folder.iterdir()} if folder.exists() else set()
     assert stems >= set(NAMES)
+
+
+def test_json_goldens_allow_only_last_bit_differences() -> None:
+    """JSON goldens tolerate a BLAS kernel's last bit (1e-13 relative), nothing more."""
+    from tests.conftest import same_json
+
+    doc = {"result": {"loss": 0.6034832498647263, "units": ["h1"]}, "steps": [{"value": 1}]}
+    last_bit = {"result": {"loss": 0.6034832498647262, "units": ["h1"]}, "steps": [{"value": 1}]}
+    assert same_json(doc, last_bit)
+    assert not same_json(doc, {**doc, "result": {"loss": 0.60348325, "units": ["h1"]}})
+    assert not same_json(doc, {**doc, "result": {"loss": 0.6034832498647263, "units": ["h2"]}})
+    assert not same_json({"v": 1.0}, {"v": "1.0"})
+    assert not same_json({"v": [1.0]}, {"v": [1.0, 2.0]})

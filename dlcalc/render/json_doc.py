@@ -40,6 +40,8 @@ def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
                 }
                 if mark.status == "carried":
                     entry["mark"]["follows_from_claims"] = jsonable(mark.expected)
+                elif mark.expected is not None:
+                    entry["mark"]["from_your_values"] = jsonable(mark.expected)
                 if mark.first_wrong:
                     entry["mark"]["first_wrong"] = True
             entry["section"] = section.title

@@ -20,6 +20,8 @@ def describe(mark: Mark, decimals: int) -> str:
         return text + " (follows from your earlier value)"
     if mark.first_wrong:
         return text + f" ({WHERE})"
+    if mark.status == "wrong" and mark.expected is not None and not isinstance(mark.expected, list):
+        return text + f"; from your values {fmt(mark.expected, decimals)}"
     return text
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dlcalc.errors import InputError
 from dlcalc.formula import Name, Node, Num, Partial, Q, call, q, total
 from dlcalc.numerics import rounder
 from dlcalc.specs.batchnorm import BatchNormProblem
@@ -39,14 +40,32 @@ class Feature:
 
 
 def forward(
-    x: list[float], gamma: float, beta: float, eps: float, rnd: Round = lambda v: v
+    x: list[float],
+    gamma: float,
+    beta: float,
+    eps: float,
+    rnd: Round = lambda v: v,
+    carry: int | None = None,
+    feature: int | None = None,
 ) -> Feature:
-    """μ, σ² (÷m), √(σ² + ε), x̂ and y = γ·x̂ + β of one feature."""
+    """μ, σ² (÷m), √(σ² + ε), x̂ and y = γ·x̂ + β of one feature.
+
+    Under ``--carry`` a small s = √(σ² + ε) may round to 0: that is the user's choice of
+    decimals, so it is an input error naming it, never a division by zero.
+    """
     m = len(x)
     constant = all(v == x[0] for v in x)
     mean = x[0] if constant else float(rnd(math.fsum(x) / m))
     variance = 0.0 if constant else float(rnd(math.fsum((v - mean) ** 2 for v in x) / m))
-    std = float(rnd(math.sqrt(variance + eps)))
+    exact_std = math.sqrt(variance + eps)
+    std = float(rnd(exact_std))
+    if std == 0:
+        which = f" of feature {feature + 1}" if feature is not None else ""
+        raise InputError(
+            f"s = √(σ² + ε){which} is {exact_std:.3g}, which rounds to 0 at {carry} decimals, "
+            "so x̂ = (x − μ)/s would divide by zero; carry more decimals or give a larger epsilon",
+            field="--carry",
+        )
     xhat = [float(rnd((v - mean) / std)) for v in x]
     y = [float(rnd(gamma * h + beta)) for h in xhat]
     return Feature(x, mean, variance, std, xhat, y)
@@ -98,7 +117,7 @@ def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solutio
     sections: list[Section] = []
     for k in range(n):
         x = [float(row[k]) for row in spec.batch]
-        f = forward(x, gammas[k], betas[k], spec.epsilon, rnd)
+        f = forward(x, gammas[k], betas[k], spec.epsilon, rnd, carry, k if n > 1 else None)
         if spec.grad_output is not None:
             backward(f, [float(row[k]) for row in spec.grad_output], gammas[k], rnd)
         features.append(f)
@@ -168,4 +187,18 @@ def solve_batchnorm(spec: BatchNormProblem, carry: int | None = None) -> Solutio
         result["grad_gamma"] = [f.grad_gamma for f in features]
         result["grad_beta"] = [f.grad_beta for f in features]
         result["grad_input"] = [[f.grad_x[i] for f in features] for i in range(m)]  # type: ignore[index]
-    return Solution("batchnorm", sections, result, title=spec.title, source=spec.source)
+    paths: dict[str, str] = {}
+    for k in range(n):
+        for key, kind in (("mean", "mean"), ("variance", "var"), ("std", "std")):
+            paths[f"{key}[{k}]"] = label(kind, None, k)
+        for i in range(m):
+            paths[f"normalized[{i}][{k}]"] = label("xhat", i, k)
+            paths[f"output[{i}][{k}]"] = label("y", i, k)
+        if spec.grad_output is not None:
+            paths[f"grad_gamma[{k}]"] = label("dgamma", None, k)
+            paths[f"grad_beta[{k}]"] = label("dbeta", None, k)
+            for i in range(m):
+                paths[f"grad_input[{i}][{k}]"] = label("dx", i, k)
+    return Solution(
+        "batchnorm", sections, result, title=spec.title, source=spec.source, paths=paths
+    )

@@ -157,6 +157,7 @@ def conv_forward(x: Channels, layer: ConvLayer, rnd: Round) -> Channels:
         k = to_exact(used_kernel(kernel, layer.flip))
         fmap: Grid = [[0] * out_w for _ in range(out_h)]
         for channel, kc in zip(xp, k):
+            part: Grid = [[0] * out_w for _ in range(out_h)]
             for u, krow in enumerate(kc):
                 for v, weight in enumerate(krow):
                     if weight == 0:
@@ -164,7 +165,10 @@ def conv_forward(x: Channels, layer: ConvLayer, rnd: Round) -> Channels:
                     start, stop = v * dw, v * dw + sw * (out_w - 1) + 1
                     for i in range(out_h):
                         source = channel[i * sh + u * dh][start:stop:sw]
-                        fmap[i] = [o + a * weight for o, a in zip(fmap[i], source)]
+                        part[i] = [o + a * weight for o, a in zip(part[i], source)]
+            if len(xp) > 1:  # each channel's part is a written step: --carry rounds it first
+                part = [[rnd(tidy(v)) for v in row] for row in part]
+            fmap = [[o + v for o, v in zip(orow, prow)] for orow, prow in zip(fmap, part)]
         b = exact(bias)
         out.append([[rnd(tidy(v + b)) for v in row] for row in fmap])
     return out

@@ -28,7 +28,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from dlcalc.formula import Mul, Name, Node, Num, Partial, Q, Symbol, call, print_name, q, total
+from dlcalc.formula import (
+    Compare,
+    If,
+    Mul,
+    Name,
+    Node,
+    Num,
+    Partial,
+    Q,
+    Symbol,
+    call,
+    print_name,
+    q,
+    total,
+)
 from dlcalc.specs.convolution import ActivationLayer, ConvLayer, ConvNet, PoolLayer, Window
 from dlcalc.steps import Arg, Grid, Section, Solution, Step
 from dlcalc.topics import convolution as engine
@@ -120,8 +134,9 @@ def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
 class Writer:
     """Writes the sections of one solution; ``every_step`` writes out every cell of large maps."""
 
-    def __init__(self, net: ConvNet, every_step: bool) -> None:
+    def __init__(self, net: ConvNet, every_step: bool, carry: int | None = None) -> None:
         self.every_step = every_step
+        self.rnd = engine.rounder(carry)  # a channel's part is rounded like every written cell
         self.names = layer_names(net)
         self.elided = False
         self.args: dict[str, Arg] = {}
@@ -289,15 +304,9 @@ class Writer:
                     # several input channels: one partial sum per channel first (d2l's Fig. 7.4.1)
                     part = partial_name(y, f, i, j, ch)
                     label = f"{y.label(f, i, j)}@c{ch}"
-                    section.add(
-                        self.step(
-                            label,
-                            engine.tidy(partial),
-                            symbol=part,
-                            expr=total(products),
-                        )
-                    )
-                    terms.append(q(label, engine.tidy(partial), part))
+                    partial = self.rnd(engine.tidy(partial))
+                    section.add(self.step(label, partial, symbol=part, expr=total(products)))
+                    terms.append(q(label, partial, part))
                 if bias_shown:
                     terms.append(bias_leaf)
                 section.add(
@@ -588,22 +597,33 @@ class Writer:
         faint = padding_cells(window, height, width)
         for ch in range(c):
             reach: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+            windows: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
             for i in range(out_h):
                 for j in range(out_w):
+                    for _, _, r, s in engine.taps(window, i, j):
+                        if (r, s) not in faint:
+                            windows[(r - top, s - left)].append((i, j))
                     if layer.kind == "maxpool":
                         reach[record.argmax[ch][i][j]].append((i, j))
-                    else:
-                        for _, _, r, s in engine.taps(window, i, j):
-                            if (r, s) not in faint:
-                                reach[(r - top, s - left)].append((i, j))
-            cells = [(p, qq) for p in range(height) for qq in range(width) if reach[(p, qq)]]
+            if layer.kind != "maxpool":
+                reach = windows
+            # max pooling: every cell of a window is written, the maximum or not, so that check
+            # can route a window's gradient to another cell from a student's own values
+            cells = [(p, qq) for p in range(height) for qq in range(width) if windows[(p, qq)]]
             written = self.written(height, width, cells)
             for p, qq in written:
                 if layer.kind == "maxpool":
-                    terms: list[Node] = [g.leaf(ch, i, j) for i, j in reach[(p, qq)]]
-                    note = "the maximum of the window of " + ", ".join(
-                        print_name(cell_name(g.grad_of or "", (ch, i, j), g.keep))
-                        for i, j in reach[(p, qq)]
+                    terms: list[Node] = [
+                        self.routed(window, x, g, ch, (p, qq), w) for w in windows[(p, qq)]
+                    ]
+                    note = (
+                        "the maximum of the window of "
+                        + ", ".join(
+                            print_name(cell_name(g.grad_of or "", (ch, i, j), g.keep))
+                            for i, j in reach[(p, qq)]
+                        )
+                        if reach[(p, qq)]
+                        else "the maximum of no window: 0"
                     )
                 else:
                     terms = [g.leaf(ch, i, j) / Num(count) for i, j in reach[(p, qq)]]
@@ -621,8 +641,40 @@ class Writer:
             section.add(Grid(gx.map_title(ch), gx.values[ch]))
         return section
 
+    def routed(
+        self,
+        window: Window,
+        x: Tensor3,
+        g: Tensor3,
+        ch: int,
+        cell: tuple[int, int],
+        out: tuple[int, int],
+    ) -> Node:
+        """What input ``cell`` gets of window ``out``'s gradient: all of it where it is the
+        window's first maximum in row order, else nothing.  Written as the route it takes here;
+        ``check`` decides it again from a student's own values."""
+        top, _, left, _ = window.padding
+        faint = padding_cells(window, len(x.values[ch]), len(x.values[ch][0]))
+        inside = [
+            (r - top, s - left) for _, _, r, s in engine.taps(window, *out) if (r, s) not in faint
+        ]
+        k = inside.index(cell)
+        me = x.leaf(ch, *cell)
+        earlier = [x.leaf(ch, *rc) for rc in inside[:k]]
+        later = [x.leaf(ch, *rc) for rc in inside[k + 1 :]]
+        share: Node = g.leaf(ch, *out)
+        if later:
+            share = If(share, Compare(me, "≥", _largest(later)), Num(0), quiet=True)
+        if earlier:
+            share = If(share, Compare(me, ">", _largest(earlier)), Num(0), quiet=True)
+        return share
+
 
 # --- pieces ---------------------------------------------------------------------------------
+
+
+def _largest(leaves: list[Q]) -> Node:
+    return leaves[0] if len(leaves) == 1 else call("max", *leaves)
 
 
 def layer_names(net: ConvNet) -> list[tuple[str, str, str]]:
@@ -761,9 +813,12 @@ def slope_expr(layer: ActivationLayer, net: Q, out: Q) -> tuple[Node, str | None
     if name == "linear":
         return Num(1), None
     positive = net.value > 0
-    value = 1 if positive else (0 if name == "relu" else engine.exact(layer.alpha))
+    below = 0 if name == "relu" else engine.exact(layer.alpha)
+    value = 1 if positive else below
     shown = print_name(net.symbol)
-    return Num(value), f"{name}′ = {value} since {shown} {'>' if positive else '≤'} 0"
+    # written as the slope it is here, decided again from a student's own net by check
+    slope = If(Num(1), Compare(net, ">", Num(0)), Num(below), quiet=True)
+    return slope, f"{name}′ = {value} since {shown} {'>' if positive else '≤'} 0"
 
 
 # --- conventions (for check) ---------------------------------------------------------------
@@ -795,7 +850,7 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
     records = engine.forward(net, carry)
     if net.grad_output is not None:
         engine.backward(records, net.grad_output, carry)
-    writer = Writer(net, every_step)
+    writer = Writer(net, every_step, carry)
     x = Tensor3("x", engine.to_exact(net.input))
     sections = [writer.input_section(x)]
     tensors = [x]
@@ -835,6 +890,41 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
         notes.append(
             f"--carry {carry}: every computed cell is rounded to {carry} decimals (ties away from zero) before later steps use it."
         )
+    paths = result_paths(records, tensors, writer.names)
     return Solution(
-        "conv", sections, engine.result(records), title=net.title, source=net.source, notes=notes
+        "conv",
+        sections,
+        engine.result(records),
+        title=net.title,
+        source=net.source,
+        notes=notes,
+        paths=paths,
     )
+
+
+def result_paths(
+    records: list[LayerRecord], tensors: list[Tensor3], names: list[tuple[str, str, str]]
+) -> dict[str, str]:
+    """Every cell of ``result`` → its label (``layers[0].output[0][1][2]`` → ``y[0][1][2]``),
+    written out or not, for ``check``."""
+    paths: dict[str, str] = {}
+
+    def cells(path: str, base: str, values: Any, index: tuple[int, ...] = ()) -> None:
+        if isinstance(values, list):
+            for k, v in enumerate(values):
+                cells(f"{path}[{k}]", base, v, (*index, k))
+        else:
+            paths[path] = index_label(base, index)
+
+    for n, record in enumerate(records):
+        _, kname, bname = names[n]
+        out, x_in = tensors[n + 1], tensors[n]
+        cells(f"layers[{n}].output", out.base, record.output)
+        if n == len(records) - 1:
+            cells("output", out.base, record.output)
+        if record.grad_input is not None:
+            cells(f"layers[{n}].grad_input", "grad_" + x_in.base, record.grad_input)
+        if record.grad_kernel is not None and record.grad_bias is not None:
+            cells(f"layers[{n}].grad_kernel", "grad_" + kname, record.grad_kernel)
+            cells(f"layers[{n}].grad_bias", "grad_" + bname, record.grad_bias)
+    return paths

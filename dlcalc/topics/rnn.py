@@ -551,7 +551,10 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
         )
     elif model.learning_rate is None:
         notes.append("No learning rate: the gradients only (give learning_rate for the update).")
-    return Solution("rnn", sections, result, title=spec.title, source=spec.source, notes=notes)
+    paths = recorder.paths("grad" in result, "parameters" in result)
+    return Solution(
+        "rnn", sections, result, title=spec.title, source=spec.source, notes=notes, paths=paths
+    )
 
 
 def _truncation_section(model: Model, truncated: Params, full: Params) -> Section:

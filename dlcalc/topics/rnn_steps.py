@@ -155,6 +155,48 @@ class Recorder:
         self.m = model.m
         self.T = len(frames)
 
+    def paths(self, grads: bool, updated: bool) -> dict[str, str]:
+        """Every number of ``result`` → its label (``time[0].state[0]`` → ``s_1``), for check."""
+        out: dict[str, str] = {}
+        for t in range(1, self.T + 1):
+            at_t = f"time[{t - 1}]"
+            fr = self.frames[t - 1]
+            for j in range(self.n):
+                out[f"{at_t}.state[{j}]"] = self.state(t, j).label
+                out[f"{at_t}.hidden[{j}]"] = self.hidden(t, j).label
+                for block in fr.gate:
+                    out[f"{at_t}.gates.{block}[{j}]"] = self.gate(block, t, j).label
+            for k in range(self.m):
+                out[f"{at_t}.y[{k}]"] = self.out_value(t, k).label
+            if fr.loss is not None:
+                out[f"{at_t}.loss"] = f"L_{t}"
+        if self.total_loss is not None:
+            out["loss"] = "L"
+        params: list[tuple[str, Q]] = []
+        for block, b in self.p.blocks.items():
+            where = "" if self.model.kind == "rnn" else f"gates.{block}."
+            for which in ("U", "W", "b"):
+                shape = getattr(b, which).shape
+                for j in range(self.n):
+                    if which == "b":
+                        params.append((f"{where}b[{j}]", self.param(block, "b", j)))
+                        continue
+                    for i in range(shape[1]):
+                        params.append((f"{where}{which}[{j}][{i}]", self.param(block, which, j, i)))
+        if self.p.V is not None:
+            for k in range(self.m):
+                for j in range(self.n):
+                    params.append((f"V[{k}][{j}]", self.out_param("V", k, j)))
+                if self.model.has_c:
+                    params.append((f"c[{k}]", self.out_param("c", k)))
+        for path, par in params:
+            if grads:
+                out[f"grad.{path}"] = f"dL_d{par.label}"
+            if updated:
+                base, bracket, rest = par.label.partition("[")
+                out[f"parameters.{path}"] = f"{base}_new" + bracket + rest
+        return out
+
     # quantities as leaves ------------------------------------------------------------------
 
     def x(self, t: int, i: int) -> Q:
