@@ -17,7 +17,7 @@ from dlcalc.specs.early_stopping import load_early_stopping
 from dlcalc.specs.init import SCHEMES, load_init
 from dlcalc.specs.loader import Document
 from dlcalc.specs.network import load_network
-from dlcalc.specs.optimize import load_optimize
+from dlcalc.specs.optimize import OPTIMIZERS, load_optimize
 from dlcalc.specs.training import Clip, Schedule
 from dlcalc.topics import training_steps as T
 from dlcalc.topics.early_stopping import solve_early_stopping
@@ -195,6 +195,12 @@ def training_problems(draw: st.DrawFn) -> dict:
         problem["clip"] = {key: draw(st.sampled_from([0.05, 0.5, 10.0]))}
     if draw(st.booleans()):
         problem["schedule"] = draw(schedules)
+    if draw(st.booleans()):  # an optimizer, its state carried across updates and epochs
+        problem["optimizer"] = draw(st.sampled_from(OPTIMIZERS))
+        problem["momentum"] = 0.9
+        problem["epsilon"] = 1e-7
+        if "regularization" not in problem and draw(st.booleans()):
+            problem["weight_decay"] = 0.1  # added after clipping, as PyTorch does
     return problem
 
 
@@ -247,6 +253,7 @@ def torch_train(problem: dict) -> dict:
     with torch.no_grad():
         start = float(torch.stack([loss_of(k) for k in range(n)]).mean())
         start_penalty = float(penalty())
+    optimizer = make_optimizer(problem, ws, bs)
     history, u = [], 0
     for _ in range(problem["epochs"]):
         for batch in batches:
@@ -262,9 +269,14 @@ def torch_train(problem: dict) -> dict:
                 scale = min(1.0, clip["norm"] / float(norm)) if float(norm) > 0 else 1.0
                 for p in updated:
                     p.grad *= scale
-            with torch.no_grad():
-                for p in updated:
-                    p -= rates[u] * p.grad
+            if optimizer is None:
+                with torch.no_grad():
+                    for p in updated:
+                        p -= rates[u] * p.grad
+            else:
+                for group in optimizer.param_groups:
+                    group["lr"] = rates[u]
+                optimizer.step()
             u += 1
         with torch.no_grad():
             history.append(float(torch.stack([loss_of(k) for k in range(n)]).mean()))
@@ -276,6 +288,31 @@ def torch_train(problem: dict) -> dict:
         "history": history,
         "rates": rates,
     }
+
+
+def make_optimizer(problem: dict, ws: list, bs: list) -> object:
+    """torch.optim's optimizer for the problem's (None: plain SGD done by hand); biases are
+    decayed only with decay_bias, and frozen ones are not given to it."""
+    torch = pytest.importorskip("torch")
+    name = problem.get("optimizer", "sgd")
+    decay = problem.get("weight_decay", 0.0)
+    if name == "sgd" and not decay:
+        return None
+    groups = [{"params": ws, "weight_decay": decay}]
+    if problem["update_bias"]:
+        groups.append({"params": bs, "weight_decay": decay if problem["decay_bias"] else 0.0})
+    lr, eps = problem["learning_rate"], problem.get("epsilon", 1e-7)
+    optim = torch.optim
+    if name in ("sgd", "momentum", "nesterov"):
+        mu = 0.0 if name == "sgd" else problem.get("momentum", 0.9)
+        return optim.SGD(groups, lr=lr, momentum=mu, nesterov=name == "nesterov")
+    if name == "adagrad":
+        return optim.Adagrad(groups, lr=lr, eps=eps)
+    if name == "rmsprop":
+        return optim.RMSprop(groups, lr=lr, alpha=problem.get("rho", 0.9), eps=eps)
+    if name == "adam":
+        return optim.Adam(groups, lr=lr, eps=eps)
+    return optim.AdamW(groups, lr=lr, eps=eps)
 
 
 def solve(problem: dict):
