@@ -670,3 +670,47 @@ def test_truncation_of_one_step_cuts_every_implicit_part(cell: str) -> None:
     for step in truncated.steps:  # the worked steps are the truncated sweep's own numbers
         if step.computed and isinstance(step.value, float):
             assert step.recompute({}) == pytest.approx(step.value, rel=1e-9, abs=1e-12), step.label
+
+
+@FEW
+@given(problem=training_problems(), eps=st.sampled_from([1e-4, 1e-5]))
+def test_gradcheck_of_random_networks_matches_autograd(problem: dict, eps: float) -> None:
+    """Every analytic gradient is autograd's of the cost (penalty included); the numeric one
+    agrees with it to ε² (smooth activations)."""
+    torch = pytest.importorskip("torch")
+    problem = {k: v for k, v in problem.items() if k not in ("optimizer", "weight_decay")}
+    spec = load_network(Document(problem, "g.yaml"), training=False, gradcheck=True)
+    result = solve_gradcheck(spec, eps).result
+    f64 = torch.float64
+    layers = problem["layers"]
+    ws = [torch.tensor(layer["weights"], dtype=f64, requires_grad=True) for layer in layers]
+    bs = [torch.tensor(layer["bias"], dtype=f64, requires_grad=True) for layer in layers]
+    acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}
+    losses = []
+    for e in problem["examples"]:
+        a = torch.tensor(e["input"], dtype=f64)
+        for w, b, layer in zip(ws, bs, layers):
+            a = acts[layer["activation"]](w @ a + b)
+        t = torch.tensor(e["target"], dtype=f64)
+        if problem["loss"] == "half_sse":
+            losses.append((0.5 * (t - a) ** 2).sum())
+        else:
+            losses.append(-(t * torch.log(a) + (1 - t) * torch.log(1 - a)).sum())
+    cost = torch.stack(losses).mean()
+    reg = problem.get("regularization")
+    if reg:
+        m = reg.get("examples") or len(problem["examples"])
+        arrays = ws + (bs if problem["decay_bias"] else [])
+        if reg["kind"] == "l2":
+            cost = cost + reg["lambda"] / (2 * m) * sum((x**2).sum() for x in arrays)
+        else:
+            cost = cost + reg["lambda"] / m * sum(x.abs().sum() for x in arrays)
+    cost.backward()
+    expected = []
+    for w, b in zip(ws, bs):
+        for j in range(w.shape[0]):
+            expected += [float(g) for g in w.grad[j]] + [float(b.grad[j])]
+    analytic = [p["analytic"] for p in result["parameters"]]
+    assert analytic == pytest.approx(expected, rel=1e-10, abs=1e-12)
+    for p in result["parameters"]:  # central differences: error of order ε² (and rounding)
+        assert p["numeric"] == pytest.approx(p["analytic"], rel=1e-4, abs=1e-6)
