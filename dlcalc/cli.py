@@ -194,9 +194,8 @@ def guarded(where: str, action: Callable[[], int | None]) -> None:
 
 def run(name: str, problem: str | None, settings: Settings, data: dict | None = None) -> None:
     """Solve ``problem`` (a file or -), or else the problem ``data`` built from command-line numbers; write it."""
-    from dlcalc.commands import solve, variants
-    from dlcalc.output import finish
-    from dlcalc.specs.loader import Document, load
+    from dlcalc.output import publish
+    from dlcalc.solving import read_document, solve_problem
 
     if data is not None and problem is not None:
         raise fail(f"give either a problem file ({problem}) or the numbers as options, not both")
@@ -206,16 +205,8 @@ def run(name: str, problem: str | None, settings: Settings, data: dict | None = 
     files.reset()
 
     def action() -> int:
-        from dlcalc.solving import explain_unknown_key, refuse_other_command
-
-        doc = Document(data, ARGUMENTS) if data is not None else load(str(problem))
-        refuse_other_command(doc, name)
-        checked = variants(name, doc, settings) if settings.check else None
-        try:
-            solution = solve(name, doc, settings)
-        except InputError as e:
-            raise explain_unknown_key(e, doc, name) from None
-        return finish(solution, settings, checked)
+        solved = solve_problem(name, read_document(problem, data), settings)
+        return publish(solved.solution, settings, solved.wrong)
 
     guarded(where, action)
 

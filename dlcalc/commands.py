@@ -216,7 +216,7 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
     return solution
 
 
-@register("forward", options=("carry", "check", "symbolic", "exact"))
+@register("forward", options=("carry", "check", "symbolic", "exact", "diagram"))
 def build_forward(doc: Document, settings: Settings) -> Solution:
     """Forward pass of a network: every net input, output, error and the total loss.
 
@@ -229,7 +229,7 @@ def build_forward(doc: Document, settings: Settings) -> Solution:
     return _network(doc, settings, training=False)
 
 
-@register("backprop", options=("carry", "every_step", "check", "symbolic", "exact"))
+@register("backprop", options=("carry", "every_step", "check", "symbolic", "exact", "diagram"))
 def build_backprop(doc: Document, settings: Settings) -> Solution:
     """Backpropagation: forward pass, loss, every δ and gradient by the chain rule, and the updates.
 

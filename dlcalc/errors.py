@@ -64,3 +64,8 @@ class InputError(Exception):
             where = f"line {self.line}: "
         field = f"{self.field}: " if self.field else ""
         return printable(f"{where}{field}{self.message}")
+
+
+class InvalidInput(ValueError):
+    """Invalid input to :func:`dlcalc.solve` or :func:`dlcalc.check`: a ``ValueError`` whose
+    message is the command line's one-line message (``file, line 3: field: what was expected``)."""

@@ -45,6 +45,15 @@ def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
     ``variants`` (a :class:`dlcalc.conventions.Problem`) lets ``check`` re-solve the problem
     under the textbook conventions it tries.
     """
+    solution, wrong = complete(solution, settings, variants)
+    return publish(solution, settings, wrong)
+
+
+def complete(solution: Solution, settings: Settings, variants: Any = None) -> tuple[Solution, bool]:
+    """The solution with exact values and marks added where asked; whether a claim is wrong.
+
+    Refuses a solution with an undefined (NaN) value.  Writes nothing.
+    """
     undefined = solution.first_undefined()
     if undefined is not None:
         raise InputError(
@@ -71,11 +80,21 @@ def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
             solution, str(settings.check), settings.tol, settings.carry, variants
         )
         wrong = bool(report.mismatches)
+    return solution, wrong
+
+
+def publish(solution: Solution, settings: Settings, wrong: bool = False) -> int:
+    """Write a completed solution (terminal or -o) and its figures; the exit status (1: a claim is wrong)."""
     emit(solution, settings)
+    write_figures(solution)
+    return 1 if wrong else 0
+
+
+def write_figures(solution: Solution) -> None:
+    """Write the solution's figures (--plot, --diagram), then put every staged file in place."""
     for write_figure in solution.figures:
         write_figure()
     files.commit()  # outputs were staged beside their targets; only now do they replace them
-    return 1 if wrong else 0
 
 
 def emit(solution: Solution, settings: Settings) -> None:

@@ -100,6 +100,14 @@ SHARED: dict[str, Opt] = {
             Path,
         ),
         Opt(
+            "diagram",
+            ("--diagram",),
+            "Also draw the network (units in layers, weights on the edges, net/out/δ and the new "
+            "weights) or the computational graph (value and adjoint of each node) to FILE: .dot "
+            "(Graphviz text) or .svg (needs Graphviz's dot).",
+            Path,
+        ),
+        Opt(
             "check",
             ("--check",),
             "Check a student's answers (YAML: quantity name or result path → value); marks each ✓ ✗ ↪ and exits 1 when any is wrong.",
@@ -127,8 +135,9 @@ class Settings:
     """What a command needs besides the problem; ``check`` and ``key`` pass the defaults.
 
     One field per shared option (:data:`SHARED`).  Builders read ``carry``, ``every_step``,
-    ``plot`` and ``symbolic``; the write-out (:mod:`dlcalc.output`) reads ``fmt``,
-    ``decimals``, ``output``, ``every_step``, ``check``, ``tol`` and ``exact``.
+    ``plot`` and ``symbolic``; :func:`dlcalc.solving.solve_problem` reads ``diagram``; the
+    write-out (:mod:`dlcalc.output`) reads ``fmt``, ``decimals``, ``output``, ``every_step``,
+    ``check``, ``tol`` and ``exact``.
     """
 
     __slots__ = (
@@ -141,6 +150,7 @@ class Settings:
         "tol",
         "exact",
         "plot",
+        "diagram",
         "symbolic",
         "overrides",
         "sig",
@@ -157,6 +167,7 @@ class Settings:
         tol: float | None = None,
         exact: bool = False,
         plot: Path | None = None,
+        diagram: Path | None = None,
         symbolic: bool = False,
         overrides: dict[str, Any] | None = None,
         sig: int | None = None,
@@ -170,6 +181,7 @@ class Settings:
         self.tol = tol  # overrides each claim's tolerance (``dlcalc check --tol``)
         self.exact = exact  # add exact values (--exact)
         self.plot = plot  # also draw a figure to this file
+        self.diagram = diagram  # also draw the network or graph to this file (.dot, .svg)
         self.symbolic = symbolic  # derive every gradient in symbols first
         # Options that replace problem keys
         self.overrides: dict[str, Any] = overrides if overrides is not None else {}

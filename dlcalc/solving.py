@@ -5,14 +5,24 @@ command; any other command refuses the file and says which command it is for.  A
 file without ``command:`` that holds another command's keys gets the same advice
 instead of a bare "unknown key".  Nothing here knows Typer: the CLI hands over the
 words after ``dlcalc solve`` and the options that take a value.
+
+:func:`solve_problem` is the one path from a problem to its worked solution, for every
+registered command on the command line and for :func:`dlcalc.solve` alike (as sqlite-utils'
+commands all call its library): they differ only in where the solution goes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
 from dlcalc.errors import InputError
 from dlcalc.specs.loader import Document, suggest
+
+if TYPE_CHECKING:
+    from dlcalc.diagrams import Drawing
+    from dlcalc.settings import Settings
+    from dlcalc.steps import Solution
 
 # Commands that do not solve a problem file of their own, so ``solve`` cannot run them.
 NOT_SOLVABLE = frozenset({"solve", "check", "key", "derive", "graph"})
@@ -169,3 +179,84 @@ def split_problem(args: Iterable[str], value_options: Collection[str]) -> tuple[
             field="PROBLEM",
         )
     return problem, rest
+
+
+# --- the one path from a problem to its worked solution --------------------------------------
+
+
+class Solved:
+    """A problem solved by :func:`solve_problem`: the worked solution (exact values and marks
+    added where asked), whether a checked claim is wrong, and what it was solved from."""
+
+    __slots__ = ("solution", "wrong", "command", "doc", "settings")
+
+    def __init__(
+        self,
+        solution: Solution,
+        wrong: bool,
+        command: str,
+        doc: Document | None,
+        settings: Settings,
+    ) -> None:
+        self.solution = solution
+        self.wrong = wrong
+        self.command = command
+        self.doc = doc
+        self.settings = settings
+
+    def drawing(self) -> Drawing | None:
+        """The diagram of the solution (a network's units and weights), None for other commands."""
+        from dlcalc.diagrams import drawing_of
+
+        return drawing_of(self.command, self.doc, self.solution)
+
+
+def read_document(problem: str | None, data: dict | None) -> Document:
+    """The problem file ``problem`` (or - for standard input), or the problem ``data`` built
+    from command-line numbers."""
+    from dlcalc.arguments import ARGUMENTS
+    from dlcalc.specs.loader import load
+
+    return Document(data, ARGUMENTS) if data is not None else load(str(problem))
+
+
+def solve_problem(command: str | None, doc: Document, settings: Settings) -> Solved:
+    """Solve ``doc`` with ``command`` (None: the command its ``command:`` key names).
+
+    The single path of every problem command: ``dlcalc COMMAND FILE``, ``dlcalc solve FILE``
+    and :func:`dlcalc.solve` all come through here, then only write the solution out (or show
+    it) differently.  Raises :class:`InputError` for invalid input.
+    """
+    from dlcalc.commands import COMMANDS, solve, variants
+    from dlcalc.output import complete
+
+    if settings.diagram is not None:
+        from dlcalc.render.diagram import check_diagram_path
+
+        check_diagram_path(settings.diagram)  # before solving: a wrong name costs nothing
+    name = command_to_solve(doc, COMMANDS) if command is None else command
+    refuse_other_command(doc, name)
+    checked = variants(name, doc, settings) if settings.check is not None else None
+    try:
+        solution = solve(name, doc, settings)
+    except InputError as e:
+        raise explain_unknown_key(e, doc, name) from None
+    solution, wrong = complete(solution, settings, checked)
+    add_diagram(name, doc, solution, settings)
+    return Solved(solution, wrong, name, doc, settings)
+
+
+def add_diagram(command: str, doc: Document | None, solution: Solution, settings: Settings) -> None:
+    """With ``--diagram FILE``: add the figure that writes the diagram of ``solution`` to FILE."""
+    if settings.diagram is None:
+        return
+    from dlcalc.diagrams import drawing_of
+    from dlcalc.render.diagram import diagram_figure
+
+    drawing = drawing_of(command, doc, solution)
+    if drawing is None:
+        raise InputError(
+            f"draws network problems (forward, backprop) and graph; `{command}` has no diagram",
+            field="--diagram",
+        )
+    solution.figures.append(diagram_figure(settings.diagram, drawing, settings.decimals))

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlcalc.commands import PROBLEM
 from dlcalc.settings import Opt, Settings
+
+if TYPE_CHECKING:
+    from dlcalc.steps import Solution
 
 
 @dataclass(frozen=True)
@@ -115,22 +118,44 @@ Examples:
 """
 
 
-def run_expression(solve: Callable[[Any, dict[str, Any]], Any]) -> Callable[..., int]:
+def expression_solver(
+    name: str, solve: Callable[[Any, dict[str, Any]], Solution]
+) -> Callable[[dict[str, Any], Settings], Solution]:
     """Parse the expression and ``--at`` first (bad input never waits for SymPy), then solve.
 
     ``solve(calculus, values)`` gets the topic module and the option values, with ``at``
-    parsed into a mapping of symbol values."""
+    parsed into a mapping of symbol values (a mapping given to :func:`dlcalc.solve` is
+    read like ``x=0.5,y=2``)."""
 
-    def run(values: dict[str, Any], settings: Settings) -> int:
+    def solved(values: dict[str, Any], settings: Settings) -> Solution:
         from dlcalc.expressions import parse, parse_assignments
-        from dlcalc.output import finish
+        from dlcalc.solving import add_diagram
 
+        if settings.diagram is not None:
+            from dlcalc.render.diagram import check_diagram_path
+
+            check_diagram_path(settings.diagram)
         parse(values["expression"])
         at = values.get("at")
+        if isinstance(at, dict):
+            at = ",".join(f"{k}={v}" for k, v in at.items())
         values = {**values, "at": parse_assignments(at) if at is not None else None}
         from dlcalc.topics import calculus
 
-        return finish(solve(calculus, values), settings)
+        solution = solve(calculus, values)
+        add_diagram(name, None, solution, settings)
+        return solution
+
+    return solved
+
+
+def run_solved(solve: Callable[[dict[str, Any], Settings], Solution]) -> Callable[..., int]:
+    """Solve, then add exact values, check and write as every problem command does."""
+
+    def run(values: dict[str, Any], settings: Settings) -> int:
+        from dlcalc.output import finish
+
+        return finish(solve(values, settings), settings)
 
     return run
 
@@ -143,6 +168,19 @@ EXPRESSION = Opt(
     required=True,
 )
 AT = "x=0.3,y=1"
+
+
+DERIVE = expression_solver(
+    "derive", lambda calculus, v: calculus.solve_derive(v["expression"], v.get("wrt"), v["at"])
+)
+GRAPH = expression_solver(
+    "graph", lambda calculus, v: calculus.solve_graph(v["expression"], v["at"])
+)
+# The tools that work out one solution (run writes it; dlcalc.solve shows it).
+SOLVERS: dict[str, Callable[[dict[str, Any], Settings], Solution]] = {
+    "derive": DERIVE,
+    "graph": GRAPH,
+}
 
 
 def _where(values: dict[str, Any]) -> str:
@@ -227,9 +265,7 @@ TOOLS: dict[str, Tool] = {
                 ),
             ),
             (),
-            run_expression(
-                lambda calculus, v: calculus.solve_derive(v["expression"], v["wrt"], v["at"])
-            ),
+            run_solved(DERIVE),
             expression=True,
         ),
         Tool(
@@ -245,8 +281,8 @@ TOOLS: dict[str, Tool] = {
                     required=True,
                 ),
             ),
-            (),
-            run_expression(lambda calculus, v: calculus.solve_graph(v["expression"], v["at"])),
+            ("diagram",),
+            run_solved(GRAPH),
             expression=True,
         ),
     )

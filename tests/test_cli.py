@@ -23,6 +23,7 @@ OTHERS = {
     "solve": (),  # passes every option on to the command the problem names
 }
 OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}
+OPTIONS["graph"] = ("diagram",)  # graph draws its computational graph (--diagram)
 PASS_THROUGH = {"solve"}
 
 

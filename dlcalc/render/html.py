@@ -93,6 +93,71 @@ def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> s
     return "\n".join(out)
 
 
+FOLDED_AFTER = 40  # steps: a longer solution shows its first and last sections open
+SCOPE = "dlcalc-solution"
+
+
+def fragment(
+    solution: Solution, decimals: int = 4, every_step: bool = False, figure: str | None = None
+) -> str:
+    """The solution as one ``<div>`` for a notebook: the page's content, self-contained (its own
+    style, scoped to the div so that the notebook around it keeps its look, on white also in a
+    dark theme; no external CSS or script), each section a collapsible ``<details>``, and
+    ``figure`` (an ``<svg>`` element, trusted: Graphviz's) under the title."""
+    import re
+
+    page = render(solution, decimals, every_step)
+    content = page[page.index("<body>") + len("<body>") : page.rindex("</body>")].strip()
+    count = sum(len(section.steps) for section in solution.sections)
+    last = len(solution.sections) - 1
+    folded = count > FOLDED_AFTER and last > 1
+    heading_end = content.index("</h1>") + len("</h1>")
+    extra = [f'<figure class="diagram">{figure}</figure>'] if figure is not None else []
+    if folded:
+        extra.append(
+            f'<p class="note">{count:,} steps in {last + 1} sections; '
+            "click a section's heading to open or fold it.</p>"
+        )
+    content = "\n".join([content[:heading_end], *extra, content[heading_end:].lstrip("\n")])
+    index = iter(range(last + 1))
+
+    def details(match: re.Match[str]) -> str:  # user text is escaped: these tags are the page's
+        k = next(index)
+        opened = " open" if not folded or k in (0, last) else ""
+        return f"<details{opened}><summary>{match[1]}</summary>"
+
+    content = re.sub(r"<section>\n(<h2>.*?</h2>)", details, content)
+    content = content.replace("</section>", "</details>")
+    style = scoped(CSS + FRAGMENT_CSS, "." + SCOPE)
+    return f'<div class="{SCOPE}">\n<style>{style}</style>\n{content}\n</div>'
+
+
+FRAGMENT_CSS = """
+body { margin: 0; max-width: none; padding: .2rem .8rem; background: #fff; }
+summary { cursor: pointer; } summary h2 { display: inline; }
+details { margin: .3rem 0; }
+figure.diagram { margin: .5rem 0 1rem; overflow-x: auto; }
+figure.diagram svg { max-width: 100%; height: auto; }
+"""
+
+
+def scoped(css: str, scope: str) -> str:
+    """``css`` with every rule limited to ``scope`` (``body`` becomes the scope itself)."""
+    import re
+
+    rules = []
+    for selectors, declarations in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        names = []
+        for selector in selectors.split(","):
+            selector = selector.strip()
+            if selector == "body":
+                names.append(scope)
+            else:
+                names.append(f"{scope} {selector}")
+        rules.append(f"{', '.join(names)} {{{declarations}}}")
+    return "\n".join(rules)
+
+
 def steps_table(steps: list[Step], decimals: int, marks: dict[str, Mark] | None = None) -> str:
     number: Callable[[Any], str] = lambda v: fmt(v, decimals)  # noqa: E731
     rows = ['<table class="steps">']

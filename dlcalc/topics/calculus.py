@@ -845,6 +845,7 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
             {
                 "node": g.names[n],
                 "operation": "input" if n.op == "sym" else n.op,
+                "inputs": list(dict.fromkeys(g.names[c] for c in _inputs(n) if c in g.names)),
                 "value": g.values[n],
                 "adjoint": g.adjoint[n],
             }
