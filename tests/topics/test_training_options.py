@@ -25,6 +25,7 @@ from dlcalc.topics.gradcheck import solve_gradcheck
 from dlcalc.topics.init import solve_init
 from dlcalc.topics.network import solve_backprop
 from dlcalc.topics.optimize import solve_optimize
+from tests.test_trust_property import check_modes
 
 FEW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -714,3 +715,59 @@ def test_gradcheck_of_random_networks_matches_autograd(problem: dict, eps: float
     assert analytic == pytest.approx(expected, rel=1e-10, abs=1e-12)
     for p in result["parameters"]:  # central differences: error of order ε² (and rounding)
         assert p["numeric"] == pytest.approx(p["analytic"], rel=1e-4, abs=1e-6)
+
+
+# ---- check: own answers all ✓; one slip → one ✗ and ↪ on what follows (tests/test_trust_property.py)
+
+CHECK = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@CHECK
+@given(problem=training_problems(), k=st.integers(0, 10_000))
+def test_check_carries_a_slip_through_the_training_options(problem: dict, k: int) -> None:
+    # half_sse: a slip in an output cannot take the student's own world outside ln's domain
+    check_modes("backprop", {**problem, "loss": "half_sse"}, k)
+
+
+@CHECK
+@given(
+    schedule=schedules,
+    clip=st.sampled_from([{"norm": 1.0}, {"value": 0.5}, {"norm": 100.0}]),
+    optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
+    k=st.integers(0, 10_000),
+)
+def test_check_carries_a_slip_through_optimize_clip_and_schedule(
+    schedule: dict, clip: dict, optimizer: str, k: int
+) -> None:
+    problem = {
+        "optimizer": optimizer,
+        "learning_rate": 0.1,
+        "start": [2.0, -1.5],
+        "function": "w1^2 + 4*w2^2 + w1*w2",
+        "steps": 3,
+        "clip": clip,
+        "schedule": schedule,
+    }
+    check_modes("optimize", problem, k)
+
+
+@CHECK
+@given(
+    scheme=st.sampled_from(SCHEMES),
+    sizes=st.lists(st.integers(1, 900), min_size=2, max_size=4),
+    gain=st.sampled_from([1.0, 2.0, 0.5]),
+    k=st.integers(0, 10_000),
+)
+def test_check_carries_a_slip_through_init(
+    scheme: str, sizes: list[int], gain: float, k: int
+) -> None:
+    check_modes("init", {"scheme": scheme, "sizes": sizes, "gain": gain, "input_variance": 1.5}, k)
+
+
+@CHECK
+@given(
+    losses=st.lists(st.sampled_from([0.3, 0.35, 0.4, 0.5, 0.55, 0.7, 0.9]), min_size=2, max_size=8),
+    k=st.integers(0, 10_000),
+)
+def test_check_carries_a_slip_through_early_stopping(losses: list[float], k: int) -> None:
+    check_modes("early-stopping", {"validation_loss": losses, "patience": 2, "min_delta": 0.02}, k)
