@@ -57,8 +57,9 @@ def _leaves(schedule: Schedule) -> dict[str, Q]:
     }
 
 
-def rate_expr(schedule: Schedule, eta: Node, t: Node) -> Node:
-    """η·f(t) as a tree, t = k − 1 the number of updates before this one."""
+def rate_expr(schedule: Schedule, eta: Node, k: Node) -> Node:
+    """η_k = η·f(k − 1) as a tree (k − 1: the number of updates before this one)."""
+    t = k - ONE
     s = _leaves(schedule)
     kind = schedule.kind
     if kind == "step":
@@ -70,7 +71,7 @@ def rate_expr(schedule: Schedule, eta: Node, t: Node) -> Node:
     if kind == "cosine":
         low = s["minimum"]
         return low + (eta - low) * (ONE + call("cos", call("pi") * t / s["total"])) / TWO
-    return eta * call("min", ONE, (t + ONE) / s["steps"])  # warmup
+    return eta * call("min", ONE, k / s["steps"])  # warmup: f(k − 1) = min(1, k/W)
 
 
 def schedule_rule(schedule: Schedule) -> Rule:
@@ -78,13 +79,13 @@ def schedule_rule(schedule: Schedule) -> Rule:
     eta = Q("η", None, Name("η"))
     k = Q("k", None, Name("k"))
     note = SCHEDULE_TEXT[schedule.kind].split(":")[0]
-    return Rule(rate_name("k"), rate_expr(schedule, eta, k - ONE), note)
+    return Rule(rate_name("k"), rate_expr(schedule, eta, k), note)
 
 
 def scheduled_step(schedule: Schedule, learning_rate: float, k: int, rnd: Round) -> Step:
     """Update k's learning rate as a step: η₃ = η × γ^⌊2/s⌋ = … (its value from its own tree)."""
     eta = q(BASE_RATE, learning_rate, Name("η"))
-    expr = rate_expr(schedule, eta, Num(k) - ONE)
+    expr = rate_expr(schedule, eta, Num(k))
     value = float(rnd(expr.evaluate()))
     return Step(rate_label(k), value, name=rate_name(k), expr=expr, note=f"update {k}")
 

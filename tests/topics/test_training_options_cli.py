@@ -17,6 +17,8 @@ EXAMPLE_FILES = [
     ("backprop", "mazur-clip"),
     ("backprop", "lr-schedule-backprop"),
     ("optimize", "optimize-clip-schedule"),
+    ("optimize", "adam-warmup"),
+    ("backprop", "lr-cosine-backprop"),
     ("gradcheck", "gradcheck-softmax-l2"),
     ("init", "init-xavier"),
     ("init", "init-he-seed"),
