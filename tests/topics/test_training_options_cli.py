@@ -89,6 +89,7 @@ def test_exact_values_of_the_new_steps(runner) -> None:
     d = doc(runner, "init", str(EXAMPLES / "init-xavier.yaml"), "--exact")
     steps = {s["quantity"]: s for s in d["steps"]}
     assert steps["variance_1"]["exact"] == "1/520"
+    assert steps["std_1"]["exact"] == "sqrt(130)/260"  # from the variance's exact value
     d = doc(runner, "backprop", str(EXAMPLES / "mazur-l2.yaml"), "--exact")
     steps = {s["quantity"]: s for s in d["steps"]}
     assert steps["penalty"]["exact"] == "113/2000"
