@@ -19,48 +19,45 @@ from dlcalc.steps import Section, Solution, Step, Table
 FULL_EPOCHS = 12  # epochs written out step by step; the table shows every one
 
 
-def solve_early_stopping(
-    spec: EarlyStoppingProblem, carry: int | None = None, every_step: bool = False
-) -> Solution:
-    rnd = rounder(carry)
-    losses = [float(rnd(v)) for v in spec.validation_loss]
-    delta = q("min_delta", spec.min_delta, Name("δ"))
-    patience = spec.patience
-    intro = Section("Early stopping (monitor: the validation loss, smaller is better)")
-    intro.add(
-        f"Epoch t improves when L_t < best_(t−1) − δ (δ = min_delta = {spec.min_delta:g}); "
-        "then best_t = L_t and wait_t = 0, else best_t = best_(t−1) and wait_t = wait_(t−1) + 1."
-    )
-    intro.add(f"Training stops after the epoch where wait_t reaches the patience, {patience}.")
-    sections = [intro]
-    written = Section("Epoch by epoch")
-    sections.append(written)
-    show_all = every_step or len(losses) <= FULL_EPOCHS
+class Watch:
+    """The rule applied to a curve: the worked steps, one row per epoch run, the outcome."""
+
+    def __init__(self) -> None:
+        self.items: list[Step | str] = []
+        self.rows: list[list[Any]] = []
+        self.epochs: list[dict[str, Any]] = []
+        self.stopped: int | None = None
+        self.best_epoch = 1
+
+
+def watch(
+    losses: list[float],
+    patience: int,
+    min_delta: float,
+    show_all: bool,
+    extra: list[list[Any]] | None = None,
+) -> Watch:
+    """best_t and wait_t epoch by epoch until the wait reaches the patience (or the curve ends).
+
+    ``extra``: columns shown before the validation loss in each row (a training loss)."""
+    delta = q("min_delta", min_delta, Name("δ"))
+    out = Watch()
     best_q: Q | None = None
     wait_q: Q | None = None
-    best_epoch = 1
-    rows: list[list[Any]] = []
-    epochs: list[dict[str, Any]] = []
-    stopped: int | None = None
     for t, value in enumerate(losses, start=1):
         k = str(t)
         loss_q = q(f"L_{k}", value, Name("L", k, index=True))
         if best_q is None or wait_q is None:  # epoch 1 sets the best
             steps = [
                 Step(loss_q.label, value, name=loss_q.symbol, note="validation loss"),
-                Step(
-                    f"best_{k}",
-                    value,
-                    name=Name("best", k),
-                    expr=loss_q,
-                    note="the first epoch sets the best",
-                ),
+                Step(f"best_{k}", value, name=Name("best", k), expr=loss_q,
+                     note="the first epoch sets the best"),
                 Step(f"wait_{k}", 0, name=Name("wait", k), expr=Num(0)),
-            ]
+            ]  # fmt: skip
             improved = True
         else:
             condition = Compare(loss_q, "<", best_q - delta)
-            improved = bool(value < float(best_q.value) - spec.min_delta)
+            improved = bool(value < float(best_q.value) - min_delta)
             best_value = value if improved else float(best_q.value)
             wait_value = 0 if improved else int(wait_q.value) + 1
             steps = [
@@ -74,17 +71,14 @@ def solve_early_stopping(
         best_q = q(f"best_{k}", steps[1].value, Name("best", k))
         wait_q = q(f"wait_{k}", steps[2].value, Name("wait", k))
         if improved:
-            best_epoch = t
+            out.best_epoch = t
         if show_all or t <= 2:
-            for step in steps:
-                written.add(step)
+            out.items.extend(steps)
         reached = int(wait_q.value) >= patience
-        row: list[Any] = [t]
-        if spec.training_loss is not None:
-            row.append(spec.training_loss[t - 1])
-        row += [value, best_q.value, wait_q.value, "✓" if improved else ("stop" if reached else "")]
-        rows.append(row)
-        epochs.append(
+        mark = "✓" if improved else ("stop" if reached else "")
+        before = extra[t - 1] if extra is not None else []
+        out.rows.append([t, *before, value, best_q.value, wait_q.value, mark])
+        out.epochs.append(
             {
                 "epoch": t,
                 "loss": value,
@@ -94,26 +88,50 @@ def solve_early_stopping(
             }
         )
         if reached:
-            stopped = t
-            written.add(
+            out.stopped = t
+            out.items.append(
                 f"wait_{t} = {wait_q.value} reaches the patience {patience}: training stops after epoch {t}."
             )
             break
-    if not show_all:
-        written.add(
-            f"{len(epochs):,} epochs: the first two are written out; the table shows every one (--every-step writes all)."
+    if not show_all and len(out.epochs) > 2:
+        out.items.append(
+            f"{len(out.epochs):,} epochs: the first two are written out; the table shows every one "
+            "(--every-step writes all)."
         )
+    return out
+
+
+def rule_text(min_delta: float, patience: int) -> list[str]:
+    return [
+        f"Epoch t improves when L_t < best_(t−1) − δ (δ = min_delta = {min_delta:g}); "
+        "then best_t = L_t and wait_t = 0, else best_t = best_(t−1) and wait_t = wait_(t−1) + 1.",
+        f"Training stops after the epoch where wait_t reaches the patience, {patience}.",
+    ]
+
+
+def solve_early_stopping(
+    spec: EarlyStoppingProblem, carry: int | None = None, every_step: bool = False
+) -> Solution:
+    rnd = rounder(carry)
+    losses = [float(rnd(v)) for v in spec.validation_loss]
+    intro = Section("Early stopping (monitor: the validation loss, smaller is better)")
+    for line in rule_text(spec.min_delta, spec.patience):
+        intro.add(line)
+    show_all = every_step or len(losses) <= FULL_EPOCHS
+    extra = [[v] for v in spec.training_loss] if spec.training_loss is not None else None
+    w = watch(losses, spec.patience, spec.min_delta, show_all, extra)
+    written = Section("Epoch by epoch", list(w.items))
+    stopped, best_epoch = w.stopped, w.best_epoch
     columns = ["epoch"] + (["training loss"] if spec.training_loss is not None else [])
     columns += ["validation loss", "best so far", "wait", ""]
     table = Section("The curve")
-    table.add(Table(columns, rows, elide=True))
+    table.add(Table(columns, w.rows, elide=True))
     if stopped is None:
         table.add(
             f"The wait never reached the patience: all {len(losses)} epochs run, no early stop."
         )
     elif stopped < len(losses):
         table.add(f"Epochs {stopped + 1}–{len(losses)} of the curve are not run.")
-    sections.append(table)
     run = stopped if stopped is not None else len(losses)
     kept = best_epoch if spec.restore_best else run
     outcome = Section("Result")
@@ -136,15 +154,15 @@ def solve_early_stopping(
         "best_epoch": best_epoch,
         "best_loss": losses[best_epoch - 1],
         "kept_epoch": kept,
-        "epochs": epochs,
+        "epochs": w.epochs,
     }
     if spec.weights is not None:
         result["kept_weights"] = spec.weights[kept - 1]
         outcome.add(
             Table(
                 ["epoch", "weights kept"],
-                [[kept, ", ".join(f"{w:g}" for w in spec.weights[kept - 1])]],
+                [[kept, ", ".join(f"{x:g}" for x in spec.weights[kept - 1])]],
             )
         )
-    sections.append(outcome)
+    sections = [intro, written, table, outcome]
     return Solution("early-stopping", sections, result, title=spec.title, source=spec.source)
