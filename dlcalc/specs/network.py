@@ -48,6 +48,7 @@ TRAINING_OPTIONS = (
     "batch_size",
     "clip",
     "schedule",
+    "early_stopping",
 )
 
 # Bounds that keep every run to seconds on a laptop (never a hang) while leaving room for any
@@ -95,6 +96,16 @@ class Example(Strict):
     target: Vector | None = None
 
 
+class EarlyStopping(Strict):
+    """Stop when the loss on ``validation`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs; keep the best epoch's weights (``restore_best``) or the last ones."""
+
+    validation: list[Example]
+    patience: Whole
+    min_delta: Number = 0.0
+    restore_best: bool = True
+
+
 class NetworkProblem(Problem):
     input: Vector | None = None
     target: Vector | None = None
@@ -123,6 +134,7 @@ class NetworkProblem(Problem):
     batch_size: Whole | None = None
     clip: Clip | None = None
     schedule: Schedule | None = None
+    early_stopping: EarlyStopping | None = None
 
     def example_list(self) -> list[Example]:
         if self.examples is not None:
@@ -314,6 +326,45 @@ def _check_training_options(doc: Document, spec: NetworkProblem, fail: Fail) -> 
         check_clip(doc, spec.clip)
     if spec.schedule is not None:
         check_schedule(doc, spec.schedule)
+    es = spec.early_stopping
+    if es is not None:
+        if es.patience < 1:
+            raise fail(
+                f"expected a patience of at least 1, got {es.patience}",
+                "early_stopping",
+                "patience",
+            )
+        if es.min_delta < 0:
+            raise fail(
+                f"expected min_delta of at least 0, got {es.min_delta:g}",
+                "early_stopping",
+                "min_delta",
+            )
+        if not es.validation or len(es.validation) > MAX_EXAMPLES:
+            raise fail(
+                f"expected 1 to {MAX_EXAMPLES:,} validation examples, got {len(es.validation)}",
+                "early_stopping",
+                "validation",
+            )
+        n_in, n_out = len(spec.layers[0].matrix[0]), len(spec.layers[-1].matrix)
+        for k, example in enumerate(es.validation):
+            loc = ("early_stopping", "validation", k)
+            if len(example.input) != n_in:
+                raise fail(f"expected {n_in} input values, got {len(example.input)}", *loc, "input")
+            if example.target is None or len(example.target) != n_out:
+                got = "none" if example.target is None else str(len(example.target))
+                raise fail(
+                    f"expected {n_out} target values (one per output unit), got {got}",
+                    *loc,
+                    "target",
+                )
+        passes = spec.epochs * (n + len(es.validation))
+        if passes > MAX_PASSES:
+            raise fail(
+                f"{spec.epochs:,} epochs over {n + len(es.validation):,} training and validation "
+                f"examples is too long a run for a worked example (at most {MAX_PASSES:,} passes)",
+                "epochs",
+            )
 
 
 def _standard_weights(spec: NetworkProblem, width: int, fail: Fail) -> NetworkProblem:

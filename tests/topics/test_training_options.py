@@ -771,3 +771,61 @@ def test_check_carries_a_slip_through_init(
 )
 def test_check_carries_a_slip_through_early_stopping(losses: list[float], k: int) -> None:
     check_modes("early-stopping", {"validation_loss": losses, "patience": 2, "min_delta": 0.02}, k)
+
+
+# ---- backprop's early_stopping: torch training, the validation loss per epoch, Keras's rule
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_backprop_early_stopping_matches_torch_and_keras_rule(restore: bool) -> None:
+    torch = pytest.importorskip("torch")
+    import yaml
+
+    from tests.conftest import EXAMPLES
+
+    problem = yaml.safe_load(
+        (EXAMPLES / "early-stopping-backprop.yaml").read_text(encoding="utf-8")
+    )
+    problem.pop("command")
+    problem["early_stopping"]["restore_best"] = restore
+    result = solve(problem).result
+    es = problem["early_stopping"]
+    f64 = torch.float64
+    ws = [
+        torch.tensor(layer["weights"], dtype=f64, requires_grad=True) for layer in problem["layers"]
+    ]
+    bs = [
+        torch.tensor(layer["bias"] if isinstance(layer["bias"], list) else [layer["bias"]] * len(layer["weights"]),
+                     dtype=f64, requires_grad=True)
+        for layer in problem["layers"]
+    ]  # fmt: skip
+
+    def mean_loss(examples: list[dict]) -> object:
+        losses = []
+        for e in examples:
+            a = torch.tensor(e["input"], dtype=f64)
+            for w, b in zip(ws, bs):
+                a = torch.sigmoid(w @ a + b)
+            losses.append((0.5 * (torch.tensor(e["target"], dtype=f64) - a) ** 2).sum())
+        return torch.stack(losses).mean()
+
+    curve, snapshots = [], []
+    for _ in range(problem["epochs"]):
+        for p in ws + bs:
+            p.grad = None
+        mean_loss(problem["examples"]).backward()
+        with torch.no_grad():
+            for p in ws + bs:
+                p -= problem["learning_rate"] * p.grad
+            curve.append(float(mean_loss(es["validation"])))
+            snapshots.append([w.detach().clone().numpy() for w in ws])
+    stopped, best = keras_like(curve, es["patience"], es["min_delta"])
+    ours = result["early_stopping"]
+    assert ours["stopped_epoch"] == stopped and ours["best_epoch"] == best
+    run = stopped or problem["epochs"]
+    assert ours["validation_loss"] == pytest.approx(curve[:run], rel=1e-9)
+    assert len(result["history"]) == run
+    kept = best if restore else run
+    layers = ours["kept_layers"] if restore else result["layers"]
+    for layer, w in zip(layers, snapshots[kept - 1]):
+        assert np.array(layer["weights"]) == pytest.approx(w, rel=1e-9)

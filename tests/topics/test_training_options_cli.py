@@ -19,6 +19,7 @@ EXAMPLE_FILES = [
     ("optimize", "optimize-clip-schedule"),
     ("optimize", "adam-warmup"),
     ("backprop", "lr-cosine-backprop"),
+    ("backprop", "early-stopping-backprop"),
     ("gradcheck", "gradcheck-softmax-l2"),
     ("init", "init-xavier"),
     ("init", "init-he-seed"),
@@ -196,6 +197,18 @@ def test_gradcheck_epsilon_option_and_backprop_epsilon(runner) -> None:
             "input: [1]\ntarget: [1]\nlearning_rate: 1\nregularization: {lamda: 0.1}\n"
             "layers:\n- weights: [[1]]\n",
             "did you mean 'lambda'",
+        ),
+        (
+            "backprop",
+            "examples: [{input: [1], target: [1]}]\nlearning_rate: 1\nlayers:\n- weights: [[1]]\n"
+            "early_stopping: {patience: 2, validation: [{input: [1, 2], target: [1]}]}\n",
+            "early_stopping.validation[0].input: expected 1 input values",
+        ),
+        (
+            "backprop",
+            "examples: [{input: [1], target: [1]}]\nlearning_rate: 1\nlayers:\n- weights: [[1]]\n"
+            "early_stopping: {patience: 0, validation: [{input: [1], target: [1]}]}\n",
+            "early_stopping.patience: expected a patience",
         ),
         ("init", "scheme: xavier_uniform\nsizes: [3]\n", "sizes: expected at least two"),
         ("init", "scheme: glorot\nsizes: [3, 2]\n", "scheme"),

@@ -325,6 +325,17 @@ def solve_backprop(
         )
         cost_once()
 
+    es = spec.early_stopping
+    validation = (
+        [(np.array(e.input, dtype=float), np.array(e.target, dtype=float)) for e in es.validation]
+        if es is not None
+        else []
+    )
+    val_losses: list[float] = []
+    wait, best_epoch = 0, 1
+    kept: tuple[list[Array], list[Array]] | None = None
+    stopped: int | None = None
+
     update_count = 0
     for epoch in range(1, spec.epochs + 1):
         for b, batch in enumerate(batches):
@@ -400,11 +411,37 @@ def solve_backprop(
             for x, t in examples
         ]
         history.append({"epoch": epoch, "loss": float(rnd(np.mean(after)))})  # type: ignore[arg-type]
+        if es is not None:  # the validation loss after the epoch, and the early-stopping rule
+            value = float(
+                rnd(
+                    np.mean(
+                        [
+                            run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss
+                            for x, t in validation
+                        ]
+                    )
+                )  # fmt: skip
+            )
+            if not val_losses or value < val_losses[best_epoch - 1] - es.min_delta:
+                wait, best_epoch, kept = 0, epoch, (weights, biases)
+            else:
+                wait += 1
+            val_losses.append(value)
+            if wait >= es.patience:
+                stopped = epoch
+                break
 
     # The answers describe the network before any update (online mode changes it between examples).
-    if spec.epochs > 1:
+    if len(history) > 1:
         sections.append(_history_section(loss_before, history, spec.mode, n))
     sections.append(_parameters_section(net, weights, biases, spec.update_bias))
+    stopping: dict | None = None
+    if es is not None:
+        assert kept is not None
+        section, stopping = _early_stopping_section(
+            net, es, val_losses, history, stopped, best_epoch, kept, every_step
+        )
+        sections.append(section)
 
     result: dict = {}
     final_layers = [
@@ -427,6 +464,8 @@ def solve_backprop(
         result["penalty"] = penalty
         result["cost"] = cost
         result["regularization"] = {"kind": reg.kind, "lambda": reg.lambda_, "examples": m}
+    if stopping is not None:
+        result["early_stopping"] = stopping
     result["loss_after"] = history[-1]["loss"]
     result["history"] = history
     result["epochs"] = spec.epochs
@@ -449,7 +488,9 @@ def solve_backprop(
             if total_updates > MAX_WRITTEN
             else "pass --every-step to see them all"
         )
-        notes.append(f"{total_updates:,} updates: the first is worked out in full; {hint}.")
+        notes.append(f"{update_count:,} updates: the first is worked out in full; {hint}.")
+    if stopped is not None:
+        notes.append(f"Early stopping: training stopped after epoch {stopped} of {spec.epochs}.")
     if spec.batch_size is not None:
         sizes = ", ".join("{" + ", ".join(str(k + 1) for k in batch) + "}" for batch in batches)
         notes.append(
@@ -467,6 +508,61 @@ def solve_backprop(
 
             solution.alternatives.append((VARIANTS[v], alternative))
     return solution
+
+
+def _early_stopping_section(
+    net: Network,
+    es: Any,
+    val_losses: list[float],
+    history: list[dict],
+    stopped: int | None,
+    best_epoch: int,
+    kept: tuple[list[Array], list[Array]],
+    every_step: bool,
+) -> tuple[Section, dict]:
+    """The validation loss epoch by epoch with best_t and wait_t, and the weights kept."""
+    from dlcalc.topics.early_stopping import FULL_EPOCHS, rule_text, watch
+
+    show_all = every_step or len(val_losses) <= FULL_EPOCHS
+    w = watch(val_losses, es.patience, es.min_delta, show_all, [[h["loss"]] for h in history])
+    assert w.stopped == stopped and w.best_epoch == best_epoch  # one rule, applied twice
+    section = Section(
+        f"Early stopping on {len(es.validation)} validation example"
+        f"{'s' if len(es.validation) != 1 else ''} (patience {es.patience})"
+    )
+    for line in rule_text(es.min_delta, es.patience):
+        section.add(line)
+    section.add(
+        Table(["epoch", "training loss", "validation loss", "best so far", "wait", ""], w.rows)
+    )
+    for item in w.items:  # the stop (best_t and wait_t worked: the early-stopping command)
+        if isinstance(item, str) and "stops" in item:
+            section.add(item)
+    run = len(val_losses)
+    kept_epoch = best_epoch if es.restore_best else run
+    weights, biases = kept if es.restore_best else (None, None)
+    how = "the best epoch's (restore_best)" if es.restore_best else "the last epoch's"
+    section.add(f"Best epoch {best_epoch}; the weights kept are {how}: epoch {kept_epoch}.")
+    layers = None
+    if weights is not None and biases is not None:
+        layers = [{"weights": w_.tolist(), "bias": b_.tolist()} for w_, b_ in zip(weights, biases)]
+        rows = []
+        for layer in range(len(weights)):
+            for j, u in enumerate(net.units[layer]):
+                for i in range(weights[layer].shape[1]):
+                    rows.append([net.weight_labels[layer][j][i], weights[layer][j, i]])
+                rows.append([f"b_{u}", biases[layer][j]])
+        section.add(Table(["parameter", f"kept (after epoch {kept_epoch})"], rows))
+    result = {
+        "validation_loss": val_losses,
+        "best_epoch": best_epoch,
+        "stopped_epoch": stopped,
+        "epochs_run": run,
+        "kept_epoch": kept_epoch,
+    }
+    if layers is not None:
+        result["kept_layers"] = layers
+    return section, result
 
 
 def _cost_section(
