@@ -151,3 +151,24 @@ def rnn(values: dict[str, Any]) -> Given:
         None,
         ({"gradient_flow": True} if values.get("gradient_flow") else {}),
     )
+
+
+def dash_files(args: list[str], known: set[str], takes_value: set[str]) -> list[str]:
+    """Words that start with '-', are no option and name an existing file, as ``./-2+3.yaml``.
+
+    A class's sheets are named by the students: ``-2+3.yaml`` is a sheet, not an option,
+    and keeps its place among the others.
+    """
+    import os
+
+    out: list[str] = []
+    skip = False
+    for k, arg in enumerate(args):
+        if arg == "--" and not skip:
+            return out + args[k:]
+        option = arg.split("=", 1)[0] in known
+        if not skip and arg != "-" and arg.startswith("-") and not option and os.path.exists(arg):
+            arg = "./" + arg
+        out.append(arg)
+        skip = not skip and arg in takes_value
+    return out

@@ -21,6 +21,7 @@ prints: :func:`judge` and :func:`check_sheet` return a :class:`Report`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -28,13 +29,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from dlcalc.errors import InputError
+from dlcalc.errors import InputError, printable
 from dlcalc.limits import CONTROL, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.steps import Mark, Section, Solution, Step, Table
+
+if TYPE_CHECKING:
+    from dlcalc.marking import Policy, Scores
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
@@ -43,6 +47,7 @@ MAX_CLAIMS = 5_000
 _INFINITE = ("inf", ".inf", "infinity")
 MAX_LIST = 1_000
 RIGHT, WRONG, CARRIED = "right", "wrong", "carried"
+PLAIN_REASON = re.compile(r"right|wrong( \(where it went wrong\))?|carried forward: .*")
 ECF_SLACK = (
     2.0  # carried forward: within one unit of the claim's last decimal (twice the half-unit)
 )
@@ -51,14 +56,79 @@ Tol = Any  # a float, or a (nested) list of floats parallel to a list claim
 
 
 @dataclass(frozen=True)
+class MarkingPolicy:
+    """How loosely a claim may be marked right, whatever precision it is written with.
+
+    The default (the contract's): never more loosely than half a unit in the key's last
+    shown decimal (``decimals``) or half a unit in the correct value's ``significant``-th
+    significant figure, whichever is looser.  ``decimals=None``: the significant figures
+    alone (the key is shown with ``--sig``).
+    """
+
+    decimals: int | None = 4
+    significant: int = 2
+    # A ``marks:`` policy (dlcalc.marking.Policy) whose tolerance mode replaces this rule.
+    marks: Any = field(default=None, compare=False)
+
+
+DEFAULT_POLICY = MarkingPolicy()
+
+
+def shown_policy(decimals: int) -> MarkingPolicy:
+    """The default policy for a key shown with ``decimals`` (``--decimals N``; ``--sig N``:
+    significant figures, so no fixed decimal)."""
+    from dlcalc.render.numbers import Significant
+
+    return MarkingPolicy(decimals=None if isinstance(decimals, Significant) else int(decimals))
+
+
+EXACT = 1e-9  # the tolerance of a value written exactly (a fraction such as 13/50)
+
+
+def claim_tolerance(
+    written: str | None, correct: Any, policy: MarkingPolicy = DEFAULT_POLICY
+) -> float:
+    """The tolerance of one claimed number: the one place where marking precision is decided.
+
+    ``written`` is the number as the student wrote it (``"0.59"``; None or a fraction:
+    exact), ``correct`` the key's value.  The claim's own precision (half a unit of its last
+    written digit: ``0.59`` ±0.005, ``1`` ±0.5, ``0e9`` ±5×10⁸) may narrow the tolerance but
+    never widen it past what ``policy`` allows: for 0.5933 at most ±0.005, so ``1``, ``0.6``
+    and ``0e9`` are wrong; for 1e-9, ``0.0000`` (±0.00005) is right.  A marking policy
+    (``marks:``) replaces this function.
+    """
+    if policy.marks is not None and policy.marks.mode is not None and written is not None:
+        return float(policy.marks.tolerance_of(written, correct))
+    own = tolerance(written) if written is not None else None
+    if own is None:
+        own = EXACT
+    x = _number(correct)
+    if x is None or not math.isfinite(x):
+        return own  # a label, or ±inf: compared exactly anyway
+    widest = 0.0 if policy.decimals is None else 0.5 * 10.0**-policy.decimals
+    if x != 0 and policy.significant > 0:
+        exponent = math.floor(math.log10(abs(x)))
+        widest = max(widest, 0.5 * 10.0 ** (exponent - policy.significant + 1))
+    return min(own, widest)
+
+
+@dataclass(frozen=True)
 class Claim:
-    """One line of an answers file: a name, the claimed value, its tolerance and source text."""
+    """One line of an answers file: a name, the claimed value, its tolerance and source text.
+
+    ``written``: each number as written (a string, or a list parallel to a list ``value``;
+    None for a label).  ``policy``: the marking policy that turns ``written`` into ``tol``
+    against the correct value (:func:`claim_tolerance`, applied by :func:`resolve`); None
+    when ``tol`` is fixed (``--tol``, or a claim built in code).
+    """
 
     name: str
     value: Any
     text: str
     tol: Tol
     line: int | None = None
+    written: Any = None
+    policy: MarkingPolicy | None = None
 
 
 @dataclass
@@ -84,6 +154,9 @@ class Report:
     conventions: list[tuple[str, str, list[str]]] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # conventions seen but not accepted
     seen: tuple[str, list[str]] | None = None  # the best of those: title, its mismatches
+    scores: Scores | None = None  # points under the marking policy (dlcalc.marking)
+    # Claims that do not count (count_once): copied givens, a quantity's second spelling.
+    not_counted: list[Verdict] = field(default_factory=list)
 
     @property
     def mismatches(self) -> list[Verdict]:
@@ -108,10 +181,19 @@ class Report:
         text += "."
         for _, title, names in self.conventions:
             text += f" Marked under {title} ({len(names)} claim{'s' if len(names) != 1 else ''})."
+        if self.not_counted:
+            k = len(self.not_counted)
+            text += (
+                f" {k} line{'s' if k != 1 else ''} not counted"
+                " (givens of the problem, or a quantity written a second time)."
+            )
+        if self.scores is not None:
+            text += " " + self.scores.line()
         return text
 
     def result(self) -> dict[str, Any]:
-        """The contract's ``result`` of ``check``."""
+        """The contract's ``result`` of ``check``: counts, the mismatches, every claim with its
+        verdict (and its points, reason, ``score`` and ``max_score`` when marked)."""
 
         def entry(v: Verdict) -> dict[str, Any]:
             out: dict[str, Any] = {
@@ -125,18 +207,42 @@ class Report:
                 out["from_your_values"] = v.expected
             return out
 
+        def claim(v: Verdict) -> dict[str, Any]:
+            out = {"name": v.claim.name, "label": v.label, "status": v.status, **entry(v)}
+            points = self.scores.of(v) if self.scores is not None else None
+            if points is not None:
+                out.update(points=points.points, max_points=points.max_points, reason=points.reason)
+            return out
+
         first = self.first_wrong
+        scored: dict[str, Any] = {}
+        if self.scores is not None:
+            scored = {
+                "score": self.scores.score,
+                "max_score": self.scores.max_score,
+                "unanswered": [
+                    {"name": label, "max_points": points}
+                    for label, points in self.scores.unanswered
+                ],
+            }
         return {
             "checked": len(self.verdicts),
+            **scored,
+            "right": len(self.verdicts) - len(self.mismatches) - len(self.carried),
+            "carried_forward": len(self.carried),
+            "wrong": len(self.mismatches),
             "mismatches": [entry(v) for v in self.mismatches],
-            "carried_forward": [entry(v) for v in self.carried],
-            "right": [v.claim.name for v in self.verdicts if v.status == RIGHT],
+            "claims": [claim(v) for v in self.verdicts],
             "first_wrong": first.claim.name if first else None,
             "conventions": [
                 {"convention": name, "title": title, "explains": names}
                 for name, title, names in self.conventions
             ],
             "notes": {v.claim.name: v.note for v in self.verdicts if v.note},
+            "not_counted": [
+                {"name": v.claim.name, "reason": (v.note or "").removeprefix("not counted: ")}
+                for v in self.not_counted
+            ],
             "hints": list(self.hints),
             "summary": self.summary(),
             **self._convention(),
@@ -164,14 +270,17 @@ def tolerance(text: str) -> float | None:
     if not m or not (m.group(1) or m.group(2)):
         return None
     decimals = len(m.group(2) or "") - int(m.group(3) or 0)
-    return 0.5 * 10.0**-decimals
+    try:
+        return 0.5 * 10.0**-decimals
+    except OverflowError:  # 0e400: a tolerance beyond any double (the policy narrows it)
+        return math.inf
 
 
-def _scalar(node: yaml.ScalarNode, tol: float | None, where: str) -> tuple[Any, Tol]:
+def _scalar(node: yaml.ScalarNode, tol: float | None, where: str) -> tuple[Any, Tol, str | None]:
     text = node.value.strip().replace("−", "-")
     kind = node.tag.rsplit(":", 1)[-1]
     if kind == "bool":
-        return text.lower() in ("true", "yes", "on", "y"), 0.0
+        return text.lower() in ("true", "yes", "on", "y"), 0.0, None
     if kind == "null" or not text:
         raise InputError("has no value; expected a number", field=where)
     if len(text) > MAX_NUMBER_CHARS:
@@ -183,22 +292,23 @@ def _scalar(node: yaml.ScalarNode, tol: float | None, where: str) -> tuple[Any, 
         a, b = text.split("/")
         if int(b) == 0:
             raise InputError(f"{node.value!r} divides by zero", field=where)
-        return float(Fraction(int(a), int(b))), tol if tol is not None else 1e-9
+        return float(Fraction(int(a), int(b))), tol if tol is not None else EXACT, text
     if not NUMBER.match(text) and text.lower().lstrip("+-") not in _INFINITE:
-        return node.value, 0.0  # a label such as Green: compared as text
+        return node.value, 0.0, None  # a label such as Green: compared as text
     try:
         value = float(text)
     except ValueError:
-        return node.value, 0.0  # a label such as Green: compared as text
+        return node.value, 0.0, None  # a label such as Green: compared as text
     except OverflowError:
         raise InputError(f"{text[:20]}… is too large; expected a number", field=where) from None
     if not math.isfinite(value) and text.lower().lstrip("+-") not in ("inf", ".inf", "infinity"):
         raise InputError(f"{text!r} is not a number; expected a number", field=where)
     written = tolerance(text)
-    return value, tol if tol is not None else (written if written is not None else 1e-9)
+    return value, tol if tol is not None else (written if written is not None else EXACT), text
 
 
-def _claimed(node: yaml.Node, tol: float | None, where: str) -> tuple[Any, Tol]:
+def _claimed(node: yaml.Node, tol: float | None, where: str) -> tuple[Any, Tol, Any]:
+    """The claimed value, its tolerance as written and its number text(s), list by list."""
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, tol, where)
     if isinstance(node, yaml.SequenceNode):
@@ -206,8 +316,8 @@ def _claimed(node: yaml.Node, tol: float | None, where: str) -> tuple[Any, Tol]:
             raise InputError(
                 f"a list of {len(node.value):,} values; at most {MAX_LIST:,}", field=where
             )
-        pairs = [_claimed(n, tol, f"{where}[{i}]") for i, n in enumerate(node.value)]
-        return [p[0] for p in pairs], [p[1] for p in pairs]
+        parts = [_claimed(n, tol, f"{where}[{i}]") for i, n in enumerate(node.value)]
+        return [p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts]
     raise InputError("expected a number (or a list of numbers), not a mapping", field=where)
 
 
@@ -220,19 +330,27 @@ class Sheet:
     name: str = ""
 
 
-def load_claims(path: str, tol: float | None = None) -> list[Claim]:
+def load_claims(
+    path: str, tol: float | None = None, policy: MarkingPolicy = DEFAULT_POLICY
+) -> list[Claim]:
     """Read an answers file (YAML mapping of names to claimed values); ``tol`` overrides every tolerance."""
-    return load_sheet(path, tol).claims
+    return load_sheet(path, tol, policy).claims
 
 
-def load_sheet(path: str, tol: float | None = None) -> Sheet:
-    """Read an answers file: claims, and an optional ``conventions: {key: value}`` mapping."""
+def load_sheet(
+    path: str, tol: float | None = None, policy: MarkingPolicy = DEFAULT_POLICY
+) -> Sheet:
+    """Read an answers file: claims, and an optional ``conventions: {key: value}`` mapping.
+
+    Each claim's tolerance is narrowed against the correct value by ``policy`` when it is
+    resolved (:func:`claim_tolerance`); ``tol`` (``--tol``) replaces both.
+    """
     from dlcalc.specs.loader import parse_yaml, read_text
 
     name, text = read_text(path)
     flat = _simple_pairs(text)  # the common flat sheet, read without building a YAML document
     if flat is not None:
-        return _flat_sheet(flat, tol, name)
+        return _flat_sheet(flat, tol, name, policy)
     doc = parse_yaml(text, name)  # safe loading, bounded, aliases refused
     if not isinstance(doc.data, dict) or not doc.data:
         raise InputError(
@@ -272,12 +390,12 @@ def load_sheet(path: str, tol: float | None = None) -> Sheet:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
         try:
-            value, claim_tol = _claimed(value_node, tol, key)
+            value, claim_tol, written = _claimed(value_node, tol, key)
         except InputError as e:
             e.file, e.line = name, line
             raise
         shown = value_node.value if isinstance(value_node, yaml.ScalarNode) else _flow(value_node)
-        claims.append(Claim(key, value, shown, claim_tol, line))
+        claims.append(Claim(key, value, shown, claim_tol, line, written, _policy(tol, policy)))
     if not claims:
         raise InputError("has no claims; expected quantity names with values", file=name)
     return Sheet(claims, declared, name)
@@ -315,7 +433,9 @@ def _simple_pairs(text: str) -> list[tuple[str, str, int]] | None:
     return pairs
 
 
-def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str) -> Sheet:
+def _flat_sheet(
+    pairs: list[tuple[str, str, int]], tol: float | None, name: str, policy: MarkingPolicy
+) -> Sheet:
     """The sheet of :func:`_simple_pairs`' lines: each value a plain number as written."""
     if not pairs:
         raise InputError(
@@ -336,9 +456,14 @@ def _flat_sheet(pairs: list[tuple[str, str, int]], tol: float | None, name: str)
                 f"{text[:20]}… is too large; expected a number", file=name, line=line, field=key
             )
         written = tolerance(text)
-        claim_tol = tol if tol is not None else (written if written is not None else 1e-9)
-        claims.append(Claim(key, value, text, claim_tol, line))
+        claim_tol = tol if tol is not None else (written if written is not None else EXACT)
+        claims.append(Claim(key, value, text, claim_tol, line, text, _policy(tol, policy)))
     return Sheet(claims, {}, name)
+
+
+def _policy(tol: float | None, policy: MarkingPolicy) -> MarkingPolicy | None:
+    """A fixed ``--tol`` replaces the marking policy; else the policy narrows each claim."""
+    return None if tol is not None else policy
 
 
 def _flow(node: yaml.Node) -> str:
@@ -716,7 +841,7 @@ def resolve(
             label = labels[0]
             step = index.by_label.get(label)
             correct = step.value if step is not None else index.given[label]
-            verdicts.append(Verdict(claim, label, None, correct))
+            verdicts.append(Verdict(narrowed(claim, correct), label, None, correct))
             continue
         # a label no step shows (an elided cell, a gradient cell no window reaches) by its
         # path; else a path into result as written
@@ -734,8 +859,85 @@ def resolve(
             error = unknown(claim.name, index)
             error.line = claim.line
             raise error from None
-        verdicts.append(Verdict(claim, _link(index, path, correct), path, correct))
+        verdicts.append(
+            Verdict(narrowed(claim, correct), _link(index, path, correct), path, correct)
+        )
     return verdicts
+
+
+def narrowed(claim: Claim, correct: Any) -> Claim:
+    """``claim`` with its tolerance decided by its marking policy against ``correct``."""
+    if claim.policy is None or claim.written is None:
+        return claim
+    policy = claim.policy
+
+    def tol(written: Any, value: Any, own: Tol) -> Tol:
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if isinstance(written, list):
+            if not isinstance(value, (list, tuple)) or len(value) != len(written):
+                return own  # the shapes differ: the claim is wrong whatever its tolerance
+            owns = own if isinstance(own, list) else [own] * len(written)
+            return [tol(w, v, o) for w, v, o in zip(written, value, owns)]
+        if written is None:
+            return own
+        return claim_tolerance(written, value, policy)
+
+    return dataclasses.replace(claim, tol=tol(claim.written, correct, claim.tol))
+
+
+def quantity_key(index: Index, verdict: Verdict) -> str:
+    """What a claim is about, however it is spelled: its step or given, else its result path
+    with the indices counted from the front (``layers[-1]`` is ``layers[1]`` of two)."""
+    if verdict.label is not None:
+        return verdict.label
+    path = verdict.path or verdict.claim.name
+    parts = PATH.findall(path.removeprefix("result."))
+    cur = index.result
+    out = []
+    for name, number in parts:
+        if name:
+            out.append("." + name)
+            cur = cur.get(name) if isinstance(cur, dict) else None
+        else:
+            i = int(number)
+            if isinstance(cur, list):
+                i = i % len(cur) if cur else i
+                cur = cur[i] if -len(cur) <= i < len(cur) else None
+            out.append(f"[{i}]")
+    return "result" + "".join(out)
+
+
+def count_once(index: Index, verdicts: list[Verdict]) -> tuple[list[Verdict], list[Verdict]]:
+    """The claims that count, and those that do not: a given of the problem claimed at its
+    own value (copied, not worked out), and every spelling of a quantity after the first
+    (``∂E/∂w5``, ``dE_dw5`` and ``dE/dw5`` are one claim).  Where the spellings disagree,
+    the one that is not right counts, so writing a quantity twice can never earn a mark.
+    A given claimed at a wrong value stays a claim: a misread given is a slip.
+    """
+    counted: dict[str, Verdict] = {}
+    dropped: list[Verdict] = []
+    for v in verdicts:
+        is_given = v.label is not None and v.label in index.given and v.label not in index.by_label
+        if is_given and within(v.claim.value, v.correct, v.claim.tol):
+            v.note = "not counted: given in the problem"
+            dropped.append(v)
+            continue
+        key = quantity_key(index, v)
+        first = counted.get(key)
+        if first is None:
+            counted[key] = v
+            continue
+        keep, drop = first, v
+        if within(first.claim.value, first.correct, first.claim.tol) and not within(
+            v.claim.value, v.correct, v.claim.tol
+        ):
+            keep, drop = v, first
+        counted[key] = keep
+        drop.note = f"not counted: the same quantity as {keep.claim.name}"
+        dropped.append(drop)
+    kept = set(map(id, counted.values()))
+    return [v for v in verdicts if id(v) in kept], dropped
 
 
 def judge(
@@ -751,13 +953,14 @@ def judge(
     :func:`resolve`) saves resolving the same names again.
     """
     index = solution if isinstance(solution, Index) else Index.of(solution)
+    not_counted: list[Verdict] = []
     if verdicts is None:
-        verdicts = resolve(index, claims)
+        verdicts, not_counted = count_once(index, resolve(index, claims))
     else:
         verdicts = [Verdict(v.claim, v.label, v.path, v.correct) for v in verdicts]
     if all(within(v.claim.value, v.correct, v.claim.tol) for v in verdicts):
         order = sorted(verdicts, key=lambda v: _place(index, v))
-        return Report(order)  # nothing wrong: no student's world to redo
+        return Report(order, not_counted=not_counted)  # nothing wrong: no world to redo
     rnd = _carry_round(carry)
 
     by_label: dict[str, list[Verdict]] = {}
@@ -826,7 +1029,7 @@ def judge(
         if v.status == WRONG:
             v.first_wrong = True
             break
-    return Report(order)
+    return Report(order, not_counted=not_counted)
 
 
 def _parts(index: Index, path: str) -> list[str] | None:
@@ -907,30 +1110,64 @@ def marked(solution: Solution, report: Report) -> Solution:
 
     The table holds the correct values themselves; renderers format them like every number.
     """
+    from dlcalc.marking import fmt_points
+
     labels = {step.label for step in solution.iter_steps()}
+    scores = report.scores
+
+    def points(v: Verdict) -> str | None:
+        p = scores.of(v) if scores is not None else None
+        if p is None or not p.asked:
+            return None
+        return f"{fmt_points(p.points)} of {fmt_points(p.max_points)}"
+
     marks: dict[str, Mark] = {}
     for v in report.verdicts:
         if v.label is not None and v.label in labels:
             marks[v.label] = Mark(
-                v.status, v.claim.value, v.correct, v.claim.text, v.expected, v.first_wrong
+                v.status,
+                v.claim.value,
+                v.correct,
+                printable(v.claim.text),
+                v.expected,
+                v.first_wrong,
+                points(v),
             )
     signs = {RIGHT: "✓", WRONG: "✗", CARRIED: "↪ carried forward"}
     # a wrong claim after an earlier slip: what the student's own earlier values give, so
     # that they can tell a second slip from the first one carried
     own = any(v.status == WRONG and v.expected is not None for v in report.verdicts)
     rows = []
+    reasons: dict[str, list[str]] = {}  # reasons a verdict and its points do not say, by claim
     for v in report.verdicts:
         verdict = signs[v.status] + (" ← where it went wrong" if v.first_wrong else "")
         if v.note:
             verdict = v.note
-        row = [v.claim.name, v.claim.text, v.correct, verdict]
+        row = [printable(v.claim.name), printable(v.claim.text), v.correct, verdict]
         if own:
             row.insert(3, v.expected if v.status == WRONG else None)
+        p = scores.of(v) if scores is not None else None
+        if scores is not None:
+            row.append(f"{fmt_points(p.points)}/{fmt_points(p.max_points)}" if p else "")
+        if p is not None and not PLAIN_REASON.fullmatch(p.reason):
+            reasons.setdefault(p.reason, []).append(printable(v.claim.name))
         rows.append(row)
     columns = ["quantity", "you wrote", "correct", "verdict"]
     if own:
         columns.insert(3, "from your values")
+    if scores is not None:
+        columns.append("points")
+    for v in report.not_counted:
+        note = v.note or "not counted"
+        row = [printable(v.claim.name), printable(v.claim.text), v.correct, note]
+        if own:
+            row.insert(3, None)
+        rows.append(row + ([""] if scores is not None else []))
     section = Section("Your answers", [Table(columns, rows)])
+    for reason, names in reasons.items():
+        section.add(f"{', '.join(names)}: {reason}.")
+    if scores is not None and not scores.policy.is_default:
+        section.add(scores.policy.describe())
     section.add(report.summary())
     for hint in report.hints:
         section.add(hint)
@@ -949,28 +1186,39 @@ def check_sheet(
     carry: int | None = None,
     problem: Any = None,
     index: Index | None = None,
+    marks: Policy | None = None,
+    guard: Any = None,
     unknown_names: list[Claim] | None = None,
 ) -> Report:
     """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
 
     ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
     problem be tried by solving it again; without it only conventions on the claimed values
-    are tried.  ``unknown_names``: collect the claims naming no quantity there instead of
-    failing (see :func:`resolve`).
+    are tried.  ``marks`` (:class:`dlcalc.marking.Policy`, a ``marks:`` policy) gives the
+    points (its tolerance mode reaches the claims through :func:`claim_tolerance`); ``guard``
+    (a :class:`dlcalc.marking.Guard` of the same index) is shared by a class.
+    ``unknown_names``: collect the claims naming no quantity there instead of failing (see
+    :func:`resolve`).
     """
     from dlcalc import conventions as conv
 
     try:
         index = index or Index.of(solution)
-        verdicts = resolve(index, sheet.claims, unknown_names)
-        report = judge(index, sheet.claims, carry, verdicts)
+        verdicts, not_counted = count_once(index, resolve(index, sheet.claims, unknown_names))
+        claims = [v.claim for v in verdicts]
+        report = judge(index, claims, carry, verdicts)
         offered = conv.alternatives(solution)
         declared = conv.declared(sheet.conventions, solution.command, offered=offered)
         if declared or report.mismatches or report.carried:
             report, _, _ = conv.detect(index, report, problem, declared)
+        if marks is not None:
+            from dlcalc.marking import score
+
+            report.scores = score(report, marks, index, guard)
     except InputError as e:
         e.file = sheet.name
         raise
+    report.not_counted = not_counted
     return report
 
 
@@ -980,9 +1228,13 @@ def check_solution(
     tol: float | None = None,
     carry: int | None = None,
     problem: Any = None,
+    policy: MarkingPolicy = DEFAULT_POLICY,
+    marks: Policy | None = None,
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
-    sheet = load_sheet(answers, tol)
+    if marks is not None:
+        policy = dataclasses.replace(policy, marks=marks)
+    sheet = load_sheet(answers, tol, policy)
     sheet.name = "<stdin>" if answers == "-" else answers
-    report = check_sheet(solution, sheet, carry, problem)
+    report = check_sheet(solution, sheet, carry, problem, marks=marks)
     return marked(solution, report), report

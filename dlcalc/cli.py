@@ -50,7 +50,7 @@ class Commands(typer.core.TyperGroup):
                 from dlcalc.tools import TOOLS
 
                 tool = TOOLS[name]
-                cls = ExpressionCommand if tool.expression else None
+                cls = ExpressionCommand if tool.expression else FilesCommand if tool.files else None
                 one.command(name, help=tool.help, cls=cls)(tool_command(tool))
             else:
                 BY_HAND[name](one)
@@ -290,6 +290,19 @@ class ExpressionCommand(typer.core.TyperCommand):
         takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
         known |= set(ctx.help_option_names)
         return super().parse_args(ctx, expressions_last(args, known, takes_value))
+
+
+class FilesCommand(typer.core.TyperCommand):
+    """A command whose file arguments may begin with '-' (a sheet named ``-2+3.yaml``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from dlcalc.arguments import dash_files
+
+        known = {o for p in self.params for o in (*p.opts, *p.secondary_opts)}
+        options = [p for p in self.params if p.param_type_name == "option"]
+        takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
+        known |= set(ctx.help_option_names)
+        return super().parse_args(ctx, dash_files(args, known, takes_value))
 
 
 def main() -> None:

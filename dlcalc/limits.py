@@ -39,6 +39,7 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # --- reading files -----------------------------------------------------------------------------
 MAX_FILE_BYTES = 300_000  # a problem or answers file; a worked example is a few kB
+MAX_ROSTER_BYTES = 5_000_000  # an LMS export (dlcalc grade): thousands of attempts
 MAX_DEPTH = 50  # nesting of YAML lists and mappings
 MAX_TEXT = 200  # characters of any text in a file: titles, sources, labels
 MAX_NAME = 64  # characters of a name: a unit, a column, a class label, a symbol
@@ -56,11 +57,29 @@ DELTA_WORK = 24_000  # delta rule: epochs × rows × weights (fixed length, so c
 MAX_SYMBOLIC = 150  # --symbolic: Σ over weights of paths to the loss × path length, + 10 per layer
 MAX_EXACT_STEPS = 500  # --exact: steps whose exact value SymPy works out (about 10 ms each)
 MAX_POWER = 10_000  # derive/graph: largest exponent of a power SymPy may see (9^9^9 is refused)
+# optimize on a loss expression: distinct operations in ∂f/∂w (all weights) × steps, each
+# about 5 µs; and the gradient written out (as a formula, once) at most this many operations
+# (σ nested 20 deep: 2,009 written, 140 distinct; 28 deep: 3,821 written, refused)
+MAX_GRADIENT_WORK = 1_000_000
+MAX_GRADIENT_SIZE = 2_500
 
 # --- output ------------------------------------------------------------------------------------
 MAX_STEPS = 15_000  # worked steps written out (Markdown, LaTeX, JSON: about 0.25 ms each)
 MAX_TERMINAL_STEPS = 5_000  # in the terminal, HTML and .txt (about 0.2 ms each since the layout needs no Rich tables)
 MAX_OUTPUT_CHARS = 8_000_000  # a rendered solution (8 MB of text is already unreadable)
+# Grids (images, kernels, feature maps) are drawn cell by cell: a cell costs about 0.2 ms in
+# the terminal (Rich tables) and 0.02 ms in a document, so cells are counted on their own.
+MAX_TERMINAL_GRID_CELLS = 35_000  # the 28×28, 8-filter example with its backward pass has 32,240
+MAX_GRID_CELLS = 300_000  # Markdown, LaTeX, JSON, HTML
+# conv: cells of every map worked out (each layer's padded input and its output, channels
+# included; twice with grad_output), checked before computing: padding 865 on a 1×1 input
+# would be 6,000,000 cells
+MAX_CONV_CELLS = 150_000
+# conv works in exact fractions: a multiply-add costs more the more decimals the numbers
+# are written with (denominators grow layer by layer) and the backward pass costs two more
+MAX_CONV_WORK = 3_000_000  # multiply-adds × decimal cost × backward cost, about 1.5 µs each
+CONV_DECIMAL_COST = 0.25  # extra cost of a multiply-add per decimal written, per layer deep
+CONV_BACKWARD_COST = 2  # forward, then ∂L/∂K and ∂L/∂x (measured: about twice the forward)
 
 
 def _refuse(field: str, message: str) -> InputError:
@@ -240,6 +259,30 @@ def check_network(spec: Any, training: bool, every_step: bool, symbolic: bool) -
             "units of symbolic work (paths through the network × their length)",
             "--symbolic is for small networks (at most 2-2-2-2 or a 5-layer chain); leave it out for this one",
         )
+
+
+def check_grid_cells(count: int, terminal: bool, field: str = "--format") -> None:
+    """Refuse to draw more grid cells than a format draws in a few seconds."""
+    limit = MAX_TERMINAL_GRID_CELLS if terminal else MAX_GRID_CELLS
+    if count > limit:
+        where = "the terminal draws at most" if terminal else "a document holds at most"
+        raise _refuse(
+            field,
+            f"the solution has {count:,} grid cells; {where} {limit:,}"
+            + ("; use --format markdown or json" if terminal and count <= MAX_GRID_CELLS else "")
+            + ", or solve a smaller problem",
+        )
+
+
+def grid_cells(solution: object) -> int:
+    """The number of grid cells (images, kernels, maps) a renderer would draw (duck-typed)."""
+    cells = 0
+    for section in getattr(solution, "sections", []):
+        for item in getattr(section, "items", []):
+            grid = getattr(item, "cells", None)
+            if isinstance(grid, list):
+                cells += sum(len(row) for row in grid if isinstance(row, list))
+    return cells
 
 
 def solution_size(solution: object) -> int:

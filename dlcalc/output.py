@@ -74,10 +74,16 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
-        from dlcalc.checking import check_solution
+        from dlcalc.checking import check_solution, shown_policy
 
         solution, report = check_solution(
-            solution, str(settings.check), settings.tol, settings.carry, variants
+            solution,
+            str(settings.check),
+            settings.tol,
+            settings.carry,
+            variants,
+            shown_policy(settings.decimals),
+            settings.marks,
         )
         wrong = bool(report.mismatches)
     return solution, wrong
@@ -103,7 +109,9 @@ def emit(solution: Solution, settings: Settings) -> None:
 
     decimals, every_step, path = settings.decimals, settings.every_step, settings.output
     chosen_format = settings.fmt or EXTENSIONS.get(path.suffix.lower() if path else "")
-    limits.check_steps(limits.solution_size(solution), chosen_format in (None, Format.rich))
+    terminal = chosen_format in (None, Format.rich)
+    limits.check_steps(limits.solution_size(solution), terminal)
+    limits.check_grid_cells(limits.grid_cells(solution), terminal)
     if path is None:
         fmt = settings.fmt or Format.rich
         if fmt is Format.rich:
@@ -163,7 +171,7 @@ def write_key(problems: list[Problem], settings: Settings, title: str) -> None:
     from dlcalc.render import answer_key
 
     render = answer_key.latex if key_format(settings) is Format.latex else answer_key.markdown
-    text = render(problems, settings.decimals, settings.every_step, title)
+    text = limits.check_output(render(problems, settings.decimals, settings.every_step, title))
     if settings.output is None:
         files.write_stdout(text)
     else:
@@ -178,38 +186,66 @@ def mark_class(
     tol: float | None,
     report: Path | None,
     settings: Settings,
+    marks_file: str | None = None,
+    feedback: Path | None = None,
 ) -> int:
     """``check`` with several sheets or --report: mark them all, print the class report (Markdown).
 
-    The exit status: 1 when any sheet has a genuinely wrong claim.
+    ``marks_file``: a ``--marks FILE`` policy (else the problem's ``marks:``); ``feedback``: a
+    folder for one HTML page per student.  The exit status: 1 when any sheet has a
+    genuinely wrong claim.
     """
     from dlcalc import class_report as cr
     from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
     name = command_of(doc, command)
+    solution = solve(name, doc, settings)
+    policy = bound(load_policy(doc, marks_file), solution)
     marks = cr.mark_sheets(
-        solve(name, doc, settings),
+        solution,
         [str(a) for a in answers],
         tol,
         settings.carry,
         variants(name, doc, settings),
+        settings.decimals,
+        policy,
     )
     if report is not None:
         cr.write(marks, report)
+    if feedback is not None:
+        cr.write_feedback(marks, solution, feedback, settings.decimals)
     files.write_stdout(marks.to_markdown())
     return 1 if marks.any_wrong else 0
 
 
-def check_answers(problem: str, command: str | None, settings: Settings) -> int:
-    """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status."""
+def check_answers(
+    problem: str, command: str | None, settings: Settings, marks: str | None = None
+) -> int:
+    """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status.
+
+    ``marks``: a ``--marks FILE`` whose policy replaces the problem's ``marks:``."""
     from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
     name = command_of(doc, command)
-    return finish(solve(name, doc, settings), settings, variants(name, doc, settings))
+    policy = load_policy(doc, marks)
+    solution = solve(name, doc, settings)
+    settings.marks = bound(policy, solution)
+    return finish(solution, settings, variants(name, doc, settings))
+
+
+def bound(policy: Any, solution: Solution) -> Any:
+    """``policy`` (a dlcalc.marking.Policy, or None) with its names checked against ``solution``."""
+    if policy is None:
+        return None
+    from dlcalc.checking import Index
+
+    return policy.bind(Index.of(solution))
 
 
 def answer_key(problems: list[str], settings: Settings, title: str) -> None:
@@ -222,12 +258,74 @@ def answer_key(problems: list[str], settings: Settings, title: str) -> None:
     files.reset()
     limits.check_text("--title", title)
     solved: list[Problem] = []
+    steps = cells = 0  # the whole key is held to the limits of one document
     for problem in problems:
         name = "<stdin>" if problem == "-" else problem
         try:
             doc = load(problem)
             solution = solve(command_of(doc, None), doc, settings)
+            size, grid = limits.solution_size(solution), limits.grid_cells(solution)
+            limits.check_steps(size, False)
+            limits.check_grid_cells(grid, False)
         except Exception as e:  # the message names the file that failed
             raise InputError(failure(e, name)) from None
+        steps, cells = steps + size, cells + grid
+        limits.check_steps(steps, False, f"{name} (the answer key so far)")
+        limits.check_grid_cells(cells, False, f"{name} (the answer key so far)")
         solved.append(Problem(solution, Path(name).name, leading_comment(doc.text)))
     write_key(solved, settings, title)
+
+
+def grade_class(values: dict[str, Any], settings: Settings) -> int:
+    """``grade``: re-mark every attempt of an LMS responses report, write the LMS's grade CSV."""
+    from dlcalc import class_report as cr
+    from dlcalc import gradebook as gb
+    from dlcalc.checking import Index
+    from dlcalc.commands import command_of, solve, variants
+    from dlcalc.marking import load_policy
+    from dlcalc.specs.loader import load
+
+    if settings.output is None:
+        raise InputError("give the grade file to write with -o FILE (.csv)", field="--output")
+    if values["to"] not in (None, "moodle", "canvas"):
+        raise InputError(f"unknown LMS {values['to']!r}; expected moodle or canvas", field="--to")
+    problem = values["problem"]
+    doc = load(problem)
+    name = command_of(doc, values["command"])
+    marks = values.get("marks")
+    policy = load_policy(doc, str(marks) if marks else None)
+    if policy.ask is None:
+        raise InputError(
+            "needs `ask: [label, ...]` (in the problem or the --marks file): the quiz's parts are the asked quantities in order",
+            file=str(problem),
+            field="ask",
+        )
+    solution = solve(name, doc, settings)
+    index = Index.of(solution)
+    policy = policy.bind(index)
+    asked = list(policy.ask or ())
+    path = str(values["responses"])
+    responses = gb.read_responses(path, asked, index, values["question"])
+    sheets = [
+        (a.student, f"{path}, line {a.row}", gb.sheet_of(a, f"{path}, line {a.row}", values["tol"]))
+        for a in responses.attempts
+    ]
+    report = cr.mark_loaded(
+        solution, sheets, settings.carry, variants(name, doc, settings), settings.decimals, policy
+    )
+    rows = gb.best_attempts(responses, report)
+    item = values["item"] or f"dlcalc: {solution.title or name}"
+    limits.check_text("--item", item)
+    to = values["to"] or responses.lms
+    possible = max((s.max_score for s in report.students if s.max_score is not None), default=None)
+    text = (
+        gb.moodle_grades(rows, item) if to == "moodle" else gb.canvas_grades(rows, item, possible)
+    )
+    files.write_text(settings.output, text)
+    if values["report"] is not None:
+        cr.write(report, values["report"])
+    if values["feedback"] is not None:
+        cr.write_feedback(report, solution, values["feedback"], settings.decimals)
+    files.commit()
+    files.write_stdout(report.to_markdown())
+    return 0

@@ -154,6 +154,7 @@ class Settings:
         "symbolic",
         "overrides",
         "sig",
+        "marks",
     )
 
     def __init__(
@@ -171,7 +172,9 @@ class Settings:
         symbolic: bool = False,
         overrides: dict[str, Any] | None = None,
         sig: int | None = None,
+        marks: Any = None,
     ) -> None:
+        self.marks = marks  # check: the problem's marks: policy (dlcalc.marking.Policy) or None
         self.fmt = fmt  # None: from the extension of ``output``, else the terminal's
         self.decimals = decimals
         self.carry = carry  # round every intermediate quantity to this many decimals

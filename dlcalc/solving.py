@@ -227,6 +227,7 @@ def solve_problem(command: str | None, doc: Document, settings: Settings) -> Sol
     and :func:`dlcalc.solve` all come through here, then only write the solution out (or show
     it) differently.  Raises :class:`InputError` for invalid input.
     """
+    from dlcalc.checking import Index
     from dlcalc.commands import COMMANDS, solve, variants
     from dlcalc.output import complete
 
@@ -241,6 +242,10 @@ def solve_problem(command: str | None, doc: Document, settings: Settings) -> Sol
         solution = solve(name, doc, settings)
     except InputError as e:
         raise explain_unknown_key(e, doc, name) from None
+    if settings.check is not None:  # the problem's marking policy (marks:, ask:)
+        from dlcalc.marking import load_policy
+
+        settings.marks = load_policy(doc).bind(Index.of(solution))
     solution, wrong = complete(solution, settings, checked)
     add_diagram(name, doc, solution, settings)
     return Solved(solution, wrong, name, doc, settings)

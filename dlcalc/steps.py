@@ -201,7 +201,7 @@ Item = Union[Step, Table, Grid, Rule, str]  # a str is a note
 class Mark(Record):
     """A claimed value for a step, as judged by ``check``: right, wrong or carried (forward)."""
 
-    __slots__ = ("status", "claimed", "correct", "text", "expected", "first_wrong")
+    __slots__ = ("status", "claimed", "correct", "text", "expected", "first_wrong", "points")
 
     def __init__(
         self,
@@ -211,6 +211,7 @@ class Mark(Record):
         text: str | None = None,
         expected: Value = None,
         first_wrong: bool = False,
+        points: str | None = None,
     ) -> None:
         self.status = status  # "right" | "wrong" | "carried"
         self.claimed = claimed
@@ -218,6 +219,7 @@ class Mark(Record):
         self.text = text  # the claim as the student wrote it
         self.expected = expected  # carried: the value that follows from the student's own inputs
         self.first_wrong = first_wrong  # the first genuinely wrong step: "where it went wrong"
+        self.points = points  # under a marking policy: "0.5 of 1" (dlcalc.marking)
 
     @property
     def sign(self) -> str:

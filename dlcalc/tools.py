@@ -32,6 +32,7 @@ class Tool:
     run: Callable[[dict[str, Any], Settings], int | None]
     where: Callable[[dict[str, Any]], str] = lambda values: ""  # the input errors are about
     expression: bool = False  # its first argument is an expression that may begin with '-'
+    files: bool = False  # its arguments are files whose names may begin with '-' (-2+3.yaml)
 
 
 CHECK_HELP = """\
@@ -60,12 +61,46 @@ def run_check(values: dict[str, Any], settings: Settings) -> int:
     from dlcalc.output import check_answers, mark_class
 
     problem, answers = values["problem"], [Path(a) for a in values["answers"]]
-    if values["report"] is not None or len(answers) > 1:
+    marks = str(values["marks"]) if values.get("marks") else None
+    if values["report"] is not None or values.get("feedback") is not None or len(answers) > 1:
         return mark_class(
-            problem, answers, values["command"], values["tol"], values["report"], settings
+            problem,
+            answers,
+            values["command"],
+            values["tol"],
+            values["report"],
+            settings,
+            marks,
+            values.get("feedback"),
         )
     settings.check, settings.tol = answers[0], values["tol"]
-    return check_answers(problem, values["command"], settings)
+    return check_answers(problem, values["command"], settings, marks)
+
+
+GRADE_HELP = """\
+Re-mark a quiz's attempts from the LMS and write the grades in the LMS's import format.
+
+RESPONSES is a Moodle quiz "Responses" report or a Canvas "Student Analysis" report,
+downloaded as CSV (the format is told by its header).  Every attempt is marked with
+error carried forward, the textbook conventions and the problem's marking policy
+(`marks:`, or --marks FILE); the problem's `ask:` list says which quantity each part
+(Moodle's cloze "part k", Canvas's k-th question) is.  -o gets the grade file: Moodle's
+grade import CSV (ID number, Email address, the grade item, Feedback) or Canvas's
+gradebook CSV (Student, ID, SIS User ID, SIS Login ID, Section, the assignment), for
+the LMS the responses came from unless --to says otherwise.  A student's best attempt
+counts.  Cells a spreadsheet would run as formulas are neutralised.
+
+\b
+Examples:
+  dlcalc grade quiz.yaml responses.csv -o grades.csv
+  dlcalc grade quiz.yaml student_analysis.csv -o gradebook.csv --to canvas --feedback fb/
+"""
+
+
+def run_grade(values: dict[str, Any], settings: Settings) -> int:
+    from dlcalc.output import grade_class
+
+    return grade_class(values, settings)  # -o (settings.output) is the grade file
 
 
 KEY_HELP = """\
@@ -182,6 +217,20 @@ SOLVERS: dict[str, Callable[[dict[str, Any], Settings], Solution]] = {
     "graph": GRAPH,
 }
 
+COMMAND_OPTION = Opt(
+    "command",
+    ("--command", "-c"),
+    "The command that solves the problem (default: the problem file's `command:` key).",
+    metavar="COMMAND",
+)
+MARKS_OPTION = Opt(
+    "marks",
+    ("--marks",),
+    "A marking policy (YAML with `marks:` and optionally `ask:`) that replaces the problem's: weights per step, tolerance mode, carried-forward credit, precision penalty (docs/marking.md).",
+    Path,
+    metavar="FILE",
+)
+
 
 def _where(values: dict[str, Any]) -> str:
     return "<stdin>" if values["problem"] == "-" else str(values["problem"])
@@ -203,12 +252,7 @@ TOOLS: dict[str, Tool] = {
                     metavar="ANSWERS",
                     required=True,
                 ),
-                Opt(
-                    "command",
-                    ("--command", "-c"),
-                    "The command that solves the problem (default: the problem file's `command:` key).",
-                    metavar="COMMAND",
-                ),
+                COMMAND_OPTION,
                 Opt(
                     "tol",
                     ("--tol",),
@@ -216,6 +260,14 @@ TOOLS: dict[str, Tool] = {
                     float,
                     min=0.0,
                     max=1e6,
+                ),
+                MARKS_OPTION,
+                Opt(
+                    "feedback",
+                    ("--feedback",),
+                    "Mark every ANSWERS file and write one HTML feedback page per student into DIR (the marked worked solution, the points and why).",
+                    Path,
+                    metavar="DIR",
                 ),
                 Opt(
                     "report",
@@ -227,6 +279,70 @@ TOOLS: dict[str, Tool] = {
             ),
             ("carry", "every_step"),
             run_check,
+            _where,
+            files=True,
+        ),
+        Tool(
+            "grade",
+            GRADE_HELP,
+            (
+                PROBLEM,
+                Opt(
+                    "responses",
+                    (),
+                    "The LMS's responses report (CSV): Moodle quiz Responses or Canvas Student Analysis.",
+                    Path,
+                    metavar="RESPONSES",
+                    required=True,
+                ),
+                Opt(
+                    "to",
+                    ("--to",),
+                    "The grade file's LMS: moodle or canvas (default: the responses' own).",
+                    metavar="LMS",
+                ),
+                Opt(
+                    "item",
+                    ("--item",),
+                    "The grade item (Moodle) or assignment (Canvas) column name (default: dlcalc: <title>).",
+                    metavar="NAME",
+                ),
+                Opt(
+                    "question",
+                    ("--question",),
+                    "Which Moodle question (Response N) holds this problem's cloze parts (default 1).",
+                    int,
+                    default=1,
+                    min=1,
+                    max=1000,
+                ),
+                COMMAND_OPTION,
+                MARKS_OPTION,
+                Opt(
+                    "tol",
+                    ("--tol",),
+                    "Absolute tolerance for every answer (default: the marking policy).",
+                    float,
+                    min=0.0,
+                    max=1e6,
+                ),
+                Opt(
+                    "report",
+                    ("--report",),
+                    "Also write the class report (.csv or .md).",
+                    Path,
+                    metavar="FILE",
+                ),
+                Opt(
+                    "feedback",
+                    ("--feedback",),
+                    "Also write one HTML feedback page per attempt into DIR.",
+                    Path,
+                    metavar="DIR",
+                ),
+            ),
+            ("carry",),
+            run_grade,
             _where,
         ),
         Tool(

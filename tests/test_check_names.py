@@ -26,8 +26,8 @@ def solved(path: Path):
 def labels_of(path: Path, text: str, tmp_path: Path) -> dict[str, str | None]:
     sheet = tmp_path / "a.yaml"
     sheet.write_text(text, encoding="utf-8")
-    report = judge(solved(path), load_claims(str(sheet)))
-    return {v.claim.name: v.label for v in report.verdicts}
+    report = judge(solved(path), load_claims(str(sheet)))  # givens are resolved, not counted
+    return {v.claim.name: v.label for v in [*report.verdicts, *report.not_counted]}
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,10 @@ loss: 0.2984
 """
     report = judge(solve(MAZUR), load_claims(sheet(tmp_path, text)))
     assert set(statuses(report).values()) == {RIGHT}
-    labels = {v.claim.name: v.label for v in report.verdicts}
+    labels = {v.claim.name: v.label for v in [*report.verdicts, *report.not_counted]}
+    # w5 is a given (not a claim) and the path is w5⁺ written again: each counts once
+    assert {v.claim.name for v in report.not_counted} == {"w5", "layers[1].weights[0][0]"}
+    assert len(report.verdicts) == 9
     assert labels["∂E/∂w5"] == "dE_dw5"
     assert labels["w5⁺"] == "w5_new"
     assert labels["δ_o1"] == "delta_o1"
@@ -234,8 +237,9 @@ def test_cli_check_json(runner) -> None:
     assert res["checked"] == 12
     assert [m["name"] for m in res["mismatches"]] == ["out_h1"]
     assert res["mismatches"][0]["claimed"] == 0.6033
-    assert len(res["carried_forward"]) == 8
-    assert all(m["name"] != "out_h1" for m in res["carried_forward"])
+    carried = [c for c in res["claims"] if c["status"] == "carried"]
+    assert res["carried_forward"] == len(carried) == 8
+    assert all(m["name"] != "out_h1" for m in carried)
 
 
 def test_cli_check_all_right_exits_0(runner, tmp_path: Path) -> None:

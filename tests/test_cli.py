@@ -18,6 +18,7 @@ MAZUR = str(EXAMPLES / "mazur.yaml")
 OTHERS = {
     "check": ("carry", "every_step"),
     "key": ("carry", "every_step"),
+    "grade": ("carry",),
     "derive": (),
     "graph": (),
     "solve": (),  # passes every option on to the command the problem names
@@ -64,6 +65,7 @@ BAD_INPUT = {
     **{name: [name, "no-such-problem.yaml"] for name in COMMANDS},
     "check": ["check", "no-such-problem.yaml", "answers.yaml"],
     "key": ["key", "no-such-problem.yaml"],
+    "grade": ["grade", "no-such-problem.yaml", "responses.csv", "-o", "grades.csv"],
     "derive": ["derive", "(x"],
     "graph": ["graph", "(x", "--at", "x=1"],
     "solve": ["solve", "no-such-problem.yaml"],

@@ -13,10 +13,10 @@ from tests.conftest import ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def console_blocks() -> list[tuple[list[str], list[str]]]:
+def console_blocks(text: str = README) -> list[tuple[list[str], list[str]]]:
     """(command words, shown output lines) of every ```console block that runs dlcalc."""
     out = []
-    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
         first, *shown = block.splitlines()
         words = shlex.split(first.removeprefix("$ "))
         if words[0] == "dlcalc" and "broken.yaml" not in first:

@@ -30,10 +30,8 @@ def verdicts(runner: Any, problem: str, answers: str, *options: str) -> dict[str
     out = runner.invoke(app, ["check", problem, answers, *options, "-f", "json"])
     assert out.exit_code in (0, 1), out.output
     result = json.loads(out.output)["result"]
-    marks = dict.fromkeys(result["right"], "✓")
-    marks.update({m["name"]: "↪" for m in result["carried_forward"]})
-    marks.update({m["name"]: "✗" for m in result["mismatches"]})
-    return marks
+    sign = {"right": "✓", "carried": "↪", "wrong": "✗"}
+    return {c["name"]: sign[c["status"]] for c in result["claims"]}
 
 
 # --- A: --exact prints exact fractions --------------------------------------------------------

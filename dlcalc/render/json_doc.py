@@ -44,6 +44,8 @@ def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:
                     entry["mark"]["from_your_values"] = jsonable(mark.expected)
                 if mark.first_wrong:
                     entry["mark"]["first_wrong"] = True
+                if mark.points is not None:
+                    entry["mark"]["points"] = mark.points
             entry["section"] = section.title
             steps.append(entry)
     doc: dict[str, Any] = {"command": solution.command}

@@ -16,13 +16,18 @@ from dlcalc.render.notation import visible
 from dlcalc.render.numbers import fmt
 from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
-SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$])")
+AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data|file)(:)|\b(www)(\.)")
 
 
 def escape(text: Any) -> str:
-    """User or formula text as literal Markdown (one line: safe in a table cell)."""
-    text = visible(str(text)).replace("\n", " ")
-    return SPECIAL.sub(r"\\\1", text)
+    """User or formula text as literal Markdown (one line: safe in a table cell).
+
+    ``$`` is escaped too (no maths in viewers that render it), and bare URLs are kept from
+    becoming links (``http\\://…``, ``www\\.…``: a backslash before punctuation is invisible).
+    """
+    text = SPECIAL.sub(r"\\\1", visible(str(text)).replace("\n", " "))
+    return AUTOLINK.sub(lambda m: f"{m.group(1) or m.group(3)}\\{m.group(2) or m.group(4)}", text)
 
 
 def code(text: str) -> str:

@@ -17,11 +17,15 @@ def describe(mark: Mark, decimals: int) -> str:
     """``✓ you: 0.5933``, ``✗ you: 0.6 (where it went wrong)``, ``↪ you: 1.1086 (follows from your earlier value)``."""
     text = f"{mark.sign} you: {claimed(mark, decimals)}"
     if mark.status == "carried":
-        return text + " (follows from your earlier value)"
-    if mark.first_wrong:
-        return text + f" ({WHERE})"
-    if mark.status == "wrong" and mark.expected is not None and not isinstance(mark.expected, list):
-        return text + f"; from your values {fmt(mark.expected, decimals)}"
+        text += " (follows from your earlier value)"
+    elif mark.first_wrong:
+        text += f" ({WHERE})"
+    elif (
+        mark.status == "wrong" and mark.expected is not None and not isinstance(mark.expected, list)
+    ):
+        text += f"; from your values {fmt(mark.expected, decimals)}"
+    if mark.points is not None:
+        text += f" · points: {mark.points}"
     return text
 
 

@@ -206,9 +206,15 @@ class Strict(BaseModel):
         return data
 
 
+# The marking keys build on the types above (dlcalc/specs/__init__.py loads this module first).
+from dlcalc.specs.marks import Ask, MarksSpec  # noqa: E402
+
+
 class Problem(Strict):
-    """Keys every problem file may carry."""
+    """Keys every problem file may carry (``ask`` and ``marks``: dlcalc.specs.marks)."""
 
     title: Title | None = None
     source: Title | None = None
     command: str | None = None
+    ask: Ask | None = None
+    marks: MarksSpec | None = None

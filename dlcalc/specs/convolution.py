@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
+from dlcalc import limits
 from dlcalc.errors import InputError
 from dlcalc.specs.common import Number, Problem, Strict, one_of, to_number
 from dlcalc.specs.conv import Dilation, Kernel, Padding, Stride
@@ -26,7 +27,7 @@ Pair = tuple[int, int]
 
 MAX_LAYERS = 50
 MAX_CELLS = 40_000  # numbers in the input (all channels)
-MAX_WORK = 3_000_000  # multiply-adds of the forward pass (exact arithmetic is slow beyond)
+MAX_WORK = limits.MAX_CONV_WORK  # multiply-adds, weighted by decimals and the backward pass
 ELEMENTWISE = (
     "relu",
     "leaky_relu",
@@ -386,6 +387,8 @@ def load_convolution(doc: Document) -> ConvNet:
     shapes: list[tuple[int, int, int]] = []
     lines: list[int | None] = []
     work = 0
+    macs: list[int] = []  # each convolution's multiply-adds
+    cells = sum(len(m) * len(m[0]) for m in x)  # every map worked out, cell by cell
     for i, item in enumerate(problem.layers):
         if not isinstance(item, dict) or len(item) != 1:
             got = f"{len(item)} keys" if isinstance(item, dict) else describe(item)
@@ -402,7 +405,12 @@ def load_convolution(doc: Document) -> ConvNet:
         if key == "conv":
             layer = loader.conv(value, loc, shape)
             out_h, out_w = layer.window.out_size(shape[1], shape[2])
-            work += (
+            top, bottom, left, right = layer.window.padding
+            padded = shape[0] * (shape[1] + top + bottom) * (shape[2] + left + right)
+            size = cells + padded + len(layer.kernels) * out_h * out_w
+            _check_cells(loader, size, loc, padded, shape[0] * shape[1] * shape[2])
+            cells += padded + len(layer.kernels) * out_h * out_w
+            macs.append(
                 len(layer.kernels)
                 * shape[0]
                 * layer.window.size[0]
@@ -410,10 +418,16 @@ def load_convolution(doc: Document) -> ConvNet:
                 * out_h
                 * out_w
             )
+            work += macs[-1]
             shape = (len(layer.kernels), out_h, out_w)
         elif key in ("maxpool", "avgpool"):
             layer = loader.pool(key, value, loc, shape)
             out_h, out_w = layer.window.out_size(shape[1], shape[2])
+            top, bottom, left, right = layer.window.padding
+            padded = shape[0] * (shape[1] + top + bottom) * (shape[2] + left + right)
+            size = cells + padded + shape[0] * out_h * out_w
+            _check_cells(loader, size, loc, padded, shape[0] * shape[1] * shape[2])
+            cells += padded + shape[0] * out_h * out_w
             work += shape[0] * layer.window.size[0] * layer.window.size[1] * out_h * out_w
             shape = (shape[0], out_h, out_w)
         elif key == "activation":
@@ -449,7 +463,62 @@ def load_convolution(doc: Document) -> ConvNet:
                 "expected ∂L/∂output of the same shape",
                 "grad_output",
             )
+        _check_cells(loader, 2 * cells, ("grad_output",), 0)
+    _check_exact_work(loader, x, layers, grad, macs)
     return ConvNet(x, layers, shapes, grad, problem.title, problem.source, doc.name, lines)
+
+
+def _check_cells(loader: _Loader, cells: int, loc: Loc, padded: int, unpadded: int = 0) -> None:
+    """Refuse a problem whose maps (padded inputs and outputs) have too many cells to work
+    out and draw; the message names the padding when the padding makes most of them."""
+    if cells <= limits.MAX_CONV_CELLS:
+        return
+    if padded > 2 * unpadded > 0:
+        loc = (*loc, "padding")
+    raise loader.fail(
+        f"the maps to work out (padded inputs and outputs, every channel) have {cells:,} cells, "
+        f"over the limit of {limits.MAX_CONV_CELLS:,}; use less padding or a smaller input",
+        *loc,
+    )
+
+
+def _decimals(value: float) -> int:
+    """How many decimals ``value`` is written with (the digits of its exact denominator)."""
+    if value == int(value):
+        return 0
+    text = repr(float(value))
+    if "e" not in text:
+        return len(text.split(".")[1])
+    from fractions import Fraction
+
+    return len(str(Fraction(text).denominator)) - 1
+
+
+def _check_exact_work(
+    loader: _Loader, x: Tensor, layers: list[Layer], grad: Tensor | None, macs: list[int]
+) -> None:
+    """Refuse an exact run whose multiply-adds, weighted by the decimals of its numbers, are
+    too many: fractions grow layer by layer (each convolution multiplies the denominators),
+    and the backward pass costs two more passes."""
+    numbers = [v for m in x for row in m for v in row]
+    for layer in layers:
+        if isinstance(layer, ConvLayer):
+            numbers += [v for k in layer.kernels for m in k for row in m for v in row]
+            numbers += layer.biases
+    if grad is not None:
+        numbers += [v for m in grad for row in m for v in row]
+    decimals = max((_decimals(v) for v in numbers), default=0)
+    cost = sum(n * (1 + limits.CONV_DECIMAL_COST * decimals * (k + 1)) for k, n in enumerate(macs))
+    if grad is not None:
+        cost *= limits.CONV_BACKWARD_COST
+    if cost > MAX_WORK:
+        raise loader.fail(
+            f"this problem needs about {int(cost):,} units of exact work (multiply-adds, weighted "
+            f"by the {decimals} decimals its numbers are written with"
+            + (" and by the backward pass" if grad is not None else "")
+            + f"), over the limit of {MAX_WORK:,}; use fewer decimals, channels, layers or cells",
+            "layers",
+        )
 
 
 def _shape(shape: tuple[int, int, int]) -> str:

@@ -434,10 +434,11 @@ def update_steps(
 class Gradient:
     """∇f of a loss expression: derived once by SymPy, evaluated per step in floating point."""
 
-    def __init__(self, node: expressions.Node, names: list[str]) -> None:
+    def __init__(self, node: expressions.Node, names: list[str], steps: int = 1) -> None:
         import sympy
 
         from dlcalc import functions as F
+        from dlcalc import limits
         from dlcalc.expressions import to_sympy
 
         self.node = node
@@ -448,6 +449,23 @@ class Gradient:
         self.expr = expr
         self.symbols = [sympy.Symbol(n, real=True) for n in names]
         self.derivatives = [sympy.diff(expr, s) for s in self.symbols]
+        written = [e for d in self.derivatives for e in sympy.preorder_traversal(d)]
+        limits.check_work(
+            "function",
+            len(written),
+            limits.MAX_GRADIENT_SIZE,
+            "operations in the gradient as written out",
+            "use a less deeply nested loss",
+        )
+        size = len(set(written))  # what one evaluation costs (repeated parts once: _evaluate)
+        limits.check_work(
+            "steps",
+            size * steps,
+            limits.MAX_GRADIENT_WORK,
+            "operations (the gradient's size × steps)",
+            f"the gradient has {size:,} distinct operations: at most "
+            f"{max(1, limits.MAX_GRADIENT_WORK // size):,} steps for this function",
+        )
         for d in [expr, *self.derivatives]:
             if d.has(sympy.zoo) or d.has(sympy.nan) or d.has(sympy.I):
                 raise InputError(
@@ -523,7 +541,15 @@ def _evaluate(expr: Any, env: dict[Any, float]) -> float:
     """A SymPy expression's float value: arithmetic in Python floats, other functions by SymPy."""
     import sympy
 
+    memo: dict[Any, float] = {}  # a part that appears many times (σ(w·σ(…)) nested) is worked once
+
     def ev(e: Any) -> float:
+        value = memo.get(e)
+        if value is None:
+            value = memo[e] = ev_new(e)
+        return value
+
+    def ev_new(e: Any) -> float:
         if e.is_Symbol:
             return env[e]
         if e.is_Number or e.is_NumberSymbol:
@@ -564,6 +590,10 @@ MATH: dict[str, Callable[..., float]] = {
     "Max": max,
     "Min": min,
     "sign": lambda x: float(np.sign(x)),
+    # the named activations (dlcalc.functions) in floats, not through SymPy's N (about 1 ms each)
+    "sigmoid": lambda z: 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z)),
+    "softplus": lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),
+    "relu": lambda z: max(z, 0.0),
 }
 
 
@@ -584,7 +614,7 @@ def solve_optimize(
     n = len(params)
     total_steps = spec.steps or 1
     record_all = (every_step and total_steps <= MAX_WRITTEN) or total_steps <= FULL_STEPS
-    gradient = Gradient(node, params) if node is not None else None
+    gradient = Gradient(node, params, total_steps) if node is not None else None
 
     intro = Section(f"{h.optimizer} (η = {h.learning_rate:g})")
     for rule in h.rules():

@@ -112,7 +112,7 @@ def test_check_labels_symbols_paths_and_carried_errors(runner, tmp_path: Path) -
     assert out.exit_code == 1, out.output
     result = json.loads(out.stdout)["result"]
     assert [m["name"] for m in result["mismatches"]] == ["y[0][0][0]"]
-    assert [c["name"] for c in result["carried_forward"]] == ["a[0][0][0]"]
+    assert [c["name"] for c in result["claims"] if c["status"] == "carried"] == ["a[0][0][0]"]
     assert result["checked"] == 4
 
 

@@ -90,8 +90,11 @@ def test_check_marks_claims_with_error_carried_forward(runner) -> None:
     result = json.loads(out.stdout)["result"]
     assert result["first_wrong"] == "s_1"
     assert [m["name"] for m in result["mismatches"]] == ["s_1"]
-    assert {c["name"] for c in result["carried_forward"]} == {"tanh_s_1", "h_1"}
-    assert {"f_1", "s_2", "∂L/∂W_f", "grad.gates.forget.W[0][0]"} <= set(result["right"])
+    assert {c["name"] for c in result["claims"] if c["status"] == "carried"} == {"tanh_s_1", "h_1"}
+    right = {c["name"] for c in result["claims"] if c["status"] == "right"}
+    assert {"f_1", "s_2", "∂L/∂W_f"} <= right
+    # the same quantity spelled as a result path counts once (issue 23)
+    assert {c["name"] for c in result["not_counted"]} == {"grad.gates.forget.W[0][0]"}
 
 
 def test_check_command_reads_the_command_key(runner, tmp_path) -> None:
