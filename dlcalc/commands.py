@@ -414,7 +414,8 @@ BASE = Opt("base", ("--base",), "Log base: e (default), 2 (bits) or 10.", metava
 def build_conv_shape(doc: Document, settings: Settings) -> Solution:
     """CNN shapes: each layer's output size (W − F + 2P)/S + 1, parameters, MACs and receptive field.
 
-    Layers: conv, conv_transpose, maxpool, avgpool, global_avgpool, flatten, dense.
+    Layers: conv, conv_transpose, maxpool, avgpool, global_avgpool, flatten, dense, and
+    inception (GoogLeNet's four branches, with what the 1×1 reductions save).
     Sizes may be [h, w] pairs (3x5 on the command line); padding a number, same or
     valid.  Where (W − F + 2P)/S is not whole it is floored, and the row says so.
 
@@ -424,6 +425,7 @@ def build_conv_shape(doc: Document, settings: Settings) -> Solution:
       conv_transpose:FILTERS:KERNEL:STRIDE:PADDING:OUTPUT_PADDING
       maxpool:KERNEL:STRIDE:PADDING  avgpool:…          (stride = kernel)
       global_avgpool   flatten   dense:UNITS
+      inception:1X1:REDUCE3:3X3:REDUCE5:5X5:POOL_PROJ  (GoogLeNet's table)
 
     \b
     Examples:
@@ -681,9 +683,111 @@ def build_conv(doc: Document, settings: Settings) -> Solution:
       dlcalc conv examples/conv-backward.yaml -f json | jq .result.layers[0].grad_kernel
     """
     from dlcalc.specs.convolution import load_convolution
+    from dlcalc.specs.letters import has_letters
     from dlcalc.topics.convolution_steps import solve_convolution
 
+    if has_letters(doc):  # the slides' toy example: input a … A, kernel w x / y z
+        return _letters(doc, settings)
     return solve_convolution(load_convolution(doc), settings.carry, settings.every_step)
+
+
+# --- gan, vae, attention (issue 29): generative models and scaled dot-product attention --------
+
+
+@register("gan")
+def build_gan(doc: Document, settings: Settings) -> Solution:
+    """GAN losses: the discriminator loss term by term, both generator losses, V(D, G), logit gradients.
+
+    `real:` and `fake:` are the discriminator's outputs D(x) and D(G(z)) (or `real_logits:`
+    and `fake_logits:`, with D = σ(a)); `generator: non_saturating | saturating` picks the
+    generator's loss (both are shown).  Natural log, means over the examples.  Gradients
+    are with respect to the logits, with a note on why the non-saturating loss learns when
+    D(G(z)) is near 0.  Format and labels: docs/generative.md.
+
+    \b
+    Examples:
+      dlcalc gan examples/gan-losses.yaml
+      dlcalc gan examples/gan-logits.yaml --carry 4
+      dlcalc gan examples/gan-losses.yaml -f json | jq .result
+    """
+    from dlcalc.specs.generative import load_gan
+    from dlcalc.topics.generative import solve_gan
+
+    return solve_gan(load_gan(doc), settings.carry)
+
+
+@register("vae")
+def build_vae(doc: Document, settings: Settings) -> Solution:
+    """VAE: σ from ln σ², z = μ + σ·ε, the KL term by term, the reconstruction loss and the backward pass.
+
+    `mu:`, `log_variance:` (or `sigma:`) and `noise:` (ε) per latent dimension; `x:` and
+    `reconstruction:` (x̂) with `reconstruction_loss: bce | sse | half_sse | mse` add the
+    reconstruction loss; `beta:` weighs the KL term.  With `grad_z:` (∂L_rec/∂z from the
+    decoder): ∂L/∂μ and ∂L/∂ln σ² (or ∂L/∂σ) through the reparametrisation.  Format and
+    labels: docs/generative.md.
+
+    \b
+    Examples:
+      dlcalc vae examples/vae-step.yaml
+      dlcalc vae examples/vae-step.yaml --exact
+      dlcalc vae examples/vae-step.yaml -f json | jq .result.grad_mu
+    """
+    from dlcalc.specs.generative import load_vae
+    from dlcalc.topics.generative import solve_vae
+
+    return solve_vae(load_vae(doc), settings.carry)
+
+
+@register("attention")
+def build_attention(doc: Document, settings: Settings) -> Solution:
+    """Scaled dot-product attention: scores QKᵀ/√d_k, the row softmax, A·V, and the backward pass.
+
+    `queries:` (n × d_k), `keys:` (m × d_k) and `values:` (m × d_v) as rows; `mask:` (n × m,
+    0 blocks a key); `scale: false` leaves out the 1/√d_k.  With `grad_output:` (∂L/∂O):
+    ∂L/∂V, the softmax's backward pass and ∂L/∂Q, ∂L/∂K.  Every entry is written out with
+    its numbers.  Format and labels: docs/attention.md.
+
+    \b
+    Examples:
+      dlcalc attention examples/attention.yaml
+      dlcalc attention examples/attention-masked.yaml --carry 4
+      dlcalc attention examples/attention.yaml -f json | jq .result.weights
+    """
+    from dlcalc.specs.attention import load_attention
+    from dlcalc.topics.attention import solve_attention
+
+    return solve_attention(load_attention(doc), settings.carry)
+
+
+@register("autoencoder")
+def build_autoencoder(doc: Document, settings: Settings) -> Solution:
+    """Autoencoder with one code layer: forward, loss, penalties and every gradient; tied weights.
+
+    `input:` (x), `weights:` (encoder W, one row per code unit), `bias:`; `tied: true` decodes
+    with Wᵀ (each W_ji then gets its encoder and decoder gradient terms, summed), else
+    `decoder_weights:` and `decoder_bias:`.  Variants: `noise_mask:` (denoising: the encoder
+    sees x ⊙ mask, the loss the clean x), `sparsity: {kind: l1 | kl, weight, rho}` and
+    `contractive: λ` (‖∂h/∂x‖²_F); `learning_rate:` adds one update of every parameter.
+    Format and labels: docs/generative.md.
+
+    \b
+    Examples:
+      dlcalc autoencoder examples/autoencoder-tied.yaml
+      dlcalc autoencoder examples/autoencoder-sparse-denoising.yaml --carry 4
+      dlcalc autoencoder examples/autoencoder-tied.yaml -f json | jq .result.grad_weights
+    """
+    from dlcalc.specs.autoencoder import load_autoencoder
+    from dlcalc.topics.autoencoder import solve_autoencoder
+
+    return solve_autoencoder(load_autoencoder(doc), settings.carry)
+
+
+def _letters(doc: Document, settings: Settings) -> Solution:
+    """conv with letters (issue 29): worked symbolically (--carry has no numbers to round)."""
+    from dlcalc.specs.letters import load_letters
+    from dlcalc.topics.letters import solve_letters
+
+    return solve_letters(load_letters(doc))
 
 
 # --- training (issue 28): gradient checking, initialisation, early stopping -----------------------

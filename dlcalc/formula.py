@@ -457,6 +457,7 @@ FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # ⌊x⌋ written only where it changes something: where x, at the quantities' own values,
     # is not whole (a conv output size (W − F + 2P)/S + 1 as the board writes it)
     "floor_quiet": lambda x: math.floor(x),
+    "atan2": lambda y, x: math.atan2(y, x),  # an edge's direction from s_y and s_x (radians)
 }
 FUNCTIONS = frozenset(FLOAT_FUNCTIONS)
 CONSTANTS = {"pi": "π", "e": "e"}  # functions of no arguments, written as the constant
@@ -525,6 +526,7 @@ def sympy_arithmetic() -> Arithmetic:
             "e": lambda: sympy.E,
             "floor": sympy.floor,
             "floor_quiet": sympy.floor,
+            "atan2": sympy.atan2,
         },
     )
 

@@ -115,6 +115,23 @@ class Dense(Strict):
     bias: bool = True
 
 
+class Inception(Strict):
+    """GoogLeNet's Inception module: four parallel branches, their outputs concatenated.
+
+    The six numbers of the GoogLeNet table: 1×1 filters; 1×1 reductions before the 3×3 and
+    its filters; 1×1 reductions before the 5×5 and its filters; the 1×1 projection after the
+    3×3 max pool.  Every branch keeps H × W (stride 1, same padding).
+    """
+
+    conv1x1: Count
+    reduce3x3: Count
+    conv3x3: Count
+    reduce5x5: Count
+    conv5x5: Count
+    pool_proj: Count
+    bias: bool = True
+
+
 KINDS: dict[str, type[Strict]] = {
     "conv": Conv,
     "conv_transpose": ConvTranspose,
@@ -123,6 +140,7 @@ KINDS: dict[str, type[Strict]] = {
     "global_avgpool": Nothing,
     "flatten": Nothing,
     "dense": Dense,
+    "inception": Inception,
 }
 ALIASES = {
     "conv2d": "conv",
@@ -248,6 +266,7 @@ POSITIONS: dict[str, tuple[str, ...]] = {
     "global_avgpool": (),
     "flatten": (),
     "dense": ("units",),
+    "inception": ("conv1x1", "reduce3x3", "conv3x3", "reduce5x5", "conv5x5", "pool_proj"),
 }
 
 

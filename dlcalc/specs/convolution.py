@@ -10,6 +10,7 @@ larger than the padded input, a kernel with the wrong number of channels, a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -89,6 +90,7 @@ class ConvLayer:
     window: Window
     flip: bool = False
     kind: str = "conv"
+    gaussian: tuple[float, int] | None = None  # (σ, size): a kernel given as `gaussian:`
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,9 @@ class ConvNet:
     source: str | None = None
     file: str | None = None
     lines: list[int | None] | None = None
+    edges: bool = (
+        False  # the last output's two channels are s_x and s_y: add magnitude and direction
+    )
 
 
 # --- models of the settings -------------------------------------------------------------------
@@ -154,10 +159,30 @@ class ActivationSettings(Strict):
     alpha: Number = 0.01
 
 
+class GaussianSettings(Strict):
+    sigma: Number
+    size: int = 3
+
+
 class ConvProblemFile(Problem):
     input: Any
     layers: list[Any]
     grad_output: Any = None
+    edges: bool = False
+
+
+MAX_GAUSSIAN = 15  # sides of a Gaussian kernel written out entry by entry
+
+
+def gaussian_kernel(sigma: float, size: int) -> list[list[float]]:
+    """e^(−(u² + v²)/(2σ²)) at the offsets u, v = −r … r from the centre, divided by their sum."""
+    r = size // 2
+    g = [
+        [math.exp(-(u * u + v * v) / (2 * sigma * sigma)) for v in range(-r, r + 1)]
+        for u in range(-r, r + 1)
+    ]
+    total = math.fsum(x for row in g for x in row)
+    return [[x / total for x in row] for row in g]
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -315,10 +340,16 @@ class _Loader:
             )
         kernels: list[Tensor] = []
         biases: list[float] = []
-        if s.kernel is not None:
-            kernels.append(self.tensor(s.kernel, (*loc, "kernel"), "a kernel"))
+        gaussian = None
+        if isinstance(s.kernel, dict) and "gaussian" in s.kernel:
+            gaussian = self.gaussian(s.kernel, (*loc, "kernel"), shape)
+            kernels.append([gaussian_kernel(*gaussian)])
             biases.append(s.bias or 0.0)
             where: list[Loc] = [(*loc, "kernel")]
+        elif s.kernel is not None:
+            kernels.append(self.tensor(s.kernel, (*loc, "kernel"), "a kernel"))
+            biases.append(s.bias or 0.0)
+            where = [(*loc, "kernel")]
         else:
             if not s.filters:
                 raise self.fail("expected at least one filter", *loc, "filters")
@@ -345,7 +376,34 @@ class _Loader:
                     *kloc,
                 )
         window = self.window(size, s.stride, s.padding, s.dilation, shape, loc, pool=False)
-        return ConvLayer(kernels, biases, window, s.flip)
+        return ConvLayer(kernels, biases, window, s.flip, gaussian=gaussian)
+
+    def gaussian(
+        self, value: dict[str, Any], loc: Loc, shape: tuple[int, int, int]
+    ) -> tuple[float, int]:
+        """``{gaussian: {sigma: 1, size: 3}}``: σ > 0 and an odd size, over one input channel."""
+        if len(value) != 1:
+            raise self.fail("expected `kernel: {gaussian: {sigma: ..., size: ...}}` alone", *loc)
+        g = self.settings(GaussianSettings, value["gaussian"], (*loc, "gaussian"))
+        if not 0.01 <= g.sigma <= 1000:
+            raise self.fail(
+                f"expected sigma from 0.01 to 1000 pixels, got {g.sigma:g}",
+                *loc,
+                "gaussian",
+                "sigma",
+            )
+        if g.size < 1 or g.size % 2 == 0 or g.size > MAX_GAUSSIAN:
+            raise self.fail(
+                f"expected an odd size from 1 to {MAX_GAUSSIAN} (the kernel has a centre), got {g.size}",
+                *loc,
+                "gaussian",
+                "size",
+            )
+        if shape[0] != 1:
+            raise self.fail(
+                f"a Gaussian kernel blurs one channel; the input has {shape[0]}", *loc, "gaussian"
+            )
+        return (g.sigma, g.size)
 
     def pool(self, kind: str, value: Any, loc: Loc, shape: tuple[int, int, int]) -> PoolLayer:
         s = self.settings(PoolSettings, value, loc)
@@ -465,7 +523,15 @@ def load_convolution(doc: Document) -> ConvNet:
             )
         _check_cells(loader, 2 * cells, ("grad_output",), 0)
     _check_exact_work(loader, x, layers, grad, macs)
-    return ConvNet(x, layers, shapes, grad, problem.title, problem.source, doc.name, lines)
+    if problem.edges and shape[0] != 2:
+        raise loader.fail(
+            f"edges: true reads the last output as two edge maps s_x and s_y (a conv with two "
+            f"filters, e.g. Sobel x and y); it has {shape[0]} channel{'s' if shape[0] != 1 else ''}",
+            "edges",
+        )
+    return ConvNet(
+        x, layers, shapes, grad, problem.title, problem.source, doc.name, lines, problem.edges
+    )
 
 
 def _check_cells(loader: _Loader, cells: int, loc: Loc, padded: int, unpadded: int = 0) -> None:

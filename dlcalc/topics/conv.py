@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlcalc.errors import InputError
-from dlcalc.formula import ONE, TWO, Mul, Name, Node, Q, call, q, total
-from dlcalc.specs.conv import Conv, ConvChain, ConvTranspose, Dense, Layer, Pool
+from dlcalc.formula import ONE, TWO, Mul, Name, Node, Num, Q, call, q, total
+from dlcalc.specs.conv import Conv, ConvChain, ConvTranspose, Dense, Inception, Layer, Pool
 from dlcalc.steps import Section, Solution, Step, Table
 
 AXES = ("H", "W")
@@ -157,6 +157,11 @@ def describe(layer: Layer) -> str:
         return f"{layer.kind}: {s.kernel[0]}×{s.kernel[1]}, stride {_pair_text(stride)}, padding {_pad_text(s.padding)}"
     if isinstance(s, Dense):
         return f"dense: {s.units} units" + ("" if s.bias else ", no bias")
+    if isinstance(s, Inception):
+        return (
+            f"inception: 1×1 {s.conv1x1}; 1×1 {s.reduce3x3} → 3×3 {s.conv3x3}; "
+            f"1×1 {s.reduce5x5} → 5×5 {s.conv5x5}; 3×3 max pool → 1×1 {s.pool_proj}"
+        )
     return {"global_avgpool": "global average pool", "flatten": "flatten"}[layer.kind]
 
 
@@ -193,7 +198,8 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
         macs = 0
         rf: int | list[int] | None = None
         if (
-            layer.kind in ("conv", "conv_transpose", "maxpool", "avgpool", "global_avgpool")
+            layer.kind
+            in ("conv", "conv_transpose", "maxpool", "avgpool", "global_avgpool", "inception")
             and len(shape) != 3
         ):
             raise InputError(
@@ -300,6 +306,11 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
                     [dilation[a] * (kernel[a] - 1) + 1 for a in range(2)],
                     list(stride),
                 )
+        elif isinstance(s, Inception):
+            params, macs, shape, branches = _inception(section, s, shape, i)
+            if field_ is not None:
+                section.add("The widest branch, the 5×5 convolution, sets the receptive field.")
+                rf = _receptive(section, field_, i, [5, 5], [1, 1])
         elif layer.kind == "global_avgpool":
             h_in, w_in, c_in = shape
             section.add(
@@ -355,6 +366,8 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
                 "receptive_field": rf,
             }
         )
+        if isinstance(s, Inception):
+            layer_results[-1]["branches"] = branches
         summary.append(
             [i, describe(layer).split(":")[0], shape_text(shape), params, int(macs), _rf_text(rf)]
         )
@@ -426,3 +439,78 @@ def _rf_text(rf: int | list[int] | None) -> str:
     if isinstance(rf, list):
         return f"{rf[0]} × {rf[1]}"
     return f"{rf} × {rf}"
+
+
+def _inception(
+    section: Section, s: Inception, shape: list[int], i: int
+) -> tuple[int, int, list[int], dict[str, dict[str, int]]]:
+    """An Inception module: the branches' channels concatenated, their parameters and MACs,
+    and what the 1×1 reductions save against 3×3 and 5×5 convolutions on the whole input."""
+    h, w, c_in = shape
+    section.add(
+        "Four parallel branches over the same input, each keeping H × W (stride 1, same "
+        "padding): 1×1; 1×1 reduction → 3×3; 1×1 reduction → 5×5; 3×3 max pool → 1×1.  "
+        "Their outputs are stacked along the channels."
+    )
+    if h == w:
+        section.add(
+            Step(f"H_{i}", h, symbol=f"H_{i} = W_{i}", expr=_q(f"H_{i - 1}", h), note="unchanged")
+        )
+    else:
+        section.add(_step(f"H_{i}", h, _q(f"H_{i - 1}", h), "unchanged"))
+        section.add(_step(f"W_{i}", w, _q(f"W_{i - 1}", w), "unchanged"))
+    hw = (_q(f"H_{i}", h), _q(f"W_{i}", w))
+    c_q = _q(f"C_{i - 1}", c_in)
+
+    def k(kind: str, value: int) -> Q:
+        return q(f"K_{kind}_{i}", value, Name("K", f"{kind},{i}"))
+
+    def add(label: str, sub: str, expr: Node, note: str | None = None) -> Q:
+        value = int(round(float(expr.evaluate())))
+        base, _, kind = label.partition("_")
+        shown = kind.replace("direct", " direct")  # params_3x3 direct,1
+        name = Name(base, f"{shown},{i}" if kind else sub, label_sub=True)
+        section.add(Step(f"{label}_{i}", value, name=name, expr=expr, note=note))
+        return q(f"{label}_{i}", value, name)
+
+    k1, r3, k3 = k("1x1", s.conv1x1), k("r3x3", s.reduce3x3), k("3x3", s.conv3x3)
+    r5, k5, kp = k("r5x5", s.reduce5x5), k("5x5", s.conv5x5), k("pool", s.pool_proj)
+    channels = add("C", str(i), k1 + k3 + k5 + kp, "the branches' channels, concatenated")
+
+    def conv(size: int, c: Node, filters: Q) -> Node:
+        weights = _dot(Num(size), Num(size), c, filters)
+        return weights + filters if s.bias else weights
+
+    def one(c: Node, filters: Q) -> Node:
+        return _dot(Num(1), Num(1), c, filters)
+
+    p1 = add("params_1x1", f"1x1,{i}", conv(1, c_q, k1))
+    p3 = add("params_3x3", f"3x3,{i}", conv(1, c_q, r3) + conv(3, r3, k3))
+    p5 = add("params_5x5", f"5x5,{i}", conv(1, c_q, r5) + conv(5, r5, k5))
+    pp = add("params_pool", f"pool,{i}", conv(1, c_q, kp), "the max pool has no weights")
+    params = add("params", str(i), p1 + p3 + p5 + pp)
+    m1 = add("MACs_1x1", f"1x1,{i}", _dot(*hw, one(c_q, k1)))
+    m3 = add("MACs_3x3", f"3x3,{i}", _dot(*hw, one(c_q, r3) + _dot(Num(3), Num(3), r3, k3)))
+    m5 = add("MACs_5x5", f"5x5,{i}", _dot(*hw, one(c_q, r5) + _dot(Num(5), Num(5), r5, k5)))
+    mp = add("MACs_pool", f"pool,{i}", _dot(*hw, one(c_q, kp)))
+    macs = add("MACs", str(i), m1 + m3 + m5 + mp)
+    section.add(
+        "Without the 1×1 reductions the 3×3 and 5×5 convolutions would run on all "
+        f"{c_in:,} input channels:"
+    )
+    d3 = add("params_3x3direct", "", conv(3, c_q, k3))
+    d5 = add("params_5x5direct", "", conv(5, c_q, k5))
+    add("params_saved", "", d3 + d5 - p3 - p5, "parameters the reductions save")
+    e3 = add("MACs_3x3direct", "", _dot(*hw, Num(3), Num(3), c_q, k3))
+    e5 = add("MACs_5x5direct", "", _dot(*hw, Num(5), Num(5), c_q, k5))
+    add("MACs_saved", "", e3 + e5 - m3 - m5, "multiply–accumulates the reductions save")
+    branches = {
+        kind: {"channels": int(c.value), "params": int(p.value), "macs": int(m.value)}
+        for kind, c, p, m in (
+            ("1x1", k1, p1, m1),
+            ("3x3", k3, p3, m3),
+            ("5x5", k5, p5, m5),
+            ("pool", kp, pp, mp),
+        )
+    }
+    return params.value, macs.value, [h, w, channels.value], branches

@@ -847,6 +847,9 @@ def with_convention(net: ConvNet, name: str) -> ConvNet:
 
 def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool = False) -> Solution:
     """Forward (and with grad_output, backward) pass of the stack, cell by cell."""
+    from dlcalc.topics.edges import edge_section, gaussian_sections
+
+    net, kernel_sections = gaussian_sections(net, carry)
     records = engine.forward(net, carry)
     if net.grad_output is not None:
         engine.backward(records, net.grad_output, carry)
@@ -858,6 +861,8 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
         zip(net.layers, records, writer.names), start=1
     ):
         out = Tensor3(base, record.output)
+        if n - 1 in kernel_sections:
+            sections.append(kernel_sections[n - 1])
         if isinstance(layer, ConvLayer):
             sections.append(writer.conv_section(n, layer, tensors[-1], out, kname, bname))
         elif isinstance(layer, PoolLayer):
@@ -865,6 +870,10 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
         else:
             sections.append(writer.activation_section(n, layer, tensors[-1], out))
         tensors.append(out)
+    edges = None
+    if net.edges:
+        edge_part, edges = edge_section(tensors[-1], carry)
+        sections.append(edge_part)
     if net.grad_output is not None:
         g = grad_tensor(tensors[-1], engine.to_exact(net.grad_output))
         sections.append(writer.grad_output_section(g))
@@ -891,10 +900,17 @@ def solve_convolution(net: ConvNet, carry: int | None = None, every_step: bool =
             f"--carry {carry}: every computed cell is rounded to {carry} decimals (ties away from zero) before later steps use it."
         )
     paths = result_paths(records, tensors, writer.names)
+    result = engine.result(records)
+    if edges is not None:
+        result["edges"] = edges
+        for key, base in (("magnitude", "M"), ("direction", "theta")):
+            for r, row in enumerate(edges[key]):
+                for c in range(len(row)):
+                    paths[f"edges.{key}[{r}][{c}]"] = index_label(base, (r, c))
     return Solution(
         "conv",
         sections,
-        engine.result(records),
+        result,
         title=net.title,
         source=net.source,
         notes=notes,
