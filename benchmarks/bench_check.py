@@ -94,7 +94,7 @@ def main() -> None:
 def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) -> None:
     from dlcalc.checking import check_sheet, load_sheet, marked
     from dlcalc.commands import solve as solve_command
-    from dlcalc.conventions import Problem
+    from dlcalc.conventions import Problem, apply
     from dlcalc.specs.loader import Document, load
 
     print(f"-- sheet: {title}")
@@ -112,7 +112,7 @@ def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) 
             lambda data: solve_command("backprop", Document(data, "p"), settings),
             every_step=True,
         )
-        report = check_sheet(solved, sheet, None, variants)
+        report = check_sheet(solved, sheet, None, variants, conventions=apply)
         marked(solved, report)
 
     solve_s = timed(solve_only, repeat, time.process_time)
@@ -122,7 +122,8 @@ def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) 
     )
 
     sheet = load_sheet(str(sheet_path))
-    report = check_sheet(solve_command("backprop", load(str(problem)), settings), sheet)
+    solved = solve_command("backprop", load(str(problem)), settings)
+    report = check_sheet(solved, sheet, conventions=apply)
     print("  " + report.summary())
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -86,7 +86,7 @@ def main() -> None:
 
         from dlcalc.class_report import mark_sheets
         from dlcalc.commands import solve
-        from dlcalc.conventions import variants_of
+        from dlcalc.commands import variants as variants_of
         from dlcalc.marking import load_policy
         from dlcalc.settings import Settings
         from dlcalc.specs.loader import load

@@ -205,7 +205,8 @@ def _run(
     tol: float | None = None,
 ) -> WorkedSolution:
     from dlcalc import files
-    from dlcalc.output import emit, failure, write_figures
+    from dlcalc.output import emit, write_figures
+    from dlcalc.specs.loader import failure
 
     if problem is not None and not isinstance(problem, (str, os.PathLike, Mapping)):
         raise InvalidInput(

@@ -490,11 +490,6 @@ def givens(solution: Solution) -> dict[str, float]:
     return Index.of(solution).given
 
 
-def name_index(solution: Solution) -> dict[str, list[str]]:
-    """Every accepted name → the labels it may mean (more than one: ambiguous)."""
-    return Index.of(solution).names
-
-
 def resolve_path(result: Any, path: str) -> Any:
     """Follow ``layers[1].weights[0][0]`` (``result.`` may lead) into ``result``; KeyError if absent."""
     parts = PATH.findall(path.removeprefix("result."))
@@ -1180,6 +1175,11 @@ def marked(solution: Solution, report: Report) -> Solution:
     )
 
 
+# Judges a report again under the textbook conventions (dlcalc.conventions.apply):
+# (index, report, sheet, problem) -> report.
+Conventions = Callable[[Index, Report, Sheet, Any], Report]
+
+
 def check_sheet(
     solution: Solution,
     sheet: Sheet,
@@ -1189,28 +1189,29 @@ def check_sheet(
     marks: Policy | None = None,
     guard: Any = None,
     unknown_names: list[Claim] | None = None,
+    *,
+    conventions: Conventions | None,
 ) -> Report:
-    """Judge one sheet: error carried forward, then the textbook conventions (dlcalc.conventions).
+    """Judge one sheet: error carried forward, then the textbook conventions.
 
-    ``problem`` (a :class:`dlcalc.conventions.Problem`) lets conventions that change the
-    problem be tried by solving it again; without it only conventions on the claimed values
-    are tried.  ``marks`` (:class:`dlcalc.marking.Policy`, a ``marks:`` policy) gives the
-    points (its tolerance mode reaches the claims through :func:`claim_tolerance`); ``guard``
-    (a :class:`dlcalc.marking.Guard` of the same index) is shared by a class.
+    ``conventions`` (:func:`dlcalc.conventions.apply`, passed in so that checking does not
+    import what builds on it; None: none tried) judges the report again under the
+    conventions the sheet declares or its mismatches suggest.  ``problem`` (a
+    :class:`dlcalc.conventions.Problem`) lets conventions that change the problem be tried by
+    solving it again; without it only conventions on the claimed values are tried.
+    ``marks`` (:class:`dlcalc.marking.Policy`, a ``marks:`` policy) gives the points (its
+    tolerance mode reaches the claims through :func:`claim_tolerance`); ``guard`` (a
+    :class:`dlcalc.marking.Guard` of the same index) is shared by a class.
     ``unknown_names``: collect the claims naming no quantity there instead of failing (see
     :func:`resolve`).
     """
-    from dlcalc import conventions as conv
-
     try:
         index = index or Index.of(solution)
         verdicts, not_counted = count_once(index, resolve(index, sheet.claims, unknown_names))
         claims = [v.claim for v in verdicts]
         report = judge(index, claims, carry, verdicts)
-        offered = conv.alternatives(solution)
-        declared = conv.declared(sheet.conventions, solution.command, offered=offered)
-        if declared or report.mismatches or report.carried:
-            report, _, _ = conv.detect(index, report, problem, declared)
+        if conventions is not None:
+            report = conventions(index, report, sheet, problem)
         if marks is not None:
             from dlcalc.marking import score
 
@@ -1230,11 +1231,13 @@ def check_solution(
     problem: Any = None,
     policy: MarkingPolicy = DEFAULT_POLICY,
     marks: Policy | None = None,
+    *,
+    conventions: Conventions | None,
 ) -> tuple[Solution, Report]:
     """Load ``answers``, judge them against ``solution``; the marked solution and the report."""
     if marks is not None:
         policy = dataclasses.replace(policy, marks=marks)
     sheet = load_sheet(answers, tol, policy)
     sheet.name = "<stdin>" if answers == "-" else answers
-    report = check_sheet(solution, sheet, carry, problem, marks=marks)
+    report = check_sheet(solution, sheet, carry, problem, marks=marks, conventions=conventions)
     return marked(solution, report), report

@@ -344,6 +344,7 @@ def mark_loaded(
     (from a file, or from a row of an LMS export: dlcalc.gradebook); students in that order."""
     import dataclasses
 
+    from dlcalc import conventions
     from dlcalc.checking import Claim, Index, check_sheet, shown_policy
 
     policy = shown_policy(decimals)
@@ -362,10 +363,18 @@ def mark_loaded(
         try:
             sheet = read(policy)
             report = check_sheet(
-                solution, sheet, carry, variants, index, marks, guard, unknown_names=unknown
+                solution,
+                sheet,
+                carry,
+                variants,
+                index,
+                marks,
+                guard,
+                unknown_names=unknown,
+                conventions=conventions.apply,
             )
         except Exception as e:  # one sheet's error is its row, never the end of the run
-            from dlcalc.output import failure
+            from dlcalc.specs.loader import failure
 
             student.error = failure(e, where)
             students.append(student)

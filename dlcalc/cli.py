@@ -180,7 +180,7 @@ def fail(message: str) -> typer.Exit:
 
 def guarded(where: str, action: Callable[[], int | None]) -> None:
     """Run ``action`` and exit with its status; any error is one line and exit status 2."""
-    from dlcalc.output import failure
+    from dlcalc.specs.loader import failure
 
     try:
         status = action()

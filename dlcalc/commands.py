@@ -13,6 +13,7 @@ that importing the registry (and ``dlcalc --help``) stays fast.  See docs/adding
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from dlcalc import arguments as args
 from dlcalc.arguments import Given
 from dlcalc.errors import InputError
-from dlcalc.settings import SHARED, Opt, Settings
+from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
 if TYPE_CHECKING:
     from dlcalc.specs.loader import Document
@@ -102,6 +103,32 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+HELP_FLAGS = ("-h", "--help")  # every command's --help (dlcalc/cli.py)
+
+
+def clashes(arguments: tuple[Opt, ...], options: tuple[str, ...]) -> str | None:
+    """Why a command's own ``arguments`` cannot sit beside the shared ``options`` it takes
+    (and --format, --decimals, --sig, --output, --help), or None.
+
+    Each value arrives under its name, so no two may share one (nor take ``settings``, the
+    name the shared options' values arrive under); each flag must mean one option.
+    """
+    shared = [SHARED[n] for n in SHARED if n in ALWAYS or n in options]
+    names: dict[str, str] = {"settings": "the shared options' values"}
+    flags: dict[str, str] = dict.fromkeys(HELP_FLAGS, "the help option")
+    for opt in shared:
+        names[opt.name] = f"the shared option {opt.flags[0]}"
+        flags.update(dict.fromkeys(opt.flags, f"the shared option {opt.flags[0]}"))
+    for opt in arguments:
+        own = f"{opt.flags[0]}" if opt.flags else f"the argument {opt.name!r}"
+        if opt.name in names:
+            return f"{own} is named {opt.name!r}, as is {names[opt.name]}; rename it"
+        names[opt.name] = own
+        for flag in opt.flags:
+            if flag in flags:
+                return f"{own} takes the flag {flag}, which is {flags[flag]}'s; choose another"
+            flags[flag] = own
+    return None
 
 
 def register(
@@ -122,6 +149,9 @@ def register(
     unknown = set(options) - set(SHARED)
     if unknown:
         raise ValueError(f"unknown shared options {sorted(unknown)}")
+    clash = clashes(arguments, options)
+    if clash:
+        raise ValueError(f"command {name!r}: {clash}")
 
     def add(build: Builder) -> Builder:
         text = inspect.cleandoc(build.__doc__ or "")
@@ -144,10 +174,24 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
 
 
 def variants(name: str, doc: Document, settings: Settings) -> Any:
-    """What ``check`` re-solves to try the textbook conventions (dlcalc.conventions)."""
-    from dlcalc.conventions import variants_of
+    """What ``check`` re-solves to try the textbook conventions: a :class:`dlcalc.conventions.Problem`.
 
-    return variants_of(name, doc, settings)
+    Its ``solve`` is this command layer's :func:`solve` (with ``--carry`` and ``--every-step``;
+    options such as ``--base 2`` go into the data), so the conventions never import commands.
+    """
+    if not isinstance(doc.data, dict):
+        return None
+    from dlcalc.conventions import Problem
+    from dlcalc.specs.loader import Document
+
+    plain = Settings(carry=settings.carry, every_step=settings.every_step)
+    data = copy.deepcopy(doc.data)
+    data.update(copy.deepcopy(settings.overrides))
+
+    def resolve(variant: dict[str, Any]) -> Solution:
+        return solve(name, Document(variant, doc.name), plain)
+
+    return Problem(name, data, resolve, settings.carry, settings.every_step)
 
 
 def command_of(doc: Document, command: str | None) -> str:
@@ -684,7 +728,7 @@ def build_conv(doc: Document, settings: Settings) -> Solution:
     """
     from dlcalc.specs.convolution import load_convolution
     from dlcalc.specs.letters import has_letters
-    from dlcalc.topics.convolution_steps import solve_convolution
+    from dlcalc.topics.convolution_solve import solve_convolution
 
     if has_letters(doc):  # the slides' toy example: input a … A, kernel w x / y z
         return _letters(doc, settings)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from dlcalc.errors import InputError
 
 if TYPE_CHECKING:
-    from dlcalc.checking import Index, Report, Verdict
+    from dlcalc.checking import Index, Report, Sheet, Verdict
     from dlcalc.steps import Solution
 
 Data = dict[str, Any]
@@ -426,35 +426,7 @@ def declared(
     return out
 
 
-def variants_of(command: str, doc: Any, settings: Any) -> Problem | None:
-    """The :class:`Problem` of a loaded problem file (``doc``), solved as ``command`` with ``settings``."""
-    if not isinstance(doc.data, dict):
-        return None
-    from dlcalc.commands import solve
-    from dlcalc.settings import Settings
-    from dlcalc.specs.loader import Document
-
-    # Options such as --base 2 go into the data below; --every-step keeps the same steps.
-    plain = Settings(carry=settings.carry, every_step=settings.every_step)
-    data = copy.deepcopy(doc.data)
-    data.update(copy.deepcopy(settings.overrides))
-
-    def solve_variant(variant: Data) -> Solution:
-        return solve(command, Document(variant, doc.name), plain)
-
-    return Problem(command, data, solve_variant, settings.carry, settings.every_step)
-
-
 # --- detection ------------------------------------------------------------------------------
-
-
-@dataclass
-class World:
-    """The claims judged under a set of conventions."""
-
-    conventions: tuple[Convention, ...]
-    report: Report
-    explained: dict[str, list[str]] = field(default_factory=dict)  # convention name → claims
 
 
 def _solve(problem: Problem | None, conventions: tuple[Convention, ...]) -> Solution | None:
@@ -643,3 +615,15 @@ def detect(
     if not accepted and seen is not None and current.hints:
         current.seen = (seen[0], seen[1])
     return current, accepted, current.hints
+
+
+def apply(index: Index, report: Report, sheet: Sheet, problem: Problem | None) -> Report:
+    """``report`` judged again under the conventions ``sheet`` declares or its mismatches suggest.
+
+    What :func:`dlcalc.checking.check_sheet` takes as its ``conventions`` step.
+    """
+    offered = alternatives(index.solution)
+    chosen = declared(sheet.conventions, index.solution.command, offered=offered)
+    if chosen or report.mismatches or report.carried:
+        report, _, _ = detect(index, report, problem, chosen)
+    return report

@@ -9,7 +9,6 @@ under 10 s on a 2-core laptop (tests/test_hostile.py measures the largest cases)
 How a command uses it (all raise :class:`~dlcalc.errors.InputError`, i.e. exit 2)::
 
     from dlcalc import limits
-    limits.check_name("layers[0].units[1]", name)      # names, labels: ≤ MAX_NAME characters
     limits.check_text("title", title)                  # titles, sources: ≤ MAX_TEXT characters
     limits.check_count("examples", len(rows), limits.MAX_ROWS, "examples")
     limits.check_work("epochs", epochs * steps_per_epoch)          # ≤ MAX_WORK steps in total
@@ -18,8 +17,7 @@ How a command uses it (all raise :class:`~dlcalc.errors.InputError`, i.e. exit 2
 
 ``check_work``'s ``amount`` is the number of elementary recorded steps the command will
 make: for a network, (units + weights) × examples × epochs summed over the layers, so
-depth counts as much as width; for an exact (fraction) run, multiply by
-:data:`EXACT_COST` because fractions grow.  New commands (conv, rnn, optimize,
+depth counts as much as width.  New commands (conv, rnn, optimize,
 batchnorm, solve) should estimate their own amount the same way and call ``check_work``
 once, before the first step.  The problem-file reader (dlcalc.specs.loader) already
 enforces MAX_FILE_BYTES, MAX_DEPTH, MAX_TEXT for every string and MAX_NUMBER_CHARS for
@@ -49,7 +47,6 @@ MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789
 # --- work (measured on a 2-core machine shared with other jobs; see docs/security.md) -----------
 MAX_WORK = 5_000_000  # about µs of CPU: network passes × (LAYER_COST × layers + weights + units)
 LAYER_COST = 150  # one layer's overhead per pass, counted in weights (about 0.15 ms of CPU)
-EXACT_COST = 20  # an exact-fraction step costs this many float steps (fractions grow)
 PERCEPTRON_WORK = (
     20_000  # perceptron: rows × weights × epochs actually run (exact fractions), metered
 )
@@ -84,15 +81,6 @@ CONV_BACKWARD_COST = 2  # forward, then ∂L/∂K and ∂L/∂x (measured: about
 
 def _refuse(field: str, message: str) -> InputError:
     return InputError(message, field=field)
-
-
-def check_name(field: str, text: str, limit: int = MAX_NAME) -> str:
-    """``text`` if it is a short one-line name; else exit 2 naming ``field`` and the limit."""
-    if len(text) > limit:
-        raise _refuse(field, f"a name of {len(text):,} characters; names may have at most {limit}")
-    if any(ch in text for ch in "\n\r\t\v\f"):
-        raise _refuse(field, "a name must be on one line (no newline or tab in it)")
-    return text
 
 
 def check_text(field: str, text: str, limit: int = MAX_TEXT) -> str:

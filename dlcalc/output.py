@@ -21,24 +21,6 @@ if TYPE_CHECKING:
     from dlcalc.steps import Solution
 
 
-def failure(error: Exception, where: str) -> str:
-    """The one-line message for an error while solving the input ``where`` (a file, "command line").
-
-    Input errors that know their file keep it; any other exception (a bug) still becomes a
-    message, never a traceback.
-    """
-    prefix = f"{where}: " if where else ""
-    if isinstance(error, InputError):
-        from dlcalc.specs.loader import annotate
-
-        return str(annotate(error.located(where or None)))
-    if isinstance(error, OverflowError):
-        return f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
-    if isinstance(error, (RecursionError, MemoryError)):
-        return f"{prefix}too large or too deeply nested to work out ({type(error).__name__})"
-    return f"{prefix}internal error ({type(error).__name__}: {error}); please report this input"
-
-
 def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
     """Add exact values and check answers where asked, then write; the exit status (0 or 1).
 
@@ -74,6 +56,7 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
+        from dlcalc import conventions
         from dlcalc.checking import check_solution, shown_policy
 
         solution, report = check_solution(
@@ -84,6 +67,7 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
             variants,
             shown_policy(settings.decimals),
             settings.marks,
+            conventions=conventions.apply,
         )
         wrong = bool(report.mismatches)
     return solution, wrong
@@ -131,18 +115,13 @@ def emit(solution: Solution, settings: Settings) -> None:
             )
         return
     suffix = path.suffix.lower()
-    if settings.fmt is None and suffix == ".html":
-        from dlcalc.render.terminal import to_html
-
-        text = to_html(solution, decimals, every_step)
-    else:
-        chosen = settings.fmt or EXTENSIONS.get(suffix)
-        if chosen is None:
-            raise InputError(
-                f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
-                field="--output",
-            )
-        text = render_text(solution, chosen, decimals, every_step)
+    chosen = settings.fmt or EXTENSIONS.get(suffix)  # .html: Format.html
+    if chosen is None:
+        raise InputError(
+            f"cannot tell the format from the extension {suffix or '(none)'!r}; use .md, .tex, .json, .txt or .html, or give --format",
+            field="--output",
+        )
+    text = render_text(solution, chosen, decimals, every_step)
     write(path, limits.check_output(text))
 
 
@@ -252,7 +231,7 @@ def answer_key(problems: list[str], settings: Settings, title: str) -> None:
     """``key``: solve each problem file with the command it names, write one answer key."""
     from dlcalc.commands import command_of, solve
     from dlcalc.render.answer_key import Problem, leading_comment
-    from dlcalc.specs.loader import load
+    from dlcalc.specs.loader import failure, load
 
     key_format(settings)  # refuse a format an answer key cannot have, before solving
     files.reset()

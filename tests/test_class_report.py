@@ -8,8 +8,7 @@ from pathlib import Path
 
 from dlcalc.class_report import mark_sheets
 from dlcalc.cli import app
-from dlcalc.commands import solve
-from dlcalc.conventions import variants_of
+from dlcalc.commands import solve, variants
 from dlcalc.settings import Settings
 from dlcalc.specs.loader import load
 
@@ -65,7 +64,7 @@ def test_ten_sheets_totals(tmp_path: Path) -> None:
     paths, expected = sheets(tmp_path)
     doc = load(str(MAZUR))
     solution = solve("backprop", doc, Settings())
-    report = mark_sheets(solution, paths, variants=variants_of("backprop", doc, Settings()))
+    report = mark_sheets(solution, paths, variants=variants("backprop", doc, Settings()))
     got = {
         s.student: (s.claims, s.right, s.carried, s.wrong, s.first_wrong or "")
         for s in report.students

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from dlcalc.commands import COMMANDS, command_of, register, solve
+from dlcalc.commands import COMMANDS, PROBLEM, clashes, command_of, register, solve
 from dlcalc.errors import InputError
-from dlcalc.settings import SHARED, Settings
+from dlcalc.settings import SHARED, Opt, Settings
 from dlcalc.specs.loader import Document
+from dlcalc.tools import TOOLS
 from tests.conftest import EXAMPLES
 
 
@@ -15,6 +18,49 @@ def test_registration_refuses_an_unknown_shared_option() -> None:
     with pytest.raises(ValueError, match="unknown shared options"):
         register("nothing", options=("carry", "colour"))
     assert "nothing" not in COMMANDS
+
+
+@pytest.mark.parametrize(
+    ("arguments", "options", "message"),
+    [
+        (
+            (Opt("output", ("--out",), "Where."),),
+            (),
+            "named 'output', as is the shared option --output",
+        ),
+        ((Opt("output", (), "Where."),), (), "the argument 'output' is named 'output'"),
+        ((Opt("target", ("--output",), "Where."),), (), "the flag --output, which is the shared"),
+        (
+            (Opt("target", ("-o",), "Where."),),
+            (),
+            "the flag -o, which is the shared option --output",
+        ),
+        ((Opt("carry", ("--keep",), "Keep."),), ("carry",), "as is the shared option --carry"),
+        ((Opt("settings", ("--settings",), "S."),), (), "the shared options' values"),
+        ((Opt("page", ("-h",), "Page."),), (), "the flag -h, which is the help option's"),
+        ((Opt("a", ("--x",), "A."), Opt("b", ("--x",), "B.")), (), "the flag --x, which is --x's"),
+        ((Opt("a", ("--a",), "A."), Opt("a", ("--b",), "B.")), (), "--b is named 'a', as is --a"),
+    ],
+)
+def test_registration_refuses_options_that_clash(
+    arguments: tuple[Opt, ...], options: tuple[str, ...], message: str
+) -> None:
+    """An argument named like a shared option, or a second --output, fails at registration
+    with the reason, not when the command line is built or run."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        register("clashing", options=options, arguments=(PROBLEM, *arguments))
+    assert "clashing" not in COMMANDS
+
+
+def test_an_option_the_command_does_not_share_may_take_its_name() -> None:
+    """``--carry`` is free for a command that does not take the shared --carry."""
+    assert clashes((PROBLEM, Opt("carry", ("--carry",), "Own carry.", int)), ()) is None
+    assert clashes((PROBLEM, Opt("carry", ("--carry",), "Own.", int)), ("carry",)) is not None
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS))
+def test_no_tool_clashes_with_the_shared_options(tool: str) -> None:
+    assert clashes(TOOLS[tool].arguments, TOOLS[tool].options) is None
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))

@@ -15,7 +15,7 @@ import pytest
 from dlcalc.checking import RIGHT, WRONG, Report, check_sheet, load_sheet
 from dlcalc.cli import app
 from dlcalc.commands import solve as solve_command
-from dlcalc.conventions import CONVENTIONS, Problem, declared
+from dlcalc.conventions import CONVENTIONS, Problem, apply, declared
 from dlcalc.errors import InputError
 from dlcalc.settings import Settings
 from dlcalc.specs.loader import Document, load
@@ -35,7 +35,7 @@ def check(problem: Path | dict, text: str, tmp_path: Path) -> Report:
     )
     path = tmp_path / "answers.yaml"
     path.write_text(text, encoding="utf-8")
-    return check_sheet(solution, load_sheet(str(path)), None, variants)
+    return check_sheet(solution, load_sheet(str(path)), None, variants, conventions=apply)
 
 
 def statuses(report: Report) -> dict[str, str]:

@@ -17,8 +17,8 @@ from dlcalc.checking import (
     within,
 )
 from dlcalc.cli import app
-from dlcalc.commands import solve
-from dlcalc.conventions import variants_of
+from dlcalc.commands import solve, variants
+from dlcalc.conventions import apply
 from dlcalc.marking import Guard, Policy, written
 from dlcalc.settings import Settings
 from dlcalc.specs.loader import load
@@ -108,7 +108,7 @@ def mazur():
     doc = load(str(MAZUR))
     settings = Settings()
     solution = solve("backprop", doc, settings)
-    return solution, Index.of(solution), variants_of("backprop", doc, settings)
+    return solution, Index.of(solution), variants("backprop", doc, settings)
 
 
 def mark(mazur, tmp_path: Path, values: dict[str, float | str], p: Policy):
@@ -119,7 +119,7 @@ def mark(mazur, tmp_path: Path, values: dict[str, float | str], p: Policy):
         encoding="utf-8",
     )
     sheet = load_sheet(str(path), None, MarkingPolicy(marks=p))
-    return check_sheet(solution, sheet, None, variants, index, p)
+    return check_sheet(solution, sheet, None, variants, index, p, conventions=apply)
 
 
 def slipped(**slips: float) -> dict[str, float]:

@@ -9,10 +9,10 @@ import pytest
 
 from dlcalc.commands import solve
 from dlcalc.errors import InputError
-from dlcalc.output import failure, finish, key_format
+from dlcalc.output import finish, key_format
 from dlcalc.render import Format
 from dlcalc.settings import Settings
-from dlcalc.specs.loader import load
+from dlcalc.specs.loader import failure, load
 from tests.conftest import EXAMPLES
 
 

@@ -143,9 +143,25 @@ def one_slip(solution: Solution, carry: int | None, pick: int) -> None:
     assert report.first_wrong is not None and report.first_wrong.claim.name == slipped.label
 
 
+def written_numbers_give_written_values(solution: Solution, carry: int) -> None:
+    """--carry: each value is its formula at the written numbers, rounded (nothing unseen is)."""
+    checked = 0
+    for step in steps_of(solution).values():
+        if numeric(step):
+            value = step.recompute({})
+            if isinstance(value, Real) and not isinstance(value, bool):
+                assert float(step.value) == pytest.approx(carried(value, carry), abs=1e-12), (
+                    step.label
+                )
+                checked += 1
+    assert checked
+
+
 def check_modes(command: str, data: dict[str, Any], pick: int) -> None:
     for carry in (None, CARRY):
         solution = solve(command, data, carry)
+        if carry is not None:
+            written_numbers_give_written_values(solution, carry)
         own_answers_all_right(solution, carry)
         one_slip(solution, carry, pick)
 
@@ -657,3 +673,365 @@ def test_conv_result_paths_name_their_steps(problem: dict[str, Any]) -> None:
             linked += 1
             assert float(steps[label].value) == pytest.approx(resolve_path(result, path))
     assert linked > 0
+
+
+@given(
+    x=st.lists(tenth, min_size=2, max_size=2),
+    t=st.lists(tenth, min_size=2, max_size=2),
+    hidden=matrix(2, 2),
+    output=matrix(2, 2),
+    decay=st.sampled_from([0, 0.1]),
+)
+@FEW
+def test_backprop_exact_is_the_fraction(
+    x: list[float], t: list[float], hidden: Any, output: Any, decay: float
+) -> None:
+    """A linear 2-2-2 network with weight decay: every quantity is rational."""
+    problem = {
+        "input": x,
+        "target": t,
+        "learning_rate": 0.5,
+        "loss": "half_sse",
+        "weight_decay": decay,
+        "layers": [
+            {"units": ["h1", "h2"], "activation": "linear", "weights": hidden, "bias": 0.35},
+            {"units": ["o1", "o2"], "activation": "linear", "weights": output, "bias": 0.6},
+        ],
+    }
+    exact = exact_values(solve("backprop", problem))
+    X, T = [F(v) for v in x], [F(v) for v in t]
+    W1 = [[F(v) for v in row] for row in hidden]
+    W2 = [[F(v) for v in row] for row in output]
+    h = [W1[j][0] * X[0] + W1[j][1] * X[1] + Fraction(35, 100) for j in (0, 1)]
+    o = [W2[k][0] * h[0] + W2[k][1] * h[1] + Fraction(6, 10) for k in (0, 1)]
+    delta_o = [o[k] - T[k] for k in (0, 1)]
+    delta_h = [delta_o[0] * W2[0][j] + delta_o[1] * W2[1][j] for j in (0, 1)]
+    assert exact["net_h1"] == h[0] and exact["out_o2"] == o[1]
+    assert exact["E_total"] == sum((tk - ok) ** 2 for tk, ok in zip(T, o)) / 2
+    assert exact["delta_o1"] == delta_o[0] and exact["delta_h2"] == delta_h[1]
+    grad_w5 = delta_o[0] * h[0]
+    assert exact["dE_dw5"] == grad_w5
+    assert exact["w5_new"] == W2[0][0] - Fraction(1, 2) * (grad_w5 + F(decay) * W2[0][0])
+    grad_w1 = delta_h[0] * X[0]
+    assert exact["w1_new"] == W1[0][0] - Fraction(1, 2) * (grad_w1 + F(decay) * W1[0][0])
+
+
+# optimize once more, against a recursion of its own (the update rules of docs/training.md,
+# as torch.optim has them) that takes the student's slip and works on from it.
+
+HYPER = {"momentum": 0.9, "rho": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+def optimizer_world(
+    optimizer: str,
+    start: list[float],
+    decay: float,
+    steps: int,
+    carry: int | None,
+    slip: tuple[str, float] | None = None,
+) -> dict[str, float]:
+    """Every labelled number of the run (two weights: ``g1_2`` is weight 1 at step 2)."""
+    values: dict[str, float] = {}
+
+    def put(kind: str, i: int, t: int, v: float) -> float:
+        label = f"{kind}{i + 1}_{t}"
+        if slip is not None and label == slip[0]:
+            v = slip[1]
+        elif carry is not None:
+            v = carried(v, carry)
+        if not math.isfinite(v):
+            raise ValueError(label)
+        values[label] = v
+        return v
+
+    eta, mu, rho = 0.1, HYPER["momentum"], HYPER["rho"]
+    b1, b2, eps = HYPER["beta1"], HYPER["beta2"], HYPER["epsilon"]
+    w = [carried(x, carry) if carry is not None else x for x in start]
+    state = {k: [0.0, 0.0] for k in ("v", "a", "r", "m", "s")}
+    for t in range(1, steps + 1):
+        grad = [2 * w[0] + 0.5 * w[1], 0.5 * w[0] + 4 * w[1]]
+        g = [put("g", i, t, grad[i]) for i in (0, 1)]
+        new = list(w)
+        for i in (0, 1):
+            gr = g[i]
+            if decay and optimizer != "adamw":
+                gr = put("g_reg", i, t, g[i] + decay * w[i])
+            if optimizer == "sgd":
+                new[i] = w[i] - eta * gr
+            elif optimizer in ("momentum", "nesterov"):
+                v = state["v"][i] = put("v", i, t, mu * state["v"][i] + gr)
+                new[i] = w[i] - eta * (v if optimizer == "momentum" else gr + mu * v)
+            elif optimizer == "adagrad":
+                a = state["a"][i] = put("a", i, t, state["a"][i] + gr * gr)
+                new[i] = w[i] - eta * gr / (math.sqrt(a) + eps)
+            elif optimizer == "rmsprop":
+                r = state["r"][i] = put("r", i, t, rho * state["r"][i] + (1 - rho) * gr * gr)
+                new[i] = w[i] - eta * gr / (math.sqrt(r) + eps)
+            else:  # adam, adamw
+                m = state["m"][i] = put("m", i, t, b1 * state["m"][i] + (1 - b1) * gr)
+                s = state["s"][i] = put("v", i, t, b2 * state["s"][i] + (1 - b2) * gr * gr)
+                m_hat = put("m_hat", i, t, m / (1 - b1**t))
+                v_hat = put("v_hat", i, t, s / (1 - b2**t))
+                new[i] = w[i] - eta * (
+                    m_hat / (math.sqrt(v_hat) + eps) + (decay * w[i] if optimizer == "adamw" else 0)
+                )
+            new[i] = put("w", i, t, new[i])
+        w = new
+    return values
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@given(
+    start=st.lists(st.integers(-20, 20).map(lambda k: k / 10), min_size=2, max_size=2),
+    decay=st.sampled_from([0, 0.1]),
+    k=pick,
+)
+@FEW
+def test_optimize_slip_against_a_recursion_of_its_own(
+    optimizer: str, start: list[float], decay: float, k: int
+) -> None:
+    problem = {
+        "optimizer": optimizer,
+        "learning_rate": 0.1,
+        "start": start,
+        "function": "w1^2 + 0.5*w1*w2 + 2*w2^2",
+        "steps": 3,
+        "weight_decay": decay,
+        **HYPER,
+    }
+    for carry in (None, CARRY):
+        solution = solve("optimize", problem, carry)
+        steps = steps_of(solution)
+        correct = optimizer_world(optimizer, start, decay, 3, carry)
+        assert set(correct) == {s.label for s in steps.values() if numeric(s)}
+        for label, value in correct.items():  # the solution agrees with this recursion
+            assert float(steps[label].value) == pytest.approx(value, rel=1e-9, abs=1e-9)
+        labels = list(correct)
+        slipped = labels[k % len(labels)]
+        v = correct[slipped]
+        shift = 0.25 * max(1.0, abs(v))
+        shift = carried(shift, carry) if carry is not None else shift
+        try:
+            world = optimizer_world(
+                optimizer, start, decay, 3, carry, (slipped, -v - shift if v > 0 else -v + shift)
+            )
+        except ValueError:  # a state under a square root: the slip stays on its side of 0
+            world = optimizer_world(optimizer, start, decay, 3, carry, (slipped, v + shift))
+        claims = [claim(label, world[label], carry) for label in labels]
+        expected = {}
+        for c in claims:
+            if c.name == slipped:
+                expected[c.name] = WRONG
+            elif abs(c.value - correct[c.name]) > c.tol * (1 + 1e-9):
+                expected[c.name] = CARRIED
+            else:
+                expected[c.name] = RIGHT
+        report = judge(solution, claims, carry)
+        got = {v.claim.name: v.status for v in report.verdicts}
+        assert got == expected, {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
+
+
+# batchnorm once more, against a computation of its own that takes the student's slip.
+
+
+def batchnorm_world(
+    xs: list[float],
+    gamma: float,
+    beta: float,
+    eps: float,
+    dys: list[float],
+    carry: int | None,
+    slip: tuple[str, float] | None = None,
+) -> dict[str, float]:
+    values: dict[str, float] = {}
+
+    def put(label: str, v: float) -> float:
+        if slip is not None and label == slip[0]:
+            v = slip[1]
+        elif carry is not None:
+            v = carried(v, carry)
+        if not math.isfinite(v):
+            raise ValueError(label)
+        values[label] = v
+        return v
+
+    m = len(xs)
+    mean = put("mean", sum(xs) / m)
+    var = put("var", sum((x - mean) ** 2 for x in xs) / m)
+    std = put("std", math.sqrt(var + eps))
+    xhat = [put(f"xhat_{i + 1}", (x - mean) / std) for i, x in enumerate(xs)]
+    for i, h in enumerate(xhat):
+        put(f"y_{i + 1}", gamma * h + beta)
+    dbeta = put("dbeta", sum(dys))
+    dgamma = put("dgamma", sum(d * h for d, h in zip(dys, xhat)))
+    for i, (d, h) in enumerate(zip(dys, xhat)):
+        put(f"dx_{i + 1}", gamma / std * (d - dbeta / m - h * dgamma / m))
+    return values
+
+
+@given(
+    xs=st.lists(quarter, min_size=3, max_size=4).filter(lambda v: len(set(v)) > 1),
+    gamma=tenth.filter(bool),
+    beta=tenth,
+    dys=st.lists(tenth, min_size=4, max_size=4),
+    k=pick,
+)
+@FEW
+def test_batchnorm_slip_against_a_computation_of_its_own(
+    xs: list[float], gamma: float, beta: float, dys: list[float], k: int
+) -> None:
+    dys = dys[: len(xs)]
+    problem = {
+        "batch": [[x] for x in xs],
+        "gamma": [gamma],
+        "beta": [beta],
+        "epsilon": 0.01,
+        "grad_output": [[d] for d in dys],
+    }
+    for carry in (None, CARRY):
+        solution = solve("batchnorm", problem, carry)
+        steps = steps_of(solution)
+        correct = batchnorm_world(xs, gamma, beta, 0.01, dys, carry)
+        assert set(correct) == {s.label for s in steps.values() if numeric(s)}
+        for label, value in correct.items():
+            assert float(steps[label].value) == pytest.approx(value, rel=1e-9, abs=1e-9)
+        labels = list(correct)
+        slipped = labels[k % len(labels)]
+        v = correct[slipped]
+        shift = carried(0.25 * max(1.0, abs(v)), carry) if carry else 0.25 * max(1.0, abs(v))
+        try:
+            world = batchnorm_world(
+                xs, gamma, beta, 0.01, dys, carry, (slipped, -v - shift if v > 0 else -v + shift)
+            )
+        except ValueError:  # σ² + ε under the square root: stay on its side of 0
+            world = batchnorm_world(xs, gamma, beta, 0.01, dys, carry, (slipped, v + shift))
+        claims = [claim(label, world[label], carry) for label in labels]
+        expected = {
+            c.name: WRONG
+            if c.name == slipped
+            else CARRIED
+            if abs(c.value - correct[c.name]) > c.tol * (1 + 1e-9)
+            else RIGHT
+            for c in claims
+        }
+        report = judge(solution, claims, carry)
+        got = {v.claim.name: v.status for v in report.verdicts}
+        assert got == expected, {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
+
+
+# the rnn cell once more, against a computation of its own (one unit, two steps, tanh state,
+# linear output layer, ½ squared error, one update with η = 0.1)
+
+
+def rnn_world(
+    xs: list[list[float]],
+    ys: list[float],
+    u: list[float],
+    w: float,
+    b: float,
+    v: float,
+    c: float,
+    carry: int | None,
+    slip: tuple[str, float] | None = None,
+) -> dict[str, float]:
+    values: dict[str, float] = {}
+
+    def put(label: str, x: float) -> float:
+        if slip is not None and label == slip[0]:
+            x = slip[1]
+        elif carry is not None:
+            x = carried(x, carry)
+        if not math.isfinite(x):
+            raise ValueError(label)
+        values[label] = x
+        return x
+
+    s = [0.0]
+    yhat = []
+    for t in (1, 2):
+        x = xs[t - 1]
+        s.append(put(f"s_{t}", math.tanh(u[0] * x[0] + u[1] * x[1] + w * s[-1] + b)))
+        net = put(f"net_yhat_{t}", v * s[t] + c)
+        yhat.append(put(f"yhat_{t}", net))
+        put(f"L_{t}", (yhat[-1] - ys[t - 1]) ** 2 / 2)
+    put("L", values["L_1"] + values["L_2"])
+    dy2 = put("dL_dyhat_2", yhat[1] - ys[1])
+    d_out2 = put("delta_yhat_2", dy2 * 1)
+    ds2 = put("dL_ds_2", d_out2 * v)
+    delta2 = put("delta_2", ds2 * (1 - s[2] * s[2]))
+    dy1 = put("dL_dyhat_1", yhat[0] - ys[0])
+    d_out1 = put("delta_yhat_1", dy1 * 1)
+    explicit = put("dL_ds_1_explicit", d_out1 * v)
+    implicit = put("dL_ds_1_implicit", delta2 * w)
+    ds1 = put("dL_ds_1", explicit + implicit)
+    delta1 = put("delta_1", ds1 * (1 - s[1] * s[1]))
+    deltas = [delta1, delta2]
+    grad = {
+        "U[1,1]": put("dL_dU[1,1]", deltas[0] * xs[0][0] + deltas[1] * xs[1][0]),
+        "U[1,2]": put("dL_dU[1,2]", deltas[0] * xs[0][1] + deltas[1] * xs[1][1]),
+        "W": put("dL_dW", deltas[0] * s[0] + deltas[1] * s[1]),
+        "b": put("dL_db", deltas[0] + deltas[1]),
+        "V": put("dL_dV", d_out1 * s[1] + d_out2 * s[2]),
+        "c": put("dL_dc", d_out1 + d_out2),
+    }
+    before = {"U[1,1]": u[0], "U[1,2]": u[1], "W": w, "b": b, "V": v, "c": c}
+    for name, g in grad.items():
+        base, bracket, rest = name.partition("[")
+        put(f"{base}_new{bracket}{rest}", before[name] - 0.1 * g)
+    return values
+
+
+@given(
+    xs=matrix(2, 2),
+    ys=st.lists(tenth, min_size=2, max_size=2),
+    u=st.lists(tenth, min_size=2, max_size=2),
+    w=tenth,
+    b=tenth,
+    v=tenth.filter(bool),
+    c=tenth,
+    k=pick,
+)
+@FEW
+def test_rnn_slip_against_a_computation_of_its_own(
+    xs: Any, ys: list[float], u: list[float], w: float, b: float, v: float, c: float, k: int
+) -> None:
+    problem = {
+        "cell": "rnn",
+        "inputs": xs,
+        "targets": [[y] for y in ys],
+        "loss": "half_sse",
+        "learning_rate": 0.1,
+        "state0": [0],
+        "U": [u],
+        "W": [[w]],
+        "b": [b],
+        "V": [[v]],
+        "c": [c],
+        "state_activation": "tanh",
+    }
+    for carry in (None, CARRY):
+        solution = solve("rnn", problem, carry)
+        steps = steps_of(solution)
+        correct = rnn_world(xs, ys, u, w, b, v, c, carry)
+        assert set(correct) == {s.label for s in steps.values() if numeric(s)}
+        for label, value in correct.items():
+            assert float(steps[label].value) == pytest.approx(value, rel=1e-9, abs=1e-9), label
+        labels = list(correct)
+        slipped = labels[k % len(labels)]
+        x = correct[slipped]
+        shift = carried(0.25 * max(1.0, abs(x)), carry) if carry else 0.25 * max(1.0, abs(x))
+        world = rnn_world(
+            xs, ys, u, w, b, v, c, carry, (slipped, -x - shift if x > 0 else -x + shift)
+        )
+        claims = [claim(label, world[label], carry) for label in labels]
+        expected = {
+            cl.name: WRONG
+            if cl.name == slipped
+            else CARRIED
+            if abs(cl.value - correct[cl.name]) > cl.tol * (1 + 1e-9)
+            else RIGHT
+            for cl in claims
+        }
+        report = judge(solution, claims, carry)
+        got = {vd.claim.name: vd.status for vd in report.verdicts}
+        assert got == expected, {n: (got[n], expected[n]) for n in got if got[n] != expected[n]}

@@ -107,6 +107,12 @@ def test_c_batchnorm_carry_to_zero_is_an_input_error(runner, tmp_path: Path) -> 
     assert "--carry" in message and "rounds to 0" in message and "epsilon" in message
 
 
+def test_c_batchnorm_underflow_is_an_input_error(runner, tmp_path: Path) -> None:
+    problem = write(tmp_path, "p.yaml", "batch: [[1e-300], [2e-300]]\nepsilon: 0\n")
+    out = runner.invoke(app, ["batchnorm", problem])
+    assert out.exit_code == 2 and "epsilon" in out.output and "internal" not in out.output
+
+
 # --- D: error carried forward re-decides relu slopes and max-pool routes ----------------------
 
 
@@ -252,3 +258,124 @@ def test_class_report_marks_around_unknown_names(runner, tmp_path: Path) -> None
     s10 = rows[1]
     assert s10["claims"] == "2" and "w47+" in s10["error"]  # the rest is marked
     assert s10["first_wrong"] == "a5"  # as the student wrote it, not out_h1
+
+
+def test_every_label_and_result_path_of_every_example_is_a_claim() -> None:
+    """Row E for every command: each JSON quantity and each path into result is accepted."""
+    from dlcalc.checking import Claim, Index, resolve, result_paths
+    from dlcalc.commands import COMMANDS
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import load
+
+    checked = 0
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        doc = load(str(path))
+        command = doc.data.get("command")
+        if command not in COMMANDS:
+            continue
+        solution = COMMANDS[command].build(doc, Settings())
+        index = Index.of(solution)
+        names = [s.label for s in solution.iter_steps()]
+        names += list(solution.paths) + result_paths(index.result, limit=300)
+        verdicts = resolve(index, [Claim(n, 0.0, "0", 0.5) for n in dict.fromkeys(names)])
+        checked += len(verdicts)
+    assert checked > 1000
+
+
+@pytest.mark.parametrize(
+    "example",
+    [
+        "conv-backward.yaml",
+        "conv-relu-maxpool.yaml",
+        "rnn-1unit.yaml",
+        "lstm-gomez.yaml",
+        "gru-1unit.yaml",
+        "batchnorm.yaml",
+        "adam-step.yaml",
+        "momentum-trace.yaml",
+    ],
+)
+def test_result_paths_name_the_steps_that_show_them(example: str) -> None:
+    """Solution.paths: each path's number is the value of the step it names."""
+    from dlcalc.checking import Index, resolve_path
+    from dlcalc.commands import COMMANDS
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import load
+
+    doc = load(str(EXAMPLES / example))
+    solution = COMMANDS[doc.data["command"]].build(doc, Settings())
+    index = Index.of(solution)
+    linked = 0
+    for path, label in solution.paths.items():
+        value = resolve_path(index.result, path)
+        if label in index.by_label:
+            linked += 1
+            assert float(index.by_label[label].value) == pytest.approx(value, abs=1e-12)
+    assert linked >= 4
+
+
+# --- found on the way: --carry rounded values the solution does not write ---------------------
+
+
+def test_carry_nesterov_rounds_only_written_values(runner, tmp_path: Path) -> None:
+    problem = write(
+        tmp_path,
+        "p.yaml",
+        "optimizer: nesterov\nlearning_rate: 0.1\nmomentum: 0.9\nstart: [0.2, -0.2]\n"
+        'function: "w1^2 + 0.5*w1*w2 + 2*w2^2"\nsteps: 2\nweight_decay: 0.1\n',
+    )
+    out = runner.invoke(app, ["optimize", problem, "--carry", "3", "-f", "json"])
+    values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
+    # 0.139 − 0.1 × (0.261 + 0.9 × 0.549) = 0.06349: the unwritten 0.7551 is not rounded first
+    assert values["w1_2"] == pytest.approx(0.063)
+
+
+def test_carry_dropout_rounds_only_written_values(runner) -> None:
+    out = runner.invoke(
+        app, ["backprop", str(EXAMPLES / "mazur-dropout.yaml"), "--carry", "2", "-f", "json"]
+    )
+    values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
+    # (0.14 × 0.4 + (−0.04) × 0.5) × 1/(1 − 0.5) = 0.072: the sum 0.036 is not rounded on its own
+    assert values["dE_dout_h1"] == pytest.approx(0.07)
+
+
+def test_carry_rounds_the_perceptron_boundary(runner) -> None:
+    out = runner.invoke(
+        app,
+        ["perceptron", str(EXAMPLES / "perceptron-trace.yaml"), "--carry", "2", "-f", "json"],
+    )
+    values = {s["quantity"]: s["value"] for s in json.loads(out.output)["steps"]}
+    assert values["x2_intercept"] == pytest.approx(5.78)
+    assert values["x2_slope"] == pytest.approx(-0.11)
+
+
+@pytest.mark.parametrize("carry", [2, 3])
+def test_every_example_under_carry_writes_what_its_numbers_give(carry: int) -> None:
+    """--carry for every command: a step's value is its formula at the written numbers, rounded."""
+    from numbers import Real
+
+    from dlcalc.commands import COMMANDS
+    from dlcalc.numerics import rounder
+    from dlcalc.settings import Settings
+    from dlcalc.specs.loader import load
+
+    rnd = rounder(carry)
+    checked = 0
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        doc = load(str(path))
+        command = doc.data.get("command")
+        if command not in COMMANDS or "carry" not in COMMANDS[command].options:
+            continue
+        solution = COMMANDS[command].build(doc, Settings(carry=carry))
+        for step in solution.iter_steps():
+            if not step.computed or isinstance(step.value, bool):
+                continue
+            if not isinstance(step.value, Real):
+                continue
+            value = step.recompute({})
+            if isinstance(value, Real) and not isinstance(value, bool):
+                assert float(step.value) == pytest.approx(float(rnd(value)), abs=1e-12), (
+                    f"{path.name}: {step.label}"
+                )
+                checked += 1
+    assert checked > 500

@@ -218,7 +218,6 @@ LATEX_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-NO_COMMAND = {"alpha", "beta", "epsilon", "zeta", "eta", "iota", "kappa", "mu", "nu", "omicron"}
 NO_COMMAND_CAPS = {"Alpha", "Beta", "Epsilon", "Zeta", "Eta", "Iota", "Kappa", "Mu", "Nu"}
 NO_COMMAND_CAPS |= {"Omicron", "Rho", "Tau", "Chi"}
 

@@ -501,7 +501,7 @@ def write(console: Console, items: list[RenderableType]) -> None:
 
 
 def to_html(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:
-    """A self-contained HTML page (the writer behind ``-o x.html``)."""
+    """A self-contained HTML page (class_report's feedback pages)."""
     from dlcalc.render import html
 
     return html.render(solution, decimals, every_step)

@@ -343,6 +343,22 @@ def annotate(error: InputError) -> InputError:
     return error
 
 
+def failure(error: Exception, where: str) -> str:
+    """The one-line message for an error while solving the input ``where`` (a file, "command line").
+
+    Input errors that know their file keep it; any other exception (a bug) still becomes a
+    message, never a traceback.
+    """
+    prefix = f"{where}: " if where else ""
+    if isinstance(error, InputError):
+        return str(annotate(error.located(where or None)))
+    if isinstance(error, OverflowError):
+        return f"{prefix}a number grows beyond the range of a double (about 1.8e308); use smaller values"
+    if isinstance(error, (RecursionError, MemoryError)):
+        return f"{prefix}too large or too deeply nested to work out ({type(error).__name__})"
+    return f"{prefix}internal error ({type(error).__name__}: {error}); please report this input"
+
+
 # Patterns of error messages only: compiled (and cached by ``re``) when first needed.
 _COMMA_PAIR = r"(?a)(?<![\d.])\d+,\d+"
 _ABOUT_COUNTS = r"\d+ (input )?(values|weights|numbers|items|columns|rows|target)|has \d+|got \d+"

@@ -30,7 +30,6 @@ Num = Any  # int, Fraction or float
 Grid = list[list[Num]]
 Channels = list[Grid]  # [C][H][W]
 Round = Callable[[Num], Num]
-EXACT_ACTIVATIONS = ("relu", "leaky_relu", "linear")
 
 
 # --- numbers ----------------------------------------------------------------------------------

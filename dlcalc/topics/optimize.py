@@ -190,9 +190,14 @@ def new_state(h: Hyper, shape: tuple[int, ...]) -> dict[str, Array]:
     return {name: np.zeros(shape) for name in STATE[h.optimizer]}
 
 
-def _denominator(square: Array, eps: float, what: str, rnd: Round, inside: bool) -> Array:
-    """√x + ε (ε inside, √(x + ε), only for the ``eps_inside`` variant)."""
-    denominator = rnd(np.sqrt(square + eps)) if inside else rnd(np.sqrt(square)) + eps
+def _denominator(square: Array, eps: float, what: str, inside: bool) -> Array:
+    """√x + ε (ε inside, √(x + ε), only for the ``eps_inside`` variant).
+
+    Not rounded under --carry: the update writes it inside its own formula, not as a value of
+    its own, and --carry rounds the values the solution writes (a student who redoes the
+    written formula with the written numbers gets the written weight).
+    """
+    denominator = np.sqrt(square + eps) if inside else np.sqrt(square) + eps
     if np.any(denominator == 0):
         raise InputError(
             f"√{what} + ε is 0 (a gradient of 0 with epsilon 0): the update divides by zero; "
@@ -236,16 +241,16 @@ def apply(
             else:
                 v = rnd(h.momentum * state["velocity"] + g)
                 state["velocity"] = shown["velocity"] = v
-                step = v if h.optimizer == "momentum" else rnd(g + h.momentum * v)
+                step = v if h.optimizer == "momentum" else g + h.momentum * v  # not written
                 new = rnd(w - eta * step)
         elif h.optimizer == "adagrad":
             a = rnd(state["accumulator"] + g * g)
             state["accumulator"] = shown["accumulator"] = a
-            new = rnd(w - eta * g / _denominator(a, eps, "a_t", rnd, inside))
+            new = rnd(w - eta * g / _denominator(a, eps, "a_t", inside))
         elif h.optimizer == "rmsprop":
             r = rnd(h.rho * state["v"] + (1 - h.rho) * g * g)
             state["v"] = shown["v"] = r
-            new = rnd(w - eta * g / _denominator(r, eps, "r_t", rnd, inside))
+            new = rnd(w - eta * g / _denominator(r, eps, "r_t", inside))
         else:  # adam, adamw
             m = rnd(h.beta1 * state["m"] + (1 - h.beta1) * g)
             v = rnd(h.beta2 * state["v"] + (1 - h.beta2) * g * g)
@@ -253,7 +258,7 @@ def apply(
             m_hat = rnd(m / (1 - h.beta1**t))
             v_hat = rnd(v / (1 - h.beta2**t))
             shown.update(m=m, v=v, m_hat=m_hat, v_hat=v_hat)
-            ratio = m_hat / _denominator(v_hat, eps, "v̂_t", rnd, inside)
+            ratio = m_hat / _denominator(v_hat, eps, "v̂_t", inside)
             if h.optimizer == "adamw" and lam:
                 new = rnd(w - eta * (ratio + lam * w))
             else:
@@ -634,6 +639,7 @@ def solve_optimize(
     start_loss = gradient.loss(w.tolist()) if gradient is not None else None
     rows: list[list[Any]] = [[0, *w.tolist(), *([start_loss] if gradient else []), *[None] * n]]
     history: list[dict[str, Any]] = []
+    paths: dict[str, str] = {}
     clip, schedule = spec.clip, spec.schedule
     if schedule is not None:
         from dlcalc.topics import training_steps as T
@@ -695,6 +701,24 @@ def solve_optimize(
                     for step in steps:
                         section.add(step)
             sections.append(section)
+        if record_all or t == 1:  # the result's numbers of a written step → their labels
+            at = f"steps[{t - 1}]"
+            for i in range(n):
+                paths[f"{at}.weights[{i}]"] = names[i].label("w", t)
+                paths[f"{at}.gradient[{i}]"] = names[i].label("g", t)
+                if h.l2:
+                    paths[f"{at}.gradient_with_decay[{i}]"] = names[i].label("g_reg", t)
+                for key in update.state:
+                    kind = "r" if (h.optimizer, key) == ("rmsprop", "v") else SHORT.get(key, key)
+                    paths[f"{at}.{key}[{i}]"] = names[i].label(kind, t)
+                if t == total_steps:
+                    paths[f"weights[{i}]"] = names[i].label("w", t)
+                if clip is not None:
+                    paths[f"{at}.clipped_gradient[{i}]"] = names[i].label("g_clip", t)
+            if clip is not None:
+                paths[f"{at}.gradient_norm"] = f"grad_norm_{t}"
+            if eta_step is not None:
+                paths[f"{at}.learning_rate"] = eta_step.label
         entry: dict[str, Any] = {
             "step": t,
             "weights": update.weights.tolist(),
@@ -745,7 +769,13 @@ def solve_optimize(
         )
         notes.append(f"{total_steps:,} steps: the first is worked out in full; {hint}.")
     solution = Solution(
-        "optimize", sections, result, title=spec.title, source=spec.source, notes=notes
+        "optimize",
+        sections,
+        result,
+        title=spec.title,
+        source=spec.source,
+        notes=notes,
+        paths=paths,
     )
     if variant is None:
         for v in variants(h):

@@ -23,6 +23,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from dlcalc import limits
 from dlcalc.formula import Compare, If, Lookup, Name, Node, Num, Q, Vector, q, total
@@ -38,6 +39,7 @@ from dlcalc.steps import Rule, Section, Solution, Step, Table
 from dlcalc.topics import linear_unit as lu
 from dlcalc.topics.linear_unit import (
     MAX_WRITTEN,
+    Round,
     rounder,
     start_note,
     trace_table,
@@ -413,6 +415,8 @@ def result_section(
         x1, x2 = trainer.columns
         section.add(f"Decision boundary: w0 + w1·{x1} + w2·{x2} = 0, i.e. {x2} = a + b·{x1}")
         a, b = boundary(w)
+        assert a is not None and b is not None  # w2 ≠ 0
+        a, b = trainer.rnd(a), trainer.rnd(b)  # written values: carried like the rest
         w0, w1, w2 = (lu.weight(f"w{i}_final", w[i], i) for i in range(3))
         section.add(Step("x2_intercept", a, name=Name("a"), expr=-w0 / w2))
         section.add(Step("x2_slope", b, name=Name("b"), expr=-w1 / w2))
@@ -494,13 +498,51 @@ def solve_evaluation(
     """Each perceptron's sum with numbers, the threshold comparison, the code and its label."""
     rnd = rounder(carry)
     names = unit_names(spec)
-    neg, pos = spec.outputs
     inputs = evaluation_inputs(spec)
     n = len(spec.perceptrons[0].weights)
     codes = {label: tuple(int(v) for v in code) for label, code in (spec.codes or {}).items()}
     detail = every_step or len(inputs) <= FULL_INPUTS
     expected = expected_outputs(spec, len(inputs))
 
+    sections = [_setup_section(spec, names, codes)]
+    predictions = []
+    table_rows = []
+    for k, x in enumerate(inputs, 1):
+        record = detail or k == 1
+        section, sums, outs, label = _input_section(spec, names, codes, k, x, rnd, record)
+        if record:
+            sections.append(section)
+        want = expected[k - 1] if expected else None
+        entry, row = _prediction(x, sums, outs, label, bool(codes), bool(expected), want)
+        predictions.append(entry)
+        table_rows.append(row)
+    heads = [f"x{i + 1}" for i in range(n)]
+    for name in names:
+        heads += [f"sum_{name}", name]
+    if codes:
+        heads.append("class")
+    if expected:
+        heads += ["expected", "right?"]
+    summary = Section("Truth table" if spec.truth_table else "Predictions")
+    summary.add(Table(heads, table_rows, elide=len(table_rows) > 60))
+    if expected:
+        judged = [e for e in predictions if "correct" in e]
+        right = sum(1 for e in judged if e["correct"])
+        summary.add(f"{right} of {len(judged)} predicted as expected.")
+    if not detail:
+        summary.add(f"Input 1 is written out in full; --every-step writes out all {len(inputs)}.")
+    sections.append(summary)
+    return Solution(
+        "perceptron", sections, {"predictions": predictions}, title=spec.title, source=spec.source
+    )
+
+
+def _setup_section(
+    spec: PerceptronEvaluation, names: list[str], codes: dict[str, tuple[int, ...]]
+) -> Section:
+    """Each perceptron's rule in symbols and its weights, and the class codes."""
+    neg, pos = spec.outputs
+    n = len(spec.perceptrons[0].weights)
     setup = Section("Perceptrons")
     for name, unit in zip(names, spec.perceptrons):
         symbols: list[
@@ -541,115 +583,117 @@ def solve_evaluation(
             )
         )
 
-    sections = [setup]
-    predictions = []
-    table_rows = []
-    for k, x in enumerate(inputs, 1):
-        record = detail or k == 1
-        section = Section(f"Input {k}")
-        sums, outs = [], []
-        for name, unit in zip(names, spec.perceptrons):
-            w = [exact(v) for v in unit.weights]
-            products: list[Node] = [
-                q(f"w{i + 1}_{name}", w[i], Name(f"w{i + 1}", name, label_sub=True))
-                * q(f"x{i + 1}@{k}", x[i], Name("x", str(i + 1)))
-                for i in range(n)
-            ]
-            s = sum((a * b for a, b in zip(w, x)), Fraction(0))
-            if unit.bias is not None:
-                bias = exact(unit.bias)
-                s += bias
-                products.append(q(f"b_{name}", bias, Name("b", name, label_sub=True)))
-            s = rnd(s)
-            theta = Fraction(0) if unit.bias is not None else exact(unit.threshold or 0)
-            fired = fires(s - theta, spec.fire_at_zero)
-            o = pos if fired else neg
-            sums.append(s)
-            outs.append(o)
-            if record:
-                sum_name = Name("sum", name, label_sub=True)
-                section.add(Step(f"sum_{name}@{k}", s, name=sum_name, expr=total(products)))
-                s_q = q(f"sum_{name}@{k}", s, sum_name)
-                threshold: Node = (
-                    Num(0)
-                    if unit.bias is not None
-                    else q(f"threshold_{name}", theta, Name("θ", name, label_sub=True))
-                )
-                worked = "" if unit.bias is not None else "threshold"  # 2.1 < 3 ← threshold
-                expr = threshold_output(s_q, threshold, pos, neg, spec.fire_at_zero, worked)
-                section.add(Step(f"{name}@{k}", o, name=Name(name), expr=expr))
-        label = next((lab for lab, code in codes.items() if code == tuple(outs)), None)
-        if record and len(names) > 1:
-            note = None
-            if codes:
-                note = f"class: {label}" if label is not None else "no class has this code"
-            code = Vector(tuple(q(f"{name}@{k}", o, Name(name)) for name, o in zip(names, outs)))
+    return setup
 
-            def code_of(v: tuple[int, ...]) -> str:
-                return "(" + ", ".join(shown_int(o) for o in v) + ")"
 
-            if codes:  # as the slides write it: y = (0, 1) = car
-                classes = {c: lab for lab, c in codes.items()}
-                expr = Lookup(code, classes, code_of)
-                value = label if label is not None else code_of(tuple(outs))
-                section.add(
-                    Step(
-                        f"code@{k}",
-                        value,
-                        expr=expr,
-                        symbol="class",
-                        note=None if label is not None else note,
-                    )
-                )
-            else:  # the code itself, once: code = (0, 1)
-                expr = Lookup(code, {}, code_of)
-                section.add(Step(f"code@{k}", code_of(tuple(outs)), expr=expr, symbol="code"))
-        elif record and codes:
-            section.add(f"class: {label}" if label is not None else "no class has this code")
+def _input_section(
+    spec: PerceptronEvaluation,
+    names: list[str],
+    codes: dict[str, tuple[int, ...]],
+    k: int,
+    x: list[Fraction],
+    rnd: Round,
+    record: bool,
+) -> tuple[Section, list[Fraction], list[Any], str | None]:
+    """Input ``k`` through every perceptron (written out when ``record``): the section, the
+    sums, the outputs and the class their code names (None: no class, or no codes)."""
+    neg, pos = spec.outputs
+    n = len(spec.perceptrons[0].weights)
+    section = Section(f"Input {k}")
+    sums, outs = [], []
+    for name, unit in zip(names, spec.perceptrons):
+        w = [exact(v) for v in unit.weights]
+        products: list[Node] = [
+            q(f"w{i + 1}_{name}", w[i], Name(f"w{i + 1}", name, label_sub=True))
+            * q(f"x{i + 1}@{k}", x[i], Name("x", str(i + 1)))
+            for i in range(n)
+        ]
+        s = sum((a * b for a, b in zip(w, x)), Fraction(0))
+        if unit.bias is not None:
+            bias = exact(unit.bias)
+            s += bias
+            products.append(q(f"b_{name}", bias, Name("b", name, label_sub=True)))
+        s = rnd(s)
+        theta = Fraction(0) if unit.bias is not None else exact(unit.threshold or 0)
+        fired = fires(s - theta, spec.fire_at_zero)
+        o = pos if fired else neg
+        sums.append(s)
+        outs.append(o)
         if record:
-            sections.append(section)
-        entry: dict = {
-            "input": [float(v) for v in x],
-            "sums": [float(s) for s in sums],
-            "outputs": outs,
-        }
+            sum_name = Name("sum", name, label_sub=True)
+            section.add(Step(f"sum_{name}@{k}", s, name=sum_name, expr=total(products)))
+            s_q = q(f"sum_{name}@{k}", s, sum_name)
+            threshold: Node = (
+                Num(0)
+                if unit.bias is not None
+                else q(f"threshold_{name}", theta, Name("θ", name, label_sub=True))
+            )
+            worked = "" if unit.bias is not None else "threshold"  # 2.1 < 3 ← threshold
+            expr = threshold_output(s_q, threshold, pos, neg, spec.fire_at_zero, worked)
+            section.add(Step(f"{name}@{k}", o, name=Name(name), expr=expr))
+    label = next((lab for lab, code in codes.items() if code == tuple(outs)), None)
+    if record and len(names) > 1:
+        note = None
         if codes:
-            entry["label"] = label
-        row: list = [float(v) for v in x]
-        for s, o in zip(sums, outs):
-            row += [float(s), o]
-        if codes:
-            row.append(label if label is not None else "—")
-        if expected and expected[k - 1] is None:  # nothing expected: a test input
-            row += ["—", ""]
-        elif expected:
-            want = expected[k - 1]
-            assert want is not None
-            got = label if isinstance(want, str) else tuple(outs)
-            entry["expected"] = want if isinstance(want, str) else list(want)
-            entry["correct"] = got == want
-            row += [_shown_expected(want), "✓" if got == want else "✗"]
-        predictions.append(entry)
-        table_rows.append(row)
-    heads = [f"x{i + 1}" for i in range(n)]
-    for name in names:
-        heads += [f"sum_{name}", name]
+            note = f"class: {label}" if label is not None else "no class has this code"
+        code = Vector(tuple(q(f"{name}@{k}", o, Name(name)) for name, o in zip(names, outs)))
+
+        def code_of(v: tuple[int, ...]) -> str:
+            return "(" + ", ".join(shown_int(o) for o in v) + ")"
+
+        if codes:  # as the slides write it: y = (0, 1) = car
+            classes = {c: lab for lab, c in codes.items()}
+            expr = Lookup(code, classes, code_of)
+            value = label if label is not None else code_of(tuple(outs))
+            section.add(
+                Step(
+                    f"code@{k}",
+                    value,
+                    expr=expr,
+                    symbol="class",
+                    note=None if label is not None else note,
+                )
+            )
+        else:  # the code itself, once: code = (0, 1)
+            expr = Lookup(code, {}, code_of)
+            section.add(Step(f"code@{k}", code_of(tuple(outs)), expr=expr, symbol="code"))
+    elif record and codes:
+        section.add(f"class: {label}" if label is not None else "no class has this code")
+    return section, sums, outs, label
+
+
+def _prediction(
+    x: list[Fraction],
+    sums: list[Fraction],
+    outs: list[Any],
+    label: str | None,
+    codes: bool,
+    expected: bool,
+    want: Any,
+) -> tuple[dict, list]:
+    """One input's entry of the result and its row of the summary table (with the expected
+    output ``want`` and whether it is met, when the problem gives expected outputs)."""
+    entry: dict = {
+        "input": [float(v) for v in x],
+        "sums": [float(s) for s in sums],
+        "outputs": outs,
+    }
     if codes:
-        heads.append("class")
-    if expected:
-        heads += ["expected", "right?"]
-    summary = Section("Truth table" if spec.truth_table else "Predictions")
-    summary.add(Table(heads, table_rows, elide=len(table_rows) > 60))
-    if expected:
-        judged = [e for e in predictions if "correct" in e]
-        right = sum(1 for e in judged if e["correct"])
-        summary.add(f"{right} of {len(judged)} predicted as expected.")
-    if not detail:
-        summary.add(f"Input 1 is written out in full; --every-step writes out all {len(inputs)}.")
-    sections.append(summary)
-    return Solution(
-        "perceptron", sections, {"predictions": predictions}, title=spec.title, source=spec.source
-    )
+        entry["label"] = label
+    row: list = [float(v) for v in x]
+    for s, o in zip(sums, outs):
+        row += [float(s), o]
+    if codes:
+        row.append(label if label is not None else "—")
+    if expected and want is None:  # nothing expected: a test input
+        row += ["—", ""]
+    elif expected:
+        assert want is not None
+        got = label if isinstance(want, str) else tuple(outs)
+        entry["expected"] = want if isinstance(want, str) else list(want)
+        entry["correct"] = got == want
+        row += [_shown_expected(want), "✓" if got == want else "✗"]
+    return entry, row
 
 
 def _shown_expected(want: str | tuple[int, ...]) -> str:

@@ -33,27 +33,6 @@ ALPHA = 0.01
 MAX_WRITTEN_TERMS = 5_000  # larger problems are solved, but not written out step by step  # leaky_relu's slope for negative net input (as for networks)
 INLINE_SLOPES = ("tanh", "sigmoid", "linear")  # slopes written from the output inside δ's formula
 
-# How each block of parameters and its value are written: (label, symbol) of the value,
-# the suffix of its parameters (U_f, W_f, b_f; the candidate's are plain U, W, b).
-VALUE_NAME = {
-    "cell": ("s", "s"),
-    "input": ("i", "i"),
-    "forget": ("f", "f"),
-    "output": ("o", "o"),
-    "candidate": ("stilde", "s̃"),
-    "reset": ("r", "r"),
-    "update": ("z", "z"),
-}
-SUFFIX = {
-    "cell": "",
-    "input": "_i",
-    "forget": "_f",
-    "output": "_o",
-    "candidate": "",
-    "reset": "_r",
-    "update": "_z",
-}
-
 
 # --- the engine -------------------------------------------------------------------------------
 

@@ -262,188 +262,231 @@ def forward_sections(sym: Symbolic) -> list[Section]:
     return sections
 
 
+Chain = list[tuple[str, float]]  # one path of chain-rule factors to E: (label, value) each
+
+
 def backward_sections(sym: Symbolic) -> tuple[list[Section], list[list[list[float]]]]:
     """Every ∂E/∂w by the chain rule in symbols; returns the sections and the gradients."""
-    net = sym.net
-    n_layers = len(net.units)
+    n_layers = len(sym.net.units)
     E = sym.E()
     delta: list[list[object]] = [[] for _ in range(n_layers)]  # ∂E/∂net as a tree of factors
     dvalue: list[list[float]] = [[] for _ in range(n_layers)]
-    paths: list[list[list[list[tuple[str, float]]]]] = [
-        [] for _ in range(n_layers)
-    ]  # per unit: factor chains to E
+    paths: list[list[list[Chain]]] = [[] for _ in range(n_layers)]  # per unit: chains to E
     grads: list[list[list[float]]] = [[] for _ in range(n_layers)]
     sections: list[Section] = []
     for layer in reversed(range(n_layers)):
-        units, act = net.units[layer], net.activations[layer]
+        units = sym.net.units[layer]
         kind = "output" if layer == n_layers - 1 else "hidden"
         section = Section(f"Symbolic · {kind} layer ({', '.join(units)}): ∂E/∂w by the chain rule")
-        douts: list[object] = []
-        dout_paths: list[list[list[tuple[str, float]]]] = []
-        for j, u in enumerate(units):
-            o = sym.outs[layer][j]
-            if layer == n_layers - 1:
-                d = sympy.diff(E, o)
-                section.add(
-                    sym.step(f"dE_dout_{u}", f"∂E/∂out_{u}", d, note="SymPy: ∂E/∂out of the loss")
-                )
-                douts.append(d)
-                dout_paths.append([[(f"dE_dout_{u}", _value(d, sym.values))]])
-            else:
-                terms: list[object] = []
-                chains: list[list[tuple[str, float]]] = []
-                for k, v in enumerate(net.units[layer + 1]):
-                    link = sympy.diff(sym.net_formula(layer + 1, k), o)
-                    section.add(
-                        sym.step(f"dnet_{v}_dout_{u}", f"∂net_{v}/∂out_{u}", link, note="SymPy")
-                    )
-                    terms.append(
-                        Prod([delta[layer + 1][k], link]) if link != 1 else delta[layer + 1][k]
-                    )
-                    for path in paths[layer + 1][k]:
-                        chains.append([*path, (f"dnet_{v}_dout_{u}", _value(link, sym.values))])
-                tree: Sum | Prod = Sum(terms)
-                section.add(
-                    sym.chain(
-                        f"dE_dout_{u}",
-                        f"∂E/∂out_{u}",
-                        [
-                            [
-                                (f"delta_{v}", dvalue[layer + 1][k]),
-                                (
-                                    f"dnet_{v}_dout_{u}",
-                                    _value(
-                                        sympy.diff(sym.net_formula(layer + 1, k), o), sym.values
-                                    ),
-                                ),
-                            ]
-                            for k, v in enumerate(net.units[layer + 1])
-                        ],
-                        note=f"summed over the {len(net.units[layer + 1])} units it feeds",
-                    )
-                )
-                section.add(sym.step(f"dE_dout_{u}", f"∂E/∂out_{u}", tree))
-                douts.append(tree)
-                dout_paths.append(chains)
-        unit_paths: list[list[list[tuple[str, float]]]] = []
-        for j, u in enumerate(units):
-            n_ = sym.nets[layer][j]
-            if act.elementwise:
-                slope = sym.in_outs(layer, sympy.diff(sym.out_formula(layer, j), n_))
-                section.add(
-                    sym.step(
-                        f"dout_{u}_dnet_{u}",
-                        f"∂out_{u}/∂net_{u}",
-                        slope,
-                        note=f"SymPy: d/dnet of {F.unicode(sym.out_formula(layer, j))}, in terms of out_{u}",
-                    )
-                )
-                sv = _value(slope, sym.values)
-                delta[layer].append(Prod([douts[j], slope]) if slope != 1 else douts[j])
-                section.add(
-                    sym.chain(
-                        f"delta_{u}",
-                        f"δ_{u} = ∂E/∂net_{u}",
-                        [
-                            [
-                                (f"dE_dout_{u}", _value(douts[j], sym.values)),
-                                (f"dout_{u}_dnet_{u}", sv),
-                            ]
-                        ],
-                    )
-                )
-                unit_paths.append([[*path, (f"dout_{u}_dnet_{u}", sv)] for path in dout_paths[j]])
-            else:
-                softmax_terms: list[Prod] = []
-                chain_terms = []
-                chains = []
-                for k, v in enumerate(units):
-                    jac = sym.in_outs(layer, sympy.diff(sym.out_formula(layer, k), n_))
-                    section.add(
-                        sym.step(
-                            f"dout_{v}_dnet_{u}",
-                            f"∂out_{v}/∂net_{u}",
-                            jac,
-                            note="SymPy: softmax Jacobian, in terms of the outputs",
-                        )
-                    )
-                    jv = _value(jac, sym.values)
-                    softmax_terms.append(Prod([douts[k], jac]))
-                    chain_terms.append(
-                        [(f"dE_dout_{v}", _value(douts[k], sym.values)), (f"dout_{v}_dnet_{u}", jv)]
-                    )
-                    chains += [[*path, (f"dout_{v}_dnet_{u}", jv)] for path in dout_paths[k]]
-                tree = Sum(softmax_terms)
-                section.add(
-                    sym.chain(
-                        f"delta_{u}",
-                        f"δ_{u} = ∂E/∂net_{u}",
-                        chain_terms,
-                        note="softmax: every output depends on every net input",
-                    )
-                )
-                section.add(sym.step(f"delta_{u}:sum", f"δ_{u}", tree))
-                delta[layer].append(tree)
-                if (
-                    layer == n_layers - 1
-                ):  # SymPy simplifies the sum: softmax + cross-entropy gives out − t
-                    flat = sympy.Add(*(sympy.Mul(*item.items) for item in softmax_terms))
-                    simple = sympy.factor(sympy.simplify(flat))
-                    note = "simplified by SymPy"
-                    if abs(sum(sym.values[t] for t in sym.t) - 1.0) < 1e-12:
-                        others = sympy.Add(*sym.t[:-1])
-                        simple = sympy.simplify(simple.subs(sym.t[-1], 1 - others))
-                        simple = (
-                            simple.subs(others, 1 - sym.t[-1]) if simple.has(others) else simple
-                        )
-                        note += (
-                            f" with the targets summing to 1 ({sym.t[-1].name} = 1 − the others)"
-                        )
-                    delta[layer][j] = simple
-                unit_paths.append(chains)
-            section.add(
-                sym.step(
-                    f"delta_{u}", f"δ_{u}", delta[layer][j], note=None if act.elementwise else note
-                )
-            )
-            dvalue[layer].append(_value(delta[layer][j], sym.values))
-        paths[layer] = unit_paths
-        feeding = sym.feeding(layer)
-        for j, u in enumerate(units):
-            row = []
-            for i in range(len(feeding)):
-                w = sym.w[layer][j][i]
-                local = sympy.diff(sym.net_formula(layer, j), w)
-                section.add(
-                    sym.step(f"dnet_{u}_d{w.name}", f"∂net_{u}/∂{w.name}", local, note="SymPy")
-                )
-                lv = _value(local, sym.values)
-                chains = [[*path, (f"dnet_{u}_d{w.name}", lv)] for path in unit_paths[j]]
-                if layer < n_layers - 1 and len(chains) <= MAX_PATHS:
-                    section.add(
-                        sym.chain(
-                            f"dE_d{w.name}",
-                            f"∂E/∂{w.name}",
-                            chains,
-                            note=f"the sum over all {len(chains)} paths from {w.name} to E",
-                        )
-                    )
-                elif layer == n_layers - 1 and len(chains) == 1:
-                    section.add(sym.chain(f"dE_d{w.name}", f"∂E/∂{w.name}", chains))
-                tree = Prod([delta[layer][j], local])
-                gradient = sym.step(
-                    f"dE_d{w.name}",
-                    f"∂E/∂{w.name}",
-                    tree,
-                    note="in the network's quantities"
-                    + ("" if len(chains) <= MAX_PATHS else f" ({len(chains)} paths, factored)"),
-                )
-                section.add(gradient)
-                row.append(gradient.value)
-            grads[layer].insert(len(grads[layer]), row)
+        douts, dout_paths = _output_gradients(sym, E, layer, section, delta, dvalue, paths)
+        paths[layer] = _deltas(sym, layer, section, douts, dout_paths, delta, dvalue)
+        grads[layer] = _weight_gradients(sym, layer, section, delta, paths[layer])
         sections.insert(0, section)
     sections.reverse()
     return sections, grads
+
+
+def _output_gradients(
+    sym: Symbolic,
+    E: object,
+    layer: int,
+    section: Section,
+    delta: list[list[object]],
+    dvalue: list[list[float]],
+    paths: list[list[list[Chain]]],
+) -> tuple[list[object], list[list[Chain]]]:
+    """∂E/∂out of each unit of ``layer`` (from the loss ``E``, or summed over the units it
+    feeds) and the chains of factors that lead from it to E."""
+    net = sym.net
+    n_layers = len(net.units)
+    units = net.units[layer]
+    douts: list[object] = []
+    dout_paths: list[list[list[tuple[str, float]]]] = []
+    for j, u in enumerate(units):
+        o = sym.outs[layer][j]
+        if layer == n_layers - 1:
+            d = sympy.diff(E, o)
+            section.add(
+                sym.step(f"dE_dout_{u}", f"∂E/∂out_{u}", d, note="SymPy: ∂E/∂out of the loss")
+            )
+            douts.append(d)
+            dout_paths.append([[(f"dE_dout_{u}", _value(d, sym.values))]])
+        else:
+            terms: list[object] = []
+            chains: list[list[tuple[str, float]]] = []
+            for k, v in enumerate(net.units[layer + 1]):
+                link = sympy.diff(sym.net_formula(layer + 1, k), o)
+                section.add(
+                    sym.step(f"dnet_{v}_dout_{u}", f"∂net_{v}/∂out_{u}", link, note="SymPy")
+                )
+                terms.append(
+                    Prod([delta[layer + 1][k], link]) if link != 1 else delta[layer + 1][k]
+                )
+                for path in paths[layer + 1][k]:
+                    chains.append([*path, (f"dnet_{v}_dout_{u}", _value(link, sym.values))])
+            tree: Sum | Prod = Sum(terms)
+            section.add(
+                sym.chain(
+                    f"dE_dout_{u}",
+                    f"∂E/∂out_{u}",
+                    [
+                        [
+                            (f"delta_{v}", dvalue[layer + 1][k]),
+                            (
+                                f"dnet_{v}_dout_{u}",
+                                _value(sympy.diff(sym.net_formula(layer + 1, k), o), sym.values),
+                            ),
+                        ]
+                        for k, v in enumerate(net.units[layer + 1])
+                    ],
+                    note=f"summed over the {len(net.units[layer + 1])} units it feeds",
+                )
+            )
+            section.add(sym.step(f"dE_dout_{u}", f"∂E/∂out_{u}", tree))
+            douts.append(tree)
+            dout_paths.append(chains)
+    return douts, dout_paths
+
+
+def _deltas(
+    sym: Symbolic,
+    layer: int,
+    section: Section,
+    douts: list[object],
+    dout_paths: list[list[Chain]],
+    delta: list[list[object]],
+    dvalue: list[list[float]],
+) -> list[list[Chain]]:
+    """δ = ∂E/∂net of each unit of ``layer`` (appended to ``delta`` and ``dvalue``); returns
+    each unit's chains of factors to E."""
+    net = sym.net
+    n_layers = len(net.units)
+    units, act = net.units[layer], net.activations[layer]
+    unit_paths: list[list[list[tuple[str, float]]]] = []
+    for j, u in enumerate(units):
+        n_ = sym.nets[layer][j]
+        if act.elementwise:
+            slope = sym.in_outs(layer, sympy.diff(sym.out_formula(layer, j), n_))
+            section.add(
+                sym.step(
+                    f"dout_{u}_dnet_{u}",
+                    f"∂out_{u}/∂net_{u}",
+                    slope,
+                    note=f"SymPy: d/dnet of {F.unicode(sym.out_formula(layer, j))}, in terms of out_{u}",
+                )
+            )
+            sv = _value(slope, sym.values)
+            delta[layer].append(Prod([douts[j], slope]) if slope != 1 else douts[j])
+            section.add(
+                sym.chain(
+                    f"delta_{u}",
+                    f"δ_{u} = ∂E/∂net_{u}",
+                    [
+                        [
+                            (f"dE_dout_{u}", _value(douts[j], sym.values)),
+                            (f"dout_{u}_dnet_{u}", sv),
+                        ]
+                    ],
+                )
+            )
+            unit_paths.append([[*path, (f"dout_{u}_dnet_{u}", sv)] for path in dout_paths[j]])
+        else:
+            softmax_terms: list[Prod] = []
+            chain_terms = []
+            chains = []
+            for k, v in enumerate(units):
+                jac = sym.in_outs(layer, sympy.diff(sym.out_formula(layer, k), n_))
+                section.add(
+                    sym.step(
+                        f"dout_{v}_dnet_{u}",
+                        f"∂out_{v}/∂net_{u}",
+                        jac,
+                        note="SymPy: softmax Jacobian, in terms of the outputs",
+                    )
+                )
+                jv = _value(jac, sym.values)
+                softmax_terms.append(Prod([douts[k], jac]))
+                chain_terms.append(
+                    [(f"dE_dout_{v}", _value(douts[k], sym.values)), (f"dout_{v}_dnet_{u}", jv)]
+                )
+                chains += [[*path, (f"dout_{v}_dnet_{u}", jv)] for path in dout_paths[k]]
+            tree = Sum(softmax_terms)
+            section.add(
+                sym.chain(
+                    f"delta_{u}",
+                    f"δ_{u} = ∂E/∂net_{u}",
+                    chain_terms,
+                    note="softmax: every output depends on every net input",
+                )
+            )
+            section.add(sym.step(f"delta_{u}:sum", f"δ_{u}", tree))
+            delta[layer].append(tree)
+            if (
+                layer == n_layers - 1
+            ):  # SymPy simplifies the sum: softmax + cross-entropy gives out − t
+                flat = sympy.Add(*(sympy.Mul(*item.items) for item in softmax_terms))
+                simple = sympy.factor(sympy.simplify(flat))
+                note = "simplified by SymPy"
+                if abs(sum(sym.values[t] for t in sym.t) - 1.0) < 1e-12:
+                    others = sympy.Add(*sym.t[:-1])
+                    simple = sympy.simplify(simple.subs(sym.t[-1], 1 - others))
+                    simple = simple.subs(others, 1 - sym.t[-1]) if simple.has(others) else simple
+                    note += f" with the targets summing to 1 ({sym.t[-1].name} = 1 − the others)"
+                delta[layer][j] = simple
+            unit_paths.append(chains)
+        section.add(
+            sym.step(
+                f"delta_{u}", f"δ_{u}", delta[layer][j], note=None if act.elementwise else note
+            )
+        )
+        dvalue[layer].append(_value(delta[layer][j], sym.values))
+    return unit_paths
+
+
+def _weight_gradients(
+    sym: Symbolic,
+    layer: int,
+    section: Section,
+    delta: list[list[object]],
+    unit_paths: list[list[Chain]],
+) -> list[list[float]]:
+    """∂E/∂w of every weight into ``layer`` = δ × ∂net/∂w, with its paths; the gradient rows."""
+    net = sym.net
+    n_layers = len(net.units)
+    units = net.units[layer]
+    rows: list[list[float]] = []
+    feeding = sym.feeding(layer)
+    for j, u in enumerate(units):
+        row = []
+        for i in range(len(feeding)):
+            w = sym.w[layer][j][i]
+            local = sympy.diff(sym.net_formula(layer, j), w)
+            section.add(sym.step(f"dnet_{u}_d{w.name}", f"∂net_{u}/∂{w.name}", local, note="SymPy"))
+            lv = _value(local, sym.values)
+            chains = [[*path, (f"dnet_{u}_d{w.name}", lv)] for path in unit_paths[j]]
+            if layer < n_layers - 1 and len(chains) <= MAX_PATHS:
+                section.add(
+                    sym.chain(
+                        f"dE_d{w.name}",
+                        f"∂E/∂{w.name}",
+                        chains,
+                        note=f"the sum over all {len(chains)} paths from {w.name} to E",
+                    )
+                )
+            elif layer == n_layers - 1 and len(chains) == 1:
+                section.add(sym.chain(f"dE_d{w.name}", f"∂E/∂{w.name}", chains))
+            tree = Prod([delta[layer][j], local])
+            gradient = sym.step(
+                f"dE_d{w.name}",
+                f"∂E/∂{w.name}",
+                tree,
+                note="in the network's quantities"
+                + ("" if len(chains) <= MAX_PATHS else f" ({len(chains)} paths, factored)"),
+            )
+            section.add(gradient)
+            row.append(gradient.value)
+        rows.append(row)
+    return rows
 
 
 def add_symbolic(solution: Solution, spec: NetworkProblem, training: bool) -> Solution:

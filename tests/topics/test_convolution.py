@@ -357,7 +357,7 @@ def test_carry_rounds_half_away_from_zero() -> None:
 @given(conv_problems(), st.data())
 def test_every_written_formula_evaluates_to_its_value(problem: dict, data: Any) -> None:
     from dlcalc.formula import FRACTION
-    from dlcalc.topics.convolution_steps import solve_convolution
+    from dlcalc.topics.convolution_solve import solve_convolution
 
     net = loadable(problem)
     if net is None:
@@ -385,7 +385,8 @@ def test_every_written_formula_evaluates_to_its_value(problem: dict, data: Any) 
 
 
 def test_long_maps_write_their_first_cells_only() -> None:
-    from dlcalc.topics.convolution_steps import HEAD_CELLS, solve_convolution
+    from dlcalc.topics.convolution_solve import solve_convolution
+    from dlcalc.topics.convolution_steps import HEAD_CELLS
 
     rows = [[(i * j) % 5 for j in range(9)] for i in range(9)]
     net = load({"input": rows, "layers": [{"conv": {"kernel": [[1, 2], [3, 4]]}}]})
@@ -398,7 +399,8 @@ def test_long_maps_write_their_first_cells_only() -> None:
 
 
 def test_kernel_flip_convention_for_check() -> None:
-    from dlcalc.topics.convolution_steps import solve_convolution, with_convention
+    from dlcalc.topics.convolution_solve import solve_convolution
+    from dlcalc.topics.convolution_steps import with_convention
 
     net = load({"input": D2L, "layers": [{"conv": {"kernel": [[0, 1], [2, 3]]}}]})
     flipped = solve_convolution(with_convention(net, "kernel_flip"))

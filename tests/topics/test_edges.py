@@ -13,7 +13,7 @@ from dlcalc.errors import InputError
 from dlcalc.scalars import carry_round
 from dlcalc.specs.convolution import load_convolution
 from dlcalc.specs.loader import Document
-from dlcalc.topics.convolution_steps import solve_convolution
+from dlcalc.topics.convolution_solve import solve_convolution
 
 SOBEL_X = [[-0.125, 0, 0.125], [-0.25, 0, 0.25], [-0.125, 0, 0.125]]
 SOBEL_Y = [[0.125, 0.25, 0.125], [0, 0, 0], [-0.125, -0.25, -0.125]]

@@ -278,10 +278,11 @@ def backward_arrays(
                 through = weights[layer]
                 if sequential_lr is not None:
                     through = rnd(through - sequential_lr * p.grad_w[layer])
-                g = rnd(through.T @ delta)
+                g = through.T @ delta
                 scale = p.scales[layer - 1] if p.scales else None
                 if scale is not None:  # dropout: ∂E/∂out = ∂E/∂(dropped out) × mask/(1 − rate)
-                    g = rnd(g * scale)
+                    g = g * scale  # one written step: the sum is not rounded on its own
+                g = rnd(g)
     if not all(np.all(np.isfinite(d)) for d in p.deltas):
         raise InputError(
             "a gradient is not finite: an output is saturated at exactly 0 or 1 "
