@@ -44,6 +44,7 @@ NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
 WHOLE_PATH = re.compile(r"(?:result\.)?[^.\[\]\s]+(?:\.[^.\[\]\s]+|\[-?\d+\])*")
 MAX_CLAIMS = 5_000
+OWNER_KEYS = ("id", "student")  # not claims: whose sheet it is
 _INFINITE = ("inf", ".inf", "infinity")
 MAX_LIST = 1_000
 RIGHT, WRONG, CARRIED = "right", "wrong", "carried"
@@ -328,6 +329,8 @@ class Sheet:
     claims: list[Claim]
     conventions: dict[str, str] = field(default_factory=dict)
     name: str = ""
+    # its ``id:`` or ``student:`` key: the variant it answers (dlcalc vary)
+    owner: str | None = None
 
 
 def load_claims(
@@ -369,6 +372,7 @@ def load_sheet(
         raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
     claims = []
     declared: dict[str, str] = {}
+    owner: str | None = None
     seen: set[str] = set()
     for key_node, value_node in pairs:
         line = key_node.start_mark.line + 1
@@ -386,6 +390,11 @@ def load_sheet(
                     )
                 declared[str(k.value).strip()] = str(v.value).strip()
             continue
+        if key in OWNER_KEYS and isinstance(value_node, yaml.ScalarNode):
+            owner = str(value_node.value).strip()  # whose sheet it is (dlcalc vary's stubs)
+            continue
+        if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
+            continue  # left blank: not answered
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
@@ -398,7 +407,7 @@ def load_sheet(
         claims.append(Claim(key, value, shown, claim_tol, line, written, _policy(tol, policy)))
     if not claims:
         raise InputError("has no claims; expected quantity names with values", file=name)
-    return Sheet(claims, declared, name)
+    return Sheet(claims, declared, name, owner)
 
 
 SIMPLE_LINE = re.compile(
@@ -446,7 +455,11 @@ def _flat_sheet(
         raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
     claims = []
     seen: set[str] = set()
+    owner: str | None = None
     for key, text, line in pairs:
+        if key in OWNER_KEYS:
+            owner = text  # whose sheet it is (dlcalc vary's stubs)
+            continue
         if key in seen:
             raise InputError("is claimed twice; keep one value", file=name, line=line, field=key)
         seen.add(key)
@@ -458,7 +471,7 @@ def _flat_sheet(
         written = tolerance(text)
         claim_tol = tol if tol is not None else (written if written is not None else EXACT)
         claims.append(Claim(key, value, text, claim_tol, line, text, _policy(tol, policy)))
-    return Sheet(claims, {}, name)
+    return Sheet(claims, {}, name, owner)
 
 
 def _policy(tol: float | None, policy: MarkingPolicy) -> MarkingPolicy | None:

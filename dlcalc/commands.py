@@ -166,6 +166,12 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
     if settings.overrides and isinstance(doc.data, dict):
         doc.data.update(settings.overrides)
     solution = COMMANDS[name].build(doc, settings)
+    if isinstance(doc.data, dict) and "ask" in doc.data and doc.data.get("command") in (None, name):
+        from dlcalc.asking import check_asks
+
+        # every asked quantity is one the solution has (a backprop problem's asks are
+        # backprop's, not those of forward run on the same file)
+        check_asks(doc, solution)
     if settings.carry is not None:
         from dlcalc.scalars import say_carry_mode
 

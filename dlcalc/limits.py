@@ -44,6 +44,19 @@ MAX_NAME = 64  # characters of a name: a unit, a column, a class label, a symbol
 MAX_ARGUMENTS = 10_100  # words on the command line (softmax takes at most 10,000 scores)
 MAX_NUMBER_CHARS = 60  # characters of one written number (0.1234567890123456789e-300 fits)
 
+# --- sets of problems: ask:, dlcalc vary and practice (docs/teaching-sets.md) ------------------
+MAX_VARIANTS = 500  # variants of one set (--count, roster lines)
+MAX_DRAWS = 1_000  # draws in one template
+MAX_CHOICES = 100  # options of one {choice: [...]}
+MAX_CONSTRAINTS = 50  # conditions of one template
+MAX_DRAW_DECIMALS = 6  # decimals of a {uniform: ...} draw
+MAX_DRAW_MAGNITUDE = 1e9  # |lo|, |hi| of a draw's range
+MAX_ROSTER_COLUMNS = 50  # columns of a roster
+MAX_DRAW_ATTEMPTS = 100  # draws tried for one variant before its template is called unsatisfiable
+MAX_SET_DRAWS = 10_000  # draws tried for one set
+MAX_SET_STEPS = 30_000  # worked steps written for one set (three formats each; about 0.35 ms)
+MAX_SOLVED_STEPS = 100_000  # worked steps solved for one set, every draw tried counted
+
 # --- work (measured on a 2-core machine shared with other jobs; see docs/security.md) -----------
 MAX_WORK = 5_000_000  # about µs of CPU: network passes × (LAYER_COST × layers + weights + units)
 LAYER_COST = 150  # one layer's overhead per pass, counted in weights (about 0.15 ms of CPU)

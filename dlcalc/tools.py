@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.commands import PROBLEM
+from dlcalc.errors import InputError
 from dlcalc.settings import Opt, Settings
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ Examples:
   dlcalc check examples/mazur.yaml examples/answers/mazur.yaml
   dlcalc check problem.yaml answers.yaml --command backprop --format json
   dlcalc check examples/mazur.yaml answers/*.yaml --report marks.csv
+  dlcalc check --manifest set/manifest.csv returned/*.yaml --report marks.csv
 """
 
 
@@ -60,7 +62,16 @@ def run_check(values: dict[str, Any], settings: Settings) -> int:
     """Mark one answers file against the solution, or a whole class (several files, --report)."""
     from dlcalc.output import check_answers, mark_class
 
-    problem, answers = values["problem"], [Path(a) for a in values["answers"]]
+    if values.get("manifest") is not None:  # every sheet against its own variant (dlcalc vary)
+        from dlcalc.problem_sets import run_manifest
+
+        return run_manifest(values, settings)
+    problem, answers = values["problem"], [Path(a) for a in values["answers"] or ()]
+    if not answers:
+        raise InputError(
+            "give the answers file to check, e.g. dlcalc check problem.yaml answers.yaml",
+            field="ANSWERS",
+        )
     marks = str(values["marks"]) if values.get("marks") else None
     if values["report"] is not None or values.get("feedback") is not None or len(answers) > 1:
         return mark_class(
@@ -236,6 +247,59 @@ def _where(values: dict[str, Any]) -> str:
     return "<stdin>" if values["problem"] == "-" else str(values["problem"])
 
 
+VARY_HELP = """\
+A different problem for every student: variants of a template, their sheets, keys and a manifest.
+
+A template is a problem file in which a number may be a draw: {uniform: [lo, hi],
+decimals: d}, {integer: [lo, hi]} or {choice: [a, b, ...]}; `constraints:` lists
+conditions on the solved variant ('abs(net_h1) < 3', '0.05 < out_o1 < 0.95') and `ask:`
+the quantities asked (default: the command's final answers).  One variant per row of
+--roster (a CSV, first column the student's id; a header line is recognised) or up to
+--count; each variant's seed is a hash of --seed and its id, so the same arguments give
+the same files and a student added later changes nobody's problem.  Written into -o DIR:
+manifest.csv; per variant problems/ID.yaml, sheets/ID.{md,tex,html}, keys/ID.{md,tex,html}
+and answers/ID.yaml (the stub the student fills in); sheets.tex and keys.tex (one student
+a page).  Mark the returned answers with dlcalc check --manifest DIR/manifest.csv.
+
+\b
+Examples:
+  dlcalc vary examples/templates/backprop.yaml --count 60 --seed 2026 -o set/
+  dlcalc vary examples/templates/backprop.yaml --roster class.csv --seed 2026 -o set/
+  dlcalc check --manifest set/manifest.csv returned/*.yaml --report marks.csv
+"""
+
+PRACTICE_HELP = """\
+Practice: a fresh problem like the ones in class, with its answers file to fill in.
+
+TEMPLATE is a template file or the name of a shipped one (backprop, forward, softmax,
+... : examples/templates/).  Prints the problem and writes it with an answers stub;
+after filling the stub in, dlcalc check PROBLEM ANSWERS shows where it went wrong.
+--show also prints the worked solution.  --seed repeats a problem.
+
+\b
+Examples:
+  dlcalc practice backprop
+  dlcalc practice softmax --seed 7 --show
+  dlcalc practice my-template.yaml -o practice/
+"""
+
+
+def run_vary(values: dict[str, Any], settings: Settings) -> int:
+    from dlcalc.problem_sets import run_vary as run
+
+    return run(values, settings)
+
+
+def run_practice(values: dict[str, Any], settings: Settings) -> int:
+    from dlcalc.problem_sets import run_practice as run
+
+    return run(values, settings)
+
+
+SEED = Opt(
+    "seed", ("--seed",), "The seed: the same seed gives the same problems.", int, min=0, max=10**12
+)
+
 TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
@@ -250,7 +314,6 @@ TOOLS: dict[str, Tool] = {
                     "YAML answers file(s): quantity name (as the tables show it) or result path → claimed value.",
                     list,
                     metavar="ANSWERS",
-                    required=True,
                 ),
                 COMMAND_OPTION,
                 Opt(
@@ -275,6 +338,13 @@ TOOLS: dict[str, Tool] = {
                     "Mark every ANSWERS file and write a class report (.csv or .md): per-student totals and the steps most often first wrong.",
                     Path,
                     metavar="FILE",
+                ),
+                Opt(
+                    "manifest",
+                    ("--manifest",),
+                    "A manifest.csv of dlcalc vary: then every argument is an answers file, marked against its own variant (its id: key, else its file name).",
+                    Path,
+                    metavar="MANIFEST",
                 ),
             ),
             ("carry", "every_step"),
@@ -361,6 +431,69 @@ TOOLS: dict[str, Tool] = {
             ),
             ("carry", "every_step"),
             run_key,
+        ),
+        Tool(
+            "vary",
+            VARY_HELP,
+            (
+                Opt(
+                    "template",
+                    (),
+                    "The template: a problem file with draws.",
+                    metavar="TEMPLATE",
+                    required=True,
+                ),
+                Opt(
+                    "count",
+                    ("--count", "-n"),
+                    "Make N variants (ids 1 … N, zero-padded to one width: 01 … 60).",
+                    int,
+                    min=1,
+                    max=10**6,
+                ),
+                Opt(
+                    "roster",
+                    ("--roster",),
+                    "A CSV class list: one variant per row, the first column the student's id.",
+                    Path,
+                    metavar="FILE.csv",
+                ),
+                Opt(
+                    "seed",
+                    ("--seed",),
+                    "The set's seed: the same seed gives the same problems.",
+                    int,
+                    default=0,
+                    min=0,
+                    max=10**12,
+                ),
+                Opt(
+                    "title",
+                    ("--title",),
+                    "The sheets' title (default: the template's).",
+                    metavar="TEXT",
+                ),
+            ),
+            (),
+            run_vary,
+            lambda values: str(values["template"]),
+        ),
+        Tool(
+            "practice",
+            PRACTICE_HELP,
+            (
+                Opt(
+                    "template",
+                    (),
+                    "A template file, or a shipped template's name (backprop, softmax, …).",
+                    metavar="TEMPLATE",
+                    required=True,
+                ),
+                SEED,
+                Opt("show", ("--show",), "Also print the worked solution.", bool),
+            ),
+            (),
+            run_practice,
         ),
         Tool(
             "derive",

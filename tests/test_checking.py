@@ -124,6 +124,8 @@ def test_bad_answers_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="mapping"):
         load_claims(sheet(tmp_path, "- 0.5\n"))
     with pytest.raises(InputError, match="no value"):
+        load_claims(sheet(tmp_path, 'out_h1: ""\n'))
+    with pytest.raises(InputError, match="has no claims"):  # a blank is not answered
         load_claims(sheet(tmp_path, "out_h1:\n"))
 
 

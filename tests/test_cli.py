@@ -21,6 +21,8 @@ OTHERS = {
     "grade": ("carry",),
     "derive": (),
     "graph": (),
+    "vary": (),
+    "practice": (),
     "solve": (),  # passes every option on to the command the problem names
 }
 OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}
@@ -69,6 +71,8 @@ BAD_INPUT = {
     "derive": ["derive", "(x"],
     "graph": ["graph", "(x", "--at", "x=1"],
     "solve": ["solve", "no-such-problem.yaml"],
+    "vary": ["vary", "no-such-problem.yaml", "--count", "2", "-o", "no-such-set"],
+    "practice": ["practice", "no-such-problem.yaml"],
 }
 
 
