@@ -165,4 +165,15 @@ def solve_early_stopping(
             )
         )
     sections = [intro, written, table, outcome]
-    return Solution("early-stopping", sections, result, title=spec.title, source=spec.source)
+    labels = {step.label for step in w.items if isinstance(step, Step)}
+    paths = {  # the result's numbers → the steps that show them (for check and asking)
+        f"epochs[{k}].{key}": f"{prefix}_{k + 1}"
+        for k in range(len(w.epochs))
+        for key, prefix in (("loss", "L"), ("best", "best"), ("wait", "wait"))
+        if f"{prefix}_{k + 1}" in labels
+    }
+    if f"best_{run}" in labels:
+        paths["best_loss"] = f"best_{run}"
+    return Solution(
+        "early-stopping", sections, result, title=spec.title, source=spec.source, paths=paths
+    )
