@@ -153,6 +153,7 @@ CASES: list[Case] = [
     ("exact conv 8×30×30, 5 layers, grad_output", conv_exact(8, 30, 5)),
     ("exact conv 4×20×20, 3 layers, grad_output", conv_exact(4, 20, 3)),
     ("exact conv 8×20×20, 5 layers, grad_output", conv_exact(8, 20, 5)),
+    ("exact conv 4×22×22, 3 layers, grad_output", conv_exact(4, 22, 3)),
     ("exact conv 2×20×20, 8 layers, grad_output", conv_exact(2, 20, 8)),
     ("exact conv 3×16×16, 6 layers, grad_output", conv_exact(3, 16, 6)),
     ("key 30 files × 10,000 logits", key_logits(30, 10_000)),

@@ -305,16 +305,35 @@ class FilesCommand(typer.core.TyperCommand):
         return super().parse_args(ctx, dash_files(args, known, takes_value))
 
 
+class Terminated(BaseException):
+    """SIGTERM (``timeout``, ``kill``): unwinds like Ctrl-C, so staged files are removed."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Console-script entry point: usage errors, like input errors, are one line and exit status 2."""
     # No pydantic plugins (observability hooks) for problem files: looking for them scans every
     # installed package's metadata, ~7 ms of each run.  Typer does the same for its own options.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)  # clean up staged files, as on Ctrl-C
     try:
         status = app(prog_name="dlcalc", standalone_mode=False)
     except typer.Abort:
         typer.echo("dlcalc: aborted", err=True)
         sys.exit(1)
+    except Terminated:
+        files.discard()
+        typer.echo("dlcalc: terminated", err=True)
+        sys.exit(143)
+    except KeyboardInterrupt:  # Ctrl-C wherever it lands (matplotlib's import): no traceback
+        files.discard()
+        typer.echo("dlcalc: aborted", err=True)
+        sys.exit(130)
     except Exception as e:
         if not hasattr(e, "format_message"):  # not a usage error: let Python report it
             raise

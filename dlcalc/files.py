@@ -162,6 +162,12 @@ def staged(path: Path, field: str = "--output") -> Path:
         )
     if path.is_dir():
         raise InputError("is a directory; give a file name", file=str(path), field=field)
+    if path.is_symlink():  # renaming onto it would replace the link, not write its file
+        raise InputError(
+            "is a symbolic link; give the file it points to, or another name",
+            file=str(path),
+            field=field,
+        )
     if path.exists() and not path.is_file():
         raise InputError(
             "is not a regular file (a device or pipe); give a file name, or leave out the option to print",

@@ -88,7 +88,7 @@ MAX_CONV_CELLS = 150_000
 # conv works in exact fractions: a multiply-add costs more the more decimals the numbers
 # are written with (denominators grow layer by layer) and the backward pass costs two more
 MAX_CONV_WORK = 3_000_000  # multiply-adds × decimal cost × backward cost, about 1.5 µs each
-CONV_DECIMAL_COST = 0.25  # extra cost of a multiply-add per decimal written, per layer deep
+CONV_DECIMAL_COST = 0.5  # extra cost of a multiply-add per decimal written, per layer deep
 CONV_BACKWARD_COST = 2  # forward, then ∂L/∂K and ∂L/∂x (measured: about twice the forward)
 
 

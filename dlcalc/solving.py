@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from dlcalc.steps import Solution
 
 # Commands that do not solve a problem file of their own, so ``solve`` cannot run them.
-NOT_SOLVABLE = frozenset({"solve", "check", "key", "derive", "graph"})
+NOT_SOLVABLE = frozenset({"solve", "check", "key", "derive", "graph", "export"})
 
 # Top-level keys that only one command's problem files hold: a file given to another
 # command with one of these keys is that command's problem.

@@ -216,6 +216,32 @@ EXPRESSION = Opt(
 AT = "x=0.3,y=1"
 
 
+EXPORT_HELP = """\
+Export problems (or a `vary` manifest's variants) as a quiz an LMS imports.
+
+Each problem is solved; its asked quantities (`ask:`, else the command's final
+answers) become numerical answers, as the key shows them, with a tolerance (the
+problem's `marks:`, else half a unit in the last shown decimal); its givens are the
+question and its worked solution the feedback.  --to moodle: Moodle XML, one cloze
+question per problem (variants of one template share a category, for a quiz's
+random question); gift: one GIFT question per asked quantity; qti: an IMS QTI 1.2
+.zip for Canvas.  docs/moodle.md and docs/canvas.md give the import steps.
+
+\b
+Examples:
+  dlcalc export examples/mazur.yaml --to moodle -o mazur.xml
+  dlcalc export variants/manifest.csv --to moodle -o quiz.xml
+  dlcalc export examples/mazur.yaml examples/softmax-3-4-10-3.yaml --to gift
+  dlcalc export variants/manifest.csv --to qti -o quiz.zip
+"""
+
+
+def run_export(values: dict[str, Any], settings: Settings) -> None:
+    from dlcalc.export import export
+
+    export(values["problems"], values["to"], settings, values["moodle_type"])
+
+
 DERIVE = expression_solver(
     "derive", lambda calculus, v: calculus.solve_derive(v["expression"], v.get("wrt"), v["at"])
 )
@@ -431,6 +457,36 @@ TOOLS: dict[str, Tool] = {
             ),
             ("carry", "every_step"),
             run_key,
+        ),
+        Tool(
+            "export",
+            EXPORT_HELP,
+            (
+                Opt(
+                    "problems",
+                    (),
+                    "YAML problem files, or a `dlcalc vary` manifest.csv (its variants).",
+                    list,
+                    metavar="PROBLEM_OR_MANIFEST...",
+                    required=True,
+                ),
+                Opt(
+                    "to",
+                    ("--to",),
+                    "The quiz format: moodle (Moodle XML), gift or qti (Canvas, a .zip).",
+                    metavar="moodle|gift|qti",
+                    required=True,
+                ),
+                Opt(
+                    "moodle_type",
+                    ("--moodle-type",),
+                    "Moodle questions: cloze (one per problem, default) or numerical (one per asked quantity).",
+                    metavar="cloze|numerical",
+                    default="cloze",
+                ),
+            ),
+            (),
+            run_export,
         ),
         Tool(
             "vary",

@@ -191,18 +191,16 @@ def test_csv_formula_injection(runner, tmp_path: Path, monkeypatch) -> None:
     paths = [f"{name}.yaml" for name in FORMULA_NAMES]
     for path in paths:
         write(tmp_path, path, HONEST)
-    # an unreadable sheet: its error text starts with its name (an unknown name is no longer
-    # an error row since issue 22, so the sheet is broken YAML)
-    paths.append(write(tmp_path, "=1+1.yaml", "out_h1: [1\n").rsplit("/", 1)[-1])
+    paths.append(write(tmp_path, "=1+1.yaml", "out_h1: [1, 2\n").rsplit("/", 1)[-1])
     out = tmp_path / "m.csv"
     result = runner.invoke(app, ["check", str(MAZUR), *paths, "--report", str(out)])
     assert result.exit_code in (0, 1), result.output
     for row in rows(out):
         for cell in row.values():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
-    students = {r["student"]: r for r in rows(out)}  # in natural order (issue 22), not given
-    assert {"'" + n for n in FORMULA_NAMES[:3]} <= set(students)
-    assert students["'=1+1"]["error"].startswith("'")
+    by_student = {r["student"]: r for r in rows(out)}
+    assert set(by_student) == {"'" + n for n in [*FORMULA_NAMES, "=1+1"]}
+    assert by_student["'=1+1"]["error"].startswith("'=1+1.yaml")
 
 
 def test_csv_cell() -> None:
@@ -432,3 +430,106 @@ def test_key_has_the_output_limits(runner, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(limits, "MAX_STEPS", 10)
     result = runner.invoke(app, ["key", str(MAZUR), "-o", str(tmp_path / "k.md")])
     assert result.exit_code == 2 and "worked steps" in result.output
+
+
+# --- medium and low: each handled ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_sigterm_leaves_no_temporaries(tmp_path: Path, signal_name: str) -> None:
+    """SIGTERM (``timeout``) or Ctrl-C while -o is staged and matplotlib is being imported
+    for --plot: cleaned up, no traceback."""
+    pytest.importorskip("matplotlib")
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "dlcalc", "optimize", str(EXAMPLES / "momentum-trace.yaml")]
+    command += ["-o", str(tmp_path / "out.md"), "--plot", str(tmp_path / "p.png")]
+    child = subprocess.Popen(command, stderr=subprocess.PIPE)
+    start, staged = time.perf_counter(), []
+    while not staged and child.poll() is None and time.perf_counter() - start < 30:
+        staged = list(tmp_path.glob(".*.tmp"))
+        time.sleep(0.002)
+    assert staged, "the run ended before its output was staged"
+    child.send_signal(getattr(signal, signal_name))
+    _, err = child.communicate(timeout=30)
+    assert b"Traceback" not in err, err
+    if child.returncode != 0:  # (0: the run had just finished when the signal came)
+        if signal_name == "SIGTERM":
+            assert child.returncode == 143 and b"terminated" in err
+        else:
+            assert child.returncode in (1, 130), err
+    assert list(tmp_path.glob(".*.tmp")) == []  # no temporary left behind
+
+
+def test_output_onto_a_symlink_is_refused(runner, tmp_path: Path) -> None:
+    target = tmp_path / "real.md"
+    target.write_text("keep\n", encoding="utf-8")
+    link = tmp_path / "link.md"
+    os.symlink(target, link)
+    result = runner.invoke(app, ["backprop", str(MAZUR), "-o", str(link)])
+    assert result.exit_code == 2 and "symbolic link" in result.output
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "keep\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "field"),
+    [
+        ("batchnorm", "command: batchnorm\nbatch: [[1e-300], [2e-300]]\nepsilon: 0\n", "epsilon"),
+        (
+            "backprop",
+            "command: backprop\ninput: [1]\ntarget: [1]\nlearning_rate: 0.5\nconnections:\n"
+            "  w: 0.1\nlayers:\n  - units: []\n    activation: sigmoid\n",
+            "units",
+        ),
+        (
+            "conv-shape",
+            "command: conv-shape\ninput: [1, 1, 1]\nlayers:\n"
+            + "  - conv_transpose: {filters: 1, kernel: 3, stride: 100000}\n" * 6,
+            "stride",
+        ),
+    ],
+)
+def test_internal_errors_are_one_line(runner, tmp_path: Path, command, text, field) -> None:
+    path = write(tmp_path, "p.yaml", text)
+    result = runner.invoke(app, [command, path])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output and field in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_derive_overflow_is_refused(runner) -> None:
+    result = runner.invoke(app, ["derive", "((x^9999)^9999)^9999", "--at", "x=2"])
+    assert result.exit_code == 2 and "range of a double" in result.output
+    assert "∞" not in result.output.replace("print as ∞", "")
+
+
+def test_latex_text_with_combining_accents() -> None:
+    from dlcalc.render.latex import text
+
+    assert text("δ̃") == r"$\tilde{\delta}$"
+    assert text("x̂̃") == r"$\tilde{\hat{x}}$"
+    assert text("_̃") == r"$\tilde{\text{\_}}$"
+    for sample in ("δ̃", "x̂̃", "ã̂1", "_̃", "%̂"):
+        assert "$$" not in text(sample) and text(sample).count("$") % 2 == 0
+
+
+@pytest.mark.parametrize("case", ["accents", "wide"])
+def test_latex_compiles(runner, tmp_path: Path, case: str) -> None:
+    from tests.render.test_answer_key import compiles
+
+    if case == "accents":  # δ̃ in a title, a unit name and an answer value
+        problem = MAZUR.read_text(encoding="utf-8").replace("h1, h2", "δ̃1, h2")
+        problem = problem.replace("title: Step", "title: δ̃ x̂̃ Step")
+        write(tmp_path, "p.yaml", problem)
+        write(tmp_path, "a.yaml", 'out_o1: "0.75δ̃"\nnet_δ̃1: 0.3775\n')
+        args = ["check", str(tmp_path / "p.yaml"), str(tmp_path / "a.yaml")]
+    else:  # a 1×70 map: more columns than amsmath's matrices allow by default
+        row = ", ".join(str(k % 10) for k in range(70))
+        text = f"command: conv\ninput: [[{row}]]\nlayers:\n  - conv: {{kernel: [[1, 2]]}}\n"
+        args = ["conv", write(tmp_path, "p.yaml", text)]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "r.tex")])
+    assert result.exit_code in (0, 1), result.output
+    compiles(tmp_path, "r.tex")

@@ -23,6 +23,7 @@ OTHERS = {
     "graph": (),
     "vary": (),
     "practice": (),
+    "export": (),
     "solve": (),  # passes every option on to the command the problem names
 }
 OPTIONS = {**{c.name: c.options for c in COMMANDS.values()}, **OTHERS}
@@ -73,6 +74,7 @@ BAD_INPUT = {
     "solve": ["solve", "no-such-problem.yaml"],
     "vary": ["vary", "no-such-problem.yaml", "--count", "2", "-o", "no-such-set"],
     "practice": ["practice", "no-such-problem.yaml"],
+    "export": ["export", "no-such-problem.yaml", "--to", "moodle"],
 }
 
 

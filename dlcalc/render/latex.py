@@ -220,8 +220,8 @@ def text(value: str) -> str:
             out.append("$" + SYMBOLS[ch].strip() + "$")
         elif ch in SUBSCRIPT_TEXT:  # y₁₁ and 180° in notes (added by the conv helper)
             out.append(SUBSCRIPT_TEXT[ch])
-        elif ch in (TILDE, HAT) and out:  # s̃ in notes (added by the rnn helper)
-            out[-1] = ("$\\tilde{" if ch == TILDE else "$\\hat{") + out[-1] + "}$"
+        elif ch in (TILDE, HAT) and out:  # s̃ in notes (added by the rnn helper), δ̃, ã̂
+            out[-1] = ("$\\tilde{" if ch == TILDE else "$\\hat{") + _in_math(out[-1]) + "}$"
         elif (letter := greek(ch)) is not None:
             out.append("$" + letter.strip() + "$")
         elif ord(ch) > 127 and ch not in "—–’‘“”":
@@ -229,6 +229,15 @@ def text(value: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _in_math(piece: str) -> str:
+    """What :func:`text` wrote for one character, as maths (the argument of an accent)."""
+    if len(piece) > 1 and piece.startswith("$") and piece.endswith("$"):
+        return piece[1:-1]  # $\delta$ → \delta, $\tilde{a}$ → \tilde{a}
+    if len(piece) == 1 and piece.isascii() and piece.isalnum():
+        return piece
+    return r"\text{" + piece + "}"
 
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -414,10 +423,17 @@ def grid_block(grid: Grid, decimals: int) -> str:
             cells.append(shown)
         rows.append(" & ".join(cells))
     matrix = " \\\\ ".join(rows)
+    columns = max((len(row) for row in grid.cells), default=1)
+    bmatrix = "\\begin{bmatrix} " + matrix + " \\end{bmatrix}"
+    if columns > WIDE_GRID:  # a 1×70 map: shrunk to the line (and amsmath's 10-column cap raised)
+        bmatrix = "\\adjustbox{max width=\\linewidth}{$" + bmatrix + "$}"
     return (
-        f"\\noindent {text(grid.title)}\\setcounter{{MaxMatrixCols}}{{64}}\n"
-        "\\[ \\begin{bmatrix} " + matrix + " \\end{bmatrix} \\]\n"
+        f"\\noindent {text(grid.title)}\\setcounter{{MaxMatrixCols}}{{{max(64, columns)}}}\n"
+        "\\[ " + bmatrix + " \\]\n"
     )
+
+
+WIDE_GRID = 16  # columns of a grid that fit the line at the document's font size
 
 
 def render(solution: Solution, decimals: int = 4, every_step: bool = False) -> str:

@@ -417,11 +417,13 @@ def _from_connections(spec: NetworkProblem, width: int, fail: Fail) -> NetworkPr
                 i,
                 "weights",
             )
-        if layer.units is None:
+        if not layer.units:
             raise fail(
-                "with `connections:`, give each layer's unit numbers, e.g. `units: [4, 5]`",
+                "with `connections:`, give each layer's unit numbers, e.g. `units: [4, 5]`"
+                + (" (a layer needs at least one unit)" if layer.units is not None else ""),
                 "layers",
                 i,
+                *(("units",) if layer.units is not None else ()),
             )
         names.append(list(layer.units))
         number += len(layer.units)

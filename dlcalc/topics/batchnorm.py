@@ -58,16 +58,16 @@ def forward(
     mean = x[0] if constant else float(rnd(math.fsum(x) / m))
     variance = 0.0 if constant else float(rnd(math.fsum((v - mean) ** 2 for v in x) / m))
     exact_std = math.sqrt(variance + eps)
+    which = f" of feature {feature + 1}" if feature is not None else ""
+    if exact_std == 0:  # values such as 1e-300 apart: σ² underflows to 0 in floating point
+        raise InputError(
+            f"the values{which} differ so little that σ² + ε is 0 in floating point "
+            "(1e-300 squared underflows), so x̂ = (x − μ)/√(σ² + ε) divides by zero; "
+            "give epsilon above 0 (the default is 1e-5) or values further apart",
+            field="epsilon",
+        )
     std = float(rnd(exact_std))
     if std == 0:
-        which = f" of feature {feature + 1}" if feature is not None else ""
-        if exact_std == 0:  # values such as 1e-300 apart: σ² underflows to 0 in floating point
-            raise InputError(
-                f"the values{which} differ so little that σ² + ε is 0 in floating point, so "
-                "x̂ = (x − μ)/√(σ² + ε) divides by zero; give epsilon above 0 (the default is "
-                "1e-5) or values further apart",
-                field="epsilon",
-            )
         raise InputError(
             f"s = √(σ² + ε){which} is {exact_std:.3g}, which rounds to 0 at {carry} decimals, "
             "so x̂ = (x − μ)/s would divide by zero; carry more decimals or give a larger epsilon",

@@ -576,6 +576,13 @@ def solve_derive(text: str, wrt: str | None = None, at: dict[str, float] | None 
         env = {_symbol(k): v for k, v in at.items()}
         value = _float(expr.subs(env))
         slope = _float(deriv.subs(env))
+        for what, number in (("value", value), ("slope", slope)):
+            if math.isinf(number):  # SymPy's numbers have no range; a double does
+                raise InputError(
+                    f"at {_point(at)} the {what} is beyond the range of a double (about "
+                    "1.8e308), so it would print as ∞; use a smaller value or exponent",
+                    field="--at",
+                )
         numbers = Section(f"At {_point(at)}")
         tag = "@" + ",".join(f"{k}={v:g}" for k, v in at.items())
         if d.order:

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from dlcalc.errors import InputError
 from dlcalc.formula import ONE, TWO, Mul, Name, Node, Num, Q, call, q, total
-from dlcalc.specs.conv import Conv, ConvChain, ConvTranspose, Dense, Inception, Layer, Pool
+from dlcalc.specs.conv import (
+    MAX_SIZE,
+    Conv,
+    ConvChain,
+    ConvTranspose,
+    Dense,
+    Inception,
+    Layer,
+    Pool,
+)
 from dlcalc.steps import Section, Solution, Step, Table
 
 AXES = ("H", "W")
@@ -238,6 +247,15 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
                             index,
                             "padding",
                             f"the padding {pads[a]} leaves no output ({AXES[a]} would be {r.out})",
+                        )
+                    if r.out > MAX_SIZE:  # sizes multiply by the stride layer after layer
+                        raise _fail(
+                            chain,
+                            layer,
+                            index,
+                            "stride",
+                            f"the output {AXES[a]} would be {r.out:.3g}, over {MAX_SIZE:,}; "
+                            "use smaller strides or fewer transposed layers",
                         )
                 else:
                     f_eff = dilation[a] * (kernel[a] - 1) + 1
