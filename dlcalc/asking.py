@@ -48,6 +48,9 @@ FINAL_ANSWERS: dict[str, tuple[str, ...]] = {
     "autoencoder": ("reconstruction", "loss"),
     "gan": ("discriminator_loss", "generator_loss"),
     "vae": ("z", "kl", "loss"),
+    "gradcheck": ("max_relative_error",),
+    "init": ("layers.variance", "layers.std"),
+    "early-stopping": ("best_loss", "epochs.wait"),
 }  # otherwise (a command not here, a result without these parts): its last section's steps
 _ITEM = re.compile(r"[^.\[\]]+\[(\d+)\]\.")
 

@@ -238,9 +238,15 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
 
     spec = load_network(doc, training=training)
     limits.check_network(spec, training, settings.every_step, settings.symbolic)
-    if settings.symbolic and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd"):
+    options = (spec.regularization, spec.batch_size, spec.clip, spec.schedule)
+    if (
+        settings.symbolic
+        and training  # forward reads a backprop file's training keys and uses none
+        and (spec.weight_decay or spec.dropout or spec.optimizer != "sgd" or any(options))
+    ):
         raise InputError(
-            "derives plain backpropagation; it does not cover weight_decay, dropout or an optimizer",
+            "derives plain backpropagation; it does not cover weight_decay, dropout, an optimizer, "
+            "regularization, batch_size, clip or a schedule",
             field="--symbolic",
         )
     if training:
@@ -248,6 +254,11 @@ def _network(doc: Document, settings: Settings, training: bool) -> Solution:
     else:
         solution = solve_forward(spec, settings.carry)
     solution.sections[0].items.insert(0, weights_note(spec))  # which way the weights were read
+    if not training and spec.command == "backprop":
+        solution.notes.append(
+            "A backprop problem: this is its forward pass; the training keys (learning rate, "
+            "optimizer, regularization, …) are read and not used."
+        )
     if settings.symbolic:
         from dlcalc.topics.symbolic import add_symbolic
 
@@ -827,3 +838,115 @@ def _letters(doc: Document, settings: Settings) -> Solution:
     from dlcalc.topics.letters import solve_letters
 
     return solve_letters(load_letters(doc))
+
+
+# --- training (issue 28): gradient checking, initialisation, early stopping -----------------------
+
+
+def _read_gradcheck(values: dict[str, Any]) -> Given:
+    """``gradcheck PROBLEM --epsilon 1e-5``: the option sets the problem's ``epsilon``."""
+    eps = values.get("epsilon")
+    return values.get("problem"), None, ({"epsilon": eps} if eps is not None else {})
+
+
+@register(
+    "gradcheck",
+    options=("check",),  # float64 throughout: no --carry, and no --exact of float differences
+    arguments=(
+        PROBLEM,
+        Opt(
+            "epsilon",
+            ("--epsilon",),
+            "The nudge ε of the central differences (default 1e-4, or the file's "
+            "`epsilon:` in a `command: gradcheck` file).",
+            float,
+        ),
+    ),
+    read=_read_gradcheck,
+)
+def build_gradcheck(doc: Document, settings: Settings) -> Solution:
+    """Gradient checking: every weight's backprop gradient beside (E(w + ε) − E(w − ε))/(2ε).
+
+    Reads a network problem (`command: gradcheck`, or a `backprop` file as it is).  For
+    every weight and bias, in the order of backprop's final-parameters table: the cost
+    with the parameter nudged up and down by ε, the numeric gradient, backprop's gradient
+    (with any regularization term) and their relative error |g − g̃|/(|g| + |g̃|), then a
+    verdict (below 1e-7 right, above 1e-3 wrong) and a note where a kink (relu at 0) makes
+    the check unreliable.  Float64 throughout (no --carry).  Docs: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc gradcheck examples/mazur.yaml
+      dlcalc gradcheck examples/gradcheck-softmax-l2.yaml --epsilon 1e-6
+      dlcalc gradcheck examples/mazur.yaml -f json | jq .result.max_relative_error
+    """
+    from dlcalc import limits
+    from dlcalc.specs.network import load_network
+    from dlcalc.topics.gradcheck import DEFAULT_EPSILON, solve_gradcheck
+
+    spec = load_network(doc, training=False, gradcheck=True)
+    given = "epsilon" in settings.overrides if settings.overrides else False
+    if given or (spec.command == "gradcheck" and "epsilon" in spec.model_fields_set):
+        epsilon = spec.epsilon
+    else:  # a backprop file's epsilon is its optimizer's
+        epsilon = DEFAULT_EPSILON
+    if not 0 < epsilon <= 0.1:
+        raise InputError(
+            f"expected ε above 0 and at most 0.1, got {epsilon:g} (1e-4 … 1e-7 is usual)",
+            file=doc.name,
+            line=doc.line_of(("epsilon",)),
+            field="epsilon",
+        )
+    widths = [len(spec.layers[0].matrix[0])] + [len(layer.matrix) for layer in spec.layers]
+    parameters = sum(n_out * (n_in + 1) for n_in, n_out in zip(widths, widths[1:]))
+    passes = (2 * parameters + 1) * len(spec.example_list())
+    limits.check_work("layers", limits.network_work(widths, passes), hint="use a smaller network")
+    limits.check_work(
+        "layers", 6 * parameters, limits.MAX_STEPS, "worked steps", "use a smaller network"
+    )
+    return solve_gradcheck(spec, epsilon)
+
+
+@register("init")
+def build_init(doc: Document, settings: Settings) -> Solution:
+    """Weight initialisation: Xavier, He and LeCun variances, standard deviations and limits per layer.
+
+    `scheme:` xavier_uniform, xavier_normal, he_uniform, he_normal, lecun_uniform or
+    lecun_normal; `sizes:` the layer widths (fan_in and fan_out of layer i are sizes[i]
+    and sizes[i+1]); `gain:` (default 1).  Each layer's Var(W), σ and, for a uniform
+    scheme, the limit a = √(3·Var(W)); the six schemes side by side; with
+    `input_variance:` the signal's variance through linear layers, fan_in·Var(W)·Var(x);
+    with `seed:` a drawn weight matrix and its statistics.  Docs: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc init examples/init-xavier.yaml
+      dlcalc init examples/init-he-seed.yaml --exact
+      dlcalc init examples/init-xavier.yaml -f json | jq .result.layers
+    """
+    from dlcalc.specs.init import load_init
+    from dlcalc.topics.init import solve_init
+
+    return solve_init(load_init(doc), settings.carry)
+
+
+@register("early-stopping", options=("carry", "every_step", "check", "exact"))
+def build_early_stopping(doc: Document, settings: Settings) -> Solution:
+    """Early stopping: from a validation-loss curve and a patience, the epoch that stops and the weights kept.
+
+    `validation_loss:` one value per epoch; `patience:` epochs without improvement before
+    stopping; `min_delta:` how much an epoch must beat the best by (default 0);
+    `restore_best:` keep the best epoch's weights (default true) or the last epoch's;
+    optional `training_loss:` (shown beside it) and `weights:` (one row per epoch: the
+    weights kept are printed).  Each epoch: best_t and wait_t with their numbers.
+    Docs: docs/training.md.
+
+    \b
+    Examples:
+      dlcalc early-stopping examples/early-stopping.yaml
+      dlcalc early-stopping examples/early-stopping.yaml -f json | jq .result.kept_epoch
+    """
+    from dlcalc.specs.early_stopping import load_early_stopping
+    from dlcalc.topics.early_stopping import solve_early_stopping
+
+    return solve_early_stopping(load_early_stopping(doc), settings.carry, settings.every_step)

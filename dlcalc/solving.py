@@ -65,10 +65,15 @@ def named_command(doc: Document) -> str | None:
     return name.strip()
 
 
+# Commands that also read another command's problem: ``forward`` and ``gradcheck`` take a
+# ``backprop`` problem (the same network; forward reads its training keys and uses none).
+ALSO_READS = {"forward": frozenset({"backprop"}), "gradcheck": frozenset({"backprop"})}
+
+
 def refuse_other_command(doc: Document, command: str) -> None:
     """Refuse a file whose ``command:`` names another command, saying which one it is for."""
     named = named_command(doc)
-    if named is None or named == command:
+    if named is None or named == command or named in ALSO_READS.get(command, ()):
         return
     raise InputError(
         f"this file is {_a(named)} `{named}` problem (its `command:` key says so), not {_a(command)} `{command}` one; "

@@ -24,6 +24,14 @@ from dlcalc.specs.common import (
 )
 from dlcalc.specs.loader import Document, validate
 from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings
+from dlcalc.specs.training import (
+    Clip,
+    Regularization,
+    Schedule,
+    check_clip,
+    check_regularization,
+    check_schedule,
+)
 
 TRAINING_OPTIONS = (
     "weight_decay",
@@ -36,6 +44,11 @@ TRAINING_OPTIONS = (
     "beta2",
     "rho",
     "epsilon",
+    "regularization",
+    "batch_size",
+    "clip",
+    "schedule",
+    "early_stopping",
 )
 
 # Bounds that keep every run to seconds on a laptop (never a hang) while leaving room for any
@@ -83,6 +96,16 @@ class Example(Strict):
     target: Vector | None = None
 
 
+class EarlyStopping(Strict):
+    """Stop when the loss on ``validation`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs; keep the best epoch's weights (``restore_best``) or the last ones."""
+
+    validation: list[Example]
+    patience: Whole
+    min_delta: Number = 0.0
+    restore_best: bool = True
+
+
 class NetworkProblem(Problem):
     input: Vector | None = None
     target: Vector | None = None
@@ -106,6 +129,12 @@ class NetworkProblem(Problem):
     beta2: Number = 0.999
     rho: Number = 0.9
     epsilon: Number = 1e-7
+    # Training options, continued: a regularised cost, mini-batches, clipping, a schedule.
+    regularization: Regularization | None = None
+    batch_size: Whole | None = None
+    clip: Clip | None = None
+    schedule: Schedule | None = None
+    early_stopping: EarlyStopping | None = None
 
     def example_list(self) -> list[Example]:
         if self.examples is not None:
@@ -137,8 +166,14 @@ def weights_note(spec: NetworkProblem) -> str:
     )
 
 
-def load_network(doc: Document, *, training: bool) -> NetworkProblem:
-    """Validate a network problem and check that every shape fits; errors name the line."""
+def load_network(doc: Document, *, training: bool, gradcheck: bool = False) -> NetworkProblem:
+    """Validate a network problem and check that every shape fits; errors name the line.
+
+    ``training``: a ``backprop`` run (a learning rate needed).  ``gradcheck``: the cost of a
+    ``backprop`` (or ``gradcheck``) problem is differentiated, so targets are needed and the
+    training keys are read.  ``forward`` reads the training keys of a ``backprop`` file
+    (``command: backprop``) and uses none of them; in any other file they are refused.
+    """
     spec = validate(NetworkProblem, doc)
 
     def fail(message: str, *loc: str | int) -> InputError:
@@ -207,8 +242,9 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
                 *loc,
                 "target",
             )
-        if training and example.target is None:
-            raise fail("backprop needs a target for every example", *loc, "target")
+        if (training or gradcheck) and example.target is None:
+            command = "backprop" if training else "gradcheck"
+            raise fail(f"{command} needs a target for every example", *loc, "target")
 
     n_parameters = sum(len(layer.matrix) * (len(layer.matrix[0]) + 1) for layer in spec.layers)
     if n_parameters > MAX_PARAMETERS:
@@ -221,7 +257,7 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
     names = [n for layer in spec.layers for n in (layer.units or [])]
     if len(set(names)) != len(names):
         raise fail("unit names must be different across layers", "layers")
-    if not training:
+    if not training and not gradcheck and spec.command != "backprop":
         data = doc.data if isinstance(doc.data, dict) else {}
         for key in TRAINING_OPTIONS:
             if key in data:
@@ -242,6 +278,7 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
         )
         _check_dropout(spec, fail)
         n_examples = len(spec.example_list())
+        _check_training_options(doc, spec, fail)
         if spec.epochs < 1:
             raise fail("expected a whole number of epochs, at least 1", "epochs")
         passes = spec.epochs * n_examples
@@ -252,10 +289,82 @@ def load_network(doc: Document, *, training: bool) -> NetworkProblem:
                 f"at most {limit:,} epochs for this network",
                 "epochs",
             )
+    if gradcheck and not training:
+        _check_dropout(spec, fail)
+        _check_training_options(doc, spec, fail)
     return spec
 
 
 Fail = Callable[..., InputError]
+
+
+def _check_training_options(doc: Document, spec: NetworkProblem, fail: Fail) -> None:
+    """regularization, batch_size, clip and schedule: valid values that fit together."""
+    n = len(spec.example_list())
+    if spec.regularization is not None:
+        check_regularization(doc, spec.regularization, n)
+        if spec.weight_decay:
+            raise fail(
+                "give either `regularization:` (J = E + λ/(2m)·Σw²) or `weight_decay:` "
+                "(the optimizer's λ·w), not both",
+                "weight_decay",
+            )
+    if spec.batch_size is not None:
+        if spec.examples is None:
+            raise fail(
+                "batch_size splits `examples:` into mini-batches; give examples", "batch_size"
+            )
+        if spec.batch_size < 1:
+            raise fail(f"expected a batch size of at least 1, got {spec.batch_size}", "batch_size")
+        if "mode" in spec.model_fields_set and spec.mode == "online":
+            raise fail(
+                "batch_size gives mini-batches (one update per batch of B examples); "
+                "mode: online updates after every example: leave mode out",
+                "mode",
+            )
+    if spec.clip is not None:
+        check_clip(doc, spec.clip)
+    if spec.schedule is not None:
+        check_schedule(doc, spec.schedule)
+    es = spec.early_stopping
+    if es is not None:
+        if es.patience < 1:
+            raise fail(
+                f"expected a patience of at least 1, got {es.patience}",
+                "early_stopping",
+                "patience",
+            )
+        if es.min_delta < 0:
+            raise fail(
+                f"expected min_delta of at least 0, got {es.min_delta:g}",
+                "early_stopping",
+                "min_delta",
+            )
+        if not es.validation or len(es.validation) > MAX_EXAMPLES:
+            raise fail(
+                f"expected 1 to {MAX_EXAMPLES:,} validation examples, got {len(es.validation)}",
+                "early_stopping",
+                "validation",
+            )
+        n_in, n_out = len(spec.layers[0].matrix[0]), len(spec.layers[-1].matrix)
+        for k, example in enumerate(es.validation):
+            loc = ("early_stopping", "validation", k)
+            if len(example.input) != n_in:
+                raise fail(f"expected {n_in} input values, got {len(example.input)}", *loc, "input")
+            if example.target is None or len(example.target) != n_out:
+                got = "none" if example.target is None else str(len(example.target))
+                raise fail(
+                    f"expected {n_out} target values (one per output unit), got {got}",
+                    *loc,
+                    "target",
+                )
+        passes = spec.epochs * (n + len(es.validation))
+        if passes > MAX_PASSES:
+            raise fail(
+                f"{spec.epochs:,} epochs over {n + len(es.validation):,} training and validation "
+                f"examples is too long a run for a worked example (at most {MAX_PASSES:,} passes)",
+                "epochs",
+            )
 
 
 def _standard_weights(spec: NetworkProblem, width: int, fail: Fail) -> NetworkProblem:

@@ -10,6 +10,7 @@ from dlcalc.errors import InputError
 from dlcalc.specs.common import Matrix, Number, Problem, Vector, Whole, one_of
 from dlcalc.specs.loader import Document, validate
 from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings, fail
+from dlcalc.specs.training import Clip, Schedule, check_clip, check_schedule
 
 if TYPE_CHECKING:
     from dlcalc.expressions import Node
@@ -37,6 +38,8 @@ class OptimizeProblem(Settings):
     function: str | None = None
     gradients: Matrix | None = None
     steps: Whole | None = None
+    clip: Clip | None = None  # clip the gradient before each step (by norm or value)
+    schedule: Schedule | None = None  # the learning rate of step t: η·f(t − 1)
 
     def parameter_names(self) -> list[str]:
         """w1, w2, … one per start value."""
@@ -57,6 +60,10 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
         epsilon=spec.epsilon,
         weight_decay=spec.weight_decay,
     )
+    if spec.clip is not None:
+        check_clip(doc, spec.clip)
+    if spec.schedule is not None:
+        check_schedule(doc, spec.schedule)
     n = len(spec.start)
     if n > MAX_PARAMETERS:
         raise fail(doc, f"expected at most {MAX_PARAMETERS} parameters, got {n}", "start")

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BeforeValidator
 
 from dlcalc.errors import InputError
 from dlcalc.numerics import ACTIVATIONS, LOSSES
-from dlcalc.specs.common import Matrix, Number, Problem, Strict, Vector, one_of, vector
+from dlcalc.specs.common import Matrix, Number, Problem, Strict, Vector, Whole, one_of, vector
 from dlcalc.specs.loader import Document, describe, field_path, validate
 
 CELLS = ("rnn", "lstm", "gru")
@@ -90,11 +90,21 @@ class RnnProblem(Problem):
         str, AfterValidator(one_of(STATE_ACTIVATIONS, "state activation"))
     ] = "tanh"
     gradient_flow: bool = False  # (extension) also show ∏ ∂s_j/∂s_{j−1}; the --gradient-flow flag
+    truncate: Whole | None = (
+        None  # (extension) truncated BPTT: chunks of k steps, no gradient across a cut
+    )
 
 
 def load_rnn(doc: Document) -> RnnProblem:
     """Validate an rnn problem and check that every shape fits; errors name the line."""
     spec = validate(RnnProblem, doc)
+    if spec.truncate is not None and spec.truncate < 1:
+        raise InputError(
+            f"expected k of at least 1 (the gradient flows back within chunks of k steps), got {spec.truncate}",
+            file=doc.name,
+            line=doc.line_of(("truncate",)),
+            field="truncate",
+        )
 
     def fail(message: str, *loc: str | int) -> InputError:
         return InputError(

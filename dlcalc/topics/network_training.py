@@ -8,13 +8,14 @@ and the new weight (``w5⁺``).  Plain SGD without decay keeps the recorder's ow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dlcalc.formula import Name, Partial, Q, q
 from dlcalc.specs.network import NetworkProblem
-from dlcalc.steps import Section
+from dlcalc.steps import Section, Step
 from dlcalc.topics.network import labels as L
 from dlcalc.topics.optimize import Hyper, Names, Update, initial_state, update_steps
 
@@ -77,14 +78,24 @@ class OptimizerRecord:
         heading: str,
         include_bias: bool,
         decay_bias: bool,
+        *,
+        stage: str = "E",
+        bias_stage: str = "E",
+        eta: Q | None = None,
+        first: Sequence[Step] = (),
     ) -> Section:
+        """One update of every parameter; ``stage`` names the gradient it starts from (∂E/∂w,
+        the cost's ∂J/∂w or the clipped ĝ), ``eta`` a scheduled η_k whose step is in ``first``."""
         h = self.h
         net = recorder.net
-        title = f"{heading}Updates ({h.optimizer}, η = {h.learning_rate:g}"
+        rate = eta.value if eta is not None else h.learning_rate
+        title = f"{heading}Updates ({h.optimizer}, η = {rate:g}"
         title += f", λ = {h.weight_decay:g})" if h.weight_decay else ")"
         section = Section(title)
-        for rule in h.rules(loss="E"):
+        for rule in h.rules(loss="E" if stage == "E" else "J"):
             section.add(rule)
+        for step in first:
+            section.add(step)
         for layer in reversed(range(len(old_w))):
             for j, u in enumerate(net.units[layer]):
                 for i in range(old_w[layer].shape[1]):
@@ -93,9 +104,9 @@ class OptimizerRecord:
                         recorder.current_w[layer][j][i], float(old_w[layer][j, i]), L.weight_name(w)
                     )
                     grad = q(
-                        L.grad_weight(w, grad_tag),
+                        L.gradient(stage, w, grad_tag),
                         float(grads_w[layer][j, i]),
-                        L.grad_weight_name(w),
+                        L.gradient_name(stage, L.weight_name(w)),
                     )
                     new = q(L.new_weight(w, tag), 0.0, L.weight_name(w, "+"))
                     steps = update_steps(
@@ -108,6 +119,7 @@ class OptimizerRecord:
                         (j, i),
                         self._prev(w),
                         new_weight=new,
+                        eta=eta,
                     )
                     for step in steps:
                         section.add(step)
@@ -116,7 +128,9 @@ class OptimizerRecord:
                     b = L.bias(u)
                     bias = q(recorder.current_b[layer][j], float(old_b[layer][j]), L.bias_name(u))
                     grad = q(
-                        L.grad_bias(u, grad_tag), float(grads_b[layer][j]), L.grad_bias_name(u)
+                        L.gradient(bias_stage, b, grad_tag),
+                        float(grads_b[layer][j]),
+                        L.gradient_name(bias_stage, L.bias_name(u)),
                     )
                     new = q(L.new_bias(u, tag), 0.0, L.bias_name(u, "+"))
                     steps = update_steps(
@@ -130,6 +144,7 @@ class OptimizerRecord:
                         self._prev(b),
                         decay=decay_bias,
                         new_weight=new,
+                        eta=eta,
                     )
                     for step in steps:
                         section.add(step)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -283,6 +283,7 @@ def apply(
 KINDS: dict[str, tuple[str, str | None]] = {
     "g": ("g", None),
     "g_reg": ("g", "tilde"),
+    "g_clip": ("g", "hat"),
     "v": ("v", None),
     "a": ("a", None),
     "r": ("r", None),
@@ -364,16 +365,18 @@ def update_steps(
     *,
     decay: bool = True,
     new_weight: Q | None = None,
+    eta: Q | None = None,
 ) -> list[Step]:
     """The steps of one parameter's update at step ``t``: decay term, state, bias correction, weight.
 
     ``weight`` and ``gradient`` are the quantities the update starts from; ``update`` holds
     the engine's numbers (``index`` picks this parameter in its arrays); ``prev`` holds the
     state before the step and is advanced here.  ``new_weight`` names the new weight
-    (its value is ignored) where it is not ``w_t``.
+    (its value is ignored) where it is not ``w_t``; ``eta`` is a scheduled rate η_t.
     """
     hp = hyper_leaves(h)
-    eta, eps, lam = hp["eta"], hp["eps"], hp["lam"]
+    eps, lam = hp["eps"], hp["lam"]
+    eta = eta if eta is not None else hp["eta"]
     steps: list[Step] = []
     w, g = weight, gradient
 
@@ -637,22 +640,66 @@ def solve_optimize(
     rows: list[list[Any]] = [[0, *w.tolist(), *([start_loss] if gradient else []), *[None] * n]]
     history: list[dict[str, Any]] = []
     paths: dict[str, str] = {}
+    clip, schedule = spec.clip, spec.schedule
+    if schedule is not None:
+        from dlcalc.topics import training_steps as T
+
+        intro.add(T.schedule_rule(schedule))
+    if clip is not None:
+        intro.add(
+            f"The gradient is clipped before each step: g ← g·min(1, c/‖g‖), c = {clip.norm:g}"
+            if clip.norm is not None
+            else f"The gradient is clipped before each step: each entry to [−c, c], c = {clip.value:g}"
+        )
     for t in range(1, total_steps + 1):
         if gradient is not None:
             raw = rnd(np.array(gradient.at(w.tolist())))
         else:
             assert spec.gradients is not None
             raw = rnd(np.array(spec.gradients[t - 1], dtype=float))
-        update = apply(h, state, w, raw, t, rnd)
+        used, norm, factor = raw, None, None
+        if clip is not None:
+            from dlcalc.topics import training_steps as T
+
+            (used,), norm, factor = T.clip_arrays([raw], clip, rnd)
+        h_t, eta_step = h, None
+        if schedule is not None:
+            eta_step = T.scheduled_step(schedule, h.learning_rate, t, rnd)
+            h_t = replace(h, learning_rate=float(eta_step.value))
+        update = apply(h_t, state, w, used, t, rnd)
         if record_all or t == 1:
             section = Section(f"Step {t}")
+            eta = None
+            if eta_step is not None:
+                section.add(eta_step)
+                eta = q(eta_step.label, eta_step.value, eta_step.name)
             # every gradient is taken at the weights before this step
             before = [names[i].q("w", t - 1, float(w[i])) for i in range(n)]
-            for i in range(n):
-                g = names[i].q("g", t, float(raw[i]))
-                section.add(_gradient_step(gradient, i, g, before))
-                for step in update_steps(h, t, names[i], before[i], g, update, (i,), previous[i]):
-                    section.add(step)
+            grads = [names[i].q("g", t, float(raw[i])) for i in range(n)]
+            if clip is None:  # each weight's gradient, then its update
+                for i in range(n):
+                    section.add(_gradient_step(gradient, i, grads[i], before))
+                    steps = update_steps(
+                        h_t, t, names[i], before[i], grads[i], update, (i,), previous[i], eta=eta
+                    )
+                    for step in steps:
+                        section.add(step)
+            else:  # the norm needs every gradient first
+                for i in range(n):
+                    section.add(_gradient_step(gradient, i, grads[i], before))
+                assert norm is not None
+                clipped = [names[i].q("g_clip", t, float(used[i])) for i in range(n)]
+                for item in T.clip_steps(
+                    clip, grads, clipped, f"grad_norm_{t}", norm, factor, f"clip_factor_{t}",
+                    str(t), rnd,
+                ):  # fmt: skip
+                    section.add(item)
+                for i in range(n):
+                    steps = update_steps(
+                        h_t, t, names[i], before[i], clipped[i], update, (i,), previous[i], eta=eta
+                    )
+                    for step in steps:
+                        section.add(step)
             sections.append(section)
         if record_all or t == 1:  # the result's numbers of a written step → their labels
             at = f"steps[{t - 1}]"
@@ -666,11 +713,22 @@ def solve_optimize(
                     paths[f"{at}.{key}[{i}]"] = names[i].label(kind, t)
                 if t == total_steps:
                     paths[f"weights[{i}]"] = names[i].label("w", t)
+                if clip is not None:
+                    paths[f"{at}.clipped_gradient[{i}]"] = names[i].label("g_clip", t)
+            if clip is not None:
+                paths[f"{at}.gradient_norm"] = f"grad_norm_{t}"
+            if eta_step is not None:
+                paths[f"{at}.learning_rate"] = eta_step.label
         entry: dict[str, Any] = {
             "step": t,
             "weights": update.weights.tolist(),
-            "gradient": update.gradient.tolist(),
+            "gradient": raw.tolist(),
         }
+        if clip is not None:
+            entry["clipped_gradient"] = used.tolist()
+            entry["gradient_norm"] = norm
+        if schedule is not None:
+            entry["learning_rate"] = h_t.learning_rate
         if h.l2:
             entry["gradient_with_decay"] = update.total.tolist()
         for key, array in update.state.items():
@@ -679,9 +737,7 @@ def solve_optimize(
         if loss is not None:
             entry["loss"] = loss
         history.append(entry)
-        rows.append(
-            [t, *update.weights.tolist(), *([loss] if gradient else []), *update.gradient.tolist()]
-        )
+        rows.append([t, *update.weights.tolist(), *([loss] if gradient else []), *raw.tolist()])
         w = update.weights
 
     columns = ["t", *(f"{p}_t" if n > 1 else "w_t" for p in params)]

@@ -107,6 +107,9 @@ class Model:
     loss: Loss
     learning_rate: float | None
     has_c: bool
+    truncate: int | None = (
+        None  # truncated BPTT: no gradient from step t + 1 back to t when k divides t
+    )
 
     @classmethod
     def from_problem(cls, spec: RnnProblem) -> Model:
@@ -143,6 +146,7 @@ class Model:
             loss=LOSS[spec.loss],
             learning_rate=spec.learning_rate,
             has_c=spec.c is not None,
+            truncate=spec.truncate,
         )
 
     @property
@@ -156,6 +160,13 @@ class Model:
     @property
     def trains(self) -> bool:
         return any(t is not None for t in self.targets)
+
+    def carries_back(self, t: int, truncate: int | None = -1) -> bool:
+        """Does the gradient flow from step t + 1 back to step t (1-based)?  Not past the last
+        step, nor across a cut of truncated BPTT (after steps k, 2k, …).  ``truncate`` -1: the
+        model's own."""
+        k = self.truncate if truncate == -1 else truncate
+        return t < len(self.xs) and (k is None or t % k != 0)
 
     def split(self, act: Activation) -> bool:
         """Is the activation's net input written as a step of its own (its slope needs it)?"""
@@ -246,15 +257,23 @@ def softmax_shortcut(model: Model, t: Array) -> bool:
     )
 
 
-def run_backward(model: Model, p: Params, frames: list[Frame], rnd: Round) -> dict[str, Any]:
-    """Backpropagation through time, latest step first; returns the gradients (summed over t)."""
+def run_backward(
+    model: Model, p: Params, frames: list[Frame], rnd: Round, truncate: int | None = -1
+) -> dict[str, Any]:
+    """Backpropagation through time, latest step first; returns the gradients (summed over t).
+
+    With truncation (the model's ``truncate`` k, or ``truncate`` given; None: full BPTT) the
+    gradient does not flow back across the cuts after steps k, 2k, …
+    """
     act = model.state_act
     split = model.split(act)
     zeros = np.zeros(model.n)
     after: Frame | None = None
     B = p.blocks
     with np.errstate(all="ignore"):
-        for fr in reversed(frames):
+        for t in range(len(frames), 0, -1):
+            fr = frames[t - 1]
+            after = after if after is not None and model.carries_back(t, truncate) else None
             explicit = zeros
             if fr.target is not None:
                 if softmax_shortcut(model, fr.target):
@@ -476,6 +495,14 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
             sections.append(recorder.gradients(grads))
         grad_params = Params(grads["blocks"], grads.get("V"), grads.get("c"))
         result["grad"] = _params_result(model, grad_params, model.has_c)
+        if model.truncate is not None:
+            import copy
+
+            full = run_backward(model, p, copy.deepcopy(frames), rnd, truncate=None)
+            full_params = Params(full["blocks"], full.get("V"), full.get("c"))
+            result["grad_full"] = _params_result(model, full_params, model.has_c)
+            result["truncate"] = model.truncate
+            sections.append(_truncation_section(model, grad_params, full_params))
         if model.learning_rate is not None:
             new = update(p, grads, model.learning_rate, rnd)
             if write:
@@ -507,6 +534,42 @@ def solve_rnn(spec: RnnProblem, carry: int | None = None, gradient_flow: bool = 
     return Solution(
         "rnn", sections, result, title=spec.title, source=spec.source, notes=notes, paths=paths
     )
+
+
+def _truncation_section(model: Model, truncated: Params, full: Params) -> Section:
+    """The truncated gradients beside full BPTT's, entry by entry, and their difference."""
+    k = model.truncate
+    T = len(model.xs)
+    chunks = ", ".join(f"{a}–{min(a + k - 1, T)}" for a in range(1, T + 1, k)) if k else ""
+    section = Section(f"Truncated BPTT (k = {k}) beside full BPTT")
+    section.add(
+        f"The sequence is cut into chunks of {k} steps ({chunks}): the state flows forward across "
+        "a cut, the gradient does not flow back across it (PyTorch's h.detach() every k steps), so "
+        "each loss reaches back at most to the start of its chunk.  The update uses the truncated "
+        "gradient; full BPTT sums every path."
+    )
+    rows: list[list[Any]] = []
+
+    def add(name: str, a: Array, b: Array) -> None:
+        for index in np.ndindex(a.shape):
+            where = "[" + ",".join(str(i + 1) for i in index) + "]" if a.size > 1 else ""
+            value_t, value_f = float(a[index]), float(b[index])
+            rows.append([f"{name}{where}", value_t, value_f, value_t - value_f])
+
+    for block in truncated.blocks:
+        prefix = "" if block == "cell" else f"{block}."
+        for which in ("U", "W", "b"):
+            add(
+                prefix + which,
+                getattr(truncated.blocks[block], which),
+                getattr(full.blocks[block], which),
+            )
+    if truncated.V is not None and full.V is not None:
+        add("V", truncated.V, full.V)
+    if truncated.c is not None and full.c is not None and model.has_c:
+        add("c", truncated.c, full.c)
+    section.add(Table(["∂L/∂θ", "truncated", "full BPTT", "difference"], rows))
+    return section
 
 
 def _summary(frames: list[Frame]) -> Section:

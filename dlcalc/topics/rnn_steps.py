@@ -547,7 +547,12 @@ class Recorder:
         for t in range(self.T, 0, -1):
             section = Section(f"Backward through time · step {t}")
             explicit = self.explicit(section, t)
-            later = t < self.T
+            later = self.model.carries_back(t)  # not after the last step, nor across a cut
+            if t < self.T and not later:
+                section.add(
+                    f"Truncated BPTT (k = {self.model.truncate}): no gradient comes back from step "
+                    f"{t + 1}; the chunk that ends at step {t} starts its own backward pass."
+                )
             n = range(self.n)
             if kind in ("rnn", "gru"):
                 for j in n:

@@ -181,3 +181,26 @@ def fed_name(label: str) -> Name:
     if label.startswith("out_"):
         return out_name(label.removeprefix("out_"))
     return input_name(label)
+
+
+# ---- the gradient an update uses: ∂E/∂w, the cost's ∂J/∂w (regularization) or ĝ (clipped)
+
+STAGES = ("E", "J", "clip")
+
+
+def gradient(stage: str, parameter: str, tag: str = "") -> str:
+    """``dE_dw5``, ``dJ_dw5`` (with the regularization term) or ``clipped_dw5`` (after clipping);
+    ``parameter`` is a weight's label (w5) or a bias's (b_h1)."""
+    if stage == "clip":
+        return f"clipped_d{parameter}{tag}"
+    return f"d{stage}_d{parameter}{tag}"
+
+
+def gradient_name(stage: str, parameter: Name) -> Partial | Name:
+    """∂E/∂w5, ∂J/∂w5, or ĝ_w5 for the clipped gradient."""
+    if stage == "clip":
+        sub = parameter.base + (parameter.sub or "") if parameter.base == "w" else None
+        if sub is None:  # a bias b_h1
+            return Name("g", f"b_{parameter.sub}", accent="hat", label_sub=True)
+        return Name("g", sub, accent="hat", label_sub=True)
+    return Partial(Name(stage), parameter)

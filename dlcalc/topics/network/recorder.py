@@ -10,6 +10,7 @@ the same description.  Labels and names come from :mod:`~dlcalc.topics.network.l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from dlcalc.numerics import Loss
 from dlcalc.steps import Section, Step
 from dlcalc.topics.network import labels as L
 from dlcalc.topics.network.engine import Array, Network, Pass
+
+if TYPE_CHECKING:
+    from dlcalc.specs.training import Regularization
 
 
 def _step(label: str, value: float, name: Symbol, expr: Node, note: str | None = None) -> Step:
@@ -297,11 +301,14 @@ class Recorder:
         tag: str,
         include_bias: bool,
         heading: str = "",
+        numbers: Sequence[int] | None = None,
     ) -> Section:
+        """∂E/∂w = (∂E⁽¹⁾/∂w + …)/n; ``numbers``: the examples' numbers (a mini-batch's)."""
         n = len(passes)
-        section = Section(
-            f"{heading}Mean gradient over the {n} examples (batch mode; ∂E⁽ᵏ⁾ is example k's loss)"
-        )
+        what = "batch mode" if numbers is None else "this mini-batch"
+        numbers = list(numbers) if numbers is not None else list(range(1, n + 1))
+        section = Section(f"{heading}Mean gradient over the {n} examples ({what})")
+        section.add("∂E⁽ᵏ⁾ is the loss of example k.")
         for layer in reversed(range(len(grads_w))):
             for j, u in enumerate(self.net.units[layer]):
                 for i in range(grads_w[layer].shape[1]):
@@ -310,7 +317,7 @@ class Recorder:
                         q(
                             L.grad_weight(w, t),
                             float(p.grad_w[layer][j, i]),
-                            L.grad_weight_name(w, example=k + 1),
+                            L.grad_weight_name(w, example=numbers[k]),
                         )
                         for k, (p, t) in enumerate(zip(passes, tags))
                     ]
@@ -327,7 +334,7 @@ class Recorder:
                         q(
                             L.grad_bias(u, t),
                             float(p.grad_b[layer][j]),
-                            L.grad_bias_name(u, example=k + 1),
+                            L.grad_bias_name(u, example=numbers[k]),
                         )
                         for k, (p, t) in enumerate(zip(passes, tags))
                     ]
@@ -351,27 +358,56 @@ class Recorder:
         tag: str,
         heading: str,
         include_bias: bool,
+        *,
+        stage: str = "E",
+        bias_stage: str = "E",
+        eta: Q | None = None,
+        decay: tuple[Regularization, int] | None = None,
+        decay_bias: bool = False,
+        first: Sequence[Step] = (),
     ) -> Section:
-        section = Section(f"{heading}Updates (η = {lr:g})")
-        eta = q(L.LEARNING_RATE, lr, L.ETA)
+        """w⁺ = w − η·g for every weight (and bias), g the gradient of ``stage`` (∂E, ∂J or ĝ).
+
+        ``eta``: update k's scheduled rate η_k (its step is in ``first``); ``decay``: an l2
+        regularization, written in its decay-factor form (1 − ηλ/m)·w − η·∂E/∂w.
+        """
+        rate = eta.value if eta is not None else lr
+        section = Section(f"{heading}Updates (η = {rate:g})")
+        for step in first:
+            section.add(step)
+        eta = eta if eta is not None else q(L.LEARNING_RATE, lr, L.ETA)
+        if decay is not None:
+            from dlcalc.topics.training_steps import decay_factor_expr
+
+            section.add("L2 as weight decay: w⁺ = w − η·(∂E/∂w + λ/m·w) = (1 − η·λ/m)·w − η·∂E/∂w")
         for layer in reversed(range(len(old_w))):
             for j, u in enumerate(self.net.units[layer]):
                 for i in range(old_w[layer].shape[1]):
                     w = self.net.weight_labels[layer][j][i]
                     grad = q(
-                        L.grad_weight(w, grad_tag),
+                        L.gradient(stage, w, grad_tag),
                         float(grads_w[layer][j, i]),
-                        L.grad_weight_name(w),
+                        L.gradient_name(stage, L.weight_name(w)),
                     )
-                    expr = self._w(layer, j, i, old_w) - eta * grad
+                    weight = self._w(layer, j, i, old_w)
+                    if decay is not None:
+                        expr = decay_factor_expr(decay[0], decay[1], eta, weight, grad)
+                    else:
+                        expr = weight - eta * grad
                     label = L.new_weight(w, tag)
                     section.add(_step(label, new_w[layer][j, i], L.weight_name(w, "+"), expr))
                     self.current_w[layer][j][i] = label
                 if include_bias:
                     grad = q(
-                        L.grad_bias(u, grad_tag), float(grads_b[layer][j]), L.grad_bias_name(u)
+                        L.gradient(bias_stage, L.bias(u), grad_tag),
+                        float(grads_b[layer][j]),
+                        L.gradient_name(bias_stage, L.bias_name(u)),
                     )
-                    expr = self._b(layer, j, old_b) - eta * grad
+                    bias = self._b(layer, j, old_b)
+                    if decay is not None and decay_bias:
+                        expr = decay_factor_expr(decay[0], decay[1], eta, bias, grad)
+                    else:
+                        expr = bias - eta * grad
                     label = L.new_bias(u, tag)
                     section.add(_step(label, new_b[layer][j], L.bias_name(u, "+"), expr))
                     self.current_b[layer][j] = label

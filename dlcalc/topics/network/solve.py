@@ -5,13 +5,14 @@ Long runs record only the first update(s) in full; the rest runs on the engine a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlcalc.formula import Q, q
 from dlcalc.numerics import LOSS, rounder
 from dlcalc.specs.network import NetworkProblem
-from dlcalc.steps import Section, Solution, Table
+from dlcalc.steps import Section, Solution, Step, Table
 from dlcalc.topics.network.engine import (
     Array,
     Network,
@@ -22,6 +23,7 @@ from dlcalc.topics.network.engine import (
 from dlcalc.topics.network.recorder import Recorder, mean_loss_section
 
 if TYPE_CHECKING:
+    from dlcalc.specs.training import Regularization
     from dlcalc.topics.optimize import Update
 
 FULL_UPDATES = 3  # runs with at most this many updates are shown in full
@@ -99,6 +101,16 @@ def solve_forward(spec: NetworkProblem, carry: int | None = None) -> Solution:
     return Solution("forward", sections, result, title=spec.title, source=spec.source)
 
 
+def _batches(spec: NetworkProblem, n: int) -> list[list[int]]:
+    """The examples of each update of an epoch: one each (online), all (batch) or B at a time."""
+    if spec.batch_size is not None:
+        b = spec.batch_size
+        return [list(range(k, min(k + b, n))) for k in range(0, n, b)]
+    if spec.mode == "online":
+        return [[k] for k in range(n)]
+    return [list(range(n))]
+
+
 def solve_backprop(
     spec: NetworkProblem,
     carry: int | None = None,
@@ -106,15 +118,19 @@ def solve_backprop(
     variant: str | None = None,
     sequential: bool = False,
 ) -> Solution:
-    """Train for ``epochs`` (online or batch), writing the first update(s) out in full.
+    """Train for ``epochs`` (online, batch or mini-batches), writing the first update(s) out in full.
 
-    Training options: ``weight_decay``, ``dropout`` masks and an ``optimizer`` (its state
-    carried across updates and epochs).  ``variant``: an optimizer convention other than the
-    contract's (for ``check``).  ``sequential``: update layer by layer from the output back,
-    each hidden δ taken through the already-updated weights above it (online mode; see
-    ``engine.backward_arrays``).
+    Training options: ``weight_decay``, ``dropout`` masks, an ``optimizer`` (its state
+    carried across updates and epochs), ``regularization`` (the cost J and its gradient),
+    ``batch_size``, ``clip`` and a learning-rate ``schedule``.  ``variant``: an optimizer
+    convention other than the contract's (for ``check``).  ``sequential``: update layer by
+    layer from the output back, each hidden δ taken through the already-updated weights
+    above it (online mode; see ``engine.backward_arrays``).
     """
     # The optimizer machinery is imported here, so that `forward` does not load it.
+    from dataclasses import replace
+
+    from dlcalc.topics import training_steps as T
     from dlcalc.topics.network_training import OptimizerRecord, hyper
     from dlcalc.topics.optimize import VARIANTS, apply, new_state, variants
 
@@ -124,11 +140,16 @@ def solve_backprop(
     lr = float(spec.learning_rate or 0.0)
     examples = _examples(spec)
     n = len(examples)
-    updates_per_epoch = n if spec.mode == "online" else 1
-    total_updates = spec.epochs * updates_per_epoch
+    batches = _batches(spec, n)
+    per_example = spec.mode == "online" and spec.batch_size is None
+    # The network changes within an epoch: the loss at the initial weights is worked out first.
+    stepwise = len(batches) > 1
+    total_updates = spec.epochs * len(batches)
     record_all = (every_step and total_updates <= MAX_WRITTEN) or total_updates <= FULL_UPDATES
     recorder = Recorder(net, loss)
     tags = _tags(n)
+    reg, clip, schedule = spec.regularization, spec.clip, spec.schedule
+    m = T.examples_count(reg, n) if reg is not None else n
 
     weights = [w.copy() for w in net.weights]
     biases = [b.copy() for b in net.biases]
@@ -140,54 +161,121 @@ def solve_backprop(
     state_b = [new_state(h, b.shape) for b in biases]
     last: dict[str, list[Update]] = {}
     written = OptimizerRecord(h)
+    learning_rates: list[float] = []
+    norms: list[float] = []
+    decay_form = h.plain and reg is not None and reg.kind == "l2" and clip is None
 
-    def update(grads_w: list[Array], grads_b: list[Array]) -> tuple[list[Array], list[Array]]:
+    class Prepared:
+        """One update's gradients at each stage (∂E, ∂J, clipped) and its learning rate."""
+
+        def __init__(self, gw: list[Array], gb: list[Array]) -> None:
+            self.e_w, self.e_b = gw, gb
+            self.j_w, self.j_b = gw, gb
+            if reg is not None:
+                self.j_w = [T.cost_gradient(reg, m, g, w, rnd) for g, w in zip(gw, weights)]
+                if spec.decay_bias:
+                    self.j_b = [T.cost_gradient(reg, m, g, b, rnd) for g, b in zip(gb, biases)]
+            self.c_w, self.c_b = self.j_w, self.j_b
+            self.norm, self.factor = 0.0, None
+            if clip is not None:
+                arrays = self.j_w + (self.j_b if spec.update_bias else [])
+                out, self.norm, self.factor = T.clip_arrays(arrays, clip, rnd)
+                self.c_w = out[: len(gw)]
+                self.c_b = out[len(gw) :] if spec.update_bias else self.j_b
+                norms.append(self.norm)
+            self.k = len(learning_rates) + 1
+            self.eta = T.scheduled_rate(schedule, lr, self.k, rnd)
+            learning_rates.append(self.eta)
+
+    def update(g: Prepared) -> tuple[list[Array], list[Array]]:
+        eta = g.eta
+        if decay_form:
+            assert reg is not None
+            keep = 1 - eta * reg.lambda_ / m
+            new_w = [rnd(keep * w - eta * d) for w, d in zip(weights, g.e_w)]
+            if not spec.update_bias:
+                return new_w, biases
+            bias_keep = keep if spec.decay_bias else 1.0
+            return new_w, [rnd(bias_keep * b - eta * d) for b, d in zip(biases, g.e_b)]
         if h.plain:
-            return update_parameters(weights, biases, grads_w, grads_b, lr, rnd, spec.update_bias)
+            return update_parameters(weights, biases, g.c_w, g.c_b, eta, rnd, spec.update_bias)
+        h_k = h if schedule is None else replace(h, learning_rate=eta)
         t = update_count + 1  # the optimizer's step counter runs across examples and epochs
-        last["w"] = [apply(h, s, w, g, t, rnd) for s, w, g in zip(state_w, weights, grads_w)]
+        last["w"] = [apply(h_k, s, w, d, t, rnd) for s, w, d in zip(state_w, weights, g.c_w)]
         new_w = [u.weights for u in last["w"]]
         if not spec.update_bias:
             return new_w, biases
         last["b"] = [
-            apply(h, s, b, g, t, rnd, decay=spec.decay_bias)
-            for s, b, g in zip(state_b, biases, grads_b)
+            apply(h_k, s, b, d, t, rnd, decay=spec.decay_bias)
+            for s, b, d in zip(state_b, biases, g.c_b)
         ]
         return new_w, [u.weights for u in last["b"]]
+
+    def stages() -> tuple[str, str]:
+        """The gradient each update starts from, for the weights and for the biases."""
+        if clip is not None:
+            return "clip", "clip"
+        if reg is not None and not decay_form:
+            return "J", "J" if spec.decay_bias else "E"
+        return "E", "E"
 
     def record_update(
         old_w: list[Array],
         old_b: list[Array],
         new_w: list[Array],
         new_b: list[Array],
-        grads_w: list[Array],
-        grads_b: list[Array],
+        g: Prepared,
         grad_tag: str,
         tag: str,
         head: str,
-    ) -> Section:
+    ) -> list[Section]:
+        out = _option_sections(recorder, spec, g, old_w, old_b, grad_tag, head, m, rnd)
+        stage_w, stage_b = stages()
+        first = []
+        eta_q = None
+        if schedule is not None:
+            step = T.scheduled_step(schedule, lr, g.k, rnd)
+            first.append(step)
+            eta_q = q(step.label, step.value, T.rate_name(g.k))
+        grads = (g.c_w, g.c_b) if not decay_form else (g.e_w, g.e_b)
         if h.plain:
-            return recorder.updates(
-                old_w, old_b, new_w, new_b, grads_w, grads_b, lr, grad_tag, tag, head,
-                spec.update_bias,
+            section = recorder.updates(
+                old_w, old_b, new_w, new_b, grads[0], grads[1], lr, grad_tag, tag, head,
+                spec.update_bias, stage=stage_w, bias_stage=stage_b, eta=eta_q,
+                decay=(reg, m) if decay_form and reg is not None else None,
+                decay_bias=spec.decay_bias, first=first,
             )  # fmt: skip
-        return written.section(
-            recorder, old_w, old_b, last, grads_w, grads_b, update_count, grad_tag, tag, head,
-            spec.update_bias, spec.decay_bias,
-        )  # fmt: skip
+        else:
+            section = written.section(
+                recorder, old_w, old_b, last, grads[0], grads[1], update_count, grad_tag, tag,
+                head, spec.update_bias, spec.decay_bias, stage=stage_w, bias_stage=stage_b,
+                eta=eta_q, first=first,
+            )  # fmt: skip
+        return [*out, section]
 
     def example_tag(epoch: int, k: int) -> str:
         if epoch == 1:
             return tags[k]
         return f"@e{epoch}" if n == 1 else f"@e{epoch}.{k + 1}"
 
-    def heading(epoch: int, k: int | None) -> str:
-        """Panel titles say which epoch (in a run of several) and which example they belong to."""
-        if spec.epochs == 1:
-            return "" if k is None else _heading(n, k)
-        return f"Epoch {epoch} · " + ("" if k is None or n == 1 else f"example {k + 1} · ")
+    def batch_tag(epoch: int, b: int) -> str:
+        """The tag of a (mini-)batch's mean gradient and update: "" for the first."""
+        if n == 1:
+            return example_tag(epoch, 0)
+        if len(batches) == 1:
+            return "" if epoch == 1 else f"@e{epoch}"
+        if epoch == 1:
+            return "" if b == 0 else f"@b{b + 1}"
+        return f"@e{epoch}.b{b + 1}"
 
-    sequential_lr = lr if sequential and spec.mode == "online" else None
+    def heading(epoch: int, k: int | None, b: int | None = None) -> str:
+        """Panel titles say which epoch (in a run of several) and which example they belong to."""
+        batch = "" if b is None or len(batches) == 1 else f"mini-batch {b + 1} · "
+        if spec.epochs == 1:
+            return batch if k is None else _heading(n, k)
+        return f"Epoch {epoch} · " + batch + ("" if k is None or n == 1 else f"example {k + 1} · ")
+
+    sequential_lr = lr if sequential and per_example else None
 
     def write_pass(p: Pass, epoch: int, k: int, through: list[Array] | None = None) -> None:
         tag, head = example_tag(epoch, k), heading(epoch, k)
@@ -207,53 +295,74 @@ def solve_backprop(
             p.grad_w = [rnd(g + h.weight_decay * w) for g, w in zip(p.grad_w, net.weights)]
             if spec.decay_bias:
                 p.grad_b = [rnd(g + h.weight_decay * b) for g, b in zip(p.grad_b, net.biases)]
+    if reg is not None:  # ... and the regularization term λ/m·w (or λ/m·sign(w))
+        for p in first_passes:
+            p.grad_w = [T.cost_gradient(reg, m, g, w, rnd) for g, w in zip(p.grad_w, net.weights)]
+            if spec.decay_bias:
+                p.grad_b = [
+                    T.cost_gradient(reg, m, g, b, rnd) for g, b in zip(p.grad_b, net.biases)
+                ]
     losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
     loss_before = float(rnd(np.mean(losses_before)))
+    penalty = cost = None
+    if reg is not None:
+        decayed = net.weights + (net.biases if spec.decay_bias else [])
+        penalty = T.penalty_value(reg, m, decayed, rnd)
+        cost = float(rnd(loss_before + penalty))
+    cost_written = False
+
+    def cost_once() -> None:
+        nonlocal cost_written
+        if reg is not None and not cost_written:
+            assert penalty is not None and cost is not None
+            sections.append(_cost_section(net, spec, reg, m, loss_before, penalty, cost, n))
+            cost_written = True
+
     initial_title = "Loss over all examples at the initial weights (before any update)"
-    if n > 1 and spec.mode == "online":
+    if n > 1 and stepwise:
         sections.append(
             mean_loss_section(losses_before, [f"@0.{k + 1}" for k in range(n)], rnd, initial_title)
         )
+        cost_once()
+
+    es = spec.early_stopping
+    validation = (
+        [(np.array(e.input, dtype=float), np.array(e.target, dtype=float)) for e in es.validation]
+        if es is not None
+        else []
+    )
+    val_losses: list[float] = []
+    wait, best_epoch = 0, 1
+    kept: tuple[list[Array], list[Array]] | None = None
+    stopped: int | None = None
 
     update_count = 0
     for epoch in range(1, spec.epochs + 1):
-        if spec.mode == "online":
-            for k, (x, t) in enumerate(examples):
+        for b, batch in enumerate(batches):
+            if per_example:
+                (k,) = batch
+                x, t = examples[k]
                 p = run_pass(
-                    net,
-                    weights,
-                    biases,
-                    x,
-                    t,
-                    loss,
-                    rnd,
-                    backward=True,
-                    dropout=dropout,
+                    net, weights, biases, x, t, loss, rnd, backward=True, dropout=dropout,
                     sequential_lr=sequential_lr,
-                )
-                new_w, new_b = update(p.grad_w, p.grad_b)
+                )  # fmt: skip
+                g = Prepared(p.grad_w, p.grad_b)
+                new_w, new_b = update(g)
                 update_count += 1
                 if record_all or update_count == 1:
                     write_pass(p, epoch, k, new_w if sequential_lr is not None else None)
+                    cost_once()
                     tag = example_tag(epoch, k)
-                    sections.append(
-                        record_update(
-                            weights,
-                            biases,
-                            new_w,
-                            new_b,
-                            p.grad_w,
-                            p.grad_b,
-                            tag,
-                            tag,
-                            heading(epoch, k),
-                        )
+                    sections.extend(
+                        record_update(weights, biases, new_w, new_b, g, tag, tag, heading(epoch, k))
                     )
                 weights, biases = new_w, new_b
-        else:
+                continue
             passes = [
-                run_pass(net, weights, biases, x, t, loss, rnd, backward=True, dropout=dropout)
-                for x, t in examples
+                run_pass(
+                    net, weights, biases, *examples[k], loss, rnd, backward=True, dropout=dropout
+                )
+                for k in batch
             ]
             grads_w = [
                 rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in range(len(weights))
@@ -261,39 +370,39 @@ def solve_backprop(
             grads_b = [
                 rnd(np.mean([p.grad_b[i] for p in passes], axis=0)) for i in range(len(weights))
             ]
-            new_w, new_b = update(grads_w, grads_b)
+            g = Prepared(grads_w, grads_b)
+            new_w, new_b = update(g)
             update_count += 1
             if record_all or update_count == 1:
-                for k, p in enumerate(passes):
+                for k, p in zip(batch, passes):
                     write_pass(p, epoch, k)
-                if n > 1 and epoch == 1:
+                if n > 1 and epoch == 1 and not stepwise:
                     sections.append(mean_loss_section(losses_before, tags, rnd, initial_title))
-                if n == 1:
-                    grad_tag = update_tag = example_tag(epoch, 0)
-                else:
-                    grad_tag = update_tag = "" if epoch == 1 else f"@e{epoch}"
+                cost_once()
+                grad_tag = batch_tag(epoch, b)
+                if n > 1:
                     sections.append(
                         recorder.mean_gradients(
                             passes,
                             grads_w,
                             grads_b,
-                            [example_tag(epoch, k) for k in range(n)],
+                            [example_tag(epoch, k) for k in batch],
                             grad_tag,
                             spec.update_bias,
-                            heading(epoch, None),
+                            heading(epoch, None, b),
+                            [k + 1 for k in batch] if len(batches) > 1 else None,
                         )
                     )
-                sections.append(
+                sections.extend(
                     record_update(
                         weights,
                         biases,
                         new_w,
                         new_b,
-                        grads_w,
-                        grads_b,
+                        g,
                         grad_tag,
-                        update_tag,
-                        heading(epoch, None),
+                        grad_tag,
+                        heading(epoch, None, b),
                     )
                 )
             weights, biases = new_w, new_b
@@ -302,11 +411,37 @@ def solve_backprop(
             for x, t in examples
         ]
         history.append({"epoch": epoch, "loss": float(rnd(np.mean(after)))})  # type: ignore[arg-type]
+        if es is not None:  # the validation loss after the epoch, and the early-stopping rule
+            value = float(
+                rnd(
+                    np.mean(
+                        [
+                            run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss
+                            for x, t in validation
+                        ]
+                    )
+                )  # fmt: skip
+            )
+            if not val_losses or value < val_losses[best_epoch - 1] - es.min_delta:
+                wait, best_epoch, kept = 0, epoch, (weights, biases)
+            else:
+                wait += 1
+            val_losses.append(value)
+            if wait >= es.patience:
+                stopped = epoch
+                break
 
     # The answers describe the network before any update (online mode changes it between examples).
-    if spec.epochs > 1:
+    if len(history) > 1:
         sections.append(_history_section(loss_before, history, spec.mode, n))
     sections.append(_parameters_section(net, weights, biases, spec.update_bias))
+    stopping: dict | None = None
+    if es is not None:
+        assert kept is not None
+        section, stopping = _early_stopping_section(
+            net, es, val_losses, history, stopped, best_epoch, kept, every_step
+        )
+        sections.append(section)
 
     result: dict = {}
     final_layers = [
@@ -325,10 +460,23 @@ def solve_backprop(
         result["output"] = [p.outs[-1].tolist() for p in first_passes]
     result["layers"] = final_layers
     result["loss"] = loss_before
+    if reg is not None:
+        result["penalty"] = penalty
+        result["cost"] = cost
+        result["regularization"] = {"kind": reg.kind, "lambda": reg.lambda_, "examples": m}
+    if stopping is not None:
+        result["early_stopping"] = stopping
     result["loss_after"] = history[-1]["loss"]
     result["history"] = history
     result["epochs"] = spec.epochs
     result["mode"] = spec.mode
+    if spec.batch_size is not None:
+        result["batch_size"] = spec.batch_size
+        result["batches"] = [[k + 1 for k in batch] for batch in batches]
+    if schedule is not None:
+        result["learning_rates"] = learning_rates
+    if clip is not None:
+        result["gradient_norms"] = norms
     if not h.plain:
         result["optimizer"] = h.optimizer
         if h.weight_decay:
@@ -340,7 +488,15 @@ def solve_backprop(
             if total_updates > MAX_WRITTEN
             else "pass --every-step to see them all"
         )
-        notes.append(f"{total_updates:,} updates: the first is worked out in full; {hint}.")
+        notes.append(f"{update_count:,} updates: the first is worked out in full; {hint}.")
+    if stopped is not None:
+        notes.append(f"Early stopping: training stopped after epoch {stopped} of {spec.epochs}.")
+    if spec.batch_size is not None:
+        sizes = ", ".join("{" + ", ".join(str(k + 1) for k in batch) + "}" for batch in batches)
+        notes.append(
+            f"Mini-batches of {spec.batch_size} in the file's order: {sizes}; one update per "
+            f"mini-batch with the mean of its examples' gradients ({len(batches)} per epoch)."
+        )
     solution = Solution(
         "backprop", sections, result, title=spec.title, source=spec.source, notes=notes
     )
@@ -352,6 +508,187 @@ def solve_backprop(
 
             solution.alternatives.append((VARIANTS[v], alternative))
     return solution
+
+
+def _early_stopping_section(
+    net: Network,
+    es: Any,
+    val_losses: list[float],
+    history: list[dict],
+    stopped: int | None,
+    best_epoch: int,
+    kept: tuple[list[Array], list[Array]],
+    every_step: bool,
+) -> tuple[Section, dict]:
+    """The validation loss epoch by epoch with best_t and wait_t, and the weights kept."""
+    from dlcalc.topics.early_stopping import FULL_EPOCHS, rule_text, watch
+
+    show_all = every_step or len(val_losses) <= FULL_EPOCHS
+    w = watch(val_losses, es.patience, es.min_delta, show_all, [[h["loss"]] for h in history])
+    assert w.stopped == stopped and w.best_epoch == best_epoch  # one rule, applied twice
+    section = Section(
+        f"Early stopping on {len(es.validation)} validation example"
+        f"{'s' if len(es.validation) != 1 else ''} (patience {es.patience})"
+    )
+    for line in rule_text(es.min_delta, es.patience):
+        section.add(line)
+    section.add(
+        Table(["epoch", "training loss", "validation loss", "best so far", "wait", ""], w.rows)
+    )
+    for item in w.items:  # the stop (best_t and wait_t worked: the early-stopping command)
+        if isinstance(item, str) and "stops" in item:
+            section.add(item)
+    run = len(val_losses)
+    kept_epoch = best_epoch if es.restore_best else run
+    weights, biases = kept if es.restore_best else (None, None)
+    how = "the best epoch's (restore_best)" if es.restore_best else "the last epoch's"
+    section.add(f"Best epoch {best_epoch}; the weights kept are {how}: epoch {kept_epoch}.")
+    layers = None
+    if weights is not None and biases is not None:
+        layers = [{"weights": w_.tolist(), "bias": b_.tolist()} for w_, b_ in zip(weights, biases)]
+        rows = []
+        for layer in range(len(weights)):
+            for j, u in enumerate(net.units[layer]):
+                for i in range(weights[layer].shape[1]):
+                    rows.append([net.weight_labels[layer][j][i], weights[layer][j, i]])
+                rows.append([f"b_{u}", biases[layer][j]])
+        section.add(Table(["parameter", f"kept (after epoch {kept_epoch})"], rows))
+    result = {
+        "validation_loss": val_losses,
+        "best_epoch": best_epoch,
+        "stopped_epoch": stopped,
+        "epochs_run": run,
+        "kept_epoch": kept_epoch,
+    }
+    if layers is not None:
+        result["kept_layers"] = layers
+    return section, result
+
+
+def _cost_section(
+    net: Network,
+    spec: NetworkProblem,
+    reg: Regularization,
+    m: int,
+    loss_before: float,
+    penalty: float,
+    cost: float,
+    n: int,
+) -> Section:
+    """penalty = λ/(2m)·Σw² (or λ/m·Σ|w|) and J = E + penalty, at the initial weights."""
+    from dlcalc.formula import Name
+    from dlcalc.topics import training_steps as T
+    from dlcalc.topics.network import labels as L
+
+    form = "λ/(2m)·Σw²" if reg.kind == "l2" else "λ/m·Σ|w|"
+    section = Section(f"Regularised cost at the initial weights ({reg.kind}: J = E + {form})")
+    leaves = []
+    for layer, w in enumerate(net.weights):
+        for j in range(w.shape[0]):
+            for i in range(w.shape[1]):
+                label = net.weight_labels[layer][j][i]
+                leaves.append(q(label, float(w[j, i]), L.weight_name(label)))
+    if spec.decay_bias:
+        for layer, units in enumerate(net.units):
+            for j, u in enumerate(units):
+                leaves.append(q(L.bias(u), float(net.biases[layer][j]), L.bias_name(u)))
+    section.add(
+        Step(
+            "penalty",
+            penalty,
+            name=Name("penalty"),
+            expr=T.penalty_expr(reg, m, leaves),
+            note=f"m = {m}" + ("" if spec.decay_bias else "; biases are not regularised"),
+        )
+    )
+    e = q(L.total() if n == 1 else L.MEAN_LOSS, loss_before, Name("E"))
+    pen = q("penalty", penalty, Name("penalty"))
+    section.add(Step("cost", cost, name=Name("J"), expr=e + pen))
+    section.add("The loss E (and loss_after, history) stays the data loss; J adds the penalty.")
+    return section
+
+
+def _option_sections(
+    recorder: Recorder,
+    spec: NetworkProblem,
+    g: Any,
+    old_w: list[Array],
+    old_b: list[Array],
+    grad_tag: str,
+    head: str,
+    m: int,
+    rnd: Any,
+) -> list[Section]:
+    """The regularised gradient ∂J/∂w and the clipping of one update, where the problem has them."""
+    from dlcalc.formula import Name
+    from dlcalc.topics import training_steps as T
+    from dlcalc.topics.network import labels as L
+
+    net = recorder.net
+    reg, clip = spec.regularization, spec.clip
+    out: list[Section] = []
+
+    def parameters() -> list[tuple[str, Name, int, tuple[int, ...], bool]]:
+        """(label, name, layer, index, is_weight) of every parameter, output layer first."""
+        found: list[tuple[str, Name, int, tuple[int, ...], bool]] = []
+        for layer in reversed(range(len(old_w))):
+            for j, u in enumerate(net.units[layer]):
+                for i in range(old_w[layer].shape[1]):
+                    w = net.weight_labels[layer][j][i]
+                    found.append((w, L.weight_name(w), layer, (j, i), True))
+                found.append((L.bias(u), L.bias_name(u), layer, (j,), False))
+        return found
+
+    def leaf(stage: str, label: str, name: Name, value: float) -> Q:
+        return q(L.gradient(stage, label, grad_tag), value, L.gradient_name(stage, name))
+
+    stage = "E"
+    if reg is not None:
+        form = "λ/m·w" if reg.kind == "l2" else "λ/m·sign(w)"
+        section = Section(f"{head}Gradient of the cost J ({reg.kind}: ∂J/∂w = ∂E/∂w + {form})")
+        for label, name, layer, index, is_weight in parameters():
+            if not is_weight and not spec.decay_bias:
+                continue
+            if not is_weight and not spec.update_bias:
+                continue
+            arrays = (g.e_w, g.j_w) if is_weight else (g.e_b, g.j_b)
+            current = (
+                recorder._w(layer, index[0], index[1], old_w)
+                if is_weight
+                else recorder._b(layer, index[0], old_b)
+            )
+            grad = leaf("E", label, name, float(arrays[0][layer][index]))
+            new = leaf("J", label, name, float(arrays[1][layer][index]))
+            section.add(
+                Step(new.label, new.value, name=new.symbol,
+                     expr=T.reg_gradient_expr(reg, m, grad, current))
+            )  # fmt: skip
+        if not spec.decay_bias:
+            section.add("Biases are not regularised (decay_bias: false): ∂J/∂b = ∂E/∂b.")
+        out.append(section)
+        stage = "J"
+    if clip is not None:
+        how = (
+            f"by norm, c = {clip.norm:g}"
+            if clip.norm is not None
+            else f"by value, c = {clip.value:g}"
+        )
+        section = Section(f"{head}Gradient clipping ({how})")
+        gradients, clipped = [], []
+        for label, name, layer, index, is_weight in parameters():
+            if not is_weight and not spec.update_bias:
+                continue
+            src_stage = stage if is_weight or spec.decay_bias else "E"
+            arrays = (g.j_w, g.c_w) if is_weight else (g.j_b, g.c_b)
+            gradients.append(leaf(src_stage, label, name, float(arrays[0][layer][index])))
+            clipped.append(leaf("clip", label, name, float(arrays[1][layer][index])))
+        for item in T.clip_steps(
+            clip, gradients, clipped, f"grad_norm{grad_tag}", g.norm, g.factor,
+            f"clip_factor{grad_tag}", None, rnd,
+        ):  # fmt: skip
+            section.add(item)
+        out.append(section)
+    return out
 
 
 def _history_section(loss_before: float, history: list[dict], mode: str, n: int) -> Section:
