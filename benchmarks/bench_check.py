@@ -70,8 +70,8 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=4000)
     args = parser.parse_args()
 
-    from dlcalc.commands import solve as solve_command
-    from dlcalc.settings import Settings
+    from dlcalc.app.commands import solve as solve_command
+    from dlcalc.app.settings import Settings
     from dlcalc.specs.loader import load
 
     tmp = Path(tempfile.mkdtemp())
@@ -92,9 +92,9 @@ def main() -> None:
 
 
 def measure(title: str, problem: Path, sheet_path: Path, settings, repeat: int) -> None:
-    from dlcalc.checking import check_sheet, load_sheet, marked
-    from dlcalc.commands import solve as solve_command
-    from dlcalc.conventions import Problem, apply
+    from dlcalc.app.commands import solve as solve_command
+    from dlcalc.grading.checking import check_sheet, load_sheet, marked
+    from dlcalc.grading.conventions import Problem, apply
     from dlcalc.specs.loader import Document, load
 
     print(f"-- sheet: {title}")

@@ -84,11 +84,11 @@ def main() -> None:
             if abs(float(row["score"]) - score) > 1e-9
         ]
 
-        from dlcalc.class_report import mark_sheets
-        from dlcalc.commands import solve
-        from dlcalc.commands import variants as variants_of
-        from dlcalc.marking import load_policy
-        from dlcalc.settings import Settings
+        from dlcalc.app.commands import solve
+        from dlcalc.app.commands import variants as variants_of
+        from dlcalc.app.settings import Settings
+        from dlcalc.grading.class_report import mark_sheets
+        from dlcalc.grading.marking import load_policy
         from dlcalc.specs.loader import load
 
         doc = load(str(problem))

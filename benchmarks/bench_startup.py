@@ -6,7 +6,7 @@ The floor is an empty Typer app with one command taking a path and two options t
 rich.console, numpy and yaml (Typer itself imports pydantic when it converts the options).
 Each measured command runs ``--repeat`` times, interleaved with the floor and the others (so
 that a busy machine slows all of them alike); the table shows medians and the ratio to the
-floor's median.  dlcalc runs as its console script does (``dlcalc.cli:main``), with its
+floor's median.  dlcalc runs as its console script does (``dlcalc.app.cli:main``), with its
 bytecode compiled first, as ``pip install`` leaves it.
 """
 
@@ -45,7 +45,7 @@ def solve(problem: Path, decimals: int = 4, carry: int | None = None) -> None:
 app(sys.argv[1:], prog_name="floor")
 """
 
-DLCALC = [PY, "-c", "from dlcalc.cli import main; main()"]
+DLCALC = [PY, "-c", "from dlcalc.app.cli import main; main()"]
 COMMANDS = {
     "floor: empty typer app (rich.console, numpy, yaml)": [
         PY,

@@ -50,9 +50,9 @@ def run(args: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedP
 def fill(folder: Path, count: int) -> list[str]:
     """The answers stubs filled with the key's values (every tenth with a slip in net_h1)."""
     sys.path.insert(0, str(ROOT))
-    from dlcalc.asking import asked_quantities, asks_of
-    from dlcalc.commands import command_of, solve
-    from dlcalc.settings import Settings
+    from dlcalc.app.commands import command_of, solve
+    from dlcalc.app.settings import Settings
+    from dlcalc.sets.asking import asked_quantities, asks_of
     from dlcalc.specs.loader import load
 
     returned = folder / "returned"

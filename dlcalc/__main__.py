@@ -1,3 +1,3 @@
-from dlcalc.cli import main
+from dlcalc.app.cli import main
 
 main()

@@ -8,9 +8,9 @@
 
 Options are the command line's, by their long names (``decimals=4``, ``carry=3``,
 ``exact=True``, ``every_step=True``, ``diagram="net.svg"``, ``temperature=2`` …).  Every
-problem goes the command line's own way (:func:`dlcalc.solving.solve_problem`): the same
+problem goes the command line's own way (:func:`dlcalc.app.solving.solve_problem`): the same
 validation, the same solution, the same one-line message for invalid input, raised here as
-:class:`InvalidInput`.  A command registered in :mod:`dlcalc.commands` works here with no
+:class:`InvalidInput`.  A command registered in :mod:`dlcalc.app.commands` works here with no
 change.  Nothing here imports SymPy, Rich or Typer unless a feature needs it.
 """
 
@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlcalc.app.settings import ALWAYS, SHARED, Opt, Settings
 from dlcalc.errors import InputError, InvalidInput
-from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
 if TYPE_CHECKING:
-    from dlcalc.diagrams import Drawing
+    from dlcalc.model.diagrams import Drawing
+    from dlcalc.model.steps import Solution
     from dlcalc.specs.loader import Document
-    from dlcalc.steps import Solution
 
 __all__ = ["InvalidInput", "WorkedSolution", "check", "solve"]
 
@@ -89,12 +89,12 @@ def _long_name(opt: Opt) -> str:
 
 def _interface(name: str) -> tuple[tuple[Opt, ...], list[str], Any]:
     """A command's own arguments, its shared options and the function solving it."""
-    from dlcalc.commands import COMMANDS
+    from dlcalc.app.commands import COMMANDS
 
     if name in COMMANDS:
         command = COMMANDS[name]
         return command.arguments, [*ALWAYS, *command.options], None
-    from dlcalc.tools import SOLVERS, TOOLS
+    from dlcalc.app.tools import SOLVERS, TOOLS
 
     if name not in SOLVERS:
         from dlcalc.specs.loader import suggest
@@ -204,8 +204,8 @@ def _run(
     rename: tuple[str, str] | None = None,
     tol: float | None = None,
 ) -> WorkedSolution:
-    from dlcalc import files
-    from dlcalc.output import emit, write_figures
+    from dlcalc.app import files
+    from dlcalc.app.output import emit, write_figures
     from dlcalc.specs.loader import failure
 
     if problem is not None and not isinstance(problem, (str, os.PathLike, Mapping)):
@@ -221,8 +221,8 @@ def _run(
         if name is None and isinstance(problem, Mapping) and _is_tool(problem.get("command")):
             name = problem["command"]  # {"command": "graph", "expression": …, "at": …}
         if name is None:  # as `dlcalc solve`: the command the problem names
-            from dlcalc.commands import COMMANDS
-            from dlcalc.solving import command_to_solve
+            from dlcalc.app.commands import COMMANDS
+            from dlcalc.app.solving import command_to_solve
 
             place = where(problem)
             doc = _problem_document(problem)
@@ -257,7 +257,7 @@ def _run(
 
 def _is_tool(name: Any) -> bool:
     """Is ``name`` a command that solves no problem file but is solved here (derive, graph)?"""
-    from dlcalc.tools import SOLVERS
+    from dlcalc.app.tools import SOLVERS
 
     return isinstance(name, str) and name in SOLVERS
 
@@ -300,8 +300,8 @@ def _solve_command(
 ) -> Any:
     """A registered command: its own options read as the command line reads them (``doc``:
     the problem, when already read to learn its command)."""
-    from dlcalc.commands import COMMANDS
-    from dlcalc.solving import read_document, solve_problem
+    from dlcalc.app.commands import COMMANDS
+    from dlcalc.app.solving import read_document, solve_problem
 
     command = COMMANDS[name]
     path = None if problem is None or isinstance(problem, Mapping) else os.fspath(problem)
@@ -327,8 +327,8 @@ def _solve_tool(
     name: str, solve: Any, problem: Any, values: dict[str, Any], settings: Settings
 ) -> Any:
     """derive, graph: the expression as ``problem`` (or a dict with ``expression``, ``at`` …)."""
-    from dlcalc.output import complete
-    from dlcalc.solving import Solved
+    from dlcalc.app.output import complete
+    from dlcalc.app.solving import Solved
 
     if isinstance(problem, Mapping):
         given = {k: v for k, v in problem.items() if k != "command"}

@@ -19,9 +19,9 @@ import yaml
 import dlcalc
 import dlcalc.specs
 import dlcalc.topics
-from dlcalc import arguments, commands
-from dlcalc.cli import app
-from dlcalc.commands import COMMANDS
+from dlcalc.app import arguments, commands
+from dlcalc.app.cli import app
+from dlcalc.app.commands import COMMANDS
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "adding-a-command.md"
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)
@@ -58,7 +58,7 @@ def relu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def register(source: str) -> None:
-    """Run a registration block as if it were written in dlcalc/commands.py."""
+    """Run a registration block as if it were written in dlcalc/app/commands.py."""
     assert "relu" not in COMMANDS
     exec(compile(source, "docs/adding-a-command.md", "exec"), dict(vars(commands)))  # noqa: S102
     assert "relu" in COMMANDS
@@ -74,17 +74,17 @@ def test_the_page_holds_every_piece() -> None:
         "examples/relu.yaml",
         "dlcalc/specs/relu.py",
         "dlcalc/topics/relu.py",
-        "dlcalc/commands.py",
-        "dlcalc/commands.py: this decorator instead of the one above",
-        "dlcalc/arguments.py",
+        "dlcalc/app/commands.py",
+        "dlcalc/app/commands.py: this decorator instead of the one above",
+        "dlcalc/app/arguments.py",
     } <= set(CODE)
     text = PAGE.read_text(encoding="utf-8")
-    for topic in ("formula tree", "--update-goldens", "dlcalc.numerics.rounder"):
+    for topic in ("formula tree", "--update-goldens", "dlcalc.maths.numerics.rounder"):
         assert topic in text
 
 
 def test_a_command_added_as_the_page_says(runner, relu: Path, tmp_path: Path) -> None:
-    register(CODE["dlcalc/commands.py"])
+    register(CODE["dlcalc/app/commands.py"])
     data = yaml.safe_load(relu.read_text(encoding="utf-8"))
 
     status, out = cli(runner, "relu", str(relu), "-f", "json")
@@ -125,7 +125,7 @@ def test_a_command_added_as_the_page_says(runner, relu: Path, tmp_path: Path) ->
 
 
 def test_carry_rounds_with_the_one_helper(runner, relu: Path, tmp_path: Path) -> None:
-    register(CODE["dlcalc/commands.py"])
+    register(CODE["dlcalc/app/commands.py"])
     problem = tmp_path / "leaky.yaml"
     problem.write_text("command: relu\ninputs: [-0.123456]\nleak: 0.1\n", encoding="utf-8")
     status, out = cli(runner, "relu", str(problem), "--carry", "3", "-f", "json")
@@ -148,10 +148,10 @@ def test_a_clashing_option_is_refused_as_the_page_says(relu: Path) -> None:
 def test_numbers_on_the_command_line(runner, relu: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The page's second registration: numbers as options, read by its arguments.relu."""
     namespace = dict(vars(arguments))
-    exec(CODE["dlcalc/arguments.py"], namespace)  # noqa: S102
+    exec(CODE["dlcalc/app/arguments.py"], namespace)  # noqa: S102
     monkeypatch.setattr(arguments, "relu", namespace["relu"], raising=False)
-    decorator = CODE["dlcalc/commands.py: this decorator instead of the one above"]
-    builder = CODE["dlcalc/commands.py"].split("\n", 1)[1]
+    decorator = CODE["dlcalc/app/commands.py: this decorator instead of the one above"]
+    builder = CODE["dlcalc/app/commands.py"].split("\n", 1)[1]
     builder = builder[builder.index("def build_relu") :]
     register(decorator + builder)
     status, out = cli(runner, "relu", "--inputs", "-1,0.5", "--leak", "0.1", "-f", "json")

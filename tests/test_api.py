@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import dlcalc
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 MAZUR = str(EXAMPLES / "mazur.yaml")
@@ -226,8 +226,8 @@ def test_files_are_written_as_by_the_command_line(tmp_path: Path) -> None:
 
 def test_a_newly_registered_command_works_in_the_api() -> None:
     """A command registered the usual way needs nothing else to be solved from Python."""
-    from dlcalc.commands import COMMANDS, register
-    from dlcalc.steps import Section, Solution, Step
+    from dlcalc.app.commands import COMMANDS, register
+    from dlcalc.model.steps import Section, Solution, Step
 
     @register("double", options=("carry",))
     def build_double(doc, settings) -> Solution:

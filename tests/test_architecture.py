@@ -21,7 +21,7 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
         "for the publish branch, which rewrites them"
     ),
     # came with the marks branch (merged into main while this test was written):
-    frozenset({"dlcalc.checking", "dlcalc.marking"}): (
+    frozenset({"dlcalc.grading.checking", "dlcalc.grading.marking"}): (
         "check_sheet scores with marking.score and marking reads claims with checking's "
         "helpers; wants the scoring passed in as conventions.apply is (classrun edits checking)"
     ),
@@ -133,9 +133,11 @@ def test_the_graph_is_read() -> None:
     edges = graph()
     assert len(edges) > 50
     # a module-level, a function-level and a TYPE_CHECKING import are all edges
-    assert "dlcalc.steps" in edges["dlcalc.render.layout"]
-    assert "dlcalc.conventions" in edges["dlcalc.output"]  # inside emit's check
-    assert "dlcalc.checking" in edges["dlcalc.conventions"]  # under TYPE_CHECKING too
+    assert "dlcalc.model.steps" in edges["dlcalc.render.layout"]
+    assert "dlcalc.grading.conventions" in edges["dlcalc.app.output"]  # inside emit's check
+    assert (
+        "dlcalc.grading.checking" in edges["dlcalc.grading.conventions"]
+    )  # under TYPE_CHECKING too
 
 
 def test_circles_are_found(tmp_path: Path) -> None:

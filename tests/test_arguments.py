@@ -1,10 +1,10 @@
-"""Problems from command-line numbers (dlcalc/arguments.py), independent of Typer."""
+"""Problems from command-line numbers (dlcalc/app/arguments.py), independent of Typer."""
 
 from __future__ import annotations
 
 import pytest
 
-from dlcalc import arguments as args
+from dlcalc.app import arguments as args
 from dlcalc.errors import InputError
 
 

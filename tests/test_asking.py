@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlcalc.asking import FINAL_ANSWERS, asked_quantities, shown_decimals
-from dlcalc.cli import app
-from dlcalc.commands import COMMANDS, command_of, solve
+from dlcalc.app.cli import app
+from dlcalc.app.commands import COMMANDS, command_of, solve
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
 from dlcalc.render.numbers import Places, Significant
-from dlcalc.settings import Settings
+from dlcalc.sets.asking import FINAL_ANSWERS, asked_quantities, shown_decimals
 from dlcalc.specs.loader import load
 from tests.conftest import EXAMPLES
 
@@ -45,8 +45,8 @@ def test_default_asks_are_the_json_values_and_check_accepts_them(path: Path, tmp
     solution, _ = _solved(path)
     asked = asked_quantities(solution)
     assert asked, path.name
-    from dlcalc.checking import Index, check_sheet, load_sheet, resolve_path
-    from dlcalc.plain import jsonable
+    from dlcalc.grading.checking import Index, check_sheet, load_sheet, resolve_path
+    from dlcalc.model.plain import jsonable
 
     index = Index.of(solution)
     for a in asked:

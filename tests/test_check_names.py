@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.check_names import normalize
-from dlcalc.checking import RIGHT, judge, load_claims
-from dlcalc.commands import solve
+from dlcalc.app.commands import solve
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
-from dlcalc.settings import Settings
+from dlcalc.grading.check_names import normalize
+from dlcalc.grading.checking import RIGHT, judge, load_claims
 from dlcalc.specs.loader import load
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.checking import CARRIED, RIGHT, WRONG, judge, load_claims, marked, tolerance
-from dlcalc.cli import app
-from dlcalc.commands import COMMANDS
+from dlcalc.app.cli import app
+from dlcalc.app.commands import COMMANDS
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
+from dlcalc.grading.checking import CARRIED, RIGHT, WRONG, judge, load_claims, marked, tolerance
 from dlcalc.render import Format, render_text
-from dlcalc.settings import Settings
 from dlcalc.specs.loader import load
 from tests.conftest import EXAMPLES
 

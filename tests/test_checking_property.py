@@ -16,10 +16,10 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlcalc.checking import CARRIED, RIGHT, WRONG, Claim, judge
-from dlcalc.commands import solve as solve_command
-from dlcalc.scalars import carry_round
-from dlcalc.settings import Settings
+from dlcalc.app.commands import solve as solve_command
+from dlcalc.app.settings import Settings
+from dlcalc.grading.checking import CARRIED, RIGHT, WRONG, Claim, judge
+from dlcalc.maths.scalars import carry_round
 from dlcalc.specs.loader import Document
 
 
@@ -179,7 +179,7 @@ VALUES = st.from_regex(r"[-+]?(\d{1,3}(\.\d{0,6})?|\.\d{1,4})([eE][-+]?\d{1,2})?
 def test_flat_sheet_read_as_yaml_reads_it(pairs: dict[str, str], comment: bool) -> None:
     import yaml
 
-    from dlcalc.checking import _simple_pairs
+    from dlcalc.grading.checking import _simple_pairs
 
     text = "\n".join(f"{k}: {v}" + ("  # note" if comment else "") for k, v in pairs.items())
     fast = _simple_pairs("# a sheet\n" + text + "\n")
@@ -195,7 +195,7 @@ def test_flat_sheet_read_as_yaml_reads_it(pairs: dict[str, str], comment: bool) 
 
 
 def test_flat_sheets_take_the_fast_way() -> None:
-    from dlcalc.checking import _simple_pairs
+    from dlcalc.grading.checking import _simple_pairs
 
     fast = _simple_pairs("# sheet\nout_h1: 0.5933\n∂E/∂w5: -1e-3  # small\nw46+: .5\n\n")
     assert fast == [("out_h1", "0.5933", 2), ("∂E/∂w5", "-1e-3", 3), ("w46+", ".5", 4)]

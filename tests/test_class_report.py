@@ -6,10 +6,10 @@ import csv
 import io
 from pathlib import Path
 
-from dlcalc.class_report import mark_sheets
-from dlcalc.cli import app
-from dlcalc.commands import solve, variants
-from dlcalc.settings import Settings
+from dlcalc.app.cli import app
+from dlcalc.app.commands import solve, variants
+from dlcalc.app.settings import Settings
+from dlcalc.grading.class_report import mark_sheets
 from dlcalc.specs.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.checking import (
+from dlcalc.app.cli import app
+from dlcalc.app.commands import solve
+from dlcalc.app.settings import Settings
+from dlcalc.grading.checking import (
     DEFAULT_POLICY,
     RIGHT,
     WRONG,
@@ -22,10 +25,7 @@ from dlcalc.checking import (
     judge,
     load_claims,
 )
-from dlcalc.class_report import csv_cell, mark_sheets
-from dlcalc.cli import app
-from dlcalc.commands import solve
-from dlcalc.settings import Settings
+from dlcalc.grading.class_report import csv_cell, mark_sheets
 from dlcalc.specs.loader import load
 from tests.conftest import EXAMPLES
 
@@ -163,7 +163,7 @@ def test_one_bad_sheet_is_a_row(runner, tmp_path: Path) -> None:
 
 def test_any_failure_of_one_sheet_is_its_row(tmp_path: Path, monkeypatch) -> None:
     """Whatever goes wrong inside one sheet (here a bug, simulated) is that sheet's row."""
-    import dlcalc.checking as checking
+    import dlcalc.grading.checking as checking
 
     good = write(tmp_path, "good.yaml", HONEST)
     bad = write(tmp_path, "bad.yaml", "out_h1: 0.5\n")
@@ -358,7 +358,7 @@ def test_optimize_gradient_values_with_repeated_parts() -> None:
     """The memo of repeated parts gives the same gradient as finite differences."""
     import math
 
-    from dlcalc.expressions import parse
+    from dlcalc.maths.expressions import parse
     from dlcalc.topics.optimize import Gradient
 
     function = "w"

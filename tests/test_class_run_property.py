@@ -24,10 +24,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlcalc.checking import Index
-from dlcalc.class_report import mark_sheets, write
-from dlcalc.commands import solve as solve_command
-from dlcalc.settings import Settings
+from dlcalc.app.commands import solve as solve_command
+from dlcalc.app.settings import Settings
+from dlcalc.grading.checking import Index
+from dlcalc.grading.class_report import mark_sheets, write
 from dlcalc.specs.loader import Document
 from tests.test_checking_property import problems
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import typer
 
-from dlcalc.cli import app
-from dlcalc.commands import COMMANDS
-from dlcalc.settings import ALWAYS, SHARED
+from dlcalc.app.cli import app
+from dlcalc.app.commands import COMMANDS
+from dlcalc.app.settings import ALWAYS, SHARED
 from tests.conftest import EXAMPLES
 
 MAZUR = str(EXAMPLES / "mazur.yaml")
@@ -204,7 +204,14 @@ def test_commands_without_arrays_do_not_import_numpy(args: list[str]) -> None:
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "from dlcalc.cli import main; main()", *args],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "from dlcalc.app.cli import main; main()",
+            *args,
+        ],
         capture_output=True,
         text=True,
         check=True,

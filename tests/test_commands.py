@@ -1,4 +1,4 @@
-"""The command registry (dlcalc/commands.py): registration, choosing a builder, overrides."""
+"""The command registry (dlcalc/app/commands.py): registration, choosing a builder, overrides."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from dlcalc.commands import COMMANDS, PROBLEM, clashes, command_of, register, solve
+from dlcalc.app.commands import COMMANDS, PROBLEM, clashes, command_of, register, solve
+from dlcalc.app.settings import SHARED, Opt, Settings
+from dlcalc.app.tools import TOOLS
 from dlcalc.errors import InputError
-from dlcalc.settings import SHARED, Opt, Settings
 from dlcalc.specs.loader import Document
-from dlcalc.tools import TOOLS
 from tests.conftest import EXAMPLES
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlcalc.checking import RIGHT, WRONG, Report, check_sheet, load_sheet
-from dlcalc.cli import app
-from dlcalc.commands import solve as solve_command
-from dlcalc.conventions import CONVENTIONS, Problem, apply, declared
+from dlcalc.app.cli import app
+from dlcalc.app.commands import solve as solve_command
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
-from dlcalc.settings import Settings
+from dlcalc.grading.checking import RIGHT, WRONG, Report, check_sheet, load_sheet
+from dlcalc.grading.conventions import CONVENTIONS, Problem, apply, declared
 from dlcalc.specs.loader import Document, load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,7 +224,7 @@ def test_every_convention_is_documented() -> None:
     doc = (ROOT / "docs/checking.md").read_text(encoding="utf-8")
     for c in CONVENTIONS:
         assert f"`{c.key}: {c.value}`" in doc
-    from dlcalc.conventions import ALTERNATIVE_NAMES
+    from dlcalc.grading.conventions import ALTERNATIVE_NAMES
 
     for key, value in ALTERNATIVE_NAMES.values():
         assert f"`{key}: {value}`" in doc

@@ -10,8 +10,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc.cli import app
-from dlcalc.exact import attach_exact
+from dlcalc.app.cli import app
+from dlcalc.maths.exact import attach_exact
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.topics.network import solve_backprop
 from tests.conftest import EXAMPLES
@@ -33,7 +33,7 @@ def test_mazur_closed_forms(runner) -> None:
 def test_every_step_of_every_example_has_an_exact_value_or_a_note(runner) -> None:
     import yaml
 
-    from dlcalc.commands import COMMANDS
+    from dlcalc.app.commands import COMMANDS
 
     counts = {"exact": 0, "note": 0}
     for path in sorted(EXAMPLES.glob("*.yaml")):

@@ -63,7 +63,7 @@ def cloze_parts(text: str) -> list[tuple[str, str, str | None]]:
 def exported(tmp_path: Path, to: str, *problems: str, extra: tuple[str, ...] = ()) -> str | bytes:
     from typer.testing import CliRunner
 
-    from dlcalc.cli import app
+    from dlcalc.app.cli import app
 
     suffix = {"moodle": ".xml", "gift": ".txt", "qti": ".zip"}[to]
     out = tmp_path / f"quiz{suffix}"
@@ -76,7 +76,7 @@ def json_values(problem: str) -> tuple[dict, dict]:
     """``solve``'s JSON: step values by quantity, and the result."""
     from typer.testing import CliRunner
 
-    from dlcalc.cli import app
+    from dlcalc.app.cli import app
 
     result = CliRunner().invoke(app, ["solve", problem, "-f", "json"])
     assert result.exit_code == 0, result.output
@@ -86,7 +86,7 @@ def json_values(problem: str) -> tuple[dict, dict]:
 
 def expected(label: str, steps: dict, result: dict) -> float:
     """The JSON value an asked label stands for: its step's, else its result path's."""
-    from dlcalc.checking import resolve_path
+    from dlcalc.grading.checking import resolve_path
 
     if label in steps:
         return float(steps[label])
@@ -113,8 +113,8 @@ EXPORTABLE = sorted(
 def test_every_example_exports_its_values(tmp_path: Path, name: str) -> None:
     """Moodle cloze parts (as Moodle's parser reads them), GIFT answers and QTI answers all
     equal solve's JSON values to the shown decimals."""
+    from dlcalc.app.settings import Settings
     from dlcalc.export.quiz import questions
-    from dlcalc.settings import Settings
 
     problem = str(EXAMPLES / name)
     steps, result = json_values(problem)
@@ -309,7 +309,7 @@ def test_marks_policy_sets_points_and_tolerance(tmp_path: Path) -> None:
 def test_bad_input_is_one_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from dlcalc.cli import app
+    from dlcalc.app.cli import app
 
     runner = CliRunner()
     mazur = str(EXAMPLES / "mazur.yaml")
@@ -330,7 +330,7 @@ def varied(folder: Path, template: str, count: int) -> Path:
     """``dlcalc vary`` a shipped template into ``folder``; its manifest."""
     from typer.testing import CliRunner
 
-    from dlcalc.cli import app
+    from dlcalc.app.cli import app
 
     template_path = str(EXAMPLES / "templates" / f"{template}.yaml")
     args = ["vary", template_path, "--count", str(count), "--seed", "3", "-o", str(folder)]
@@ -346,8 +346,8 @@ def test_twenty_variants_share_a_category_and_export_their_own_values(
     import csv
     import xml.etree.ElementTree as ET
 
+    from dlcalc.app.settings import Settings
     from dlcalc.export.quiz import questions
-    from dlcalc.settings import Settings
 
     manifest = varied(tmp_path / "set", template, 20)
     rows = list(csv.DictReader(manifest.read_text(encoding="utf-8").splitlines()))
@@ -373,7 +373,7 @@ def test_twenty_variants_share_a_category_and_export_their_own_values(
 def test_a_manifest_names_its_own_variants_only(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from dlcalc.cli import app
+    from dlcalc.app.cli import app
 
     (tmp_path / "set").mkdir()
     manifest = tmp_path / "set" / "manifest.csv"

@@ -7,9 +7,9 @@ import time
 import pytest
 import sympy
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from dlcalc.errors import InputError
-from dlcalc.expressions import parse, parse_assignments, to_sympy
+from dlcalc.maths.expressions import parse, parse_assignments, to_sympy
 
 x, y = sympy.symbols("x y", real=True)
 

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from dlcalc.formula import (
+from dlcalc.model.formula import (
     FRACTION,
     HALF,
     ONE,
@@ -18,8 +18,8 @@ from dlcalc.formula import (
     q,
     sympy_arithmetic,
 )
+from dlcalc.model.steps import Step
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Step
 
 
 def net_h1():
@@ -82,7 +82,7 @@ def test_comparison():
 
 def _size(w: int) -> tuple:
     """(W − F + 2·P)/S of a conv output size, floored (written and quiet)."""
-    from dlcalc.formula import TWO, Mul
+    from dlcalc.model.formula import TWO, Mul
 
     ws, f, p, s = q("W_0", w, "W"), q("F_1", 2, "F"), q("P_1", 1, "P"), q("S_1", 2, "S")
     inner = (ws - f + Mul((TWO, p), "·")) / s

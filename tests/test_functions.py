@@ -10,8 +10,8 @@ import sympy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dlcalc import functions as F
-from dlcalc.formula import Name, print_unicode, q, sympy_arithmetic
+from dlcalc.maths import functions as F
+from dlcalc.model.formula import Name, print_unicode, q, sympy_arithmetic
 from dlcalc.render.notation import printer
 
 x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)

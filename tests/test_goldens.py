@@ -14,7 +14,7 @@ import pytest
 import yaml
 from rich.cells import cell_len
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from dlcalc.render.numbers import fmt
 
 from .conftest import EXAMPLES

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 from tests.marking_class import ASK, Planted, expected, generate
 

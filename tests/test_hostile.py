@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlcalc import limits
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from dlcalc.specs.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent

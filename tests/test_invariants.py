@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from dlcalc.commands import command_of, solve
-from dlcalc.settings import Settings
+from dlcalc.app.commands import command_of, solve
+from dlcalc.app.settings import Settings
+from dlcalc.model.steps import Solution
 from dlcalc.specs.loader import load
-from dlcalc.steps import Solution
 from tests.conftest import EXAMPLES
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
@@ -71,7 +71,7 @@ def test_every_example_keeps_the_invariants(name: str, carry: int | None) -> Non
 
 def test_the_invariants_catch_a_value_not_derived_from_its_tree(monkeypatch) -> None:
     """The suite can fail: a value off by 1e-6, or steps that no longer count as computed."""
-    from dlcalc.steps import Step
+    from dlcalc.model.steps import Step
 
     solution = solved("mazur")
     assert broken_invariants(solution, None) == []
@@ -88,7 +88,7 @@ def test_the_invariants_catch_a_value_not_derived_from_its_tree(monkeypatch) -> 
 
 
 def test_every_command_has_an_example() -> None:
-    from dlcalc.commands import COMMANDS
+    from dlcalc.app.commands import COMMANDS
 
     named = {command_of(load(str(EXAMPLES / f"{n}.yaml")), None) for n in NAMES}
     assert set(COMMANDS) <= named, sorted(set(COMMANDS) - named)

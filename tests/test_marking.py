@@ -1,5 +1,5 @@
 """The marking policy: tolerance modes, carried-forward fractions, the gaming guard, the precision
-penalty, weights, asked and unanswered steps, and invalid policies (dlcalc/marking.py)."""
+penalty, weights, asked and unanswered steps, and invalid policies (dlcalc/grading/marking.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.checking import (
+from dlcalc.app.cli import app
+from dlcalc.app.commands import solve, variants
+from dlcalc.app.settings import Settings
+from dlcalc.grading.checking import (
     Index,
     MarkingPolicy,
     check_sheet,
@@ -16,11 +19,8 @@ from dlcalc.checking import (
     load_sheet,
     within,
 )
-from dlcalc.cli import app
-from dlcalc.commands import solve, variants
-from dlcalc.conventions import apply
-from dlcalc.marking import Guard, Policy, written
-from dlcalc.settings import Settings
+from dlcalc.grading.conventions import apply
+from dlcalc.grading.marking import Guard, Policy, written
 from dlcalc.specs.loader import load
 from tests.conftest import EXAMPLES
 from tests.marking_class import ASK, EXACT, world
@@ -380,8 +380,8 @@ def test_step_statistics_name_the_convention_that_explains_a_wrong_value(runner,
     ],
 )
 def test_known_slips(mazur, text: str, label: str, why: str | None) -> None:
-    from dlcalc.checking import Claim, Verdict
-    from dlcalc.class_report import known_slip
+    from dlcalc.grading.checking import Claim, Verdict
+    from dlcalc.grading.class_report import known_slip
 
     _, index, _ = mazur
     v = Verdict(Claim(label, float(text), text, 0.00005), label, None, index.by_label[label].value)

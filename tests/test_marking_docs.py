@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import ROOT
 from tests.test_readme import console_blocks as blocks_of
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlcalc.numerics import carry_round, rounder
+from dlcalc.maths.numerics import carry_round, rounder
 
 
 def _by_hand(x: Fraction, places: int) -> Fraction:
@@ -101,7 +101,7 @@ layers:
 def test_carry_mode_is_said_and_every_loss_is_carried(runner, tmp_path) -> None:
     import json
 
-    from dlcalc.cli import app
+    from dlcalc.app.cli import app
 
     problem = tmp_path / "three.yaml"
     problem.write_text(THREE_EXAMPLES)
@@ -130,7 +130,7 @@ def test_every_number_in_result_is_carried(runner, monkeypatch, args) -> None:
     import json
     from pathlib import Path
 
-    from dlcalc.cli import app
+    from dlcalc.app.cli import app
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     result = runner.invoke(app, [*args, "--carry", "2", "-f", "json"])

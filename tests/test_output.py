@@ -1,4 +1,4 @@
-"""The write-out pipeline (dlcalc/output.py): format by extension, exit status, error messages."""
+"""The write-out pipeline (dlcalc/app/output.py): format by extension, exit status, error messages."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.commands import solve
+from dlcalc.app.commands import solve
+from dlcalc.app.output import finish, key_format
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
-from dlcalc.output import finish, key_format
 from dlcalc.render import Format
-from dlcalc.settings import Settings
 from dlcalc.specs.loader import failure, load
 from tests.conftest import EXAMPLES
 

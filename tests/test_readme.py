@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -147,7 +147,7 @@ def test_plot_extra_is_installed_from_the_checkout() -> None:
     """The index's `dlcalc` is another project: every hint installs the extra from the checkout."""
     from pathlib import Path
 
-    from dlcalc import settings
+    from dlcalc.app import settings
     from dlcalc.render import plots
 
     for text in (README, Path(plots.__file__).read_text(), Path(settings.__file__).read_text()):

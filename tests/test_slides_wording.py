@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.cli import app
-from dlcalc.formula import ONE, TWO, Compare, Node, Num, call, q
+from dlcalc.app.cli import app
+from dlcalc.model.formula import ONE, TWO, Compare, Node, Num, call, q
+from dlcalc.model.steps import Step
 from dlcalc.render.numbers import fmt
-from dlcalc.steps import Step
 
 NETWORK = "input: [1, 2]\ntarget: [1]\nlearning_rate: 0.5\nlayers: [{weights: [[1, 2]]}]\n"
 

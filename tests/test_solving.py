@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
+from dlcalc.app.solving import split_problem
 from dlcalc.errors import InputError
-from dlcalc.solving import split_problem
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MAZUR = str(EXAMPLES / "mazur.yaml")

@@ -28,12 +28,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlcalc.checking import CARRIED, RIGHT, WRONG, Claim, judge
-from dlcalc.commands import COMMANDS
-from dlcalc.exact import attach_exact
-from dlcalc.settings import Settings
+from dlcalc.app.commands import COMMANDS
+from dlcalc.app.settings import Settings
+from dlcalc.grading.checking import CARRIED, RIGHT, WRONG, Claim, judge
+from dlcalc.maths.exact import attach_exact
+from dlcalc.model.steps import Solution, Step
 from dlcalc.specs.loader import Document
-from dlcalc.steps import Solution, Step
 
 FEW = settings(
     max_examples=8,
@@ -661,8 +661,8 @@ def test_rnn_exact_is_the_fraction(
 @given(conv_problems())
 @FEW
 def test_conv_result_paths_name_their_steps(problem: dict[str, Any]) -> None:
-    from dlcalc.checking import resolve_path
-    from dlcalc.plain import jsonable
+    from dlcalc.grading.checking import resolve_path
+    from dlcalc.model.plain import jsonable
 
     solution = solve("conv", problem)
     result = jsonable(solution.result)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 
@@ -262,9 +262,9 @@ def test_class_report_marks_around_unknown_names(runner, tmp_path: Path) -> None
 
 def test_every_label_and_result_path_of_every_example_is_a_claim() -> None:
     """Row E for every command: each JSON quantity and each path into result is accepted."""
-    from dlcalc.checking import Claim, Index, resolve, result_paths
-    from dlcalc.commands import COMMANDS
-    from dlcalc.settings import Settings
+    from dlcalc.app.commands import COMMANDS
+    from dlcalc.app.settings import Settings
+    from dlcalc.grading.checking import Claim, Index, resolve, result_paths
     from dlcalc.specs.loader import load
 
     checked = 0
@@ -297,9 +297,9 @@ def test_every_label_and_result_path_of_every_example_is_a_claim() -> None:
 )
 def test_result_paths_name_the_steps_that_show_them(example: str) -> None:
     """Solution.paths: each path's number is the value of the step it names."""
-    from dlcalc.checking import Index, resolve_path
-    from dlcalc.commands import COMMANDS
-    from dlcalc.settings import Settings
+    from dlcalc.app.commands import COMMANDS
+    from dlcalc.app.settings import Settings
+    from dlcalc.grading.checking import Index, resolve_path
     from dlcalc.specs.loader import load
 
     doc = load(str(EXAMPLES / example))
@@ -354,9 +354,9 @@ def test_every_example_under_carry_writes_what_its_numbers_give(carry: int) -> N
     """--carry for every command: a step's value is its formula at the written numbers, rounded."""
     from numbers import Real
 
-    from dlcalc.commands import COMMANDS
-    from dlcalc.numerics import rounder
-    from dlcalc.settings import Settings
+    from dlcalc.app.commands import COMMANDS
+    from dlcalc.app.settings import Settings
+    from dlcalc.maths.numerics import rounder
     from dlcalc.specs.loader import load
 
     rnd = rounder(carry)

@@ -14,15 +14,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dlcalc.asking import asks_of
-from dlcalc.cli import app
-from dlcalc.commands import command_of, solve
-from dlcalc.problem_sets import counted_rows, make_set, neutral, read_roster
+from dlcalc.app.cli import app
+from dlcalc.app.commands import command_of, solve
+from dlcalc.app.settings import Settings
 from dlcalc.render.json_doc import document
 from dlcalc.render.numbers import DEFAULT_DECIMALS
-from dlcalc.settings import Settings
+from dlcalc.sets.asking import asks_of
+from dlcalc.sets.problem_sets import counted_rows, make_set, neutral, read_roster
+from dlcalc.sets.templates import read_template, solution_values, variant_seed
 from dlcalc.specs.loader import load, parse_yaml
-from dlcalc.templates import read_template, solution_values, variant_seed
 from tests.conftest import EXAMPLES
 
 TEMPLATES = sorted((EXAMPLES / "templates").glob("*.yaml"))
@@ -38,7 +38,7 @@ def _at(data, path):
 
 def _json_value(doc: dict, name: str):
     """The value of a step (by label) or of a result path in a JSON document of the contract."""
-    from dlcalc.checking import resolve_path
+    from dlcalc.grading.checking import resolve_path
 
     for step in doc["steps"]:
         if step["quantity"] == name:
@@ -47,7 +47,7 @@ def _json_value(doc: dict, name: str):
 
 
 def test_there_is_a_template_for_every_command() -> None:
-    from dlcalc.commands import COMMANDS
+    from dlcalc.app.commands import COMMANDS
 
     commands = set()
     for path in TEMPLATES:
@@ -275,7 +275,7 @@ def test_counts_stay_within_the_budget(runner, tmp_path) -> None:
 
 def test_the_work_of_every_draw_counts(runner, tmp_path, monkeypatch) -> None:
     """A template whose draws are all refused stops at the budget of solved steps."""
-    import dlcalc.problem_sets as ps
+    import dlcalc.sets.problem_sets as ps
 
     monkeypatch.setattr(ps, "MAX_SOLVED_STEPS", 2_000)
     never = BACKPROP_TEXT + "  - out_o1 > 2\n"
@@ -285,7 +285,7 @@ def test_the_work_of_every_draw_counts(runner, tmp_path, monkeypatch) -> None:
 
 
 def test_rounding_ties_and_saturation_are_guarded() -> None:
-    from dlcalc.problem_sets import _near_tie
+    from dlcalc.sets.problem_sets import _near_tie
 
     assert _near_tie(0.12345, 4) and _near_tie(-0.12345, 4) and not _near_tie(0.1234, 4)
     assert not _near_tie(0.12344, 4) and _near_tie(0.1234495, 4)
@@ -389,7 +389,7 @@ def test_practice_writes_a_problem_and_its_stub(runner, tmp_path) -> None:
     assert (tmp_path / "b" / "practice-4.yaml").read_bytes() == problem.read_bytes()
     data = load(str(problem))
     solution = solve("softmax", data, Settings())
-    from dlcalc.asking import asked_quantities
+    from dlcalc.sets.asking import asked_quantities
 
     asked = asked_quantities(solution, asks_of(data))
     _fill(stub, {a.label: a.value for a in asked}, {a.label: a.decimals for a in asked})
@@ -400,7 +400,7 @@ def test_practice_writes_a_problem_and_its_stub(runner, tmp_path) -> None:
 
 
 def test_a_roster_without_a_header_is_all_students(tmp_path) -> None:
-    from dlcalc.problem_sets import _is_header
+    from dlcalc.sets.problem_sets import _is_header
 
     roster = _roster(tmp_path / "c.csv", [["s01", "Ann"], ["s02", "Bo"]])
     assert [(r.id, r.columns) for r in read_roster(str(roster))] == [
@@ -458,7 +458,7 @@ def test_a_uniform_draw_is_in_its_range_with_its_decimals(low, span, decimals, s
     import random
     from decimal import Decimal
 
-    from dlcalc.templates import Draw
+    from dlcalc.sets.templates import Draw
 
     lo, hi = Decimal(low) / 100, Decimal(low + span) / 100
     unit = Decimal(1).scaleb(-decimals)
@@ -475,8 +475,8 @@ def test_a_uniform_draw_is_in_its_range_with_its_decimals(low, span, decimals, s
 def test_every_templates_stubs_filled_with_the_key_are_all_right(path: Path, tmp_path) -> None:
     """The key's values, written to the decimals the key shows, are ✓ in every format of
     answer (numbers, whole numbers, class labels) for every command."""
-    from dlcalc.checking import check_sheet, load_sheet
-    from dlcalc.problem_sets import answers_stub
+    from dlcalc.grading.checking import check_sheet, load_sheet
+    from dlcalc.sets.problem_sets import answers_stub
 
     for v in make_set(str(path), counted_rows(5), 11, DEFAULT_DECIMALS, Settings()):
         stub = tmp_path / f"{v.row.stem}.yaml"

@@ -2,7 +2,7 @@
 
 ``dlcalc export PROBLEM_OR_MANIFEST… --to moodle | gift | qti -o FILE``: each problem (or each
 variant of a ``vary`` manifest) is solved, its asked quantities (``ask:``, else the command's
-final answers: :mod:`dlcalc.asking`) become numerical answers with a tolerance, its givens
+final answers: :mod:`dlcalc.sets.asking`) become numerical answers with a tolerance, its givens
 the question text and its worked solution the general feedback.
 
 :mod:`dlcalc.export.quiz` builds the questions as plain records; one module per format writes
@@ -27,7 +27,7 @@ def export(inputs: list[str], to: str, settings: Any, moodle_type: str = "cloze"
 
     Moodle XML and GIFT go to -o or standard output; a QTI package (a zip) needs -o.
     """
-    from dlcalc import files
+    from dlcalc.app import files
     from dlcalc.export import gift, moodle, qti
     from dlcalc.export.quiz import questions
     from dlcalc.specs.loader import suggest

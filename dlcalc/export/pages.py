@@ -18,7 +18,7 @@ from dlcalc.render.notation import visible
 from dlcalc.render.numbers import fmt
 
 if TYPE_CHECKING:
-    from dlcalc.steps import Solution, Step
+    from dlcalc.model.steps import Solution, Step
 
 MAX_FEEDBACK_STEPS = 400  # the feedback of one question; longer solutions are cut with a note
 
@@ -41,7 +41,7 @@ def maths(latex: str) -> str:
 
 def intro_html(solution: Solution) -> str:
     """The question text before the answer boxes: the source and the givens."""
-    from dlcalc.checking import Index
+    from dlcalc.grading.checking import Index
 
     out = []
     if solution.source:
@@ -58,7 +58,7 @@ def intro_html(solution: Solution) -> str:
 
 def feedback_html(solution: Solution, decimals: int) -> str:
     """The worked solution: one heading per section, one line per step with its numbers."""
-    from dlcalc.steps import Grid, Rule, Table
+    from dlcalc.model.steps import Grid, Rule, Table
 
     number = lambda v: fmt(v, decimals)  # noqa: E731
     out = [f"<p><strong>{esc(solution.title or 'Worked solution')}</strong></p>"]
@@ -114,7 +114,7 @@ def value_latex(value: Any, decimals: int) -> str:
 
 def table_html(block: Any, number: Any) -> str:
     """A table or grid as a plain HTML table, every cell escaped."""
-    from dlcalc.steps import Table
+    from dlcalc.model.steps import Table
 
     out = ["<table>"]
     if block.title:

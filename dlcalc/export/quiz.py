@@ -3,7 +3,7 @@
 A :class:`Question` is one problem (or one variant of a ``vary`` manifest): its title, the
 givens as an HTML table, one :class:`Part` per asked quantity (the correct value as the key
 shows it, the tolerance and the points) and the worked solution as HTML feedback.  The
-numbers come from :func:`dlcalc.asking.asked_quantities`, the same records the student
+numbers come from :func:`dlcalc.sets.asking.asked_quantities`, the same records the student
 sheets and keys read, so that an export asks exactly what a sheet asks, shown the same way.
 """
 
@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
-from dlcalc.records import Record
+from dlcalc.model.records import Record
 
 if TYPE_CHECKING:
-    from dlcalc.asking import Asked
-    from dlcalc.marking import Policy
-    from dlcalc.settings import Settings
+    from dlcalc.app.settings import Settings
+    from dlcalc.grading.marking import Policy
+    from dlcalc.sets.asking import Asked
 
 MAX_QUESTIONS = 2_000  # problems or variants one export may hold
 
@@ -132,11 +132,11 @@ def question_of(
     problem: str, settings: Settings, ident: str, category: str | None = None
 ) -> Question:
     """Solve ``problem`` (a file, or - for standard input) and make its quiz question."""
-    from dlcalc.asking import asked_quantities, asks_of
-    from dlcalc.checking import Index
-    from dlcalc.commands import command_of, solve
+    from dlcalc.app.commands import command_of, solve
     from dlcalc.export.pages import feedback_html, intro_html
-    from dlcalc.marking import load_policy
+    from dlcalc.grading.checking import Index
+    from dlcalc.grading.marking import load_policy
+    from dlcalc.sets.asking import asked_quantities, asks_of
     from dlcalc.specs.loader import failure, load
 
     name = "<stdin>" if problem == "-" else problem
@@ -167,7 +167,7 @@ def question_of(
 def read_manifest(path: Path) -> list[tuple[str, str]]:
     """``(id, problem path)`` of every variant in a ``vary`` manifest (paths as it gives them,
     relative to its folder)."""
-    from dlcalc.files import read_input
+    from dlcalc.app.files import read_input
 
     _, raw = read_input(str(path))
     text = raw.decode("utf-8-sig", errors="replace")

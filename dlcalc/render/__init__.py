@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from dlcalc.steps import Solution
+from dlcalc.model.steps import Solution
 
 
 class Format(str, Enum):

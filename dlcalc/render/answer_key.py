@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlcalc.steps import Solution
+from dlcalc.model.steps import Solution
 
 TITLE = "Answer key"
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dlcalc.diagrams import Box, Drawing, Line
 from dlcalc.errors import InputError
+from dlcalc.model.diagrams import Box, Drawing, Line
 from dlcalc.render.notation import visible
 from dlcalc.render.numbers import fmt
 
@@ -173,7 +173,7 @@ def check_size(drawing: Drawing) -> None:
 
 def diagram_figure(path: Path, drawing: Drawing, decimals: Any) -> Callable[[], None]:
     """A figure for ``solution.figures``: writes ``path`` (DOT text, or SVG) when called."""
-    from dlcalc import files
+    from dlcalc.app import files
 
     check_size(drawing)
 

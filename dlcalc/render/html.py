@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from dlcalc.model.steps import Grid, Mark, Rule, Solution, Step, Table
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import visible
 from dlcalc.render.numbers import as_written, fmt, shown_value
-from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 64rem;

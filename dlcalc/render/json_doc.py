@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlcalc.plain import jsonable
+from dlcalc.model.plain import jsonable
+from dlcalc.model.steps import Solution
 from dlcalc.render.numbers import as_written
-from dlcalc.steps import Solution
 
 
 def document(solution: Solution, decimals: int = 4) -> dict[str, Any]:

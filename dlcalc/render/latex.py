@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from dlcalc.model.steps import Grid, Mark, Rule, Solution, Step, Table
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import ascii_describe
 from dlcalc.render.notation import latex_number, latex_text_char, visible
 from dlcalc.render.numbers import as_written, fmt
-from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 MARK_SIGN = {"right": r"\checkmark", "wrong": r"\times", "carried": r"\hookrightarrow"}
 

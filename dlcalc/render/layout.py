@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dlcalc.steps import Grid, Rule, Section, Step, Table, Value
+from dlcalc.model.steps import Grid, Rule, Section, Step, Table, Value
 
 HEAD = 5
 TAIL = 5

@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from dlcalc.model.steps import Grid, Mark, Rule, Solution, Step, Table
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import visible
 from dlcalc.render.numbers import as_written, fmt, shown_value
-from dlcalc.steps import Grid, Mark, Rule, Solution, Step, Table
 
 SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$])")
 AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data|file)(:)|\b(www)(\.)")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dlcalc.model.steps import Mark
 from dlcalc.render.numbers import fmt, written_number
-from dlcalc.steps import Mark
 
 WHERE = "where it went wrong"
 

@@ -1,6 +1,6 @@
 """One formula printer per output format, each dispatching on the tree's node classes.
 
-:class:`dlcalc.formula.Printer` writes terminal Unicode (``∂E/∂w5 = δ_o1 × out_h1``); the
+:class:`dlcalc.model.formula.Printer` writes terminal Unicode (``∂E/∂w5 = δ_o1 × out_h1``); the
 subclasses here write plain ASCII (``dE/dw5 = delta_o1 * out_h1``), LaTeX
 (``\\frac{\\partial E}{\\partial w_{5}}``) and HTML (``δ<sub>o1</sub>``).  User text (a unit's
 name inside a symbol) is escaped by each printer for its own format, never interpreted.
@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from dlcalc.formula import (
+from dlcalc.model.formula import (
     _OPPOSITE,
     Add,
     Call,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dlcalc import files
+from dlcalc.app import files
 from dlcalc.errors import InputError
 
 SUFFIXES = (".png", ".svg")

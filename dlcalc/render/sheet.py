@@ -4,7 +4,7 @@ A *sheet* gives a student their problem (its givens, and the problem file as dlc
 and a table of the asked quantities with blanks; a *key* gives the asked values and the worked
 solution.  Markdown, LaTeX and HTML, one variant or the whole class (LaTeX: one student a
 page).  Every piece of user text (titles, roster columns, names in the problem) is escaped for
-its format.  Renderers never compute: the values come from :mod:`dlcalc.asking`.
+its format.  Renderers never compute: the values come from :mod:`dlcalc.sets.asking`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlcalc.asking import Asked
+from dlcalc.model.steps import Solution
 from dlcalc.render.numbers import Places, fmt
-from dlcalc.steps import Solution
+from dlcalc.sets.asking import Asked
 
 MAX_GIVENS = 60  # givens listed on a sheet (the problem file below has them all)
 GIVENS_PER_ROW = 4  # givens side by side: a sheet is one page
@@ -37,7 +37,7 @@ class Sheet:
 
 def givens(solution: Solution) -> list[tuple[str, Any]]:
     """The given quantities of a solution by their symbols, in order of first use."""
-    from dlcalc.checking import Index
+    from dlcalc.grading.checking import Index
 
     index = Index.of(solution)
     symbols: dict[str, str] = {}

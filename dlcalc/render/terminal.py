@@ -27,11 +27,11 @@ from rich.panel import Panel
 from rich.rule import Rule as RichRule
 from rich.text import Text
 
+from dlcalc.model.steps import Grid, Mark, Rule, Section, Solution, Step, Table
 from dlcalc.render.layout import blocks, elided_count, rule_text, step_texts, visible_rows
 from dlcalc.render.marks import describe
 from dlcalc.render.notation import ascii_text, ascii_title, can_encode, visible
 from dlcalc.render.numbers import as_written, fmt, shown_value
-from dlcalc.steps import Grid, Mark, Rule, Section, Solution, Step, Table
 
 MARK_STYLE = {"right": "green", "wrong": "bold red", "carried": "yellow"}
 INDENT = "    "  # continuation of a wrapped formula

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dlcalc import files
+from dlcalc.app import files
 from dlcalc.errors import InputError
 from dlcalc.limits import CONTROL, MAX_DEPTH, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.limits import MAX_FILE_BYTES as MAX_BYTES

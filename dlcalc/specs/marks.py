@@ -2,7 +2,7 @@
 
 ``{default: 1, steps: {label: weight}, tolerance: {mode, value, strict}, carried_forward: f,
 precision: {mode, value, credit}}`` (the contract fixes the first four keys).  The policy
-itself, and what it does to a checked sheet, is :mod:`dlcalc.marking`.
+itself, and what it does to a checked sheet, is :mod:`dlcalc.grading.marking`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import ACTIVATIONS, LOSSES
+from dlcalc.maths.numerics import ACTIVATIONS, LOSSES
 from dlcalc.specs.common import (
     Matrix,
     Name,

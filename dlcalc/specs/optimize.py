@@ -13,7 +13,7 @@ from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings, fail
 from dlcalc.specs.training import Clip, Schedule, check_clip, check_schedule
 
 if TYPE_CHECKING:
-    from dlcalc.expressions import Node
+    from dlcalc.maths.expressions import Node
 
 MAX_PARAMETERS = 100
 MAX_STEPS = 10_000  # given gradients or a loss expression: a run stays well under a second
@@ -78,7 +78,7 @@ def load_optimize(doc: Document) -> tuple[OptimizeProblem, Node | None]:
     if spec.function is not None:
         try:
             # Imported here: backprop, which shares this module, parses no expression.
-            from dlcalc.expressions import parse
+            from dlcalc.maths.expressions import parse
 
             node = parse(spec.function, field="function")
         except InputError as e:

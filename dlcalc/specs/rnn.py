@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import ACTIVATIONS, LOSSES
+from dlcalc.maths.numerics import ACTIVATIONS, LOSSES
 from dlcalc.specs.common import Matrix, Number, Problem, Strict, Vector, Whole, one_of, vector
 from dlcalc.specs.loader import Document, describe, field_path, validate
 

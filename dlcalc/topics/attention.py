@@ -13,9 +13,9 @@ import math
 from typing import Any
 
 from dlcalc.errors import InputError
-from dlcalc.formula import Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.formula import Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.steps import Grid, Section, Solution, Step
 from dlcalc.specs.attention import AttentionProblem, MultiHead
-from dlcalc.steps import Grid, Section, Solution, Step
 from dlcalc.topics.worked import Work, indexed, label
 
 
@@ -202,7 +202,7 @@ def _multi_head(h: MultiHead) -> tuple[Section, dict[str, int]]:
 
 
 def _sub(*index: int) -> str:
-    from dlcalc.formula import print_name
+    from dlcalc.model.formula import print_name
 
     return print_name(indexed("", *index))
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from dlcalc.errors import InputError
-from dlcalc.formula import ONE, TWO, Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.formula import ONE, TWO, Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.steps import Section, Solution
 from dlcalc.specs.autoencoder import AutoencoderProblem
-from dlcalc.steps import Section, Solution
 from dlcalc.topics.worked import Work, indexed, label
 
 
@@ -56,7 +56,7 @@ def _refuse_saturated(
 
 def solve_autoencoder(spec: AutoencoderProblem, carry: int | None = None) -> Solution:
     """Forward pass, loss and penalties, then every gradient by the chain rule."""
-    from dlcalc.numerics import ACTIVATION, LOSS
+    from dlcalc.maths.numerics import ACTIVATION, LOSS
 
     work = Work(carry)
     n, k = len(spec.input), spec.code_size

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc.errors import InputError
-from dlcalc.formula import Name, Node, Num, Partial, Q, call, q, total
-from dlcalc.numerics import rounder
+from dlcalc.maths.numerics import rounder
+from dlcalc.model.formula import Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.steps import Section, Solution, Step
 from dlcalc.specs.batchnorm import BatchNormProblem
-from dlcalc.steps import Section, Solution, Step
 
 Round = Callable[[Any], Any]
 

@@ -1,6 +1,6 @@
 """``derive`` and ``graph``: derivatives by the chain rule and computational graphs.
 
-Both work on the tree the safe parser (:mod:`dlcalc.expressions`) builds.  Every
+Both work on the tree the safe parser (:mod:`dlcalc.maths.expressions`) builds.  Every
 operation node of the tree is a subexpression with a name (u1, u2 … for ``derive``,
 v1, v2 … for ``graph``); the local derivative of a node with respect to each of its
 inputs is found by SymPy from the operation itself, never from a table, and the
@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from dlcalc import functions as F
 from dlcalc.errors import InputError
-from dlcalc.expressions import Node, combine, parse, to_sympy
-from dlcalc.formula import Name, Neg, Num, Partial, Q, Symbol, product, q
-from dlcalc.formula import Node as Formula
-from dlcalc.formula import total as formula_total
-from dlcalc.steps import Section, Solution, Step, Table
+from dlcalc.maths import functions as F
+from dlcalc.maths.expressions import Node, combine, parse, to_sympy
+from dlcalc.model.formula import Name, Neg, Num, Partial, Q, Symbol, product, q
+from dlcalc.model.formula import Node as Formula
+from dlcalc.model.formula import total as formula_total
+from dlcalc.model.steps import Section, Solution, Step, Table
 
 MAX_OPS = 3000  # a derivative larger than this is not a worked example any more
 MAX_NODES = 150  # operations written out by derive (graph: twice as many nodes)

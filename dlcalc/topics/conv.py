@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlcalc.errors import InputError
-from dlcalc.formula import ONE, TWO, Mul, Name, Node, Num, Q, call, q, total
+from dlcalc.model.formula import ONE, TWO, Mul, Name, Node, Num, Q, call, q, total
+from dlcalc.model.steps import Section, Solution, Step, Table
 from dlcalc.specs.conv import (
     MAX_SIZE,
     Conv,
@@ -22,7 +23,6 @@ from dlcalc.specs.conv import (
     Layer,
     Pool,
 )
-from dlcalc.steps import Section, Solution, Step, Table
 
 AXES = ("H", "W")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from dlcalc.formula import FLOAT_FUNCTIONS
+from dlcalc.model.formula import FLOAT_FUNCTIONS
 from dlcalc.specs.convolution import ActivationLayer, ConvLayer, ConvNet, PoolLayer, Tensor, Window
 
 Num = Any  # int, Fraction or float

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dlcalc.model.steps import Solution
 from dlcalc.specs.convolution import ConvLayer, ConvNet, PoolLayer
-from dlcalc.steps import Solution
 from dlcalc.topics import convolution as engine
 from dlcalc.topics.convolution import LayerRecord
 from dlcalc.topics.convolution_steps import (

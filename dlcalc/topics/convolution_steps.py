@@ -1,8 +1,8 @@
 """The worked solution of ``conv``: every output cell as its sum with numbers, as on the slides.
 
 The numbers come from :mod:`dlcalc.topics.convolution`; this module writes them down.
-Each computed cell is a :class:`~dlcalc.steps.Step` whose formula is a tree
-(:mod:`dlcalc.formula`), so its printed formula, its numbers and ``check``'s
+Each computed cell is a :class:`~dlcalc.model.steps.Step` whose formula is a tree
+(:mod:`dlcalc.model.formula`), so its printed formula, its numbers and ``check``'s
 recomputation are one description.  Grids show the padded input, the kernels, the
 receptive window of the first cell of each output row, and every feature map.
 
@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from dlcalc.formula import (
+from dlcalc.model.formula import (
     Compare,
     If,
     Mul,
@@ -43,8 +43,8 @@ from dlcalc.formula import (
     q,
     total,
 )
+from dlcalc.model.steps import Arg, Grid, Section, Step
 from dlcalc.specs.convolution import ActivationLayer, ConvLayer, ConvNet, PoolLayer, Window
-from dlcalc.steps import Arg, Grid, Section, Step
 from dlcalc.topics import convolution as engine
 from dlcalc.topics.convolution import Channels, LayerRecord
 

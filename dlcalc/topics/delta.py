@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from dlcalc.formula import HALF, TWO, Name, Node, Q, q, total
+from dlcalc.model.formula import HALF, TWO, Name, Node, Q, q, total
+from dlcalc.model.steps import Section, Solution, Step
 from dlcalc.specs.perceptron import DeltaProblem, exact
-from dlcalc.steps import Section, Solution, Step
 from dlcalc.topics import linear_unit as lu
 from dlcalc.topics.linear_unit import (
     MAX_WRITTEN,

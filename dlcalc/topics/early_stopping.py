@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlcalc.formula import ONE, Compare, If, Name, Num, Q, q
-from dlcalc.numerics import rounder
+from dlcalc.maths.numerics import rounder
+from dlcalc.model.formula import ONE, Compare, If, Name, Num, Q, q
+from dlcalc.model.steps import Section, Solution, Step, Table
 from dlcalc.specs.early_stopping import EarlyStoppingProblem
-from dlcalc.steps import Section, Solution, Step, Table
 
 FULL_EPOCHS = 12  # epochs written out step by step; the table shows every one
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from dlcalc.formula import TWO, Name, Num, Q, call, q, total
+from dlcalc.model.formula import TWO, Name, Num, Q, call, q, total
+from dlcalc.model.steps import Grid, Section
 from dlcalc.specs.convolution import ConvLayer, ConvNet
-from dlcalc.steps import Grid, Section
 from dlcalc.topics.convolution_steps import Tensor3, cell_name, index_label, layer_names
 from dlcalc.topics.worked import Work
 

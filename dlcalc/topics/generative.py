@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from dlcalc.errors import InputError
-from dlcalc.formula import HALF, ONE, TWO, Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.formula import HALF, ONE, TWO, Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.steps import Section, Solution
 from dlcalc.specs.generative import GanProblem, VaeProblem
-from dlcalc.steps import Section, Solution
 from dlcalc.topics.worked import Work, indexed, label
 
 # --- GAN ---------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def _why_non_saturating(fake: list[Q]) -> str:
 
 def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
     """σ, z = μ + σ·ε, the KL term by term, the reconstruction loss, the loss and its gradients."""
-    from dlcalc.numerics import LOSS  # the networks' losses: one formula for each
+    from dlcalc.maths.numerics import LOSS  # the networks' losses: one formula for each
 
     work = Work(carry)
     dims = len(spec.mu)

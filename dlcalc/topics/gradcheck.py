@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcalc.formula import TWO, Name, Node, Num, Partial, q
-from dlcalc.numerics import LOSS
+from dlcalc.maths.numerics import LOSS
+from dlcalc.model.formula import TWO, Name, Node, Num, Partial, q
+from dlcalc.model.steps import Section, Solution, Step, Table
 from dlcalc.specs.network import NetworkProblem
-from dlcalc.steps import Section, Solution, Step, Table
 from dlcalc.topics.network import labels as L
 from dlcalc.topics.network.engine import Array, Network, run_pass
 
@@ -239,7 +239,7 @@ def _parameter_steps(
     penal: bool,
 ) -> tuple[list[Step], float, float]:
     """E⁺, E⁻, their difference, g̃, backprop's g and the relative error of one parameter."""
-    from dlcalc.formula import Q, call
+    from dlcalc.model.formula import Q, call
 
     assert isinstance(eps_q, Q)
     steps: list[Step] = []

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dlcalc.formula import TWO, Name, Node, Num, Q, call, q
-from dlcalc.numerics import rounder
+from dlcalc.maths.numerics import rounder
+from dlcalc.model.formula import TWO, Name, Node, Num, Q, call, q
+from dlcalc.model.steps import Grid, Section, Solution, Step, Table
 from dlcalc.specs.init import SCHEMES, InitProblem
-from dlcalc.steps import Grid, Section, Solution, Step, Table
 
 FAMILY_TEXT = {
     "xavier": "Xavier (Glorot): Var(W) = 2·gain²/(fan_in + fan_out)",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dlcalc.formula import SUPERSCRIPT
+from dlcalc.model.formula import SUPERSCRIPT
+from dlcalc.model.steps import Grid, Section, Solution, Step
 from dlcalc.specs.convolution import Window
 from dlcalc.specs.letters import Entry, LetterConv, LetterNet
-from dlcalc.steps import Grid, Section, Solution, Step
 from dlcalc.topics.convolution_steps import cell_name, index_label, size_steps
 
 

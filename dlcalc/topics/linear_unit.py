@@ -14,8 +14,8 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc.errors import InputError
-from dlcalc.formula import ONE, Name, Node, Num, Q, q, total
-from dlcalc.steps import Section, Solution, Table
+from dlcalc.model.formula import ONE, Name, Node, Num, Q, q, total
+from dlcalc.model.steps import Section, Solution, Table
 
 MAX_WRITTEN = 200  # --every-step writes out at most this many epochs
 KEEP_ROWS = 500  # trace tables keep this many epochs at each end of a very long run
@@ -26,10 +26,10 @@ Round = Callable[[Fraction], Fraction]
 
 
 def rounder(carry: int | None) -> Round:
-    """Hand-calculation mode: round to ``carry`` decimals as :func:`dlcalc.numerics.carry_round` does (exactly), or leave alone."""
+    """Hand-calculation mode: round to ``carry`` decimals as :func:`dlcalc.maths.numerics.carry_round` does (exactly), or leave alone."""
     if carry is None:
         return lambda v: v
-    from dlcalc.scalars import carry_round
+    from dlcalc.maths.scalars import carry_round
 
     return lambda v: carry_round(Fraction(v), carry)
 

@@ -11,12 +11,12 @@ import math
 from collections.abc import Callable
 
 from dlcalc.errors import InputError
-from dlcalc.formula import HALF, ONE, TWO, Name, Node, Num, Q, call, q
-from dlcalc.formula import q as quantity
-from dlcalc.formula import total as sum_of
-from dlcalc.scalars import carry_round, log_sum_exp, xlogx_ratio
+from dlcalc.maths.scalars import carry_round, log_sum_exp, xlogx_ratio
+from dlcalc.model.formula import HALF, ONE, TWO, Name, Node, Num, Q, call, q
+from dlcalc.model.formula import q as quantity
+from dlcalc.model.formula import total as sum_of
+from dlcalc.model.steps import Section, Solution, Step, Table
 from dlcalc.specs.losses import CrossEntropy, Gaussian, KLProblem, SoftmaxProblem
-from dlcalc.steps import Section, Solution, Step, Table
 
 Round = Callable[[float], float]
 

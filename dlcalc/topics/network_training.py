@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dlcalc.formula import Name, Partial, Q, q
+from dlcalc.model.formula import Name, Partial, Q, q
+from dlcalc.model.steps import Section, Step
 from dlcalc.specs.network import NetworkProblem
-from dlcalc.steps import Section, Step
 from dlcalc.topics.network import labels as L
 from dlcalc.topics.optimize import Hyper, Names, Update, initial_state, update_steps
 

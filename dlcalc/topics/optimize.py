@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlcalc.errors import InputError
-from dlcalc.formula import ONE, Mul, Name, Node, Num, Partial, Q, call, print_name, q
-from dlcalc.numerics import rounder
-from dlcalc.steps import Rule, Section, Solution, Step, Table
+from dlcalc.maths.numerics import rounder
+from dlcalc.model.formula import ONE, Mul, Name, Node, Num, Partial, Q, call, print_name, q
+from dlcalc.model.steps import Rule, Section, Solution, Step, Table
 
 if TYPE_CHECKING:
-    from dlcalc import expressions
+    from dlcalc.maths import expressions
     from dlcalc.specs.optimize import OptimizeProblem
 
 Array = np.ndarray
@@ -442,9 +442,9 @@ class Gradient:
     def __init__(self, node: expressions.Node, names: list[str], steps: int = 1) -> None:
         import sympy
 
-        from dlcalc import functions as F
         from dlcalc import limits
-        from dlcalc.expressions import to_sympy
+        from dlcalc.maths import functions as F
+        from dlcalc.maths.expressions import to_sympy
 
         self.node = node
         self.names = names
@@ -487,7 +487,7 @@ class Gradient:
 
     def tree(self, i: int, leaves: dict[Any, Q]) -> Node | str:
         """∂f/∂w_i as a formula tree over ``leaves``, or why it cannot be written as one."""
-        from dlcalc import functions as F
+        from dlcalc.maths import functions as F
 
         try:
             return F.to_tree(self.derivatives[i], leaves)
@@ -510,7 +510,7 @@ class Gradient:
 
     def loss(self, w: list[float]) -> float:
         """f(w) in floating point (the safe parser's own evaluator); undefined is an input error."""
-        from dlcalc.expressions import evaluate
+        from dlcalc.maths.expressions import evaluate
 
         values = dict(zip(self.names, w))
         if len(self.names) == 1:
@@ -595,7 +595,7 @@ MATH: dict[str, Callable[..., float]] = {
     "Max": max,
     "Min": min,
     "sign": lambda x: float(np.sign(x)),
-    # the named activations (dlcalc.functions) in floats, not through SymPy's N (about 1 ms each)
+    # the named activations (dlcalc.maths.functions) in floats, not through SymPy's N (about 1 ms each)
     "sigmoid": lambda z: 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z)),
     "softplus": lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),
     "relu": lambda z: max(z, 0.0),
@@ -818,7 +818,7 @@ def plot_inputs(
             f"this problem has {what}",
             field="--plot",
         )
-    from dlcalc.expressions import evaluate
+    from dlcalc.maths.expressions import evaluate
 
     def loss(w1: float, w2: float) -> float:
         return evaluate(node, {"w1": w1, "w2": w2})

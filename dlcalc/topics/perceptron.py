@@ -26,7 +26,8 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc import limits
-from dlcalc.formula import Compare, If, Lookup, Name, Node, Num, Q, Vector, q, total
+from dlcalc.model.formula import Compare, If, Lookup, Name, Node, Num, Q, Vector, q, total
+from dlcalc.model.steps import Rule, Section, Solution, Step, Table
 from dlcalc.specs.perceptron import (
     PerceptronEvaluation,
     PerceptronTraining,
@@ -35,7 +36,6 @@ from dlcalc.specs.perceptron import (
     label_text,
     unit_names,
 )
-from dlcalc.steps import Rule, Section, Solution, Step, Table
 from dlcalc.topics import linear_unit as lu
 from dlcalc.topics.linear_unit import (
     MAX_WRITTEN,

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import ACTIVATION, LOSS, Activation, Loss, rounder, sigmoid
+from dlcalc.maths.numerics import ACTIVATION, LOSS, Activation, Loss, rounder, sigmoid
+from dlcalc.model.steps import Section, Solution, Table
 from dlcalc.specs.rnn import GATES, RnnProblem
-from dlcalc.steps import Section, Solution, Table
 from dlcalc.topics.rnn_steps import Recorder
 
 Array = np.ndarray

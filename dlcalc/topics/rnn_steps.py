@@ -1,7 +1,7 @@
 """The worked solution of ``rnn``: every gate, state, gradient and update as a formula tree.
 
 :class:`Recorder` reads the arrays of the engine (:mod:`dlcalc.topics.rnn`) and writes one
-step per quantity and unit, its formula built with :mod:`dlcalc.formula` so that the
+step per quantity and unit, its formula built with :mod:`dlcalc.model.formula` so that the
 printed formula, the substituted numbers and ``check``'s recomputation are one tree.
 Labels (what an answers file names) are ASCII: ``f_1``, ``stilde_2``, ``dL_ds_1``,
 ``dL_dW_f``, ``U_f_new[1,2]``; a vector's unit j is ``s_2[j]`` (counted from 1) when the
@@ -15,11 +15,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlcalc.formula import HALF, ONE, Mul, Name, Neg, Node, Num, Partial, Q, call, product, q, total
-from dlcalc.formula import print_name as shown
-from dlcalc.numerics import Activation
+from dlcalc.maths.numerics import Activation
+from dlcalc.model.formula import (
+    HALF,
+    ONE,
+    Mul,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Partial,
+    Q,
+    call,
+    product,
+    q,
+    total,
+)
+from dlcalc.model.formula import print_name as shown
+from dlcalc.model.steps import Section, Step, Table
 from dlcalc.specs.rnn import GATES
-from dlcalc.steps import Section, Step, Table
 
 if TYPE_CHECKING:
     from dlcalc.topics.rnn import Frame, Model, Params

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from dlcalc import functions as F
-from dlcalc.formula import Name, Neg, Node, Partial, Q, Symbol, product, q, total
-from dlcalc.numerics import LOSS, rounder
+from dlcalc.maths import functions as F
+from dlcalc.maths.numerics import LOSS, rounder
+from dlcalc.model.formula import Name, Neg, Node, Partial, Q, Symbol, product, q, total
+from dlcalc.model.steps import Section, Solution, Step
 from dlcalc.specs.network import NetworkProblem
-from dlcalc.steps import Section, Solution, Step
 from dlcalc.topics.network import Network, run_pass
 
 MAX_PATHS = 8  # beyond this many paths a gradient is shown factored only

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from dlcalc.formula import ONE, TWO, Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.formula import ONE, TWO, Name, Node, Num, Partial, Q, call, q, total
+from dlcalc.model.steps import Rule, Step
 from dlcalc.specs.training import Clip, Regularization, Schedule
-from dlcalc.steps import Rule, Step
 
 Array = np.ndarray
 Round = Callable[[Any], Any]

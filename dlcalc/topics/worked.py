@@ -8,9 +8,9 @@ recompute cannot drift apart.
 
 from __future__ import annotations
 
-from dlcalc.formula import Name, Node, Q, Symbol, q
-from dlcalc.scalars import carry_round
-from dlcalc.steps import Section, Step
+from dlcalc.maths.scalars import carry_round
+from dlcalc.model.formula import Name, Node, Q, Symbol, q
+from dlcalc.model.steps import Section, Step
 
 
 def indexed(base: str, *index: int, **extra: object) -> Name:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.cli import app
-from dlcalc.commands import COMMANDS
+from dlcalc.app.cli import app
+from dlcalc.app.commands import COMMANDS
 from dlcalc.render import markdown as md
 from dlcalc.render.answer_key import leading_comment
 from dlcalc.specs.loader import load
@@ -115,8 +115,8 @@ def test_checked_solution_compiles(runner, tmp_path: Path) -> None:
 
 def all_examples():
     """Every example problem (answer sheets excluded), solved with its command."""
+    from dlcalc.app.settings import Settings
     from dlcalc.render.answer_key import Problem
-    from dlcalc.settings import Settings
 
     out = []
     for path in sorted(EXAMPLES.glob("*.yaml")):

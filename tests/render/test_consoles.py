@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES, ROOT
 
 PROBLEMS = sorted(p.name for p in EXAMPLES.glob("*.yaml"))

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import dlcalc
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 MAZUR = str(EXAMPLES / "mazur.yaml")

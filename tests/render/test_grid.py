@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dlcalc.model.steps import Grid, Section, Solution
 from dlcalc.render import Format, render_text
-from dlcalc.steps import Grid, Section, Solution
 
 
 def solution(grid: Grid) -> Solution:

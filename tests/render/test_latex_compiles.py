@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from dlcalc.render.numbers import Places, Significant, fmt, number_style
 
 MAZUR = str(Path(__file__).resolve().parents[2] / "examples" / "mazur.yaml")

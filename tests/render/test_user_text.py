@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -127,9 +127,9 @@ def test_a_problem_file_with_an_escape_sequence_is_refused(runner, tmp_path: Pat
 
 @pytest.mark.parametrize("fmt", ["rich", "markdown", "latex", "json", "html"])
 def test_every_renderer_shows_control_characters_as_escapes(fmt: str) -> None:
-    from dlcalc.commands import solve
+    from dlcalc.app.commands import solve
+    from dlcalc.app.settings import Settings
     from dlcalc.render import Format, render_text
-    from dlcalc.settings import Settings
     from dlcalc.specs.loader import Document
 
     solution = solve("backprop", Document(ESCAPES, "<program>"), Settings())

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from dlcalc.errors import InputError
 from dlcalc.specs.loader import parse_yaml
 from dlcalc.specs.network import load_network

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from dlcalc.errors import InputError
 from dlcalc.specs.loader import parse_yaml
 from dlcalc.specs.losses import load_crossentropy, rounding_slack, written_decimals

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc.errors import InputError
-from dlcalc.scalars import carry_round
+from dlcalc.maths.scalars import carry_round
 from dlcalc.specs.attention import load_attention
 from dlcalc.specs.loader import Document
 from dlcalc.topics.attention import solve_attention

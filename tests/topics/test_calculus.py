@@ -9,9 +9,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc.cli import app
-from dlcalc.expressions import parse, to_sympy
-from dlcalc.functions import _Named
+from dlcalc.app.cli import app
+from dlcalc.maths.expressions import parse, to_sympy
+from dlcalc.maths.functions import _Named
 from dlcalc.render.terminal import to_text
 from dlcalc.topics.calculus import Derivation, build_graph, solve_derive, solve_graph
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 EXAMPLE_COMMANDS = [

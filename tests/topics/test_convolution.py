@@ -356,7 +356,7 @@ def test_carry_rounds_half_away_from_zero() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(conv_problems(), st.data())
 def test_every_written_formula_evaluates_to_its_value(problem: dict, data: Any) -> None:
-    from dlcalc.formula import FRACTION
+    from dlcalc.model.formula import FRACTION
     from dlcalc.topics.convolution_solve import solve_convolution
 
     net = loadable(problem)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc.errors import InputError
-from dlcalc.scalars import carry_round
+from dlcalc.maths.scalars import carry_round
 from dlcalc.specs.convolution import load_convolution
 from dlcalc.specs.loader import Document
 from dlcalc.topics.convolution_solve import solve_convolution
@@ -124,7 +124,7 @@ def test_invalid_input_names_the_field(data: dict, field: str) -> None:
 def test_atan2_in_every_arithmetic() -> None:
     import sympy
 
-    from dlcalc.formula import call, q, sympy_arithmetic
+    from dlcalc.model.formula import call, q, sympy_arithmetic
 
     tree = call("atan2", q("y", -1.0), q("x", -1.0))
     assert tree.evaluate() == pytest.approx(-3 * math.pi / 4)

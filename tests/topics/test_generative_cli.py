@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 

@@ -10,9 +10,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc.commands import COMMANDS
+from dlcalc.app.commands import COMMANDS
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
-from dlcalc.settings import Settings
 from dlcalc.specs.loader import Document
 
 LETTERS = "abcdefghijkmnpqrstuvwxyz"  # single letters only: "aw" reads as a·w (no l, o)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 CASES = [

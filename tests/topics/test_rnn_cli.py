@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 EXAMPLES_RNN = ["rnn-1unit.yaml", "lstm-gomez.yaml", "gru-1unit.yaml"]

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.topics.network import solve_backprop
 from dlcalc.topics.symbolic import Symbolic, backward_sections

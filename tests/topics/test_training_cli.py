@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc.cli import app
+from dlcalc.app.cli import app
 from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = [
@@ -167,7 +167,7 @@ def test_check_recognises_momentum_written_with_minus_eta(runner, tmp_path: Path
         encoding="utf-8",
     )
     # v = μv − ηg, w = w + v: v₁ = −0.1, v₂ = 0.9·(−0.1) − 0.1·0.9 = −0.18; the weights agree.
-    # Two claims follow from it: accepted (dlcalc.conventions), so every claim is ✓ and exit 0.
+    # Two claims follow from it: accepted (dlcalc.grading.conventions), so every claim is ✓ and exit 0.
     result = check_result(
         runner, tmp_path, "optimize", problem, "v_1: -0.1\nv_2: -0.18\nw_2: 0.72\n", 0
     )

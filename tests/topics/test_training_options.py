@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlcalc.numerics import carry_round
+from dlcalc.maths.numerics import carry_round
 from dlcalc.specs.early_stopping import load_early_stopping
 from dlcalc.specs.init import SCHEMES, load_init
 from dlcalc.specs.loader import Document
@@ -581,8 +581,8 @@ def test_early_stopping_matches_keras_rule(
     ],
 )
 def test_carry_rounds_each_step_from_its_own_formula(command: str, name: str) -> None:
-    from dlcalc.commands import solve
-    from dlcalc.settings import Settings
+    from dlcalc.app.commands import solve
+    from dlcalc.app.settings import Settings
     from dlcalc.specs.loader import load
     from tests.conftest import EXAMPLES
 

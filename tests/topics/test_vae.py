@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc.errors import InputError
-from dlcalc.scalars import carry_round
+from dlcalc.maths.scalars import carry_round
 from dlcalc.specs.generative import load_vae
 from dlcalc.specs.loader import Document
 from dlcalc.topics.generative import solve_vae

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlcalc.errors import InputError
-from dlcalc.numerics import ACTIVATION, Activation, Loss
+from dlcalc.maths.numerics import ACTIVATION, Activation, Loss
 from dlcalc.specs.network import NetworkProblem
 from dlcalc.topics.network import labels
 

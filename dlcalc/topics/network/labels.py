@@ -4,12 +4,12 @@ Labels are the answers-file contract (``check`` looks claims up by them): ``net_
 ``out_o1``, ``dE_dw5``, ``delta_o1``, ``w5_new`` and, for a second example or a later
 epoch, the same with a tag (``net_h1@2``, ``w5_new@e2``).  Names are how the same
 quantities are written (``net_h1``, ``∂E/∂w5``, ``δ_o1``, ``w5⁺``), as structured
-:class:`~dlcalc.formula.Name` s that every printer writes in its own notation.
+:class:`~dlcalc.model.formula.Name` s that every printer writes in its own notation.
 """
 
 from __future__ import annotations
 
-from dlcalc.formula import Name, Partial
+from dlcalc.model.formula import Name, Partial
 
 E = Name("E")
 ETA = Name("η")

@@ -2,7 +2,7 @@
 
 One step per named quantity in the style of the course slides
 (``net_h1 = w1 × x1 + w2 × x2 + b_h1 × 1 = 0.15 × 0.05 + … = 0.3775``).  Each step's
-formula is a tree (dlcalc.formula) whose leaves are the quantities it came from, so the
+formula is a tree (dlcalc.model.formula) whose leaves are the quantities it came from, so the
 printed formula, the substituted numbers, ``--exact`` and ``check``'s recompute all read
 the same description.  Labels and names come from :mod:`~dlcalc.topics.network.labels`.
 """
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dlcalc.formula import ONE, Name, Node, Num, Q, Symbol, call, q, total
-from dlcalc.numerics import Loss
-from dlcalc.steps import Section, Step
+from dlcalc.maths.numerics import Loss
+from dlcalc.model.formula import ONE, Name, Node, Num, Q, Symbol, call, q, total
+from dlcalc.model.steps import Section, Step
 from dlcalc.topics.network import labels as L
 from dlcalc.topics.network.engine import Array, Network, Pass
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlcalc.formula import Q, q
-from dlcalc.numerics import LOSS, rounder
+from dlcalc.maths.numerics import LOSS, rounder
+from dlcalc.model.formula import Q, q
+from dlcalc.model.steps import Section, Solution, Step, Table
 from dlcalc.specs.network import NetworkProblem
-from dlcalc.steps import Section, Solution, Step, Table
 from dlcalc.topics.network.engine import (
     Array,
     Network,
@@ -576,7 +576,7 @@ def _cost_section(
     n: int,
 ) -> Section:
     """penalty = λ/(2m)·Σw² (or λ/m·Σ|w|) and J = E + penalty, at the initial weights."""
-    from dlcalc.formula import Name
+    from dlcalc.model.formula import Name
     from dlcalc.topics import training_steps as T
     from dlcalc.topics.network import labels as L
 
@@ -620,7 +620,7 @@ def _option_sections(
     rnd: Any,
 ) -> list[Section]:
     """The regularised gradient ∂J/∂w and the clipping of one update, where the problem has them."""
-    from dlcalc.formula import Name
+    from dlcalc.model.formula import Name
     from dlcalc.topics import training_steps as T
     from dlcalc.topics.network import labels as L
 

@@ -1,7 +1,7 @@
 """The command registry: which builder solves the problems of each command.
 
 A *builder* turns a loaded problem file (a :class:`~dlcalc.specs.loader.Document`) and the
-run's :class:`~dlcalc.settings.Settings` into a :class:`~dlcalc.steps.Solution`: it validates
+run's :class:`~dlcalc.app.settings.Settings` into a :class:`~dlcalc.model.steps.Solution`: it validates
 the spec, calls the topic's pure computation and, where asked, attaches a figure.  Registering
 it here makes the command exist everywhere at once: ``dlcalc NAME PROBLEM`` (the command line
 builds one command per entry, with the builder's docstring as its ``--help``), ``dlcalc check``
@@ -18,14 +18,14 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dlcalc import arguments as args
-from dlcalc.arguments import Given
+from dlcalc.app import arguments as args
+from dlcalc.app.arguments import Given
+from dlcalc.app.settings import ALWAYS, SHARED, Opt, Settings
 from dlcalc.errors import InputError
-from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
 if TYPE_CHECKING:
+    from dlcalc.model.steps import Solution
     from dlcalc.specs.loader import Document
-    from dlcalc.steps import Solution
 
 OVERVIEW = (
     "Worked-example calculator for deep-learning coursework.\n\n"
@@ -44,7 +44,7 @@ OVERVIEW = (
     "Every command has its own --help with examples.  Problem formats: docs/reference.md."
 )  # dlcalc --help
 
-# --help of `solve`, which dlcalc/cli.py writes itself (it needs the command line's own parser).
+# --help of `solve`, which dlcalc/app/cli.py writes itself (it needs the command line's own parser).
 HELP = {
     "solve": """\
 Solve a problem file with the command its `command:` key names.
@@ -103,7 +103,7 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
-HELP_FLAGS = ("-h", "--help")  # every command's --help (dlcalc/cli.py)
+HELP_FLAGS = ("-h", "--help")  # every command's --help (dlcalc/app/cli.py)
 
 
 def clashes(arguments: tuple[Opt, ...], options: tuple[str, ...]) -> str | None:
@@ -141,10 +141,10 @@ def register(
     """Register ``name``'s builder; its docstring is the command's ``--help`` (first line: summary).
 
     ``options``: the optional shared options the command takes besides --format, --decimals
-    and --output (names in :data:`~dlcalc.settings.SHARED`).  A command that reads only a
+    and --output (names in :data:`~dlcalc.app.settings.SHARED`).  A command that reads only a
     problem file needs nothing else.  One whose numbers may also be given on the command
-    line declares its ``arguments`` (:class:`~dlcalc.settings.Opt`) and a ``read`` function
-    (in :mod:`dlcalc.arguments`) that turns their values into the problem.
+    line declares its ``arguments`` (:class:`~dlcalc.app.settings.Opt`) and a ``read`` function
+    (in :mod:`dlcalc.app.arguments`) that turns their values into the problem.
     """
     unknown = set(options) - set(SHARED)
     if unknown:
@@ -167,27 +167,27 @@ def solve(name: str, doc: Document, settings: Settings) -> Solution:
         doc.data.update(settings.overrides)
     solution = COMMANDS[name].build(doc, settings)
     if isinstance(doc.data, dict) and "ask" in doc.data and doc.data.get("command") in (None, name):
-        from dlcalc.asking import check_asks
+        from dlcalc.sets.asking import check_asks
 
         # every asked quantity is one the solution has (a backprop problem's asks are
         # backprop's, not those of forward run on the same file)
         check_asks(doc, solution)
     if settings.carry is not None:
-        from dlcalc.scalars import say_carry_mode
+        from dlcalc.maths.scalars import say_carry_mode
 
         say_carry_mode(solution, settings.carry)
     return solution
 
 
 def variants(name: str, doc: Document, settings: Settings) -> Any:
-    """What ``check`` re-solves to try the textbook conventions: a :class:`dlcalc.conventions.Problem`.
+    """What ``check`` re-solves to try the textbook conventions: a :class:`dlcalc.grading.conventions.Problem`.
 
     Its ``solve`` is this command layer's :func:`solve` (with ``--carry`` and ``--every-step``;
     options such as ``--base 2`` go into the data), so the conventions never import commands.
     """
     if not isinstance(doc.data, dict):
         return None
-    from dlcalc.conventions import Problem
+    from dlcalc.grading.conventions import Problem
     from dlcalc.specs.loader import Document
 
     plain = Settings(carry=settings.carry, every_step=settings.every_step)

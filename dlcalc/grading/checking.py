@@ -2,19 +2,19 @@
 
 A claim names a quantity by the label the tables show (``out_h1``, ``w5_new``), by its
 display symbol (``∂E/∂w5``, ``w5⁺``), by a slide-style name (``w46+``, ``θ4``, ``Err6``:
-:mod:`dlcalc.check_names`) or by a path into ``result`` (``layers[1].weights[0][0]``), and
+:mod:`dlcalc.grading.check_names`) or by a path into ``result`` (``layers[1].weights[0][0]``), and
 is right when it agrees with the correct value to the decimals it was written with
 (``0.50`` means ±0.005, so the answers file is read for each value's source text, not
 just its float).
 
 Error carried forward: the steps are redone in the *student's world*, where every
 claimed quantity takes the student's value and every step that descends from a wrong
-value is recomputed (:meth:`~dlcalc.steps.Step.recompute`) from the student's values of
+value is recomputed (:meth:`~dlcalc.model.steps.Step.recompute`) from the student's values of
 its inputs, in dependency order (:attr:`Step.inputs`, not print order) and, under
 ``--carry N``, rounded as the solution rounds.  A wrong claim whose inputs descend from
 an earlier wrong claim, and which matches what those inputs give (to one unit of its
 last written decimal), is *carried forward*, not a new mistake.  Then the textbook
-conventions are tried (:mod:`dlcalc.conventions`).  The solution is indexed once
+conventions are tried (:mod:`dlcalc.grading.conventions`).  The solution is indexed once
 (:class:`Index`), so checking is linear in the number of claims and steps.  Nothing here
 prints: :func:`judge` and :func:`check_sheet` return a :class:`Report`.
 """
@@ -35,10 +35,10 @@ import yaml
 
 from dlcalc.errors import InputError, printable
 from dlcalc.limits import CONTROL, MAX_NUMBER_CHARS, MAX_TEXT
-from dlcalc.steps import Mark, Section, Solution, Step, Table
+from dlcalc.model.steps import Mark, Section, Solution, Step, Table
 
 if TYPE_CHECKING:
-    from dlcalc.marking import Policy, Scores
+    from dlcalc.grading.marking import Policy, Scores
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
@@ -68,7 +68,7 @@ class MarkingPolicy:
 
     decimals: int | None = 4
     significant: int = 2
-    # A ``marks:`` policy (dlcalc.marking.Policy) whose tolerance mode replaces this rule.
+    # A ``marks:`` policy (dlcalc.grading.marking.Policy) whose tolerance mode replaces this rule.
     marks: Any = field(default=None, compare=False)
 
 
@@ -143,7 +143,7 @@ class Verdict:
     status: str = RIGHT
     expected: Any = None  # carried: the value the student's own inputs give
     first_wrong: bool = False
-    note: str | None = None  # right under a convention: why (dlcalc.conventions)
+    note: str | None = None  # right under a convention: why (dlcalc.grading.conventions)
 
 
 @dataclass
@@ -151,11 +151,11 @@ class Report:
     """Every verdict, in the order of the worked solution."""
 
     verdicts: list[Verdict] = field(default_factory=list)
-    # Conventions the marks follow (dlcalc.conventions): (name, title, the claims it explains).
+    # Conventions the marks follow (dlcalc.grading.conventions): (name, title, the claims it explains).
     conventions: list[tuple[str, str, list[str]]] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # conventions seen but not accepted
     seen: tuple[str, list[str]] | None = None  # the best of those: title, its mismatches
-    scores: Scores | None = None  # points under the marking policy (dlcalc.marking)
+    scores: Scores | None = None  # points under the marking policy (dlcalc.grading.marking)
     # Claims that do not count (count_once): copied givens, a quantity's second spelling.
     not_counted: list[Verdict] = field(default_factory=list)
 
@@ -544,7 +544,7 @@ def result_paths(result: Any, prefix: str = "", limit: int = 2000) -> list[str]:
 
 def unknown(name: str, index: Index) -> InputError:
     """The error for a name that is neither a quantity nor a path, with the right names near it."""
-    from dlcalc.check_names import suggestions
+    from dlcalc.grading.check_names import suggestions
 
     close = suggestions(name, index.solution, index.by_label)
     if not close:
@@ -562,7 +562,7 @@ def unknown(name: str, index: Index) -> InputError:
 
 
 def _plain(value: Any) -> Any:
-    from dlcalc.plain import jsonable
+    from dlcalc.model.plain import jsonable
 
     return jsonable(value)
 
@@ -684,7 +684,7 @@ class Index:
     def normalized(self) -> dict[str, str]:
         """Every accepted name in its normalized spelling (w₄₆⁺ = w46+), slide-style names too."""
         if self._normalized is None:
-            from dlcalc.check_names import normalize, slide_names
+            from dlcalc.grading.check_names import normalize, slide_names
 
             table: dict[str, str] = {}
             for name, labels in self.names.items():
@@ -703,7 +703,7 @@ class Index:
         labels = self.names.get(name)
         if labels is not None:
             return labels
-        from dlcalc.check_names import normalize
+        from dlcalc.grading.check_names import normalize
 
         base, tag = name, ""
         if "@" in name:
@@ -752,7 +752,7 @@ def _link(index: Index, path: str, correct: Any) -> str | None:
     holding exactly that value.  Whole numbers (counts, ±1 outputs) are too common to
     identify a step by value alone.
     """
-    from dlcalc.check_names import path_label
+    from dlcalc.grading.check_names import path_label
 
     x = _number(correct)
     label = index.solution.paths.get(_path_key(path))
@@ -812,7 +812,7 @@ def _carry_round(carry: int | None) -> Callable[[Any], Any]:
     """The student's rounding of every value they work out under ``--carry N`` (as the solution's)."""
     if carry is None:
         return lambda x: x
-    from dlcalc.numerics import rounder
+    from dlcalc.maths.numerics import rounder
 
     rnd = rounder(carry)
 
@@ -1118,7 +1118,7 @@ def marked(solution: Solution, report: Report) -> Solution:
 
     The table holds the correct values themselves; renderers format them like every number.
     """
-    from dlcalc.marking import fmt_points
+    from dlcalc.grading.marking import fmt_points
 
     labels = {step.label for step in solution.iter_steps()}
     scores = report.scores
@@ -1188,7 +1188,7 @@ def marked(solution: Solution, report: Report) -> Solution:
     )
 
 
-# Judges a report again under the textbook conventions (dlcalc.conventions.apply):
+# Judges a report again under the textbook conventions (dlcalc.grading.conventions.apply):
 # (index, report, sheet, problem) -> report.
 Conventions = Callable[[Index, Report, Sheet, Any], Report]
 
@@ -1207,14 +1207,14 @@ def check_sheet(
 ) -> Report:
     """Judge one sheet: error carried forward, then the textbook conventions.
 
-    ``conventions`` (:func:`dlcalc.conventions.apply`, passed in so that checking does not
+    ``conventions`` (:func:`dlcalc.grading.conventions.apply`, passed in so that checking does not
     import what builds on it; None: none tried) judges the report again under the
     conventions the sheet declares or its mismatches suggest.  ``problem`` (a
-    :class:`dlcalc.conventions.Problem`) lets conventions that change the problem be tried by
+    :class:`dlcalc.grading.conventions.Problem`) lets conventions that change the problem be tried by
     solving it again; without it only conventions on the claimed values are tried.
-    ``marks`` (:class:`dlcalc.marking.Policy`, a ``marks:`` policy) gives the points (its
+    ``marks`` (:class:`dlcalc.grading.marking.Policy`, a ``marks:`` policy) gives the points (its
     tolerance mode reaches the claims through :func:`claim_tolerance`); ``guard`` (a
-    :class:`dlcalc.marking.Guard` of the same index) is shared by a class.
+    :class:`dlcalc.grading.marking.Guard` of the same index) is shared by a class.
     ``unknown_names``: collect the claims naming no quantity there instead of failing (see
     :func:`resolve`).
     """
@@ -1226,7 +1226,7 @@ def check_sheet(
         if conventions is not None:
             report = conventions(index, report, sheet, problem)
         if marks is not None:
-            from dlcalc.marking import score
+            from dlcalc.grading.marking import score
 
             report.scores = score(report, marks, index, guard)
     except InputError as e:

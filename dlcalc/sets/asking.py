@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from dlcalc.errors import InputError
 
 if TYPE_CHECKING:
-    from dlcalc.checking import Index
+    from dlcalc.grading.checking import Index
+    from dlcalc.model.steps import Solution
     from dlcalc.specs.loader import Document
-    from dlcalc.steps import Solution
 
 # The final answers of each command: the parts of its JSON ``result`` a sheet asks for when the
 # problem has no ``ask:``.  A part is a key of ``result`` or a key under a list of mappings
@@ -110,8 +110,8 @@ def asked_quantities(
     have, or two names for one quantity, is an :class:`InputError` naming the ``ask`` entry
     (with its line when ``doc`` is the problem file) and the close names.
     """
-    from dlcalc.checking import Index
-    from dlcalc.plain import jsonable
+    from dlcalc.grading.checking import Index
+    from dlcalc.model.plain import jsonable
 
     index = Index.of(solution)
     if asks is None:
@@ -155,7 +155,7 @@ def check_asks(doc: Document, solution: Solution) -> None:
 
 def _named(index: Index, name: str) -> list[tuple[str, Any]]:
     """``(label, value)`` of every number the ask ``name`` stands for (one, or a list's numbers)."""
-    from dlcalc.checking import resolve_path, unknown
+    from dlcalc.grading.checking import resolve_path, unknown
 
     labels = index.lookup(name)
     if labels is not None and len(labels) > 1:
@@ -197,7 +197,7 @@ def _has_mapping(value: Any) -> bool:
 
 def _path_of(index: Index, label: str) -> str | None:
     """A result path holding the list value of step ``label`` (None: none does)."""
-    from dlcalc.checking import _same, resolve_path, result_paths
+    from dlcalc.grading.checking import _same, resolve_path, result_paths
 
     step = index.by_label.get(label)
     value = step.value if step is not None else index.given.get(label)
@@ -228,8 +228,8 @@ def _label_of(index: Index, path: str, value: Any, used: set[str]) -> str | None
     else the steps holding exactly that value: those of the latest section that has one (a
     final answer is worked out last), the first not yet asked in print order.
     """
-    from dlcalc.checking import _link, _number
-    from dlcalc.plain import jsonable
+    from dlcalc.grading.checking import _link, _number
+    from dlcalc.model.plain import jsonable
 
     labels = index.lookup(path)
     if labels is not None and len(labels) == 1 and labels[0] in index.by_label:

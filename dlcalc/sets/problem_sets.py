@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlcalc import files, limits
+from dlcalc import limits
+from dlcalc.app import files
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
 from dlcalc.limits import (
     MAX_DRAW_ATTEMPTS,
@@ -33,14 +35,13 @@ from dlcalc.limits import (
     MAX_SOLVED_STEPS,
     MAX_VARIANTS,
 )
-from dlcalc.settings import Settings
 
 if TYPE_CHECKING:
-    from dlcalc.asking import Asked
-    from dlcalc.class_report import ClassReport
+    from dlcalc.grading.class_report import ClassReport
+    from dlcalc.model.steps import Solution
     from dlcalc.render.sheet import Sheet
-    from dlcalc.steps import Solution
-    from dlcalc.templates import Template
+    from dlcalc.sets.asking import Asked
+    from dlcalc.sets.templates import Template
 
 SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # an id usable as a file name
 # An asked value this close to a rounding tie is not asked: 1e-6 at 4 decimals, a hundredth
@@ -209,8 +210,8 @@ def make_set(
     template_path: str, rows: list[Row], seed: int, decimals: int, settings: Settings
 ) -> list[Variant]:
     """One sound variant per row, in the rows' order (see the module docstring)."""
+    from dlcalc.sets.templates import read_template
     from dlcalc.specs.loader import load
-    from dlcalc.templates import read_template
 
     doc = load(template_path)
     template = read_template(doc)
@@ -242,7 +243,7 @@ def _variant(
     budget: list[int],
 ) -> Variant:
     """The first sound variant of ``row``'s seeds; exit 2 naming the condition that failed most."""
-    from dlcalc.templates import variant_seed
+    from dlcalc.sets.templates import variant_seed
 
     failed: Counter[str] = Counter()
     errors: dict[str, InputError] = {}
@@ -300,10 +301,10 @@ def _try(
     budget: list[int],
 ) -> tuple[Variant | None, str]:
     """Draw, solve and judge one variant: (the variant, "") or (None, why it is not sound)."""
-    from dlcalc.asking import asked_quantities, asks_of
-    from dlcalc.commands import command_of, solve
+    from dlcalc.app.commands import command_of, solve
+    from dlcalc.sets.asking import asked_quantities, asks_of
+    from dlcalc.sets.templates import check_names, instantiate, solution_values
     from dlcalc.specs.loader import Document
-    from dlcalc.templates import check_names, instantiate, solution_values
 
     data = instantiate(template, seed)
     key = json.dumps(data, sort_keys=True, default=str)
@@ -525,9 +526,9 @@ def write_set(
 
 
 def _stage(path: Path, text: str) -> None:
-    """Write ``text`` beside ``path`` for :func:`dlcalc.files.commit` to rename onto it.
+    """Write ``text`` beside ``path`` for :func:`dlcalc.app.files.commit` to rename onto it.
 
-    Like :func:`dlcalc.files.write_text` without its fsync per file: a set has thousands of
+    Like :func:`dlcalc.app.files.write_text` without its fsync per file: a set has thousands of
     files, and one that is cut short is never renamed into place.
     """
     tmp = files.staged(path)
@@ -628,8 +629,8 @@ def read_manifest(path: str) -> tuple[dict[str, str], dict[str, str]]:
 
 def sheet_owner(path: str) -> str:
     """Whose sheet an answers file is: its ``id:`` or ``student:`` key, else its file name."""
-    from dlcalc.checking import load_sheet
-    from dlcalc.class_report import student_name
+    from dlcalc.grading.checking import load_sheet
+    from dlcalc.grading.class_report import student_name
 
     try:
         owner = load_sheet(path).owner
@@ -648,12 +649,12 @@ def mark_manifest(
     """Mark every answers file against its own variant; the class report (one row per file).
 
     Each variant's marking policy is its own ``ask:`` and ``marks:`` (or ``--marks FILE``'s),
-    as ``check`` marks one problem (:func:`dlcalc.marking.load_policy`).
+    as ``check`` marks one problem (:func:`dlcalc.grading.marking.load_policy`).
     """
-    from dlcalc import class_report as cr
-    from dlcalc.commands import command_of, solve, variants
-    from dlcalc.marking import load_policy
-    from dlcalc.output import bound
+    from dlcalc.app.commands import command_of, solve, variants
+    from dlcalc.app.output import bound
+    from dlcalc.grading import class_report as cr
+    from dlcalc.grading.marking import load_policy
     from dlcalc.specs.loader import load
 
     problems, stems = read_manifest(manifest)
@@ -705,7 +706,7 @@ def template_path(name: str) -> str:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists() or name == "-":
         return name
-    shipped = Path(__file__).resolve().parent.parent / "examples" / "templates"
+    shipped = Path(__file__).resolve().parent.parent.parent / "examples" / "templates"
     found = shipped / f"{name}.yaml"
     if found.is_file():
         return str(found)
@@ -768,7 +769,7 @@ def run_practice(values: dict[str, Any], settings: Settings) -> int:
 
 def run_manifest(values: dict[str, Any], settings: Settings) -> int:
     """``check --manifest M ANSWERS…``: the class report of every answers file; exit 1 if any is wrong."""
-    from dlcalc import class_report as cr
+    from dlcalc.grading import class_report as cr
 
     answers = [values["problem"], *(values.get("answers") or ())]
     marks_file = str(values["marks"]) if values.get("marks") else None

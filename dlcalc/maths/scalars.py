@@ -42,7 +42,7 @@ def carry_round(value: Any, places: int) -> Any:
     0.56499999999 reads as 0.565, then rounded to ``places`` decimals with ties away from
     zero (0.565 → 0.57, −0.565 → −0.57).  Floats stay floats and fractions exact fractions;
     infinities, NaN and anything not a number pass through.  (NumPy arrays:
-    :func:`dlcalc.numerics.carry_round`.)
+    :func:`dlcalc.maths.numerics.carry_round`.)
     """
     if isinstance(value, Fraction):
         return Fraction(_display_rounded(value, places))
@@ -75,7 +75,7 @@ def _display_rounded(value: float | Fraction, places: int) -> Decimal:
 
 
 def say_carry_mode(solution: Any, carry: int) -> None:
-    """Open ``solution`` (a :class:`~dlcalc.steps.Solution`) with the note that carry mode is on.
+    """Open ``solution`` (a :class:`~dlcalc.model.steps.Solution`) with the note that carry mode is on.
 
     The note stands first in the first section, so that it is read before any number.
     """

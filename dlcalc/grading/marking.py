@@ -4,12 +4,12 @@ A problem file's ``marks:`` (or ``--marks FILE``) becomes a :class:`Policy`.  It
 things to a checked sheet, and nothing else:
 
 * **before judging** it decides each claim's tolerance (:meth:`Policy.tolerance_of`, called
-  by :func:`dlcalc.checking.claim_tolerance`, the one place tolerances are decided): one of
+  by :func:`dlcalc.grading.checking.claim_tolerance`, the one place tolerances are decided): one of
   ``absolute`` ±v, ``relative`` ±v·|correct|, ``significant`` (half a unit in the n-th
   significant figure of the correct value) or ``decimals`` (half a unit in the n-th
   decimal); ``strict`` also asks the claim to be *written* to exactly that many digits
   (0.0051 is not 0.005 to one significant figure).  Without a policy tolerance each
-  claim keeps the default rule of :mod:`dlcalc.checking`.
+  claim keeps the default rule of :mod:`dlcalc.grading.checking`.
 * **after judging** it turns verdicts into points (:func:`score`): a right claim earns its
   step's weight (less the precision penalty when written with too few digits), a claim
   carried forward earns ``carried_forward`` of it, a wrong one nothing; each quantity
@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from dlcalc.errors import InputError
 
 if TYPE_CHECKING:
-    from dlcalc.checking import Claim, Index, Report, Verdict
-    from dlcalc.formula import Node
+    from dlcalc.grading.checking import Claim, Index, Report, Verdict
+    from dlcalc.model.formula import Node
     from dlcalc.specs.marks import MarksSpec, PrecisionSpec, ToleranceSpec
 
 NUMBER_TEXT = re.compile(r"[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", re.ASCII)
@@ -188,7 +188,7 @@ class Policy:
 
     def tolerance_of(self, text: str, correct: Any) -> float:
         """The tolerance of a number written ``text`` against ``correct``; called by
-        :func:`dlcalc.checking.claim_tolerance`, the one place tolerances are decided."""
+        :func:`dlcalc.grading.checking.claim_tolerance`, the one place tolerances are decided."""
         c = _number(correct)
         if c is None or not math.isfinite(c):
             return 0.0
@@ -265,7 +265,7 @@ def quantity_of(index: Index, name: str) -> str:
         return labels[0]
     if labels:
         raise InputError(f"{name!r} is shown more than once; name one of: {', '.join(labels[:10])}")
-    from dlcalc.checking import Claim, Verdict, _link, quantity_key, resolve_path, unknown
+    from dlcalc.grading.checking import Claim, Verdict, _link, quantity_key, resolve_path, unknown
 
     try:
         correct = resolve_path(index.result, name)
@@ -367,7 +367,7 @@ class Ranges:
         return self.known[label]
 
     def _node(self, node: Node) -> Range:  # noqa: C901  (one case per node type)
-        from dlcalc.formula import Add, Call, Div, Mul, Neg, Num, Pow, Q, Sub
+        from dlcalc.model.formula import Add, Call, Div, Mul, Neg, Num, Pow, Q, Sub
 
         if isinstance(node, Q):
             return self.of(node.label)
@@ -409,7 +409,7 @@ class Ranges:
 
     def _share(self, node: Any) -> Range | None:
         """n/(… + n + …) with every term ≥ 0: a share of a total, in [0, 1] (a softmax output)."""
-        from dlcalc.formula import Add
+        from dlcalc.model.formula import Add
 
         d = node.denominator
         if not isinstance(d, Add):
@@ -473,7 +473,7 @@ def _inverse(r: Range) -> Range:
 
 
 def _power(base: Range, exponent: Any) -> Range:
-    from dlcalc.formula import Num
+    from dlcalc.model.formula import Num
 
     if not isinstance(exponent, Num):
         return ANY
@@ -587,8 +587,8 @@ def fmt_points(x: float) -> str:
 def score(report: Report, policy: Policy, index: Index, guard: Guard | None = None) -> Scores:
     """Points for every verdict of ``report`` under ``policy`` (see the module docstring).
 
-    Each quantity is one verdict by now (:func:`dlcalc.checking.count_once`)."""
-    from dlcalc.checking import quantity_key
+    Each quantity is one verdict by now (:func:`dlcalc.grading.checking.count_once`)."""
+    from dlcalc.grading.checking import quantity_key
 
     guard = guard or Guard.of(index)
     policy = policy.bind(index)

@@ -11,20 +11,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlcalc import files, limits
+from dlcalc import limits
+from dlcalc.app import files
+from dlcalc.app.settings import Settings
 from dlcalc.errors import InputError
 from dlcalc.render import EXTENSIONS, Format
-from dlcalc.settings import Settings
 
 if TYPE_CHECKING:
+    from dlcalc.model.steps import Solution
     from dlcalc.render.answer_key import Problem
-    from dlcalc.steps import Solution
 
 
 def finish(solution: Solution, settings: Settings, variants: Any = None) -> int:
     """Add exact values and check answers where asked, then write; the exit status (0 or 1).
 
-    ``variants`` (a :class:`dlcalc.conventions.Problem`) lets ``check`` re-solve the problem
+    ``variants`` (a :class:`dlcalc.grading.conventions.Problem`) lets ``check`` re-solve the problem
     under the textbook conventions it tries.
     """
     solution, wrong = complete(solution, settings, variants)
@@ -43,7 +44,7 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
             "is defined (a division by zero, the log of 0, or an overflow)"
         )
     if settings.exact:
-        from dlcalc.exact import attach_exact
+        from dlcalc.maths.exact import attach_exact
 
         limits.check_work(
             "--exact",
@@ -56,8 +57,8 @@ def complete(solution: Solution, settings: Settings, variants: Any = None) -> tu
         attach_exact(solution)
     wrong = False
     if settings.check is not None:
-        from dlcalc import conventions
-        from dlcalc.checking import check_solution, shown_policy
+        from dlcalc.grading import conventions
+        from dlcalc.grading.checking import check_solution, shown_policy
 
         solution, report = check_solution(
             solution,
@@ -128,7 +129,7 @@ def for_terminal(text: str, fmt: Format) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    """Stage ``text`` for ``path`` (dlcalc.files): written beside it, renamed by ``files.commit()``."""
+    """Stage ``text`` for ``path`` (dlcalc.app.files): written beside it, renamed by ``files.commit()``."""
     files.write_text(path, text)
 
 
@@ -178,9 +179,9 @@ def mark_class(
     folder for one HTML page per student.  The exit status: 1 when any sheet has a
     genuinely wrong claim.
     """
-    from dlcalc import class_report as cr
-    from dlcalc.commands import command_of, solve, variants
-    from dlcalc.marking import load_policy
+    from dlcalc.app.commands import command_of, solve, variants
+    from dlcalc.grading import class_report as cr
+    from dlcalc.grading.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
@@ -210,8 +211,8 @@ def check_answers(
     """``check``: solve ``problem`` with its command, mark ``settings.check``; the exit status.
 
     ``marks``: a ``--marks FILE`` whose policy replaces the problem's ``marks:``."""
-    from dlcalc.commands import command_of, solve, variants
-    from dlcalc.marking import load_policy
+    from dlcalc.app.commands import command_of, solve, variants
+    from dlcalc.grading.marking import load_policy
     from dlcalc.specs.loader import load
 
     doc = load(problem)
@@ -223,17 +224,17 @@ def check_answers(
 
 
 def bound(policy: Any, solution: Solution) -> Any:
-    """``policy`` (a dlcalc.marking.Policy, or None) with its names checked against ``solution``."""
+    """``policy`` (a dlcalc.grading.marking.Policy, or None) with its names checked against ``solution``."""
     if policy is None:
         return None
-    from dlcalc.checking import Index
+    from dlcalc.grading.checking import Index
 
     return policy.bind(Index.of(solution))
 
 
 def answer_key(problems: list[str], settings: Settings, title: str) -> None:
     """``key``: solve each problem file with the command it names, write one answer key."""
-    from dlcalc.commands import command_of, solve
+    from dlcalc.app.commands import command_of, solve
     from dlcalc.render.answer_key import Problem, leading_comment
     from dlcalc.specs.loader import failure, load
 
@@ -261,11 +262,11 @@ def answer_key(problems: list[str], settings: Settings, title: str) -> None:
 
 def grade_class(values: dict[str, Any], settings: Settings) -> int:
     """``grade``: re-mark every attempt of an LMS responses report, write the LMS's grade CSV."""
-    from dlcalc import class_report as cr
-    from dlcalc import gradebook as gb
-    from dlcalc.checking import Index
-    from dlcalc.commands import command_of, solve, variants
-    from dlcalc.marking import load_policy
+    from dlcalc.app.commands import command_of, solve, variants
+    from dlcalc.grading import class_report as cr
+    from dlcalc.grading import gradebook as gb
+    from dlcalc.grading.checking import Index
+    from dlcalc.grading.marking import load_policy
     from dlcalc.specs.loader import load
 
     if settings.output is None:

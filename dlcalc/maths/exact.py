@@ -1,6 +1,6 @@
 """``--exact``: every step's exact value, from the same formula tree the step prints.
 
-Each computed step carries its formula as a tree (dlcalc.formula); ``--exact`` evaluates
+Each computed step carries its formula as a tree (dlcalc.model.formula); ``--exact`` evaluates
 that tree with SymPy: the givens become the rationals of the decimals as written
 (0.1 → 1/10, so 0.1 + 0.2 is exactly 3/10), earlier steps contribute their exact values, and
 transcendental steps keep a closed form (σ(0.3775) = 1/(1 + e^(−151/400))).  A step whose
@@ -16,7 +16,7 @@ from fractions import Fraction
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
-from dlcalc.steps import Solution, Step
+from dlcalc.model.steps import Solution, Step
 
 if TYPE_CHECKING:
     import sympy
@@ -32,7 +32,7 @@ def attach_exact(solution: Solution) -> Solution:
     """Set ``exact`` (and ``exact_latex``) or ``exact_note`` on every step; returns ``solution``."""
     import sympy
 
-    from dlcalc.formula import sympy_arithmetic
+    from dlcalc.model.formula import sympy_arithmetic
 
     arithmetic = sympy_arithmetic()
     known: dict[str, sympy.Basic] = {}

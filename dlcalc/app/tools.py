@@ -1,9 +1,9 @@
 """The commands that solve no single problem type: check, key, derive and graph.
 
-Each is declared as plain data, like the registered problem commands (:mod:`dlcalc.commands`):
-its ``--help``, its own arguments and options (:class:`~dlcalc.settings.Opt`), the shared
+Each is declared as plain data, like the registered problem commands (:mod:`dlcalc.app.commands`):
+its ``--help``, its own arguments and options (:class:`~dlcalc.app.settings.Opt`), the shared
 options it takes, and a function that runs it from the option values and the
-:class:`~dlcalc.settings.Settings`.  The command line (dlcalc/cli.py) turns each into a Typer
+:class:`~dlcalc.app.settings.Settings`.  The command line (dlcalc/app/cli.py) turns each into a Typer
 command only when it runs.  Typer-free: errors are raised as :class:`~dlcalc.errors.InputError`.
 """
 
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlcalc.commands import PROBLEM
+from dlcalc.app.commands import PROBLEM
+from dlcalc.app.settings import Opt, Settings
 from dlcalc.errors import InputError
-from dlcalc.settings import Opt, Settings
 
 if TYPE_CHECKING:
-    from dlcalc.steps import Solution
+    from dlcalc.model.steps import Solution
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,10 @@ Examples:
 
 def run_check(values: dict[str, Any], settings: Settings) -> int:
     """Mark one answers file against the solution, or a whole class (several files, --report)."""
-    from dlcalc.output import check_answers, mark_class
+    from dlcalc.app.output import check_answers, mark_class
 
     if values.get("manifest") is not None:  # every sheet against its own variant (dlcalc vary)
-        from dlcalc.problem_sets import run_manifest
+        from dlcalc.sets.problem_sets import run_manifest
 
         return run_manifest(values, settings)
     problem, answers = values["problem"], [Path(a) for a in values["answers"] or ()]
@@ -109,7 +109,7 @@ Examples:
 
 
 def run_grade(values: dict[str, Any], settings: Settings) -> int:
-    from dlcalc.output import grade_class
+    from dlcalc.app.output import grade_class
 
     return grade_class(values, settings)  # -o (settings.output) is the grade file
 
@@ -130,7 +130,7 @@ Examples:
 
 
 def run_key(values: dict[str, Any], settings: Settings) -> None:
-    from dlcalc.output import answer_key
+    from dlcalc.app.output import answer_key
 
     answer_key(values["problems"], settings, values["title"])
 
@@ -175,8 +175,8 @@ def expression_solver(
     read like ``x=0.5,y=2``)."""
 
     def solved(values: dict[str, Any], settings: Settings) -> Solution:
-        from dlcalc.expressions import parse, parse_assignments
-        from dlcalc.solving import add_diagram
+        from dlcalc.app.solving import add_diagram
+        from dlcalc.maths.expressions import parse, parse_assignments
 
         if settings.diagram is not None:
             from dlcalc.render.diagram import check_diagram_path
@@ -200,7 +200,7 @@ def run_solved(solve: Callable[[dict[str, Any], Settings], Solution]) -> Callabl
     """Solve, then add exact values, check and write as every problem command does."""
 
     def run(values: dict[str, Any], settings: Settings) -> int:
-        from dlcalc.output import finish
+        from dlcalc.app.output import finish
 
         return finish(solve(values, settings), settings)
 
@@ -312,13 +312,13 @@ Examples:
 
 
 def run_vary(values: dict[str, Any], settings: Settings) -> int:
-    from dlcalc.problem_sets import run_vary as run
+    from dlcalc.sets.problem_sets import run_vary as run
 
     return run(values, settings)
 
 
 def run_practice(values: dict[str, Any], settings: Settings) -> int:
-    from dlcalc.problem_sets import run_practice as run
+    from dlcalc.sets.problem_sets import run_practice as run
 
     return run(values, settings)
 

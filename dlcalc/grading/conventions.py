@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from dlcalc.errors import InputError
 
 if TYPE_CHECKING:
-    from dlcalc.checking import Index, Report, Sheet, Verdict
-    from dlcalc.steps import Solution
+    from dlcalc.grading.checking import Index, Report, Sheet, Verdict
+    from dlcalc.model.steps import Solution
 
 Data = dict[str, Any]
 
@@ -480,8 +480,8 @@ def _judge(
     ``unexplained``: the claims not right so far; when none of them agrees with the
     variant's value, the variant explains nothing and is not judged in full.
     """
-    from dlcalc.checking import Index as IndexClass
-    from dlcalc.checking import judge, resolve, within
+    from dlcalc.grading.checking import Index as IndexClass
+    from dlcalc.grading.checking import judge, resolve, within
 
     claims = [v.claim for v in verdicts]
     if unexplained is not None and all(c.affects is not None for c in conventions[-1:]):
@@ -620,7 +620,7 @@ def detect(
 def apply(index: Index, report: Report, sheet: Sheet, problem: Problem | None) -> Report:
     """``report`` judged again under the conventions ``sheet`` declares or its mismatches suggest.
 
-    What :func:`dlcalc.checking.check_sheet` takes as its ``conventions`` step.
+    What :func:`dlcalc.grading.checking.check_sheet` takes as its ``conventions`` step.
     """
     offered = alternatives(index.solution)
     chosen = declared(sheet.conventions, index.solution.command, offered=offered)

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from dlcalc.formula import HALF, ONE, TWO, Compare, If, Node, Num, call
-from dlcalc.scalars import carry_round as scalar_carry_round
-from dlcalc.scalars import log_sum_exp, xlogx_ratio  # noqa: F401  (their home was here)
+from dlcalc.maths.scalars import carry_round as scalar_carry_round
+from dlcalc.maths.scalars import log_sum_exp, xlogx_ratio  # noqa: F401  (their home was here)
+from dlcalc.model.formula import HALF, ONE, TWO, Compare, If, Node, Num, call
 
 Array = np.ndarray
 
@@ -44,7 +44,7 @@ class Activation:
     """An activation: ``out = f(net)``, its slope ``dout/dnet`` and how both are written.
 
     ``out_formula(net, alpha)`` and ``slope_formula(net, out, alpha)`` build the formula
-    trees (dlcalc.formula) of a step from the quantity leaves ``net`` and ``out``; the
+    trees (dlcalc.model.formula) of a step from the quantity leaves ``net`` and ``out``; the
     worked solution prints them and ``check`` evaluates them.
     """
 
@@ -243,7 +243,7 @@ def carry_round(value: Any, places: int) -> Any:
     """Round as a student rounds a calculator's display (the contract's ``--carry N`` rule).
 
     Arrays are rounded entry by entry; numbers and fractions as
-    :func:`dlcalc.scalars.carry_round` rounds them (12 significant digits, then ``places``
+    :func:`dlcalc.maths.scalars.carry_round` rounds them (12 significant digits, then ``places``
     decimals with ties away from zero: 0.565 → 0.57).
     """
     if isinstance(value, np.ndarray):

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError, printable
-from dlcalc.steps import Solution
+from dlcalc.model.steps import Solution
 
 if TYPE_CHECKING:
-    from dlcalc.checking import Index, MarkingPolicy, Report, Sheet, Verdict
-    from dlcalc.marking import Policy
+    from dlcalc.grading.checking import Index, MarkingPolicy, Report, Sheet, Verdict
+    from dlcalc.grading.marking import Policy
 
 COLUMNS = [
     "student",
@@ -57,7 +57,7 @@ class StudentMarks:
     conventions: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # names the sheet uses that mean nothing here
     error: str | None = None  # the sheet could not be marked at all
-    score: float | None = None  # under a marking policy (dlcalc.marking)
+    score: float | None = None  # under a marking policy (dlcalc.grading.marking)
     max_score: float | None = None
     # the marked sheet, for the per-step statistics and the feedback pages
     report: Report | None = field(default=None, repr=False)
@@ -69,7 +69,7 @@ class StudentMarks:
         return f"not marked, no such quantity: {', '.join(self.unknown)}"
 
     def row(self, scored: bool = False) -> list[Any]:
-        from dlcalc.marking import fmt_points
+        from dlcalc.grading.marking import fmt_points
 
         points = []
         if scored:
@@ -310,12 +310,12 @@ def mark_sheets(
     decimals: int = 4,
     marks: Policy | None = None,
 ) -> ClassReport:
-    """Mark every sheet in ``paths`` against ``solution`` (see :func:`dlcalc.checking.check_sheet`).
+    """Mark every sheet in ``paths`` against ``solution`` (see :func:`dlcalc.grading.checking.check_sheet`).
 
     ``decimals``: how the key shows its values, which bounds every claim's tolerance
-    (:func:`dlcalc.checking.claim_tolerance`).  ``marks``: the marking policy (scores).
+    (:func:`dlcalc.grading.checking.claim_tolerance`).  ``marks``: the marking policy (scores).
     """
-    from dlcalc.checking import load_sheet
+    from dlcalc.grading.checking import load_sheet
 
     def reader(path: str) -> Callable[[MarkingPolicy], Sheet]:
         def read(policy: MarkingPolicy) -> Sheet:
@@ -341,11 +341,11 @@ def mark_loaded(
     marks: Policy | None = None,
 ) -> ClassReport:
     """Mark sheets given as ``(student, where, read)``: ``read(policy)`` returns the sheet
-    (from a file, or from a row of an LMS export: dlcalc.gradebook); students in that order."""
+    (from a file, or from a row of an LMS export: dlcalc.grading.gradebook); students in that order."""
     import dataclasses
 
-    from dlcalc import conventions
-    from dlcalc.checking import Claim, Index, check_sheet, shown_policy
+    from dlcalc.grading import conventions
+    from dlcalc.grading.checking import Claim, Index, check_sheet, shown_policy
 
     policy = shown_policy(decimals)
     if marks is not None:
@@ -353,7 +353,7 @@ def mark_loaded(
     index = Index.of(solution)  # shared by every sheet
     guard = None
     if marks is not None:
-        from dlcalc.marking import Guard
+        from dlcalc.grading.marking import Guard
 
         guard = Guard.of(index)  # the steps' ranges, worked out once for the class
     students = []
@@ -397,9 +397,9 @@ def mark_loaded(
 
 def known_slip(v: Verdict, index: Index | None, hints: Iterable[str] = ()) -> str | None:
     """A common slip that explains a wrong value: a textbook convention that gives it (a hint
-    of :mod:`dlcalc.conventions`), the sign, a factor of 2, the value of another step, or
+    of :mod:`dlcalc.grading.conventions`), the sign, a factor of 2, the value of another step, or
     two digits swapped."""
-    from dlcalc.checking import within
+    from dlcalc.grading.checking import within
 
     if v.note:
         return v.note
@@ -444,8 +444,8 @@ def write_feedback(report: ClassReport, solution: Solution, folder: Path, decima
     and the reasons); the number written.  File names are made from the student's name with
     anything but letters, digits, ``-`` and ``_`` replaced, so a name cannot leave the folder."""
 
-    from dlcalc import files
-    from dlcalc.checking import marked
+    from dlcalc.app import files
+    from dlcalc.grading.checking import marked
     from dlcalc.render.terminal import to_html
 
     if folder.exists() and not folder.is_dir():
@@ -489,7 +489,7 @@ def write(report: ClassReport, path: Path) -> None:
         )
     if path.is_dir():
         raise InputError("is a directory; give a file name", file=str(path), field="--report")
-    from dlcalc import files
+    from dlcalc.app import files
 
     files.write_text(path, text, field="--report")  # beside the target; refuses an input file
     files.commit()

@@ -1,9 +1,9 @@
-"""The command line: options into one :class:`~dlcalc.settings.Settings`, then wiring only.
+"""The command line: options into one :class:`~dlcalc.app.settings.Settings`, then wiring only.
 
-One Typer command per entry of the registry (:mod:`dlcalc.commands`) and per tool (check, key,
-derive, graph: :mod:`dlcalc.tools`), plus solve, each converted only when it runs.
+One Typer command per entry of the registry (:mod:`dlcalc.app.commands`) and per tool (check, key,
+derive, graph: :mod:`dlcalc.app.tools`), plus solve, each converted only when it runs.
 :func:`with_settings` adds the shared options to a command, so that ``--help`` lists them;
-solving and writing live in Typer-free modules (:mod:`dlcalc.output`).
+solving and writing live in Typer-free modules (:mod:`dlcalc.app.output`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dlcalc import files
-from dlcalc.arguments import ARGUMENTS
-from dlcalc.commands import COMMANDS, HELP, OVERVIEW, Command
+from dlcalc.app import files
+from dlcalc.app.arguments import ARGUMENTS
+from dlcalc.app.commands import COMMANDS, HELP, OVERVIEW, Command
+from dlcalc.app.settings import ALWAYS, SHARED, Opt, Settings
 from dlcalc.errors import InputError, printable
-from dlcalc.settings import ALWAYS, SHARED, Opt, Settings
 
 if TYPE_CHECKING:
-    from dlcalc.tools import Tool
+    from dlcalc.app.tools import Tool
 
 
 class Commands(typer.core.TyperGroup):
@@ -33,7 +33,7 @@ class Commands(typer.core.TyperGroup):
     refuses an absurd number of arguments before parsing them (parsing them is quadratic)."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        from dlcalc.tools import TOOLS  # not needed by the problem commands
+        from dlcalc.app.tools import TOOLS  # not needed by the problem commands
 
         return [*COMMANDS, *BY_HAND, *TOOLS]
 
@@ -47,7 +47,7 @@ class Commands(typer.core.TyperGroup):
                     problem_command(command)
                 )
             elif name not in BY_HAND:
-                from dlcalc.tools import TOOLS
+                from dlcalc.app.tools import TOOLS
 
                 tool = TOOLS[name]
                 cls = ExpressionCommand if tool.expression else FilesCommand if tool.files else None
@@ -214,8 +214,8 @@ def guarded(where: str, action: Callable[[], int | None]) -> None:
 
 def run(name: str, problem: str | None, settings: Settings, data: dict | None = None) -> None:
     """Solve ``problem`` (a file or -), or else the problem ``data`` built from command-line numbers; write it."""
-    from dlcalc.output import publish
-    from dlcalc.solving import read_document, solve_problem
+    from dlcalc.app.output import publish
+    from dlcalc.app.solving import read_document, solve_problem
 
     if data is not None and problem is not None:
         raise fail(f"give either a problem file ({problem}) or the numbers as options, not both")
@@ -248,7 +248,7 @@ def problem_command(command: Command) -> Callable[..., None]:
 
 
 def tool_command(tool: Tool) -> Callable[..., None]:
-    """The command line of check, key, derive or graph (:mod:`dlcalc.tools`)."""
+    """The command line of check, key, derive or graph (:mod:`dlcalc.app.tools`)."""
 
     def run_tool(settings: Settings, **values: Any) -> None:
         files.reset()
@@ -275,7 +275,7 @@ def taking(opts: tuple[Opt, ...], fn: Callable[..., None]) -> Callable[..., None
     options_metavar="PROBLEM [OPTIONS OF ITS COMMAND]",
 )
 def solve_named(ctx: typer.Context) -> None:
-    from dlcalc.solving import command_to_solve, read_problem, split_problem
+    from dlcalc.app.solving import command_to_solve, read_problem, split_problem
 
     group = typer.main.get_command(app)
     assert isinstance(group, Commands)
@@ -296,14 +296,14 @@ def solve_named(ctx: typer.Context) -> None:
         raise typer.Exit(status)
 
 
-# --- check, key, derive, graph (dlcalc.tools) ------------------------------------------------
+# --- check, key, derive, graph (dlcalc.app.tools) ------------------------------------------------
 
 
 class ExpressionCommand(typer.core.TyperCommand):
     """A command whose expression may begin with '-' (``dlcalc derive -x^2``)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        from dlcalc.arguments import expressions_last
+        from dlcalc.app.arguments import expressions_last
 
         known = {o for p in self.params for o in (*p.opts, *p.secondary_opts)}
         options = [p for p in self.params if p.param_type_name == "option"]
@@ -316,7 +316,7 @@ class FilesCommand(typer.core.TyperCommand):
     """A command whose file arguments may begin with '-' (a sheet named ``-2+3.yaml``)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        from dlcalc.arguments import dash_files
+        from dlcalc.app.arguments import dash_files
 
         known = {o for p in self.params for o in (*p.opts, *p.secondary_opts)}
         options = [p for p in self.params if p.param_type_name == "option"]

@@ -1,6 +1,6 @@
 """The one settings object of a run, and the command-line options, declared as plain data.
 
-:class:`Opt` describes an option (or argument) without Typer: dlcalc/cli.py turns each into
+:class:`Opt` describes an option (or argument) without Typer: dlcalc/app/cli.py turns each into
 a Typer parameter.  :data:`SHARED` are the options every problem command may take; their
 values arrive together as one :class:`Settings`.
 """
@@ -136,8 +136,8 @@ class Settings:
     """What a command needs besides the problem; ``check`` and ``key`` pass the defaults.
 
     One field per shared option (:data:`SHARED`).  Builders read ``carry``, ``every_step``,
-    ``plot`` and ``symbolic``; :func:`dlcalc.solving.solve_problem` reads ``diagram``; the
-    write-out (:mod:`dlcalc.output`) reads ``fmt``, ``decimals``, ``output``, ``every_step``,
+    ``plot`` and ``symbolic``; :func:`dlcalc.app.solving.solve_problem` reads ``diagram``; the
+    write-out (:mod:`dlcalc.app.output`) reads ``fmt``, ``decimals``, ``output``, ``every_step``,
     ``check``, ``tol`` and ``exact``.
     """
 
@@ -175,7 +175,9 @@ class Settings:
         sig: int | None = None,
         marks: Any = None,
     ) -> None:
-        self.marks = marks  # check: the problem's marks: policy (dlcalc.marking.Policy) or None
+        self.marks = (
+            marks  # check: the problem's marks: policy (dlcalc.grading.marking.Policy) or None
+        )
         self.fmt = fmt  # None: from the extension of ``output``, else the terminal's
         self.decimals = decimals
         self.carry = carry  # round every intermediate quantity to this many decimals

@@ -465,7 +465,7 @@ def combine(node: Node, args: list[sympy.Expr]) -> sympy.Expr:
     """The SymPy expression of one node applied to its arguments' expressions ``args``."""
     import sympy
 
-    from dlcalc import functions
+    from dlcalc.maths import functions
 
     op = node.op
     if op == "num":

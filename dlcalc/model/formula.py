@@ -30,7 +30,7 @@ from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any
 
-from dlcalc.records import Record
+from dlcalc.model.records import Record
 
 # ---------------------------------------------------------------- names
 

@@ -8,8 +8,8 @@ result is written back in terms of the function itself where that gives a
 polynomial (σ′ = σ·(1 − σ)), or recognised as another named function (softplus′ = σ).
 
 :func:`unicode` prints an expression in dlcalc's Unicode notation; :func:`to_tree` reads
-it the same way into a formula tree (:mod:`dlcalc.formula`), so that a
-:class:`~dlcalc.steps.Step` shows it with symbols and with numbers substituted, recomputes
+it the same way into a formula tree (:mod:`dlcalc.model.formula`), so that a
+:class:`~dlcalc.model.steps.Step` shows it with symbols and with numbers substituted, recomputes
 it and evaluates it exactly.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 import sympy
 from sympy import Add, Function, Mul, Pow, Rational, Symbol
 
-from dlcalc import formula
+from dlcalc.model import formula
 
 Z = sympy.Dummy("z", real=True)
 S = sympy.Dummy("s", real=True)
@@ -499,7 +499,7 @@ def to_tree(
     """``expr`` as a formula tree, read as :func:`unicode` writes it (t − out, not −out + t;
     a − b, not a + (−1)·b; x², 1/x, e^(x), √(x)).
 
-    ``leaves`` gives each symbol's leaf: a :class:`~dlcalc.formula.Q` (a quantity, printed by
+    ``leaves`` gives each symbol's leaf: a :class:`~dlcalc.model.formula.Q` (a quantity, printed by
     its name and substituted by its value) or a plain number.  ``first`` names symbols whose
     terms lead a sum (targets: t − out).  A function formula trees cannot write (an unevaluated
     derivative, a special function) raises :class:`Unrepresentable`.

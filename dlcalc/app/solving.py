@@ -20,9 +20,9 @@ from dlcalc.errors import InputError
 from dlcalc.specs.loader import Document, suggest
 
 if TYPE_CHECKING:
-    from dlcalc.diagrams import Drawing
-    from dlcalc.settings import Settings
-    from dlcalc.steps import Solution
+    from dlcalc.app.settings import Settings
+    from dlcalc.model.diagrams import Drawing
+    from dlcalc.model.steps import Solution
 
 # Commands that do not solve a problem file of their own, so ``solve`` cannot run them.
 NOT_SOLVABLE = frozenset({"solve", "check", "key", "derive", "graph", "export"})
@@ -206,7 +206,7 @@ class Solved:
 
     def drawing(self) -> Drawing | None:
         """The diagram of the solution (a network's units and weights), None for other commands."""
-        from dlcalc.diagrams import drawing_of
+        from dlcalc.model.diagrams import drawing_of
 
         return drawing_of(self.command, self.doc, self.solution)
 
@@ -214,7 +214,7 @@ class Solved:
 def read_document(problem: str | None, data: dict | None) -> Document:
     """The problem file ``problem`` (or - for standard input), or the problem ``data`` built
     from command-line numbers."""
-    from dlcalc.arguments import ARGUMENTS
+    from dlcalc.app.arguments import ARGUMENTS
     from dlcalc.specs.loader import load
 
     return Document(data, ARGUMENTS) if data is not None else load(str(problem))
@@ -227,9 +227,9 @@ def solve_problem(command: str | None, doc: Document, settings: Settings) -> Sol
     and :func:`dlcalc.solve` all come through here, then only write the solution out (or show
     it) differently.  Raises :class:`InputError` for invalid input.
     """
-    from dlcalc.checking import Index
-    from dlcalc.commands import COMMANDS, solve, variants
-    from dlcalc.output import complete
+    from dlcalc.app.commands import COMMANDS, solve, variants
+    from dlcalc.app.output import complete
+    from dlcalc.grading.checking import Index
 
     if settings.diagram is not None:
         from dlcalc.render.diagram import check_diagram_path
@@ -243,7 +243,7 @@ def solve_problem(command: str | None, doc: Document, settings: Settings) -> Sol
     except InputError as e:
         raise explain_unknown_key(e, doc, name) from None
     if settings.check is not None:  # the problem's marking policy (marks:, ask:)
-        from dlcalc.marking import load_policy
+        from dlcalc.grading.marking import load_policy
 
         settings.marks = load_policy(doc).bind(Index.of(solution))
     solution, wrong = complete(solution, settings, checked)
@@ -255,7 +255,7 @@ def add_diagram(command: str, doc: Document | None, solution: Solution, settings
     """With ``--diagram FILE``: add the figure that writes the diagram of ``solution`` to FILE."""
     if settings.diagram is None:
         return
-    from dlcalc.diagrams import drawing_of
+    from dlcalc.model.diagrams import drawing_of
     from dlcalc.render.diagram import diagram_figure
 
     drawing = drawing_of(command, doc, solution)

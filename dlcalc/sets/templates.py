@@ -3,7 +3,7 @@
 A *draw* stands where a number would: ``{uniform: [lo, hi], decimals: d}`` (a number with d
 decimals, every one of them equally likely), ``{integer: [lo, hi]}`` or ``{choice: [a, b, …]}``.
 ``constraints:`` lists conditions on the solved variant in the safe expression language
-(:mod:`dlcalc.expressions`) with one comparison each, or a chain: ``abs(net_h1) < 3``,
+(:mod:`dlcalc.maths.expressions`) with one comparison each, or a chain: ``abs(net_h1) < 3``,
 ``0.05 < out_o1 < 0.95``; the names are the solution's labels and givens.  ``vary:`` holds the
 template's own settings (``allow_saturated: true``).  Everything here is pure: a draw is a
 function of the template and an integer seed (:func:`variant_seed`, a SHA-256 of the set's
@@ -92,7 +92,7 @@ class Constraint:
     names: frozenset[str]
 
     def holds(self, values: dict[str, float]) -> bool:
-        from dlcalc.expressions import evaluate
+        from dlcalc.maths.expressions import evaluate
 
         sides = [evaluate(p, values) for p in self.parts]
         if any(math.isnan(s) for s in sides):
@@ -209,7 +209,7 @@ def _draw(spec: dict[str, Any], path: tuple[str | int, ...], doc: Document) -> D
 
 
 def _constraints(doc: Document) -> list[Constraint]:
-    from dlcalc.expressions import parse
+    from dlcalc.maths.expressions import parse
 
     assert isinstance(doc.data, dict)
     texts = doc.data.get("constraints")
@@ -277,7 +277,7 @@ def instantiate(template: Template, seed: int) -> dict[str, Any]:
 
 def solution_values(solution: Any) -> dict[str, float]:
     """The numbers a constraint may name: every step's value and every given, by label."""
-    from dlcalc.checking import Index, _number
+    from dlcalc.grading.checking import Index, _number
 
     index = Index.of(solution)
     values: dict[str, float] = {}

@@ -1,7 +1,7 @@
 """The worked solution every computation returns and every renderer reads.
 
 A computation records each quantity it works out as a :class:`Step`: its label
-(``net_h1``), its value and its formula as a tree (:mod:`dlcalc.formula`) whose leaves
+(``net_h1``), its value and its formula as a tree (:mod:`dlcalc.model.formula`) whose leaves
 are the quantities it came from.  Printed with names, the tree is the formula; with
 values bound, the substituted formula; evaluated, the recomputation ``check`` uses.  A
 step without a tree is a given.  Steps are grouped into :class:`Section` s, next to plain
@@ -14,10 +14,10 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
-from dlcalc.records import Record
+from dlcalc.model.records import Record
 
 if TYPE_CHECKING:
-    from dlcalc.formula import Node, Symbol
+    from dlcalc.model.formula import Node, Symbol
 
 Value = Any  # a number, a string, a bool or a (nested) list of those
 
@@ -42,7 +42,7 @@ class Arg(Record):
 class Step(Record):
     """One named quantity of the worked solution.
 
-    ``expr`` is the formula as a tree (:mod:`dlcalc.formula`): the single description of
+    ``expr`` is the formula as a tree (:mod:`dlcalc.model.formula`): the single description of
     the step: its printed formula, its substituted formula, its inputs (``args``, read off
     the tree unless given) and its recompute.  A step without ``expr`` is a given (a
     weight, an input).  ``name`` is the step's own name, structured (w5⁺, ∂E/∂w5, δ_o1),
@@ -89,11 +89,11 @@ class Step(Record):
         self.expr = expr
         self.name = name
         if self.name is not None and self.symbol is None:
-            from dlcalc.formula import print_name
+            from dlcalc.model.formula import print_name
 
             self.symbol = print_name(self.name)
         if self.expr is not None and not self.args:
-            from dlcalc.formula import print_name
+            from dlcalc.model.formula import print_name
 
             self.args = tuple(
                 Arg(q.label, q.value, print_name(q.symbol)) for q in self.expr.quantities()
@@ -117,7 +117,7 @@ class Step(Record):
         """The formula in symbols, e.g. ``w1 × x1 + b_h1 × 1`` (None for a given)."""
         if self.expr is None:
             return None
-        from dlcalc.formula import print_unicode
+        from dlcalc.model.formula import print_unicode
 
         return print_unicode(self.expr)
 
@@ -125,7 +125,7 @@ class Step(Record):
         """The formula with the numbers in (``fmt`` writes them); None for a given."""
         if self.expr is None or not self.args:
             return None
-        from dlcalc.formula import print_unicode
+        from dlcalc.model.formula import print_unicode
 
         return print_unicode(self.expr, fmt)
 
@@ -219,7 +219,7 @@ class Mark(Record):
         self.text = text  # the claim as the student wrote it
         self.expected = expected  # carried: the value that follows from the student's own inputs
         self.first_wrong = first_wrong  # the first genuinely wrong step: "where it went wrong"
-        self.points = points  # under a marking policy: "0.5 of 1" (dlcalc.marking)
+        self.points = points  # under a marking policy: "0.5 of 1" (dlcalc.grading.marking)
 
     @property
     def sign(self) -> str:
@@ -254,7 +254,7 @@ class Solution(Record):
     solves the problem under it; ``check`` tries them when claims are wrong, to say which
     convention the answers follow.  ``paths``: result path → the label of the quantity it
     holds (``layers[0].output[0][1][2]`` → ``y[0][1][2]``), set by topics whose result is not
-    read by :func:`dlcalc.check_names.path_label`; ``check`` links a claim written as a path to
+    read by :func:`dlcalc.grading.check_names.path_label`; ``check`` links a claim written as a path to
     its step by it, and accepts a label that no step shows (an elided cell) by its path.
     """
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dlcalc.records import Record
+from dlcalc.model.records import Record
 
 if TYPE_CHECKING:
+    from dlcalc.model.steps import Solution
     from dlcalc.specs.loader import Document
-    from dlcalc.steps import Solution
 
 Line = tuple[str, Any]  # a name and its value (None: the name alone)
 

@@ -25,7 +25,7 @@ Write the grades in the LMS's own import format:
 
 A student with several attempts gets the highest score (Moodle's default grading method).
 Every cell comes from students or the LMS, so CSV cells a spreadsheet would run as formulas
-are neutralised (:func:`dlcalc.class_report.csv_cell`).  Nothing here prints.
+are neutralised (:func:`dlcalc.grading.class_report.csv_cell`).  Nothing here prints.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING
 from dlcalc.errors import InputError
 
 if TYPE_CHECKING:
-    from dlcalc.checking import Index, MarkingPolicy, Sheet
-    from dlcalc.class_report import ClassReport, StudentMarks
+    from dlcalc.grading.checking import Index, MarkingPolicy, Sheet
+    from dlcalc.grading.class_report import ClassReport, StudentMarks
 
 MAX_ROWS = 10_000
 MAX_CELL = 20_000
@@ -72,7 +72,7 @@ class Responses:
 
 def read_responses(path: str, asked: list[str], index: Index, question: int = 1) -> Responses:
     """Read a Moodle responses CSV or a Canvas student analysis CSV (see the module docstring)."""
-    from dlcalc import files
+    from dlcalc.app import files
     from dlcalc.limits import MAX_ROSTER_BYTES
 
     name, raw = files.read_input(path, MAX_ROSTER_BYTES)
@@ -205,7 +205,7 @@ def sheet_of(attempt: Attempt, where: str, tol: float | None) -> Callable[[Marki
     """A reader of the attempt's sheet (one claim per answered quantity), for the class marking."""
 
     def read(policy: MarkingPolicy) -> Sheet:
-        from dlcalc.checking import Claim, Sheet, _flat_sheet
+        from dlcalc.grading.checking import Claim, Sheet, _flat_sheet
 
         numbers = []
         texts = []
@@ -261,8 +261,8 @@ def _feedback(marks: StudentMarks) -> str:
 
 def moodle_grades(rows: list[tuple[Attempt, StudentMarks]], item: str) -> str:
     """Moodle's grade import CSV (see the module docstring)."""
-    from dlcalc.class_report import csv_cell
-    from dlcalc.marking import fmt_points
+    from dlcalc.grading.class_report import csv_cell
+    from dlcalc.grading.marking import fmt_points
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -284,8 +284,8 @@ def canvas_grades(
     rows: list[tuple[Attempt, StudentMarks]], item: str, possible: float | None
 ) -> str:
     """Canvas's gradebook CSV (see the module docstring)."""
-    from dlcalc.class_report import csv_cell
-    from dlcalc.marking import fmt_points
+    from dlcalc.grading.class_report import csv_cell
+    from dlcalc.grading.marking import fmt_points
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

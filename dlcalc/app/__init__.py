@@ -1,0 +1,1 @@
+"""The command line and one run of it: arguments, settings, solving, checking, writing out."""

@@ -1,0 +1,1 @@
+"""A student's answers judged against a worked solution: names, error carried forward, conventions, class reports."""

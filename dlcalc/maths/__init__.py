@@ -1,0 +1,1 @@
+"""Numbers and functions: float, carried (--carry) and exact arithmetic, expressions."""
