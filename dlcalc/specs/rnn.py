@@ -8,6 +8,7 @@ computation never meets a mismatch; each error names the file, line and field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
@@ -95,6 +96,10 @@ class RnnProblem(Problem):
     )
 
 
+Fail = Callable[..., InputError]
+Block = tuple[str, tuple[str, ...], Gate]
+
+
 def load_rnn(doc: Document) -> RnnProblem:
     """Validate an rnn problem and check that every shape fits; errors name the line."""
     spec = validate(RnnProblem, doc)
@@ -113,6 +118,18 @@ def load_rnn(doc: Document) -> RnnProblem:
 
     if spec.command is not None and spec.command != "rnn":
         raise fail(f"this file is for `{spec.command}`, not `rnn`", "command")
+    d = _check_inputs(spec, fail)
+    blocks = _cell_blocks(spec, fail)
+    n = _check_gate_shapes(blocks, d, fail)
+    _check_initial_state(spec, n, fail)
+    m = _check_output_layer(spec, doc, n, fail)
+    _check_targets(spec, m, fail)
+    _check_size(spec, len(blocks), d, n, m, fail)
+    return spec
+
+
+def _check_inputs(spec: RnnProblem, fail: Fail) -> int:
+    """At most MAX_STEPS input vectors, all of one size; returns that size d."""
     T = len(spec.inputs)
     d = len(spec.inputs[0])
     if T > MAX_STEPS:
@@ -124,9 +141,16 @@ def load_rnn(doc: Document) -> RnnProblem:
                 "inputs",
                 k,
             )
+    return d
 
-    # The cell's parameters: (name for messages, location, U, W, b) per gate.
-    blocks: list[tuple[str, tuple[str, ...], Gate]] = []
+
+def _cell_blocks(spec: RnnProblem, fail: Fail) -> list[Block]:
+    """The cell's parameters: (gate name for messages, location, U/W/b) per gate.
+
+    The rnn cell takes top-level U, W, b; lstm and gru take every one of their gates
+    under ``gates:`` and nothing else.
+    """
+    blocks: list[Block] = []
     names = GATES[spec.cell]
     if spec.cell == "rnn":
         if spec.gates is not None:
@@ -138,33 +162,37 @@ def load_rnn(doc: Document) -> RnnProblem:
         if spec.W is None:
             raise fail("missing key 'W' (the recurrent weights, state units × state units)")
         blocks.append(("", (), Gate(U=spec.U, W=spec.W, b=spec.b)))
-    else:
-        for key in ("U", "W", "b"):
-            if getattr(spec, key) is not None:
-                raise fail(
-                    f"the {spec.cell} cell takes its parameters under `gates:` "
-                    f"({', '.join(names)}, each with U, W, b), not a top-level {key}",
-                    key,
-                )
-        if spec.gates is None:
-            raise fail(f"missing key 'gates' ({', '.join(names)}, each with U, W, b)")
-        for name in spec.gates:
-            if name not in names:
-                from dlcalc.specs.loader import suggest
+        return blocks
+    for key in ("U", "W", "b"):
+        if getattr(spec, key) is not None:
+            raise fail(
+                f"the {spec.cell} cell takes its parameters under `gates:` "
+                f"({', '.join(names)}, each with U, W, b), not a top-level {key}",
+                key,
+            )
+    if spec.gates is None:
+        raise fail(f"missing key 'gates' ({', '.join(names)}, each with U, W, b)")
+    for name in spec.gates:
+        if name not in names:
+            from dlcalc.specs.loader import suggest
 
-                raise fail(
-                    f"unknown gate {name!r}{suggest(name, names)}; the {spec.cell} cell has {', '.join(names)}",
-                    "gates",
-                    name,
-                )
-        for name in names:
-            if name not in spec.gates:
-                raise fail(
-                    f"missing gate {name!r} (the {spec.cell} cell needs {', '.join(names)})",
-                    "gates",
-                )
-            blocks.append((name, ("gates", name), spec.gates[name]))
+            raise fail(
+                f"unknown gate {name!r}{suggest(name, names)}; the {spec.cell} cell has {', '.join(names)}",
+                "gates",
+                name,
+            )
+    for name in names:
+        if name not in spec.gates:
+            raise fail(
+                f"missing gate {name!r} (the {spec.cell} cell needs {', '.join(names)})",
+                "gates",
+            )
+        blocks.append((name, ("gates", name), spec.gates[name]))
+    return blocks
 
+
+def _check_gate_shapes(blocks: list[Block], d: int, fail: Fail) -> int:
+    """Every gate's U is n×d, W n×n and b n long; returns the number of state units n."""
     n = len(blocks[0][2].U)
     if n > MAX_UNITS or d > MAX_UNITS:
         raise fail(
@@ -194,7 +222,11 @@ def load_rnn(doc: Document) -> RnnProblem:
             raise fail(
                 f"{what}expected {n} biases (one per state unit), got {len(gate.b)}", *loc, "b"
             )
+    return n
 
+
+def _check_initial_state(spec: RnnProblem, n: int, fail: Fail) -> None:
+    """state0 (and, for the lstm only, hidden0) hold one value per state unit."""
     for key, allowed in (("state0", True), ("hidden0", spec.cell == "lstm")):
         value = getattr(spec, key)
         if value is None:
@@ -207,6 +239,9 @@ def load_rnn(doc: Document) -> RnnProblem:
         if len(value) != n:
             raise fail(f"expected {n} values (one per state unit), got {len(value)}", key)
 
+
+def _check_output_layer(spec: RnnProblem, doc: Document, n: int, fail: Fail) -> int:
+    """V is m×n with m values of c; without V, y_t = h_t.  Returns the output size m."""
     m = n
     if spec.V is not None:
         m = len(spec.V)
@@ -230,7 +265,12 @@ def load_rnn(doc: Document) -> RnnProblem:
                 "output_activation needs an output layer V (without V, y_t = h_t)",
                 "output_activation",
             )
+    return m
 
+
+def _check_targets(spec: RnnProblem, m: int, fail: Fail) -> None:
+    """One target (or null) per step, each m long and a probability for bce/cross-entropy."""
+    T = len(spec.inputs)
     if spec.targets is not None:
         if len(spec.targets) != T:
             raise fail(
@@ -258,12 +298,14 @@ def load_rnn(doc: Document) -> RnnProblem:
     if spec.learning_rate is not None and spec.targets is None:
         raise fail("a learning rate needs targets to learn from", "learning_rate")
 
-    n_parameters = sum(n * (d + n + 1) for _ in blocks) + m * (n + 1)
+
+def _check_size(spec: RnnProblem, gates: int, d: int, n: int, m: int, fail: Fail) -> None:
+    """Bounded work: at most MAX_PARAMETERS parameters, and parameters × steps bounded too."""
+    n_parameters = sum(n * (d + n + 1) for _ in range(gates)) + m * (n + 1)
     if n_parameters > MAX_PARAMETERS:
         raise fail(
             f"{n_parameters:,} parameters; a worked example may have at most {MAX_PARAMETERS:,}",
             "U" if spec.cell == "rnn" else "gates",
         )
-    if n_parameters * T > 200_000:
+    if n_parameters * len(spec.inputs) > 200_000:
         raise fail("too long a sequence for this many parameters in a worked example", "inputs")
-    return spec
