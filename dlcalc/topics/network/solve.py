@@ -5,6 +5,7 @@ Long runs record only the first update(s) in full; the rest runs on the engine a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,70 +129,138 @@ def solve_backprop(
     above it (online mode; see ``engine.backward_arrays``).
     """
     # The optimizer machinery is imported here, so that `forward` does not load it.
-    from dataclasses import replace
+    from dlcalc.topics.optimize import VARIANTS, variants
 
-    from dlcalc.topics import training_steps as T
-    from dlcalc.topics.network_training import OptimizerRecord, hyper
-    from dlcalc.topics.optimize import VARIANTS, apply, new_state, variants
+    run = _Training(spec, carry, every_step, variant, sequential)
+    run.initial_loss()
+    run.train()
+    sections = run.final_sections()
+    solution = Solution(
+        "backprop", sections, run.result(), title=spec.title, source=spec.source, notes=run.notes()
+    )
+    if variant is None:
+        for v in variants(run.h):
 
-    net = Network.from_problem(spec)
-    loss = LOSS[spec.loss]
-    rnd = rounder(carry)
-    lr = float(spec.learning_rate or 0.0)
-    examples = _examples(spec)
-    n = len(examples)
-    batches = _batches(spec, n)
-    per_example = spec.mode == "online" and spec.batch_size is None
-    # The network changes within an epoch: the loss at the initial weights is worked out first.
-    stepwise = len(batches) > 1
-    total_updates = spec.epochs * len(batches)
-    record_all = (every_step and total_updates <= MAX_WRITTEN) or total_updates <= FULL_UPDATES
-    recorder = Recorder(net, loss)
-    tags = _tags(n)
-    reg, clip, schedule = spec.regularization, spec.clip, spec.schedule
-    m = T.examples_count(reg, n) if reg is not None else n
+            def alternative(v: str = v) -> Solution:
+                return solve_backprop(spec, carry, every_step, v)
 
-    weights = [w.copy() for w in net.weights]
-    biases = [b.copy() for b in net.biases]
-    sections: list[Section] = []
-    history: list[dict] = []
-    h = hyper(spec, variant)
-    dropout = net.masks is not None
-    state_w = [new_state(h, w.shape) for w in weights]
-    state_b = [new_state(h, b.shape) for b in biases]
-    last: dict[str, list[Update]] = {}
-    written = OptimizerRecord(h)
-    learning_rates: list[float] = []
-    norms: list[float] = []
-    decay_form = h.plain and reg is not None and reg.kind == "l2" and clip is None
+            solution.alternatives.append((VARIANTS[v], alternative))
+    return solution
 
-    class Prepared:
-        """One update's gradients at each stage (∂E, ∂J, clipped) and its learning rate."""
 
-        def __init__(self, gw: list[Array], gb: list[Array]) -> None:
-            self.e_w, self.e_b = gw, gb
-            self.j_w, self.j_b = gw, gb
-            if reg is not None:
-                self.j_w = [T.cost_gradient(reg, m, g, w, rnd) for g, w in zip(gw, weights)]
-                if spec.decay_bias:
-                    self.j_b = [T.cost_gradient(reg, m, g, b, rnd) for g, b in zip(gb, biases)]
-            self.c_w, self.c_b = self.j_w, self.j_b
-            self.norm, self.factor = 0.0, None
-            if clip is not None:
-                arrays = self.j_w + (self.j_b if spec.update_bias else [])
-                out, self.norm, self.factor = T.clip_arrays(arrays, clip, rnd)
-                self.c_w = out[: len(gw)]
-                self.c_b = out[len(gw) :] if spec.update_bias else self.j_b
-                norms.append(self.norm)
-            self.k = len(learning_rates) + 1
-            self.eta = T.scheduled_rate(schedule, lr, self.k, rnd)
-            learning_rates.append(self.eta)
+_INITIAL_TITLE = "Loss over all examples at the initial weights (before any update)"
 
-    def update(g: Prepared) -> tuple[list[Array], list[Array]]:
+
+class _Prepared:
+    """One update's gradients at each stage (∂E, ∂J, clipped) and its learning rate."""
+
+    def __init__(self, run: _Training, gw: list[Array], gb: list[Array]) -> None:
+        from dlcalc.topics import training_steps as T
+
+        spec, reg, clip, rnd, m = run.spec, run.reg, run.clip, run.rnd, run.m
+        self.e_w, self.e_b = gw, gb
+        self.j_w, self.j_b = gw, gb
+        if reg is not None:
+            self.j_w = [T.cost_gradient(reg, m, g, w, rnd) for g, w in zip(gw, run.weights)]
+            if spec.decay_bias:
+                self.j_b = [T.cost_gradient(reg, m, g, b, rnd) for g, b in zip(gb, run.biases)]
+        self.c_w, self.c_b = self.j_w, self.j_b
+        self.norm, self.factor = 0.0, None
+        if clip is not None:
+            arrays = self.j_w + (self.j_b if spec.update_bias else [])
+            out, self.norm, self.factor = T.clip_arrays(arrays, clip, rnd)
+            self.c_w = out[: len(gw)]
+            self.c_b = out[len(gw) :] if spec.update_bias else self.j_b
+            run.norms.append(self.norm)
+        self.k = len(run.learning_rates) + 1
+        self.eta = T.scheduled_rate(run.schedule, run.lr, self.k, rnd)
+        run.learning_rates.append(self.eta)
+
+
+class _Training:
+    """One ``backprop`` run: the parameters and optimizer state as they change, and the
+    sections written so far.  Each method is one phase: the loss at the initial weights,
+    one update (online or per batch), the end of an epoch, the final tables and result."""
+
+    def __init__(
+        self,
+        spec: NetworkProblem,
+        carry: int | None,
+        every_step: bool,
+        variant: str | None,
+        sequential: bool,
+    ) -> None:
+        from dlcalc.topics import training_steps as T
+        from dlcalc.topics.network_training import OptimizerRecord, hyper
+        from dlcalc.topics.optimize import new_state
+
+        self.spec, self.every_step = spec, every_step
+        self.net = net = Network.from_problem(spec)
+        self.loss = LOSS[spec.loss]
+        self.rnd = rounder(carry)
+        self.lr = float(spec.learning_rate or 0.0)
+        self.examples = _examples(spec)
+        self.n = n = len(self.examples)
+        self.batches = _batches(spec, n)
+        self.per_example = spec.mode == "online" and spec.batch_size is None
+        # The network changes within an epoch: the loss at the initial weights is worked out first.
+        self.stepwise = len(self.batches) > 1
+        self.total_updates = spec.epochs * len(self.batches)
+        self.record_all = (
+            every_step and self.total_updates <= MAX_WRITTEN
+        ) or self.total_updates <= FULL_UPDATES
+        self.recorder = Recorder(net, self.loss)
+        self.tags = _tags(n)
+        self.reg, self.clip, self.schedule = spec.regularization, spec.clip, spec.schedule
+        self.m = T.examples_count(self.reg, n) if self.reg is not None else n
+
+        self.weights = [w.copy() for w in net.weights]
+        self.biases = [b.copy() for b in net.biases]
+        self.sections: list[Section] = []
+        self.history: list[dict] = []
+        self.h = h = hyper(spec, variant)
+        self.dropout = net.masks is not None
+        self.state_w = [new_state(h, w.shape) for w in self.weights]
+        self.state_b = [new_state(h, b.shape) for b in self.biases]
+        self.last: dict[str, list[Update]] = {}
+        self.written = OptimizerRecord(h)
+        self.learning_rates: list[float] = []
+        self.norms: list[float] = []
+        self.decay_form = (
+            h.plain and self.reg is not None and self.reg.kind == "l2" and self.clip is None
+        )
+        self.sequential_lr = self.lr if sequential and self.per_example else None
+        self.update_count = 0
+        self.cost_written = False
+        self.penalty: float | None = None
+        self.cost: float | None = None
+        # Early stopping: the validation loss after each epoch and the rule's state.
+        es = self.es = spec.early_stopping
+        self.validation = (
+            [
+                (np.array(e.input, dtype=float), np.array(e.target, dtype=float))
+                for e in es.validation
+            ]
+            if es is not None
+            else []
+        )
+        self.val_losses: list[float] = []
+        self.wait, self.best_epoch = 0, 1
+        self.kept: tuple[list[Array], list[Array]] | None = None
+        self.stopped: int | None = None
+        self.stopping: dict | None = None
+
+    def update(self, g: _Prepared) -> tuple[list[Array], list[Array]]:
+        """The new weights and biases after one update (plain, decay form or an optimizer)."""
+        from dataclasses import replace
+
+        from dlcalc.topics.optimize import apply
+
+        spec, h, rnd, weights, biases = self.spec, self.h, self.rnd, self.weights, self.biases
         eta = g.eta
-        if decay_form:
-            assert reg is not None
-            keep = 1 - eta * reg.lambda_ / m
+        if self.decay_form:
+            assert self.reg is not None
+            keep = 1 - eta * self.reg.lambda_ / self.m
             new_w = [rnd(keep * w - eta * d) for w, d in zip(weights, g.e_w)]
             if not spec.update_bias:
                 return new_w, biases
@@ -199,315 +268,367 @@ def solve_backprop(
             return new_w, [rnd(bias_keep * b - eta * d) for b, d in zip(biases, g.e_b)]
         if h.plain:
             return update_parameters(weights, biases, g.c_w, g.c_b, eta, rnd, spec.update_bias)
-        h_k = h if schedule is None else replace(h, learning_rate=eta)
-        t = update_count + 1  # the optimizer's step counter runs across examples and epochs
-        last["w"] = [apply(h_k, s, w, d, t, rnd) for s, w, d in zip(state_w, weights, g.c_w)]
-        new_w = [u.weights for u in last["w"]]
+        h_k = h if self.schedule is None else replace(h, learning_rate=eta)
+        t = self.update_count + 1  # the optimizer's step counter runs across examples and epochs
+        self.last["w"] = [
+            apply(h_k, s, w, d, t, rnd) for s, w, d in zip(self.state_w, weights, g.c_w)
+        ]
+        new_w = [u.weights for u in self.last["w"]]
         if not spec.update_bias:
             return new_w, biases
-        last["b"] = [
+        self.last["b"] = [
             apply(h_k, s, b, d, t, rnd, decay=spec.decay_bias)
-            for s, b, d in zip(state_b, biases, g.c_b)
+            for s, b, d in zip(self.state_b, biases, g.c_b)
         ]
-        return new_w, [u.weights for u in last["b"]]
+        return new_w, [u.weights for u in self.last["b"]]
 
-    def stages() -> tuple[str, str]:
+    def stages(self) -> tuple[str, str]:
         """The gradient each update starts from, for the weights and for the biases."""
-        if clip is not None:
+        if self.clip is not None:
             return "clip", "clip"
-        if reg is not None and not decay_form:
-            return "J", "J" if spec.decay_bias else "E"
+        if self.reg is not None and not self.decay_form:
+            return "J", "J" if self.spec.decay_bias else "E"
         return "E", "E"
 
     def record_update(
-        old_w: list[Array],
-        old_b: list[Array],
+        self,
         new_w: list[Array],
         new_b: list[Array],
-        g: Prepared,
+        g: _Prepared,
         grad_tag: str,
         tag: str,
         head: str,
     ) -> list[Section]:
+        """The sections of one update written out: ∂J, clipping, the rate, the new parameters."""
+        from dlcalc.topics import training_steps as T
+
+        spec, reg, m, rnd, lr = self.spec, self.reg, self.m, self.rnd, self.lr
+        old_w, old_b, recorder = self.weights, self.biases, self.recorder
         out = _option_sections(recorder, spec, g, old_w, old_b, grad_tag, head, m, rnd)
-        stage_w, stage_b = stages()
+        stage_w, stage_b = self.stages()
         first = []
         eta_q = None
-        if schedule is not None:
-            step = T.scheduled_step(schedule, lr, g.k, rnd)
+        if self.schedule is not None:
+            step = T.scheduled_step(self.schedule, lr, g.k, rnd)
             first.append(step)
             eta_q = q(step.label, step.value, T.rate_name(g.k))
-        grads = (g.c_w, g.c_b) if not decay_form else (g.e_w, g.e_b)
-        if h.plain:
+        grads = (g.c_w, g.c_b) if not self.decay_form else (g.e_w, g.e_b)
+        if self.h.plain:
             section = recorder.updates(
                 old_w, old_b, new_w, new_b, grads[0], grads[1], lr, grad_tag, tag, head,
                 spec.update_bias, stage=stage_w, bias_stage=stage_b, eta=eta_q,
-                decay=(reg, m) if decay_form and reg is not None else None,
+                decay=(reg, m) if self.decay_form and reg is not None else None,
                 decay_bias=spec.decay_bias, first=first,
             )  # fmt: skip
         else:
-            section = written.section(
-                recorder, old_w, old_b, last, grads[0], grads[1], update_count, grad_tag, tag,
-                head, spec.update_bias, spec.decay_bias, stage=stage_w, bias_stage=stage_b,
-                eta=eta_q, first=first,
+            section = self.written.section(
+                recorder, old_w, old_b, self.last, grads[0], grads[1], self.update_count,
+                grad_tag, tag, head, spec.update_bias, spec.decay_bias, stage=stage_w,
+                bias_stage=stage_b, eta=eta_q, first=first,
             )  # fmt: skip
         return [*out, section]
 
-    def example_tag(epoch: int, k: int) -> str:
+    def example_tag(self, epoch: int, k: int) -> str:
+        """The tag of example k's pass in an epoch: epoch 1 uses the plain example tags."""
         if epoch == 1:
-            return tags[k]
-        return f"@e{epoch}" if n == 1 else f"@e{epoch}.{k + 1}"
+            return self.tags[k]
+        return f"@e{epoch}" if self.n == 1 else f"@e{epoch}.{k + 1}"
 
-    def batch_tag(epoch: int, b: int) -> str:
+    def batch_tag(self, epoch: int, b: int) -> str:
         """The tag of a (mini-)batch's mean gradient and update: "" for the first."""
-        if n == 1:
-            return example_tag(epoch, 0)
-        if len(batches) == 1:
+        if self.n == 1:
+            return self.example_tag(epoch, 0)
+        if len(self.batches) == 1:
             return "" if epoch == 1 else f"@e{epoch}"
         if epoch == 1:
             return "" if b == 0 else f"@b{b + 1}"
         return f"@e{epoch}.b{b + 1}"
 
-    def heading(epoch: int, k: int | None, b: int | None = None) -> str:
+    def heading(self, epoch: int, k: int | None, b: int | None = None) -> str:
         """Panel titles say which epoch (in a run of several) and which example they belong to."""
-        batch = "" if b is None or len(batches) == 1 else f"mini-batch {b + 1} · "
-        if spec.epochs == 1:
-            return batch if k is None else _heading(n, k)
-        return f"Epoch {epoch} · " + batch + ("" if k is None or n == 1 else f"example {k + 1} · ")
-
-    sequential_lr = lr if sequential and per_example else None
-
-    def write_pass(p: Pass, epoch: int, k: int, through: list[Array] | None = None) -> None:
-        tag, head = example_tag(epoch, k), heading(epoch, k)
-        sections.extend(recorder.forward(p, weights, biases, tag, head))
-        sections.append(recorder.loss_section(p, tag, head))
-        sections.extend(recorder.backward(p, through or weights, tag, head, spec.update_bias))
-
-    # The loss at the initial weights, where the passes that show it stand: in batch mode
-    # epoch 1's passes are all at the initial weights; online, only the first is, so the
-    # mean is worked out first, from losses at the initial weights (labels E_total@0.k).
-    first_passes = [
-        run_pass(net, net.weights, net.biases, x, t, loss, rnd, backward=True, dropout=dropout)
-        for x, t in examples
-    ]
-    if h.l2:  # grad_weights (and grad_bias with decay_bias) include the decay term λ·w
-        for p in first_passes:
-            p.grad_w = [rnd(g + h.weight_decay * w) for g, w in zip(p.grad_w, net.weights)]
-            if spec.decay_bias:
-                p.grad_b = [rnd(g + h.weight_decay * b) for g, b in zip(p.grad_b, net.biases)]
-    if reg is not None:  # ... and the regularization term λ/m·w (or λ/m·sign(w))
-        for p in first_passes:
-            p.grad_w = [T.cost_gradient(reg, m, g, w, rnd) for g, w in zip(p.grad_w, net.weights)]
-            if spec.decay_bias:
-                p.grad_b = [
-                    T.cost_gradient(reg, m, g, b, rnd) for g, b in zip(p.grad_b, net.biases)
-                ]
-    losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
-    loss_before = float(rnd(np.mean(losses_before)))
-    penalty = cost = None
-    if reg is not None:
-        decayed = net.weights + (net.biases if spec.decay_bias else [])
-        penalty = T.penalty_value(reg, m, decayed, rnd)
-        cost = float(rnd(loss_before + penalty))
-    cost_written = False
-
-    def cost_once() -> None:
-        nonlocal cost_written
-        if reg is not None and not cost_written:
-            assert penalty is not None and cost is not None
-            sections.append(_cost_section(net, spec, reg, m, loss_before, penalty, cost, n))
-            cost_written = True
-
-    initial_title = "Loss over all examples at the initial weights (before any update)"
-    if n > 1 and stepwise:
-        sections.append(
-            mean_loss_section(losses_before, [f"@0.{k + 1}" for k in range(n)], rnd, initial_title)
+        batch = "" if b is None or len(self.batches) == 1 else f"mini-batch {b + 1} · "
+        if self.spec.epochs == 1:
+            return batch if k is None else _heading(self.n, k)
+        return (
+            f"Epoch {epoch} · "
+            + batch
+            + ("" if k is None or self.n == 1 else f"example {k + 1} · ")
         )
-        cost_once()
 
-    es = spec.early_stopping
-    validation = (
-        [(np.array(e.input, dtype=float), np.array(e.target, dtype=float)) for e in es.validation]
-        if es is not None
-        else []
-    )
-    val_losses: list[float] = []
-    wait, best_epoch = 0, 1
-    kept: tuple[list[Array], list[Array]] | None = None
-    stopped: int | None = None
+    def write_pass(self, p: Pass, epoch: int, k: int, through: list[Array] | None = None) -> None:
+        """One example's forward pass, loss and backward pass, written out."""
+        tag, head = self.example_tag(epoch, k), self.heading(epoch, k)
+        recorder, sections = self.recorder, self.sections
+        sections.extend(recorder.forward(p, self.weights, self.biases, tag, head))
+        sections.append(recorder.loss_section(p, tag, head))
+        sections.extend(
+            recorder.backward(p, through or self.weights, tag, head, self.spec.update_bias)
+        )
 
-    update_count = 0
-    for epoch in range(1, spec.epochs + 1):
-        for b, batch in enumerate(batches):
-            if per_example:
-                (k,) = batch
-                x, t = examples[k]
-                p = run_pass(
-                    net, weights, biases, x, t, loss, rnd, backward=True, dropout=dropout,
-                    sequential_lr=sequential_lr,
-                )  # fmt: skip
-                g = Prepared(p.grad_w, p.grad_b)
-                new_w, new_b = update(g)
-                update_count += 1
-                if record_all or update_count == 1:
-                    write_pass(p, epoch, k, new_w if sequential_lr is not None else None)
-                    cost_once()
-                    tag = example_tag(epoch, k)
-                    sections.extend(
-                        record_update(weights, biases, new_w, new_b, g, tag, tag, heading(epoch, k))
-                    )
-                weights, biases = new_w, new_b
-                continue
-            passes = [
-                run_pass(
-                    net, weights, biases, *examples[k], loss, rnd, backward=True, dropout=dropout
-                )
-                for k in batch
-            ]
-            grads_w = [
-                rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in range(len(weights))
-            ]
-            grads_b = [
-                rnd(np.mean([p.grad_b[i] for p in passes], axis=0)) for i in range(len(weights))
-            ]
-            g = Prepared(grads_w, grads_b)
-            new_w, new_b = update(g)
-            update_count += 1
-            if record_all or update_count == 1:
-                for k, p in zip(batch, passes):
-                    write_pass(p, epoch, k)
-                if n > 1 and epoch == 1 and not stepwise:
-                    sections.append(mean_loss_section(losses_before, tags, rnd, initial_title))
-                cost_once()
-                grad_tag = batch_tag(epoch, b)
-                if n > 1:
-                    sections.append(
-                        recorder.mean_gradients(
-                            passes,
-                            grads_w,
-                            grads_b,
-                            [example_tag(epoch, k) for k in batch],
-                            grad_tag,
-                            spec.update_bias,
-                            heading(epoch, None, b),
-                            [k + 1 for k in batch] if len(batches) > 1 else None,
-                        )
-                    )
-                sections.extend(
-                    record_update(
-                        weights,
-                        biases,
-                        new_w,
-                        new_b,
-                        g,
-                        grad_tag,
-                        grad_tag,
-                        heading(epoch, None, b),
-                    )
-                )
-            weights, biases = new_w, new_b
-        after = [
-            run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss
-            for x, t in examples
+    def initial_loss(self) -> None:
+        """The loss (and the cost J) at the initial weights, from a pass over every example.
+
+        Where the passes that show it stand: in batch mode epoch 1's passes are all at the
+        initial weights; online, only the first is, so the mean is worked out first, from
+        losses at the initial weights (labels E_total@0.k).
+        """
+        from dlcalc.topics import training_steps as T
+
+        net, spec, h, reg, m, rnd = self.net, self.spec, self.h, self.reg, self.m, self.rnd
+        first_passes = [
+            run_pass(
+                net,
+                net.weights,
+                net.biases,
+                x,
+                t,
+                self.loss,
+                rnd,
+                backward=True,
+                dropout=self.dropout,
+            )  # fmt: skip
+            for x, t in self.examples
         ]
-        history.append({"epoch": epoch, "loss": float(rnd(np.mean(after)))})  # type: ignore[arg-type]
-        if es is not None:  # the validation loss after the epoch, and the early-stopping rule
-            value = float(
-                rnd(
-                    np.mean(
-                        [
-                            run_pass(net, weights, biases, x, t, loss, rnd, backward=False).loss
-                            for x, t in validation
-                        ]
-                    )
+        if h.l2:  # grad_weights (and grad_bias with decay_bias) include the decay term λ·w
+            for p in first_passes:
+                p.grad_w = [rnd(g + h.weight_decay * w) for g, w in zip(p.grad_w, net.weights)]
+                if spec.decay_bias:
+                    p.grad_b = [rnd(g + h.weight_decay * b) for g, b in zip(p.grad_b, net.biases)]
+        if reg is not None:  # ... and the regularization term λ/m·w (or λ/m·sign(w))
+            for p in first_passes:
+                p.grad_w = [
+                    T.cost_gradient(reg, m, g, w, rnd) for g, w in zip(p.grad_w, net.weights)
+                ]
+                if spec.decay_bias:
+                    p.grad_b = [
+                        T.cost_gradient(reg, m, g, b, rnd) for g, b in zip(p.grad_b, net.biases)
+                    ]
+        self.first_passes = first_passes
+        self.losses_before = [float(p.loss) for p in first_passes if p.loss is not None]
+        self.loss_before = float(rnd(np.mean(self.losses_before)))
+        if reg is not None:
+            decayed = net.weights + (net.biases if spec.decay_bias else [])
+            self.penalty = T.penalty_value(reg, m, decayed, rnd)
+            self.cost = float(rnd(self.loss_before + self.penalty))
+        if self.n > 1 and self.stepwise:
+            tags = [f"@0.{k + 1}" for k in range(self.n)]
+            self.sections.append(mean_loss_section(self.losses_before, tags, rnd, _INITIAL_TITLE))
+            self.cost_once()
+
+    def cost_once(self) -> None:
+        """The regularised cost section, once, where the first written pass needs it."""
+        reg = self.reg
+        if reg is not None and not self.cost_written:
+            assert self.penalty is not None and self.cost is not None
+            self.sections.append(
+                _cost_section(
+                    self.net,
+                    self.spec,
+                    reg,
+                    self.m,
+                    self.loss_before,
+                    self.penalty,
+                    self.cost,
+                    self.n,
                 )  # fmt: skip
             )
-            if not val_losses or value < val_losses[best_epoch - 1] - es.min_delta:
-                wait, best_epoch, kept = 0, epoch, (weights, biases)
-            else:
-                wait += 1
-            val_losses.append(value)
-            if wait >= es.patience:
-                stopped = epoch
+            self.cost_written = True
+
+    def train(self) -> None:
+        """Every epoch's updates, until the last epoch or early stopping."""
+        for epoch in range(1, self.spec.epochs + 1):
+            for b, batch in enumerate(self.batches):
+                if self.per_example:
+                    (k,) = batch
+                    self.online_update(epoch, k)
+                else:
+                    self.batch_update(epoch, b, batch)
+            if self.end_epoch(epoch):
                 break
 
-    # The answers describe the network before any update (online mode changes it between examples).
-    if len(history) > 1:
-        sections.append(_history_section(loss_before, history, spec.mode, n))
-    sections.append(_parameters_section(net, weights, biases, spec.update_bias))
-    stopping: dict | None = None
-    if es is not None:
-        assert kept is not None
-        section, stopping = _early_stopping_section(
-            net, es, val_losses, history, stopped, best_epoch, kept, every_step
-        )
-        sections.append(section)
+    def online_update(self, epoch: int, k: int) -> None:
+        """One update from example k's gradient alone, written out if it is recorded."""
+        x, t = self.examples[k]
+        p = run_pass(
+            self.net, self.weights, self.biases, x, t, self.loss, self.rnd, backward=True,
+            dropout=self.dropout, sequential_lr=self.sequential_lr,
+        )  # fmt: skip
+        g = _Prepared(self, p.grad_w, p.grad_b)
+        new_w, new_b = self.update(g)
+        self.update_count += 1
+        if self.record_all or self.update_count == 1:
+            self.write_pass(p, epoch, k, new_w if self.sequential_lr is not None else None)
+            self.cost_once()
+            tag = self.example_tag(epoch, k)
+            self.sections.extend(
+                self.record_update(new_w, new_b, g, tag, tag, self.heading(epoch, k))
+            )
+        self.weights, self.biases = new_w, new_b
 
-    result: dict = {}
-    final_layers = [
-        {"units": net.units[i], "weights": weights[i].tolist(), "bias": biases[i].tolist()}
-        for i in range(len(weights))
-    ]
-    if n == 1:
-        for entry, extra in zip(final_layers, _layers_result(net, first_passes[0])):
-            entry.update({k: v for k, v in extra.items() if k != "units"})
-        result["output"] = first_passes[0].outs[-1].tolist()
-    else:
-        result["examples"] = [
-            {"layers": _layers_result(net, p), "output": p.outs[-1].tolist(), "loss": p.loss}
-            for p in first_passes
+    def batch_update(self, epoch: int, b: int, batch: list[int]) -> None:
+        """One update from the mean gradient of a (mini-)batch, written out if it is recorded."""
+        rnd, n = self.rnd, self.n
+        passes = [
+            run_pass(
+                self.net,
+                self.weights,
+                self.biases,
+                *self.examples[k],
+                self.loss,
+                rnd,
+                backward=True,
+                dropout=self.dropout,
+            )  # fmt: skip
+            for k in batch
         ]
-        result["output"] = [p.outs[-1].tolist() for p in first_passes]
-    result["layers"] = final_layers
-    result["loss"] = loss_before
-    if reg is not None:
-        result["penalty"] = penalty
-        result["cost"] = cost
-        result["regularization"] = {"kind": reg.kind, "lambda": reg.lambda_, "examples": m}
-    if stopping is not None:
-        result["early_stopping"] = stopping
-    result["loss_after"] = history[-1]["loss"]
-    result["history"] = history
-    result["epochs"] = spec.epochs
-    result["mode"] = spec.mode
-    if spec.batch_size is not None:
-        result["batch_size"] = spec.batch_size
-        result["batches"] = [[k + 1 for k in batch] for batch in batches]
-    if schedule is not None:
-        result["learning_rates"] = learning_rates
-    if clip is not None:
-        result["gradient_norms"] = norms
-    if not h.plain:
-        result["optimizer"] = h.optimizer
-        if h.weight_decay:
-            result["weight_decay"] = h.weight_decay
-    notes = []
-    if not record_all:
-        hint = (
-            f"--every-step writes out runs of at most {MAX_WRITTEN} updates"
-            if total_updates > MAX_WRITTEN
-            else "pass --every-step to see them all"
-        )
-        notes.append(f"{update_count:,} updates: the first is worked out in full; {hint}.")
-    if stopped is not None:
-        notes.append(f"Early stopping: training stopped after epoch {stopped} of {spec.epochs}.")
-    if spec.batch_size is not None:
-        sizes = ", ".join("{" + ", ".join(str(k + 1) for k in batch) + "}" for batch in batches)
-        notes.append(
-            f"Mini-batches of {spec.batch_size} in the file's order: {sizes}; one update per "
-            f"mini-batch with the mean of its examples' gradients ({len(batches)} per epoch)."
-        )
-    solution = Solution(
-        "backprop", sections, result, title=spec.title, source=spec.source, notes=notes
-    )
-    if variant is None:
-        for v in variants(h):
+        layers = range(len(self.weights))
+        grads_w = [rnd(np.mean([p.grad_w[i] for p in passes], axis=0)) for i in layers]
+        grads_b = [rnd(np.mean([p.grad_b[i] for p in passes], axis=0)) for i in layers]
+        g = _Prepared(self, grads_w, grads_b)
+        new_w, new_b = self.update(g)
+        self.update_count += 1
+        if self.record_all or self.update_count == 1:
+            for k, p in zip(batch, passes):
+                self.write_pass(p, epoch, k)
+            if n > 1 and epoch == 1 and not self.stepwise:
+                self.sections.append(
+                    mean_loss_section(self.losses_before, self.tags, rnd, _INITIAL_TITLE)
+                )
+            self.cost_once()
+            grad_tag = self.batch_tag(epoch, b)
+            head = self.heading(epoch, None, b)
+            if n > 1:
+                self.sections.append(
+                    self.recorder.mean_gradients(
+                        passes,
+                        grads_w,
+                        grads_b,
+                        [self.example_tag(epoch, k) for k in batch],
+                        grad_tag,
+                        self.spec.update_bias,
+                        head,
+                        [k + 1 for k in batch] if len(self.batches) > 1 else None,
+                    )
+                )
+            self.sections.extend(self.record_update(new_w, new_b, g, grad_tag, grad_tag, head))
+        self.weights, self.biases = new_w, new_b
 
-            def alternative(v: str = v) -> Solution:
-                return solve_backprop(spec, carry, every_step, v)
+    def end_epoch(self, epoch: int) -> bool:
+        """The training loss after the epoch and the early-stopping rule; True to stop."""
+        rnd = self.rnd
 
-            solution.alternatives.append((VARIANTS[v], alternative))
-    return solution
+        def mean_loss(data: Sequence[tuple[Array, Array | None]]) -> float:
+            losses = [
+                run_pass(
+                    self.net, self.weights, self.biases, x, t, self.loss, rnd, backward=False
+                ).loss
+                for x, t in data
+            ]
+            return float(rnd(np.mean(losses)))  # type: ignore[arg-type]
+
+        self.history.append({"epoch": epoch, "loss": mean_loss(self.examples)})
+        es = self.es
+        if es is None:
+            return False
+        value = mean_loss(self.validation)  # the validation loss after the epoch
+        if not self.val_losses or value < self.val_losses[self.best_epoch - 1] - es.min_delta:
+            self.wait, self.best_epoch, self.kept = 0, epoch, (self.weights, self.biases)
+        else:
+            self.wait += 1
+        self.val_losses.append(value)
+        if self.wait >= es.patience:
+            self.stopped = epoch
+            return True
+        return False
+
+    def final_sections(self) -> list[Section]:
+        """All sections, ending with the loss per epoch, the final parameters and early stopping."""
+        # The answers describe the network before any update (online mode changes it between examples).
+        sections, es = self.sections, self.es
+        if len(self.history) > 1:
+            sections.append(
+                _history_section(self.loss_before, self.history, self.spec.mode, self.n)
+            )
+        sections.append(
+            _parameters_section(self.net, self.weights, self.biases, self.spec.update_bias)
+        )
+        if es is not None:
+            assert self.kept is not None
+            section, self.stopping = _early_stopping_section(
+                self.net, es, self.val_losses, self.history, self.stopped, self.best_epoch,
+                self.kept, self.every_step,
+            )  # fmt: skip
+            sections.append(section)
+        return sections
+
+    def result(self) -> dict:
+        """The JSON result: the initial pass(es), the final parameters and the run's record."""
+        spec, net, h, reg = self.spec, self.net, self.h, self.reg
+        weights, biases, first_passes = self.weights, self.biases, self.first_passes
+        result: dict = {}
+        final_layers = [
+            {"units": net.units[i], "weights": weights[i].tolist(), "bias": biases[i].tolist()}
+            for i in range(len(weights))
+        ]
+        if self.n == 1:
+            for entry, extra in zip(final_layers, _layers_result(net, first_passes[0])):
+                entry.update({k: v for k, v in extra.items() if k != "units"})
+            result["output"] = first_passes[0].outs[-1].tolist()
+        else:
+            result["examples"] = [
+                {"layers": _layers_result(net, p), "output": p.outs[-1].tolist(), "loss": p.loss}
+                for p in first_passes
+            ]
+            result["output"] = [p.outs[-1].tolist() for p in first_passes]
+        result["layers"] = final_layers
+        result["loss"] = self.loss_before
+        if reg is not None:
+            result["penalty"] = self.penalty
+            result["cost"] = self.cost
+            result["regularization"] = {"kind": reg.kind, "lambda": reg.lambda_, "examples": self.m}
+        if self.stopping is not None:
+            result["early_stopping"] = self.stopping
+        result["loss_after"] = self.history[-1]["loss"]
+        result["history"] = self.history
+        result["epochs"] = spec.epochs
+        result["mode"] = spec.mode
+        if spec.batch_size is not None:
+            result["batch_size"] = spec.batch_size
+            result["batches"] = [[k + 1 for k in batch] for batch in self.batches]
+        if self.schedule is not None:
+            result["learning_rates"] = self.learning_rates
+        if self.clip is not None:
+            result["gradient_norms"] = self.norms
+        if not h.plain:
+            result["optimizer"] = h.optimizer
+            if h.weight_decay:
+                result["weight_decay"] = h.weight_decay
+        return result
+
+    def notes(self) -> list[str]:
+        """Notes under the solution: updates not written out, early stopping, the mini-batches."""
+        spec = self.spec
+        notes = []
+        if not self.record_all:
+            hint = (
+                f"--every-step writes out runs of at most {MAX_WRITTEN} updates"
+                if self.total_updates > MAX_WRITTEN
+                else "pass --every-step to see them all"
+            )
+            notes.append(f"{self.update_count:,} updates: the first is worked out in full; {hint}.")
+        if self.stopped is not None:
+            notes.append(
+                f"Early stopping: training stopped after epoch {self.stopped} of {spec.epochs}."
+            )
+        if spec.batch_size is not None:
+            sizes = ", ".join(
+                "{" + ", ".join(str(k + 1) for k in batch) + "}" for batch in self.batches
+            )
+            notes.append(
+                f"Mini-batches of {spec.batch_size} in the file's order: {sizes}; one update per "
+                f"mini-batch with the mean of its examples' gradients ({len(self.batches)} per epoch)."
+            )
+        return notes
 
 
 def _early_stopping_section(
