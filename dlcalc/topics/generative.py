@@ -73,13 +73,13 @@ def _refuse_saturated(ds: list[Q], bad: float, key: str, why: str, carry: int | 
             raise InputError(f"D = σ(a) = {bad:g} here ({cause}), and {why}", field=f"{key}[{i}]")
 
 
-def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
-    """Discriminator loss term by term, both generator losses, V(D, G) and the logit gradients."""
-    work = Work(carry)
+def _discriminator_outputs(
+    work: Work, spec: GanProblem, carry: int | None
+) -> tuple[Section, list[Q], list[Q]]:
+    """D on the real and generated examples (given, or σ of the logits), refusing a saturated D."""
     given = Section("The discriminator's outputs D = σ(a)")
     real = _side(work, given, spec.real, spec.real_logits, "real", "x{}")
     fake = _side(work, given, spec.fake, spec.fake_logits, "fake", "G(z{})")
-    n_r, n_f = len(real), len(fake)
     if spec.real is None:
         _refuse_saturated(real, 0.0, "real_logits", "ln D(x) is needed", carry)
     if spec.fake is None:
@@ -88,8 +88,14 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
             _refuse_saturated(
                 fake, 0.0, "fake_logits", "the non-saturating loss needs ln D(G(z))", carry
             )
-    sections = [given] if given.items else []
+    return given, real, fake
 
+
+def _discriminator_loss(work: Work, real: list[Q], fake: list[Q]) -> tuple[Section, list[Q], Q, Q]:
+    """L_D = −mean ln D(x) − mean ln(1 − D(G(z))) term by term, and V(D, G) = −L_D.
+
+    Returns the section, the terms ln(1 − D(G(z_j))), V and L_D.
+    """
     disc = Section("Discriminator loss L_D = −mean ln D(x) − mean ln(1 − D(G(z)))")
     disc.add(
         "Real examples should get D(x) near 1 and generated ones D(G(z)) near 0: "
@@ -123,15 +129,18 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
         disc, "V", Name("V"), e_real + e_fake, "V(D, G): the discriminator maximises it"
     )
     loss_d = work.step(disc, "L_D", Name("L", "D"), -e_real - e_fake, "L_D = −V(D, G)")
-    sections.append(disc)
+    return disc, ln_fake, value, loss_d
 
+
+def _generator_losses(
+    work: Work, spec: GanProblem, fake: list[Q], ln_fake: list[Q], order: list[str]
+) -> tuple[Section, dict[str, float]]:
+    """Both generator losses in ``order`` (the problem's first); the non-saturating one is
+    left out, with a line saying why, when some D(G(z)) is 0."""
+    n_f = len(fake)
     gen = Section("Generator losses")
     losses: dict[str, float] = {}
-    gen_grads: dict[str, list[float]] = {}
     can_non_saturate = all(d.value > 0 for d in fake)
-    order = ["non_saturating", "saturating"]
-    if spec.generator == "saturating":
-        order.reverse()
     for kind in order:
         chosen = (
             "the generator's loss in this problem" if kind == spec.generator else "for comparison"
@@ -165,9 +174,14 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
             )
             continue
         losses[kind] = loss.value
-        gen_grads[kind] = []
-    sections.append(gen)
+    return gen, losses
 
+
+def _logit_gradients(
+    work: Work, real: list[Q], fake: list[Q], kinds: list[str]
+) -> tuple[Section, list[float], list[float], dict[str, list[float]]]:
+    """∂L_D/∂a on the real and generated examples, then ∂L_G/∂a(G(z)) for each loss in ``kinds``."""
+    n_r, n_f = len(real), len(fake)
     grads = Section("Gradients with respect to the logits a (dD/da = D·(1 − D))")
     grads.add(
         "∂L_D/∂a(x_i) = −(1 − D(x_i))/n_real, ∂L_D/∂a(G(z_j)) = D(G(z_j))/n_fake; "
@@ -192,9 +206,9 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
         ).value
         for j, d in enumerate(fake)
     ]
-    for kind in order:
-        if kind not in gen_grads:
-            continue
+    gen_grads: dict[str, list[float]] = {}
+    for kind in kinds:
+        gen_grads[kind] = []
         short = "sat" if kind == "saturating" else "non-sat"
         of = Name("L", f"G,{short}")
         for j, d in enumerate(fake):
@@ -205,6 +219,24 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
                     grads, label(f"d{tag}_da_fake", j), Partial(of, Name(f"a(G(z{j + 1}))")), expr
                 ).value
             )
+    return grads, grad_real, grad_fake, gen_grads
+
+
+def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
+    """Discriminator loss term by term, both generator losses, V(D, G) and the logit gradients."""
+    work = Work(carry)
+    given, real, fake = _discriminator_outputs(work, spec, carry)
+    sections = [given] if given.items else []
+    disc, ln_fake, value, loss_d = _discriminator_loss(work, real, fake)
+    sections.append(disc)
+    order = ["non_saturating", "saturating"]
+    if spec.generator == "saturating":
+        order.reverse()
+    gen, losses = _generator_losses(work, spec, fake, ln_fake, order)
+    sections.append(gen)
+    grads, grad_real, grad_fake, gen_grads = _logit_gradients(
+        work, real, fake, [kind for kind in order if kind in losses]
+    )
     sections.append(grads)
 
     notes = [_why_non_saturating(fake)]
