@@ -272,12 +272,13 @@ def _why_non_saturating(fake: list[Q]) -> str:
 # --- VAE ---------------------------------------------------------------------------------------
 
 
-def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
-    """σ, z = μ + σ·ε, the KL term by term, the reconstruction loss, the loss and its gradients."""
-    from dlcalc.maths.numerics import LOSS  # the networks' losses: one formula for each
+def _reparametrise(
+    work: Work, spec: VaeProblem
+) -> tuple[Section, list[Q], list[Q], list[Q], list[Q], list[Q]]:
+    """σ (from ln σ² when given so) and z = μ + σ·ε for each latent dimension.
 
-    work = Work(carry)
-    dims = len(spec.mu)
+    Returns the section, μ, ε, ln σ² (empty when σ is given), σ and z.
+    """
     mus = [q(label("mu", d), m, indexed("μ", d)) for d, m in enumerate(spec.mu)]
     eps = [q(label("eps", d), e, indexed("ε", d)) for d, e in enumerate(spec.noise)]
     repar = Section("Reparametrisation z = μ + σ·ε")
@@ -300,9 +301,16 @@ def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
         sigmas = [q(label("sigma", d), s, indexed("σ", d)) for d, s in enumerate(spec.sigma)]
     zs = [
         work.step(repar, label("z", d), indexed("z", d), mus[d] + sigmas[d] * eps[d])
-        for d in range(dims)
+        for d in range(len(mus))
     ]
+    return repar, mus, eps, logvars, sigmas, zs
 
+
+def _kl_divergence(
+    work: Work, mus: list[Q], logvars: list[Q], sigmas: list[Q]
+) -> tuple[Section, list[Q], Q]:
+    """KL(N(μ, σ²) ‖ N(0, 1)) for each latent dimension and summed over them."""
+    dims = len(mus)
     kl_section = Section("KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − ln σ²)")
     kls: list[Q] = []
     for d in range(dims):
@@ -314,15 +322,19 @@ def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
         if dims > 1
         else q("KL_1", kls[0].value, kls[0].name)
     )
+    return kl_section, kls, kl
 
-    sections = [repar, kl_section]
-    result: dict[str, Any] = {
-        "sigma": [s.value for s in sigmas],
-        "z": [z.value for z in zs],
-        "kl": kl.value,
-        "kl_per_dimension": [k.value for k in kls],
-    }
-    beta = q("beta", spec.beta, Name("β"))
+
+def _vae_loss(
+    work: Work, spec: VaeProblem, beta: Q, kl: Q, result: dict[str, Any]
+) -> list[Section]:
+    """The reconstruction loss (when x is given) and L = reconstruction + β·KL.
+
+    Returns the sections to show and stores the losses in ``result``.
+    """
+    from dlcalc.maths.numerics import LOSS  # the networks' losses: one formula for each
+
+    sections = []
     loss_section = Section("Loss = reconstruction + β·KL")
     if spec.x is not None and spec.reconstruction is not None:
         rec = Section(f"Reconstruction loss ({spec.reconstruction_loss})")
@@ -344,54 +356,82 @@ def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
         loss = work.step(loss_section, "L", Name("L"), beta * kl)
     sections.append(loss_section)
     result["loss"] = loss.value
+    return sections
 
-    if spec.grad_z is not None:
-        back = Section("Backward pass through z = μ + σ·ε")
-        l_rec = Name("L", "rec")
-        gzs = [
-            q(label("grad_z", d), g, Partial(l_rec, indexed("z", d)))
-            for d, g in enumerate(spec.grad_z)
-        ]
-        l_name = Name("L")
-        if logvars:
-            back.add(
-                "∂z/∂μ = 1 and ∂z/∂ln σ² = ε·σ/2 (σ = e^(½ ln σ²)); ∂KL/∂μ = μ and "
-                "∂KL/∂ln σ² = (σ² − 1)/2.  So ∂L/∂μ = ∂L_rec/∂z + β·μ and "
-                "∂L/∂ln σ² = ∂L_rec/∂z·ε·σ/2 + β·(σ² − 1)/2."
-            )
-        else:
-            back.add(
-                "∂z/∂μ = 1 and ∂z/∂σ = ε; ∂KL/∂μ = μ and ∂KL/∂σ = σ − 1/σ.  So "
-                "∂L/∂μ = ∂L_rec/∂z + β·μ and ∂L/∂σ = ∂L_rec/∂z·ε + β·(σ − 1/σ)."
-            )
-        grad_mu = [
+
+def _vae_backward(
+    work: Work,
+    grad_z: list[float],
+    beta: Q,
+    mus: list[Q],
+    eps: list[Q],
+    logvars: list[Q],
+    sigmas: list[Q],
+    result: dict[str, Any],
+) -> Section:
+    """∂L/∂μ and ∂L/∂ln σ² (or ∂L/∂σ) from the given ∂L_rec/∂z, stored in ``result``."""
+    dims = len(mus)
+    back = Section("Backward pass through z = μ + σ·ε")
+    l_rec = Name("L", "rec")
+    gzs = [q(label("grad_z", d), g, Partial(l_rec, indexed("z", d))) for d, g in enumerate(grad_z)]
+    l_name = Name("L")
+    if logvars:
+        back.add(
+            "∂z/∂μ = 1 and ∂z/∂ln σ² = ε·σ/2 (σ = e^(½ ln σ²)); ∂KL/∂μ = μ and "
+            "∂KL/∂ln σ² = (σ² − 1)/2.  So ∂L/∂μ = ∂L_rec/∂z + β·μ and "
+            "∂L/∂ln σ² = ∂L_rec/∂z·ε·σ/2 + β·(σ² − 1)/2."
+        )
+    else:
+        back.add(
+            "∂z/∂μ = 1 and ∂z/∂σ = ε; ∂KL/∂μ = μ and ∂KL/∂σ = σ − 1/σ.  So "
+            "∂L/∂μ = ∂L_rec/∂z + β·μ and ∂L/∂σ = ∂L_rec/∂z·ε + β·(σ − 1/σ)."
+        )
+    grad_mu = [
+        work.step(
+            back, label("dL_dmu", d), Partial(l_name, indexed("μ", d)), gzs[d] + beta * mus[d]
+        )
+        for d in range(dims)
+    ]
+    result["grad_mu"] = [g.value for g in grad_mu]
+    if logvars:
+        grad_lv = [
             work.step(
-                back, label("dL_dmu", d), Partial(l_name, indexed("μ", d)), gzs[d] + beta * mus[d]
+                back,
+                label("dL_dlogvar", d),
+                Partial(l_name, indexed("ln σ", d, sup="2")),
+                gzs[d] * eps[d] * sigmas[d] / TWO + beta * (sigmas[d] ** TWO - ONE) / TWO,
             )
             for d in range(dims)
         ]
-        result["grad_mu"] = [g.value for g in grad_mu]
-        if logvars:
-            grad_lv = [
-                work.step(
-                    back,
-                    label("dL_dlogvar", d),
-                    Partial(l_name, indexed("ln σ", d, sup="2")),
-                    gzs[d] * eps[d] * sigmas[d] / TWO + beta * (sigmas[d] ** TWO - ONE) / TWO,
-                )
-                for d in range(dims)
-            ]
-            result["grad_log_variance"] = [g.value for g in grad_lv]
-        else:
-            grad_s = [
-                work.step(
-                    back,
-                    label("dL_dsigma", d),
-                    Partial(l_name, indexed("σ", d)),
-                    gzs[d] * eps[d] + beta * (sigmas[d] - ONE / sigmas[d]),
-                )
-                for d in range(dims)
-            ]
-            result["grad_sigma"] = [g.value for g in grad_s]
-        sections.append(back)
+        result["grad_log_variance"] = [g.value for g in grad_lv]
+    else:
+        grad_s = [
+            work.step(
+                back,
+                label("dL_dsigma", d),
+                Partial(l_name, indexed("σ", d)),
+                gzs[d] * eps[d] + beta * (sigmas[d] - ONE / sigmas[d]),
+            )
+            for d in range(dims)
+        ]
+        result["grad_sigma"] = [g.value for g in grad_s]
+    return back
+
+
+def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
+    """σ, z = μ + σ·ε, the KL term by term, the reconstruction loss, the loss and its gradients."""
+    work = Work(carry)
+    repar, mus, eps, logvars, sigmas, zs = _reparametrise(work, spec)
+    kl_section, kls, kl = _kl_divergence(work, mus, logvars, sigmas)
+    sections = [repar, kl_section]
+    result: dict[str, Any] = {
+        "sigma": [s.value for s in sigmas],
+        "z": [z.value for z in zs],
+        "kl": kl.value,
+        "kl_per_dimension": [k.value for k in kls],
+    }
+    beta = q("beta", spec.beta, Name("β"))
+    sections += _vae_loss(work, spec, beta, kl, result)
+    if spec.grad_z is not None:
+        sections.append(_vae_backward(work, spec.grad_z, beta, mus, eps, logvars, sigmas, result))
     return Solution("vae", sections, result, title=spec.title, source=spec.source)
