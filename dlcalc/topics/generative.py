@@ -73,13 +73,13 @@ def _refuse_saturated(ds: list[Q], bad: float, key: str, why: str, carry: int | 
             raise InputError(f"D = σ(a) = {bad:g} here ({cause}), and {why}", field=f"{key}[{i}]")
 
 
-def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
-    """Discriminator loss term by term, both generator losses, V(D, G) and the logit gradients."""
-    work = Work(carry)
+def _discriminator_outputs(
+    work: Work, spec: GanProblem, carry: int | None
+) -> tuple[Section, list[Q], list[Q]]:
+    """D on the real and generated examples (given, or σ of the logits), refusing a saturated D."""
     given = Section("The discriminator's outputs D = σ(a)")
     real = _side(work, given, spec.real, spec.real_logits, "real", "x{}")
     fake = _side(work, given, spec.fake, spec.fake_logits, "fake", "G(z{})")
-    n_r, n_f = len(real), len(fake)
     if spec.real is None:
         _refuse_saturated(real, 0.0, "real_logits", "ln D(x) is needed", carry)
     if spec.fake is None:
@@ -88,8 +88,14 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
             _refuse_saturated(
                 fake, 0.0, "fake_logits", "the non-saturating loss needs ln D(G(z))", carry
             )
-    sections = [given] if given.items else []
+    return given, real, fake
 
+
+def _discriminator_loss(work: Work, real: list[Q], fake: list[Q]) -> tuple[Section, list[Q], Q, Q]:
+    """L_D = −mean ln D(x) − mean ln(1 − D(G(z))) term by term, and V(D, G) = −L_D.
+
+    Returns the section, the terms ln(1 − D(G(z_j))), V and L_D.
+    """
     disc = Section("Discriminator loss L_D = −mean ln D(x) − mean ln(1 − D(G(z)))")
     disc.add(
         "Real examples should get D(x) near 1 and generated ones D(G(z)) near 0: "
@@ -123,15 +129,18 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
         disc, "V", Name("V"), e_real + e_fake, "V(D, G): the discriminator maximises it"
     )
     loss_d = work.step(disc, "L_D", Name("L", "D"), -e_real - e_fake, "L_D = −V(D, G)")
-    sections.append(disc)
+    return disc, ln_fake, value, loss_d
 
+
+def _generator_losses(
+    work: Work, spec: GanProblem, fake: list[Q], ln_fake: list[Q], order: list[str]
+) -> tuple[Section, dict[str, float]]:
+    """Both generator losses in ``order`` (the problem's first); the non-saturating one is
+    left out, with a line saying why, when some D(G(z)) is 0."""
+    n_f = len(fake)
     gen = Section("Generator losses")
     losses: dict[str, float] = {}
-    gen_grads: dict[str, list[float]] = {}
     can_non_saturate = all(d.value > 0 for d in fake)
-    order = ["non_saturating", "saturating"]
-    if spec.generator == "saturating":
-        order.reverse()
     for kind in order:
         chosen = (
             "the generator's loss in this problem" if kind == spec.generator else "for comparison"
@@ -165,9 +174,14 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
             )
             continue
         losses[kind] = loss.value
-        gen_grads[kind] = []
-    sections.append(gen)
+    return gen, losses
 
+
+def _logit_gradients(
+    work: Work, real: list[Q], fake: list[Q], kinds: list[str]
+) -> tuple[Section, list[float], list[float], dict[str, list[float]]]:
+    """∂L_D/∂a on the real and generated examples, then ∂L_G/∂a(G(z)) for each loss in ``kinds``."""
+    n_r, n_f = len(real), len(fake)
     grads = Section("Gradients with respect to the logits a (dD/da = D·(1 − D))")
     grads.add(
         "∂L_D/∂a(x_i) = −(1 − D(x_i))/n_real, ∂L_D/∂a(G(z_j)) = D(G(z_j))/n_fake; "
@@ -192,9 +206,9 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
         ).value
         for j, d in enumerate(fake)
     ]
-    for kind in order:
-        if kind not in gen_grads:
-            continue
+    gen_grads: dict[str, list[float]] = {}
+    for kind in kinds:
+        gen_grads[kind] = []
         short = "sat" if kind == "saturating" else "non-sat"
         of = Name("L", f"G,{short}")
         for j, d in enumerate(fake):
@@ -205,6 +219,24 @@ def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
                     grads, label(f"d{tag}_da_fake", j), Partial(of, Name(f"a(G(z{j + 1}))")), expr
                 ).value
             )
+    return grads, grad_real, grad_fake, gen_grads
+
+
+def solve_gan(spec: GanProblem, carry: int | None = None) -> Solution:
+    """Discriminator loss term by term, both generator losses, V(D, G) and the logit gradients."""
+    work = Work(carry)
+    given, real, fake = _discriminator_outputs(work, spec, carry)
+    sections = [given] if given.items else []
+    disc, ln_fake, value, loss_d = _discriminator_loss(work, real, fake)
+    sections.append(disc)
+    order = ["non_saturating", "saturating"]
+    if spec.generator == "saturating":
+        order.reverse()
+    gen, losses = _generator_losses(work, spec, fake, ln_fake, order)
+    sections.append(gen)
+    grads, grad_real, grad_fake, gen_grads = _logit_gradients(
+        work, real, fake, [kind for kind in order if kind in losses]
+    )
     sections.append(grads)
 
     notes = [_why_non_saturating(fake)]
@@ -240,12 +272,13 @@ def _why_non_saturating(fake: list[Q]) -> str:
 # --- VAE ---------------------------------------------------------------------------------------
 
 
-def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
-    """σ, z = μ + σ·ε, the KL term by term, the reconstruction loss, the loss and its gradients."""
-    from dlcalc.maths.numerics import LOSS  # the networks' losses: one formula for each
+def _reparametrise(
+    work: Work, spec: VaeProblem
+) -> tuple[Section, list[Q], list[Q], list[Q], list[Q], list[Q]]:
+    """σ (from ln σ² when given so) and z = μ + σ·ε for each latent dimension.
 
-    work = Work(carry)
-    dims = len(spec.mu)
+    Returns the section, μ, ε, ln σ² (empty when σ is given), σ and z.
+    """
     mus = [q(label("mu", d), m, indexed("μ", d)) for d, m in enumerate(spec.mu)]
     eps = [q(label("eps", d), e, indexed("ε", d)) for d, e in enumerate(spec.noise)]
     repar = Section("Reparametrisation z = μ + σ·ε")
@@ -268,9 +301,16 @@ def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
         sigmas = [q(label("sigma", d), s, indexed("σ", d)) for d, s in enumerate(spec.sigma)]
     zs = [
         work.step(repar, label("z", d), indexed("z", d), mus[d] + sigmas[d] * eps[d])
-        for d in range(dims)
+        for d in range(len(mus))
     ]
+    return repar, mus, eps, logvars, sigmas, zs
 
+
+def _kl_divergence(
+    work: Work, mus: list[Q], logvars: list[Q], sigmas: list[Q]
+) -> tuple[Section, list[Q], Q]:
+    """KL(N(μ, σ²) ‖ N(0, 1)) for each latent dimension and summed over them."""
+    dims = len(mus)
     kl_section = Section("KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − ln σ²)")
     kls: list[Q] = []
     for d in range(dims):
@@ -282,15 +322,19 @@ def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
         if dims > 1
         else q("KL_1", kls[0].value, kls[0].name)
     )
+    return kl_section, kls, kl
 
-    sections = [repar, kl_section]
-    result: dict[str, Any] = {
-        "sigma": [s.value for s in sigmas],
-        "z": [z.value for z in zs],
-        "kl": kl.value,
-        "kl_per_dimension": [k.value for k in kls],
-    }
-    beta = q("beta", spec.beta, Name("β"))
+
+def _vae_loss(
+    work: Work, spec: VaeProblem, beta: Q, kl: Q, result: dict[str, Any]
+) -> list[Section]:
+    """The reconstruction loss (when x is given) and L = reconstruction + β·KL.
+
+    Returns the sections to show and stores the losses in ``result``.
+    """
+    from dlcalc.maths.numerics import LOSS  # the networks' losses: one formula for each
+
+    sections = []
     loss_section = Section("Loss = reconstruction + β·KL")
     if spec.x is not None and spec.reconstruction is not None:
         rec = Section(f"Reconstruction loss ({spec.reconstruction_loss})")
@@ -312,54 +356,82 @@ def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
         loss = work.step(loss_section, "L", Name("L"), beta * kl)
     sections.append(loss_section)
     result["loss"] = loss.value
+    return sections
 
-    if spec.grad_z is not None:
-        back = Section("Backward pass through z = μ + σ·ε")
-        l_rec = Name("L", "rec")
-        gzs = [
-            q(label("grad_z", d), g, Partial(l_rec, indexed("z", d)))
-            for d, g in enumerate(spec.grad_z)
-        ]
-        l_name = Name("L")
-        if logvars:
-            back.add(
-                "∂z/∂μ = 1 and ∂z/∂ln σ² = ε·σ/2 (σ = e^(½ ln σ²)); ∂KL/∂μ = μ and "
-                "∂KL/∂ln σ² = (σ² − 1)/2.  So ∂L/∂μ = ∂L_rec/∂z + β·μ and "
-                "∂L/∂ln σ² = ∂L_rec/∂z·ε·σ/2 + β·(σ² − 1)/2."
-            )
-        else:
-            back.add(
-                "∂z/∂μ = 1 and ∂z/∂σ = ε; ∂KL/∂μ = μ and ∂KL/∂σ = σ − 1/σ.  So "
-                "∂L/∂μ = ∂L_rec/∂z + β·μ and ∂L/∂σ = ∂L_rec/∂z·ε + β·(σ − 1/σ)."
-            )
-        grad_mu = [
+
+def _vae_backward(
+    work: Work,
+    grad_z: list[float],
+    beta: Q,
+    mus: list[Q],
+    eps: list[Q],
+    logvars: list[Q],
+    sigmas: list[Q],
+    result: dict[str, Any],
+) -> Section:
+    """∂L/∂μ and ∂L/∂ln σ² (or ∂L/∂σ) from the given ∂L_rec/∂z, stored in ``result``."""
+    dims = len(mus)
+    back = Section("Backward pass through z = μ + σ·ε")
+    l_rec = Name("L", "rec")
+    gzs = [q(label("grad_z", d), g, Partial(l_rec, indexed("z", d))) for d, g in enumerate(grad_z)]
+    l_name = Name("L")
+    if logvars:
+        back.add(
+            "∂z/∂μ = 1 and ∂z/∂ln σ² = ε·σ/2 (σ = e^(½ ln σ²)); ∂KL/∂μ = μ and "
+            "∂KL/∂ln σ² = (σ² − 1)/2.  So ∂L/∂μ = ∂L_rec/∂z + β·μ and "
+            "∂L/∂ln σ² = ∂L_rec/∂z·ε·σ/2 + β·(σ² − 1)/2."
+        )
+    else:
+        back.add(
+            "∂z/∂μ = 1 and ∂z/∂σ = ε; ∂KL/∂μ = μ and ∂KL/∂σ = σ − 1/σ.  So "
+            "∂L/∂μ = ∂L_rec/∂z + β·μ and ∂L/∂σ = ∂L_rec/∂z·ε + β·(σ − 1/σ)."
+        )
+    grad_mu = [
+        work.step(
+            back, label("dL_dmu", d), Partial(l_name, indexed("μ", d)), gzs[d] + beta * mus[d]
+        )
+        for d in range(dims)
+    ]
+    result["grad_mu"] = [g.value for g in grad_mu]
+    if logvars:
+        grad_lv = [
             work.step(
-                back, label("dL_dmu", d), Partial(l_name, indexed("μ", d)), gzs[d] + beta * mus[d]
+                back,
+                label("dL_dlogvar", d),
+                Partial(l_name, indexed("ln σ", d, sup="2")),
+                gzs[d] * eps[d] * sigmas[d] / TWO + beta * (sigmas[d] ** TWO - ONE) / TWO,
             )
             for d in range(dims)
         ]
-        result["grad_mu"] = [g.value for g in grad_mu]
-        if logvars:
-            grad_lv = [
-                work.step(
-                    back,
-                    label("dL_dlogvar", d),
-                    Partial(l_name, indexed("ln σ", d, sup="2")),
-                    gzs[d] * eps[d] * sigmas[d] / TWO + beta * (sigmas[d] ** TWO - ONE) / TWO,
-                )
-                for d in range(dims)
-            ]
-            result["grad_log_variance"] = [g.value for g in grad_lv]
-        else:
-            grad_s = [
-                work.step(
-                    back,
-                    label("dL_dsigma", d),
-                    Partial(l_name, indexed("σ", d)),
-                    gzs[d] * eps[d] + beta * (sigmas[d] - ONE / sigmas[d]),
-                )
-                for d in range(dims)
-            ]
-            result["grad_sigma"] = [g.value for g in grad_s]
-        sections.append(back)
+        result["grad_log_variance"] = [g.value for g in grad_lv]
+    else:
+        grad_s = [
+            work.step(
+                back,
+                label("dL_dsigma", d),
+                Partial(l_name, indexed("σ", d)),
+                gzs[d] * eps[d] + beta * (sigmas[d] - ONE / sigmas[d]),
+            )
+            for d in range(dims)
+        ]
+        result["grad_sigma"] = [g.value for g in grad_s]
+    return back
+
+
+def solve_vae(spec: VaeProblem, carry: int | None = None) -> Solution:
+    """σ, z = μ + σ·ε, the KL term by term, the reconstruction loss, the loss and its gradients."""
+    work = Work(carry)
+    repar, mus, eps, logvars, sigmas, zs = _reparametrise(work, spec)
+    kl_section, kls, kl = _kl_divergence(work, mus, logvars, sigmas)
+    sections = [repar, kl_section]
+    result: dict[str, Any] = {
+        "sigma": [s.value for s in sigmas],
+        "z": [z.value for z in zs],
+        "kl": kl.value,
+        "kl_per_dimension": [k.value for k in kls],
+    }
+    beta = q("beta", spec.beta, Name("β"))
+    sections += _vae_loss(work, spec, beta, kl, result)
+    if spec.grad_z is not None:
+        sections.append(_vae_backward(work, spec.grad_z, beta, mus, eps, logvars, sigmas, result))
     return Solution("vae", sections, result, title=spec.title, source=spec.source)
