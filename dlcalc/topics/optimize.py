@@ -647,25 +647,8 @@ def solve_optimize(
         w = update.weights
     sections.append(_trajectory_section(params, gradient, rows))
 
-    result: dict[str, Any] = {
-        "optimizer": h.optimizer,
-        "start": [float(x) for x in spec.start],
-        "steps": history,
-        "weights": w.tolist(),
-    }
-    if gradient is not None:
-        result["function"] = gradient.shown
-        result["gradient_formula"] = gradient.shown_derivatives
-        result["start_loss"] = start_loss
-        result["loss"] = history[-1]["loss"]
-    notes = []
-    if not record_all:
-        hint = (
-            f"--every-step writes out runs of at most {MAX_WRITTEN} steps"
-            if total_steps > MAX_WRITTEN
-            else "pass --every-step to see them all"
-        )
-        notes.append(f"{total_steps:,} steps: the first is worked out in full; {hint}.")
+    result = _optimize_result(spec, h, gradient, history, w, start_loss)
+    notes = [] if record_all else [_elided_note(total_steps)]
     solution = Solution(
         "optimize",
         sections,
@@ -683,6 +666,39 @@ def solve_optimize(
 
             solution.alternatives.append((VARIANTS[v], alternative))
     return solution
+
+
+def _optimize_result(
+    spec: OptimizeProblem,
+    h: Hyper,
+    gradient: Gradient | None,
+    history: list[dict[str, Any]],
+    w: Array,
+    start_loss: float | None,
+) -> dict[str, Any]:
+    """The optimize command's result: every step, the final weights and (given f) the losses."""
+    result: dict[str, Any] = {
+        "optimizer": h.optimizer,
+        "start": [float(x) for x in spec.start],
+        "steps": history,
+        "weights": w.tolist(),
+    }
+    if gradient is not None:
+        result["function"] = gradient.shown
+        result["gradient_formula"] = gradient.shown_derivatives
+        result["start_loss"] = start_loss
+        result["loss"] = history[-1]["loss"]
+    return result
+
+
+def _elided_note(total_steps: int) -> str:
+    """Says that only the first step is written out, and how to see more."""
+    hint = (
+        f"--every-step writes out runs of at most {MAX_WRITTEN} steps"
+        if total_steps > MAX_WRITTEN
+        else "pass --every-step to see them all"
+    )
+    return f"{total_steps:,} steps: the first is worked out in full; {hint}."
 
 
 def _intro_section(spec: OptimizeProblem, h: Hyper, gradient: Gradient | None) -> Section:
