@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 
@@ -759,7 +760,28 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
             "the expression has no symbols; a graph needs at least one input", field="expression"
         )
     g = build_graph(node, at)
+    _check_finite(g)
     out = g.names[g.output]
+    values_by_name = {g.names[c]: g.values[c] for c in g.nodes}
+    tree = Section(f"Expression tree ({out} at the top)")
+    tree.add(Table(["node", "operation", "value", f"∂{out}/∂node"], _tree_rows(g, node)))
+    inputs = [n for n in g.nodes if n.op == "sym"]
+    sections = [
+        _forward_section(g, values_by_name),
+        tree,
+        _backward_section(g, values_by_name),
+        _gradient_section(g, inputs),
+    ]
+    return Solution(
+        "graph",
+        sections,
+        _graph_result(g, node, at, inputs),
+        title=f"Computational graph of {F.unicode(to_sympy(node))} at {_point(at)}",
+    )
+
+
+def _check_finite(g: Graph) -> None:
+    """Refuse a graph with a node whose value or adjoint is not a finite real number."""
     for n in g.nodes:
         for what, value in (("value", g.values[n]), ("adjoint", g.adjoint[n])):
             if not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -768,24 +790,27 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
                     f"(a division by zero, a logarithm or root of a negative number, or an overflow)",
                     field="--at",
                 )
-    sections: list[Section] = []
+
+
+def _forward_section(g: Graph, values_by_name: dict[str, float]) -> Section:
+    """The nodes in evaluation order (a table), then each operation's value worked out."""
+    out = g.names[g.output]
     forward = Section("Forward pass (evaluation order)")
     rows = [
         [g.names[n], "input" if n.op == "sym" else _operation(n.op), g.values[n], g.adjoint[n]]
         for n in g.nodes
     ]
     forward.add(Table(["node", "operation", "value", f"∂{out}/∂node"], rows))
-    values_by_name = {g.names[c]: g.values[c] for c in g.nodes}
     for n in g.nodes:
         if n.op != "sym":
             local_tree = _bound(g.local[n], values_by_name, set(values_by_name), "")
             forward.add(_numeric(g.names[n], g.values[n], Name(g.names[n]), local_tree))
-    sections.append(forward)
+    return forward
 
-    tree = Section(f"Expression tree ({out} at the top)")
-    tree.add(Table(["node", "operation", "value", f"∂{out}/∂node"], _tree_rows(g, node)))
-    sections.append(tree)
 
+def _backward_section(g: Graph, values_by_name: dict[str, float]) -> Section:
+    """Each node's adjoint, summed over its uses, from the output back to the inputs."""
+    out = g.names[g.output]
     backward = Section(
         f"Backward pass: ∂{out}/∂node = Σ over the node's uses u of ∂{out}/∂u × ∂u/∂node"
     )
@@ -800,32 +825,7 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
     for n in reversed(g.nodes):
         if n is g.output or n not in uses:
             continue
-        terms: list[Formula] = []
-        for k, (parent, p, pv) in enumerate(uses[n]):
-            repeats = [u for u in uses[n] if u[0] is parent]
-            pname = f"∂{g.names[parent]}/∂{g.names[n]}"
-            if len(repeats) > 1:
-                pname += f" [use {sum(1 for u in uses[n][: k + 1] if u[0] is parent)}]"
-            label = pname
-            while label in labels:
-                label += "'"
-            labels.add(label)
-            ptree = _bound(p, values_by_name, set(values_by_name), "")
-            if (
-                parent is g.output and len(uses[n]) == 1 and len(repeats) == 1
-            ):  # a direct input of the output: its local derivative
-                terms.append(ptree if ptree is not None else q(label, pv, _dsym(pname)))
-                continue
-            if not p.is_number:
-                step = _numeric(label, pv, _dsym(pname), ptree)
-                step.note = "local derivative (SymPy)" + (f"; {step.note}" if step.note else "")
-                backward.add(step)
-            local = q(label, pv, _dsym(pname))
-            if parent is g.output:
-                terms.append(local)
-            else:
-                adjoint = f"∂{out}/∂{g.names[parent]}"
-                terms.append(q(adjoint, g.adjoint[parent], _dsym(adjoint)) * local)
+        terms = _adjoint_terms(g, n, uses[n], values_by_name, labels, backward)
         summed = formula_total(terms)
         backward.add(
             Step(
@@ -836,9 +836,51 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
                 note=f"summed over its {len(terms)} uses" if len(terms) > 1 else None,
             )
         )
-    sections.append(backward)
+    return backward
 
-    inputs = [n for n in g.nodes if n.op == "sym"]
+
+def _adjoint_terms(
+    g: Graph,
+    n: Node,
+    node_uses: list[tuple[Node, sympy.Expr, float]],
+    values_by_name: dict[str, float],
+    labels: set[str],
+    backward: Section,
+) -> list[Formula]:
+    """One term ∂out/∂u × ∂u/∂n per use u of ``n``; local derivatives are added to ``backward``."""
+    out = g.names[g.output]
+    terms: list[Formula] = []
+    for k, (parent, p, pv) in enumerate(node_uses):
+        repeats = [u for u in node_uses if u[0] is parent]
+        pname = f"∂{g.names[parent]}/∂{g.names[n]}"
+        if len(repeats) > 1:
+            pname += f" [use {sum(1 for u in node_uses[: k + 1] if u[0] is parent)}]"
+        label = pname
+        while label in labels:
+            label += "'"
+        labels.add(label)
+        ptree = _bound(p, values_by_name, set(values_by_name), "")
+        if (
+            parent is g.output and len(node_uses) == 1 and len(repeats) == 1
+        ):  # a direct input of the output: its local derivative
+            terms.append(ptree if ptree is not None else q(label, pv, _dsym(pname)))
+            continue
+        if not p.is_number:
+            step = _numeric(label, pv, _dsym(pname), ptree)
+            step.note = "local derivative (SymPy)" + (f"; {step.note}" if step.note else "")
+            backward.add(step)
+        local = q(label, pv, _dsym(pname))
+        if parent is g.output:
+            terms.append(local)
+        else:
+            adjoint = f"∂{out}/∂{g.names[parent]}"
+            terms.append(q(adjoint, g.adjoint[parent], _dsym(adjoint)) * local)
+    return terms
+
+
+def _gradient_section(g: Graph, inputs: list[Node]) -> Section:
+    """The gradient: each input's adjoint, with how many paths lead from it to the output."""
+    out = g.names[g.output]
     paths = _paths(g)
     grad = Section("Gradient")
     for n in inputs:
@@ -850,8 +892,12 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
                 note=f"{paths[n]} path{'s' if paths[n] != 1 else ''} from {g.names[n]} to {out}, summed",
             )
         )
-    sections.append(grad)
-    result = {
+    return grad
+
+
+def _graph_result(g: Graph, node: Node, at: dict[str, float], inputs: list[Node]) -> dict[str, Any]:
+    """The graph command's result: value, gradient and every node's value and adjoint."""
+    return {
         "expression": F.unicode(to_sympy(node)),
         "at": dict(at),
         "value": g.values[g.output],
@@ -867,9 +913,3 @@ def solve_graph(text: str, at: dict[str, float]) -> Solution:
             for n in g.nodes
         ],
     }
-    return Solution(
-        "graph",
-        sections,
-        result,
-        title=f"Computational graph of {F.unicode(to_sympy(node))} at {_point(at)}",
-    )

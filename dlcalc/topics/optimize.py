@@ -620,17 +620,7 @@ def solve_optimize(
     total_steps = spec.steps or 1
     record_all = (every_step and total_steps <= MAX_WRITTEN) or total_steps <= FULL_STEPS
     gradient = Gradient(node, params, total_steps) if node is not None else None
-
-    intro = Section(f"{h.optimizer} (η = {h.learning_rate:g})")
-    for rule in h.rules():
-        intro.add(rule)
-    if gradient is not None:
-        intro.add(f"f({', '.join(gradient.display)}) = {gradient.shown}")
-        for line in gradient.rules():
-            intro.add(line)
-    else:
-        intro.add("The gradient at each step is given.")
-    sections = [intro]
+    sections = [_intro_section(spec, h, gradient)]
 
     names = [step_names(None if n == 1 else p) for p in params]
     previous = [initial_state(h, nm) for nm in names]
@@ -640,134 +630,25 @@ def solve_optimize(
     rows: list[list[Any]] = [[0, *w.tolist(), *([start_loss] if gradient else []), *[None] * n]]
     history: list[dict[str, Any]] = []
     paths: dict[str, str] = {}
-    clip, schedule = spec.clip, spec.schedule
-    if schedule is not None:
-        from dlcalc.topics import training_steps as T
-
-        intro.add(T.schedule_rule(schedule))
-    if clip is not None:
-        intro.add(
-            f"The gradient is clipped before each step: g ← g·min(1, c/‖g‖), c = {clip.norm:g}"
-            if clip.norm is not None
-            else f"The gradient is clipped before each step: each entry to [−c, c], c = {clip.value:g}"
-        )
     for t in range(1, total_steps + 1):
-        if gradient is not None:
-            raw = rnd(np.array(gradient.at(w.tolist())))
-        else:
-            assert spec.gradients is not None
-            raw = rnd(np.array(spec.gradients[t - 1], dtype=float))
-        used, norm, factor = raw, None, None
-        if clip is not None:
-            from dlcalc.topics import training_steps as T
-
-            (used,), norm, factor = T.clip_arrays([raw], clip, rnd)
-        h_t, eta_step = h, None
-        if schedule is not None:
-            eta_step = T.scheduled_step(schedule, h.learning_rate, t, rnd)
-            h_t = replace(h, learning_rate=float(eta_step.value))
-        update = apply(h_t, state, w, used, t, rnd)
+        taken = _take_step(spec, h, gradient, state, w, t, rnd)
+        update = taken.update
         if record_all or t == 1:
-            section = Section(f"Step {t}")
-            eta = None
-            if eta_step is not None:
-                section.add(eta_step)
-                eta = q(eta_step.label, eta_step.value, eta_step.name)
-            # every gradient is taken at the weights before this step
-            before = [names[i].q("w", t - 1, float(w[i])) for i in range(n)]
-            grads = [names[i].q("g", t, float(raw[i])) for i in range(n)]
-            if clip is None:  # each weight's gradient, then its update
-                for i in range(n):
-                    section.add(_gradient_step(gradient, i, grads[i], before))
-                    steps = update_steps(
-                        h_t, t, names[i], before[i], grads[i], update, (i,), previous[i], eta=eta
-                    )
-                    for step in steps:
-                        section.add(step)
-            else:  # the norm needs every gradient first
-                for i in range(n):
-                    section.add(_gradient_step(gradient, i, grads[i], before))
-                assert norm is not None
-                clipped = [names[i].q("g_clip", t, float(used[i])) for i in range(n)]
-                for item in T.clip_steps(
-                    clip, grads, clipped, f"grad_norm_{t}", norm, factor, f"clip_factor_{t}",
-                    str(t), rnd,
-                ):  # fmt: skip
-                    section.add(item)
-                for i in range(n):
-                    steps = update_steps(
-                        h_t, t, names[i], before[i], clipped[i], update, (i,), previous[i], eta=eta
-                    )
-                    for step in steps:
-                        section.add(step)
-            sections.append(section)
-        if record_all or t == 1:  # the result's numbers of a written step → their labels
-            at = f"steps[{t - 1}]"
-            for i in range(n):
-                paths[f"{at}.weights[{i}]"] = names[i].label("w", t)
-                paths[f"{at}.gradient[{i}]"] = names[i].label("g", t)
-                if h.l2:
-                    paths[f"{at}.gradient_with_decay[{i}]"] = names[i].label("g_reg", t)
-                for key in update.state:
-                    kind = "r" if (h.optimizer, key) == ("rmsprop", "v") else SHORT.get(key, key)
-                    paths[f"{at}.{key}[{i}]"] = names[i].label(kind, t)
-                if t == total_steps:
-                    paths[f"weights[{i}]"] = names[i].label("w", t)
-                if clip is not None:
-                    paths[f"{at}.clipped_gradient[{i}]"] = names[i].label("g_clip", t)
-            if clip is not None:
-                paths[f"{at}.gradient_norm"] = f"grad_norm_{t}"
-            if eta_step is not None:
-                paths[f"{at}.learning_rate"] = eta_step.label
-        entry: dict[str, Any] = {
-            "step": t,
-            "weights": update.weights.tolist(),
-            "gradient": raw.tolist(),
-        }
-        if clip is not None:
-            entry["clipped_gradient"] = used.tolist()
-            entry["gradient_norm"] = norm
-        if schedule is not None:
-            entry["learning_rate"] = h_t.learning_rate
-        if h.l2:
-            entry["gradient_with_decay"] = update.total.tolist()
-        for key, array in update.state.items():
-            entry[key] = array.tolist()
+            sections.append(_written_step(spec, gradient, names, previous, w, taken, rnd))
+            paths.update(_step_paths(spec, h, names, taken, t == total_steps))
+        entry = _history_entry(spec, h, taken)
         loss = gradient.loss(update.weights.tolist()) if gradient is not None else None
         if loss is not None:
             entry["loss"] = loss
         history.append(entry)
-        rows.append([t, *update.weights.tolist(), *([loss] if gradient else []), *raw.tolist()])
-        w = update.weights
-
-    columns = ["t", *(f"{p}_t" if n > 1 else "w_t" for p in params)]
-    if gradient is not None:
-        columns.append("f(w_t)")
-    columns += [f"g_t ({p})" if n > 1 else "g_t" for p in params]
-    table = Section("Trajectory")
-    table.add(Table(columns, rows, elide=True))
-    table.add("g_t is the gradient at the weights before step t (row t − 1), without weight decay.")
-    sections.append(table)
-
-    result: dict[str, Any] = {
-        "optimizer": h.optimizer,
-        "start": [float(x) for x in spec.start],
-        "steps": history,
-        "weights": w.tolist(),
-    }
-    if gradient is not None:
-        result["function"] = gradient.shown
-        result["gradient_formula"] = gradient.shown_derivatives
-        result["start_loss"] = start_loss
-        result["loss"] = history[-1]["loss"]
-    notes = []
-    if not record_all:
-        hint = (
-            f"--every-step writes out runs of at most {MAX_WRITTEN} steps"
-            if total_steps > MAX_WRITTEN
-            else "pass --every-step to see them all"
+        rows.append(
+            [t, *update.weights.tolist(), *([loss] if gradient else []), *taken.raw.tolist()]
         )
-        notes.append(f"{total_steps:,} steps: the first is worked out in full; {hint}.")
+        w = update.weights
+    sections.append(_trajectory_section(params, gradient, rows))
+
+    result = _optimize_result(spec, h, gradient, history, w, start_loss)
+    notes = [] if record_all else [_elided_note(total_steps)]
     solution = Solution(
         "optimize",
         sections,
@@ -785,6 +666,219 @@ def solve_optimize(
 
             solution.alternatives.append((VARIANTS[v], alternative))
     return solution
+
+
+def _optimize_result(
+    spec: OptimizeProblem,
+    h: Hyper,
+    gradient: Gradient | None,
+    history: list[dict[str, Any]],
+    w: Array,
+    start_loss: float | None,
+) -> dict[str, Any]:
+    """The optimize command's result: every step, the final weights and (given f) the losses."""
+    result: dict[str, Any] = {
+        "optimizer": h.optimizer,
+        "start": [float(x) for x in spec.start],
+        "steps": history,
+        "weights": w.tolist(),
+    }
+    if gradient is not None:
+        result["function"] = gradient.shown
+        result["gradient_formula"] = gradient.shown_derivatives
+        result["start_loss"] = start_loss
+        result["loss"] = history[-1]["loss"]
+    return result
+
+
+def _elided_note(total_steps: int) -> str:
+    """Says that only the first step is written out, and how to see more."""
+    hint = (
+        f"--every-step writes out runs of at most {MAX_WRITTEN} steps"
+        if total_steps > MAX_WRITTEN
+        else "pass --every-step to see them all"
+    )
+    return f"{total_steps:,} steps: the first is worked out in full; {hint}."
+
+
+def _intro_section(spec: OptimizeProblem, h: Hyper, gradient: Gradient | None) -> Section:
+    """The optimizer's update rules, the loss and its gradient, the schedule and the clipping."""
+    intro = Section(f"{h.optimizer} (η = {h.learning_rate:g})")
+    for rule in h.rules():
+        intro.add(rule)
+    if gradient is not None:
+        intro.add(f"f({', '.join(gradient.display)}) = {gradient.shown}")
+        for line in gradient.rules():
+            intro.add(line)
+    else:
+        intro.add("The gradient at each step is given.")
+    clip, schedule = spec.clip, spec.schedule
+    if schedule is not None:
+        from dlcalc.topics import training_steps as T
+
+        intro.add(T.schedule_rule(schedule))
+    if clip is not None:
+        intro.add(
+            f"The gradient is clipped before each step: g ← g·min(1, c/‖g‖), c = {clip.norm:g}"
+            if clip.norm is not None
+            else f"The gradient is clipped before each step: each entry to [−c, c], c = {clip.value:g}"
+        )
+    return intro
+
+
+@dataclass
+class _Taken:
+    """One optimizer step as taken: the gradient, its clipped form, the step's rate, the update."""
+
+    t: int
+    raw: Array  # the gradient at the weights before the step
+    used: Array  # the gradient the optimizer uses (clipped when clipping is on)
+    norm: float | None  # the gradient's norm, when clipping
+    factor: float | None  # the clipping factor, when clipping by norm
+    h: Hyper  # the hyperparameters of this step (its scheduled learning rate)
+    eta_step: Step | None  # the scheduled learning rate, worked out
+    update: Update
+
+
+def _take_step(
+    spec: OptimizeProblem,
+    h: Hyper,
+    gradient: Gradient | None,
+    state: dict[str, Array],
+    w: Array,
+    t: int,
+    rnd: Round,
+) -> _Taken:
+    """Step ``t`` from the weights ``w``: gradient, clipping, scheduled rate and update."""
+    clip, schedule = spec.clip, spec.schedule
+    if gradient is not None:
+        raw = rnd(np.array(gradient.at(w.tolist())))
+    else:
+        assert spec.gradients is not None
+        raw = rnd(np.array(spec.gradients[t - 1], dtype=float))
+    used, norm, factor = raw, None, None
+    if clip is not None:
+        from dlcalc.topics import training_steps as T
+
+        (used,), norm, factor = T.clip_arrays([raw], clip, rnd)
+    h_t, eta_step = h, None
+    if schedule is not None:
+        from dlcalc.topics import training_steps as T
+
+        eta_step = T.scheduled_step(schedule, h.learning_rate, t, rnd)
+        h_t = replace(h, learning_rate=float(eta_step.value))
+    update = apply(h_t, state, w, used, t, rnd)
+    return _Taken(t, raw, used, norm, factor, h_t, eta_step, update)
+
+
+def _written_step(
+    spec: OptimizeProblem,
+    gradient: Gradient | None,
+    names: list[Names],
+    previous: list[dict[str, Q]],
+    w: Array,
+    taken: _Taken,
+    rnd: Round,
+) -> Section:
+    """Step t written out: each weight's gradient (clipped if asked), then its update."""
+    t, clip, n = taken.t, spec.clip, len(names)
+    section = Section(f"Step {t}")
+    eta = None
+    if taken.eta_step is not None:
+        section.add(taken.eta_step)
+        eta = q(taken.eta_step.label, taken.eta_step.value, taken.eta_step.name)
+    # every gradient is taken at the weights before this step
+    before = [names[i].q("w", t - 1, float(w[i])) for i in range(n)]
+    grads = [names[i].q("g", t, float(taken.raw[i])) for i in range(n)]
+    if clip is None:  # each weight's gradient, then its update
+        for i in range(n):
+            section.add(_gradient_step(gradient, i, grads[i], before))
+            steps = update_steps(
+                taken.h, t, names[i], before[i], grads[i], taken.update, (i,), previous[i], eta=eta
+            )
+            for step in steps:
+                section.add(step)
+        return section
+    from dlcalc.topics import training_steps as T
+
+    # the norm needs every gradient first
+    for i in range(n):
+        section.add(_gradient_step(gradient, i, grads[i], before))
+    assert taken.norm is not None
+    clipped = [names[i].q("g_clip", t, float(taken.used[i])) for i in range(n)]
+    for item in T.clip_steps(
+        clip, grads, clipped, f"grad_norm_{t}", taken.norm, taken.factor, f"clip_factor_{t}",
+        str(t), rnd,
+    ):  # fmt: skip
+        section.add(item)
+    for i in range(n):
+        steps = update_steps(
+            taken.h, t, names[i], before[i], clipped[i], taken.update, (i,), previous[i], eta=eta
+        )
+        for step in steps:
+            section.add(step)
+    return section
+
+
+def _step_paths(
+    spec: OptimizeProblem, h: Hyper, names: list[Names], taken: _Taken, last: bool
+) -> dict[str, str]:
+    """The result's numbers of a written step → the labels of their steps."""
+    t, clip = taken.t, spec.clip
+    paths: dict[str, str] = {}
+    at = f"steps[{t - 1}]"
+    for i, nm in enumerate(names):
+        paths[f"{at}.weights[{i}]"] = nm.label("w", t)
+        paths[f"{at}.gradient[{i}]"] = nm.label("g", t)
+        if h.l2:
+            paths[f"{at}.gradient_with_decay[{i}]"] = nm.label("g_reg", t)
+        for key in taken.update.state:
+            kind = "r" if (h.optimizer, key) == ("rmsprop", "v") else SHORT.get(key, key)
+            paths[f"{at}.{key}[{i}]"] = nm.label(kind, t)
+        if last:
+            paths[f"weights[{i}]"] = nm.label("w", t)
+        if clip is not None:
+            paths[f"{at}.clipped_gradient[{i}]"] = nm.label("g_clip", t)
+    if clip is not None:
+        paths[f"{at}.gradient_norm"] = f"grad_norm_{t}"
+    if taken.eta_step is not None:
+        paths[f"{at}.learning_rate"] = taken.eta_step.label
+    return paths
+
+
+def _history_entry(spec: OptimizeProblem, h: Hyper, taken: _Taken) -> dict[str, Any]:
+    """Step t in the result (its loss is added by the caller)."""
+    update = taken.update
+    entry: dict[str, Any] = {
+        "step": taken.t,
+        "weights": update.weights.tolist(),
+        "gradient": taken.raw.tolist(),
+    }
+    if spec.clip is not None:
+        entry["clipped_gradient"] = taken.used.tolist()
+        entry["gradient_norm"] = taken.norm
+    if spec.schedule is not None:
+        entry["learning_rate"] = taken.h.learning_rate
+    if h.l2:
+        entry["gradient_with_decay"] = update.total.tolist()
+    for key, array in update.state.items():
+        entry[key] = array.tolist()
+    return entry
+
+
+def _trajectory_section(
+    params: list[str], gradient: Gradient | None, rows: list[list[Any]]
+) -> Section:
+    """The table of every step: the weights, the loss and the gradient."""
+    n = len(params)
+    columns = ["t", *(f"{p}_t" if n > 1 else "w_t" for p in params)]
+    if gradient is not None:
+        columns.append("f(w_t)")
+    columns += [f"g_t ({p})" if n > 1 else "g_t" for p in params]
+    table = Section("Trajectory")
+    table.add(Table(columns, rows, elide=True))
+    table.add("g_t is the gradient at the weights before step t (row t − 1), without weight decay.")
+    return table
 
 
 def _gradient_step(gradient: Gradient | None, i: int, g: Q, current: list[Q]) -> Step:
