@@ -197,54 +197,8 @@ def load_network(doc: Document, *, training: bool, gradcheck: bool = False) -> N
 
     width = len(spec.example_list()[0].input)
     spec = _standard_weights(spec, width, fail)
-    for i, layer in enumerate(spec.layers):
-        assert layer.weights is not None
-        rows, cols = len(layer.weights), len(layer.weights[0])
-        if cols != width:
-            source = "the input has" if i == 0 else f"layer {i - 1} has"
-            raise fail(
-                f"each row needs {width} weights ({source} {width} values) but has {cols}; "
-                f"row j holds the weights into unit j from every unit of the layer before",
-                "layers",
-                i,
-                "weights",
-            )
-        if isinstance(layer.bias, list) and len(layer.bias) != rows:
-            raise fail(
-                f"expected {rows} biases (one per unit) or one number, got {len(layer.bias)}",
-                "layers",
-                i,
-                "bias",
-            )
-        if layer.units is not None:
-            if len(layer.units) != rows:
-                raise fail(
-                    f"expected {rows} unit names (one per row of weights), got {len(layer.units)}",
-                    "layers",
-                    i,
-                    "units",
-                )
-            if len(set(layer.units)) != rows:
-                raise fail("unit names must be different from each other", "layers", i, "units")
-        width = rows
-
-    for k, example in enumerate(spec.example_list()):
-        loc: tuple[str | int, ...] = ("examples", k) if spec.examples is not None else ()
-        if len(example.input) != len(spec.layers[0].matrix[0]):
-            raise fail(
-                f"expected {len(spec.layers[0].matrix[0])} input values, got {len(example.input)}",
-                *loc,
-                "input",
-            )
-        if example.target is not None and len(example.target) != width:
-            raise fail(
-                f"expected {width} target values (one per output unit), got {len(example.target)}",
-                *loc,
-                "target",
-            )
-        if (training or gradcheck) and example.target is None:
-            command = "backprop" if training else "gradcheck"
-            raise fail(f"{command} needs a target for every example", *loc, "target")
+    width = _check_layer_shapes(spec, width, fail)
+    _check_examples(spec, width, fail, needs_target=training or gradcheck, training=training)
 
     n_parameters = sum(len(layer.matrix) * (len(layer.matrix[0]) + 1) for layer in spec.layers)
     if n_parameters > MAX_PARAMETERS:
@@ -296,6 +250,64 @@ def load_network(doc: Document, *, training: bool, gradcheck: bool = False) -> N
 
 
 Fail = Callable[..., InputError]
+
+
+def _check_layer_shapes(spec: NetworkProblem, width: int, fail: Fail) -> int:
+    """Each layer's weights, biases and unit names fit the layer before; the output width."""
+    for i, layer in enumerate(spec.layers):
+        assert layer.weights is not None
+        rows, cols = len(layer.weights), len(layer.weights[0])
+        if cols != width:
+            source = "the input has" if i == 0 else f"layer {i - 1} has"
+            raise fail(
+                f"each row needs {width} weights ({source} {width} values) but has {cols}; "
+                f"row j holds the weights into unit j from every unit of the layer before",
+                "layers",
+                i,
+                "weights",
+            )
+        if isinstance(layer.bias, list) and len(layer.bias) != rows:
+            raise fail(
+                f"expected {rows} biases (one per unit) or one number, got {len(layer.bias)}",
+                "layers",
+                i,
+                "bias",
+            )
+        if layer.units is not None:
+            if len(layer.units) != rows:
+                raise fail(
+                    f"expected {rows} unit names (one per row of weights), got {len(layer.units)}",
+                    "layers",
+                    i,
+                    "units",
+                )
+            if len(set(layer.units)) != rows:
+                raise fail("unit names must be different from each other", "layers", i, "units")
+        width = rows
+    return width
+
+
+def _check_examples(
+    spec: NetworkProblem, width: int, fail: Fail, *, needs_target: bool, training: bool
+) -> None:
+    """Each example's input fits the first layer and its target the output layer (``width``)."""
+    for k, example in enumerate(spec.example_list()):
+        loc: tuple[str | int, ...] = ("examples", k) if spec.examples is not None else ()
+        if len(example.input) != len(spec.layers[0].matrix[0]):
+            raise fail(
+                f"expected {len(spec.layers[0].matrix[0])} input values, got {len(example.input)}",
+                *loc,
+                "input",
+            )
+        if example.target is not None and len(example.target) != width:
+            raise fail(
+                f"expected {width} target values (one per output unit), got {len(example.target)}",
+                *loc,
+                "target",
+            )
+        if needs_target and example.target is None:
+            command = "backprop" if training else "gradcheck"
+            raise fail(f"{command} needs a target for every example", *loc, "target")
 
 
 def _check_training_options(doc: Document, spec: NetworkProblem, fail: Fail) -> None:
