@@ -25,10 +25,6 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
         "check_sheet scores with marking.score and marking reads claims with checking's "
         "helpers; wants the scoring passed in as conventions.apply is (classrun edits checking)"
     ),
-    frozenset({"dlcalc.topics.rnn", "dlcalc.topics.rnn_steps"}): (
-        "rnn_steps types its Recorder with rnn's Model, Frame and Params (TYPE_CHECKING); "
-        "moving them waits for the training branch, which changes Model"
-    ),
 }
 
 
