@@ -15,13 +15,7 @@ PACKAGE = ROOT / "dlcalc"
 
 # Circles still open, each with the reason it is not broken yet.  The test fails when a
 # new circle appears, and when one of these is gone (then delete it here).
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    # came with the marks branch (merged into main while this test was written):
-    frozenset({"dlcalc.grading.checking", "dlcalc.grading.marking"}): (
-        "check_sheet scores with marking.score and marking reads claims with checking's "
-        "helpers; wants the scoring passed in as conventions.apply is (classrun edits checking)"
-    ),
-}
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def modules(root: Path = PACKAGE) -> dict[str, Path]:
