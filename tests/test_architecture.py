@@ -15,25 +15,7 @@ PACKAGE = ROOT / "dlcalc"
 
 # Circles still open, each with the reason it is not broken yet.  The test fails when a
 # new circle appears, and when one of these is gone (then delete it here).
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"dlcalc.render.latex", "dlcalc.render.layout", "dlcalc.render.notation"}): (
-        "latex.math/text are shared by notation and layout; moving them out of latex.py waits "
-        "for the publish branch, which rewrites them"
-    ),
-    # came with the marks branch (merged into main while this test was written):
-    frozenset({"dlcalc.grading.checking", "dlcalc.grading.marking"}): (
-        "check_sheet scores with marking.score and marking reads claims with checking's "
-        "helpers; wants the scoring passed in as conventions.apply is (classrun edits checking)"
-    ),
-    frozenset({"dlcalc.specs.common", "dlcalc.specs.marks"}): (
-        "common's Problem has a marks: field typed by specs.marks, which builds on common's "
-        "Strict, Name and Number; Problem wants a module of its own"
-    ),
-    frozenset({"dlcalc.topics.rnn", "dlcalc.topics.rnn_steps"}): (
-        "rnn_steps types its Recorder with rnn's Model, Frame and Params (TYPE_CHECKING); "
-        "moving them waits for the training branch, which changes Model"
-    ),
-}
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def modules(root: Path = PACKAGE) -> dict[str, Path]:

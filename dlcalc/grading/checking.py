@@ -29,16 +29,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Real
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from dlcalc.errors import InputError, printable
 from dlcalc.limits import CONTROL, MAX_NUMBER_CHARS, MAX_TEXT
 from dlcalc.model.steps import Mark, Section, Solution, Step, Table
-
-if TYPE_CHECKING:
-    from dlcalc.grading.marking import Policy, Scores
 
 NUMBER = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$", re.ASCII)
 PATH = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
@@ -155,7 +152,7 @@ class Report:
     conventions: list[tuple[str, str, list[str]]] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # conventions seen but not accepted
     seen: tuple[str, list[str]] | None = None  # the best of those: title, its mismatches
-    scores: Scores | None = None  # points under the marking policy (dlcalc.grading.marking)
+    scores: Any = None  # points under the marking policy (dlcalc.grading.marking.Scores)
     # Claims that do not count (count_once): copied givens, a quantity's second spelling.
     not_counted: list[Verdict] = field(default_factory=list)
 
@@ -1110,6 +1107,21 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+def fmt_points(x: float) -> str:
+    """Points as a teacher writes them: 7, 6.5, 0.25 (no binary noise)."""
+    return f"{round(x, 6):g}"
+
+
+class Scoring(Protocol):
+    """A ``marks:`` policy (:class:`dlcalc.grading.marking.Policy`): it scores a judged report.
+
+    Passed in (as ``conventions`` is) so that checking does not import the marking built on it."""
+
+    def scores_of(self, report: Report, index: Index, guard: Any = None) -> Any:
+        """The points of every verdict of ``report`` (a :class:`dlcalc.grading.marking.Scores`)."""
+        ...
+
+
 # --- the marked solution --------------------------------------------------------------------
 
 
@@ -1118,8 +1130,6 @@ def marked(solution: Solution, report: Report) -> Solution:
 
     The table holds the correct values themselves; renderers format them like every number.
     """
-    from dlcalc.grading.marking import fmt_points
-
     labels = {step.label for step in solution.iter_steps()}
     scores = report.scores
 
@@ -1199,7 +1209,7 @@ def check_sheet(
     carry: int | None = None,
     problem: Any = None,
     index: Index | None = None,
-    marks: Policy | None = None,
+    marks: Scoring | None = None,
     guard: Any = None,
     unknown_names: list[Claim] | None = None,
     *,
@@ -1226,9 +1236,7 @@ def check_sheet(
         if conventions is not None:
             report = conventions(index, report, sheet, problem)
         if marks is not None:
-            from dlcalc.grading.marking import score
-
-            report.scores = score(report, marks, index, guard)
+            report.scores = marks.scores_of(report, index, guard)
     except InputError as e:
         e.file = sheet.name
         raise
@@ -1243,7 +1251,7 @@ def check_solution(
     carry: int | None = None,
     problem: Any = None,
     policy: MarkingPolicy = DEFAULT_POLICY,
-    marks: Policy | None = None,
+    marks: Scoring | None = None,
     *,
     conventions: Conventions | None,
 ) -> tuple[Solution, Report]:

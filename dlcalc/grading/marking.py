@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from dlcalc.errors import InputError
+from dlcalc.grading.checking import fmt_points
 
 if TYPE_CHECKING:
     from dlcalc.grading.checking import Claim, Index, Report, Verdict
@@ -183,6 +184,10 @@ class Policy:
             what = "significant figures" if mode == "significant" else "decimals"
             parts.append(f"fewer than {digits} {what} written earns {_share(credit)}")
         return "Marking: " + "; ".join(parts) + "."
+
+    def scores_of(self, report: Report, index: Index, guard: Guard | None = None) -> Scores:
+        """The points of every verdict of ``report`` under this policy (:func:`score`)."""
+        return score(report, self, index, guard)
 
     # -- tolerance (before judging) --
 
@@ -577,11 +582,6 @@ class Scores:
             n = len(self.withheld)
             text += f" Carried-forward credit withheld on {n} claim{'s' if n != 1 else ''}: {self.withheld[0][1]}."
         return text
-
-
-def fmt_points(x: float) -> str:
-    """Points as a teacher writes them: 7, 6.5, 0.25 (no binary noise)."""
-    return f"{round(x, 6):g}"
 
 
 def score(report: Report, policy: Policy, index: Index, guard: Guard | None = None) -> Scores:

@@ -85,9 +85,7 @@ def rule_text(rule: Rule, notation: str) -> str:
     if rule.note is None:
         return line
     if notation == "latex":
-        from dlcalc.render.latex import text
-
-        return line + r" \quad \text{(" + text(rule.note) + ")}"
+        return line + r" \quad \text{(" + n.text(rule.note) + ")}"
     note = convert(rule.note, notation) if notation != "unicode" else n.visible(rule.note)
     return f"{line}  ({note})"
 
@@ -99,9 +97,7 @@ def convert(text: str, notation: str) -> str:
     if notation == "ascii":
         return n.ascii_text(text)
     if notation == "latex":
-        from dlcalc.render.latex import math
-
-        return math(n.visible(text))
+        return n.math(n.visible(text))
     if notation == "html":
         import html
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dlcalc.specs.common import Matrix, Problem, Strict, Whole
+from dlcalc.specs.common import Matrix, Strict, Whole
 from dlcalc.specs.generative import fail
 from dlcalc.specs.loader import Document, validate
+from dlcalc.specs.problem import Problem
 
 MAX_SIDE = 64  # queries, keys or features
 MAX_WORK = 50_000  # multiply-adds n·m·(d_k + d_v): each is written out as a term

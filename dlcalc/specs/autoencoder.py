@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-from dlcalc.specs.common import Matrix, Number, Problem, Strict, Vector, one_of, to_number, vector
+from dlcalc.specs.common import Matrix, Number, Strict, Vector, one_of, to_number, vector
 from dlcalc.specs.generative import fail
 from dlcalc.specs.loader import Document, validate
+from dlcalc.specs.problem import Problem
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "sse", "mse", "bce")

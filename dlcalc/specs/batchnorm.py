@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Matrix, Number, Problem, Vector
+from dlcalc.specs.common import Matrix, Number, Vector
 from dlcalc.specs.loader import Document, field_path, validate
+from dlcalc.specs.problem import Problem
 
 MAX_VALUES = 10_000
 

@@ -204,17 +204,3 @@ class Strict(BaseModel):
             message = f"expected a mapping of keys to values, got {describe(data)}"
             raise PydanticCustomError("not_a_mapping", "{message}", {"message": message})
         return data
-
-
-# The marking keys build on the types above (dlcalc/specs/__init__.py loads this module first).
-from dlcalc.specs.marks import Ask, MarksSpec  # noqa: E402
-
-
-class Problem(Strict):
-    """Keys every problem file may carry (``ask`` and ``marks``: dlcalc.specs.marks)."""
-
-    title: Title | None = None
-    source: Title | None = None
-    command: str | None = None
-    ask: Ask | None = None
-    marks: MarksSpec | None = None

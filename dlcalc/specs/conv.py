@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Problem, Strict, to_whole
+from dlcalc.specs.common import Strict, to_whole
 from dlcalc.specs.loader import Document, describe, field_path, suggest, validate
+from dlcalc.specs.problem import Problem
 
 MAX_LAYERS = 1000
 MAX_SIZE = 10**9

@@ -18,9 +18,10 @@ from pydantic import AfterValidator
 
 from dlcalc import limits
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Number, Problem, Strict, one_of, to_number
+from dlcalc.specs.common import Number, Strict, one_of, to_number
 from dlcalc.specs.conv import Dilation, Kernel, Padding, Stride
 from dlcalc.specs.loader import Document, describe, field_path, suggest, validate
+from dlcalc.specs.problem import Problem
 
 Loc = tuple[str | int, ...]
 Tensor = list[list[list[float]]]  # channels first: [C][H][W]

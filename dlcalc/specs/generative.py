@@ -7,8 +7,9 @@ from typing import Annotated
 from pydantic import BeforeValidator
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Number, Problem, Vector, one_of
+from dlcalc.specs.common import Number, Vector, one_of
 from dlcalc.specs.loader import Document, field_path, validate
+from dlcalc.specs.problem import Problem
 
 MAX_VALUES = 1_000  # examples of a GAN batch, latent dimensions, reconstructed values
 

@@ -7,8 +7,9 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Number, Problem, Whole, one_of
+from dlcalc.specs.common import Number, Whole, one_of
 from dlcalc.specs.loader import Document, field_path, validate
+from dlcalc.specs.problem import Problem
 
 SCHEMES = (
     "xavier_uniform",

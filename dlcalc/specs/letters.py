@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Problem, to_number
+from dlcalc.specs.common import to_number
 from dlcalc.specs.loader import Document, describe, field_path, validate
+from dlcalc.specs.problem import Problem
 
 LETTER = re.compile(r"[A-Za-z][A-Za-z0-9]{0,5}", re.ASCII)  # a, w, x1, A: a symbol as written
 Entry = str | float  # a letter, or a number

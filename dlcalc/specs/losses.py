@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Number, Problem, Strict, Vector, matrix, to_number, vector
+from dlcalc.specs.common import Number, Strict, Vector, matrix, to_number, vector
 from dlcalc.specs.loader import Document, describe, field_path, validate
+from dlcalc.specs.problem import Problem
 
 TOLERANCE = 1e-6
 MAX_VALUES = 10_000

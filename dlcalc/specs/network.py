@@ -14,7 +14,6 @@ from dlcalc.specs.common import (
     Matrix,
     Name,
     Number,
-    Problem,
     Strict,
     Vector,
     Whole,
@@ -24,6 +23,7 @@ from dlcalc.specs.common import (
 )
 from dlcalc.specs.loader import Document, validate
 from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings
+from dlcalc.specs.problem import Problem
 from dlcalc.specs.training import (
     Clip,
     Regularization,

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator
 
 from dlcalc.errors import InputError
-from dlcalc.specs.common import Matrix, Number, Problem, Vector, Whole, one_of
+from dlcalc.specs.common import Matrix, Number, Vector, Whole, one_of
 from dlcalc.specs.loader import Document, validate
 from dlcalc.specs.optimizer_settings import OPTIMIZERS, check_settings, fail
+from dlcalc.specs.problem import Problem
 from dlcalc.specs.training import Clip, Schedule, check_clip, check_schedule
 
 if TYPE_CHECKING:

@@ -18,7 +18,6 @@ from dlcalc.errors import InputError
 from dlcalc.specs.common import (
     Name,
     Number,
-    Problem,
     Strict,
     Vector,
     Whole,
@@ -28,6 +27,7 @@ from dlcalc.specs.common import (
     vector,
 )
 from dlcalc.specs.loader import Document, describe, field_path, validate
+from dlcalc.specs.problem import Problem
 
 MAX_EPOCHS = 100_000
 MAX_WORK = 3_000_000  # epochs × rows × weights in exact arithmetic (the run itself is metered: limits.Meter)

@@ -15,8 +15,9 @@ from pydantic import AfterValidator, BeforeValidator
 
 from dlcalc.errors import InputError
 from dlcalc.maths.numerics import ACTIVATIONS, LOSSES
-from dlcalc.specs.common import Matrix, Number, Problem, Strict, Vector, Whole, one_of, vector
+from dlcalc.specs.common import Matrix, Number, Strict, Vector, Whole, one_of, vector
 from dlcalc.specs.loader import Document, describe, field_path, validate
+from dlcalc.specs.problem import Problem
 
 CELLS = ("rnn", "lstm", "gru")
 GATES = {

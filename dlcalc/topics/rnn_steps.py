@@ -1,6 +1,6 @@
 """The worked solution of ``rnn``: every gate, state, gradient and update as a formula tree.
 
-:class:`Recorder` reads the arrays of the engine (:mod:`dlcalc.topics.rnn`) and writes one
+:class:`Recorder` reads the arrays of the engine (:mod:`dlcalc.topics.rnn`, types in :mod:`dlcalc.topics.rnn_model`) and writes one
 step per quantity and unit, its formula built with :mod:`dlcalc.model.formula` so that the
 printed formula, the substituted numbers and ``check``'s recomputation are one tree.
 Labels (what an answers file names) are ASCII: ``f_1``, ``stilde_2``, ``dL_ds_1``,
@@ -36,7 +36,7 @@ from dlcalc.model.steps import Section, Step, Table
 from dlcalc.specs.rnn import GATES
 
 if TYPE_CHECKING:
-    from dlcalc.topics.rnn import Frame, Model, Params
+    from dlcalc.topics.rnn_model import Frame, Model, Params
 
 Array = np.ndarray
 ALPHA = 0.01
