@@ -178,230 +178,58 @@ def shape_text(shape: list[int]) -> str:
     return " × ".join(f"{x:,}" for x in shape)
 
 
+@dataclass
+class LayerOutcome:
+    """What one layer adds to the walk: parameters, MACs, output shape and receptive field."""
+
+    params: int
+    macs: int
+    shape: list[int]
+    rf: int | list[int] | None = None
+    branches: dict[str, dict[str, int]] | None = None
+
+
 def solve_conv_shape(chain: ConvChain) -> Solution:
     """Walk the chain: every layer's output size, parameters, MACs and receptive field."""
     shape = list(chain.input_shape)
     field_: Field | None = Field([1, 1], [1, 1])
-    sections: list[Section] = []
+    sections = [_introduction(shape)]
     layer_results: list[dict[str, object]] = []
     summary: list[list[object]] = []
     notes: list[str] = []
     param_qs: list[Q] = []
     mac_qs: list[Q] = []
-    start = Section(f"Input: {shape_text(shape)}")
-    start.add(
-        "Sizes are H × W × C (height, width, channels).  Output size of conv and pool layers: "
-        "(W − F + 2P)/S + 1 with kernel F, padding P and stride S; floored when not whole.  "
-        "Parameters: F·F·C_in·K weights plus K biases (conv), N_in·N_out + N_out (dense).  "
-        "MACs: multiply–accumulates, one per weight per output position.  "
-        "RF: receptive field, the input pixels per side one output value sees; "
-        "jump: input pixels between neighbouring outputs."
-    )
-    sections.append(start)
 
     for index, layer in enumerate(chain.layers):
         i = index + 1
-        s = layer.settings
         section = Section(f"Layer {i} · {describe(layer)}")
-        params = 0
-        macs = 0
-        rf: int | list[int] | None = None
-        if (
-            layer.kind
-            in ("conv", "conv_transpose", "maxpool", "avgpool", "global_avgpool", "inception")
-            and len(shape) != 3
-        ):
-            raise InputError(
-                f"a {layer.kind} layer needs an H × W × C input, but its input is a vector of {shape[0]:,} (after flatten or dense)",
-                file=chain.file,
-                line=layer.line,
-                field=f"layers[{index}]",
-            )
-        if isinstance(s, (Conv, ConvTranspose, Pool)):
-            h_in, w_in, c_in = shape
-            kernel = s.kernel
-            if isinstance(s, Pool):
-                stride = s.stride or s.kernel
-                dilation = (1, 1)
-            else:
-                stride, dilation = s.stride, s.dilation
-            pad = s.padding
-            pads: list[int | str] = [pad, pad] if isinstance(pad, str) else list(pad)
-            results = []
-            for a, size in enumerate((h_in, w_in)):
-                if isinstance(s, ConvTranspose):
-                    r = transpose_axis(
-                        size,
-                        kernel[a],
-                        stride[a],
-                        pads[a],
-                        s.output_padding[a],
-                        dilation[a],
-                        i,
-                        AXES[a],
-                    )
-                    if r.out < 1:
-                        raise _fail(
-                            chain,
-                            layer,
-                            index,
-                            "padding",
-                            f"the padding {pads[a]} leaves no output ({AXES[a]} would be {r.out})",
-                        )
-                    if r.out > MAX_SIZE:  # sizes multiply by the stride layer after layer
-                        raise _fail(
-                            chain,
-                            layer,
-                            index,
-                            "stride",
-                            f"the output {AXES[a]} would be {r.out:.3g}, over {MAX_SIZE:,}; "
-                            "use smaller strides or fewer transposed layers",
-                        )
-                else:
-                    f_eff = dilation[a] * (kernel[a] - 1) + 1
-                    p = pads[a]
-                    padded = size + (2 * p if isinstance(p, int) else 0)
-                    if p != "same" and f_eff > padded:
-                        what = "kernel" if dilation[a] == 1 else "dilated kernel"
-                        raise _fail(
-                            chain,
-                            layer,
-                            index,
-                            "kernel",
-                            f"the {what} ({f_eff}) is larger than the padded input {AXES[a]} = {size} + 2·{p if isinstance(p, int) else 0} = {padded}",
-                        )
-                    r = conv_axis(size, kernel[a], stride[a], p, dilation[a], i, AXES[a])
-                results.append(r)
-            c_out = s.filters if isinstance(s, (Conv, ConvTranspose)) else c_in
-            same_axes = (
-                h_in == w_in
-                and kernel[0] == kernel[1]
-                and stride[0] == stride[1]
-                and pads[0] == pads[1]
-                and dilation[0] == dilation[1]
-            )
-            if same_axes:
-                r = results[0]
-                # named in text: "H_1 = W_1" is two names, not one
-                section.add(
-                    Step(f"H_{i}", r.out, symbol=f"H_{i} = W_{i}", expr=r.expr, note=r.note)
-                )
-            else:
-                for a, r in enumerate(results):
-                    section.add(_step(f"{AXES[a]}_{i}", r.out, r.expr, r.note))
-            for r in results:
-                if r.note and "floored" in r.note and f"Layer {i}: {r.note}." not in notes:
-                    notes.append(f"Layer {i}: {r.note}.")
-            shape = [results[0].out, results[1].out, c_out]
-            if isinstance(s, (Conv, ConvTranspose)):
-                k = s.filters
-                kh, kw = kernel
-                f_qs = (
-                    (_q(f"F_{i}", kh),) * 2 if kh == kw else (_q(f"Fh_{i}", kh), _q(f"Fw_{i}", kw))
-                )
-                c_q, k_q = _q(f"C_{i - 1}", c_in), _q(f"K_{i}", k)
-                weights = _dot(*f_qs, c_q, k_q)
-                params = kh * kw * c_in * k + (k if s.bias else 0)
-                section.add(_step(f"params_{i}", params, weights + k_q if s.bias else weights))
-                if isinstance(s, Conv):
-                    hw = (_q(f"H_{i}", shape[0]), _q(f"W_{i}", shape[1]))
-                else:
-                    hw = (_q(f"H_{i - 1}", h_in), _q(f"W_{i - 1}", w_in))
-                macs = hw[0].value * hw[1].value * kh * kw * c_in * k
-                section.add(_step(f"MACs_{i}", int(macs), _dot(*hw, *f_qs, c_q, k_q)))
-            else:
-                section.add(Step(f"params_{i}", 0, note="pooling has no weights"))
-            if isinstance(s, ConvTranspose):
-                field_ = None
-                section.add(
-                    "The receptive field of a transposed convolution is not the usual growing window; not computed."
-                )
-            elif field_ is not None:
-                rf = _receptive(
-                    section,
-                    field_,
-                    i,
-                    [dilation[a] * (kernel[a] - 1) + 1 for a in range(2)],
-                    list(stride),
-                )
-        elif isinstance(s, Inception):
-            params, macs, shape, branches = _inception(section, s, shape, i)
-            if field_ is not None:
-                section.add("The widest branch, the 5×5 convolution, sets the receptive field.")
-                rf = _receptive(section, field_, i, [5, 5], [1, 1])
-        elif layer.kind == "global_avgpool":
-            h_in, w_in, c_in = shape
-            section.add(
-                Step(
-                    f"shape_{i}",
-                    [1, 1, c_in],
-                    note=f"each of the {c_in:,} channels is averaged over its {h_in:,} × {w_in:,} positions",
-                )
-            )
-            section.add(Step(f"params_{i}", 0, note="pooling has no weights"))
-            shape = [1, 1, c_in]
-            field_ = None
-        elif layer.kind == "flatten":
-            if len(shape) == 3:
-                n = shape[0] * shape[1] * shape[2]
-                section.add(_step(f"N_{i}", n, _flattened(i, shape)))
-            else:
-                n = shape[0]
-                section.add(Step(f"N_{i}", n, note="already a vector"))
-            section.add(Step(f"params_{i}", 0, note="flatten only reorders values"))
-            shape = [n]
-        elif isinstance(s, Dense):
-            if len(shape) == 3:
-                n_in = shape[0] * shape[1] * shape[2]
-                note = "the H × W × C input is flattened first"
-                section.add(_step(f"N_{i - 1}", n_in, _flattened(i, shape), note))
-            else:
-                n_in = shape[0]
-            u = s.units
-            n_q, u_q = _q(f"N_{i - 1}", n_in), _q(f"N_{i}", u)
-            params = n_in * u + (u if s.bias else 0)
-            section.add(
-                _step(f"params_{i}", params, _dot(n_q, u_q) + u_q if s.bias else _dot(n_q, u_q))
-            )
-            macs = n_in * u
-            section.add(_step(f"MACs_{i}", macs, _dot(n_q, u_q)))
-            shape = [u]
-        if layer.kind in ("flatten", "dense", "global_avgpool"):
+        _check_image_input(chain, layer, index, shape)
+        outcome = _solve_layer(chain, layer, index, section, shape, field_, notes)
+        shape = outcome.shape
+        if layer.kind in ("conv_transpose", "flatten", "dense", "global_avgpool"):
             field_ = None
         if layer.kind != "global_avgpool":
             section.add(Step(f"shape_{i}", list(shape)))
         sections.append(section)
-        if params:
-            param_qs.append(_q(f"params_{i}", params))
-        if macs:
-            mac_qs.append(_q(f"MACs_{i}", int(macs)))
-        layer_results.append(
-            {
-                "type": layer.kind,
-                "output": list(shape),
-                "params": params,
-                "macs": int(macs),
-                "receptive_field": rf,
-            }
-        )
-        if isinstance(s, Inception):
-            layer_results[-1]["branches"] = branches
+        if outcome.params:
+            param_qs.append(_q(f"params_{i}", outcome.params))
+        if outcome.macs:
+            mac_qs.append(_q(f"MACs_{i}", int(outcome.macs)))
+        layer_results.append(_layer_record(layer, outcome))
         summary.append(
-            [i, describe(layer).split(":")[0], shape_text(shape), params, int(macs), _rf_text(rf)]
+            [
+                i,
+                describe(layer).split(":")[0],
+                shape_text(shape),
+                outcome.params,
+                int(outcome.macs),
+                _rf_text(outcome.rf),
+            ]
         )
 
     total_params = sum(int(r["params"]) for r in layer_results)  # type: ignore[call-overload]
     total_macs = sum(int(r["macs"]) for r in layer_results)  # type: ignore[call-overload]
-    totals = Section("Totals")
-    totals.add(
-        Table(
-            ["#", "layer", "output", "params", "MACs", "receptive field"],
-            [*summary, ["", "total", shape_text(shape), total_params, total_macs, ""]],
-        )
-    )
-    totals.add(_sum_step("total_params", total_params, param_qs))
-    totals.add(_sum_step("total_MACs", total_macs, mac_qs))
-    sections.append(totals)
+    sections.append(_totals(summary, shape, total_params, total_macs, param_qs, mac_qs))
     return Solution(
         command="conv-shape",
         sections=sections,
@@ -415,6 +243,304 @@ def solve_conv_shape(chain: ConvChain) -> Solution:
         source=chain.source,
         notes=notes,
     )
+
+
+def _totals(
+    summary: list[list[object]],
+    shape: list[int],
+    total_params: int,
+    total_macs: int,
+    param_qs: list[Q],
+    mac_qs: list[Q],
+) -> Section:
+    """The summary table of every layer and the sums of parameters and MACs."""
+    totals = Section("Totals")
+    totals.add(
+        Table(
+            ["#", "layer", "output", "params", "MACs", "receptive field"],
+            [*summary, ["", "total", shape_text(shape), total_params, total_macs, ""]],
+        )
+    )
+    totals.add(_sum_step("total_params", total_params, param_qs))
+    totals.add(_sum_step("total_MACs", total_macs, mac_qs))
+    return totals
+
+
+def _introduction(shape: list[int]) -> Section:
+    """The input's size and what each quantity in the layers' sections means."""
+    start = Section(f"Input: {shape_text(shape)}")
+    start.add(
+        "Sizes are H × W × C (height, width, channels).  Output size of conv and pool layers: "
+        "(W − F + 2P)/S + 1 with kernel F, padding P and stride S; floored when not whole.  "
+        "Parameters: F·F·C_in·K weights plus K biases (conv), N_in·N_out + N_out (dense).  "
+        "MACs: multiply–accumulates, one per weight per output position.  "
+        "RF: receptive field, the input pixels per side one output value sees; "
+        "jump: input pixels between neighbouring outputs."
+    )
+    return start
+
+
+def _check_image_input(chain: ConvChain, layer: Layer, index: int, shape: list[int]) -> None:
+    """Layers that slide over H × W need an image, not the vector a flatten or dense leaves."""
+    if (
+        layer.kind
+        in ("conv", "conv_transpose", "maxpool", "avgpool", "global_avgpool", "inception")
+        and len(shape) != 3
+    ):
+        raise InputError(
+            f"a {layer.kind} layer needs an H × W × C input, but its input is a vector of {shape[0]:,} (after flatten or dense)",
+            file=chain.file,
+            line=layer.line,
+            field=f"layers[{index}]",
+        )
+
+
+def _solve_layer(
+    chain: ConvChain,
+    layer: Layer,
+    index: int,
+    section: Section,
+    shape: list[int],
+    field_: Field | None,
+    notes: list[str],
+) -> LayerOutcome:
+    """One layer's steps, written into its section, by the layer's kind."""
+    i = index + 1
+    s = layer.settings
+    if isinstance(s, (Conv, ConvTranspose, Pool)):
+        return _sliding_layer(chain, layer, s, index, section, shape, field_, notes)
+    if isinstance(s, Inception):
+        params, macs, out_shape, branches = _inception(section, s, shape, i)
+        rf: int | list[int] | None = None
+        if field_ is not None:
+            section.add("The widest branch, the 5×5 convolution, sets the receptive field.")
+            rf = _receptive(section, field_, i, [5, 5], [1, 1])
+        return LayerOutcome(params, macs, out_shape, rf, branches)
+    if layer.kind == "global_avgpool":
+        return _global_avgpool(section, shape, i)
+    if layer.kind == "flatten":
+        return _flatten(section, shape, i)
+    if isinstance(s, Dense):
+        return _dense(section, s, shape, i)
+    return LayerOutcome(0, 0, shape)
+
+
+def _layer_record(layer: Layer, outcome: LayerOutcome) -> dict[str, object]:
+    """The layer's entry in the JSON result."""
+    record: dict[str, object] = {
+        "type": layer.kind,
+        "output": list(outcome.shape),
+        "params": outcome.params,
+        "macs": int(outcome.macs),
+        "receptive_field": outcome.rf,
+    }
+    if outcome.branches is not None:
+        record["branches"] = outcome.branches
+    return record
+
+
+def _sliding_layer(
+    chain: ConvChain,
+    layer: Layer,
+    s: Conv | ConvTranspose | Pool,
+    index: int,
+    section: Section,
+    shape: list[int],
+    field_: Field | None,
+    notes: list[str],
+) -> LayerOutcome:
+    """A conv, transposed conv or pooling layer: output size, weights and receptive field."""
+    i = index + 1
+    h_in, w_in, c_in = shape
+    kernel = s.kernel
+    if isinstance(s, Pool):
+        stride = s.stride or s.kernel
+        dilation = (1, 1)
+    else:
+        stride, dilation = s.stride, s.dilation
+    pad = s.padding
+    pads: list[int | str] = [pad, pad] if isinstance(pad, str) else list(pad)
+    results = []
+    for a, size in enumerate((h_in, w_in)):
+        if isinstance(s, ConvTranspose):
+            out_pad = s.output_padding[a]
+            r = _checked_transpose_axis(
+                chain, layer, index, a, size, kernel[a], stride[a], pads[a], out_pad, dilation[a]
+            )
+        else:
+            r = _checked_conv_axis(
+                chain, layer, index, a, size, kernel[a], stride[a], pads[a], dilation[a]
+            )
+        results.append(r)
+    c_out = s.filters if isinstance(s, (Conv, ConvTranspose)) else c_in
+    same_axes = (
+        h_in == w_in
+        and kernel[0] == kernel[1]
+        and stride[0] == stride[1]
+        and pads[0] == pads[1]
+        and dilation[0] == dilation[1]
+    )
+    _size_steps(section, i, results, same_axes, notes)
+    out_shape = [results[0].out, results[1].out, c_out]
+    params = 0
+    macs = 0
+    if isinstance(s, (Conv, ConvTranspose)):
+        params, macs = _weight_steps(section, s, i, shape, out_shape)
+    else:
+        section.add(Step(f"params_{i}", 0, note="pooling has no weights"))
+    rf: int | list[int] | None = None
+    if isinstance(s, ConvTranspose):
+        section.add(
+            "The receptive field of a transposed convolution is not the usual growing window; not computed."
+        )
+    elif field_ is not None:
+        f_eff = [dilation[a] * (kernel[a] - 1) + 1 for a in range(2)]
+        rf = _receptive(section, field_, i, f_eff, list(stride))
+    return LayerOutcome(params, macs, out_shape, rf)
+
+
+def _checked_transpose_axis(
+    chain: ConvChain,
+    layer: Layer,
+    index: int,
+    a: int,
+    size: int,
+    kernel: int,
+    stride: int,
+    pad: int | str,
+    out_pad: int,
+    dilation: int,
+) -> AxisResult:
+    """A transposed conv's output along one axis, refused when empty or too large."""
+    r = transpose_axis(size, kernel, stride, pad, out_pad, dilation, index + 1, AXES[a])
+    if r.out < 1:
+        raise _fail(
+            chain,
+            layer,
+            index,
+            "padding",
+            f"the padding {pad} leaves no output ({AXES[a]} would be {r.out})",
+        )
+    if r.out > MAX_SIZE:  # sizes multiply by the stride layer after layer
+        raise _fail(
+            chain,
+            layer,
+            index,
+            "stride",
+            f"the output {AXES[a]} would be {r.out:.3g}, over {MAX_SIZE:,}; "
+            "use smaller strides or fewer transposed layers",
+        )
+    return r
+
+
+def _checked_conv_axis(
+    chain: ConvChain,
+    layer: Layer,
+    index: int,
+    a: int,
+    size: int,
+    kernel: int,
+    stride: int,
+    pad: int | str,
+    dilation: int,
+) -> AxisResult:
+    """A conv or pool output along one axis, refused when the kernel overhangs the padded input."""
+    f_eff = dilation * (kernel - 1) + 1
+    padded = size + (2 * pad if isinstance(pad, int) else 0)
+    if pad != "same" and f_eff > padded:
+        what = "kernel" if dilation == 1 else "dilated kernel"
+        raise _fail(
+            chain,
+            layer,
+            index,
+            "kernel",
+            f"the {what} ({f_eff}) is larger than the padded input {AXES[a]} = {size} + 2·{pad if isinstance(pad, int) else 0} = {padded}",
+        )
+    return conv_axis(size, kernel, stride, pad, dilation, index + 1, AXES[a])
+
+
+def _size_steps(
+    section: Section, i: int, results: list[AxisResult], same_axes: bool, notes: list[str]
+) -> None:
+    """The output height and width (one step when both axes match); floored sizes become notes."""
+    if same_axes:
+        r = results[0]
+        # named in text: "H_1 = W_1" is two names, not one
+        section.add(Step(f"H_{i}", r.out, symbol=f"H_{i} = W_{i}", expr=r.expr, note=r.note))
+    else:
+        for a, r in enumerate(results):
+            section.add(_step(f"{AXES[a]}_{i}", r.out, r.expr, r.note))
+    for r in results:
+        if r.note and "floored" in r.note and f"Layer {i}: {r.note}." not in notes:
+            notes.append(f"Layer {i}: {r.note}.")
+
+
+def _weight_steps(
+    section: Section,
+    s: Conv | ConvTranspose,
+    i: int,
+    shape_in: list[int],
+    shape_out: list[int],
+) -> tuple[int, int]:
+    """A conv's parameters F·F·C·K (+ K biases) and its MACs, one per weight per position."""
+    h_in, w_in, c_in = shape_in
+    k = s.filters
+    kh, kw = s.kernel
+    f_qs = (_q(f"F_{i}", kh),) * 2 if kh == kw else (_q(f"Fh_{i}", kh), _q(f"Fw_{i}", kw))
+    c_q, k_q = _q(f"C_{i - 1}", c_in), _q(f"K_{i}", k)
+    weights = _dot(*f_qs, c_q, k_q)
+    params = kh * kw * c_in * k + (k if s.bias else 0)
+    section.add(_step(f"params_{i}", params, weights + k_q if s.bias else weights))
+    if isinstance(s, Conv):
+        hw = (_q(f"H_{i}", shape_out[0]), _q(f"W_{i}", shape_out[1]))
+    else:
+        hw = (_q(f"H_{i - 1}", h_in), _q(f"W_{i - 1}", w_in))
+    macs = hw[0].value * hw[1].value * kh * kw * c_in * k
+    section.add(_step(f"MACs_{i}", int(macs), _dot(*hw, *f_qs, c_q, k_q)))
+    return params, macs
+
+
+def _global_avgpool(section: Section, shape: list[int], i: int) -> LayerOutcome:
+    """Global average pooling: one value per channel, no weights."""
+    h_in, w_in, c_in = shape
+    section.add(
+        Step(
+            f"shape_{i}",
+            [1, 1, c_in],
+            note=f"each of the {c_in:,} channels is averaged over its {h_in:,} × {w_in:,} positions",
+        )
+    )
+    section.add(Step(f"params_{i}", 0, note="pooling has no weights"))
+    return LayerOutcome(0, 0, [1, 1, c_in])
+
+
+def _flatten(section: Section, shape: list[int], i: int) -> LayerOutcome:
+    """Flatten: H·W·C values in a row (a vector stays as it is)."""
+    if len(shape) == 3:
+        n = shape[0] * shape[1] * shape[2]
+        section.add(_step(f"N_{i}", n, _flattened(i, shape)))
+    else:
+        n = shape[0]
+        section.add(Step(f"N_{i}", n, note="already a vector"))
+    section.add(Step(f"params_{i}", 0, note="flatten only reorders values"))
+    return LayerOutcome(0, 0, [n])
+
+
+def _dense(section: Section, s: Dense, shape: list[int], i: int) -> LayerOutcome:
+    """A dense layer: N_in·N_out weights (+ N_out biases) and N_in·N_out MACs."""
+    if len(shape) == 3:
+        n_in = shape[0] * shape[1] * shape[2]
+        note = "the H × W × C input is flattened first"
+        section.add(_step(f"N_{i - 1}", n_in, _flattened(i, shape), note))
+    else:
+        n_in = shape[0]
+    u = s.units
+    n_q, u_q = _q(f"N_{i - 1}", n_in), _q(f"N_{i}", u)
+    params = n_in * u + (u if s.bias else 0)
+    section.add(_step(f"params_{i}", params, _dot(n_q, u_q) + u_q if s.bias else _dot(n_q, u_q)))
+    macs = n_in * u
+    section.add(_step(f"MACs_{i}", macs, _dot(n_q, u_q)))
+    return LayerOutcome(params, macs, [u])
 
 
 def _flattened(i: int, shape: Sequence[int]) -> Node:

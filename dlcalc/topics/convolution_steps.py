@@ -131,6 +131,136 @@ def grad_tensor(of: Tensor3, values: Channels) -> Tensor3:
     return Tensor3("grad_" + of.base, values, grad_of=of.base)
 
 
+class KernelLeaves:
+    """A conv layer's kernel entries as formula leaves (one object per entry: each is in many sums)."""
+
+    def __init__(
+        self, layer: ConvLayer, kernels: list[Channels], kname: str, keep: tuple[bool, ...]
+    ) -> None:
+        self.layer = layer
+        self.kernels = kernels
+        self.kname = kname
+        self.keep = keep
+        self._leaves: dict[tuple[int, int, int, int], Q] = {}
+
+    def at(self, f: int, ch: int, u: int, v: int) -> Q:
+        """The kernel entry (as written) that sits at (u, v) as the kernel slides."""
+        a, b = engine.flipped_index(self.layer, u, v)
+        key = (f, ch, a, b)
+        if key not in self._leaves:
+            self._leaves[key] = q(
+                index_label(self.kname, key),
+                self.kernels[f][ch][a][b],
+                cell_name(self.kname, key, self.keep),
+            )
+        return self._leaves[key]
+
+
+def conv_explanation(layer: ConvLayer, y: Tensor3, c_in: int) -> str:
+    """What a conv layer computes: convolution or cross-correlation, per-channel parts, bias."""
+    how = (
+        "convolution: the kernel is rotated 180° first, then slid over the input"
+        if layer.flip
+        else "cross-correlation (what deep-learning libraries call convolution): the kernel slides over the input as written"
+    )
+    return (
+        f"{how}.  Each output cell is the sum, over the input channels, of the window's cells times the "
+        "kernel's entries"
+        + (", plus the bias." if any(layer.biases) else ".")
+        + (
+            "  With several input channels, each channel's sum is written first "
+            f"({print_name(partial_name(y, 0, 0, 0, 0))} is the part "
+            f"of {y.shown(0, 0, 0)} from input channel 1; label {y.label(0, 0, 0)}@c0)."
+            if c_in > 1
+            else ""
+        )
+    )
+
+
+def add_conv_grids(
+    section: Section,
+    layer: ConvLayer,
+    x: Tensor3,
+    xp: Channels,
+    faint: frozenset[tuple[int, int]],
+    kernels: list[Channels],
+    kname: str,
+) -> None:
+    """The zero-padded input (when padded) and every kernel, also rotated when it is flipped."""
+    window = layer.window
+    c_in = x.shape[0]
+    filters = len(kernels)
+    if any(window.padding):
+        for ch in range(c_in):
+            section.add(
+                Grid(
+                    f"{x.map_title(ch)} padded with zeros ({padding_text(window)})",
+                    xp[ch],
+                    faint=faint,
+                )
+            )
+    for f in range(filters):
+        for ch in range(c_in):
+            title = kernel_title(kname, f, ch, filters, c_in)
+            section.add(Grid(title, kernels[f][ch]))
+            if layer.flip:
+                section.add(
+                    Grid(
+                        f"{title} rotated 180°, as it slides",
+                        engine.used_kernel(kernels[f], True)[ch],
+                    )
+                )
+
+
+def add_window_grids(
+    section: Section,
+    window: Window,
+    x: Tensor3,
+    y: Tensor3,
+    xp: Channels,
+    faint: frozenset[tuple[int, int]],
+    i: int,
+    j: int,
+) -> None:
+    """The receptive window of output cell (i, j) of the first map, highlighted in each input channel."""
+    window_cells = frozenset((r, s) for _, _, r, s in engine.taps(window, i, j))
+    for ch in range(x.shape[0]):
+        section.add(
+            Grid(
+                f"window of {y.shown(0, i, j)} in {x.map_title(ch)}"
+                + (" (padded)" if any(window.padding) else ""),
+                xp[ch],
+                highlight=window_cells,
+                faint=faint,
+            )
+        )
+
+
+def channel_products(
+    window: Window,
+    x: Tensor3,
+    faint: frozenset[tuple[int, int]],
+    k_leaves: KernelLeaves,
+    f: int,
+    ch: int,
+    i: int,
+    j: int,
+) -> tuple[list[Node], Any]:
+    """The window's cells times the kernel's entries in one input channel, and their sum
+    (a padding cell is written as 0)."""
+    products: list[Node] = []
+    partial: Any = 0
+    for u, v, r, s in engine.taps(window, i, j):
+        k = k_leaves.at(f, ch, u, v)
+        if (r, s) in faint:
+            products.append(Mul((Num(0), k), "·"))
+            continue
+        xq = x.leaf(ch, r - window.padding[0], s - window.padding[2])
+        products.append(Mul((xq, k), "·"))
+        partial += xq.value * k.value
+    return products, partial
+
+
 class Writer:
     """Writes the sections of one solution; ``every_step`` writes out every cell of large maps."""
 
@@ -203,67 +333,15 @@ class Writer:
         window = layer.window
         c_in, height, width = x.shape
         filters = len(layer.kernels)
-        kh, kw = window.size
         section = Section(f"Layer {n} · {describe_conv(layer)}")
-        how = (
-            "convolution: the kernel is rotated 180° first, then slid over the input"
-            if layer.flip
-            else "cross-correlation (what deep-learning libraries call convolution): the kernel slides over the input as written"
-        )
-        section.add(
-            f"{how}.  Each output cell is the sum, over the input channels, of the window's cells times the "
-            "kernel's entries"
-            + (", plus the bias." if any(layer.biases) else ".")
-            + (
-                "  With several input channels, each channel's sum is written first "
-                f"({print_name(partial_name(y, 0, 0, 0, 0))} is the part "
-                f"of {y.shown(0, 0, 0)} from input channel 1; label {y.label(0, 0, 0)}@c0)."
-                if c_in > 1
-                else ""
-            )
-        )
+        section.add(conv_explanation(layer, y, c_in))
         xp = [engine.padded(m, window) for m in x.values]
         faint = padding_cells(window, height, width)
-        if any(window.padding):
-            for ch in range(c_in):
-                section.add(
-                    Grid(
-                        f"{x.map_title(ch)} padded with zeros ({padding_text(window)})",
-                        xp[ch],
-                        faint=faint,
-                    )
-                )
-        kernel_keep = (filters > 1, c_in > 1, True, True)
         kernels = [engine.to_exact(k) for k in layer.kernels]
-        for f in range(filters):
-            for ch in range(c_in):
-                title = kernel_title(kname, f, ch, filters, c_in)
-                section.add(Grid(title, kernels[f][ch]))
-                if layer.flip:
-                    section.add(
-                        Grid(
-                            f"{title} rotated 180°, as it slides",
-                            engine.used_kernel(kernels[f], True)[ch],
-                        )
-                    )
+        add_conv_grids(section, layer, x, xp, faint, kernels, kname)
         size_steps(section, n, window, height, width)
         out_h, out_w = y.shape[1], y.shape[2]
-        bias_shown = any(layer.biases)
-
-        k_leaves: dict[tuple[int, int, int, int], Q] = {}
-
-        def k_leaf(f: int, ch: int, u: int, v: int) -> Q:
-            """The kernel entry (as written) that sits at (u, v) as the kernel slides."""
-            a, b = engine.flipped_index(layer, u, v)
-            key = (f, ch, a, b)
-            if key not in k_leaves:
-                k_leaves[key] = q(
-                    index_label(kname, key),
-                    kernels[f][ch][a][b],
-                    cell_name(kname, key, kernel_keep),
-                )
-            return k_leaves[key]
-
+        k_leaves = KernelLeaves(layer, kernels, kname, (filters > 1, c_in > 1, True, True))
         written = self.written(out_h, out_w)
         for f in range(filters):
             if filters > 1:
@@ -275,48 +353,9 @@ class Writer:
             )
             for i, j in written:
                 if j == 0 and f == 0 and (len(xp[0]) * len(xp[0][0]) <= WINDOW_GRID or i == 0):
-                    window_cells = frozenset((r, s) for _, _, r, s in engine.taps(window, i, j))
-                    for ch in range(c_in):
-                        section.add(
-                            Grid(
-                                f"window of {y.shown(f, i, j)} in {x.map_title(ch)}"
-                                + (" (padded)" if any(window.padding) else ""),
-                                xp[ch],
-                                highlight=window_cells,
-                                faint=faint,
-                            )
-                        )
-                terms: list[Node] = []
-                for ch in range(c_in):
-                    products: list[Node] = []
-                    partial: Any = 0
-                    for u, v, r, s in engine.taps(window, i, j):
-                        k = k_leaf(f, ch, u, v)
-                        if (r, s) in faint:
-                            products.append(Mul((Num(0), k), "·"))
-                            continue
-                        xq = x.leaf(ch, r - window.padding[0], s - window.padding[2])
-                        products.append(Mul((xq, k), "·"))
-                        partial += xq.value * k.value
-                    if c_in == 1:
-                        terms.extend(products)
-                        continue
-                    # several input channels: one partial sum per channel first (d2l's Fig. 7.4.1)
-                    part = partial_name(y, f, i, j, ch)
-                    label = f"{y.label(f, i, j)}@c{ch}"
-                    partial = self.rnd(engine.tidy(partial))
-                    section.add(self.step(label, partial, symbol=part, expr=total(products)))
-                    terms.append(q(label, partial, part))
-                if bias_shown:
-                    terms.append(bias_leaf)
-                section.add(
-                    self.step(
-                        y.label(f, i, j),
-                        y.values[f][i][j],
-                        symbol=y.symbol(f, i, j),
-                        expr=total(terms),
-                    )
-                )
+                    add_window_grids(section, window, x, y, xp, faint, i, j)
+                shown_bias = bias_leaf if any(layer.biases) else None
+                self.conv_cell(section, window, x, y, faint, k_leaves, shown_bias, (f, i, j))
             self.elision_note(section, len(written), out_h * out_w, "cells of this map")
             section.add(
                 Grid(
@@ -327,6 +366,44 @@ class Writer:
                 )
             )
         return section
+
+    def conv_cell(
+        self,
+        section: Section,
+        window: Window,
+        x: Tensor3,
+        y: Tensor3,
+        faint: frozenset[tuple[int, int]],
+        k_leaves: KernelLeaves,
+        bias_leaf: Q | None,
+        cell: tuple[int, int, int],
+    ) -> None:
+        """Output cell (f, i, j) as its sum over the input channels (one partial sum each when
+        there are several), plus the bias when the layer has one."""
+        f, i, j = cell
+        c_in = x.shape[0]
+        terms: list[Node] = []
+        for ch in range(c_in):
+            products, partial = channel_products(window, x, faint, k_leaves, f, ch, i, j)
+            if c_in == 1:
+                terms.extend(products)
+                continue
+            # several input channels: one partial sum per channel first (d2l's Fig. 7.4.1)
+            part = partial_name(y, f, i, j, ch)
+            label = f"{y.label(f, i, j)}@c{ch}"
+            partial = self.rnd(engine.tidy(partial))
+            section.add(self.step(label, partial, symbol=part, expr=total(products)))
+            terms.append(q(label, partial, part))
+        if bias_leaf is not None:
+            terms.append(bias_leaf)
+        section.add(
+            self.step(
+                y.label(f, i, j),
+                y.values[f][i][j],
+                symbol=y.symbol(f, i, j),
+                expr=total(terms),
+            )
+        )
 
     def activation_section(self, n: int, layer: ActivationLayer, x: Tensor3, a: Tensor3) -> Section:
         section = Section(f"Layer {n} · activation: {layer.name}")
