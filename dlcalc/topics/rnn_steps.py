@@ -555,9 +555,9 @@ class Recorder:
         self.add(section, leaf, exp_leaf + imp_leaf)
 
     def backward(self) -> list[Section]:
+        """Backpropagation through time, latest step first: one section per step."""
         sections = []
         kind = self.model.kind
-        act = self.model.state_act
         for t in range(self.T, 0, -1):
             section = Section(f"Backward through time · step {t}")
             explicit = self.explicit(section, t)
@@ -567,115 +567,116 @@ class Recorder:
                     f"Truncated BPTT (k = {self.model.truncate}): no gradient comes back from step "
                     f"{t + 1}; the chunk that ends at step {t} starts its own backward pass."
                 )
-            n = range(self.n)
             if kind in ("rnn", "gru"):
-                for j in n:
-                    implicit: Node | None = None
-                    if later and kind == "rnn":
-                        implicit = total(
-                            [
-                                self.param("cell", "W", i, j) * self.delta("cell", t + 1, i)
-                                for i in n
-                            ]
-                        )
-                    elif later:
-                        z, r = self.gate("update", t + 1, j), self.gate("reset", t + 1, j)
-                        terms: list[Node] = [self.ds(t + 1, j) * (ONE - z), self.drs(t + 1, j) * r]
-                        for g in ("reset", "update"):
-                            terms += [self.param(g, "W", i, j) * self.delta(g, t + 1, i) for i in n]
-                        implicit = total(terms)
-                    self.sum_of_parts(section, self.ds(t, j), explicit[j], implicit, t, j)
-                if kind == "rnn":
-                    for j in n:
-                        net = self.net("cell", t, j) if self.model.split(act) else self.state(t, j)
-                        slope = self.slope(section, act, t, j, net, self.state(t, j), "ds_da")
-                        note = "δ_t = ∂L/∂(U x_t + W s_{t−1} + b)" if j == 0 else None
-                        self.add(
-                            section, self.delta("cell", t, j), Mul((self.ds(t, j), slope)), note
-                        )
-                else:
-                    for j in n:
-                        z = self.gate("update", t, j)
-                        expr: Node = Mul(
-                            (
-                                self.ds(t, j),
-                                self.gate("candidate", t, j) - self.state(t - 1, j),
-                                z,
-                                ONE - z,
-                            )
-                        )
-                        self.add(section, self.delta("update", t, j), expr)
-                    for j in n:
-                        cand = self.gate("candidate", t, j)
-                        net = self.net("candidate", t, j) if self.model.split(act) else cand
-                        slope = self.slope(section, act, t, j, net, cand, "dstilde_da")
-                        self.add(
-                            section,
-                            self.delta("candidate", t, j),
-                            Mul((self.ds(t, j), self.gate("update", t, j), slope)),
-                        )
-                    for j in n:
-                        expr = total(
-                            [
-                                self.param("candidate", "W", i, j) * self.delta("candidate", t, i)
-                                for i in n
-                            ]
-                        )
-                        self.add(section, self.drs(t, j), expr)
-                    for j in n:
-                        r = self.gate("reset", t, j)
-                        expr = Mul((self.drs(t, j), self.state(t - 1, j), r, ONE - r))
-                        self.add(section, self.delta("reset", t, j), expr)
+                self.backward_rnn_gru(section, t, explicit, later)
             else:
-                for j in n:
-                    implicit = None
-                    if later:
-                        implicit = total(
-                            [
-                                self.param(g, "W", i, j) * self.delta(g, t + 1, i)
-                                for g in GATES["lstm"]
-                                for i in n
-                            ]
-                        )
-                    self.sum_of_parts(section, self.dh(t, j), explicit[j], implicit, t, j)
-                for j in n:
-                    squashed = self.squashed(t, j)
-                    slope = self.slope(section, act, t, j, self.state(t, j), squashed, "dm_ds")
-                    through: Node = Mul((self.dh(t, j), self.gate("output", t, j), slope))
-                    note = None
-                    if later:
-                        through = through + self.ds(t + 1, j) * self.gate("forget", t + 1, j)
-                        note = (
-                            "through h_t, plus (implicit) from s_{t+1} through the forget gate f_{t+1}"
-                            if j == 0
-                            else None
-                        )
-                    self.add(section, self.ds(t, j), through, note)
-                    o = self.gate("output", t, j)
-                    self.add(
-                        section,
-                        self.delta("output", t, j),
-                        Mul((self.dh(t, j), squashed, o, ONE - o)),
-                    )
-                for j in n:
-                    ds = self.ds(t, j)
-                    i_, f = self.gate("input", t, j), self.gate("forget", t, j)
-                    self.add(
-                        section,
-                        self.delta("input", t, j),
-                        Mul((ds, self.gate("candidate", t, j), i_, ONE - i_)),
-                    )
-                    self.add(
-                        section,
-                        self.delta("forget", t, j),
-                        Mul((ds, self.state(t - 1, j), f, ONE - f)),
-                    )
-                    cand = self.gate("candidate", t, j)
-                    net = self.net("candidate", t, j) if self.model.split(act) else cand
-                    slope = self.slope(section, act, t, j, net, cand, "dstilde_da")
-                    self.add(section, self.delta("candidate", t, j), Mul((ds, i_, slope)))
+                self.backward_lstm(section, t, explicit, later)
             sections.append(section)
         return sections
+
+    def backward_rnn_gru(self, section: Section, t: int, explicit: Any, later: bool) -> None:
+        """Step t of BPTT for an rnn or a gru cell: ∂L/∂s_t as its two parts, then each δ."""
+        kind, act, n = self.model.kind, self.model.state_act, range(self.n)
+        for j in n:
+            implicit: Node | None = None
+            if later and kind == "rnn":
+                implicit = total(
+                    [self.param("cell", "W", i, j) * self.delta("cell", t + 1, i) for i in n]
+                )
+            elif later:
+                z, r = self.gate("update", t + 1, j), self.gate("reset", t + 1, j)
+                terms: list[Node] = [self.ds(t + 1, j) * (ONE - z), self.drs(t + 1, j) * r]
+                for g in ("reset", "update"):
+                    terms += [self.param(g, "W", i, j) * self.delta(g, t + 1, i) for i in n]
+                implicit = total(terms)
+            self.sum_of_parts(section, self.ds(t, j), explicit[j], implicit, t, j)
+        if kind == "rnn":
+            for j in n:
+                net = self.net("cell", t, j) if self.model.split(act) else self.state(t, j)
+                slope = self.slope(section, act, t, j, net, self.state(t, j), "ds_da")
+                note = "δ_t = ∂L/∂(U x_t + W s_{t−1} + b)" if j == 0 else None
+                self.add(section, self.delta("cell", t, j), Mul((self.ds(t, j), slope)), note)
+        else:
+            for j in n:
+                z = self.gate("update", t, j)
+                expr: Node = Mul(
+                    (
+                        self.ds(t, j),
+                        self.gate("candidate", t, j) - self.state(t - 1, j),
+                        z,
+                        ONE - z,
+                    )
+                )
+                self.add(section, self.delta("update", t, j), expr)
+            for j in n:
+                cand = self.gate("candidate", t, j)
+                net = self.net("candidate", t, j) if self.model.split(act) else cand
+                slope = self.slope(section, act, t, j, net, cand, "dstilde_da")
+                self.add(
+                    section,
+                    self.delta("candidate", t, j),
+                    Mul((self.ds(t, j), self.gate("update", t, j), slope)),
+                )
+            for j in n:
+                expr = total(
+                    [self.param("candidate", "W", i, j) * self.delta("candidate", t, i) for i in n]
+                )
+                self.add(section, self.drs(t, j), expr)
+            for j in n:
+                r = self.gate("reset", t, j)
+                expr = Mul((self.drs(t, j), self.state(t - 1, j), r, ONE - r))
+                self.add(section, self.delta("reset", t, j), expr)
+
+    def backward_lstm(self, section: Section, t: int, explicit: Any, later: bool) -> None:
+        """Step t of BPTT for an lstm cell: ∂L/∂h_t, ∂L/∂s_t through both paths, each gate's δ."""
+        act, n = self.model.state_act, range(self.n)
+        for j in n:
+            implicit = None
+            if later:
+                implicit = total(
+                    [
+                        self.param(g, "W", i, j) * self.delta(g, t + 1, i)
+                        for g in GATES["lstm"]
+                        for i in n
+                    ]
+                )
+            self.sum_of_parts(section, self.dh(t, j), explicit[j], implicit, t, j)
+        for j in n:
+            squashed = self.squashed(t, j)
+            slope = self.slope(section, act, t, j, self.state(t, j), squashed, "dm_ds")
+            through: Node = Mul((self.dh(t, j), self.gate("output", t, j), slope))
+            note = None
+            if later:
+                through = through + self.ds(t + 1, j) * self.gate("forget", t + 1, j)
+                note = (
+                    "through h_t, plus (implicit) from s_{t+1} through the forget gate f_{t+1}"
+                    if j == 0
+                    else None
+                )
+            self.add(section, self.ds(t, j), through, note)
+            o = self.gate("output", t, j)
+            self.add(
+                section,
+                self.delta("output", t, j),
+                Mul((self.dh(t, j), squashed, o, ONE - o)),
+            )
+        for j in n:
+            ds = self.ds(t, j)
+            i_, f = self.gate("input", t, j), self.gate("forget", t, j)
+            self.add(
+                section,
+                self.delta("input", t, j),
+                Mul((ds, self.gate("candidate", t, j), i_, ONE - i_)),
+            )
+            self.add(
+                section,
+                self.delta("forget", t, j),
+                Mul((ds, self.state(t - 1, j), f, ONE - f)),
+            )
+            cand = self.gate("candidate", t, j)
+            net = self.net("candidate", t, j) if self.model.split(act) else cand
+            slope = self.slope(section, act, t, j, net, cand, "dstilde_da")
+            self.add(section, self.delta("candidate", t, j), Mul((ds, i_, slope)))
 
     # gradients and the update --------------------------------------------------------------
 
