@@ -537,7 +537,7 @@ FLOAT_OPS: dict[str, Callable[..., float]] = {
     "sinh": math.sinh,
     "cosh": math.cosh,
     "sigmoid": _sigmoid,
-    "relu": lambda a: max(0.0, a),
+    "relu": lambda a: max(a, 0.0),  # NaN stays NaN (max(0.0, nan) would be 0.0)
     "softplus": lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
     "abs": abs,
     "max": max,

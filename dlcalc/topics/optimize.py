@@ -13,6 +13,7 @@ which decays the weights directly (w −= ηλw).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -570,7 +571,7 @@ def _evaluate(expr: Any, env: dict[Any, float]) -> float:
             base, power = ev(e.args[0]), ev(e.args[1])
             result = base**power
             return math.nan if isinstance(result, complex) else float(result)
-        fn = MATH.get(type(e).__name__)
+        fn = float_functions().get(type(e).__name__)
         values = [ev(a) for a in e.args]
         if fn is not None:
             return float(fn(*values))
@@ -582,24 +583,34 @@ def _evaluate(expr: Any, env: dict[Any, float]) -> float:
         return math.nan
 
 
-MATH: dict[str, Callable[..., float]] = {
-    "exp": math.exp,
-    "log": math.log,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tan": math.tan,
-    "tanh": math.tanh,
-    "sinh": math.sinh,
-    "cosh": math.cosh,
-    "Abs": abs,
-    "Max": max,
-    "Min": min,
-    "sign": lambda x: float(np.sign(x)),
-    # the named activations (dlcalc.maths.functions) in floats, not through SymPy's N (about 1 ms each)
-    "sigmoid": lambda z: 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z)),
-    "softplus": lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),
-    "relu": lambda z: max(z, 0.0),
+# SymPy's function names -> the expression language's float functions (the one table is
+# dlcalc.maths.expressions.FLOAT_OPS; "sign" is SymPy's own)
+SYMPY_FLOAT_NAMES = {
+    "exp": "exp",
+    "log": "ln",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "tanh": "tanh",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "Abs": "abs",
+    "Max": "max",
+    "Min": "min",
+    "sigmoid": "sigmoid",  # the named activations in floats, not SymPy's N (about 1 ms each)
+    "softplus": "softplus",
+    "relu": "relu",
 }
+
+
+@functools.cache
+def float_functions() -> dict[str, Callable[..., float]]:
+    """SymPy function name -> its float function (built on first use: the parser loads late)."""
+    from dlcalc.maths.expressions import FLOAT_OPS
+
+    table = {sympy_name: FLOAT_OPS[name] for sympy_name, name in SYMPY_FLOAT_NAMES.items()}
+    table["sign"] = lambda x: float(np.sign(x))
+    return table
 
 
 def solve_optimize(
