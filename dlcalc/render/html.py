@@ -63,8 +63,8 @@ def note(text: str) -> str:
     return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", esc(text))
 
 
-def page(title: str, body: list[str]) -> str:
-    """A self-contained HTML page around ``body``."""
+def page(title: str, body: list[str], extra_css: str = "") -> str:
+    """A self-contained HTML page around ``body`` (``extra_css`` after the shared style)."""
     head = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -72,7 +72,7 @@ def page(title: str, body: list[str]) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>",
-        f"<style>{CSS}</style>",
+        f"<style>{CSS}{extra_css}</style>",
         "</head>",
         "<body>",
     ]

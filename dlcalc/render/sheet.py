@@ -254,25 +254,9 @@ pre.problem { background: #f6f8fa; padding: .6rem .8rem; border-radius: 4px; }
 
 
 def _html_page(title: str, parts: list[str]) -> str:
-    from dlcalc.render.html import CSS, esc
+    from dlcalc.render.html import page
 
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{esc(title)}</title>",
-            f"<style>{CSS}{SHEET_CSS}</style>",
-            "</head>",
-            "<body>",
-            *parts,
-            "</body>",
-            "</html>",
-            "",
-        ]
-    )
+    return page(title, parts, SHEET_CSS)
 
 
 def html(sheet: Sheet, decimals: int) -> str:
