@@ -360,13 +360,7 @@ def load_sheet(
     node = doc.node
     assert isinstance(node, yaml.MappingNode)
     pairs = node.value
-    if not pairs:
-        raise InputError(
-            "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
-            file=name,
-        )
-    if len(pairs) > MAX_CLAIMS:
-        raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
+    _check_claim_count(len(pairs), name)
     claims = []
     declared: dict[str, str] = {}
     owner: str | None = None
@@ -443,13 +437,7 @@ def _flat_sheet(
     pairs: list[tuple[str, str, int]], tol: float | None, name: str, policy: MarkingPolicy
 ) -> Sheet:
     """The sheet of :func:`_simple_pairs`' lines: each value a plain number as written."""
-    if not pairs:
-        raise InputError(
-            "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
-            file=name,
-        )
-    if len(pairs) > MAX_CLAIMS:
-        raise InputError(f"has {len(pairs):,} claims; at most {MAX_CLAIMS:,}", file=name)
+    _check_claim_count(len(pairs), name)
     claims = []
     seen: set[str] = set()
     owner: str | None = None
@@ -1262,3 +1250,14 @@ def check_solution(
     sheet.name = "<stdin>" if answers == "-" else answers
     report = check_sheet(solution, sheet, carry, problem, marks=marks, conventions=conventions)
     return marked(solution, report), report
+
+
+def _check_claim_count(count: int, name: str) -> None:
+    """An answers file holds at least one claim and at most MAX_CLAIMS."""
+    if not count:
+        raise InputError(
+            "expected a YAML mapping of quantity names to claimed values, e.g. `out_h1: 0.5933`",
+            file=name,
+        )
+    if count > MAX_CLAIMS:
+        raise InputError(f"has {count:,} claims; at most {MAX_CLAIMS:,}", file=name)
